@@ -1,0 +1,267 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { loadConfig, ConfigError, type Mail2SmsConfig } from '../lib/config'
+import { openDb, describeDb, type Db } from '../lib/db/connection'
+import { migrateLatest, migrateRollbackAll, migrationStatus } from '../lib/db/migrate'
+import { createAccount, findAccountByRef, listAccounts, ValidationError, type Account } from '../lib/db/accounts'
+import { addSender, listSenders, removeSender } from '../lib/db/senders'
+import { addAllowedIp, listAllowedIps, removeAllowedIp } from '../lib/db/allowlist'
+import { listSms, type SmsStatus } from '../lib/db/outbound'
+import { runSupervisor } from '../lib/process/supervisor'
+
+/** A mistake in how the command was called: printed with the usage, exit code 2. */
+class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+export interface CliIo {
+  out(line: string): void
+  err(line: string): void
+}
+
+const consoleIo: CliIo = { out: (l) => console.log(l), err: (l) => console.error(l) }
+
+const USAGE = `Usage: mail2sms <command> [options]
+
+  start                                run migrations, then the MX (and, later, worker and admin)
+  mx                                   run migrations, then the MX alone
+  migrate [--status] [--rollback-all]  apply database migrations (or show / undo them)
+
+  account create <ref> --name <name> [--country FR] [--sender-name NAME]
+                 [--signature "first line"] [--cap 4]
+  account list
+
+  sender add <account-ref> <email> [--pending] [--default]
+  sender remove <account-ref> <email>
+  sender list <account-ref>
+
+  ip add <account-ref> <address or CIDR> [--note text]
+  ip remove <account-ref> <address or CIDR>
+  ip list [account-ref]
+
+  sms list [--account ref] [--status queued|sent|delivered|failed] [--limit 20]
+
+Settings come from config/mail2sms.ini (MAIL2SMS_CONFIG to use another file);
+DATABASE_URL=mysql://... selects MySQL/MariaDB instead of the SQLite file.`
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+interface ParsedCommand {
+  [option: string]: string | boolean | undefined | string[]
+  _: string[]
+}
+
+function parse(args: string[], options: Options, positionals: string[]): ParsedCommand {
+  let parsed
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  if (parsed.positionals.length !== positionals.length) {
+    const want = positionals.map((p) => `<${p}>`).join(' ')
+    throw new UsageError(`expected ${want || 'no arguments'}, got ${parsed.positionals.length ? parsed.positionals.join(' ') : 'none'}`)
+  }
+  return { ...(parsed.values as Record<string, string | boolean | undefined>), _: parsed.positionals }
+}
+
+async function requireAccount(db: Db, ref: string): Promise<Account> {
+  const account = await findAccountByRef(db, ref)
+  if (!account) throw new ValidationError(`no account with reference "${ref}" (see: mail2sms account list)`)
+  return account
+}
+
+function intOption(value: ParsedCommand[string], name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number`)
+  return Number(value)
+}
+
+const STATUSES: SmsStatus[] = ['queued', 'sending', 'sent', 'delivered', 'failed', 'expired', 'undeliverable']
+
+async function accountCommand(db: Db, sub: string, args: string[], io: CliIo): Promise<void> {
+  if (sub === 'create') {
+    const o = parse(args, {
+      name: { type: 'string' },
+      country: { type: 'string' },
+      'sender-name': { type: 'string' },
+      signature: { type: 'string' },
+      cap: { type: 'string' },
+    }, ['ref'])
+    if (typeof o.name !== 'string') throw new UsageError('account create needs --name "<account name>"')
+    const a = await createAccount(db, {
+      ref: o._[0],
+      name: o.name,
+      defaultCountry: o.country as string | undefined,
+      senderName: o['sender-name'] as string | undefined,
+      signatureMarker: o.signature as string | undefined,
+      segmentCap: intOption(o.cap, 'cap'),
+    })
+    io.out(`created account ${a.ref} (id ${a.id}) country=${a.defaultCountry} cap=${a.segmentCap}`)
+    return
+  }
+  if (sub === 'list') {
+    parse(args, {}, [])
+    for (const a of await listAccounts(db)) {
+      io.out(`${a.ref}\t${a.name}\tcountry=${a.defaultCountry}\tsender_name=${a.senderName ?? '-'}\tcap=${a.segmentCap}`)
+    }
+    return
+  }
+  throw new UsageError(`unknown command "account ${sub ?? ''}"`)
+}
+
+async function senderCommand(db: Db, sub: string, args: string[], io: CliIo): Promise<void> {
+  if (sub === 'add') {
+    const o = parse(args, { pending: { type: 'boolean' }, default: { type: 'boolean' } }, ['account-ref', 'email'])
+    const account = await requireAccount(db, o._[0])
+    const s = await addSender(db, account.id, o._[1], {
+      status: o.pending ? 'pending' : 'accepted',
+      isDefault: Boolean(o.default),
+    })
+    io.out(`${s.email} is now a ${s.status} sender of ${account.ref}${s.isDefault ? ' (default account)' : ''}`)
+    return
+  }
+  if (sub === 'remove') {
+    const o = parse(args, {}, ['account-ref', 'email'])
+    const account = await requireAccount(db, o._[0])
+    if (!(await removeSender(db, account.id, o._[1]))) {
+      throw new ValidationError(`${o._[1]} is not a sender of ${account.ref}`)
+    }
+    io.out(`removed ${o._[1]} from ${account.ref}`)
+    return
+  }
+  if (sub === 'list') {
+    const o = parse(args, {}, ['account-ref'])
+    const account = await requireAccount(db, o._[0])
+    for (const s of await listSenders(db, account.id)) {
+      io.out(`${s.email}\t${s.status}${s.isDefault ? '\tdefault' : ''}`)
+    }
+    return
+  }
+  throw new UsageError(`unknown command "sender ${sub ?? ''}"`)
+}
+
+async function ipCommand(db: Db, sub: string, args: string[], io: CliIo): Promise<void> {
+  if (sub === 'add') {
+    const o = parse(args, { note: { type: 'string' } }, ['account-ref', 'address'])
+    const account = await requireAccount(db, o._[0])
+    const e = await addAllowedIp(db, account.id, o._[1], (o.note as string | undefined) ?? null)
+    io.out(`${account.ref} now accepts mail from ${e.cidr}`)
+    return
+  }
+  if (sub === 'remove') {
+    const o = parse(args, {}, ['account-ref', 'address'])
+    const account = await requireAccount(db, o._[0])
+    if (!(await removeAllowedIp(db, account.id, o._[1]))) {
+      throw new ValidationError(`${o._[1]} is not on the IP list of ${account.ref}`)
+    }
+    io.out(`removed ${o._[1]} from ${account.ref}`)
+    return
+  }
+  if (sub === 'list') {
+    const o = parse(args, {}, args.length ? ['account-ref'] : [])
+    const account = o._[0] ? await requireAccount(db, o._[0]) : null
+    const refs = new Map((await listAccounts(db)).map((a) => [a.id, a.ref]))
+    for (const e of await listAllowedIps(db, account?.id)) {
+      io.out(`${refs.get(e.accountId)}\t${e.cidr}${e.note ? `\t${e.note}` : ''}`)
+    }
+    return
+  }
+  throw new UsageError(`unknown command "ip ${sub ?? ''}"`)
+}
+
+async function smsCommand(db: Db, sub: string, args: string[], io: CliIo): Promise<void> {
+  if (sub !== 'list') throw new UsageError(`unknown command "sms ${sub ?? ''}"`)
+  const o = parse(args, { account: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } }, [])
+  const account = typeof o.account === 'string' ? await requireAccount(db, o.account) : null
+  const status = o.status as SmsStatus | undefined
+  if (status && !STATUSES.includes(status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`)
+  const rows = await listSms(db, { accountId: account?.id, status, limit: intOption(o.limit, 'limit') ?? 20 })
+  for (const r of rows) {
+    const when = new Date(r.createdAt).toISOString()
+    io.out(`${r.id}\t${when}\t${r.status}\t${r.recipient}\t${r.senderEmail}\t${r.encoding}/${r.segments}\t${JSON.stringify(r.body)}`)
+  }
+}
+
+async function migrateCommand(db: Db, config: Mail2SmsConfig, args: string[], io: CliIo): Promise<void> {
+  const o = parse(args, { status: { type: 'boolean' }, 'rollback-all': { type: 'boolean' } }, [])
+  if (o.status) {
+    const s = await migrationStatus(db)
+    io.out(`database ${describeDb(config.database)}: ${s.done.length} applied, ${s.pending.length} pending`)
+    for (const p of s.pending) io.out(`pending\t${p}`)
+    return
+  }
+  if (o['rollback-all']) {
+    const undone = await migrateRollbackAll(db)
+    io.out(`rolled back ${undone.length} migrations`)
+    return
+  }
+  const applied = await migrateLatest(db)
+  io.out(`database ${describeDb(config.database)}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`)
+}
+
+async function withDb<T>(config: Mail2SmsConfig, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = openDb(config.database)
+  try {
+    return await fn(db)
+  } finally {
+    await db.destroy()
+  }
+}
+
+/** Runs one command; returns the process exit code (0 ok, 1 refused or failed, 2 bad usage). */
+export async function run(argv: string[], io: CliIo = consoleIo): Promise<number> {
+  const [command, sub, ...rest] = argv
+  try {
+    if (!command || command === 'help' || command === '--help' || command === '-h') {
+      io.out(USAGE)
+      return command ? 0 : 2
+    }
+    const config = loadConfig()
+    switch (command) {
+      case 'start':
+      case 'mx':
+        await withDb(config, async (db) => migrateCommand(db, config, [], io))
+        return await runSupervisor(config, { only: command === 'mx' ? 'mx' : undefined })
+      case 'migrate':
+        await withDb(config, (db) => migrateCommand(db, config, sub ? [sub, ...rest] : [], io))
+        return 0
+      case 'account':
+        await withDb(config, (db) => accountCommand(db, sub, rest, io))
+        return 0
+      case 'sender':
+        await withDb(config, (db) => senderCommand(db, sub, rest, io))
+        return 0
+      case 'ip':
+        await withDb(config, (db) => ipCommand(db, sub, rest, io))
+        return 0
+      case 'sms':
+        await withDb(config, (db) => smsCommand(db, sub, rest, io))
+        return 0
+      default:
+        throw new UsageError(`unknown command "${command}"`)
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`mail2sms: ${err.message}\n\n${USAGE}`)
+      return 2
+    }
+    if (err instanceof ValidationError || err instanceof ConfigError) {
+      io.err(`mail2sms: ${err.message}`)
+      return 1
+    }
+    io.err(`mail2sms: ${(err as Error).message ?? err}`)
+    return 1
+  }
+}
+
+export function main(argv: string[]): void {
+  run(argv).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (err) => {
+      console.error(err)
+      process.exitCode = 1
+    },
+  )
+}

@@ -1,0 +1,57 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Knex } from 'knex'
+import type { Db } from './connection'
+
+const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations')
+
+/**
+ * Lists migrations by base name, so the same history applies whether the process runs the
+ * TypeScript sources (ts-node) or the compiled JavaScript in dist/.
+ */
+class ProjectMigrationSource implements Knex.MigrationSource<string> {
+  private readonly ext = path.extname(__filename)
+
+  async getMigrations(): Promise<string[]> {
+    return fs
+      .readdirSync(MIGRATIONS_DIR)
+      .filter((f) => f.endsWith(this.ext) && !f.endsWith('.d.ts'))
+      .map((f) => path.basename(f, this.ext))
+      .sort()
+  }
+
+  getMigrationName(name: string): string {
+    return name
+  }
+
+  async getMigration(name: string): Promise<Knex.Migration> {
+    return require(path.join(MIGRATIONS_DIR, name + this.ext)) as Knex.Migration
+  }
+}
+
+const migrationConfig = (): Knex.MigratorConfig => ({
+  migrationSource: new ProjectMigrationSource(),
+  tableName: 'knex_migrations',
+})
+
+/** Applies pending migrations; returns the names applied. */
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest(migrationConfig())) as [number, string[]]
+  return applied
+}
+
+export async function migrateRollbackAll(db: Db): Promise<string[]> {
+  const [, undone] = (await db.migrate.rollback(migrationConfig(), true)) as [number, string[]]
+  return undone
+}
+
+export async function migrationStatus(db: Db): Promise<{ done: string[]; pending: string[] }> {
+  const [done, pending] = (await db.migrate.list(migrationConfig())) as [
+    Array<{ name: string }>,
+    Array<{ file: string } | string>,
+  ]
+  return {
+    done: done.map((m) => m.name),
+    pending: pending.map((m) => (typeof m === 'string' ? m : m.file)),
+  }
+}

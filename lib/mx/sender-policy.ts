@@ -1,0 +1,96 @@
+import type { SpfOutcome } from '../auth/spf'
+import { accept, defer, deny, type Decision } from './decision'
+import type { Directory, Membership } from './directory'
+
+export type SpfCheck = () => Promise<SpfOutcome>
+
+/** What the MX knows about the envelope sender, kept on the transaction between hooks. */
+export interface SenderState {
+  ip: string
+  sender: string
+  accepted: Membership[]
+  /** Accounts whose allowlist contains the client IP. */
+  ipAccounts: Set<number>
+  spf: SpfOutcome | null
+}
+
+export function lookupSender(
+  directory: Directory,
+  sender: string,
+): { decision: Decision; accepted: Membership[] } {
+  const memberships = directory.membershipsByEmail.get(sender.toLowerCase()) ?? []
+  const accepted = memberships.filter((m) => m.status === 'accepted')
+  if (accepted.length > 0) return { decision: accept(), accepted }
+  if (memberships.length > 0) {
+    return {
+      decision: deny(
+        '5.7.1',
+        `${sender} is invited but has not accepted the invitation yet: open the activation link in the invitation email, then send again`,
+      ),
+      accepted,
+    }
+  }
+  return {
+    decision: deny(
+      '5.7.1',
+      `${sender} is not authorised to send SMS through this gateway: ask your account admin to invite this address`,
+    ),
+    accepted,
+  }
+}
+
+function spfDecision(state: SenderState, spf: SpfOutcome, accountLabel: string): Decision {
+  const domain = spf.domain || state.sender.split('@').pop()
+  switch (spf.result) {
+    case 'pass':
+      return accept()
+    case 'temperror':
+      return defer('4.7.24', `SPF lookup for ${domain} failed temporarily (${spf.explanation}); try again later`)
+    case 'permerror':
+      return deny(
+        '5.7.24',
+        `the SPF record of ${domain} is invalid (${spf.explanation}): fix it, or ask the admin of ${accountLabel} to allow IP ${state.ip}`,
+      )
+    default:
+      return deny(
+        '5.7.23',
+        `IP ${state.ip} may not send SMS for ${accountLabel}: it is not on the account's IP list and SPF for ${domain} gives "${spf.result}"; publish an SPF record that covers this server, or ask the account admin to add the IP`,
+      )
+  }
+}
+
+/**
+ * A sender may use an account when the client IP is on that account's list, or when SPF says
+ * the IP may send for the sender's domain. SPF runs at most once per transaction.
+ */
+export async function authoriseForAccounts(
+  state: SenderState,
+  candidates: Membership[],
+  checkSpf: SpfCheck,
+): Promise<Decision> {
+  if (candidates.some((m) => state.ipAccounts.has(m.account.id))) return accept()
+  state.spf ??= await checkSpf()
+  const label =
+    candidates.length === 1 ? `account "${candidates[0].account.ref}"` : 'any of your accounts'
+  return spfDecision(state, state.spf, label)
+}
+
+/** The sender's account for a recipient: the `+ref` one, or their default. */
+export function chooseMembership(
+  accepted: Membership[],
+  accountRef: string | null,
+  sender: string,
+): { membership: Membership } | { decision: Decision } {
+  if (accountRef) {
+    const m = accepted.find((a) => a.account.ref === accountRef)
+    if (m) return { membership: m }
+    return {
+      decision: deny(
+        '5.7.1',
+        `${sender} is not an accepted sender of account "${accountRef}": check the +${accountRef} part of the address`,
+      ),
+    }
+  }
+  const membership = accepted.find((m) => m.isDefault) ?? accepted[0]
+  return { membership }
+}

@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import net from 'node:net'
+import path from 'node:path'
+
+export interface HarakaOptions {
+  /** Folder holding config/ and plugins/, as `haraka -c` expects. */
+  dir: string
+  /** Load the plugins' TypeScript through ts-node instead of the build in dist/. */
+  typescript: boolean
+  env?: NodeJS.ProcessEnv
+  stdio?: 'inherit' | 'pipe' | 'ignore'
+}
+
+export function harakaCommand(opts: HarakaOptions): { command: string; args: string[] } {
+  const harakaBin = path.join(path.dirname(require.resolve('haraka/package.json')), 'bin', 'haraka')
+  const preload = opts.typescript ? ['-r', 'ts-node/register/transpile-only'] : []
+  // `-c` must come first on Haraka's own command line.
+  return { command: process.execPath, args: [...preload, harakaBin, '-c', opts.dir] }
+}
+
+export function spawnHaraka(opts: HarakaOptions): ChildProcess {
+  const { command, args } = harakaCommand(opts)
+  // ts-node looks for tsconfig.json from the working folder, which is Haraka's, not ours.
+  const tsEnv = opts.typescript ? { TS_NODE_PROJECT: path.join(__dirname, '..', '..', 'tsconfig.json') } : {}
+  return spawn(command, args, {
+    cwd: opts.dir,
+    env: { ...process.env, ...tsEnv, ...opts.env },
+    stdio: opts.stdio ?? 'inherit',
+  })
+}
+
+/** Resolves once something accepts TCP connections on host:port, or rejects after timeoutMs. */
+export async function waitForPort(host: string, port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`process exited with code ${child.exitCode} before listening`)
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port })
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve(true)
+      })
+      socket.once('error', () => resolve(false))
+    })
+    if (ok) return
+    if (Date.now() > deadline) throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** Haraka's `listen` line: the first address, as host and port. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const first = listen.split(',')[0].trim()
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(first)
+  if (!m) throw new Error(`cannot read listen address "${listen}"`)
+  return { host: m[1] === '::0' || m[1] === '0.0.0.0' ? '127.0.0.1' : m[1], port: Number(m[2]) }
+}

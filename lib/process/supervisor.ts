@@ -1,0 +1,78 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { ChildProcess } from 'node:child_process'
+import { PROJECT_ROOT, type Mail2SmsConfig } from '../config'
+import { describeDb } from '../db/connection'
+import { spawnHaraka } from './haraka'
+
+export interface SupervisorOptions {
+  only?: 'mx'
+  log?: (line: string) => void
+}
+
+interface Service {
+  name: string
+  start(): ChildProcess
+}
+
+const MAX_BACKOFF_MS = 30_000
+const STOP_GRACE_MS = 15_000
+
+function useTypescript(): boolean {
+  const built = path.join(PROJECT_ROOT, 'dist', 'lib', 'config.js')
+  return !(process.env.NODE_ENV === 'production' && fs.existsSync(built))
+}
+
+/**
+ * Runs each service as a child process, restarts one that dies (with backoff) and stops them
+ * all on SIGINT/SIGTERM. Resolves with the exit code once everything has stopped.
+ */
+export function runSupervisor(config: Mail2SmsConfig, opts: SupervisorOptions = {}): Promise<number> {
+  const log = opts.log ?? ((l: string) => console.log(`[mail2sms] ${l}`))
+  const typescript = useTypescript()
+  const services: Service[] = [
+    {
+      name: 'mx',
+      start: () => spawnHaraka({ dir: PROJECT_ROOT, typescript, env: { MAIL2SMS_CONFIG: config.file } }),
+    },
+  ]
+  log(`database ${describeDb(config.database)}; sms domains ${config.mx.domains.join(', ')}`)
+  const running = new Map<string, ChildProcess>()
+  let stopping = false
+
+  return new Promise((resolve) => {
+    const launch = (service: Service, backoff: number) => {
+      const startedAt = Date.now()
+      const child = service.start()
+      running.set(service.name, child)
+      log(`${service.name} started (pid ${child.pid})`)
+      child.on('exit', (code, signal) => {
+        running.delete(service.name)
+        if (stopping) {
+          if (running.size === 0) resolve(0)
+          return
+        }
+        // A service that ran a while before dying restarts at once; one that keeps dying waits longer.
+        const next = Date.now() - startedAt > 60_000 ? 1000 : Math.min(backoff * 2, MAX_BACKOFF_MS)
+        log(`${service.name} exited (code ${code}, signal ${signal}); restarting in ${next} ms`)
+        setTimeout(() => !stopping && launch(service, next), next)
+      })
+    }
+    const stop = (sig: NodeJS.Signals) => {
+      if (stopping) return
+      stopping = true
+      log(`${sig}: stopping ${[...running.keys()].join(', ') || 'nothing'}`)
+      if (running.size === 0) return resolve(0)
+      // Haraka shuts down gracefully on SIGINT only.
+      for (const child of running.values()) child.kill('SIGINT')
+      setTimeout(() => {
+        for (const child of running.values()) child.kill('SIGKILL')
+      }, STOP_GRACE_MS).unref()
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    for (const service of services) {
+      if (!opts.only || opts.only === service.name) launch(service, 500)
+    }
+  })
+}

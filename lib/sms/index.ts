@@ -1,0 +1,11 @@
+export {
+  GSM7_ESCAPE,
+  decodeGsm7,
+  encodeGsm7,
+  firstNonGsm7Character,
+  gsm7SeptetLength,
+  isGsm7Character,
+} from './gsm7'
+export { decodeUcs2, encodeUcs2 } from './ucs2'
+export { analyseSms, encodeSms, splitSms } from './segments'
+export type { EncodedSms, SmsAnalysis, SmsEncoding } from './segments'

@@ -1,0 +1,64 @@
+import path from 'node:path'
+import constants from 'haraka-constants'
+import DSN from 'haraka-dsn'
+import type { Connection, Next, Plugin } from 'haraka'
+import type { Decision } from '../../lib/mx/decision'
+import { getMxRuntime, type MxRuntime } from '../../lib/mx/runtime'
+import type { SenderState } from '../../lib/mx/sender-policy'
+import type { PlannedRecipient } from '../../lib/mx/recipient-policy'
+import type { SmsDraft } from '../../lib/mx/message'
+
+/** Our notes on the transaction, shared by the hooks of one message. */
+export interface SmsTransactionNotes {
+  sender: SenderState | null
+  recipients: PlannedRecipient[]
+  drafts: SmsDraft[]
+}
+
+export function runtime(): MxRuntime {
+  const haraka = process.env.HARAKA ?? process.cwd()
+  return getMxRuntime(process.env.MAIL2SMS_CONFIG ?? path.join(haraka, 'config', 'mail2sms.ini'))
+}
+
+export function smsNotes(connection: Connection): SmsTransactionNotes {
+  const txn = connection.transaction
+  if (!txn) throw new Error('no transaction')
+  const existing = txn.notes.sms as SmsTransactionNotes | undefined
+  if (existing) return existing
+  const created: SmsTransactionNotes = { sender: null, recipients: [], drafts: [] }
+  txn.notes.sms = created
+  return created
+}
+
+/** Maps a policy decision to Haraka's return code and an enhanced-status reply. */
+export function reply(next: Next, decision: Decision): void {
+  if (decision.action === 'accept') {
+    next(constants.ok, decision.message)
+    return
+  }
+  const [, subject, detail] = decision.status.split('.').map(Number)
+  const dsn = DSN.create(decision.code, decision.message, subject, detail)
+  next(decision.action === 'deny' ? constants.deny : constants.denysoft, dsn)
+}
+
+/** Infrastructure failures ask the client to retry: never a 5xx for our own trouble. */
+export function replyTemporaryFailure(
+  plugin: Plugin,
+  connection: Connection,
+  next: Next,
+  err: unknown,
+  what: string,
+): void {
+  connection.logerror(plugin, `${what} failed: ${(err as Error)?.message ?? err}`)
+  next(constants.denysoft, DSN.create(451, `${what} is temporarily unavailable; try again later`, 3, 0))
+}
+
+/** Runs `fn` so that `next` is called exactly once, even when the hook throws or times out. */
+export function once(next: Next): Next {
+  let called = false
+  return (code?: number, msg?: unknown) => {
+    if (called) return
+    called = true
+    next(code, msg)
+  }
+}

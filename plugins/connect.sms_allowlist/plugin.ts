@@ -1,0 +1,51 @@
+import type { Connection, Next, Plugin } from 'haraka'
+import { closeMxRuntime } from '../../lib/mx/runtime'
+import { runtime } from '../_shared/haraka'
+
+export function register(this: Plugin): void {
+  this.register_hook('init_master', 'open_runtime')
+  this.register_hook('init_child', 'open_runtime')
+  this.register_hook('connect_init', 'disable_nagle')
+  this.register_hook('connect', 'note_allowlisted_accounts')
+}
+
+/** Opens the database pool and loads the directory before the first client arrives. */
+export function open_runtime(this: Plugin, next: Next): void {
+  let rt
+  try {
+    rt = runtime()
+  } catch (err) {
+    // Invalid settings stop the MX at start, naming the key, instead of failing every message.
+    this.logerror(`cannot start: ${(err as Error).message}`)
+    console.error(`mail2sms: ${(err as Error).message}`)
+    process.exit(1)
+  }
+  rt.directory
+    .get()
+    .then((d) => this.loginfo(`directory loaded version=${d.version} allowlist_entries=${d.allowlist.size}`))
+    .catch((err) => this.logerror(`directory not loaded yet (will retry per connection): ${err.message}`))
+    .finally(() => next())
+}
+
+/** Pipelining clients stall ~40 ms per reply on delayed ACKs unless Nagle is off. */
+export function disable_nagle(this: Plugin, next: Next, connection: Connection): void {
+  connection.client?.setNoDelay?.(true)
+  next()
+}
+
+/** No reject here: a client may still be authorised by SPF at MAIL FROM. */
+export function note_allowlisted_accounts(this: Plugin, next: Next, connection: Connection): void {
+  Promise.resolve()
+    .then(() => runtime().directory.get())
+    .then((d) => {
+      const accounts = d.allowlist.accountsFor(connection.remote.ip)
+      connection.notes.sms_allowlisted_accounts = accounts
+      connection.loginfo(this, `ip=${connection.remote.ip} allowlisted_accounts=${[...accounts].join(',') || 'none'}`)
+    })
+    .catch((err) => connection.logerror(this, `ip=${connection.remote.ip} allowlist unavailable: ${err.message}`))
+    .finally(() => next())
+}
+
+export function shutdown(this: Plugin): void {
+  void closeMxRuntime()
+}

@@ -1,0 +1,33 @@
+import type { Connection, Next, Plugin } from 'haraka'
+import { parseEmail } from '../../lib/mail/parse'
+import { draftSms } from '../../lib/mx/message'
+import { once, reply, replyTemporaryFailure, smsNotes } from '../_shared/haraka'
+
+export function register(this: Plugin): void {
+  this.register_hook('data_post', 'prepare_sms')
+}
+
+/** End of DATA: MIME to SMS text, refused when automatic, empty or over the account's cap. */
+export function prepare_sms(this: Plugin, nextHook: Next, connection: Connection): void {
+  const next = once(nextHook)
+  const txn = connection.transaction
+  if (!txn) return next()
+  const notes = smsNotes(connection)
+  txn.message_stream.get_data((raw) => {
+    parseEmail(raw)
+      .then((mail) => draftSms(mail, notes.recipients).then((r) => ({ mail, ...r })))
+      .then(({ mail, decision, drafts }) => {
+        const first = drafts[0]
+        connection.loginfo(
+          this,
+          `message_id=${mail.messageId ?? 'none'} bytes=${raw.length} decision=${decision.action}` +
+            (first ? ` encoding=${first.analysis.encoding} segments=${first.analysis.segments}` : ''),
+        )
+        if (decision.action !== 'accept') return reply(next, decision)
+        notes.drafts = drafts
+        txn.notes.sms_mail = mail
+        next()
+      })
+      .catch((err) => replyTemporaryFailure(this, connection, next, err, 'message parsing'))
+  })
+}

@@ -1,0 +1,50 @@
+import type { Address, Connection, Next, Plugin } from 'haraka'
+import { authoriseForAccounts, lookupSender, type SenderState } from '../../lib/mx/sender-policy'
+import { once, reply, replyTemporaryFailure, runtime, smsNotes } from '../_shared/haraka'
+
+export function register(this: Plugin): void {
+  this.register_hook('mail', 'check_sender')
+}
+
+/** MAIL FROM: an accepted sender of some account, from an allowed IP or with SPF pass. */
+export function check_sender(this: Plugin, nextHook: Next, connection: Connection, params: Address[]): void {
+  const next = once(nextHook)
+  const from = params[0]
+  const notes = smsNotes(connection)
+  const ip = connection.remote.ip
+  if (from.isNull()) {
+    // Refused at RCPT rather than here, so the client gets a reply naming the reason per recipient.
+    notes.sender = null
+    connection.loginfo(this, `sender=<> ip=${ip} decision=refuse-at-rcpt`)
+    next()
+    return
+  }
+  const sender = from.address.toLowerCase()
+  const work = async () => {
+    const rt = runtime()
+    const directory = await rt.directory.get()
+    const found = lookupSender(directory, sender)
+    if (found.decision.action !== 'accept') {
+      connection.loginfo(this, `sender=${sender} ip=${ip} decision=deny reason=unknown-or-pending`)
+      return reply(next, found.decision)
+    }
+    const state: SenderState = {
+      ip,
+      sender,
+      accepted: found.accepted,
+      ipAccounts: directory.allowlist.accountsFor(ip),
+      spf: null,
+    }
+    const helo = connection.hello?.host ?? ''
+    const decision = await authoriseForAccounts(state, found.accepted, () => rt.spf(ip, sender, helo))
+    const accounts = found.accepted.map((m) => m.account.ref).join(',')
+    connection.loginfo(
+      this,
+      `sender=${sender} accounts=${accounts} ip=${ip} ip_allowed=${state.ipAccounts.size > 0} spf=${state.spf?.result ?? 'skipped'} decision=${decision.action}`,
+    )
+    connection.transaction?.results.add(this, { [decision.action === 'accept' ? 'pass' : 'fail']: 'sms_sender' })
+    if (decision.action === 'accept') notes.sender = state
+    reply(next, decision.action === 'accept' ? { action: 'accept' } : decision)
+  }
+  work().catch((err) => replyTemporaryFailure(this, connection, next, err, 'sender check'))
+}

@@ -1,0 +1,95 @@
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import type { ChildProcess } from 'node:child_process'
+import type { DatabaseConfig } from '../../lib/config'
+import { spawnHaraka, waitForPort } from '../../lib/process/haraka'
+
+const ROOT = path.resolve(__dirname, '..', '..')
+export const SMS_DOMAIN = 'sms.example.test'
+
+export interface RunningMx {
+  port: number
+  dir: string
+  logs(): string
+  stop(): Promise<void>
+}
+
+export interface MxOptions {
+  database: DatabaseConfig
+  dnsServer?: string
+  cacheRefreshMs?: number
+  spfTimeoutMs?: number
+  /** Plugins list to use instead of config/plugins (the bench's bare Haraka). */
+  plugins?: string[]
+}
+
+export async function freePort(): Promise<number> {
+  const srv = net.createServer()
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+  const { port } = srv.address() as net.AddressInfo
+  await new Promise((resolve) => srv.close(resolve))
+  return port
+}
+
+function writeMail2SmsIni(file: string, opts: MxOptions): void {
+  const db = opts.database
+  const lines = [
+    '[database]',
+    `url=${db.url ?? ''}`,
+    `sqlite_file=${db.sqliteFile}`,
+    `pool_max=${db.poolMax}`,
+    '[mx]',
+    `domains=${SMS_DOMAIN}`,
+    `cache_refresh_ms=${opts.cacheRefreshMs ?? 0}`,
+    `spf_timeout_ms=${opts.spfTimeoutMs ?? 3000}`,
+    `dns_servers=${opts.dnsServer ?? ''}`,
+    'dns_cache_ttl_ms=0',
+  ]
+  fs.writeFileSync(file, lines.join('\n') + '\n')
+}
+
+/**
+ * A real Haraka with the project's config and plugins, in its own folder and on a random port;
+ * only the listen address and mail2sms.ini differ from what `npm start` runs.
+ */
+export async function startMx(opts: MxOptions): Promise<RunningMx> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2s-mx-'))
+  const configDir = path.join(dir, 'config')
+  fs.cpSync(path.join(ROOT, 'config'), configDir, { recursive: true })
+  fs.symlinkSync(path.join(ROOT, 'plugins'), path.join(dir, 'plugins'))
+  const port = await freePort()
+  const smtpIni = fs.readFileSync(path.join(configDir, 'smtp.ini'), 'utf8')
+  fs.writeFileSync(path.join(configDir, 'smtp.ini'), smtpIni.replace(/^listen=.*$/m, `listen=127.0.0.1:${port}`))
+  if (opts.plugins) fs.writeFileSync(path.join(configDir, 'plugins'), opts.plugins.join('\n') + '\n')
+  writeMail2SmsIni(path.join(configDir, 'mail2sms.ini'), opts)
+  const child: ChildProcess = spawnHaraka({
+    dir,
+    typescript: true,
+    stdio: 'pipe',
+    env: { MAIL2SMS_CONFIG: path.join(configDir, 'mail2sms.ini') },
+  })
+  let output = ''
+  child.stdout?.on('data', (c) => (output += c))
+  child.stderr?.on('data', (c) => (output += c))
+  try {
+    await waitForPort('127.0.0.1', port, 30_000, child)
+  } catch (err) {
+    child.kill('SIGKILL')
+    throw new Error(`Haraka did not start: ${(err as Error).message}\n${output.slice(-3000)}`)
+  }
+  return {
+    port,
+    dir,
+    logs: () => output,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGKILL')
+        await exited
+      }
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}

@@ -1,0 +1,58 @@
+// The parts of Haraka's plugin API that our plugins use. Haraka ships no types.
+declare module 'haraka' {
+  export type Next = (code?: number, msg?: unknown) => void
+
+  export interface Address {
+    readonly address: string
+    user: string | null
+    host: string | null
+    isNull(): boolean
+  }
+
+  export interface Results {
+    add(plugin: unknown, result: Record<string, unknown>): void
+  }
+
+  export interface Notes {
+    [key: string]: unknown
+  }
+
+  export interface MessageStream {
+    get_data(cb: (data: Buffer) => void): void
+  }
+
+  export interface Transaction {
+    uuid: string
+    notes: Notes
+    results: Results
+    mail_from: Address
+    rcpt_to: Address[]
+    message_stream: MessageStream
+    data_bytes: number
+  }
+
+  export interface Connection {
+    uuid: string
+    remote: { ip: string; host?: string }
+    hello: { host?: string; verb?: string }
+    notes: Notes
+    results: Results
+    transaction: Transaction | null
+    client?: { setNoDelay?(on: boolean): void }
+    loginfo(plugin: unknown, msg: string): void
+    logwarn(plugin: unknown, msg: string): void
+    logerror(plugin: unknown, msg: string): void
+  }
+
+  export interface Server {
+    notes: Notes
+  }
+
+  export interface Plugin {
+    name: string
+    timeout: number
+    register_hook(hook: string, method: string): void
+    loginfo(msg: string): void
+    logerror(msg: string): void
+  }
+}
