@@ -117,7 +117,7 @@ async function senderCommand(db: Db, sub: string, args: string[], io: CliIo): Pr
       status: o.pending ? 'pending' : 'accepted',
       isDefault: Boolean(o.default),
     })
-    io.out(`${s.email} is now a ${s.status} sender of ${account.ref}${s.isDefault ? ' (default account)' : ''}`)
+    io.out(`${s.email} is now ${s.status === 'accepted' ? 'an accepted' : 'a pending'} sender of ${account.ref}${s.isDefault ? ' (default account)' : ''}`)
     return
   }
   if (sub === 'remove') {

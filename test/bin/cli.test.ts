@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { run } from '../../bin/cli'
+
+const ROOT = path.resolve(__dirname, '..', '..')
+
+describe('mail2sms CLI', function () {
+  this.timeout(20_000)
+  let dir: string
+  const saved = process.env.MAIL2SMS_CONFIG
+
+  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = []
+    const err: string[] = []
+    const code = await run(argv, { out: (l) => out.push(l), err: (l) => err.push(l) })
+    return { code, out: out.join('\n'), err: err.join('\n') }
+  }
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2s-cli-'))
+    fs.writeFileSync(path.join(dir, 'mail2sms.ini'), `[database]\nsqlite_file=${dir}/cli.sqlite\n`)
+    process.env.MAIL2SMS_CONFIG = path.join(dir, 'mail2sms.ini')
+  })
+
+  after(() => {
+    if (saved === undefined) delete process.env.MAIL2SMS_CONFIG
+    else process.env.MAIL2SMS_CONFIG = saved
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('migrates, then reports the schema up to date', async () => {
+    const first = await cli('migrate')
+    assert.equal(first.code, 0, first.err)
+    assert.match(first.out, /applied .*create_outbound_sms/)
+    const again = await cli('migrate', '--status')
+    assert.match(again.out, /5 applied, 0 pending/)
+  })
+
+  it('creates an account, a sender and allowed IPs, and lists them', async () => {
+    assert.equal((await cli('account', 'create', 'acme', '--name', 'Acme SA', '--sender-name', 'Acme')).code, 0)
+    const added = await cli('sender', 'add', 'acme', 'Alice@Example.COM', '--default')
+    assert.equal(added.code, 0, added.err)
+    assert.match(added.out, /alice@example\.com is now an accepted sender of acme \(default account\)/)
+    assert.equal((await cli('ip', 'add', 'acme', '2001:db8::/48')).code, 0)
+    assert.equal((await cli('ip', 'add', 'acme', '192.0.2.7')).code, 0)
+    assert.equal((await cli('ip', 'list', 'acme')).out, 'acme\t192.0.2.7/32\nacme\t2001:db8::/48')
+    assert.equal((await cli('sender', 'list', 'acme')).out, 'alice@example.com\taccepted\tdefault')
+    assert.equal((await cli('ip', 'remove', 'acme', '192.0.2.7')).code, 0)
+    assert.equal((await cli('ip', 'list')).out, 'acme\t2001:db8::/48')
+  })
+
+  it('refuses bad input with a message and a non-zero exit', async () => {
+    const badIp = await cli('ip', 'add', 'acme', '300.1.2.3')
+    assert.equal(badIp.code, 1)
+    assert.match(badIp.err, /not an IP address or CIDR range/)
+    const noAccount = await cli('sender', 'add', 'nope', 'x@example.com')
+    assert.equal(noAccount.code, 1)
+    assert.match(noAccount.err, /no account with reference "nope"/)
+    const badName = await cli('account', 'create', 'beta', '--name', 'Beta', '--sender-name', 'Too Long Name')
+    assert.equal(badName.code, 1)
+    assert.match(badName.err, /1-11 characters .* without spaces/)
+    const dup = await cli('account', 'create', 'acme', '--name', 'Again')
+    assert.equal(dup.code, 1)
+    assert.match(dup.err, /already exists/)
+    const missing = await cli('sender', 'add', 'acme')
+    assert.equal(missing.code, 2)
+    assert.match(missing.err, /expected <account-ref> <email>/)
+    const unknownFlag = await cli('account', 'list', '--bogus')
+    assert.equal(unknownFlag.code, 2)
+    const badEmail = await cli('sender', 'add', 'acme', 'not-an-email')
+    assert.equal(badEmail.code, 1)
+    assert.match(badEmail.err, /not a valid email address/)
+  })
+
+  it('stops on an unknown setting, naming the key', async () => {
+    fs.writeFileSync(path.join(dir, 'bad.ini'), '[mx]\ndomians=sms.example.com\n')
+    process.env.MAIL2SMS_CONFIG = path.join(dir, 'bad.ini')
+    try {
+      const r = await cli('account', 'list')
+      assert.equal(r.code, 1)
+      assert.match(r.err, /unknown key "mx\.domians"/)
+    } finally {
+      process.env.MAIL2SMS_CONFIG = path.join(dir, 'mail2sms.ini')
+    }
+  })
+
+  it('runs as a real command with exit codes', async () => {
+    const exec = promisify(execFile)
+    const env = { ...process.env, MAIL2SMS_CONFIG: path.join(dir, 'mail2sms.ini') }
+    const ok = await exec(process.execPath, [path.join(ROOT, 'bin', 'mail2sms.js'), 'account', 'list'], { env })
+    assert.match(ok.stdout, /^acme\tAcme SA\tcountry=FR\tsender_name=Acme\tcap=4$/m)
+    await assert.rejects(
+      exec(process.execPath, [path.join(ROOT, 'bin', 'mail2sms.js'), 'frobnicate'], { env }),
+      (err: { code: number; stderr: string }) => err.code === 2 && /unknown command "frobnicate"/.test(err.stderr),
+    )
+  })
+})
