@@ -35,6 +35,7 @@ function sqliteConfig(file: string): Knex.Config {
     client: 'better-sqlite3',
     connection: { filename: file },
     useNullAsDefault: true,
+    acquireConnectionTimeout: 5_000,
     // One connection: better-sqlite3 is synchronous, and a single writer avoids SQLITE_BUSY
     // between pooled connections of the same process. Other processes wait on busy_timeout.
     pool: {

@@ -31,22 +31,26 @@ export function dedupeKeyFor(source: string, recipient: string): string {
   return crypto.createHash('sha256').update(source).update('\0').update(recipient).digest('hex')
 }
 
-/** Inserts every row in one transaction: all SMS of the email are committed, or none. */
+/**
+ * Inserts every row in one transaction: all SMS of the email are committed, or none. The insert
+ * comes first so that SQLite takes its write lock (waiting on busy_timeout) before any read:
+ * a read-then-write transaction cannot wait and fails at once when another process writes.
+ * Rows that were already there (a retry) keep the batch token of the transaction that made them.
+ */
 export async function enqueueSms(db: Db, items: NewSms[], now = Date.now()): Promise<EnqueueResult> {
+  // The MX passes its SMTP transaction id, unique per attempt; other callers get a random one.
+  const batch = items[0]?.mxTransaction ?? crypto.randomUUID()
   const keys = items.map((i) => i.dedupeKey)
   return db.transaction(async (trx) => {
-    const existing = new Map<string, number>()
-    for (const row of await trx('outbound_sms').whereIn('dedupe_key', keys).select('id', 'dedupe_key')) {
-      existing.set(row.dedupe_key, Number(row.id))
-    }
-    const fresh = new Map<string, NewSms>()
-    for (const item of items) if (!existing.has(item.dedupeKey)) fresh.set(item.dedupeKey, item)
-    if (fresh.size > 0) {
-      await trx('outbound_sms').insert([...fresh.values()].map((i) => toRow(i, now)))
-      const rows = await trx('outbound_sms').whereIn('dedupe_key', [...fresh.keys()]).select('id', 'dedupe_key')
-      for (const row of rows) existing.set(row.dedupe_key, Number(row.id))
-    }
-    return { ids: keys.map((k) => existing.get(k) as number), duplicates: items.length - fresh.size }
+    const unique = new Map(items.map((i) => [i.dedupeKey, i]))
+    await trx('outbound_sms')
+      .insert([...unique.values()].map((i) => toRow({ ...i, mxTransaction: batch }, now)))
+      .onConflict('dedupe_key')
+      .ignore()
+    const rows = await trx('outbound_sms').whereIn('dedupe_key', keys).select('id', 'dedupe_key', 'mx_transaction')
+    const ids = new Map<string, number>(rows.map((r) => [r.dedupe_key, Number(r.id)]))
+    const fresh = rows.filter((r) => r.mx_transaction === batch).length
+    return { ids: keys.map((k) => ids.get(k) as number), duplicates: items.length - fresh }
   })
 }
 

@@ -80,6 +80,14 @@ export class DirectoryCache {
     return this.pending
   }
 
+  /** The snapshot in hand, without waiting; starts a refresh in the background when due. */
+  peek(): Directory | null {
+    this.get().catch(() => {
+      // The next caller that waits sees the error.
+    })
+    return this.current
+  }
+
   private async refresh(): Promise<Directory> {
     const version = await readCacheVersion(this.db, 'directory')
     if (!this.current || this.current.version !== version) this.current = await loadDirectory(this.db)

@@ -13,7 +13,8 @@ export interface HarakaOptions {
 
 export function harakaCommand(opts: HarakaOptions): { command: string; args: string[] } {
   const harakaBin = path.join(path.dirname(require.resolve('haraka/package.json')), 'bin', 'haraka')
-  const preload = opts.typescript ? ['-r', 'ts-node/register/transpile-only'] : []
+  // Resolved here: Haraka's working folder has no node_modules of its own.
+  const preload = opts.typescript ? ['-r', require.resolve('ts-node/register/transpile-only')] : []
   // `-c` must come first on Haraka's own command line.
   return { command: process.execPath, args: [...preload, harakaBin, '-c', opts.dir] }
 }

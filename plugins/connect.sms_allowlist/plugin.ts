@@ -33,17 +33,23 @@ export function disable_nagle(this: Plugin, next: Next, connection: Connection):
   next()
 }
 
-/** No reject here: a client may still be authorised by SPF at MAIL FROM. */
+/**
+ * No reject here: a client may still be authorised by SPF at MAIL FROM. Reads the snapshot in
+ * hand so the greeting never waits on the database; MAIL FROM decides on a fresh one.
+ */
 export function note_allowlisted_accounts(this: Plugin, next: Next, connection: Connection): void {
-  Promise.resolve()
-    .then(() => runtime().directory.get())
-    .then((d) => {
-      const accounts = d.allowlist.accountsFor(connection.remote.ip)
-      connection.notes.sms_allowlisted_accounts = accounts
-      connection.loginfo(this, `ip=${connection.remote.ip} allowlisted_accounts=${[...accounts].join(',') || 'none'}`)
-    })
-    .catch((err) => connection.logerror(this, `ip=${connection.remote.ip} allowlist unavailable: ${err.message}`))
-    .finally(() => next())
+  try {
+    const directory = runtime().directory.peek()
+    const accounts = directory?.allowlist.accountsFor(connection.remote.ip)
+    if (accounts) connection.notes.sms_allowlisted_accounts = accounts
+    connection.loginfo(
+      this,
+      `ip=${connection.remote.ip} allowlisted_accounts=${accounts ? [...accounts].join(',') || 'none' : 'unknown'}`,
+    )
+  } catch (err) {
+    connection.logerror(this, `ip=${connection.remote.ip} allowlist unavailable: ${(err as Error).message}`)
+  }
+  next()
 }
 
 export function shutdown(this: Plugin): void {

@@ -71,7 +71,9 @@ for (const kind of databaseKinds()) {
       lock?.close()
       assert.equal(reply.code, 451, `got ${reply.code} ${reply.text}`)
       assert.match(reply.text, /^4\.3\.0 SMS queue is temporarily unavailable/)
-      assert.equal((await t.db('outbound_sms').count({ n: '*' }))[0].n, 0)
+      assert.equal(Number((await t.db('outbound_sms').count({ n: '*' }))[0].n), 0)
+      // The refusal must come from the failed commit, not from some earlier step.
+      assert.match(mx.logs(), /SMS queue failed: .*(database is locked|ECONNRESET|ECONNREFUSED|closed|lost)/i)
     })
 
     it('answers 451 at MAIL FROM when the database cannot be reached at all', async function () {
@@ -82,7 +84,7 @@ for (const kind of databaseKinds()) {
         url.port = String(proxy.port)
         mx = await startMx({ database: { ...t.config, url: url.toString() } })
       } else {
-        mx = await startMx({ database: { ...t.config, sqliteFile: '/proc/no-such-dir/mail2sms.sqlite' } })
+        mx = await startMx({ database: { ...t.config, sqliteFile: '/dev/null/mail2sms.sqlite' } })
       }
       const s = await SmtpSession.open(mx.port)
       try {

@@ -116,9 +116,9 @@ for (const kind of databaseKinds()) {
 
     it('sends through the account named by the +ref sub-address, with its default country', async () => {
       const message = buildMessage({ from: 'alice@acme.example', to: 'x', body: 'Hello from Beta' })
-      const r = await sendMail(mx.port, { from: 'alice@acme.example', to: [`07700900123+beta@${SMS_DOMAIN}`], message })
+      const r = await sendMail(mx.port, { from: 'alice@acme.example', to: [`07400123456+beta@${SMS_DOMAIN}`], message })
       assertReply(r.data, 250, 'queued')
-      const [row] = await rowsFor('+447700900123')
+      const [row] = await rowsFor('+447400123456')
       const beta = await t.db('accounts').where({ ref: 'beta' }).first()
       assert.equal(Number(row.account_id), Number(beta.id))
       const wrong = await sendMail(mx.port, { from: 'alice@acme.example', to: [`0612345678+nope@${SMS_DOMAIN}`], message })

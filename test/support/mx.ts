@@ -23,6 +23,10 @@ export interface MxOptions {
   spfTimeoutMs?: number
   /** Plugins list to use instead of config/plugins (the bench's bare Haraka). */
   plugins?: string[]
+  /** More files for Haraka's config folder, by name (the bench's bare Haraka needs host_list). */
+  extraConfigFiles?: Record<string, string>
+  /** More environment for the Haraka process (queue/discard only discards when told to). */
+  env?: NodeJS.ProcessEnv
 }
 
 export async function freePort(): Promise<number> {
@@ -64,11 +68,14 @@ export async function startMx(opts: MxOptions): Promise<RunningMx> {
   fs.writeFileSync(path.join(configDir, 'smtp.ini'), smtpIni.replace(/^listen=.*$/m, `listen=127.0.0.1:${port}`))
   if (opts.plugins) fs.writeFileSync(path.join(configDir, 'plugins'), opts.plugins.join('\n') + '\n')
   writeMail2SmsIni(path.join(configDir, 'mail2sms.ini'), opts)
+  for (const [name, text] of Object.entries(opts.extraConfigFiles ?? {})) {
+    fs.writeFileSync(path.join(configDir, name), text)
+  }
   const child: ChildProcess = spawnHaraka({
     dir,
     typescript: true,
     stdio: 'pipe',
-    env: { MAIL2SMS_CONFIG: path.join(configDir, 'mail2sms.ini') },
+    env: { ...opts.env, MAIL2SMS_CONFIG: path.join(configDir, 'mail2sms.ini') },
   })
   let output = ''
   child.stdout?.on('data', (c) => (output += c))

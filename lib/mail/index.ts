@@ -1,0 +1,2 @@
+export { detectAutomaticMail } from './automatic'
+export { parseEmail } from './parse'

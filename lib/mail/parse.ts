@@ -1,0 +1,112 @@
+import {
+  MailParser,
+  type Attachment,
+  type AttachmentStream,
+  type MailParserOptions,
+  type MessageText,
+  type ParsedMail,
+} from 'mailparser'
+
+/**
+ * Raw message to mailparser's ParsedMail, tuned for turning mail into SMS text:
+ * - attachments are read through and counted but not kept: an SMS carries none, and a message
+ *   of several megabytes would otherwise be held twice in memory. Their `content` is an empty
+ *   Buffer; `size`, type and name are real.
+ * - HTML is not converted to `text`: an HTML-only message leaves `text` empty and our own
+ *   converter (lib/text/html.ts), which knows reply quote containers, reads `html`.
+ * - no `textAsHtml`, no inlined images, no checksums: work nobody here reads.
+ * Headers are kept whole (`headers`, `headerLines`) for the automatic-mail checks.
+ */
+
+const PARSER_OPTIONS: MailParserOptions = {
+  skipHtmlToText: true,
+  skipTextToHtml: true,
+  skipImageLinks: true,
+  checksumAlgo: false,
+}
+
+const NO_CONTENT = Buffer.alloc(0)
+
+/** Drains an attachment's content and returns its description, size filled in at the end. */
+function describeAttachment(stream: AttachmentStream): Attachment {
+  const { content, release, ...common } = stream
+  const attachment: Attachment = {
+    ...common,
+    content: NO_CONTENT,
+    release: null,
+    checksum: '',
+    size: 0,
+  }
+  content.once('end', () => {
+    attachment.size = stream.size ?? 0
+    // The parser waits for this before reading on, as it does for simpleParser.
+    release?.()
+  })
+  content.resume()
+  return attachment
+}
+
+function assemble(
+  parser: MailParser,
+  text: MessageText | undefined,
+  attachments: Attachment[],
+): ParsedMail {
+  const mail: ParsedMail = {
+    attachments,
+    headers: parser.headers || new Map(),
+    headerLines: parser.headerLines || [],
+  }
+  if (text?.text !== undefined) mail.text = text.text
+  if (text?.html !== undefined) mail.html = text.html
+  if (text?.textConversionError) mail.textConversionError = text.textConversionError
+  const { subject, references, date, to, from, cc, bcc, messageId, inReplyTo, replyTo, otp } =
+    parser
+  const fields = {
+    subject,
+    references,
+    date,
+    to,
+    from,
+    cc,
+    bcc,
+    messageId,
+    inReplyTo,
+    replyTo,
+    otp,
+  }
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) Object.assign(mail, { [key]: value })
+  }
+  return mail
+}
+
+export function parseEmail(source: Buffer | string | NodeJS.ReadableStream): Promise<ParsedMail> {
+  return new Promise((resolve, reject) => {
+    const parser = new MailParser(PARSER_OPTIONS)
+    const attachments: Attachment[] = []
+    let text: MessageText | undefined
+    let settled = false
+    const fail = (err: Error): void => {
+      if (settled) return
+      settled = true
+      parser.destroy()
+      reject(err)
+    }
+    parser.on('error', fail)
+    parser.on('data', (data: AttachmentStream | MessageText) => {
+      if (data.type === 'text') text = data
+      else attachments.push(describeAttachment(data))
+    })
+    parser.on('end', () => {
+      if (settled) return
+      settled = true
+      resolve(assemble(parser, text, attachments))
+    })
+    if (typeof source === 'string' || Buffer.isBuffer(source)) {
+      parser.end(typeof source === 'string' ? Buffer.from(source) : source)
+    } else {
+      source.once('error', fail)
+      source.pipe(parser)
+    }
+  })
+}

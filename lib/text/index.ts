@@ -1,0 +1,6 @@
+export { decodeEntities, htmlToPlainText } from './html'
+export { normaliseWhitespace } from './normalise'
+export { stripQuotedReply } from './reply'
+export { cutAtSignature } from './signature'
+export { emailToSmsText, type SmsText, type SmsTextOptions } from './sms-text'
+export { mapTypography } from './typography'

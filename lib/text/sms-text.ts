@@ -1,0 +1,61 @@
+import type { ParsedMail } from 'mailparser'
+import { htmlToPlainText } from './html'
+import { normaliseWhitespace } from './normalise'
+import { stripQuotedReply } from './reply'
+import { cutAtSignature } from './signature'
+import { mapTypography } from './typography'
+
+export interface SmsText {
+  text: string
+  source: 'text' | 'html' | 'subject'
+}
+
+export interface SmsTextOptions {
+  /** First line of the account's signature: it and what follows are left out. */
+  signatureMarker?: string | null
+}
+
+function isHtmlRoot(mail: ParsedMail): boolean {
+  const type = mail.headers?.get('content-type')
+  const value = type && typeof type === 'object' && 'value' in type ? type.value : type
+  return typeof value === 'string' && value.toLowerCase().startsWith('text/html')
+}
+
+/**
+ * The body as plain text. parseEmail leaves `text` empty for HTML-only mail so that our
+ * converter, which drops reply quote containers, does the work. A mail parsed elsewhere may
+ * carry mailparser's own conversion in `text`: a text/html root tells it apart.
+ */
+function bodyText(mail: ParsedMail): { body: string; source: 'text' | 'html' } {
+  const text = mail.text ?? ''
+  const html = typeof mail.html === 'string' ? mail.html : ''
+  if (html && (text.trim() === '' || isHtmlRoot(mail))) {
+    return { body: htmlToPlainText(html), source: 'html' }
+  }
+  return { body: text, source: 'text' }
+}
+
+/**
+ * Typography is mapped before whitespace is normalised, not after: a line holding only a
+ * zero-width character or a non-breaking space must count as blank.
+ */
+function tidy(text: string): string {
+  return normaliseWhitespace(mapTypography(text))
+}
+
+/**
+ * From a parsed mail to the text of the SMS: body (text part, else HTML), minus the quoted
+ * conversation, cut at the signature, tidied for GSM 03.38. Apps often put the whole alert in
+ * the Subject and leave the body empty, so an empty body falls back to the Subject.
+ */
+export async function emailToSmsText(
+  mail: ParsedMail,
+  options: SmsTextOptions = {},
+): Promise<SmsText> {
+  const { body, source } = bodyText(mail)
+  const reply = await stripQuotedReply(body)
+  const text = tidy(cutAtSignature(reply, options.signatureMarker))
+  if (text !== '') return { text, source }
+  const subject = tidy(mail.subject ?? '')
+  return subject !== '' ? { text: subject, source: 'subject' } : { text: '', source }
+}

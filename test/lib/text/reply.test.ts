@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict'
+import { stripQuotedReply } from '../../../lib/text/reply'
+
+describe('stripQuotedReply', () => {
+  it('returns a message without quotes as it is', async () => {
+    const text = 'Bonjour,\n\nLivraison demain 8h.\n\nMerci'
+    assert.equal(await stripQuotedReply(text), text)
+  })
+
+  it('accepts CRLF line ends', async () => {
+    assert.equal(await stripQuotedReply('Oui\r\n\r\n> Tu viens ?\r\n'), 'Oui')
+  })
+
+  describe('> quotes', () => {
+    it('drops quoted lines under the answer', async () => {
+      assert.equal(
+        await stripQuotedReply('Oui, 9h.\n\n> Tu viens demain ?\n> Réponds vite'),
+        'Oui, 9h.',
+      )
+    })
+
+    it('keeps answers written between quotes', async () => {
+      const text = '> Heure ?\nDix heures.\n> Lieu ?\nAu dépôt.'
+      assert.equal(await stripQuotedReply(text), 'Dix heures.\n\nAu dépôt.')
+    })
+
+    it('drops quoted lines indented by the client', async () => {
+      assert.equal(await stripQuotedReply('Oui.\n  > ancien\n  >> plus ancien'), 'Oui.')
+    })
+
+    it('returns empty when everything is quoted', async () => {
+      assert.equal(await stripQuotedReply('> a\n>\n> b'), '')
+    })
+  })
+
+  describe('attribution lines', () => {
+    it('drops "On … wrote:" wrapped over two lines', async () => {
+      const text =
+        'See you at 8.\n\nOn Mon, Mar 3, 2025 at 10:12\u202fAM SMS +44 7700 900123 <\n' +
+        '447700900123@sms.example.com> wrote:\n\n> Late, sorry!\n'
+      assert.equal(await stripQuotedReply(text), 'See you at 8.')
+    })
+
+    it('drops "Le … a écrit :" wrapped before "écrit"', async () => {
+      const text =
+        'Je confirme.\n\nLe lun. 3 mars 2025 à 10:12, SMS +33 6 12 34 56 78 <33612345678@sms.example.com> a\n' +
+        '\u00e9crit\u00a0:\n\n> Confirmez-vous ?\n'
+      assert.equal(await stripQuotedReply(text), 'Je confirme.')
+    })
+
+    it('drops an attribution wrapped over three lines', async () => {
+      const text = 'Ok.\nLe 03/03/2025 à 10:12,\nJean Dupont\na écrit :\n> Question'
+      assert.equal(await stripQuotedReply(text), 'Ok.')
+    })
+
+    it('keeps interleaved answers after an attribution', async () => {
+      const text =
+        'Bonjour,\n\nOn Mon, 3 Mar 2025, Jean wrote:\n> Heure ?\nDix heures.\n> Lieu ?\nAu dépôt.'
+      assert.equal(await stripQuotedReply(text), 'Bonjour,\n\nDix heures.\n\nAu dépôt.')
+    })
+
+    it('does not join a finished sentence to the next line to make an attribution', async () => {
+      const reply = await stripQuotedReply(
+        'Bonjour.\nLe 3 mars on livre.\nJean a écrit :\nmerci de confirmer',
+      )
+      assert.match(reply, /^Bonjour\.\nLe 3 mars on livre\.\sJean a écrit :\nmerci de confirmer$/)
+    })
+
+    it('cuts at an attribution followed by unquoted history', async () => {
+      const text = 'Oui.\n\nLe 03/03/2025 à 10:12, Jean Dupont a écrit :\nTu viens ?\n'
+      assert.equal(await stripQuotedReply(text), 'Oui.')
+    })
+
+    it('keeps a sentence that only looks like an attribution: no date in it', async () => {
+      const text = 'Note :\nLe patient a écrit :\ndouleur au genou depuis lundi'
+      assert.equal(await stripQuotedReply(text), text)
+    })
+  })
+
+  describe('Outlook history', () => {
+    it('cuts at -----Original Message-----', async () => {
+      const text =
+        'Yes.\n\n-----Original Message-----\nFrom: Alice <alice@example.com>\nSent: Monday\n\nOld\n\nRegards,\nAlice'
+      assert.equal(await stripQuotedReply(text), 'Yes.')
+    })
+
+    it("cuts at -----Message d'origine-----", async () => {
+      assert.equal(
+        await stripQuotedReply("Oui.\n-----Message d'origine-----\nDe : Jean\nAncien"),
+        'Oui.',
+      )
+    })
+
+    it('cuts at a From / Sent / To block without separator, names without addresses', async () => {
+      const text =
+        'Done.\n\nFrom: Alice Martin\nSent: Monday, March 3, 2025 9:14 AM\nTo: Tom Baker\nSubject: Job\n\nOld'
+      assert.equal(await stripQuotedReply(text), 'Done.')
+    })
+
+    it('cuts at a French De / Envoyé / À / Objet block and its underscore rule', async () => {
+      const text =
+        'Noté.\n\n________________________________\nDe\u00a0: Jean Dupont\nEnvoyé\u00a0: lundi 3 mars 2025 10:12\n' +
+        'À\u00a0: Sophie\nObjet\u00a0: Dossier\n\nAncien message'
+      assert.equal(await stripQuotedReply(text), 'Noté.')
+    })
+
+    it('does not take one "From:" line for a header block', async () => {
+      const text = 'From: the depot, 3 pallets.\nCall me.'
+      assert.equal(await stripQuotedReply(text), text)
+    })
+
+    it('keeps a forwarded message, which the sender chose to send', async () => {
+      const text =
+        'FYI\n\n---------- Forwarded message ---------\nFrom: Alerts <alerts@example.com>\n' +
+        'Date: Mon, 3 Mar 2025 at 10:12\nSubject: Disk\nTo: <ops@example.com>\n\nDisk full on srv1'
+      assert.equal(await stripQuotedReply(text), text)
+    })
+  })
+
+  describe('long lines', () => {
+    it('gives back a very long line whole, in reasonable time', async () => {
+      const paragraph = 'On ' + 'the 1st floor '.repeat(15_000)
+      const text = `Note\n${paragraph}\nEnd`
+      const started = Date.now()
+      assert.equal(await stripQuotedReply(text), text.trim())
+      assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`)
+    })
+
+    it('still drops a long quoted line', async () => {
+      assert.equal(await stripQuotedReply(`Oui.\n\n> ${'a'.repeat(5000)}\n> fin`), 'Oui.')
+    })
+  })
+
+  describe("what the parser's sign-off list would drop", () => {
+    it('keeps the sign-off, the name and a P.S.', async () => {
+      const text = 'Merci !\n\nCordialement,\nJean\n\nPS : le code est 1234'
+      assert.equal(await stripQuotedReply(text), text)
+    })
+
+    it('never returns empty when the sender wrote something', async () => {
+      assert.equal(await stripQuotedReply('Cheers!'), 'Cheers!')
+      const headerLike =
+        'From: Warehouse <wh@example.com>\nDate: today\nTo: drivers\n\nDock 4 closed'
+      assert.equal(await stripQuotedReply(headerLike), headerLike)
+    })
+
+    it("drops the quoted message's own sign-off", async () => {
+      const text =
+        'Top\n\nEl lun, 3 mar 2025 a las 10:12, Jean (<j@example.com>) escribió:\n\nViejo\n\nCheers,\nJean'
+      assert.equal(await stripQuotedReply(text), 'Top')
+    })
+  })
+})
