@@ -2,7 +2,13 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { loadConfig, ConfigError, type Mail2SmsConfig } from '../lib/config'
 import { openDb, describeDb, type Db } from '../lib/db/connection'
 import { migrateLatest, migrateRollbackAll, migrationStatus } from '../lib/db/migrate'
-import { createAccount, findAccountByRef, listAccounts, ValidationError, type Account } from '../lib/db/accounts'
+import {
+  createAccount,
+  findAccountByRef,
+  listAccounts,
+  ValidationError,
+  type Account,
+} from '../lib/db/accounts'
 import { addSender, listSenders, removeSender } from '../lib/db/senders'
 import { addAllowedIp, listAllowedIps, removeAllowedIp } from '../lib/db/allowlist'
 import { listSms, type SmsStatus } from '../lib/db/outbound'
@@ -59,35 +65,55 @@ function parse(args: string[], options: Options, positionals: string[]): ParsedC
   }
   if (parsed.positionals.length !== positionals.length) {
     const want = positionals.map((p) => `<${p}>`).join(' ')
-    throw new UsageError(`expected ${want || 'no arguments'}, got ${parsed.positionals.length ? parsed.positionals.join(' ') : 'none'}`)
+    throw new UsageError(
+      `expected ${want || 'no arguments'}, got ${parsed.positionals.length ? parsed.positionals.join(' ') : 'none'}`,
+    )
   }
-  return { ...(parsed.values as Record<string, string | boolean | undefined>), _: parsed.positionals }
+  return {
+    ...(parsed.values as Record<string, string | boolean | undefined>),
+    _: parsed.positionals,
+  }
 }
 
 async function requireAccount(db: Db, ref: string): Promise<Account> {
   const account = await findAccountByRef(db, ref)
-  if (!account) throw new ValidationError(`no account with reference "${ref}" (see: mail2sms account list)`)
+  if (!account)
+    throw new ValidationError(`no account with reference "${ref}" (see: mail2sms account list)`)
   return account
 }
 
 function intOption(value: ParsedCommand[string], name: string): number | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'string' || !/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number`)
+  if (typeof value !== 'string' || !/^\d+$/.test(value))
+    throw new UsageError(`--${name} must be a whole number`)
   return Number(value)
 }
 
-const STATUSES: SmsStatus[] = ['queued', 'sending', 'sent', 'delivered', 'failed', 'expired', 'undeliverable']
+const STATUSES: SmsStatus[] = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'failed',
+  'expired',
+  'undeliverable',
+]
 
 async function accountCommand(db: Db, sub: string, args: string[], io: CliIo): Promise<void> {
   if (sub === 'create') {
-    const o = parse(args, {
-      name: { type: 'string' },
-      country: { type: 'string' },
-      'sender-name': { type: 'string' },
-      signature: { type: 'string' },
-      cap: { type: 'string' },
-    }, ['ref'])
-    if (typeof o.name !== 'string') throw new UsageError('account create needs --name "<account name>"')
+    const o = parse(
+      args,
+      {
+        name: { type: 'string' },
+        country: { type: 'string' },
+        'sender-name': { type: 'string' },
+        signature: { type: 'string' },
+        cap: { type: 'string' },
+      },
+      ['ref'],
+    )
+    if (typeof o.name !== 'string')
+      throw new UsageError('account create needs --name "<account name>"')
     const a = await createAccount(db, {
       ref: o._[0],
       name: o.name,
@@ -102,7 +128,9 @@ async function accountCommand(db: Db, sub: string, args: string[], io: CliIo): P
   if (sub === 'list') {
     parse(args, {}, [])
     for (const a of await listAccounts(db)) {
-      io.out(`${a.ref}\t${a.name}\tcountry=${a.defaultCountry}\tsender_name=${a.senderName ?? '-'}\tcap=${a.segmentCap}`)
+      io.out(
+        `${a.ref}\t${a.name}\tcountry=${a.defaultCountry}\tsender_name=${a.senderName ?? '-'}\tcap=${a.segmentCap}`,
+      )
     }
     return
   }
@@ -111,13 +139,18 @@ async function accountCommand(db: Db, sub: string, args: string[], io: CliIo): P
 
 async function senderCommand(db: Db, sub: string, args: string[], io: CliIo): Promise<void> {
   if (sub === 'add') {
-    const o = parse(args, { pending: { type: 'boolean' }, default: { type: 'boolean' } }, ['account-ref', 'email'])
+    const o = parse(args, { pending: { type: 'boolean' }, default: { type: 'boolean' } }, [
+      'account-ref',
+      'email',
+    ])
     const account = await requireAccount(db, o._[0])
     const s = await addSender(db, account.id, o._[1], {
       status: o.pending ? 'pending' : 'accepted',
       isDefault: Boolean(o.default),
     })
-    io.out(`${s.email} is now ${s.status === 'accepted' ? 'an accepted' : 'a pending'} sender of ${account.ref}${s.isDefault ? ' (default account)' : ''}`)
+    io.out(
+      `${s.email} is now ${s.status === 'accepted' ? 'an accepted' : 'a pending'} sender of ${account.ref}${s.isDefault ? ' (default account)' : ''}`,
+    )
     return
   }
   if (sub === 'remove') {
@@ -171,22 +204,40 @@ async function ipCommand(db: Db, sub: string, args: string[], io: CliIo): Promis
 
 async function smsCommand(db: Db, sub: string, args: string[], io: CliIo): Promise<void> {
   if (sub !== 'list') throw new UsageError(`unknown command "sms ${sub ?? ''}"`)
-  const o = parse(args, { account: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } }, [])
+  const o = parse(
+    args,
+    { account: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } },
+    [],
+  )
   const account = typeof o.account === 'string' ? await requireAccount(db, o.account) : null
   const status = o.status as SmsStatus | undefined
-  if (status && !STATUSES.includes(status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`)
-  const rows = await listSms(db, { accountId: account?.id, status, limit: intOption(o.limit, 'limit') ?? 20 })
+  if (status && !STATUSES.includes(status))
+    throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`)
+  const rows = await listSms(db, {
+    accountId: account?.id,
+    status,
+    limit: intOption(o.limit, 'limit') ?? 20,
+  })
   for (const r of rows) {
     const when = new Date(r.createdAt).toISOString()
-    io.out(`${r.id}\t${when}\t${r.status}\t${r.recipient}\t${r.senderEmail}\t${r.encoding}/${r.segments}\t${JSON.stringify(r.body)}`)
+    io.out(
+      `${r.id}\t${when}\t${r.status}\t${r.recipient}\t${r.senderEmail}\t${r.encoding}/${r.segments}\t${JSON.stringify(r.body)}`,
+    )
   }
 }
 
-async function migrateCommand(db: Db, config: Mail2SmsConfig, args: string[], io: CliIo): Promise<void> {
+async function migrateCommand(
+  db: Db,
+  config: Mail2SmsConfig,
+  args: string[],
+  io: CliIo,
+): Promise<void> {
   const o = parse(args, { status: { type: 'boolean' }, 'rollback-all': { type: 'boolean' } }, [])
   if (o.status) {
     const s = await migrationStatus(db)
-    io.out(`database ${describeDb(config.database)}: ${s.done.length} applied, ${s.pending.length} pending`)
+    io.out(
+      `database ${describeDb(config.database)}: ${s.done.length} applied, ${s.pending.length} pending`,
+    )
     for (const p of s.pending) io.out(`pending\t${p}`)
     return
   }
@@ -196,7 +247,9 @@ async function migrateCommand(db: Db, config: Mail2SmsConfig, args: string[], io
     return
   }
   const applied = await migrateLatest(db)
-  io.out(`database ${describeDb(config.database)}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`)
+  io.out(
+    `database ${describeDb(config.database)}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`,
+  )
 }
 
 async function withDb<T>(config: Mail2SmsConfig, fn: (db: Db) => Promise<T>): Promise<T> {

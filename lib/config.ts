@@ -3,7 +3,11 @@ import path from 'node:path'
 import ini from 'ini'
 
 /** Where the project lives: config paths and the SQLite file are resolved from here. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '')
+export const PROJECT_ROOT = path.resolve(
+  __dirname,
+  '..',
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '',
+)
 
 export interface DatabaseConfig {
   /** mysql://… selects MySQL/MariaDB; unset means the embedded SQLite file. */
@@ -59,7 +63,12 @@ export function defaultConfigPath(): string {
   return process.env.MAIL2SMS_CONFIG ?? path.join(PROJECT_ROOT, 'config', 'mail2sms.ini')
 }
 
-function readValue(file: string, key: string, spec: KeySpec, raw: unknown): string | number | string[] {
+function readValue(
+  file: string,
+  key: string,
+  spec: KeySpec,
+  raw: unknown,
+): string | number | string[] {
   if (raw === undefined || raw === '') return spec.default
   const text = String(raw).trim()
   if (spec.kind === 'string') return text
@@ -69,7 +78,8 @@ function readValue(file: string, key: string, spec: KeySpec, raw: unknown): stri
       .map((s) => s.trim())
       .filter(Boolean)
   }
-  if (!/^\d+$/.test(text)) throw new ConfigError(`${file}: ${key} must be a whole number, got "${text}"`)
+  if (!/^\d+$/.test(text))
+    throw new ConfigError(`${file}: ${key} must be a whole number, got "${text}"`)
   const n = Number(text)
   if (spec.min !== undefined && n < spec.min) {
     throw new ConfigError(`${file}: ${key} must be at least ${spec.min}, got ${n}`)
@@ -77,7 +87,10 @@ function readValue(file: string, key: string, spec: KeySpec, raw: unknown): stri
   return n
 }
 
-function validate(file: string, parsed: Record<string, unknown>): Record<string, Record<string, unknown>> {
+function validate(
+  file: string,
+  parsed: Record<string, unknown>,
+): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {}
   for (const [section, value] of Object.entries(parsed)) {
     if (!SCHEMA[section] || typeof value !== 'object' || value === null) {
@@ -101,11 +114,19 @@ function validate(file: string, parsed: Record<string, unknown>): Record<string,
 function applyEnv(values: Record<string, Record<string, unknown>>, env: NodeJS.ProcessEnv): void {
   if (env.DATABASE_URL !== undefined) values.database.url = env.DATABASE_URL.trim()
   if (env.MAIL2SMS_SMS_DOMAINS) {
-    values.mx.domains = readValue('MAIL2SMS_SMS_DOMAINS', 'mx.domains', SCHEMA.mx.domains, env.MAIL2SMS_SMS_DOMAINS)
+    values.mx.domains = readValue(
+      'MAIL2SMS_SMS_DOMAINS',
+      'mx.domains',
+      SCHEMA.mx.domains,
+      env.MAIL2SMS_SMS_DOMAINS,
+    )
   }
 }
 
-export function loadConfig(file = defaultConfigPath(), env: NodeJS.ProcessEnv = process.env): Mail2SmsConfig {
+export function loadConfig(
+  file = defaultConfigPath(),
+  env: NodeJS.ProcessEnv = process.env,
+): Mail2SmsConfig {
   let text = ''
   try {
     text = fs.readFileSync(file, 'utf8')
@@ -119,10 +140,13 @@ export function loadConfig(file = defaultConfigPath(), env: NodeJS.ProcessEnv = 
   const mx = values.mx
   const url = (db.url as string) || null
   if (url && !/^mysql2?:\/\//.test(url)) {
-    throw new ConfigError(`${file}: database.url (or DATABASE_URL) must start with mysql://, got "${url}"`)
+    throw new ConfigError(
+      `${file}: database.url (or DATABASE_URL) must start with mysql://, got "${url}"`,
+    )
   }
   const domains = (mx.domains as string[]).map((d) => d.toLowerCase())
-  if (domains.length === 0) throw new ConfigError(`${file}: mx.domains must name at least one domain`)
+  if (domains.length === 0)
+    throw new ConfigError(`${file}: mx.domains must name at least one domain`)
   return {
     file,
     database: {

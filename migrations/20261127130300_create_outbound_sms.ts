@@ -6,7 +6,11 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('outbound_sms', (t) => {
     t.bigIncrements('id').primary()
     t.integer('account_id').unsigned().notNullable().references('accounts.id')
-    t.integer('sender_id').unsigned().nullable().references('account_senders.id').onDelete('SET NULL')
+    t.integer('sender_id')
+      .unsigned()
+      .nullable()
+      .references('account_senders.id')
+      .onDelete('SET NULL')
     // Kept as text too: the log must still say who sent it after the sender is deleted.
     t.string('sender_email', 254).notNullable()
     t.string('recipient', 20).notNullable()

@@ -58,12 +58,15 @@ function validateInput(input: AccountInput): Record<string, unknown> {
   row.name = name
   const country = (input.defaultCountry ?? 'FR').toUpperCase()
   if (!isValidCountry(country)) {
-    throw new ValidationError(`default country "${input.defaultCountry}" is not an ISO 3166 code such as FR or GB`)
+    throw new ValidationError(
+      `default country "${input.defaultCountry}" is not an ISO 3166 code such as FR or GB`,
+    )
   }
   row.default_country = country
   row.sender_name = input.senderName ? validateSenderName(input.senderName) : null
   const marker = input.signatureMarker?.trim()
-  if (marker && marker.length > 200) throw new ValidationError('signature marker must be at most 200 characters')
+  if (marker && marker.length > 200)
+    throw new ValidationError('signature marker must be at most 200 characters')
   row.signature_marker = marker || null
   const cap = input.segmentCap ?? 4
   if (!Number.isInteger(cap) || cap < 1 || cap > MAX_SEGMENT_CAP) {
@@ -86,7 +89,11 @@ export function toAccount(row: Record<string, unknown>): Account {
   }
 }
 
-export async function createAccount(db: Db, input: AccountInput, now = Date.now()): Promise<Account> {
+export async function createAccount(
+  db: Db,
+  input: AccountInput,
+  now = Date.now(),
+): Promise<Account> {
   const row: Record<string, unknown> = {
     ...validateInput(input),
     is_active: true,
@@ -100,7 +107,8 @@ export async function createAccount(db: Db, input: AccountInput, now = Date.now(
       return toAccount(await trx('accounts').where({ ref: row.ref }).first())
     })
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ValidationError(`an account with reference "${row.ref}" already exists`)
+    if (isUniqueViolation(err))
+      throw new ValidationError(`an account with reference "${row.ref}" already exists`)
     throw err
   }
 }

@@ -36,12 +36,20 @@ export async function addAllowedIp(
   const cidr = parseOrThrow(input)
   try {
     return await db.transaction(async (trx) => {
-      await trx('account_ip_allowlist').insert({ account_id: accountId, cidr, note, created_at: now })
+      await trx('account_ip_allowlist').insert({
+        account_id: accountId,
+        cidr,
+        note,
+        created_at: now,
+      })
       await bumpCacheVersion(trx, 'directory')
-      return toEntry(await trx('account_ip_allowlist').where({ account_id: accountId, cidr }).first())
+      return toEntry(
+        await trx('account_ip_allowlist').where({ account_id: accountId, cidr }).first(),
+      )
     })
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ValidationError(`${cidr} is already allowed for this account`)
+    if (isUniqueViolation(err))
+      throw new ValidationError(`${cidr} is already allowed for this account`)
     throw err
   }
 }

@@ -41,7 +41,10 @@ function sqliteConfig(file: string): Knex.Config {
     pool: {
       min: 1,
       max: 1,
-      afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(
+        conn: { pragma(s: string): unknown },
+        done: (err: Error | null, conn: unknown) => void,
+      ) {
         try {
           conn.pragma('journal_mode = WAL')
           conn.pragma('busy_timeout = 5000')
@@ -57,7 +60,9 @@ function sqliteConfig(file: string): Knex.Config {
 }
 
 export function openDb(config: DatabaseConfig): Db {
-  return knex(config.url ? mysqlConfig(config.url, config.poolMax) : sqliteConfig(config.sqliteFile))
+  return knex(
+    config.url ? mysqlConfig(config.url, config.poolMax) : sqliteConfig(config.sqliteFile),
+  )
 }
 
 /** Human description for logs, never including a password. */

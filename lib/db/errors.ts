@@ -1,7 +1,11 @@
 /** Driver-neutral classification of database errors, so callers never read driver codes. */
 export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code ?? ''
-  return code === 'ER_DUP_ENTRY' || code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  return (
+    code === 'ER_DUP_ENTRY' ||
+    code.startsWith('SQLITE_CONSTRAINT_UNIQUE') ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  )
 }
 
 export function isForeignKeyViolation(err: unknown): boolean {

@@ -2,7 +2,8 @@ import crypto from 'node:crypto'
 import type { Db } from './connection'
 import type { SmsEncoding } from '../sms/segments'
 
-export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'expired' | 'undeliverable'
+export type SmsStatus =
+  'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'expired' | 'undeliverable'
 
 export interface NewSms {
   accountId: number
@@ -37,7 +38,11 @@ export function dedupeKeyFor(source: string, recipient: string): string {
  * a read-then-write transaction cannot wait and fails at once when another process writes.
  * Rows that were already there (a retry) keep the batch token of the transaction that made them.
  */
-export async function enqueueSms(db: Db, items: NewSms[], now = Date.now()): Promise<EnqueueResult> {
+export async function enqueueSms(
+  db: Db,
+  items: NewSms[],
+  now = Date.now(),
+): Promise<EnqueueResult> {
   // The MX passes its SMTP transaction id, unique per attempt; other callers get a random one.
   const batch = items[0]?.mxTransaction ?? crypto.randomUUID()
   const keys = items.map((i) => i.dedupeKey)
@@ -47,7 +52,9 @@ export async function enqueueSms(db: Db, items: NewSms[], now = Date.now()): Pro
       .insert([...unique.values()].map((i) => toRow({ ...i, mxTransaction: batch }, now)))
       .onConflict('dedupe_key')
       .ignore()
-    const rows = await trx('outbound_sms').whereIn('dedupe_key', keys).select('id', 'dedupe_key', 'mx_transaction')
+    const rows = await trx('outbound_sms')
+      .whereIn('dedupe_key', keys)
+      .select('id', 'dedupe_key', 'mx_transaction')
     const ids = new Map<string, number>(rows.map((r) => [r.dedupe_key, Number(r.id)]))
     const fresh = rows.filter((r) => r.mx_transaction === batch).length
     return { ids: keys.map((k) => ids.get(k) as number), duplicates: items.length - fresh }
@@ -113,7 +120,9 @@ export interface ListSmsFilter {
 }
 
 export async function listSms(db: Db, filter: ListSmsFilter = {}): Promise<OutboundSms[]> {
-  const q = db('outbound_sms').orderBy('id', 'desc').limit(filter.limit ?? 50)
+  const q = db('outbound_sms')
+    .orderBy('id', 'desc')
+    .limit(filter.limit ?? 50)
   if (filter.accountId !== undefined) q.where({ account_id: filter.accountId })
   if (filter.status) q.where({ status: filter.status })
   if (filter.beforeId !== undefined) q.where('id', '<', filter.beforeId)

@@ -14,7 +14,8 @@ export interface Sender {
 }
 
 // Deliberately plain: the MX compares envelope addresses, which are already syntax-checked.
-const EMAIL_PATTERN = /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
+const EMAIL_PATTERN =
+  /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
 
 export function normaliseEmail(input: string): string {
   const email = input.trim().toLowerCase()
@@ -51,7 +52,8 @@ export async function addSender(
   const status = options.status ?? 'pending'
   try {
     return await db.transaction(async (trx) => {
-      if (options.isDefault) await trx('account_senders').where({ email }).update({ is_default: false })
+      if (options.isDefault)
+        await trx('account_senders').where({ email }).update({ is_default: false })
       await trx('account_senders').insert({
         account_id: accountId,
         email,
@@ -65,12 +67,17 @@ export async function addSender(
       return toSender(await trx('account_senders').where({ account_id: accountId, email }).first())
     })
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ValidationError(`${email} is already a sender of this account`)
+    if (isUniqueViolation(err))
+      throw new ValidationError(`${email} is already a sender of this account`)
     throw err
   }
 }
 
-export async function removeSender(db: Db, accountId: number, emailInput: string): Promise<boolean> {
+export async function removeSender(
+  db: Db,
+  accountId: number,
+  emailInput: string,
+): Promise<boolean> {
   const email = normaliseEmail(emailInput)
   return db.transaction(async (trx) => {
     const n = await trx('account_senders').where({ account_id: accountId, email }).delete()
@@ -80,5 +87,7 @@ export async function removeSender(db: Db, accountId: number, emailInput: string
 }
 
 export async function listSenders(db: Db, accountId: number): Promise<Sender[]> {
-  return (await db('account_senders').where({ account_id: accountId }).orderBy('email')).map(toSender)
+  return (await db('account_senders').where({ account_id: accountId }).orderBy('email')).map(
+    toSender,
+  )
 }

@@ -90,7 +90,8 @@ export class DirectoryCache {
 
   private async refresh(): Promise<Directory> {
     const version = await readCacheVersion(this.db, 'directory')
-    if (!this.current || this.current.version !== version) this.current = await loadDirectory(this.db)
+    if (!this.current || this.current.version !== version)
+      this.current = await loadDirectory(this.db)
     this.checkedAt = this.clock()
     return this.current
   }

@@ -29,7 +29,10 @@ export async function draftSms(
   const automatic = detectAutomaticMail(mail)
   if (automatic) {
     return {
-      decision: deny('5.7.1', `automatic mail (${automatic}) is not sent as SMS, so that no mail loop can start`),
+      decision: deny(
+        '5.7.1',
+        `automatic mail (${automatic}) is not sent as SMS, so that no mail loop can start`,
+      ),
       drafts: [],
     }
   }
@@ -42,7 +45,10 @@ export async function draftSms(
       const { text } = await emailToSmsText(mail, { signatureMarker: account.signatureMarker })
       if (!text) {
         return {
-          decision: deny('5.6.0', 'the message has no text to send: write the SMS in the body of the email'),
+          decision: deny(
+            '5.6.0',
+            'the message has no text to send: write the SMS in the body of the email',
+          ),
           drafts: [],
         }
       }
@@ -65,7 +71,10 @@ export async function draftSms(
 }
 
 /** Message-ID when there is one; else a digest the sending MTA reproduces on every retry. */
-export function retryIdentity(mail: ParsedMail, sender: string): { messageId: string | null; source: string } {
+export function retryIdentity(
+  mail: ParsedMail,
+  sender: string,
+): { messageId: string | null; source: string } {
   const messageId = mail.messageId?.trim() || null
   if (messageId) return { messageId, source: `mid:${sender}:${messageId}` }
   const digest = crypto

@@ -2,7 +2,12 @@ import { parseSmsNumber } from '../phone'
 import { deny, type Decision } from './decision'
 import type { Membership } from './directory'
 import { splitRecipient } from './recipient'
-import { authoriseForAccounts, chooseMembership, type SenderState, type SpfCheck } from './sender-policy'
+import {
+  authoriseForAccounts,
+  chooseMembership,
+  type SenderState,
+  type SpfCheck,
+} from './sender-policy'
 
 export interface PlannedRecipient {
   address: string
@@ -34,7 +39,12 @@ export async function checkRecipient(
     }
   }
   if (!sender) {
-    return { decision: deny('5.7.1', 'mail from the null sender <> (bounces, notices) is never sent as SMS') }
+    return {
+      decision: deny(
+        '5.7.1',
+        'mail from the null sender <> (bounces, notices) is never sent as SMS',
+      ),
+    }
   }
   const chosen = chooseMembership(sender.accepted, rcpt.accountRef, sender.sender)
   if ('decision' in chosen) return chosen

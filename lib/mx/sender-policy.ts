@@ -45,7 +45,10 @@ function spfDecision(state: SenderState, spf: SpfOutcome, accountLabel: string):
     case 'pass':
       return accept()
     case 'temperror':
-      return defer('4.7.24', `SPF lookup for ${domain} failed temporarily (${spf.explanation}); try again later`)
+      return defer(
+        '4.7.24',
+        `SPF lookup for ${domain} failed temporarily (${spf.explanation}); try again later`,
+      )
     case 'permerror':
       return deny(
         '5.7.24',

@@ -22,7 +22,9 @@ export function harakaCommand(opts: HarakaOptions): { command: string; args: str
 export function spawnHaraka(opts: HarakaOptions): ChildProcess {
   const { command, args } = harakaCommand(opts)
   // ts-node looks for tsconfig.json from the working folder, which is Haraka's, not ours.
-  const tsEnv = opts.typescript ? { TS_NODE_PROJECT: path.join(__dirname, '..', '..', 'tsconfig.json') } : {}
+  const tsEnv = opts.typescript
+    ? { TS_NODE_PROJECT: path.join(__dirname, '..', '..', 'tsconfig.json') }
+    : {}
   return spawn(command, args, {
     cwd: opts.dir,
     env: { ...process.env, ...tsEnv, ...opts.env },
@@ -31,10 +33,16 @@ export function spawnHaraka(opts: HarakaOptions): ChildProcess {
 }
 
 /** Resolves once something accepts TCP connections on host:port, or rejects after timeoutMs. */
-export async function waitForPort(host: string, port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
+export async function waitForPort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  child?: ChildProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    if (child && child.exitCode !== null) throw new Error(`process exited with code ${child.exitCode} before listening`)
+    if (child && child.exitCode !== null)
+      throw new Error(`process exited with code ${child.exitCode} before listening`)
     const ok = await new Promise<boolean>((resolve) => {
       const socket = net.connect({ host, port })
       socket.once('connect', () => {
@@ -44,7 +52,8 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
       socket.once('error', () => resolve(false))
     })
     if (ok) return
-    if (Date.now() > deadline) throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`)
+    if (Date.now() > deadline)
+      throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }

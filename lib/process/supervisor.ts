@@ -27,13 +27,17 @@ function useTypescript(): boolean {
  * Runs each service as a child process, restarts one that dies (with backoff) and stops them
  * all on SIGINT/SIGTERM. Resolves with the exit code once everything has stopped.
  */
-export function runSupervisor(config: Mail2SmsConfig, opts: SupervisorOptions = {}): Promise<number> {
+export function runSupervisor(
+  config: Mail2SmsConfig,
+  opts: SupervisorOptions = {},
+): Promise<number> {
   const log = opts.log ?? ((l: string) => console.log(`[mail2sms] ${l}`))
   const typescript = useTypescript()
   const services: Service[] = [
     {
       name: 'mx',
-      start: () => spawnHaraka({ dir: PROJECT_ROOT, typescript, env: { MAIL2SMS_CONFIG: config.file } }),
+      start: () =>
+        spawnHaraka({ dir: PROJECT_ROOT, typescript, env: { MAIL2SMS_CONFIG: config.file } }),
     },
   ]
   log(`database ${describeDb(config.database)}; sms domains ${config.mx.domains.join(', ')}`)

@@ -50,7 +50,10 @@ export function replyTemporaryFailure(
   what: string,
 ): void {
   connection.logerror(plugin, `${what} failed: ${(err as Error)?.message ?? err}`)
-  next(constants.denysoft, DSN.create(451, `${what} is temporarily unavailable; try again later`, 3, 0))
+  next(
+    constants.denysoft,
+    DSN.create(451, `${what} is temporarily unavailable; try again later`, 3, 0),
+  )
 }
 
 /** Runs `fn` so that `next` is called exactly once, even when the hook throws or times out. */

@@ -22,8 +22,12 @@ export function open_runtime(this: Plugin, next: Next): void {
   }
   rt.directory
     .get()
-    .then((d) => this.loginfo(`directory loaded version=${d.version} allowlist_entries=${d.allowlist.size}`))
-    .catch((err) => this.logerror(`directory not loaded yet (will retry per connection): ${err.message}`))
+    .then((d) =>
+      this.loginfo(`directory loaded version=${d.version} allowlist_entries=${d.allowlist.size}`),
+    )
+    .catch((err) =>
+      this.logerror(`directory not loaded yet (will retry per connection): ${err.message}`),
+    )
     .finally(() => next())
 }
 
@@ -47,7 +51,10 @@ export function note_allowlisted_accounts(this: Plugin, next: Next, connection: 
       `ip=${connection.remote.ip} allowlisted_accounts=${accounts ? [...accounts].join(',') || 'none' : 'unknown'}`,
     )
   } catch (err) {
-    connection.logerror(this, `ip=${connection.remote.ip} allowlist unavailable: ${(err as Error).message}`)
+    connection.logerror(
+      this,
+      `ip=${connection.remote.ip} allowlist unavailable: ${(err as Error).message}`,
+    )
   }
   next()
 }

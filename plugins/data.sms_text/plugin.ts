@@ -21,7 +21,9 @@ export function prepare_sms(this: Plugin, nextHook: Next, connection: Connection
         connection.loginfo(
           this,
           `message_id=${mail.messageId ?? 'none'} bytes=${raw.length} decision=${decision.action}` +
-            (first ? ` encoding=${first.analysis.encoding} segments=${first.analysis.segments}` : ''),
+            (first
+              ? ` encoding=${first.analysis.encoding} segments=${first.analysis.segments}`
+              : ''),
         )
         if (decision.action !== 'accept') return reply(next, decision)
         notes.drafts = drafts

@@ -7,7 +7,12 @@ export function register(this: Plugin): void {
 }
 
 /** MAIL FROM: an accepted sender of some account, from an allowed IP or with SPF pass. */
-export function check_sender(this: Plugin, nextHook: Next, connection: Connection, params: Address[]): void {
+export function check_sender(
+  this: Plugin,
+  nextHook: Next,
+  connection: Connection,
+  params: Address[],
+): void {
   const next = once(nextHook)
   const from = params[0]
   const notes = smsNotes(connection)
@@ -36,13 +41,17 @@ export function check_sender(this: Plugin, nextHook: Next, connection: Connectio
       spf: null,
     }
     const helo = connection.hello?.host ?? ''
-    const decision = await authoriseForAccounts(state, found.accepted, () => rt.spf(ip, sender, helo))
+    const decision = await authoriseForAccounts(state, found.accepted, () =>
+      rt.spf(ip, sender, helo),
+    )
     const accounts = found.accepted.map((m) => m.account.ref).join(',')
     connection.loginfo(
       this,
       `sender=${sender} accounts=${accounts} ip=${ip} ip_allowed=${state.ipAccounts.size > 0} spf=${state.spf?.result ?? 'skipped'} decision=${decision.action}`,
     )
-    connection.transaction?.results.add(this, { [decision.action === 'accept' ? 'pass' : 'fail']: 'sms_sender' })
+    connection.transaction?.results.add(this, {
+      [decision.action === 'accept' ? 'pass' : 'fail']: 'sms_sender',
+    })
     if (decision.action === 'accept') notes.sender = state
     reply(next, decision.action === 'accept' ? { action: 'accept' } : decision)
   }

@@ -27,7 +27,8 @@ export function store_sms(this: Plugin, nextHook: Next, connection: Connection):
     .then(({ ids, duplicates }) => {
       connection.loginfo(this, `queued sms_ids=${ids.join(',')} duplicates=${duplicates}`)
       const what = ids.length === 1 ? `SMS ${ids[0]}` : `${ids.length} SMS (${ids.join(', ')})`
-      txn.notes.sms_queued = duplicates === ids.length ? `already queued as ${what}` : `queued as ${what}`
+      txn.notes.sms_queued =
+        duplicates === ids.length ? `already queued as ${what}` : `queued as ${what}`
       next()
     })
     .catch((err) => replyTemporaryFailure(this, connection, next, err, 'SMS queue'))
@@ -35,6 +36,7 @@ export function store_sms(this: Plugin, nextHook: Next, connection: Connection):
 
 export function confirm_queued(this: Plugin, next: Next, connection: Connection): void {
   const queued = connection.transaction?.notes.sms_queued as string | undefined
-  if (!queued) return replyTemporaryFailure(this, connection, next, new Error('nothing stored'), 'SMS queue')
+  if (!queued)
+    return replyTemporaryFailure(this, connection, next, new Error('nothing stored'), 'SMS queue')
   reply(next, accept(queued))
 }

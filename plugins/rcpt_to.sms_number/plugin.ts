@@ -8,7 +8,12 @@ export function register(this: Plugin): void {
 }
 
 /** RCPT TO: our domain, a valid mobile number, an account the sender may use. */
-export function check_number(this: Plugin, nextHook: Next, connection: Connection, params: Address[]): void {
+export function check_number(
+  this: Plugin,
+  nextHook: Next,
+  connection: Connection,
+  params: Address[],
+): void {
   const next = once(nextHook)
   const rcpt = params[0]
   const notes = smsNotes(connection)
@@ -18,7 +23,11 @@ export function check_number(this: Plugin, nextHook: Next, connection: Connectio
     if (notes.recipients.length >= max) {
       return reply(
         next,
-        defer('4.5.3', `too many recipients: at most ${max} numbers per message; send the rest in another message`, 452),
+        defer(
+          '4.5.3',
+          `too many recipients: at most ${max} numbers per message; send the rest in another message`,
+          452,
+        ),
       )
     }
     const sender = notes.sender
@@ -27,11 +36,15 @@ export function check_number(this: Plugin, nextHook: Next, connection: Connectio
       domain: rcpt.host ?? '',
       sender,
       domains: rt.config.mx.domains,
-      checkSpf: () => rt.spf(connection.remote.ip, sender?.sender ?? '', connection.hello?.host ?? ''),
+      checkSpf: () =>
+        rt.spf(connection.remote.ip, sender?.sender ?? '', connection.hello?.host ?? ''),
     })
     if ('decision' in result) {
       const status = result.decision.action === 'accept' ? '' : result.decision.status
-      connection.loginfo(this, `rcpt=${rcpt.address} decision=${result.decision.action} status=${status}`)
+      connection.loginfo(
+        this,
+        `rcpt=${rcpt.address} decision=${result.decision.action} status=${status}`,
+      )
       return reply(next, result.decision)
     }
     notes.recipients.push(result.recipient)

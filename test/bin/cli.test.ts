@@ -41,10 +41,16 @@ describe('mail2sms CLI', function () {
   })
 
   it('creates an account, a sender and allowed IPs, and lists them', async () => {
-    assert.equal((await cli('account', 'create', 'acme', '--name', 'Acme SA', '--sender-name', 'Acme')).code, 0)
+    assert.equal(
+      (await cli('account', 'create', 'acme', '--name', 'Acme SA', '--sender-name', 'Acme')).code,
+      0,
+    )
     const added = await cli('sender', 'add', 'acme', 'Alice@Example.COM', '--default')
     assert.equal(added.code, 0, added.err)
-    assert.match(added.out, /alice@example\.com is now an accepted sender of acme \(default account\)/)
+    assert.match(
+      added.out,
+      /alice@example\.com is now an accepted sender of acme \(default account\)/,
+    )
     assert.equal((await cli('ip', 'add', 'acme', '2001:db8::/48')).code, 0)
     assert.equal((await cli('ip', 'add', 'acme', '192.0.2.7')).code, 0)
     assert.equal((await cli('ip', 'list', 'acme')).out, 'acme\t192.0.2.7/32\nacme\t2001:db8::/48')
@@ -60,7 +66,15 @@ describe('mail2sms CLI', function () {
     const noAccount = await cli('sender', 'add', 'nope', 'x@example.com')
     assert.equal(noAccount.code, 1)
     assert.match(noAccount.err, /no account with reference "nope"/)
-    const badName = await cli('account', 'create', 'beta', '--name', 'Beta', '--sender-name', 'Too Long Name')
+    const badName = await cli(
+      'account',
+      'create',
+      'beta',
+      '--name',
+      'Beta',
+      '--sender-name',
+      'Too Long Name',
+    )
     assert.equal(badName.code, 1)
     assert.match(badName.err, /1-11 characters .* without spaces/)
     const dup = await cli('account', 'create', 'acme', '--name', 'Again')
@@ -91,11 +105,16 @@ describe('mail2sms CLI', function () {
   it('runs as a real command with exit codes', async () => {
     const exec = promisify(execFile)
     const env = { ...process.env, MAIL2SMS_CONFIG: path.join(dir, 'mail2sms.ini') }
-    const ok = await exec(process.execPath, [path.join(ROOT, 'bin', 'mail2sms.js'), 'account', 'list'], { env })
+    const ok = await exec(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'mail2sms.js'), 'account', 'list'],
+      { env },
+    )
     assert.match(ok.stdout, /^acme\tAcme SA\tcountry=FR\tsender_name=Acme\tcap=4$/m)
     await assert.rejects(
       exec(process.execPath, [path.join(ROOT, 'bin', 'mail2sms.js'), 'frobnicate'], { env }),
-      (err: { code: number; stderr: string }) => err.code === 2 && /unknown command "frobnicate"/.test(err.stderr),
+      (err: { code: number; stderr: string }) =>
+        err.code === 2 && /unknown command "frobnicate"/.test(err.stderr),
     )
   })
 })

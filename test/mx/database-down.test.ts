@@ -22,7 +22,9 @@ async function sendWithDatabaseFailingAtData(port: number, breakDb: () => void) 
     assert.equal((await s.command('MAIL FROM:<alice@acme.example>')).code, 250)
     assert.equal((await s.command(`RCPT TO:<0612345678@${SMS_DOMAIN}>`)).code, 250)
     breakDb()
-    return await s.data(buildMessage({ from: 'alice@acme.example', to: 'x', body: 'must not be lost' }))
+    return await s.data(
+      buildMessage({ from: 'alice@acme.example', to: 'x', body: 'must not be lost' }),
+    )
   } finally {
     await s.quit()
   }
@@ -56,7 +58,10 @@ for (const kind of databaseKinds()) {
         proxy = await startTcpProxy(url.hostname, Number(url.port || 3306))
         url.port = String(proxy.port)
         // A long refresh keeps the directory loaded at start, so only the commit meets the outage.
-        mx = await startMx({ database: { ...t.config, url: url.toString() }, cacheRefreshMs: 600_000 })
+        mx = await startMx({
+          database: { ...t.config, url: url.toString() },
+          cacheRefreshMs: 600_000,
+        })
         breakDb = () => proxy!.cut()
       } else {
         mx = await startMx({ database: t.config, cacheRefreshMs: 600_000 })
@@ -73,7 +78,10 @@ for (const kind of databaseKinds()) {
       assert.match(reply.text, /^4\.3\.0 SMS queue is temporarily unavailable/)
       assert.equal(Number((await t.db('outbound_sms').count({ n: '*' }))[0].n), 0)
       // The refusal must come from the failed commit, not from some earlier step.
-      assert.match(mx.logs(), /SMS queue failed: .*(database is locked|ECONNRESET|ECONNREFUSED|closed|lost)/i)
+      assert.match(
+        mx.logs(),
+        /SMS queue failed: .*(database is locked|ECONNRESET|ECONNREFUSED|closed|lost)/i,
+      )
     })
 
     it('answers 451 at MAIL FROM when the database cannot be reached at all', async function () {

@@ -57,7 +57,11 @@ for (const kind of databaseKinds()) {
       t = await createTestDatabase(kind)
       await seed(t)
       dns = await startDnsServer(ZONE)
-      mx = await startMx({ database: t.config, dnsServer: `127.0.0.1:${dns.port}`, spfTimeoutMs: 3000 })
+      mx = await startMx({
+        database: t.config,
+        dnsServer: `127.0.0.1:${dns.port}`,
+        spfTimeoutMs: 3000,
+      })
     })
 
     after(async () => {
@@ -68,13 +72,17 @@ for (const kind of databaseKinds()) {
 
     const rowsFor = (recipient: string) => t.db('outbound_sms').where({ recipient }).orderBy('id')
 
-    it('queues an allowlisted sender\'s SMS with number, text, encoding and segment count', async () => {
+    it("queues an allowlisted sender's SMS with number, text, encoding and segment count", async () => {
       const message = buildMessage({
         from: 'alice@acme.example',
         to: `0612345678@${SMS_DOMAIN}`,
         body: 'Bonjour, la réunion est à 15h.\r\n\r\n-- \r\nAlice Martin\r\nAcme',
       })
-      const r = await sendMail(mx.port, { from: 'alice@acme.example', to: [`06.12.34.56.78@${SMS_DOMAIN}`], message })
+      const r = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to: [`06.12.34.56.78@${SMS_DOMAIN}`],
+        message,
+      })
       assert.equal(r.mail.code, 250)
       assert.equal(r.rcpts[0].code, 250)
       assertReply(r.data, 250, 'queued as SMS')
@@ -116,25 +124,41 @@ for (const kind of databaseKinds()) {
 
     it('sends through the account named by the +ref sub-address, with its default country', async () => {
       const message = buildMessage({ from: 'alice@acme.example', to: 'x', body: 'Hello from Beta' })
-      const r = await sendMail(mx.port, { from: 'alice@acme.example', to: [`07400123456+beta@${SMS_DOMAIN}`], message })
+      const r = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to: [`07400123456+beta@${SMS_DOMAIN}`],
+        message,
+      })
       assertReply(r.data, 250, 'queued')
       const [row] = await rowsFor('+447400123456')
       const beta = await t.db('accounts').where({ ref: 'beta' }).first()
       assert.equal(Number(row.account_id), Number(beta.id))
-      const wrong = await sendMail(mx.port, { from: 'alice@acme.example', to: [`0612345678+nope@${SMS_DOMAIN}`], message })
+      const wrong = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to: [`0612345678+nope@${SMS_DOMAIN}`],
+        message,
+      })
       assertReply(wrong.rcpts[0], 550, '5.7.1', /not an accepted sender of account "nope"/)
     })
 
     it('a 700-character text over the cap of 4 is refused with the count', async () => {
       const message = buildMessage({ from: 'alice@acme.example', to: 'x', body: 'a'.repeat(700) })
-      const r = await sendMail(mx.port, { from: 'alice@acme.example', to: [`0612345679@${SMS_DOMAIN}`], message })
+      const r = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to: [`0612345679@${SMS_DOMAIN}`],
+        message,
+      })
       assertReply(r.data, 550, '5.3.4', /needs 5 SMS .* at most 4/)
       assert.equal((await rowsFor('+33612345679')).length, 0)
     })
 
     it('refuses a message with no text', async () => {
       const message = buildMessage({ from: 'alice@acme.example', to: 'x', body: '', subject: '' })
-      const r = await sendMail(mx.port, { from: 'alice@acme.example', to: [`0612345680@${SMS_DOMAIN}`], message })
+      const r = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to: [`0612345680@${SMS_DOMAIN}`],
+        message,
+      })
       assertReply(r.data, 550, '5.6.0', /no text/)
     })
 
@@ -145,16 +169,28 @@ for (const kind of databaseKinds()) {
         body: 'I am out of the office',
         headers: { 'Auto-Submitted': 'auto-replied' },
       })
-      const r = await sendMail(mx.port, { from: 'alice@acme.example', to: [`0612345681@${SMS_DOMAIN}`], message })
+      const r = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to: [`0612345681@${SMS_DOMAIN}`],
+        message,
+      })
       assertReply(r.data, 550, '5.7.1', /automatic mail .*auto-replied/i)
       assert.equal((await rowsFor('+33612345681')).length, 0)
     })
 
     it('refuses unknown and pending senders at MAIL FROM', async () => {
       const message = buildMessage({ from: 'x', to: 'y', body: 'hi' })
-      const unknown = await sendMail(mx.port, { from: 'mallory@elsewhere.example', to: [`0612345678@${SMS_DOMAIN}`], message })
+      const unknown = await sendMail(mx.port, {
+        from: 'mallory@elsewhere.example',
+        to: [`0612345678@${SMS_DOMAIN}`],
+        message,
+      })
       assertReply(unknown.mail, 550, '5.7.1', /not authorised .* invite/)
-      const pending = await sendMail(mx.port, { from: 'bob@acme.example', to: [`0612345678@${SMS_DOMAIN}`], message })
+      const pending = await sendMail(mx.port, {
+        from: 'bob@acme.example',
+        to: [`0612345678@${SMS_DOMAIN}`],
+        message,
+      })
       assertReply(pending.mail, 550, '5.7.1', /invitation/)
     })
 
@@ -163,7 +199,12 @@ for (const kind of databaseKinds()) {
       try {
         await s.ehlo()
         assert.equal((await s.command('MAIL FROM:<>')).code, 250)
-        assertReply(await s.command(`RCPT TO:<0612345678@${SMS_DOMAIN}>`), 550, '5.7.1', /null sender/)
+        assertReply(
+          await s.command(`RCPT TO:<0612345678@${SMS_DOMAIN}>`),
+          550,
+          '5.7.1',
+          /null sender/,
+        )
       } finally {
         await s.quit()
       }
@@ -171,7 +212,11 @@ for (const kind of databaseKinds()) {
 
     it('never relays: other domains are refused', async () => {
       const message = buildMessage({ from: 'alice@acme.example', to: 'y', body: 'hi' })
-      const r = await sendMail(mx.port, { from: 'alice@acme.example', to: ['0612345678@gmail.example'], message })
+      const r = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to: ['0612345678@gmail.example'],
+        message,
+      })
       assertReply(r.rcpts[0], 550, '5.7.1', /relaying denied/)
     })
 
@@ -227,7 +272,12 @@ for (const kind of databaseKinds()) {
     })
 
     it('works with an ordinary client library (nodemailer, pipelining)', async () => {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: mx.port, secure: false, ignoreTLS: true })
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: mx.port,
+        secure: false,
+        ignoreTLS: true,
+      })
       try {
         const info = await transport.sendMail({
           from: 'Alice <alice@acme.example>',

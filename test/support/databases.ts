@@ -19,7 +19,11 @@ export interface TestDatabase {
 
 async function createSqlite(): Promise<TestDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2s-sqlite-'))
-  const config: DatabaseConfig = { url: null, sqliteFile: path.join(dir, 'test.sqlite'), poolMax: 1 }
+  const config: DatabaseConfig = {
+    url: null,
+    sqliteFile: path.join(dir, 'test.sqlite'),
+    poolMax: 1,
+  }
   const db = openDb(config)
   await migrateLatest(db)
   return {
@@ -35,7 +39,11 @@ async function createSqlite(): Promise<TestDatabase> {
 
 async function createMysql(): Promise<TestDatabase> {
   const name = `m2s_test_${crypto.randomBytes(4).toString('hex')}`
-  const admin = knex({ client: 'mysql2', connection: { uri: MYSQL_SERVER_URL } as never, pool: { min: 0, max: 1 } })
+  const admin = knex({
+    client: 'mysql2',
+    connection: { uri: MYSQL_SERVER_URL } as never,
+    pool: { min: 0, max: 1 },
+  })
   try {
     await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
   } finally {

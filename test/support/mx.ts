@@ -65,8 +65,12 @@ export async function startMx(opts: MxOptions): Promise<RunningMx> {
   fs.symlinkSync(path.join(ROOT, 'plugins'), path.join(dir, 'plugins'))
   const port = await freePort()
   const smtpIni = fs.readFileSync(path.join(configDir, 'smtp.ini'), 'utf8')
-  fs.writeFileSync(path.join(configDir, 'smtp.ini'), smtpIni.replace(/^listen=.*$/m, `listen=127.0.0.1:${port}`))
-  if (opts.plugins) fs.writeFileSync(path.join(configDir, 'plugins'), opts.plugins.join('\n') + '\n')
+  fs.writeFileSync(
+    path.join(configDir, 'smtp.ini'),
+    smtpIni.replace(/^listen=.*$/m, `listen=127.0.0.1:${port}`),
+  )
+  if (opts.plugins)
+    fs.writeFileSync(path.join(configDir, 'plugins'), opts.plugins.join('\n') + '\n')
   writeMail2SmsIni(path.join(configDir, 'mail2sms.ini'), opts)
   for (const [name, text] of Object.entries(opts.extraConfigFiles ?? {})) {
     fs.writeFileSync(path.join(configDir, name), text)
@@ -84,7 +88,9 @@ export async function startMx(opts: MxOptions): Promise<RunningMx> {
     await waitForPort('127.0.0.1', port, 30_000, child)
   } catch (err) {
     child.kill('SIGKILL')
-    throw new Error(`Haraka did not start: ${(err as Error).message}\n${output.slice(-3000)}`)
+    throw new Error(`Haraka did not start: ${(err as Error).message}\n${output.slice(-3000)}`, {
+      cause: err,
+    })
   }
   return {
     port,

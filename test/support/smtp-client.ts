@@ -33,8 +33,15 @@ export class SmtpSession {
     })
   }
 
-  static async open(port: number, options: { host?: string; localAddress?: string } = {}): Promise<SmtpSession> {
-    const socket = net.connect({ port, host: options.host ?? '127.0.0.1', localAddress: options.localAddress })
+  static async open(
+    port: number,
+    options: { host?: string; localAddress?: string } = {},
+  ): Promise<SmtpSession> {
+    const socket = net.connect({
+      port,
+      host: options.host ?? '127.0.0.1',
+      localAddress: options.localAddress,
+    })
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve)
       socket.once('error', reject)
@@ -137,7 +144,10 @@ export function buildMessage(opts: {
   messageId?: string | null
   headers?: Record<string, string>
 }): string {
-  const id = opts.messageId === undefined ? `<t${Date.now()}.${++counter}@client.example.net>` : opts.messageId
+  const id =
+    opts.messageId === undefined
+      ? `<t${Date.now()}.${++counter}@client.example.net>`
+      : opts.messageId
   const head = [
     `From: ${opts.from}`,
     `To: ${opts.to}`,
