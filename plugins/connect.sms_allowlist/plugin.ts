@@ -31,9 +31,14 @@ export function open_runtime(this: Plugin, next: Next): void {
     .finally(() => next())
 }
 
-/** Pipelining clients stall ~40 ms per reply on delayed ACKs unless Nagle is off. */
+/**
+ * Pipelining clients stall ~40 ms per reply on delayed ACKs unless Nagle is off. Haraka's socket
+ * wrapper ignores setNoDelay, so it is set on the TCP socket underneath, which STARTTLS keeps.
+ */
 export function disable_nagle(this: Plugin, next: Next, connection: Connection): void {
-  connection.client?.setNoDelay?.(true)
+  const socket = connection.client?.targetsocket
+  if (socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true)
+  else connection.logwarn(this, 'cannot turn Nagle off: no TCP socket on this connection')
   next()
 }
 

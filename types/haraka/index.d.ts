@@ -38,7 +38,8 @@ declare module 'haraka' {
     notes: Notes
     results: Results
     transaction: Transaction | null
-    client?: { setNoDelay?(on: boolean): void }
+    /** Haraka's socket wrapper; the TCP (or TLS) socket is its `targetsocket`. */
+    client?: { targetsocket?: { setNoDelay?(on: boolean): unknown } }
     loginfo(plugin: unknown, msg: string): void
     logwarn(plugin: unknown, msg: string): void
     logerror(plugin: unknown, msg: string): void
