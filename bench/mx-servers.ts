@@ -1,0 +1,115 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { DatabaseConfig } from '../lib/config'
+import { startMx, SMS_DOMAIN, type RunningMx } from '../test/support/mx'
+import { findHarakaPid } from './proc'
+import { summariseProfile, type ProfileSummary } from './cpu-profile'
+
+/**
+ * The Harakas a bench run compares. All use the project's config/ (smtp.ini, connection.ini,
+ * log.ini, nodes) and differ only in their plugins list; `bare` and `full` are always run, the
+ * two in between only with --stages, to split the full pipeline's cost by SMTP phase.
+ */
+export type ServerName = 'bare' | 'envelope' | 'parse' | 'full'
+
+interface ServerSpec {
+  label: string
+  /** Instead of config/plugins; unset runs the production list. */
+  plugins?: string[]
+  /** The line each server logs once per message it took: its own count of accepted mail. */
+  acceptedLine: RegExp
+}
+
+const DISCARDED = /discarding message/g
+const OUR_ENVELOPE_PLUGINS = ['connect.sms_allowlist', 'mail_from.sms_sender', 'rcpt_to.sms_number']
+
+export const SERVERS: Record<ServerName, ServerSpec> = {
+  bare: {
+    label: 'bare Haraka: rcpt_to.in_host_list, queue/discard',
+    plugins: ['rcpt_to.in_host_list', 'queue/discard'],
+    acceptedLine: DISCARDED,
+  },
+  envelope: {
+    label: 'our connect, MAIL and RCPT plugins, then queue/discard',
+    plugins: [...OUR_ENVELOPE_PLUGINS, 'queue/discard'],
+    acceptedLine: DISCARDED,
+  },
+  parse: {
+    label: 'as above plus data.sms_text (MIME and text), then queue/discard',
+    plugins: [...OUR_ENVELOPE_PLUGINS, 'data.sms_text', 'queue/discard'],
+    acceptedLine: DISCARDED,
+  },
+  full: {
+    label: 'full Mail2SMS MX: config/plugins, commit to MariaDB',
+    acceptedLine: /queued sms_ids=/g,
+  },
+}
+
+export interface Server {
+  name: ServerName
+  mx: RunningMx
+  pid: number | null
+  /** Where the log stood at the end of the previous run, so each run reads only its own part. */
+  logOffset: number
+  profileDir: string | null
+}
+
+export async function startServer(
+  name: ServerName,
+  database: DatabaseConfig,
+  profileDir: string | null,
+): Promise<Server> {
+  const spec = SERVERS[name]
+  const env: NodeJS.ProcessEnv = {
+    // Haraka runs in a temporary folder, where its `-r ts-node/register/transpile-only` is not
+    // found unless the project's node_modules is on NODE_PATH.
+    NODE_PATH: path.join(__dirname, '..', 'node_modules'),
+  }
+  // queue/discard only pretends to deliver when told to.
+  if (spec.plugins?.includes('queue/discard')) env.YES_REALLY_DO_DISCARD = '1'
+  if (profileDir) {
+    // Node refuses --cpu-prof in NODE_OPTIONS, so a preload starts V8's profiler on a signal.
+    env.NODE_OPTIONS = `--require ${path.join(__dirname, 'profile-preload.js')}`
+    env.MAIL2SMS_BENCH_PROFILE_DIR = profileDir
+  }
+  const mx = await startMx({
+    database,
+    // The production default: the directory is checked once a second, not for every message.
+    cacheRefreshMs: 1000,
+    plugins: spec.plugins,
+    extraConfigFiles: name === 'bare' ? { host_list: `${SMS_DOMAIN}\n` } : undefined,
+    env,
+  })
+  return { name, mx, pid: findHarakaPid(mx.dir), logOffset: 0, profileDir }
+}
+
+/** The log written since the last call: what the server said about one run. */
+export function takeLog(server: Server): string {
+  const log = server.mx.logs()
+  const part = log.slice(server.logOffset)
+  server.logOffset = log.length
+  return part
+}
+
+export function acceptedInLog(server: Server, log: string): number {
+  return [...log.matchAll(SERVERS[server.name].acceptedLine)].length
+}
+
+/** Starts, or stops and writes, the CPU profile of each server (see profile-preload.js). */
+export function toggleProfilers(servers: Server[]): void {
+  for (const s of servers) if (s.pid !== null && s.profileDir) process.kill(s.pid, 'SIGUSR2')
+}
+
+export async function collectProfile(server: Server): Promise<ProfileSummary | null> {
+  const dir = server.profileDir
+  if (!dir) return null
+  const until = Date.now() + 15_000
+  for (;;) {
+    const file = fs.existsSync(dir)
+      ? fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
+      : undefined
+    if (file) return summariseProfile(path.join(dir, file))
+    if (Date.now() > until) return null
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
