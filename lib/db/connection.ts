@@ -19,6 +19,9 @@ function mysqlConfig(url: string, poolMax: number): Knex.Config {
       supportBigNumbers: true,
       bigNumberStrings: false,
       timezone: 'Z',
+      // affectedRows then counts rows changed, not rows matched: enqueueSms tells inserted rows
+      // from skipped duplicates by it.
+      flags: '-FOUND_ROWS',
     } as Knex.MySql2ConnectionConfig,
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 5_000,

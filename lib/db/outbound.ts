@@ -1,5 +1,5 @@
 import crypto from 'node:crypto'
-import type { Db } from './connection'
+import { isMysql, type Db } from './connection'
 import type { SmsEncoding } from '../sms/segments'
 
 export type SmsStatus =
@@ -33,10 +33,10 @@ export function dedupeKeyFor(source: string, recipient: string): string {
 }
 
 /**
- * Inserts every row in one transaction: all SMS of the email are committed, or none. The insert
- * comes first so that SQLite takes its write lock (waiting on busy_timeout) before any read:
- * a read-then-write transaction cannot wait and fails at once when another process writes.
- * Rows that were already there (a retry) keep the batch token of the transaction that made them.
+ * Commits every row of one email with a single multi-row INSERT, which is atomic on both
+ * backends: all SMS of the email are stored, or none. Rows whose dedupe key already exists (a
+ * retry of the same email) are skipped by the insert and looked up afterwards. One statement
+ * and, in the usual case, no read: this runs on the SMTP path for every message.
  */
 export async function enqueueSms(
   db: Db,
@@ -45,20 +45,39 @@ export async function enqueueSms(
 ): Promise<EnqueueResult> {
   // The MX passes its SMTP transaction id, unique per attempt; other callers get a random one.
   const batch = items[0]?.mxTransaction ?? crypto.randomUUID()
-  const keys = items.map((i) => i.dedupeKey)
-  return db.transaction(async (trx) => {
-    const unique = new Map(items.map((i) => [i.dedupeKey, i]))
-    await trx('outbound_sms')
-      .insert([...unique.values()].map((i) => toRow({ ...i, mxTransaction: batch }, now)))
+  const unique = new Map(
+    items.map((i) => [i.dedupeKey, toRow({ ...i, mxTransaction: batch }, now)]),
+  )
+  const ids = new Map<string, number>()
+  const rows = [...unique.values()]
+  if (isMysql(db)) {
+    // Not INSERT IGNORE: it would also turn a NOT NULL or length error into a warning and store
+    // a damaged row. The no-op update skips duplicates only; with FOUND_ROWS off (see
+    // connection.ts) affectedRows counts just the rows inserted.
+    const { sql, bindings } = db('outbound_sms').insert(rows).toSQL().toNative()
+    const [header] = await db.raw(`${sql} on duplicate key update id = id`, bindings)
+    if (rows.length === 1 && header.affectedRows === 1)
+      ids.set(rows[0].dedupe_key as string, Number(header.insertId))
+  } else {
+    const inserted = await db('outbound_sms')
+      .insert(rows)
       .onConflict('dedupe_key')
       .ignore()
-    const rows = await trx('outbound_sms')
-      .whereIn('dedupe_key', keys)
+      .returning(['id', 'dedupe_key'])
+    for (const row of inserted) ids.set(row.dedupe_key, Number(row.id))
+  }
+  let fresh = ids.size
+  const missing = [...unique.keys()].filter((k) => !ids.has(k))
+  if (missing.length > 0) {
+    const rows = await db('outbound_sms')
+      .whereIn('dedupe_key', missing)
       .select('id', 'dedupe_key', 'mx_transaction')
-    const ids = new Map<string, number>(rows.map((r) => [r.dedupe_key, Number(r.id)]))
-    const fresh = rows.filter((r) => r.mx_transaction === batch).length
-    return { ids: keys.map((k) => ids.get(k) as number), duplicates: items.length - fresh }
-  })
+    for (const row of rows) {
+      ids.set(row.dedupe_key, Number(row.id))
+      if (row.mx_transaction === batch) fresh += 1
+    }
+  }
+  return { ids: items.map((i) => ids.get(i.dedupeKey) as number), duplicates: items.length - fresh }
 }
 
 function toRow(item: NewSms, now: number): Record<string, unknown> {

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict'
+import { createAccount } from '../../../lib/db/accounts'
+import { dedupeKeyFor, enqueueSms, listSms, type NewSms } from '../../../lib/db/outbound'
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
+
+for (const kind of databaseKinds()) {
+  describe(`lib/db/outbound enqueueSms (${kind})`, () => {
+    let t: TestDatabase
+    let accountId: number
+    let n = 0
+
+    const sms = (recipient: string, source: string, extra: Partial<NewSms> = {}): NewSms => ({
+      accountId,
+      senderId: null,
+      senderEmail: 'alice@acme.example',
+      recipient,
+      body: `hello ${recipient}`,
+      encoding: 'gsm7',
+      segments: 1,
+      sourceMessageId: `<${source}@client.example>`,
+      dedupeKey: dedupeKeyFor(source, recipient),
+      mxTransaction: `txn-${++n}`,
+      ...extra,
+    })
+
+    before(async () => {
+      t = await createTestDatabase(kind)
+      accountId = (await createAccount(t.db, { ref: 'acme', name: 'Acme' })).id
+    })
+
+    after(async () => t?.drop())
+
+    it('stores one new row and returns its id', async () => {
+      const r = await enqueueSms(t.db, [sms('+33600000001', 'm1')])
+      assert.equal(r.duplicates, 0)
+      const [row] = await listSms(t.db, { accountId })
+      assert.deepEqual(r.ids, [row.id])
+      assert.equal(row.recipient, '+33600000001')
+      assert.equal(row.status, 'queued')
+    })
+
+    it('finds the earlier row when the same email comes again', async () => {
+      const first = await enqueueSms(t.db, [sms('+33600000002', 'm2')])
+      const again = await enqueueSms(t.db, [sms('+33600000002', 'm2')])
+      assert.deepEqual(again.ids, first.ids)
+      assert.equal(again.duplicates, 1)
+      assert.equal((await t.db('outbound_sms').where({ recipient: '+33600000002' })).length, 1)
+    })
+
+    it('returns ids in the order given when new and known rows are mixed', async () => {
+      const known = await enqueueSms(t.db, [sms('+33600000004', 'm3')])
+      const r = await enqueueSms(t.db, [
+        sms('+33600000003', 'm3'),
+        sms('+33600000004', 'm3'),
+        sms('+33600000005', 'm3'),
+      ])
+      assert.equal(r.duplicates, 1)
+      assert.equal(r.ids[1], known.ids[0])
+      const rows = await t.db('outbound_sms').whereIn('id', r.ids)
+      const byId = new Map(rows.map((row) => [Number(row.id), row.recipient]))
+      assert.deepEqual(
+        r.ids.map((id) => byId.get(id)),
+        ['+33600000003', '+33600000004', '+33600000005'],
+      )
+    })
+
+    it('stores all rows of an email or none', async () => {
+      const bad = sms('+33600000007', 'm4', { body: null as unknown as string })
+      await assert.rejects(enqueueSms(t.db, [sms('+33600000006', 'm4'), bad]))
+      const rows = await t.db('outbound_sms').whereIn('recipient', ['+33600000006', '+33600000007'])
+      assert.equal(rows.length, 0)
+    })
+  })
+}
