@@ -28,7 +28,7 @@ const PARSER_OPTIONS: MailParserOptions = {
 const NO_CONTENT = Buffer.alloc(0)
 
 /** Drains an attachment's content and returns its description, size filled in at the end. */
-function describeAttachment(stream: AttachmentStream): Attachment {
+function describeAttachment(stream: AttachmentStream, onError: (err: Error) => void): Attachment {
   const { content, release, ...common } = stream
   const attachment: Attachment = {
     ...common,
@@ -42,6 +42,8 @@ function describeAttachment(stream: AttachmentStream): Attachment {
     // The parser waits for this before reading on, as it does for simpleParser.
     release?.()
   })
+  // mailparser forwards decoding errors to this stream only: unheard, they would crash the process.
+  content.once('error', onError)
   content.resume()
   return attachment
 }
@@ -95,7 +97,7 @@ export function parseEmail(source: Buffer | string | NodeJS.ReadableStream): Pro
     parser.on('error', fail)
     parser.on('data', (data: AttachmentStream | MessageText) => {
       if (data.type === 'text') text = data
-      else attachments.push(describeAttachment(data))
+      else attachments.push(describeAttachment(data, fail))
     })
     parser.on('end', () => {
       if (settled) return

@@ -85,7 +85,7 @@ export function retryIdentity(
     .update('\0')
     .update(mail.subject ?? '')
     .update('\0')
-    .update(mail.text ?? (mail.html || ''))
+    .update(mail.text || mail.html || '')
     .digest('hex')
   return { messageId: null, source: `digest:${digest}` }
 }

@@ -165,8 +165,23 @@ function withoutQuotedLines(text: string): string {
     .trim()
 }
 
+/**
+ * Runs of blank lines become one. Nothing is lost (whitespace is normalised later anyway), and
+ * the parser's patterns that start with `^\s*` would otherwise rescan a long run from each of
+ * its lines.
+ */
+function withSingleBlankLines(text: string): string[] {
+  const lines: string[] = []
+  for (const line of text.replace(/\r\n?/g, '\n').split('\n')) {
+    const blank = line.trim() === ''
+    if (!blank) lines.push(line)
+    else if (lines.length > 0 && lines[lines.length - 1] !== '') lines.push('')
+  }
+  return lines
+}
+
 export async function stripQuotedReply(text: string): Promise<string> {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n')
+  const lines = withSingleBlankLines(text)
   const reply = withoutQuotedLines(await unquotedFragments(withoutHistory(lines).join('\n')))
   if (reply !== '') return reply
   // Our guards found nothing of the sender's own: take the parser's word alone before giving

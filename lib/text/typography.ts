@@ -10,7 +10,6 @@ const DOUBLE_QUOTES = /[\u201c\u201d\u201e\u201f\u2033]/g
 // French puts a (usually non-breaking) space inside « »; once they become " that space would
 // read as a stray blank, so it goes with them.
 const OPENING_GUILLEMET = /\u00ab[^\S\n]*/g
-const CLOSING_GUILLEMET = /[^\S\n]*\u00bb/g
 const DASHES = /[\u2010\u2011\u2012\u2013\u2014\u2015\u2212]/g
 const BULLETS = /[\u2022\u2023\u2043\u25aa\u25cf\u25e6]/g
 const ELLIPSIS = /\u2026/g
@@ -21,6 +20,13 @@ const INVISIBLES = /[\u00ad\u200b\u2060\ufeff]/g
 // neighbour is ASCII, where it can only be an artefact of editing.
 const ASCII_SIDED_JOINERS =
   /(?<=[\t\n\r -~])[\u200c\u200d]|[\u200c\u200d](?=[\t\n\r -~]|$)|^[\u200c\u200d]/gm
+
+// By hand: a regular expression for "spaces before »" retries every space of a long run.
+function withoutTrailingSpaces(text: string): string {
+  let end = text.length
+  while (end > 0 && text[end - 1] !== '\n' && /\s/.test(text[end - 1])) end--
+  return text.slice(0, end)
+}
 
 export function mapTypography(text: string): string {
   return (
@@ -34,7 +40,9 @@ export function mapTypography(text: string): string {
       .replace(SINGLE_QUOTES, "'")
       .replace(DOUBLE_QUOTES, '"')
       .replace(OPENING_GUILLEMET, '"')
-      .replace(CLOSING_GUILLEMET, '"')
+      .split('\u00bb')
+      .map((piece, i, pieces) => (i < pieces.length - 1 ? withoutTrailingSpaces(piece) : piece))
+      .join('"')
       .replace(DASHES, '-')
       .replace(BULLETS, '-')
       .replace(ELLIPSIS, '...')

@@ -126,6 +126,12 @@ describe('stripQuotedReply', () => {
       assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`)
     })
 
+    it('copes with long runs of blank lines, keeping one', async () => {
+      const started = Date.now()
+      assert.equal(await stripQuotedReply(`a${'\n \t'.repeat(200_000)}\nb`), 'a\n\nb')
+      assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`)
+    })
+
     it('still drops a long quoted line', async () => {
       assert.equal(await stripQuotedReply(`Oui.\n\n> ${'a'.repeat(5000)}\n> fin`), 'Oui.')
     })
