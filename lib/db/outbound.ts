@@ -33,11 +33,63 @@ export function dedupeKeyFor(source: string, recipient: string): string {
 }
 
 /**
- * Commits every row of one email with a single multi-row INSERT, which is atomic on both
- * backends: all SMS of the email are stored, or none. Rows whose dedupe key already exists (a
- * retry of the same email) are skipped by the insert and looked up afterwards. One statement
- * and, in the usual case, no read: this runs on the SMTP path for every message.
+ * Commits the SMS of one or more emails with a single multi-row INSERT, which is atomic on both
+ * backends: every row is stored, or none. Rows whose dedupe key already exists (a retry of the
+ * same email) are skipped by the insert and looked up afterwards. For the usual single SMS on
+ * MySQL that is one statement and no read: this runs on the SMTP path for every message.
+ * Each email's `mxTransaction` must be unique per attempt: it tells its new rows from old ones.
  */
+export async function insertEmails(
+  db: Db,
+  emails: NewSms[][],
+  now = Date.now(),
+): Promise<EnqueueResult[]> {
+  const unique = new Map<string, Record<string, unknown>>()
+  for (const items of emails) {
+    for (const item of items)
+      if (!unique.has(item.dedupeKey)) unique.set(item.dedupeKey, toRow(item, now))
+  }
+  const rows = [...unique.values()]
+  const found = new Map<string, { id: number; batch: unknown }>()
+  if (rows.length === 0) return emails.map(() => ({ ids: [], duplicates: 0 }))
+  if (isMysql(db)) {
+    // Not INSERT IGNORE: it would also turn a NOT NULL or length error into a warning and store
+    // a damaged row. The no-op update skips duplicates only; with FOUND_ROWS off (see
+    // connection.ts) affectedRows counts just the rows inserted.
+    const { sql, bindings } = db('outbound_sms').insert(rows).toSQL().toNative()
+    const [header] = await db.raw(`${sql} on duplicate key update id = id`, bindings)
+    if (rows.length === 1 && header.affectedRows === 1) {
+      found.set(rows[0].dedupe_key as string, {
+        id: Number(header.insertId),
+        batch: rows[0].mx_transaction,
+      })
+    }
+  } else {
+    const inserted = await db('outbound_sms')
+      .insert(rows)
+      .onConflict('dedupe_key')
+      .ignore()
+      .returning(['id', 'dedupe_key', 'mx_transaction'])
+    for (const row of inserted)
+      found.set(row.dedupe_key, { id: Number(row.id), batch: row.mx_transaction })
+  }
+  const missing = [...unique.keys()].filter((k) => !found.has(k))
+  if (missing.length > 0) {
+    const known = await db('outbound_sms')
+      .whereIn('dedupe_key', missing)
+      .select('id', 'dedupe_key', 'mx_transaction')
+    for (const row of known)
+      found.set(row.dedupe_key, { id: Number(row.id), batch: row.mx_transaction })
+  }
+  return emails.map((items) => {
+    const ids = items.map((i) => found.get(i.dedupeKey)?.id as number)
+    const keys = new Set(items.map((i) => i.dedupeKey))
+    const fresh = [...keys].filter((k) => found.get(k)?.batch === items[0].mxTransaction).length
+    return { ids, duplicates: items.length - fresh }
+  })
+}
+
+/** One email's SMS; see insertEmails. */
 export async function enqueueSms(
   db: Db,
   items: NewSms[],
@@ -45,39 +97,8 @@ export async function enqueueSms(
 ): Promise<EnqueueResult> {
   // The MX passes its SMTP transaction id, unique per attempt; other callers get a random one.
   const batch = items[0]?.mxTransaction ?? crypto.randomUUID()
-  const unique = new Map(
-    items.map((i) => [i.dedupeKey, toRow({ ...i, mxTransaction: batch }, now)]),
-  )
-  const ids = new Map<string, number>()
-  const rows = [...unique.values()]
-  if (isMysql(db)) {
-    // Not INSERT IGNORE: it would also turn a NOT NULL or length error into a warning and store
-    // a damaged row. The no-op update skips duplicates only; with FOUND_ROWS off (see
-    // connection.ts) affectedRows counts just the rows inserted.
-    const { sql, bindings } = db('outbound_sms').insert(rows).toSQL().toNative()
-    const [header] = await db.raw(`${sql} on duplicate key update id = id`, bindings)
-    if (rows.length === 1 && header.affectedRows === 1)
-      ids.set(rows[0].dedupe_key as string, Number(header.insertId))
-  } else {
-    const inserted = await db('outbound_sms')
-      .insert(rows)
-      .onConflict('dedupe_key')
-      .ignore()
-      .returning(['id', 'dedupe_key'])
-    for (const row of inserted) ids.set(row.dedupe_key, Number(row.id))
-  }
-  let fresh = ids.size
-  const missing = [...unique.keys()].filter((k) => !ids.has(k))
-  if (missing.length > 0) {
-    const rows = await db('outbound_sms')
-      .whereIn('dedupe_key', missing)
-      .select('id', 'dedupe_key', 'mx_transaction')
-    for (const row of rows) {
-      ids.set(row.dedupe_key, Number(row.id))
-      if (row.mx_transaction === batch) fresh += 1
-    }
-  }
-  return { ids: items.map((i) => ids.get(i.dedupeKey) as number), duplicates: items.length - fresh }
+  const [result] = await insertEmails(db, [items.map((i) => ({ ...i, mxTransaction: batch }))], now)
+  return result
 }
 
 function toRow(item: NewSms, now: number): Record<string, unknown> {

@@ -4,12 +4,14 @@ import { openDb, type Db } from '../db/connection'
 import { checkSpf, type SpfOutcome } from '../auth/spf'
 import { createCachingResolver } from '../net/dns-resolver'
 import { DirectoryCache } from './directory'
+import { OutboxWriter } from '../db/outbox-writer'
 
 /** The MX's shared parts: one per process, made when Haraka starts and closed at shutdown. */
 export interface MxRuntime {
   config: Mail2SmsConfig
   db: Db
   directory: DirectoryCache
+  outbox: OutboxWriter
   spf(ip: string, sender: string, helo: string): Promise<SpfOutcome>
   close(): Promise<void>
 }
@@ -28,6 +30,7 @@ export function createMxRuntime(config: Mail2SmsConfig): MxRuntime {
     config,
     db,
     directory: new DirectoryCache(db, config.mx.cacheRefreshMs),
+    outbox: new OutboxWriter(db),
     spf: (ip, sender, helo) =>
       checkSpf({ ip, sender, helo, resolver, timeoutMs: config.mx.spfTimeoutMs, mta }),
     close: () => db.destroy(),

@@ -17,15 +17,14 @@ export function prepare_sms(this: Plugin, nextHook: Next, connection: Connection
     parseEmail(raw)
       .then((mail) => draftSms(mail, notes.recipients).then((r) => ({ mail, ...r })))
       .then(({ mail, decision, drafts }) => {
-        const first = drafts[0]
-        connection.loginfo(
-          this,
-          `message_id=${mail.messageId ?? 'none'} bytes=${raw.length} decision=${decision.action}` +
-            (first
-              ? ` encoding=${first.analysis.encoding} segments=${first.analysis.segments}`
-              : ''),
-        )
-        if (decision.action !== 'accept') return reply(next, decision)
+        if (decision.action !== 'accept') {
+          connection.loginfo(
+            this,
+            `message_id=${mail.messageId ?? 'none'} bytes=${raw.length} decision=${decision.action} status=${decision.status}`,
+          )
+          return reply(next, decision)
+        }
+        // Accepted messages are logged once, by queue.sms_outbox, with the ids they got.
         notes.drafts = drafts
         txn.notes.sms_mail = mail
         next()

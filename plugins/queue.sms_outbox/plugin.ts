@@ -1,6 +1,5 @@
 import type { ParsedMail } from 'mailparser'
 import type { Connection, Next, Plugin } from 'haraka'
-import { enqueueSms } from '../../lib/db/outbound'
 import { toOutboundRows } from '../../lib/mx/message'
 import { accept } from '../../lib/mx/decision'
 import { once, reply, replyTemporaryFailure, runtime, smsNotes } from '../_shared/haraka'
@@ -13,7 +12,7 @@ export function register(this: Plugin): void {
   this.register_hook('queue', 'confirm_queued')
 }
 
-/** Commits one row per recipient in one transaction; only then can the client get 250. */
+/** Commits one row per recipient, atomically; only then can the client get 250. */
 export function store_sms(this: Plugin, nextHook: Next, connection: Connection): void {
   const next = once(nextHook)
   const txn = connection.transaction
@@ -22,10 +21,15 @@ export function store_sms(this: Plugin, nextHook: Next, connection: Connection):
   if (!txn || !mail || !notes.sender || notes.drafts.length === 0) {
     return replyTemporaryFailure(this, connection, next, new Error('no prepared SMS'), 'SMS queue')
   }
-  const rows = toOutboundRows(notes.drafts, mail, notes.sender.sender, txn.uuid)
-  enqueueSms(runtime().db, rows)
+  const sender = notes.sender.sender
+  const first = notes.drafts[0]
+  Promise.resolve()
+    .then(() => runtime().outbox.write(toOutboundRows(notes.drafts, mail, sender, txn.uuid)))
     .then(({ ids, duplicates }) => {
-      connection.loginfo(this, `queued sms_ids=${ids.join(',')} duplicates=${duplicates}`)
+      connection.loginfo(
+        this,
+        `queued sms_ids=${ids.join(',')} duplicates=${duplicates} sender=${sender} encoding=${first.analysis.encoding} segments=${first.analysis.segments} message_id=${mail.messageId ?? 'none'}`,
+      )
       const what = ids.length === 1 ? `SMS ${ids[0]}` : `${ids.length} SMS (${ids.join(', ')})`
       txn.notes.sms_queued =
         duplicates === ids.length ? `already queued as ${what}` : `queued as ${what}`
