@@ -33,7 +33,7 @@ export class OutboxWriter {
     private readonly db: Db,
     options: OutboxWriterOptions = {},
   ) {
-    this.maxInFlight = options.maxInFlight ?? 2
+    this.maxInFlight = options.maxInFlight ?? 1
     this.maxRows = options.maxRows ?? 200
   }
 

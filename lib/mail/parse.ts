@@ -6,6 +6,7 @@ import {
   type MessageText,
   type ParsedMail,
 } from 'mailparser'
+import { parsePlainTextEmail } from './plain-text'
 
 /**
  * Raw message to mailparser's ParsedMail, tuned for turning mail into SMS text:
@@ -83,6 +84,10 @@ function assemble(
 }
 
 export function parseEmail(source: Buffer | string | NodeJS.ReadableStream): Promise<ParsedMail> {
+  if (Buffer.isBuffer(source)) {
+    const plain = parsePlainTextEmail(source)
+    if (plain) return Promise.resolve(plain)
+  }
   return new Promise((resolve, reject) => {
     const parser = new MailParser(PARSER_OPTIONS)
     const attachments: Attachment[] = []

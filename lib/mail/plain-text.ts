@@ -1,0 +1,141 @@
+import type { ParsedMail } from 'mailparser'
+
+/**
+ * Most mail sent to the gateway by applications and scripts is a single text/plain part in
+ * UTF-8 or ASCII, without transfer encoding. For those, reading the headers and the body
+ * directly gives what mailparser would, at a fraction of its cost on the SMTP path. Anything
+ * else (MIME parts, encoded words, quoted-printable, other charsets, flowed text, 8-bit
+ * headers) returns null and goes through mailparser.
+ * Address headers (From, To, Cc) stay as text in `headers`: nothing on the SMS path reads them
+ * parsed, so `from`, `to` and `cc` are left unset.
+ */
+
+const HEADER_NAME = /^[!-9;-~]+$/
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function splitAt(raw: Buffer): { head: string; body: Buffer } | null {
+  let end = raw.indexOf('\r\n\r\n')
+  let skip = 4
+  const lf = raw.indexOf('\n\n')
+  if (lf !== -1 && (end === -1 || lf < end)) {
+    end = lf
+    skip = 2
+  }
+  if (end === -1) return null
+  const head = raw.subarray(0, end)
+  // 8-bit bytes in headers mean raw UTF-8 or a legacy charset: mailparser decides.
+  for (const byte of head)
+    if (byte > 0x7e || (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d)) return null
+  return { head: head.toString('latin1'), body: raw.subarray(end + skip) }
+}
+
+interface Header {
+  key: string
+  value: string
+  line: string
+}
+
+function readHeaders(head: string): Header[] | null {
+  const headers: Header[] = []
+  for (const line of head.split(/\r?\n/)) {
+    if (/^[ \t]/.test(line)) {
+      const last = headers[headers.length - 1]
+      if (!last) return null
+      last.value += ` ${line.trim()}`
+      last.line += `\r\n${line}`
+      continue
+    }
+    const colon = line.indexOf(':')
+    if (colon <= 0 || !HEADER_NAME.test(line.slice(0, colon).trimEnd())) return null
+    const key = line.slice(0, colon).trimEnd().toLowerCase()
+    headers.push({ key, value: line.slice(colon + 1).trim(), line })
+  }
+  return headers
+}
+
+/** `text/plain; charset="UTF-8"` → type and parameters, or null when it is anything else. */
+function plainTextCharset(contentType: string | undefined): { charset: string | null } | null {
+  if (contentType === undefined) return { charset: null }
+  const [type, ...params] = contentType.split(';').map((p) => p.trim())
+  if (type.toLowerCase() !== 'text/plain') return null
+  let charset: string | null = null
+  for (const param of params) {
+    if (!param) continue
+    const eq = param.indexOf('=')
+    if (eq === -1) return null
+    const name = param.slice(0, eq).trim().toLowerCase()
+    const value = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase()
+    if (name === 'charset') charset = value
+    else if (name === 'format' && value === 'fixed') continue
+    else return null
+  }
+  if (charset && !['utf-8', 'utf8', 'us-ascii'].includes(charset)) return null
+  return { charset }
+}
+
+function readBody(body: Buffer): string | null {
+  try {
+    return utf8.decode(body)
+  } catch {
+    return null
+  }
+}
+
+export function parsePlainTextEmail(raw: Buffer): ParsedMail | null {
+  const parts = splitAt(raw)
+  if (!parts) return null
+  const headers = readHeaders(parts.head)
+  if (!headers) return null
+  const map = new Map<string, unknown>()
+  for (const h of headers) {
+    if (h.value.includes('=?')) return null
+    const previous = map.get(h.key)
+    if (previous === undefined) map.set(h.key, h.value)
+    else map.set(h.key, Array.isArray(previous) ? [...previous, h.value] : [previous, h.value])
+  }
+  const contentType = map.get('content-type')
+  if (Array.isArray(contentType)) return null
+  const plain = plainTextCharset(contentType as string | undefined)
+  if (!plain) return null
+  const encoding = map.get('content-transfer-encoding')
+  if (encoding !== undefined && !['7bit', '8bit'].includes(String(encoding).toLowerCase()))
+    return null
+  const text = readBody(parts.body)
+  if (text === null) return null
+  map.set('content-type', {
+    value: 'text/plain',
+    params: plain.charset ? { charset: plain.charset } : {},
+  })
+  return assemble(map, headers, text)
+}
+
+function single(map: Map<string, unknown>, key: string): string | undefined {
+  const value = map.get(key)
+  return typeof value === 'string' ? value : undefined
+}
+
+function assemble(map: Map<string, unknown>, headers: Header[], text: string): ParsedMail {
+  const mail: ParsedMail = {
+    attachments: [],
+    headers: map as ParsedMail['headers'],
+    headerLines: headers.map((h) => ({ key: h.key, line: h.line })),
+    text: text.replace(/\r\n/g, '\n'),
+  }
+  const subject = single(map, 'subject')
+  if (subject !== undefined) mail.subject = subject
+  const messageId = single(map, 'message-id')
+  if (messageId !== undefined) mail.messageId = messageId
+  const date = single(map, 'date')
+  if (date !== undefined) {
+    const parsed = new Date(date)
+    if (!Number.isNaN(parsed.getTime())) {
+      mail.date = parsed
+      map.set('date', parsed)
+    }
+  }
+  return mail
+}
