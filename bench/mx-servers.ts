@@ -20,28 +20,29 @@ interface ServerSpec {
   acceptedLine: RegExp
 }
 
-const DISCARDED = /discarding message/g
+// Haraka's own notice for every message a queue plugin took, whichever plugin that was.
+const QUEUED = /origin=core message=queue code=OK/g
 const OUR_ENVELOPE_PLUGINS = ['connect.sms_allowlist', 'mail_from.sms_sender', 'rcpt_to.sms_number']
 
 export const SERVERS: Record<ServerName, ServerSpec> = {
   bare: {
     label: 'bare Haraka: rcpt_to.in_host_list, queue/discard',
     plugins: ['rcpt_to.in_host_list', 'queue/discard'],
-    acceptedLine: DISCARDED,
+    acceptedLine: QUEUED,
   },
   envelope: {
     label: 'our connect, MAIL and RCPT plugins, then queue/discard',
     plugins: [...OUR_ENVELOPE_PLUGINS, 'queue/discard'],
-    acceptedLine: DISCARDED,
+    acceptedLine: QUEUED,
   },
   parse: {
     label: 'as above plus data.sms_text (MIME and text), then queue/discard',
     plugins: [...OUR_ENVELOPE_PLUGINS, 'data.sms_text', 'queue/discard'],
-    acceptedLine: DISCARDED,
+    acceptedLine: QUEUED,
   },
   full: {
     label: 'full Mail2SMS MX: config/plugins, commit to MariaDB',
-    acceptedLine: /queued sms_ids=/g,
+    acceptedLine: QUEUED,
   },
 }
 

@@ -30,6 +30,20 @@ export function smsNotes(connection: Connection): SmsTransactionNotes {
   return created
 }
 
+/**
+ * One key=value line per decision. Refusals and queued messages are notices, seen at the
+ * default log level; accepted steps are info, for tracing a message through every hook.
+ */
+export function logDecision(
+  plugin: Plugin,
+  connection: Connection,
+  decision: Decision,
+  line: string,
+): void {
+  if (decision.action === 'accept') connection.loginfo(plugin, `${line} decision=accept`)
+  else connection.lognotice(plugin, `${line} decision=${decision.action} status=${decision.status}`)
+}
+
 /** Maps a policy decision to Haraka's return code and an enhanced-status reply. */
 export function reply(next: Next, decision: Decision): void {
   if (decision.action === 'accept') {

@@ -1,7 +1,7 @@
 import type { Connection, Next, Plugin } from 'haraka'
 import { parseEmail } from '../../lib/mail/parse'
 import { draftSms } from '../../lib/mx/message'
-import { once, reply, replyTemporaryFailure, smsNotes } from '../_shared/haraka'
+import { logDecision, once, reply, replyTemporaryFailure, smsNotes } from '../_shared/haraka'
 
 export function register(this: Plugin): void {
   this.register_hook('data_post', 'prepare_sms')
@@ -18,9 +18,11 @@ export function prepare_sms(this: Plugin, nextHook: Next, connection: Connection
       .then((mail) => draftSms(mail, notes.recipients).then((r) => ({ mail, ...r })))
       .then(({ mail, decision, drafts }) => {
         if (decision.action !== 'accept') {
-          connection.loginfo(
+          logDecision(
             this,
-            `message_id=${mail.messageId ?? 'none'} bytes=${raw.length} decision=${decision.action} status=${decision.status}`,
+            connection,
+            decision,
+            `message_id=${mail.messageId ?? 'none'} bytes=${raw.length}`,
           )
           return reply(next, decision)
         }

@@ -1,6 +1,13 @@
 import type { Address, Connection, Next, Plugin } from 'haraka'
 import { authoriseForAccounts, lookupSender, type SenderState } from '../../lib/mx/sender-policy'
-import { once, reply, replyTemporaryFailure, runtime, smsNotes } from '../_shared/haraka'
+import {
+  logDecision,
+  once,
+  reply,
+  replyTemporaryFailure,
+  runtime,
+  smsNotes,
+} from '../_shared/haraka'
 
 export function register(this: Plugin): void {
   this.register_hook('mail', 'check_sender')
@@ -30,7 +37,7 @@ export function check_sender(
     const directory = await rt.directory.get()
     const found = lookupSender(directory, sender)
     if (found.decision.action !== 'accept') {
-      connection.loginfo(this, `sender=${sender} ip=${ip} decision=deny reason=unknown-or-pending`)
+      logDecision(this, connection, found.decision, `sender=${sender} ip=${ip} accounts=none`)
       return reply(next, found.decision)
     }
     const state: SenderState = {
@@ -45,9 +52,11 @@ export function check_sender(
       rt.spf(ip, sender, helo),
     )
     const accounts = found.accepted.map((m) => m.account.ref).join(',')
-    connection.loginfo(
+    logDecision(
       this,
-      `sender=${sender} accounts=${accounts} ip=${ip} ip_allowed=${state.ipAccounts.size > 0} spf=${state.spf?.result ?? 'skipped'} decision=${decision.action}`,
+      connection,
+      decision,
+      `sender=${sender} accounts=${accounts} ip=${ip} ip_allowed=${state.ipAccounts.size > 0} spf=${state.spf?.result ?? 'skipped'}`,
     )
     connection.transaction?.results.add(this, {
       [decision.action === 'accept' ? 'pass' : 'fail']: 'sms_sender',

@@ -26,7 +26,7 @@ export function store_sms(this: Plugin, nextHook: Next, connection: Connection):
   Promise.resolve()
     .then(() => runtime().outbox.write(toOutboundRows(notes.drafts, mail, sender, txn.uuid)))
     .then(({ ids, duplicates }) => {
-      connection.loginfo(
+      connection.lognotice(
         this,
         `queued sms_ids=${ids.join(',')} duplicates=${duplicates} sender=${sender} encoding=${first.analysis.encoding} segments=${first.analysis.segments} message_id=${mail.messageId ?? 'none'}`,
       )

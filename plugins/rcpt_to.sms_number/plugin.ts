@@ -1,7 +1,14 @@
 import type { Address, Connection, Next, Plugin } from 'haraka'
-import { defer } from '../../lib/mx/decision'
+import { accept, defer } from '../../lib/mx/decision'
 import { checkRecipient } from '../../lib/mx/recipient-policy'
-import { once, reply, replyTemporaryFailure, runtime, smsNotes } from '../_shared/haraka'
+import {
+  logDecision,
+  once,
+  reply,
+  replyTemporaryFailure,
+  runtime,
+  smsNotes,
+} from '../_shared/haraka'
 
 export function register(this: Plugin): void {
   this.register_hook('rcpt', 'check_number')
@@ -40,19 +47,23 @@ export function check_number(
         rt.spf(connection.remote.ip, sender?.sender ?? '', connection.hello?.host ?? ''),
     })
     if ('decision' in result) {
-      const status = result.decision.action === 'accept' ? '' : result.decision.status
-      connection.loginfo(
+      logDecision(
         this,
-        `rcpt=${rcpt.address} decision=${result.decision.action} status=${status}`,
+        connection,
+        result.decision,
+        `rcpt=${rcpt.address} sender=${sender?.sender ?? '<>'}`,
       )
       return reply(next, result.decision)
     }
     notes.recipients.push(result.recipient)
-    connection.loginfo(
+    const decision = accept()
+    logDecision(
       this,
-      `rcpt=${rcpt.address} number=${result.recipient.e164} account=${result.recipient.membership.account.ref} decision=accept`,
+      connection,
+      decision,
+      `rcpt=${rcpt.address} number=${result.recipient.e164} account=${result.recipient.membership.account.ref}`,
     )
-    reply(next, { action: 'accept' })
+    reply(next, decision)
   }
   work().catch((err) => replyTemporaryFailure(this, connection, next, err, 'recipient check'))
 }

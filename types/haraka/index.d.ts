@@ -41,6 +41,7 @@ declare module 'haraka' {
     /** Haraka's socket wrapper; the TCP (or TLS) socket is its `targetsocket`. */
     client?: { targetsocket?: { setNoDelay?(on: boolean): unknown } }
     loginfo(plugin: unknown, msg: string): void
+    lognotice(plugin: unknown, msg: string): void
     logwarn(plugin: unknown, msg: string): void
     logerror(plugin: unknown, msg: string): void
   }
