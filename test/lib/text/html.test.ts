@@ -93,7 +93,7 @@ describe('htmlToPlainText', () => {
       htmlToPlainText('<a'.repeat(100_000))
       htmlToPlainText('<head>x'.repeat(50_000))
       htmlToPlainText('<b x="'.repeat(50_000))
-      assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`)
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
     })
   })
 
