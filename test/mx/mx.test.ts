@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import nodemailer from 'nodemailer'
 import { createAccount } from '../../lib/db/accounts'
 import { addSender } from '../../lib/db/senders'
-import { addAllowedIp } from '../../lib/db/allowlist'
+import { addAllowedIp, removeAllowedIp } from '../../lib/db/allowlist'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases'
 import { startDnsServer, type DnsServer } from '../support/dns-server'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
@@ -269,6 +269,24 @@ for (const kind of databaseKinds()) {
         const r = await attempt('spf-perm.example')
         assertReply(r.mail, 550, '5.7.24')
       })
+    })
+
+    it('notices senders and IP ranges changed while it runs', async () => {
+      const send = () =>
+        sendMail(mx.port, {
+          from: 'dan@gamma.example',
+          to: [`0612345691@${SMS_DOMAIN}`],
+          message: buildMessage({ from: 'dan@gamma.example', to: 'x', body: 'live change' }),
+        })
+      assertReply((await send()).mail, 550, '5.7.1', /not authorised/)
+      const gamma = await createAccount(t.db, { ref: 'gamma', name: 'Gamma' })
+      await addSender(t.db, gamma.id, 'dan@gamma.example', { status: 'accepted' })
+      // Known now, but 127.0.0.1 is on no list of gamma's and gamma.example has no SPF.
+      assertReply((await send()).mail, 550, '5.7.23')
+      await addAllowedIp(t.db, gamma.id, '127.0.0.0/8')
+      assertReply((await send()).data, 250, 'queued')
+      await removeAllowedIp(t.db, gamma.id, '127.0.0.0/8')
+      assertReply((await send()).mail, 550, '5.7.23')
     })
 
     it('works with an ordinary client library (nodemailer, pipelining)', async () => {
