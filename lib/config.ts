@@ -25,17 +25,48 @@ export interface MxConfig {
   dnsCacheTtlMs: number
 }
 
+export interface WorkerConfig {
+  transport: 'console' | 'smpp'
+  batchSize: number
+  pollMs: number
+  leaseMs: number
+  retryInitialMs: number
+  retryMaxMs: number
+  maxAgeMs: number
+  shutdownGraceMs: number
+}
+
+export interface SmppConfig {
+  host: string
+  port: number
+  systemId: string
+  password: string
+  systemType: string
+  window: number
+  requestTimeoutMs: number
+  enquireLinkMs: number
+  reconnectInitialMs: number
+  reconnectMaxMs: number
+  longSms: 'udh' | 'sar' | 'payload'
+  throughputPerSecond: number
+  receipts: 'per_part' | 'per_message'
+  defaultSource: string
+}
+
 export interface Mail2SmsConfig {
   file: string
   database: DatabaseConfig
   mx: MxConfig
+  worker: WorkerConfig
+  smpp: SmppConfig
 }
 
-type Kind = 'string' | 'int' | 'list'
+type Kind = 'string' | 'int' | 'list' | 'choice'
 interface KeySpec {
   kind: Kind
   default: string | number | string[]
   min?: number
+  choices?: string[]
 }
 
 /** Every key the file may hold. Anything else stops the process, naming the key. */
@@ -52,6 +83,32 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     spf_timeout_ms: { kind: 'int', default: 10000, min: 100 },
     dns_servers: { kind: 'list', default: [] },
     dns_cache_ttl_ms: { kind: 'int', default: 60000, min: 0 },
+  },
+  worker: {
+    transport: { kind: 'choice', default: 'console', choices: ['console', 'smpp'] },
+    batch_size: { kind: 'int', default: 100, min: 1 },
+    poll_ms: { kind: 'int', default: 50, min: 1 },
+    lease_ms: { kind: 'int', default: 60000, min: 1000 },
+    retry_initial_ms: { kind: 'int', default: 5000, min: 1 },
+    retry_max_ms: { kind: 'int', default: 600000, min: 1 },
+    max_age_ms: { kind: 'int', default: 172800000, min: 1000 },
+    shutdown_grace_ms: { kind: 'int', default: 10000, min: 0 },
+  },
+  smpp: {
+    host: { kind: 'string', default: '127.0.0.1' },
+    port: { kind: 'int', default: 2775, min: 1 },
+    system_id: { kind: 'string', default: '' },
+    password: { kind: 'string', default: '' },
+    system_type: { kind: 'string', default: '' },
+    window: { kind: 'int', default: 10, min: 1 },
+    request_timeout_ms: { kind: 'int', default: 10000, min: 100 },
+    enquire_link_ms: { kind: 'int', default: 30000, min: 1000 },
+    reconnect_initial_ms: { kind: 'int', default: 1000, min: 10 },
+    reconnect_max_ms: { kind: 'int', default: 60000, min: 10 },
+    long_sms: { kind: 'choice', default: 'udh', choices: ['udh', 'sar', 'payload'] },
+    throughput_per_second: { kind: 'int', default: 0, min: 0 },
+    receipts: { kind: 'choice', default: 'per_part', choices: ['per_part', 'per_message'] },
+    default_source: { kind: 'string', default: '' },
   },
 }
 
@@ -72,6 +129,14 @@ function readValue(
   if (raw === undefined || raw === '') return spec.default
   const text = String(raw).trim()
   if (spec.kind === 'string') return text
+  if (spec.kind === 'choice') {
+    if (!spec.choices?.includes(text)) {
+      throw new ConfigError(
+        `${file}: ${key} must be one of ${spec.choices?.join(', ')}, got "${text}"`,
+      )
+    }
+    return text
+  }
   if (spec.kind === 'list') {
     return text
       .split(',')
@@ -113,6 +178,8 @@ function validate(
 /** Environment variables win over the file, so secrets and URLs stay out of it. */
 function applyEnv(values: Record<string, Record<string, unknown>>, env: NodeJS.ProcessEnv): void {
   if (env.DATABASE_URL !== undefined) values.database.url = env.DATABASE_URL.trim()
+  if (env.SMPP_SYSTEM_ID !== undefined) values.smpp.system_id = env.SMPP_SYSTEM_ID
+  if (env.SMPP_PASSWORD !== undefined) values.smpp.password = env.SMPP_PASSWORD
   if (env.MAIL2SMS_SMS_DOMAINS) {
     values.mx.domains = readValue(
       'MAIL2SMS_SMS_DOMAINS',
@@ -147,8 +214,41 @@ export function loadConfig(
   const domains = (mx.domains as string[]).map((d) => d.toLowerCase())
   if (domains.length === 0)
     throw new ConfigError(`${file}: mx.domains must name at least one domain`)
+  const w = values.worker
+  const sm = values.smpp
+  if (w.transport === 'smpp' && !sm.system_id) {
+    throw new ConfigError(
+      `${file}: worker.transport is smpp but smpp.system_id is empty (or set SMPP_SYSTEM_ID)`,
+    )
+  }
   return {
     file,
+    worker: {
+      transport: w.transport as WorkerConfig['transport'],
+      batchSize: w.batch_size as number,
+      pollMs: w.poll_ms as number,
+      leaseMs: w.lease_ms as number,
+      retryInitialMs: w.retry_initial_ms as number,
+      retryMaxMs: w.retry_max_ms as number,
+      maxAgeMs: w.max_age_ms as number,
+      shutdownGraceMs: w.shutdown_grace_ms as number,
+    },
+    smpp: {
+      host: sm.host as string,
+      port: sm.port as number,
+      systemId: sm.system_id as string,
+      password: sm.password as string,
+      systemType: sm.system_type as string,
+      window: sm.window as number,
+      requestTimeoutMs: sm.request_timeout_ms as number,
+      enquireLinkMs: sm.enquire_link_ms as number,
+      reconnectInitialMs: sm.reconnect_initial_ms as number,
+      reconnectMaxMs: sm.reconnect_max_ms as number,
+      longSms: sm.long_sms as SmppConfig['longSms'],
+      throughputPerSecond: sm.throughput_per_second as number,
+      receipts: sm.receipts as SmppConfig['receipts'],
+      defaultSource: sm.default_source as string,
+    },
     database: {
       url,
       sqliteFile: path.resolve(PROJECT_ROOT, db.sqlite_file as string),

@@ -37,7 +37,10 @@ describe('mail2sms CLI', function () {
     assert.equal(first.code, 0, first.err)
     assert.match(first.out, /applied .*create_outbound_sms/)
     const again = await cli('migrate', '--status')
-    assert.match(again.out, /5 applied, 0 pending/)
+    const migrations = fs
+      .readdirSync(path.join(ROOT, 'migrations'))
+      .filter((f) => f.endsWith('.ts'))
+    assert.match(again.out, new RegExp(`${migrations.length} applied, 0 pending`))
   })
 
   it('creates an account, a sender and allowed IPs, and lists them', async () => {
