@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { loadConfig, ConfigError, type Mail2SmsConfig } from '../lib/config'
 import { openDb, describeDb, type Db } from '../lib/db/connection'
-import { migrateLatest, migrateRollbackAll, migrationStatus } from '../lib/db/migrate'
+import { migrateLatestWaiting, migrationStatus, unlockMigrations } from '../lib/db/migrate'
 import {
   createAccount,
   findAccountByRef,
@@ -30,7 +30,8 @@ const USAGE = `Usage: mail2sms <command> [options]
 
   start                                run migrations, then the MX (and, later, worker and admin)
   mx                                   run migrations, then the MX alone
-  migrate [--status] [--rollback-all]  apply database migrations (or show / undo them)
+  migrate [--status] [--unlock]        apply database migrations (or list pending ones, or
+                                       clear the lock of a migration that was killed)
 
   account create <ref> --name <name> [--country FR] [--sender-name NAME]
                  [--signature "first line"] [--cap 4]
@@ -232,7 +233,7 @@ async function migrateCommand(
   args: string[],
   io: CliIo,
 ): Promise<void> {
-  const o = parse(args, { status: { type: 'boolean' }, 'rollback-all': { type: 'boolean' } }, [])
+  const o = parse(args, { status: { type: 'boolean' }, unlock: { type: 'boolean' } }, [])
   if (o.status) {
     const s = await migrationStatus(db)
     io.out(
@@ -241,12 +242,12 @@ async function migrateCommand(
     for (const p of s.pending) io.out(`pending\t${p}`)
     return
   }
-  if (o['rollback-all']) {
-    const undone = await migrateRollbackAll(db)
-    io.out(`rolled back ${undone.length} migrations`)
+  if (o.unlock) {
+    await unlockMigrations(db)
+    io.out('migration lock cleared')
     return
   }
-  const applied = await migrateLatest(db)
+  const applied = await migrateLatestWaiting(db)
   io.out(
     `database ${describeDb(config.database)}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`,
   )

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import net from 'node:net'
 import ini from 'ini'
 
 /** Where the project lives: config paths and the SQLite file are resolved from here. */
@@ -190,6 +191,15 @@ function applyEnv(values: Record<string, Record<string, unknown>>, env: NodeJS.P
   }
 }
 
+/** Node's resolver takes addresses only: 192.0.2.1, 192.0.2.1:53, 2001:db8::1, [2001:db8::1]:53. */
+function isDnsServer(value: string): boolean {
+  if (net.isIP(value)) return true
+  const v6 = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value)
+  if (v6) return net.isIPv6(v6[1]) && Number(v6[2]) <= 65535
+  const v4 = /^([^:]+):(\d{1,5})$/.exec(value)
+  return Boolean(v4 && net.isIPv4(v4[1]) && Number(v4[2]) <= 65535)
+}
+
 export function loadConfig(
   file = defaultConfigPath(),
   env: NodeJS.ProcessEnv = process.env,
@@ -201,7 +211,8 @@ export function loadConfig(
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     if (env.MAIL2SMS_CONFIG) throw new ConfigError(`${file}: file not found (MAIL2SMS_CONFIG)`)
   }
-  const values = validate(file, ini.parse(text))
+  const parsed = ini.parse(text)
+  const values = validate(file, parsed)
   applyEnv(values, env)
   const db = values.database
   const mx = values.mx
@@ -210,6 +221,17 @@ export function loadConfig(
     throw new ConfigError(
       `${file}: database.url (or DATABASE_URL) must start with mysql://, got "${url}"`,
     )
+  }
+  const given = (parsed.mx ?? {}) as Record<string, unknown>
+  if ('domains' in given && String(given.domains ?? '').trim() === '') {
+    throw new ConfigError(`${file}: mx.domains is empty; name at least one SMS domain`)
+  }
+  for (const server of mx.dns_servers as string[]) {
+    if (!isDnsServer(server)) {
+      throw new ConfigError(
+        `${file}: mx.dns_servers entry "${server}" must be an IP address, IP:port or [IPv6]:port`,
+      )
+    }
   }
   const domains = (mx.domains as string[]).map((d) => d.toLowerCase())
   if (domains.length === 0)

@@ -19,8 +19,9 @@ function mysqlConfig(url: string, poolMax: number): Knex.Config {
       supportBigNumbers: true,
       bigNumberStrings: false,
       timezone: 'Z',
-      // affectedRows then counts rows changed, not rows matched: enqueueSms tells inserted rows
-      // from skipped duplicates by it.
+      // For every statement of the process, affectedRows then counts rows changed, not rows
+      // matched: insertEmails tells inserted rows from skipped duplicates by it. An UPDATE that
+      // sets values equal to the old ones counts 0.
       flags: '-FOUND_ROWS',
     } as Knex.MySql2ConnectionConfig,
     pool: { min: 0, max: poolMax },
@@ -52,7 +53,8 @@ function sqliteConfig(file: string): Knex.Config {
           conn.pragma('journal_mode = WAL')
           conn.pragma('busy_timeout = 5000')
           conn.pragma('foreign_keys = ON')
-          conn.pragma('synchronous = NORMAL')
+          // FULL: a commit the MX answered 250 for must survive a power cut, not only a crash.
+          conn.pragma('synchronous = FULL')
           done(null, conn)
         } catch (err) {
           done(err as Error, conn)

@@ -7,8 +7,3 @@ export function isUniqueViolation(err: unknown): boolean {
     code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   )
 }
-
-export function isForeignKeyViolation(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code ?? ''
-  return code.startsWith('ER_NO_REFERENCED_ROW') || code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
-}

@@ -42,6 +42,40 @@ export async function migrateLatest(db: Db): Promise<string[]> {
   return applied
 }
 
+/**
+ * Another process is migrating the same database: its lock is held, or it created knex's own
+ * tables a moment before us.
+ */
+function isConcurrentMigration(err: unknown): boolean {
+  const message = String((err as Error)?.message ?? '')
+  const code = (err as { code?: string })?.code ?? ''
+  return (
+    message.includes('Migration table is already locked') ||
+    (/knex_migrations/.test(message) &&
+      (code === 'ER_TABLE_EXISTS_ERROR' ||
+        code === 'ER_DUP_ENTRY' ||
+        /already exists|UNIQUE/.test(message)))
+  )
+}
+
+/** Several nodes may start together on one database: the others wait for the one migrating. */
+export async function migrateLatestWaiting(db: Db, timeoutMs = 60_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await migrateLatest(db)
+    } catch (err) {
+      if (!isConcurrentMigration(err) || Date.now() > deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, 250 + Math.random() * 500))
+    }
+  }
+}
+
+/** Clears the lock a killed migration left behind. */
+export async function unlockMigrations(db: Db): Promise<void> {
+  await db.migrate.forceFreeMigrationsLock(migrationConfig())
+}
+
 export async function migrateRollbackAll(db: Db): Promise<string[]> {
   const [, undone] = (await db.migrate.rollback(migrationConfig(), true)) as [number, string[]]
   return undone

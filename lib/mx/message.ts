@@ -13,10 +13,15 @@ export interface SmsDraft {
   analysis: SmsAnalysis
 }
 
+function codePoint(ch: string): string {
+  return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`
+}
+
 function describeSize(a: SmsAnalysis): string {
   const unit = a.encoding === 'gsm7' ? 'GSM-7 characters' : 'UCS-2 characters'
+  // Named by code point: an SMTP reply without SMTPUTF8 must stay ASCII.
   const why = a.nonGsmCharacter
-    ? `; the character "${a.nonGsmCharacter}" forces UCS-2, 70 characters per SMS instead of 160`
+    ? `; the character ${codePoint(a.nonGsmCharacter)} forces UCS-2, 70 characters per SMS instead of 160`
     : ''
   return `${a.units} ${unit}${why}`
 }
@@ -31,7 +36,7 @@ export async function draftSms(
     return {
       decision: deny(
         '5.7.1',
-        `automatic mail (${automatic}) is not sent as SMS, so that no mail loop can start`,
+        `automatic mail (${automatic.slice(0, 80)}) is not sent as SMS, so that no mail loop can start`,
       ),
       drafts: [],
     }
@@ -70,18 +75,30 @@ export async function draftSms(
   return { decision: accept(), drafts }
 }
 
-/** Message-ID when there is one; else a digest the sending MTA reproduces on every retry. */
+/** mailparser gives a Date; the plain-text reader a Date too, or the raw text if unreadable. */
+function dateHeader(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : String(value)
+}
+
+/**
+ * What makes a retry of this email recognisable. The Message-ID when there is one. Without
+ * it, a digest of sender, Date, Subject and text, which the sending MTA reproduces on every
+ * retry, but only when there is a Date: a script that sends the same alert twice without
+ * either header means two SMS, so such mail is keyed on its SMTP transaction (no retry check).
+ */
 export function retryIdentity(
   mail: ParsedMail,
   sender: string,
+  mxTransaction: string,
 ): { messageId: string | null; source: string } {
   const messageId = mail.messageId?.trim() || null
   if (messageId) return { messageId, source: `mid:${sender}:${messageId}` }
+  if (!mail.headers.has('date')) return { messageId: null, source: `txn:${mxTransaction}` }
   const digest = crypto
     .createHash('sha256')
     .update(sender)
     .update('\0')
-    .update(mail.date?.toISOString() ?? '')
+    .update(dateHeader(mail.headers.get('date')))
     .update('\0')
     .update(mail.subject ?? '')
     .update('\0')
@@ -96,7 +113,7 @@ export function toOutboundRows(
   sender: string,
   mxTransaction: string,
 ): NewSms[] {
-  const { messageId, source } = retryIdentity(mail, sender)
+  const { messageId, source } = retryIdentity(mail, sender, mxTransaction)
   return drafts.map((d) => ({
     accountId: d.recipient.membership.account.id,
     senderId: d.recipient.membership.senderId,

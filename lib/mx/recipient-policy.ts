@@ -49,7 +49,12 @@ export async function checkRecipient(
   const chosen = chooseMembership(sender.accepted, rcpt.accountRef, sender.sender)
   if ('decision' in chosen) return chosen
   const { membership } = chosen
-  const auth = await authoriseForAccounts(sender, [membership], input.checkSpf)
+  const auth = await authoriseForAccounts(
+    sender,
+    [membership],
+    input.checkSpf,
+    `account "${membership.account.ref}"`,
+  )
   if (auth.action !== 'accept') return { decision: auth }
   const parsed = parseSmsNumber(rcpt.number, membership.account.defaultCountry)
   if (!parsed.ok) {

@@ -39,7 +39,7 @@ export function lookupSender(
   }
 }
 
-function spfDecision(state: SenderState, spf: SpfOutcome, accountLabel: string): Decision {
+function spfDecision(state: SenderState, spf: SpfOutcome, label: string): Decision {
   const domain = spf.domain || state.sender.split('@').pop()
   switch (spf.result) {
     case 'pass':
@@ -52,17 +52,20 @@ function spfDecision(state: SenderState, spf: SpfOutcome, accountLabel: string):
     case 'permerror':
       return deny(
         '5.7.24',
-        `the SPF record of ${domain} is invalid (${spf.explanation}): fix it, or ask the admin of ${accountLabel} to allow IP ${state.ip}`,
+        `the SPF record of ${domain} is invalid (${spf.explanation}): fix it, or ask your account admin to allow IP ${state.ip}`,
       )
     default:
       return deny(
         '5.7.23',
-        `IP ${state.ip} may not send SMS for ${accountLabel}: it is not on the account's IP list and SPF for ${domain} gives "${spf.result}"; publish an SPF record that covers this server, or ask the account admin to add the IP`,
+        `IP ${state.ip} may not send SMS for ${label}: it is on no IP list of the account and SPF for ${domain} gives "${spf.result}"; publish an SPF record that covers this server, or ask your account admin to add the IP`,
       )
   }
 }
 
 /**
+ * `label` names what was asked for in the reply: the sender's address at MAIL FROM (an
+ * unauthenticated client learns no account names), the chosen account at RCPT TO.
+ *
  * A sender may use an account when the client IP is on that account's list, or when SPF says
  * the IP may send for the sender's domain. SPF runs at most once per transaction.
  */
@@ -70,11 +73,10 @@ export async function authoriseForAccounts(
   state: SenderState,
   candidates: Membership[],
   checkSpf: SpfCheck,
+  label: string,
 ): Promise<Decision> {
   if (candidates.some((m) => state.ipAccounts.has(m.account.id))) return accept()
   state.spf ??= await checkSpf()
-  const label =
-    candidates.length === 1 ? `account "${candidates[0].account.ref}"` : 'any of your accounts'
   return spfDecision(state, state.spf, label)
 }
 

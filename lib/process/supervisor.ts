@@ -15,6 +15,9 @@ interface Service {
   start(): ChildProcess
 }
 
+/** A child that exits with this (EX_CONFIG) has bad settings: restarting would not help. */
+export const EXIT_CONFIG = 78
+
 const MAX_BACKOFF_MS = 30_000
 const STOP_GRACE_MS = 15_000
 
@@ -43,6 +46,7 @@ export function runSupervisor(
   log(`database ${describeDb(config.database)}; sms domains ${config.mx.domains.join(', ')}`)
   const running = new Map<string, ChildProcess>()
   let stopping = false
+  let exitCode = 0
 
   return new Promise((resolve) => {
     const launch = (service: Service, backoff: number) => {
@@ -53,7 +57,13 @@ export function runSupervisor(
       child.on('exit', (code, signal) => {
         running.delete(service.name)
         if (stopping) {
-          if (running.size === 0) resolve(0)
+          if (running.size === 0) resolve(exitCode)
+          return
+        }
+        if (code === EXIT_CONFIG) {
+          log(`${service.name} stopped on a configuration error; fix it and start again`)
+          exitCode = EXIT_CONFIG
+          stop('SIGTERM')
           return
         }
         // A service that ran a while before dying restarts at once; one that keeps dying waits longer.
@@ -66,7 +76,7 @@ export function runSupervisor(
       if (stopping) return
       stopping = true
       log(`${sig}: stopping ${[...running.keys()].join(', ') || 'nothing'}`)
-      if (running.size === 0) return resolve(0)
+      if (running.size === 0) return resolve(exitCode)
       // Haraka shuts down gracefully on SIGINT only.
       for (const child of running.values()) child.kill('SIGINT')
       setTimeout(() => {

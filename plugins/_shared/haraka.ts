@@ -70,7 +70,7 @@ export function replyTemporaryFailure(
   )
 }
 
-/** Runs `fn` so that `next` is called exactly once, even when the hook throws or times out. */
+/** Wraps `next` so that a second call (a late callback after an error path) is ignored. */
 export function once(next: Next): Next {
   let called = false
   return (code?: number, msg?: unknown) => {

@@ -1,5 +1,6 @@
 import type { Connection, Next, Plugin } from 'haraka'
 import { closeMxRuntime } from '../../lib/mx/runtime'
+import { EXIT_CONFIG } from '../../lib/process/supervisor'
 import { runtime } from '../_shared/haraka'
 
 export function register(this: Plugin): void {
@@ -18,13 +19,19 @@ export function open_runtime(this: Plugin, next: Next): void {
     // Invalid settings stop the MX at start, naming the key, instead of failing every message.
     this.logerror(`cannot start: ${(err as Error).message}`)
     console.error(`mail2sms: ${(err as Error).message}`)
-    process.exit(1)
+    process.exit(EXIT_CONFIG)
   }
   rt.directory
     .get()
-    .then((d) =>
-      this.loginfo(`directory loaded version=${d.version} allowlist_entries=${d.allowlist.size}`),
-    )
+    .then((d) => {
+      this.loginfo(`directory loaded version=${d.version} allowlist_entries=${d.allowlist.size}`)
+      // Rows the database holds but no address can match: say so rather than drop them silently.
+      for (const bad of d.allowlist.invalid) {
+        this.logerror(
+          `account ${bad.accountId}: IP list entry "${bad.cidr}" is unreadable and ignored`,
+        )
+      }
+    })
     .catch((err) =>
       this.logerror(`directory not loaded yet (will retry per connection): ${err.message}`),
     )

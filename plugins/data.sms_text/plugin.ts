@@ -14,7 +14,10 @@ export function prepare_sms(this: Plugin, nextHook: Next, connection: Connection
   if (!txn) return next()
   const notes = smsNotes(connection)
   txn.message_stream.get_data((raw) => {
-    parseEmail(raw)
+    // Started inside a promise: a synchronous throw in this callback would reach Haraka's
+    // uncaughtException handler, which stops the whole MX.
+    Promise.resolve()
+      .then(() => parseEmail(raw))
       .then((mail) => draftSms(mail, notes.recipients).then((r) => ({ mail, ...r })))
       .then(({ mail, decision, drafts }) => {
         if (decision.action !== 'accept') {

@@ -21,18 +21,17 @@ export function check_sender(
   params: Address[],
 ): void {
   const next = once(nextHook)
-  const from = params[0]
-  const notes = smsNotes(connection)
   const ip = connection.remote.ip
-  if (from.isNull()) {
-    // Refused at RCPT rather than here, so the client gets a reply naming the reason per recipient.
-    notes.sender = null
-    connection.loginfo(this, `sender=<> ip=${ip} decision=refuse-at-rcpt`)
-    next()
-    return
-  }
-  const sender = from.address.toLowerCase()
   const work = async () => {
+    const from = params[0]
+    const notes = smsNotes(connection)
+    if (from.isNull()) {
+      // Refused at RCPT rather than here, so each recipient's reply names the reason.
+      notes.sender = null
+      connection.loginfo(this, `sender=<> ip=${ip} decision=refuse-at-rcpt`)
+      return next()
+    }
+    const sender = from.address.toLowerCase()
     const rt = runtime()
     const directory = await rt.directory.get()
     const found = lookupSender(directory, sender)
@@ -48,8 +47,11 @@ export function check_sender(
       spf: null,
     }
     const helo = connection.hello?.host ?? ''
-    const decision = await authoriseForAccounts(state, found.accepted, () =>
-      rt.spf(ip, sender, helo),
+    const decision = await authoriseForAccounts(
+      state,
+      found.accepted,
+      () => rt.spf(ip, sender, helo),
+      sender,
     )
     const accounts = found.accepted.map((m) => m.account.ref).join(',')
     logDecision(

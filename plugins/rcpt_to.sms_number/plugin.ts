@@ -55,7 +55,12 @@ export function check_number(
       )
       return reply(next, result.decision)
     }
-    notes.recipients.push(result.recipient)
+    const planned = result.recipient
+    // The same mobile written twice (06… and +336…) is one SMS.
+    const repeated = notes.recipients.some(
+      (r) => r.e164 === planned.e164 && r.membership.account.id === planned.membership.account.id,
+    )
+    if (!repeated) notes.recipients.push(planned)
     const decision = accept()
     logDecision(
       this,

@@ -8,13 +8,14 @@ import { startDnsServer, type DnsServer } from '../support/dns-server'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { buildMessage, sendMail, SmtpSession, type SmtpReply } from '../support/smtp-client'
 
-/** Not on any allowlist: this client can only be authorised by SPF. */
+/** On no account's IP list: this client can only be authorised by SPF. */
 const SPF_CLIENT = '127.0.0.3'
 
 const ZONE = {
   'spf-pass.example': { TXT: ['v=spf1 ip4:127.0.0.3 -all'] },
   'spf-fail.example': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
   'spf-soft.example': { TXT: ['v=spf1 ~all'] },
+  'spf-neutral.example': { TXT: ['v=spf1 ?all'] },
   'spf-none.example': { A: ['192.0.2.10'] },
   'spf-temp.example': { servfail: true as const },
   'spf-perm.example': { TXT: ['v=spf1 -all', 'v=spf1 +all'] },
@@ -39,11 +40,15 @@ async function seed(t: TestDatabase): Promise<void> {
   await addSender(t.db, acme.id, 'alice@acme.example', { status: 'accepted', isDefault: true })
   await addSender(t.db, beta.id, 'alice@acme.example', { status: 'accepted' })
   await addSender(t.db, acme.id, 'bob@acme.example', { status: 'pending' })
-  for (const d of ['pass', 'fail', 'soft', 'none', 'temp', 'perm']) {
+  // alice is also in delta, which allows no IP: only SPF could let her use +delta.
+  const delta = await createAccount(t.db, { ref: 'delta', name: 'Delta' })
+  await addSender(t.db, delta.id, 'alice@acme.example', { status: 'accepted' })
+  await createAccount(t.db, { ref: 'omega', name: 'Omega' })
+  for (const d of ['pass', 'fail', 'soft', 'neutral', 'none', 'temp', 'perm']) {
     await addSender(t.db, acme.id, `user@spf-${d}.example`, { status: 'accepted' })
   }
   await addAllowedIp(t.db, acme.id, '127.0.0.1')
-  await addAllowedIp(t.db, beta.id, '127.0.0.0/30')
+  await addAllowedIp(t.db, beta.id, '127.0.0.1')
 }
 
 for (const kind of databaseKinds()) {
@@ -133,12 +138,92 @@ for (const kind of databaseKinds()) {
       const [row] = await rowsFor('+447400123456')
       const beta = await t.db('accounts').where({ ref: 'beta' }).first()
       assert.equal(Number(row.account_id), Number(beta.id))
+      const delta = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to: [`0612345678+delta@${SMS_DOMAIN}`],
+        message,
+      })
+      // acme's and beta's IP lists do not vouch for delta, and acme.example has no SPF.
+      assertReply(delta.rcpts[0], 550, '5.7.23', /account "delta"/)
+      const notMember = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to: [`0612345678+omega@${SMS_DOMAIN}`],
+        message,
+      })
+      assertReply(notMember.rcpts[0], 550, '5.7.1', /not an accepted sender of account "omega"/)
       const wrong = await sendMail(mx.port, {
         from: 'alice@acme.example',
         to: [`0612345678+nope@${SMS_DOMAIN}`],
         message,
       })
       assertReply(wrong.rcpts[0], 550, '5.7.1', /not an accepted sender of account "nope"/)
+    })
+
+    it('tells retries from new mail without a Message-ID by the Date header', async () => {
+      const send = (date: string | null) =>
+        sendMail(mx.port, {
+          from: 'alice@acme.example',
+          to: [`0612345682@${SMS_DOMAIN}`],
+          message: buildMessage({
+            from: 'alice@acme.example',
+            to: 'x',
+            body: 'Disk full',
+            messageId: null,
+            date,
+          }),
+        })
+      assertReply((await send(null)).data, 250, 'queued as SMS')
+      assertReply((await send(null)).data, 250, 'queued as SMS')
+      assert.equal((await rowsFor('+33612345682')).length, 2)
+      const dated = 'Fri, 27 Nov 2026 11:00:00 +0000'
+      assertReply((await send(dated)).data, 250, 'queued as SMS')
+      assertReply((await send(dated)).data, 250, 'already queued')
+      assert.equal((await rowsFor('+33612345682')).length, 3)
+    })
+
+    it('keeps one Message-ID from two senders apart', async () => {
+      const messageId = '<shared-id@client.example.net>'
+      const viaAlice = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to: [`0612345683@${SMS_DOMAIN}`],
+        message: buildMessage({ from: 'alice@acme.example', to: 'x', body: 'one', messageId }),
+      })
+      const viaCarol = await sendMail(mx.port, {
+        from: 'user@spf-pass.example',
+        to: [`0612345683@${SMS_DOMAIN}`],
+        message: buildMessage({ from: 'user@spf-pass.example', to: 'x', body: 'two', messageId }),
+        localAddress: SPF_CLIENT,
+      })
+      assertReply(viaAlice.data, 250, 'queued as SMS')
+      assertReply(viaCarol.data, 250, 'queued as SMS')
+      assert.equal((await rowsFor('+33612345683')).length, 2)
+    })
+
+    it('sends one SMS to a number written twice', async () => {
+      const message = buildMessage({ from: 'alice@acme.example', to: 'x', body: 'once only' })
+      const r = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to: [`0612345684@${SMS_DOMAIN}`, `+33612345684@${SMS_DOMAIN}`],
+        message,
+      })
+      assertReply(r.data, 250, 'queued as SMS')
+      assert.doesNotMatch(r.data!.text, /2 SMS/)
+      assert.equal((await rowsFor('+33612345684')).length, 1)
+    })
+
+    it('refuses recipients past max_recipients with 452 4.5.3', async () => {
+      const to = Array.from(
+        { length: 51 },
+        (_, i) => `+336200000${String(i).padStart(2, '0')}@${SMS_DOMAIN}`,
+      )
+      const r = await sendMail(mx.port, {
+        from: 'alice@acme.example',
+        to,
+        message: buildMessage({ from: 'alice@acme.example', to: 'many', body: 'to many' }),
+      })
+      assert.equal(r.rcpts.filter((x) => x.code === 250).length, 50)
+      assertReply(r.rcpts[50], 452, '4.5.3', /at most 50/)
+      assertReply(r.data, 250, 'queued as 50 SMS')
     })
 
     it('a 700-character text over the cap of 4 is refused with the count', async () => {
@@ -252,11 +337,14 @@ for (const kind of databaseKinds()) {
       for (const [domain, result] of [
         ['spf-fail.example', 'fail'],
         ['spf-soft.example', 'softfail'],
+        ['spf-neutral.example', 'neutral'],
         ['spf-none.example', 'none'],
       ]) {
         it(`${result} is refused with 5.7.23`, async () => {
           const r = await attempt(domain)
           assertReply(r.mail, 550, '5.7.23', new RegExp(`SPF for ${domain} gives "${result}"`))
+          // An unauthenticated client learns no account names at MAIL FROM.
+          assert.doesNotMatch(r.mail.text, /acme|account "/)
         })
       }
 

@@ -17,7 +17,7 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-async function createSqlite(): Promise<TestDatabase> {
+async function createSqlite(migrate: boolean): Promise<TestDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2s-sqlite-'))
   const config: DatabaseConfig = {
     url: null,
@@ -25,7 +25,7 @@ async function createSqlite(): Promise<TestDatabase> {
     poolMax: 1,
   }
   const db = openDb(config)
-  await migrateLatest(db)
+  if (migrate) await migrateLatest(db)
   return {
     kind: 'sqlite',
     config,
@@ -37,7 +37,7 @@ async function createSqlite(): Promise<TestDatabase> {
   }
 }
 
-async function createMysql(): Promise<TestDatabase> {
+async function createMysql(migrate: boolean): Promise<TestDatabase> {
   const name = `m2s_test_${crypto.randomBytes(4).toString('hex')}`
   const admin = knex({
     client: 'mysql2',
@@ -51,7 +51,7 @@ async function createMysql(): Promise<TestDatabase> {
   }
   const config: DatabaseConfig = { url: `${MYSQL_SERVER_URL}/${name}`, sqliteFile: '', poolMax: 10 }
   const db = openDb(config)
-  await migrateLatest(db)
+  if (migrate) await migrateLatest(db)
   return {
     kind: 'mysql',
     config,
@@ -63,8 +63,12 @@ async function createMysql(): Promise<TestDatabase> {
   }
 }
 
-export function createTestDatabase(kind: 'sqlite' | 'mysql'): Promise<TestDatabase> {
-  return kind === 'sqlite' ? createSqlite() : createMysql()
+export function createTestDatabase(
+  kind: 'sqlite' | 'mysql',
+  options: { migrate?: boolean } = {},
+): Promise<TestDatabase> {
+  const migrate = options.migrate ?? true
+  return kind === 'sqlite' ? createSqlite(migrate) : createMysql(migrate)
 }
 
 /**

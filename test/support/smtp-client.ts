@@ -142,6 +142,8 @@ export function buildMessage(opts: {
   body: string
   subject?: string
   messageId?: string | null
+  /** null leaves the Date header out. */
+  date?: string | null
   headers?: Record<string, string>
 }): string {
   const id =
@@ -152,7 +154,7 @@ export function buildMessage(opts: {
     `From: ${opts.from}`,
     `To: ${opts.to}`,
     `Subject: ${opts.subject ?? 'SMS'}`,
-    'Date: Fri, 27 Nov 2026 10:00:00 +0000',
+    ...(opts.date === null ? [] : [`Date: ${opts.date ?? 'Fri, 27 Nov 2026 10:00:00 +0000'}`]),
     ...(id ? [`Message-ID: ${id}`] : []),
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=utf-8',

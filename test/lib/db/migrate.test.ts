@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict'
+import { openDb } from '../../../lib/db/connection'
+import { migrateLatestWaiting, migrationStatus, unlockMigrations } from '../../../lib/db/migrate'
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
+
+describe('lib/db/migrate', () => {
+  for (const kind of databaseKinds()) {
+    describe(kind, () => {
+      let t: TestDatabase
+
+      beforeEach(async () => {
+        t = await createTestDatabase(kind, { migrate: false })
+      })
+
+      afterEach(async () => t?.drop())
+
+      it('lets several nodes start on one fresh database at once', async () => {
+        const nodes = [openDb(t.config), openDb(t.config), openDb(t.config)]
+        try {
+          const applied = await Promise.all(nodes.map((db) => migrateLatestWaiting(db)))
+          // Each migration ran once, by whichever node got the lock.
+          const all = applied.flat()
+          assert.equal(new Set(all).size, all.length)
+          const status = await migrationStatus(t.db)
+          assert.equal(status.pending.length, 0)
+          assert.equal(status.done.length, all.length)
+        } finally {
+          await Promise.all(nodes.map((db) => db.destroy()))
+        }
+      })
+
+      it('clears a lock left by a migration that was killed', async () => {
+        await migrateLatestWaiting(t.db)
+        await t.db('knex_migrations_lock').update({ is_locked: 1 })
+        await unlockMigrations(t.db)
+        const [row] = await t.db('knex_migrations_lock').select('is_locked')
+        assert.equal(Number(row.is_locked), 0)
+      })
+    })
+  }
+})
