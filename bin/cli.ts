@@ -13,6 +13,7 @@ import { addSender, listSenders, removeSender } from '../lib/db/senders'
 import { addAllowedIp, listAllowedIps, removeAllowedIp } from '../lib/db/allowlist'
 import { listSms, type SmsStatus } from '../lib/db/outbound'
 import { runSupervisor } from '../lib/process/supervisor'
+import { runWorker } from '../worker/main'
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */
 class UsageError extends Error {
@@ -28,8 +29,9 @@ const consoleIo: CliIo = { out: (l) => console.log(l), err: (l) => console.error
 
 const USAGE = `Usage: mail2sms <command> [options]
 
-  start                                run migrations, then the MX (and, later, worker and admin)
+  start                                run migrations, then the MX and the SMS worker
   mx                                   run migrations, then the MX alone
+  worker                               run migrations, then the SMS worker alone
   migrate [--status] [--unlock]        apply database migrations (or list pending ones, or
                                        clear the lock of a migration that was killed)
 
@@ -276,6 +278,11 @@ export async function run(argv: string[], io: CliIo = consoleIo): Promise<number
       case 'mx':
         await withDb(config, async (db) => migrateCommand(db, config, [], io))
         return await runSupervisor(config, { only: command === 'mx' ? 'mx' : undefined })
+      case 'worker': {
+        const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
+        if (!o['no-migrate']) await withDb(config, async (db) => migrateCommand(db, config, [], io))
+        return await runWorker(config)
+      }
       case 'migrate':
         await withDb(config, (db) => migrateCommand(db, config, sub ? [sub, ...rest] : [], io))
         return 0

@@ -1,18 +1,20 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import type { ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { PROJECT_ROOT, type Mail2SmsConfig } from '../config'
 import { describeDb } from '../db/connection'
 import { spawnHaraka } from './haraka'
 
 export interface SupervisorOptions {
-  only?: 'mx'
+  only?: 'mx' | 'worker'
   log?: (line: string) => void
 }
 
 interface Service {
   name: string
   start(): ChildProcess
+  /** What asks it to stop gracefully: Haraka listens to SIGINT only. */
+  stopSignal: NodeJS.Signals
 }
 
 /** A child that exits with this (EX_CONFIG) has bad settings: restarting would not help. */
@@ -41,6 +43,21 @@ export function runSupervisor(
       name: 'mx',
       start: () =>
         spawnHaraka({ dir: PROJECT_ROOT, typescript, env: { MAIL2SMS_CONFIG: config.file } }),
+      stopSignal: 'SIGINT',
+    },
+    {
+      name: 'worker',
+      // Migrations are done: the supervisor ran them before starting anything.
+      start: () =>
+        spawn(
+          process.execPath,
+          [path.join(PROJECT_ROOT, 'bin', 'mail2sms.js'), 'worker', '--no-migrate'],
+          {
+            env: { ...process.env, MAIL2SMS_CONFIG: config.file },
+            stdio: 'inherit',
+          },
+        ),
+      stopSignal: 'SIGTERM',
     },
   ]
   log(`database ${describeDb(config.database)}; sms domains ${config.mx.domains.join(', ')}`)
@@ -77,8 +94,9 @@ export function runSupervisor(
       stopping = true
       log(`${sig}: stopping ${[...running.keys()].join(', ') || 'nothing'}`)
       if (running.size === 0) return resolve(exitCode)
-      // Haraka shuts down gracefully on SIGINT only.
-      for (const child of running.values()) child.kill('SIGINT')
+      for (const [name, child] of running) {
+        child.kill(services.find((s) => s.name === name)?.stopSignal ?? 'SIGTERM')
+      }
       setTimeout(() => {
         for (const child of running.values()) child.kill('SIGKILL')
       }, STOP_GRACE_MS).unref()

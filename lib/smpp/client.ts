@@ -1,0 +1,502 @@
+/**
+ * The SMPP 3.4 client the worker sends SMS with: one transceiver session at a time, a window of
+ * outstanding submit_sm shared by all messages, a timeout per part, an optional rate limit,
+ * reconnection with backoff, delivery receipts and MO messages as events, and a graceful stop.
+ *
+ * Failures are reported, never retried here: the worker owns retry policy, because only it knows
+ * the message's age and can record what happened.
+ */
+
+import { EventEmitter } from 'node:events'
+import type { PDU } from 'smpp'
+import type { SmsEncoding } from '../sms'
+import { BindError, RequestError, SmppConnection, type SmppLogger } from './connection'
+import { TLV_TAG, type DeliverSm } from './deliver'
+import { SmppSubmitError } from './errors'
+import {
+  isReceiptEsmClass,
+  parseDeliveryReceipt,
+  type DeliveryReceipt,
+  type ReceiptPduLike,
+} from './receipt'
+import { classifySubmitStatus, describeStatus } from './status'
+import { planSubmit, type LongSmsMethod, type SubmitMessage, type SubmitPlan } from './submit'
+import { TokenBucket } from './throttle'
+
+export type { SmppLogger } from './connection'
+
+export interface SmppClientOptions {
+  host: string
+  port: number
+  systemId: string
+  password: string
+  systemType?: string
+  /** Most submit_sm awaiting their response at once, across all messages. */
+  window: number
+  /** Per request: each submit_sm part, bind, enquire_link, unbind; also the connect timeout. */
+  requestTimeoutMs: number
+  /** Sends enquire_link after this long without a PDU from the SMSC. */
+  enquireLinkMs: number
+  reconnectInitialMs: number
+  reconnectMaxMs: number
+  longSms: LongSmsMethod
+  /** Most submit_sm per second; 0 or absent for no limit. */
+  throughputPerSecond?: number
+  logger?: SmppLogger
+}
+
+export type SmppClientState = 'idle' | 'connecting' | 'bound' | 'stopping' | 'stopped'
+
+export interface SubmitResult {
+  /** The SMSC's message_id for each submit_sm, in part order, as it gave them. */
+  messageIds: string[]
+  /** submit_sm PDUs sent: the segments, or 1 with message_payload. */
+  parts: number
+  /** Segments the recipient is billed for and sees. */
+  segments: number
+  encoding: SmsEncoding
+}
+
+/** A deliver_sm that is not a receipt: an SMS from a phone, for a later reassembly step. */
+export interface MoMessage {
+  from: string
+  fromTon: number
+  to: string
+  toTon: number
+  dataCoding: number
+  esmClass: number
+  /** The octets as sent, UDH included when esmClass has 0x40. */
+  shortMessage: Buffer
+  /** Optional parameters by tag (message_payload 0x0424, sar_* 0x020C..0x020F, ...). */
+  tlvs: Map<number, Buffer>
+}
+
+export interface SmppClientEvents {
+  bound: []
+  disconnected: [reason: string]
+  receipt: [DeliveryReceipt]
+  mo: [MoMessage]
+}
+
+interface MessageJob {
+  plan: SubmitPlan
+  ids: (string | undefined)[]
+  /** Parts queued or in flight. */
+  unfinished: number
+  failure: { error: SmppSubmitError; part: number } | null
+  resolve: (result: SubmitResult) => void
+  reject: (err: SmppSubmitError) => void
+}
+
+interface QueuedPart {
+  job: MessageJob
+  index: number
+}
+
+const consoleLogger: SmppLogger = {
+  info: (message) => console.log(message),
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+}
+
+/** A FIFO that does not copy the array on every shift. */
+class PartQueue {
+  private items: QueuedPart[] = []
+  private head = 0
+
+  get length(): number {
+    return this.items.length - this.head
+  }
+
+  push(part: QueuedPart): void {
+    this.items.push(part)
+  }
+
+  shift(): QueuedPart | undefined {
+    if (this.head >= this.items.length) return undefined
+    const part = this.items[this.head++]
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head)
+      this.head = 0
+    }
+    return part
+  }
+
+  /** Removes and returns the parts that match, keeping the order of the others. */
+  remove(match: (part: QueuedPart) => boolean): QueuedPart[] {
+    const live = this.items.slice(this.head)
+    this.items = live.filter((part) => !match(part))
+    this.head = 0
+    return live.filter(match)
+  }
+}
+
+export class SmppClient extends EventEmitter<SmppClientEvents> {
+  private currentState: SmppClientState = 'idle'
+  private link: SmppConnection | null = null
+  private linkBound = false
+  private reconnectTimer: NodeJS.Timeout | null = null
+  private pumpTimer: NodeJS.Timeout | null = null
+  private attempts = 0
+  private reference = 0
+  private outstanding = 0
+  private readonly queue = new PartQueue()
+  private readonly drainWaiters = new Set<() => void>()
+  private readonly bucket: TokenBucket | null
+  private readonly logger: SmppLogger
+  private stopping: Promise<void> | null = null
+
+  constructor(private readonly options: SmppClientOptions) {
+    super()
+    if (!(options.window >= 1)) throw new RangeError('window must be at least 1')
+    this.logger = options.logger ?? consoleLogger
+    const rate = options.throughputPerSecond ?? 0
+    this.bucket = rate > 0 ? new TokenBucket(rate) : null
+  }
+
+  get state(): SmppClientState {
+    return this.currentState
+  }
+
+  /** Connects and binds, then keeps the session up (reconnecting with backoff) until stop(). */
+  start(): void {
+    if (this.currentState !== 'idle' && this.currentState !== 'stopped') {
+      throw new Error(`SMPP client is already ${this.currentState}`)
+    }
+    this.currentState = 'connecting'
+    this.stopping = null
+    this.attempts = 0
+    this.connect()
+  }
+
+  /**
+   * Sends one SMS as one or more submit_sm. Resolves when the SMSC accepted every part; rejects
+   * with SmppSubmitError once every part that was sent has been answered, timed out or lost.
+   */
+  submit(message: SubmitMessage): Promise<SubmitResult> {
+    if (this.currentState !== 'bound') {
+      return Promise.reject(
+        new SmppSubmitError('disconnected', `SMPP client is ${this.currentState}, not bound`),
+      )
+    }
+    let plan: SubmitPlan
+    try {
+      plan = planSubmit(message, this.options.longSms, () => this.nextReference())
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise<SubmitResult>((resolve, reject) => {
+      const job: MessageJob = {
+        plan,
+        ids: new Array<string | undefined>(plan.pdus.length),
+        unfinished: plan.pdus.length,
+        failure: null,
+        resolve,
+        reject,
+      }
+      for (let index = 0; index < plan.pdus.length; index++) this.queue.push({ job, index })
+      this.pump()
+    })
+  }
+
+  /**
+   * Refuses new submits and drops queued parts ('disconnected'), waits up to graceMs for the
+   * responses of parts already sent, unbinds and closes. Resolves once the socket is closed.
+   */
+  stop(graceMs = 0): Promise<void> {
+    if (this.stopping) return this.stopping
+    if (this.currentState === 'idle' || this.currentState === 'stopped') {
+      this.currentState = 'stopped'
+      return Promise.resolve()
+    }
+    this.stopping = this.shutdown(graceMs)
+    return this.stopping
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.currentState = 'stopping'
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
+    if (this.pumpTimer) clearTimeout(this.pumpTimer)
+    this.reconnectTimer = this.pumpTimer = null
+    this.dropQueued(() => true, 'SMPP client stopping')
+    await this.drained(graceMs)
+    const link = this.link
+    if (link !== null) {
+      if (this.linkBound && !link.isClosed) {
+        await link.unbind(this.options.requestTimeoutMs)
+        await link.close(this.options.requestTimeoutMs, 'client stopped')
+      } else {
+        await link.destroy('client stopped')
+      }
+    }
+    this.currentState = 'stopped'
+    this.logger.info(`smpp stopped host=${this.options.host}:${this.options.port}`)
+  }
+
+  private nextReference(): number {
+    this.reference = (this.reference % 255) + 1
+    return this.reference
+  }
+
+  private connect(): void {
+    this.reconnectTimer = null
+    const { host, port, requestTimeoutMs, enquireLinkMs, systemId } = this.options
+    const link = new SmppConnection({
+      host,
+      port,
+      requestTimeoutMs,
+      enquireLinkMs,
+      logger: this.logger,
+    })
+    this.link = link
+    link.on('deliver', (deliver) => this.onDeliver(deliver))
+    link.on('unparsedDeliver', (pdu, err) => this.onUnparsedDeliver(pdu, err))
+    link.once('close', (reason) => this.onLinkClose(link, reason))
+    link
+      .open({ systemId, password: this.options.password, systemType: this.options.systemType })
+      .then(
+        () => {
+          if (this.link !== link || this.currentState !== 'connecting') return
+          this.linkBound = true
+          this.currentState = 'bound'
+          this.attempts = 0
+          this.logger.info(`smpp bound host=${host}:${port} system_id=${systemId}`)
+          this.emit('bound')
+          this.pump()
+        },
+        (err: Error) => {
+          if (this.currentState === 'stopping') return
+          if (err instanceof BindError && err.status !== undefined) {
+            // Credentials or account trouble will not fix itself: say so loudly on every try.
+            this.logger.error(
+              `smpp BIND FAILED host=${host}:${port} system_id=${systemId}: ${err.message}`,
+            )
+          } else {
+            this.logger.warn(`smpp connect to ${host}:${port} failed: ${err.message}`)
+          }
+          void link.destroy(err.message)
+        },
+      )
+  }
+
+  private onLinkClose(link: SmppConnection, reason: string): void {
+    if (this.link !== link) return
+    this.link = null
+    const wasBound = this.linkBound
+    this.linkBound = false
+    this.dropQueued(() => true, `connection lost: ${reason}`)
+    if (wasBound) {
+      this.logger.warn(
+        `smpp disconnected host=${this.options.host}:${this.options.port}: ${reason}`,
+      )
+      this.emit('disconnected', reason)
+    }
+    this.currentState = 'connecting'
+    this.scheduleReconnect()
+  }
+
+  private scheduleReconnect(): void {
+    const { reconnectInitialMs, reconnectMaxMs } = this.options
+    const ceiling = Math.min(reconnectMaxMs, reconnectInitialMs * 2 ** Math.min(this.attempts, 30))
+    this.attempts++
+    // Half fixed, half random: many workers restarted together do not reconnect in step.
+    const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2)
+    this.logger.info(`smpp reconnecting in ${delay} ms (attempt ${this.attempts})`)
+    this.reconnectTimer = setTimeout(() => this.connect(), delay)
+  }
+
+  private pump(): void {
+    while (
+      this.currentState === 'bound' &&
+      this.link !== null &&
+      this.outstanding < this.options.window &&
+      this.queue.length > 0
+    ) {
+      const wait = this.bucket?.take() ?? 0
+      if (wait > 0) {
+        this.pumpTimer ??= setTimeout(() => {
+          this.pumpTimer = null
+          this.pump()
+        }, wait)
+        return
+      }
+      const part = this.queue.shift()
+      if (part !== undefined) this.send(this.link, part)
+    }
+  }
+
+  private send(link: SmppConnection, part: QueuedPart): void {
+    this.outstanding++
+    const { pdus } = part.job.plan
+    link.request('submit_sm', pdus[part.index], this.options.requestTimeoutMs).then(
+      (response) => this.onSubmitResponse(part, response),
+      (err: Error) => this.finishSent(part, submitErrorFromRequest(err, part, pdus.length)),
+    )
+  }
+
+  private onSubmitResponse(part: QueuedPart, response: PDU): void {
+    const status = response.command_status
+    if (status === 0) {
+      const id = typeof response.message_id === 'string' ? response.message_id : ''
+      if (id === '') this.logger.warn('smpp submit_sm_resp without message_id')
+      this.finishSent(part, id)
+      return
+    }
+    const kind = classifySubmitStatus(status)
+    const error = new SmppSubmitError(
+      // Only status 0 is 'ok', and it was handled above.
+      kind === 'ok' ? 'temporary' : kind,
+      `part ${part.index + 1}/${part.job.plan.pdus.length} refused: ${describeStatus(status)}`,
+      { status },
+    )
+    this.finishSent(part, error)
+  }
+
+  private finishSent(part: QueuedPart, outcome: string | SmppSubmitError): void {
+    this.outstanding--
+    const { job } = part
+    if (typeof outcome === 'string') {
+      job.ids[part.index] = outcome
+    } else {
+      this.recordFailure(job, part.index, outcome)
+      // The other parts cannot make a whole SMS any more: do not pay for them.
+      const cancelled = this.queue.remove((queued) => queued.job === job)
+      job.unfinished -= cancelled.length
+    }
+    job.unfinished--
+    this.settleIfDone(job)
+    if (this.outstanding === 0) for (const wake of this.drainWaiters) wake()
+    this.pump()
+  }
+
+  private dropQueued(match: (part: QueuedPart) => boolean, reason: string): void {
+    for (const part of this.queue.remove(match)) {
+      const { job } = part
+      const total = job.plan.pdus.length
+      this.recordFailure(
+        job,
+        part.index,
+        new SmppSubmitError('disconnected', `part ${part.index + 1}/${total} not sent: ${reason}`),
+      )
+      job.unfinished--
+      this.settleIfDone(job)
+    }
+  }
+
+  // A permanent failure decides the message's fate whatever else happened; otherwise the first
+  // failure says best why it did not go through.
+  private recordFailure(job: MessageJob, part: number, error: SmppSubmitError): void {
+    if (
+      job.failure === null ||
+      (error.kind === 'permanent' && job.failure.error.kind !== 'permanent')
+    ) {
+      job.failure = { error, part }
+    }
+  }
+
+  private settleIfDone(job: MessageJob): void {
+    if (job.unfinished > 0) return
+    const accepted = job.ids.filter((id): id is string => id !== undefined)
+    if (job.failure === null) {
+      job.resolve({
+        messageIds: accepted,
+        parts: job.plan.pdus.length,
+        segments: job.plan.segments,
+        encoding: job.plan.encoding,
+      })
+      return
+    }
+    const { error } = job.failure
+    job.reject(
+      new SmppSubmitError(error.kind, error.message, {
+        status: error.status,
+        partsAccepted: accepted,
+      }),
+    )
+  }
+
+  private drained(graceMs: number): Promise<void> {
+    if (this.outstanding === 0 || graceMs <= 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.drainWaiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, graceMs)
+      this.drainWaiters.add(done)
+    })
+  }
+
+  private onDeliver(deliver: DeliverSm): void {
+    const receiptedId = deliver.tlvs.get(TLV_TAG.receiptedMessageId)
+    if (isReceiptEsmClass(deliver.esmClass) || receiptedId !== undefined) {
+      const receipt = parseDeliveryReceipt({
+        esm_class: deliver.esmClass,
+        data_coding: deliver.dataCoding,
+        short_message: deliver.shortMessage,
+        message_payload: deliver.tlvs.get(TLV_TAG.messagePayload),
+        receipted_message_id: receiptedId,
+        message_state: deliver.tlvs.get(TLV_TAG.messageState)?.[0],
+        network_error_code: deliver.tlvs.get(TLV_TAG.networkErrorCode),
+      })
+      this.emitReceipt(receipt, deliver.shortMessage.toString('latin1'))
+      return
+    }
+    if ((deliver.esmClass & 0x3c) !== 0) {
+      // SME or user acknowledgements: we never ask for them, so there is nothing to match.
+      this.logger.info(`smpp ignored deliver_sm esm_class=0x${deliver.esmClass.toString(16)}`)
+      return
+    }
+    this.emit('mo', {
+      from: deliver.sourceAddr,
+      fromTon: deliver.sourceAddrTon,
+      to: deliver.destinationAddr,
+      toTon: deliver.destAddrTon,
+      dataCoding: deliver.dataCoding,
+      esmClass: deliver.esmClass,
+      shortMessage: deliver.shortMessage,
+      tlvs: deliver.tlvs,
+    })
+  }
+
+  // Only receipts can be read from the package's lossy decoding; an MO would arrive altered.
+  private onUnparsedDeliver(pdu: PDU, err: Error): void {
+    const esmClass = typeof pdu.esm_class === 'number' ? pdu.esm_class : 0
+    const receipt = parseDeliveryReceipt({
+      esm_class: esmClass,
+      data_coding: typeof pdu.data_coding === 'number' ? pdu.data_coding : undefined,
+      short_message: pdu.short_message as ReceiptPduLike['short_message'],
+      receipted_message_id:
+        typeof pdu.receipted_message_id === 'string' ? pdu.receipted_message_id : undefined,
+      message_state: typeof pdu.message_state === 'number' ? pdu.message_state : undefined,
+      network_error_code: Buffer.isBuffer(pdu.network_error_code)
+        ? pdu.network_error_code
+        : undefined,
+    })
+    if (receipt !== null) {
+      this.logger.warn(`smpp deliver_sm read through smpp's decoding (${err.message})`)
+      this.emitReceipt(receipt, receipt.raw)
+      return
+    }
+    this.logger.error(
+      `smpp deliver_sm dropped (${err.message}): seq=${pdu.sequence_number} ` +
+        `from=${String(pdu.source_addr)} esm_class=${esmClass}`,
+    )
+  }
+
+  private emitReceipt(receipt: DeliveryReceipt | null, text: string): void {
+    if (receipt === null) {
+      this.logger.warn(`smpp receipt without a message id: ${JSON.stringify(text)}`)
+      return
+    }
+    this.emit('receipt', receipt)
+  }
+}
+
+function submitErrorFromRequest(err: Error, part: QueuedPart, total: number): SmppSubmitError {
+  const label = `part ${part.index + 1}/${total}`
+  if (err instanceof RequestError) return new SmppSubmitError(err.kind, `${label}: ${err.message}`)
+  // The package could not serialise the PDU: the same message would fail the same way.
+  return new SmppSubmitError('permanent', `${label} not encodable: ${err.message}`)
+}

@@ -1,0 +1,309 @@
+/**
+ * One TCP session to the SMSC over smpp@0.5.1, from connect to close.
+ *
+ * The package matches responses to callbacks but never fails a callback, has no timeouts, and
+ * stops reading for good if a listener throws inside its read loop. So this class keeps its own
+ * table of requests by sequence number, each with a timer, fails all of them when the socket
+ * closes, and never lets an exception reach the package. It answers what the SMSC asks
+ * (enquire_link, unbind, deliver_sm at once) and sends enquire_link when the link is quiet. The
+ * reconnect policy belongs to the client: a connection is used once.
+ */
+
+import { EventEmitter } from 'node:events'
+import { PDU, connect, type PduFields, type Session } from 'smpp'
+import { DELIVER_SM_ID, parseDeliverSm, type DeliverSm } from './deliver'
+import { describeStatus } from './status'
+
+export interface SmppLogger {
+  info(message: string): void
+  warn(message: string): void
+  error(message: string): void
+}
+
+export interface ConnectionOptions {
+  host: string
+  port: number
+  requestTimeoutMs: number
+  enquireLinkMs: number
+  logger: SmppLogger
+}
+
+export interface BindCredentials {
+  systemId: string
+  password: string
+  systemType?: string
+}
+
+/** A request that got no response: its timer ran out, or the connection closed first. */
+export class RequestError extends Error {
+  constructor(
+    readonly kind: 'timeout' | 'disconnected',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'RequestError'
+  }
+}
+
+/** The bind did not succeed; `status` is set when the SMSC answered with an error. */
+export class BindError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message)
+    this.name = 'BindError'
+  }
+}
+
+export interface ConnectionEvents {
+  /** A deliver_sm read from its own bytes; already acknowledged. */
+  deliver: [DeliverSm]
+  /** A deliver_sm our parser refused; already acknowledged. The PDU is the package's reading. */
+  unparsedDeliver: [PDU, Error]
+  close: [reason: string]
+}
+
+interface Pending {
+  command: string
+  timer: NodeJS.Timeout
+  resolve: (pdu: PDU) => void
+  reject: (err: Error) => void
+}
+
+const SMPP_VERSION_3_4 = 0x34
+const ESME_RINVCMDID = 0x03
+
+export class SmppConnection extends EventEmitter<ConnectionEvents> {
+  private session: Session | null = null
+  private readonly pending = new Map<number, Pending>()
+  private idleTimer: NodeJS.Timeout | null = null
+  private connectTimer: NodeJS.Timeout | null = null
+  private closed = false
+  private closeReason: string | null = null
+  private lastRead: Buffer | null = null
+  private readonly closedPromise: Promise<void>
+  private markClosed: () => void = () => {}
+
+  constructor(private readonly options: ConnectionOptions) {
+    super()
+    this.closedPromise = new Promise((resolve) => (this.markClosed = resolve))
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  /** Connects, sets TCP_NODELAY and binds as transceiver. Rejects with BindError. */
+  open(credentials: BindCredentials): Promise<void> {
+    const { host, port, requestTimeoutMs } = this.options
+    return new Promise<void>((resolve, reject) => {
+      this.once('close', (reason) => reject(new BindError(`connection closed: ${reason}`)))
+      const session = connect({ host, port })
+      this.session = session
+      this.keepRawReads(session)
+      session.on('error', (err: Error) => this.destroy(err.message))
+      session.socket.once('close', () => this.onClose())
+      session.on('pdu', (pdu: PDU) => this.onPdu(pdu))
+      this.connectTimer = setTimeout(() => this.destroy('connect timed out'), requestTimeoutMs)
+      session.once('connect', () => {
+        if (this.connectTimer) clearTimeout(this.connectTimer)
+        // Without it, Nagle holds each small PDU for the peer's delayed ACK (~40 ms).
+        session.socket.setNoDelay(true)
+        this.bind(credentials).then(resolve, reject)
+      })
+    })
+  }
+
+  private async bind(credentials: BindCredentials): Promise<void> {
+    const response = await this.request(
+      'bind_transceiver',
+      {
+        system_id: credentials.systemId,
+        password: credentials.password,
+        system_type: credentials.systemType ?? '',
+        // The package would announce SMPP 5.0 (0x50); we speak 3.4.
+        interface_version: SMPP_VERSION_3_4,
+      },
+      this.options.requestTimeoutMs,
+    )
+    if (response.command_status !== 0) {
+      throw new BindError(
+        `bind_transceiver refused: ${describeStatus(response.command_status)}`,
+        response.command_status,
+      )
+    }
+    this.idleTimer = setTimeout(() => this.onIdle(), this.options.enquireLinkMs)
+  }
+
+  /** Sends a request and resolves with its response, whatever its command_status. */
+  request(command: string, fields: PduFields, timeoutMs: number): Promise<PDU> {
+    const session = this.session
+    if (this.closed || session === null) {
+      return Promise.reject(new RequestError('disconnected', `${command}: not connected`))
+    }
+    return new Promise<PDU>((resolve, reject) => {
+      const pdu = new PDU(command, fields)
+      if (!session.send(pdu)) {
+        reject(new RequestError('disconnected', `${command}: connection not writable`))
+        return
+      }
+      const sequence = pdu.sequence_number
+      const timer = setTimeout(() => {
+        this.pending.delete(sequence)
+        reject(new RequestError('timeout', `${command} got no response in ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.pending.set(sequence, { command, timer, resolve, reject })
+    })
+  }
+
+  /** Sends unbind and waits for unbind_resp (or the timeout); never rejects. */
+  async unbind(timeoutMs: number): Promise<void> {
+    try {
+      await this.request('unbind', {}, timeoutMs)
+    } catch (err) {
+      this.options.logger.warn(`smpp unbind not answered: ${(err as Error).message}`)
+    }
+  }
+
+  /** Ends the socket politely, destroys it if it has not closed after timeoutMs. */
+  close(timeoutMs: number, reason = 'closed by us'): Promise<void> {
+    if (this.closed || this.session === null) return this.closedPromise
+    this.closeReason ??= reason
+    const timer = setTimeout(() => this.destroy(reason), timeoutMs)
+    this.session.close()
+    return this.closedPromise.finally(() => clearTimeout(timer))
+  }
+
+  /** Drops the socket at once; pending requests fail 'disconnected'. */
+  destroy(reason: string): Promise<void> {
+    this.closeReason ??= reason
+    this.session?.destroy()
+    return this.closedPromise
+  }
+
+  whenClosed(): Promise<void> {
+    return this.closedPromise
+  }
+
+  // The package reads a PDU as read(4) then read(length - 4) and keeps no bytes. Remembering the
+  // last chunk it read gives the octets of the PDU it is about to emit.
+  private keepRawReads(session: Session): void {
+    const socket = session.socket
+    const read = socket.read.bind(socket)
+    socket.read = (size?: number): Buffer | null => {
+      const chunk = read(size) as Buffer | null
+      if (chunk !== null) this.lastRead = chunk
+      return chunk
+    }
+  }
+
+  private rawPdu(pdu: PDU): Buffer | null {
+    const body = this.lastRead
+    if (
+      body === null ||
+      body.length + 4 !== pdu.command_length ||
+      body.readUInt32BE(0) !== pdu.command_id ||
+      body.readUInt32BE(8) !== pdu.sequence_number
+    ) {
+      return null
+    }
+    const head = Buffer.alloc(4)
+    head.writeUInt32BE(pdu.command_length, 0)
+    return Buffer.concat([head, body])
+  }
+
+  private onPdu(pdu: PDU): void {
+    this.idleTimer?.refresh()
+    try {
+      if (pdu.isResponse()) this.onResponse(pdu)
+      else this.onRequest(pdu)
+    } catch (err) {
+      // An exception here would stop the package's read loop for good.
+      this.options.logger.error(`smpp ${pdu.command} handling failed: ${(err as Error).stack}`)
+    }
+  }
+
+  private onResponse(pdu: PDU): void {
+    const pending = this.pending.get(pdu.sequence_number)
+    if (pending === undefined) {
+      // Typically a submit_sm_resp after its timeout: that SMS was taken, and a retry may
+      // deliver it twice.
+      this.options.logger.warn(
+        `smpp late or unknown ${pdu.command} seq=${pdu.sequence_number} ` +
+          `status=${describeStatus(pdu.command_status)} message_id=${String(pdu.message_id ?? '')}`,
+      )
+      return
+    }
+    this.pending.delete(pdu.sequence_number)
+    clearTimeout(pending.timer)
+    pending.resolve(pdu)
+  }
+
+  private onRequest(pdu: PDU): void {
+    const session = this.session
+    if (session === null) return
+    switch (pdu.command) {
+      case 'deliver_sm':
+        // Acknowledged before anything else: a slow or failing listener must not make the SMSC
+        // resend or throttle us.
+        session.send(pdu.response())
+        this.onDeliver(pdu)
+        return
+      case 'enquire_link':
+        session.send(pdu.response())
+        return
+      case 'unbind':
+        session.send(pdu.response())
+        this.closeReason ??= 'SMSC unbound'
+        session.close()
+        return
+      case 'alert_notification':
+        return
+      default:
+        session.send(
+          new PDU('generic_nack', {
+            sequence_number: pdu.sequence_number,
+            command_status: ESME_RINVCMDID,
+          }),
+        )
+    }
+  }
+
+  private onDeliver(pdu: PDU): void {
+    const raw = pdu.command_id === DELIVER_SM_ID ? this.rawPdu(pdu) : null
+    if (raw === null) {
+      this.emit('unparsedDeliver', pdu, new Error('deliver_sm octets not captured'))
+      return
+    }
+    let deliver: DeliverSm
+    try {
+      deliver = parseDeliverSm(raw)
+    } catch (err) {
+      this.emit('unparsedDeliver', pdu, err as Error)
+      return
+    }
+    this.emit('deliver', deliver)
+  }
+
+  private onIdle(): void {
+    this.request('enquire_link', {}, this.options.requestTimeoutMs).catch((err: RequestError) => {
+      if (err.kind === 'timeout') this.destroy('enquire_link not answered')
+    })
+  }
+
+  private onClose(): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.idleTimer) clearTimeout(this.idleTimer)
+    if (this.connectTimer) clearTimeout(this.connectTimer)
+    const reason = this.closeReason ?? 'connection closed by SMSC'
+    for (const [sequence, pending] of this.pending) {
+      clearTimeout(pending.timer)
+      this.pending.delete(sequence)
+      pending.reject(new RequestError('disconnected', `${pending.command}: ${reason}`))
+    }
+    this.markClosed()
+    this.emit('close', reason)
+  }
+}

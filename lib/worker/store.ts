@@ -1,0 +1,210 @@
+import type { Db } from '../db/connection'
+import { isMysql } from '../db/connection'
+import type { SmsEncoding } from '../sms/segments'
+import { settleEarlyReceipts, type ReceiptMode } from './receipts'
+
+/** An SMS a worker holds under lease, with what it needs to send it. */
+export interface ClaimedSms {
+  id: number
+  accountId: number
+  recipient: string
+  body: string
+  encoding: SmsEncoding
+  segments: number
+  attempts: number
+  createdAt: number
+  senderName: string | null
+  virtualNumber: string | null
+}
+
+export interface ClaimOptions {
+  owner: string
+  limit: number
+  leaseMs: number
+  now: number
+}
+
+const DUE_STATUSES = ['queued', 'sending']
+
+/**
+ * Takes up to `limit` due SMS: queued ones whose time has come, and 'sending' ones whose
+ * lease ran out (their worker died). While leased, next_attempt_at holds the lease's end.
+ * MySQL: SELECT … FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows without
+ * waiting on each other. SQLite: one UPDATE … RETURNING, atomic under its single writer.
+ */
+export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSms[]> {
+  const lease = {
+    status: 'sending',
+    lease_owner: opts.owner,
+    next_attempt_at: opts.now + opts.leaseMs,
+    attempts: db.raw('attempts + 1'),
+    updated_at: opts.now,
+  }
+  let ids: number[]
+  if (isMysql(db)) {
+    ids = await db.transaction(async (trx) => {
+      const rows = await trx('outbound_sms')
+        .select('id')
+        .whereIn('status', DUE_STATUSES)
+        .where('next_attempt_at', '<=', opts.now)
+        .orderBy('next_attempt_at')
+        .limit(opts.limit)
+        .forUpdate()
+        .skipLocked()
+      const taken = rows.map((r) => Number(r.id))
+      if (taken.length > 0) await trx('outbound_sms').whereIn('id', taken).update(lease)
+      return taken
+    })
+  } else {
+    const due = db('outbound_sms')
+      .select('id')
+      .whereIn('status', DUE_STATUSES)
+      .where('next_attempt_at', '<=', opts.now)
+      .orderBy('next_attempt_at')
+      .limit(opts.limit)
+    const rows = await db('outbound_sms').whereIn('id', due).update(lease).returning('id')
+    ids = rows.map((r: { id: number } | number) => Number(typeof r === 'object' ? r.id : r))
+  }
+  if (ids.length === 0) return []
+  const rows = await db('outbound_sms as o')
+    .join('accounts as a', 'a.id', 'o.account_id')
+    .whereIn('o.id', ids)
+    .orderBy('o.id')
+    .select(
+      'o.id',
+      'o.account_id',
+      'o.recipient',
+      'o.body',
+      'o.encoding',
+      'o.segments',
+      'o.attempts',
+      'o.created_at',
+      'a.sender_name',
+      'a.virtual_number',
+    )
+  return rows.map((r) => ({
+    id: Number(r.id),
+    accountId: Number(r.account_id),
+    recipient: String(r.recipient),
+    body: String(r.body),
+    encoding: r.encoding as SmsEncoding,
+    segments: Number(r.segments),
+    attempts: Number(r.attempts),
+    createdAt: Number(r.created_at),
+    senderName: (r.sender_name as string | null) ?? null,
+    virtualNumber: (r.virtual_number as string | null) ?? null,
+  }))
+}
+
+export interface SentSms {
+  id: number
+  /** Canonical SMSC ids, one per part, in part order. */
+  messageIds: string[]
+}
+
+/**
+ * Records SMS the SMSC accepted, with one part row per message id, and settles any receipt
+ * that arrived before this record did. The status only moves while the lease is still this
+ * worker's; the part rows are written regardless, since the SMSC did take those parts.
+ */
+export async function recordSent(
+  db: Db,
+  owner: string,
+  sent: SentSms[],
+  mode: ReceiptMode,
+  now: number,
+): Promise<void> {
+  if (sent.length === 0) return
+  await db.transaction(async (trx) => {
+    const byParts = new Map<number, number[]>()
+    for (const s of sent)
+      byParts.set(s.messageIds.length, [...(byParts.get(s.messageIds.length) ?? []), s.id])
+    for (const [parts, ids] of byParts) {
+      await trx('outbound_sms')
+        .whereIn('id', ids)
+        .where({ status: 'sending', lease_owner: owner })
+        .update({
+          status: 'sent',
+          parts,
+          sent_at: now,
+          lease_owner: null,
+          last_error: null,
+          updated_at: now,
+        })
+    }
+    const partRows = sent.flatMap((s) =>
+      s.messageIds.map((messageId, i) => ({
+        sms_id: s.id,
+        part_no: i + 1,
+        smsc_message_id: messageId,
+        state: 'sent',
+        created_at: now,
+      })),
+    )
+    for (let i = 0; i < partRows.length; i += 500) {
+      await trx('outbound_sms_parts').insert(partRows.slice(i, i + 500))
+    }
+    await settleEarlyReceipts(
+      trx,
+      sent.flatMap((s) => s.messageIds),
+      mode,
+      now,
+    )
+  })
+}
+
+export interface RetryOrFailure {
+  id: number
+  error: string
+  code: number | null
+  /** Set for a retry; null for a final failure. */
+  retryAt: number | null
+  /** The status to record when not retried. */
+  finalStatus: 'failed' | 'expired'
+}
+
+export async function recordUnsent(
+  db: Db,
+  owner: string,
+  items: RetryOrFailure[],
+  now: number,
+): Promise<void> {
+  if (items.length === 0) return
+  await db.transaction(async (trx) => {
+    for (const item of items) {
+      const common = {
+        lease_owner: null,
+        last_error: item.error.slice(0, 500),
+        error_code: item.code,
+        updated_at: now,
+      }
+      const update =
+        item.retryAt !== null
+          ? { ...common, status: 'queued', next_attempt_at: item.retryAt }
+          : { ...common, status: item.finalStatus, final_at: now }
+      await trx('outbound_sms')
+        .where({ id: item.id, status: 'sending', lease_owner: owner })
+        .update(update)
+    }
+  })
+}
+
+/** SMS that are too old to try: expired without being sent. */
+export async function expireStale(
+  db: Db,
+  owner: string,
+  ids: number[],
+  now: number,
+): Promise<void> {
+  if (ids.length === 0) return
+  await db('outbound_sms')
+    .whereIn('id', ids)
+    .where({ status: 'sending', lease_owner: owner })
+    .update({
+      status: 'expired',
+      lease_owner: null,
+      last_error: 'expired before the carrier accepted it',
+      final_at: now,
+      updated_at: now,
+    })
+}

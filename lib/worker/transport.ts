@@ -1,0 +1,99 @@
+import { EventEmitter } from 'node:events'
+import type { SmppConfig } from '../config'
+import { SmppClient } from '../smpp/client'
+import type { DeliveryReceipt } from '../smpp/receipt'
+import type { SmsSender } from '../smpp/submit'
+import { encodeSms } from '../sms/segments'
+
+export interface OutgoingSms {
+  id: number
+  from: SmsSender
+  /** E.164 */
+  to: string
+  text: string
+}
+
+export interface TransportEvents {
+  receipt: [DeliveryReceipt]
+}
+
+/** Where the worker hands SMS over: the carrier over SMPP, or the console. */
+export interface SmsTransport extends EventEmitter<TransportEvents> {
+  readonly name: string
+  start(): void
+  /** Resolves with the carrier's message id of each part; rejects with SmppSubmitError. */
+  send(sms: OutgoingSms): Promise<{ messageIds: string[] }>
+  stop(graceMs: number): Promise<void>
+}
+
+export class SmppTransport extends EventEmitter<TransportEvents> implements SmsTransport {
+  readonly name = 'smpp'
+  readonly client: SmppClient
+
+  constructor(
+    config: SmppConfig,
+    logger?: { info(m: string): void; warn(m: string): void; error(m: string): void },
+  ) {
+    super()
+    this.client = new SmppClient({
+      host: config.host,
+      port: config.port,
+      systemId: config.systemId,
+      password: config.password,
+      systemType: config.systemType || undefined,
+      window: config.window,
+      requestTimeoutMs: config.requestTimeoutMs,
+      enquireLinkMs: config.enquireLinkMs,
+      reconnectInitialMs: config.reconnectInitialMs,
+      reconnectMaxMs: config.reconnectMaxMs,
+      longSms: config.longSms,
+      throughputPerSecond: config.throughputPerSecond,
+      logger,
+    })
+    this.client.on('receipt', (r) => this.emit('receipt', r))
+  }
+
+  start(): void {
+    this.client.start()
+  }
+
+  async send(sms: OutgoingSms): Promise<{ messageIds: string[] }> {
+    const result = await this.client.submit({
+      from: sms.from,
+      to: sms.to,
+      text: sms.text,
+      requestReceipt: true,
+    })
+    return { messageIds: result.messageIds }
+  }
+
+  stop(graceMs: number): Promise<void> {
+    return this.client.stop(graceMs)
+  }
+}
+
+/**
+ * The embedded default: prints each SMS and reports it sent, so a fresh install works end to
+ * end with no carrier. There are no delivery receipts.
+ */
+export class ConsoleTransport extends EventEmitter<TransportEvents> implements SmsTransport {
+  readonly name = 'console'
+  private count = 0
+
+  constructor(private readonly print: (line: string) => void = (l) => console.log(l)) {
+    super()
+  }
+
+  start(): void {}
+
+  async send(sms: OutgoingSms): Promise<{ messageIds: string[] }> {
+    const encoded = encodeSms(sms.text)
+    const from = sms.from.type === 'alphanumeric' ? sms.from.name : sms.from.number
+    this.print(
+      `[sms] id=${sms.id} from=${from} to=${sms.to} encoding=${encoded.encoding} segments=${encoded.segments} text=${JSON.stringify(sms.text)}`,
+    )
+    return { messageIds: encoded.parts.map(() => `console-${sms.id}-${++this.count}`) }
+  }
+
+  async stop(): Promise<void> {}
+}

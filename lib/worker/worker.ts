@@ -1,0 +1,292 @@
+import crypto from 'node:crypto'
+import os from 'node:os'
+import type { WorkerConfig } from '../config'
+import type { Db } from '../db/connection'
+import { SmppSubmitError } from '../smpp/errors'
+import { canonicalMessageId } from '../smpp/message-id'
+import type { DeliveryReceipt } from '../smpp/receipt'
+import type { SmsSender } from '../smpp/submit'
+import { applyReceipts, type ReceiptMode } from './receipts'
+import {
+  claimDueSms,
+  expireStale,
+  recordSent,
+  recordUnsent,
+  type ClaimedSms,
+  type RetryOrFailure,
+  type SentSms,
+} from './store'
+import type { SmsTransport } from './transport'
+
+export interface WorkerOptions {
+  db: Db
+  transport: SmsTransport
+  config: WorkerConfig
+  receipts: ReceiptMode
+  /** Sender for accounts with neither sender name nor virtual number ('' for none). */
+  defaultSource: string
+  owner?: string
+  log?: (line: string) => void
+  clock?: () => number
+}
+
+/** How often buffered results and receipts are written: one transaction serves many SMS. */
+const FLUSH_MS = 10
+
+export function senderFor(sms: ClaimedSms, defaultSource: string): SmsSender | null {
+  if (sms.senderName) return { type: 'alphanumeric', name: sms.senderName }
+  if (sms.virtualNumber) return { type: 'number', number: sms.virtualNumber }
+  const fallback = defaultSource.trim()
+  if (!fallback) return null
+  return /^\+?\d{5,15}$/.test(fallback)
+    ? { type: 'number', number: fallback.startsWith('+') ? fallback : `+${fallback}` }
+    : { type: 'alphanumeric', name: fallback }
+}
+
+/**
+ * Claims due SMS under a lease, hands them to the transport, and records what happened:
+ * accepted (with the carrier's message ids), to retry later, failed or expired; and the
+ * delivery receipts the transport reports. Results are buffered for a few milliseconds and
+ * written together.
+ *
+ * Sent twice: an SMS the carrier accepted but whose result was not yet committed when the
+ * worker died (or when its lease ran out) is claimed again once the lease expires, and sent
+ * again. That is at most the SMS in flight plus those waiting to be written: batch_size per
+ * dead worker.
+ */
+export class SmsWorker {
+  readonly owner: string
+  readonly stats = { claimed: 0, sent: 0, retried: 0, failed: 0, expired: 0, receipts: 0 }
+  private stopping = false
+  private inFlight = 0
+  private sent: SentSms[] = []
+  private unsent: RetryOrFailure[] = []
+  private stale: number[] = []
+  private receiptQueue: DeliveryReceipt[] = []
+  private flushTimer: NodeJS.Timeout | null = null
+  private flushing: Promise<void> = Promise.resolve()
+  private wakeLoop: (() => void) | null = null
+  private loopDone: Promise<void> = Promise.resolve()
+  private readonly clock: () => number
+  private readonly log: (line: string) => void
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.owner =
+      opts.owner ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`
+    this.clock = opts.clock ?? Date.now
+    this.log = opts.log ?? ((l) => console.log(`[worker] ${l}`))
+  }
+
+  start(): void {
+    this.opts.transport.on('receipt', (r) => {
+      this.receiptQueue.push(r)
+      this.scheduleFlush()
+    })
+    this.opts.transport.start()
+    this.loopDone = this.loop()
+  }
+
+  private async loop(): Promise<void> {
+    const { config } = this.opts
+    let failures = 0
+    while (!this.stopping) {
+      const room = config.batchSize - this.inFlight
+      if (room <= 0) {
+        await this.pause(config.pollMs)
+        continue
+      }
+      let claimed: ClaimedSms[]
+      try {
+        claimed = await claimDueSms(this.opts.db, {
+          owner: this.owner,
+          limit: room,
+          leaseMs: config.leaseMs,
+          now: this.clock(),
+        })
+        failures = 0
+      } catch (err) {
+        failures += 1
+        this.log(`cannot claim SMS: ${(err as Error).message}`)
+        await this.pause(Math.min(config.pollMs * 2 ** failures, 5000))
+        continue
+      }
+      this.stats.claimed += claimed.length
+      for (const sms of claimed) this.dispatch(sms)
+      if (claimed.length < room) await this.pause(config.pollMs)
+    }
+  }
+
+  /** Sleeps until `ms` pass, an SMS finishes (room to claim more) or stop() is called. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        if (this.wakeLoop === done) this.wakeLoop = null
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.wakeLoop = done
+    })
+  }
+
+  private dispatch(sms: ClaimedSms): void {
+    const now = this.clock()
+    if (now - sms.createdAt > this.opts.config.maxAgeMs) {
+      this.stale.push(sms.id)
+      this.scheduleFlush()
+      return
+    }
+    const from = senderFor(sms, this.opts.defaultSource)
+    if (!from) {
+      this.unsent.push({
+        id: sms.id,
+        error:
+          'no sender: the account has no sender name or virtual number, and smpp.default_source is empty',
+        code: null,
+        retryAt: null,
+        finalStatus: 'failed',
+      })
+      this.scheduleFlush()
+      return
+    }
+    this.inFlight += 1
+    this.opts.transport
+      .send({ id: sms.id, from, to: sms.recipient, text: sms.body })
+      .then(
+        (r) => this.sent.push({ id: sms.id, messageIds: r.messageIds.map(canonicalMessageId) }),
+        (err) => this.unsent.push(this.afterFailure(sms, err)),
+      )
+      .finally(() => {
+        this.inFlight -= 1
+        this.scheduleFlush()
+        // The loop waits for room only while the window is full.
+        if (this.inFlight === this.opts.config.batchSize - 1) this.wakeLoop?.()
+      })
+  }
+
+  private afterFailure(sms: ClaimedSms, err: unknown): RetryOrFailure {
+    const { config } = this.opts
+    const smpp = err instanceof SmppSubmitError ? err : null
+    const error = smpp?.statusName
+      ? `${smpp.statusName}: ${smpp.message}`
+      : String((err as Error)?.message ?? err)
+    if (smpp?.kind === 'permanent') {
+      return { id: sms.id, error, code: smpp.status ?? null, retryAt: null, finalStatus: 'failed' }
+    }
+    // Throttling, timeouts, lost links and anything unforeseen: try again later, doubling.
+    const delay = Math.min(
+      config.retryMaxMs,
+      config.retryInitialMs * 2 ** Math.max(0, sms.attempts - 1),
+    )
+    const retryAt = this.clock() + Math.round(delay * (0.9 + Math.random() * 0.2))
+    if (retryAt - sms.createdAt > config.maxAgeMs) {
+      return {
+        id: sms.id,
+        error: `expired: ${error}`,
+        code: smpp?.status ?? null,
+        retryAt: null,
+        finalStatus: 'expired',
+      }
+    }
+    return { id: sms.id, error, code: smpp?.status ?? null, retryAt, finalStatus: 'failed' }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null
+      this.flushing = this.flushing.then(() => this.flush())
+    }, FLUSH_MS)
+  }
+
+  /**
+   * Writes buffered results, in order: sent SMS first, so that a receipt in the same flush can
+   * find its SMS. Each step commits on its own; a step that fails keeps its items (and those of
+   * the steps after it) for the next flush.
+   */
+  private async flush(): Promise<void> {
+    const now = this.clock()
+    const steps: Array<() => Promise<void>> = [
+      () =>
+        this.writeStep(
+          this.sent,
+          (items) => recordSent(this.opts.db, this.owner, items, this.opts.receipts, now),
+          (n) => (this.stats.sent += n),
+        ),
+      () =>
+        this.writeStep(
+          this.unsent,
+          (items) => recordUnsent(this.opts.db, this.owner, items, now),
+          () => undefined,
+          (items) => this.countUnsent(items),
+        ),
+      () =>
+        this.writeStep(
+          this.stale,
+          (items) => expireStale(this.opts.db, this.owner, items, now),
+          (n) => (this.stats.expired += n),
+        ),
+      () =>
+        this.writeStep(
+          this.receiptQueue,
+          (items) =>
+            applyReceipts(this.opts.db, items, this.opts.receipts, now).then(() => undefined),
+          (n) => (this.stats.receipts += n),
+        ),
+    ]
+    try {
+      for (const step of steps) await step()
+    } catch (err) {
+      this.log(`cannot record results (will retry): ${(err as Error).message}`)
+      await new Promise((r) => setTimeout(r, 500))
+      this.scheduleFlush()
+    }
+  }
+
+  private async writeStep<T>(
+    queue: T[],
+    write: (items: T[]) => Promise<void>,
+    count: (n: number) => void,
+    after?: (items: T[]) => void,
+  ): Promise<void> {
+    if (queue.length === 0) return
+    const items = queue.splice(0)
+    try {
+      await write(items)
+    } catch (err) {
+      queue.unshift(...items)
+      throw err
+    }
+    count(items.length)
+    after?.(items)
+  }
+
+  private countUnsent(items: RetryOrFailure[]): void {
+    for (const u of items) {
+      if (u.retryAt !== null) this.stats.retried += 1
+      else if (u.finalStatus === 'expired') this.stats.expired += 1
+      else this.stats.failed += 1
+      if (u.retryAt === null)
+        this.log(`sms=${u.id} status=${u.finalStatus} error=${JSON.stringify(u.error)}`)
+    }
+  }
+
+  /** Stops claiming, waits up to graceMs for SMS in flight, writes what is left, unbinds. */
+  async stop(graceMs = this.opts.config.shutdownGraceMs): Promise<void> {
+    this.stopping = true
+    this.wakeLoop?.()
+    await this.loopDone
+    const deadline = this.clock() + graceMs
+    while (this.inFlight > 0 && this.clock() < deadline) await new Promise((r) => setTimeout(r, 20))
+    await this.opts.transport.stop(Math.max(0, deadline - this.clock()))
+    if (this.flushTimer) clearTimeout(this.flushTimer)
+    this.flushTimer = null
+    await this.flushing
+    await this.flush()
+    if (this.inFlight > 0) {
+      this.log(
+        `${this.inFlight} SMS still unanswered at shutdown; they come back when their lease ends`,
+      )
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import type { Mail2SmsConfig, SmppConfig, WorkerConfig } from '../../lib/config'
+import type { Db } from '../../lib/db/connection'
+import { SmppTransport } from '../../lib/worker/transport'
+import { SmsWorker } from '../../lib/worker/worker'
+
+/** Worker settings for tests: quick polls and retries, short leases. */
+export function testWorkerConfig(overrides: Partial<WorkerConfig> = {}): WorkerConfig {
+  return {
+    transport: 'smpp',
+    batchSize: 50,
+    pollMs: 20,
+    leaseMs: 5000,
+    retryInitialMs: 100,
+    retryMaxMs: 1000,
+    maxAgeMs: 600_000,
+    shutdownGraceMs: 2000,
+    ...overrides,
+  }
+}
+
+export function testSmppConfig(port: number, overrides: Partial<SmppConfig> = {}): SmppConfig {
+  return {
+    host: '127.0.0.1',
+    port,
+    systemId: 'mail2sms',
+    password: 'secret',
+    systemType: '',
+    window: 10,
+    requestTimeoutMs: 2000,
+    enquireLinkMs: 30_000,
+    reconnectInitialMs: 50,
+    reconnectMaxMs: 500,
+    longSms: 'udh',
+    throughputPerSecond: 0,
+    receipts: 'per_part',
+    defaultSource: '',
+    ...overrides,
+  }
+}
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
+
+export function startTestWorker(
+  db: Db,
+  smpp: SmppConfig,
+  worker: WorkerConfig = testWorkerConfig(),
+): SmsWorker {
+  const w = new SmsWorker({
+    db,
+    transport: new SmppTransport(smpp, quiet),
+    config: worker,
+    receipts: smpp.receipts,
+    defaultSource: smpp.defaultSource,
+    log: () => undefined,
+  })
+  w.start()
+  return w
+}
+
+/** Polls until `check` holds, failing after timeoutMs with the last value seen. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let value = await read()
+  while (!check(value)) {
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms; last: ${JSON.stringify(value)}`)
+    await new Promise((r) => setTimeout(r, 25))
+    value = await read()
+  }
+  return value
+}
+
+export type { Mail2SmsConfig }
