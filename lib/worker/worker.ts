@@ -59,6 +59,8 @@ export class SmsWorker {
   readonly stats = { claimed: 0, sent: 0, retried: 0, failed: 0, expired: 0, receipts: 0 }
   private stopping = false
   private inFlight = 0
+  /** Claimed SMS whose outcome is not committed yet: in flight or waiting to be written. */
+  private holding = 0
   private sent: SentSms[] = []
   private unsent: RetryOrFailure[] = []
   private stale: number[] = []
@@ -90,7 +92,10 @@ export class SmsWorker {
     const { config } = this.opts
     let failures = 0
     while (!this.stopping) {
-      const room = config.batchSize - this.inFlight
+      // Bounded by what is held, not only what is in flight: an SMS the carrier took but whose
+      // result is not committed would be sent again if this worker died, so at most
+      // batch_size SMS can be in that state.
+      const room = config.batchSize - this.holding
       if (room <= 0) {
         await this.pause(config.pollMs)
         continue
@@ -111,6 +116,7 @@ export class SmsWorker {
         continue
       }
       this.stats.claimed += claimed.length
+      this.holding += claimed.length
       for (const sms of claimed) this.dispatch(sms)
       if (claimed.length < room) await this.pause(config.pollMs)
     }
@@ -159,8 +165,6 @@ export class SmsWorker {
       .finally(() => {
         this.inFlight -= 1
         this.scheduleFlush()
-        // The loop waits for room only while the window is full.
-        if (this.inFlight === this.opts.config.batchSize - 1) this.wakeLoop?.()
       })
   }
 
@@ -211,20 +215,26 @@ export class SmsWorker {
         this.writeStep(
           this.sent,
           (items) => recordSent(this.opts.db, this.owner, items, this.opts.receipts, now),
-          (n) => (this.stats.sent += n),
+          (n) => {
+            this.stats.sent += n
+            this.released(n)
+          },
         ),
       () =>
         this.writeStep(
           this.unsent,
           (items) => recordUnsent(this.opts.db, this.owner, items, now),
-          () => undefined,
+          (n) => this.released(n),
           (items) => this.countUnsent(items),
         ),
       () =>
         this.writeStep(
           this.stale,
           (items) => expireStale(this.opts.db, this.owner, items, now),
-          (n) => (this.stats.expired += n),
+          (n) => {
+            this.stats.expired += n
+            this.released(n)
+          },
         ),
       () =>
         this.writeStep(
@@ -259,6 +269,12 @@ export class SmsWorker {
     }
     count(items.length)
     after?.(items)
+  }
+
+  /** Outcomes committed: room to claim more. */
+  private released(n: number): void {
+    this.holding -= n
+    this.wakeLoop?.()
   }
 
   private countUnsent(items: RetryOrFailure[]): void {
