@@ -18,7 +18,10 @@ import { SmppSubmitError } from './errors'
 export type LongSmsMethod = 'udh' | 'sar' | 'payload'
 
 export type SmsSender =
-  { type: 'alphanumeric'; name: string } | { type: 'number'; /** E.164 */ number: string }
+  | { type: 'alphanumeric'; name: string }
+  | { type: 'number'; /** E.164 */ number: string }
+  /** An empty source_addr: the carrier puts the sender its contract gives this account. */
+  | { type: 'carrier-default' }
 
 export interface SubmitMessage {
   from: SmsSender
@@ -55,6 +58,9 @@ function e164Digits(number: string, role: string): string {
 }
 
 function sourceFields(from: SmsSender): PduFields {
+  if (from.type === 'carrier-default') {
+    return { source_addr_ton: 0x00, source_addr_npi: NPI_UNKNOWN, source_addr: '' }
+  }
   if (from.type === 'alphanumeric') {
     if (!ALPHANUMERIC_SENDER.test(from.name)) {
       throw new SmppSubmitError(

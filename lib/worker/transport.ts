@@ -88,7 +88,12 @@ export class ConsoleTransport extends EventEmitter<TransportEvents> implements S
 
   async send(sms: OutgoingSms): Promise<{ messageIds: string[] }> {
     const encoded = encodeSms(sms.text)
-    const from = sms.from.type === 'alphanumeric' ? sms.from.name : sms.from.number
+    const from =
+      sms.from.type === 'alphanumeric'
+        ? sms.from.name
+        : sms.from.type === 'number'
+          ? sms.from.number
+          : '(carrier default)'
     this.print(
       `[sms] id=${sms.id} from=${from} to=${sms.to} encoding=${encoded.encoding} segments=${encoded.segments} text=${JSON.stringify(sms.text)}`,
     )

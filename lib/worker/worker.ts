@@ -33,11 +33,12 @@ export interface WorkerOptions {
 /** How often buffered results and receipts are written: one transaction serves many SMS. */
 const FLUSH_MS = 10
 
-export function senderFor(sms: ClaimedSms, defaultSource: string): SmsSender | null {
+/** The account's sender name, else its virtual number, else smpp.default_source, else the carrier's. */
+export function senderFor(sms: ClaimedSms, defaultSource: string): SmsSender {
   if (sms.senderName) return { type: 'alphanumeric', name: sms.senderName }
   if (sms.virtualNumber) return { type: 'number', number: sms.virtualNumber }
   const fallback = defaultSource.trim()
-  if (!fallback) return null
+  if (!fallback) return { type: 'carrier-default' }
   return /^\+?\d{5,15}$/.test(fallback)
     ? { type: 'number', number: fallback.startsWith('+') ? fallback : `+${fallback}` }
     : { type: 'alphanumeric', name: fallback }
@@ -143,18 +144,6 @@ export class SmsWorker {
       return
     }
     const from = senderFor(sms, this.opts.defaultSource)
-    if (!from) {
-      this.unsent.push({
-        id: sms.id,
-        error:
-          'no sender: the account has no sender name or virtual number, and smpp.default_source is empty',
-        code: null,
-        retryAt: null,
-        finalStatus: 'failed',
-      })
-      this.scheduleFlush()
-      return
-    }
     this.inFlight += 1
     this.opts.transport
       .send({ id: sms.id, from, to: sms.recipient, text: sms.body })

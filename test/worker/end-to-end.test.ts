@@ -93,6 +93,18 @@ for (const kind of databaseKinds()) {
       assert.equal(submit.sourceTon, 1)
     })
 
+    it('leaves the sender to the carrier when the account has neither name nor number', async () => {
+      const bare = await createAccount(t.db, { ref: 'bare', name: 'Bare' })
+      await addSender(t.db, bare.id, 'alice@acme.example', { status: 'accepted' })
+      await addAllowedIp(t.db, bare.id, '127.0.0.1')
+      const to = nextNumber()
+      const id = await email('from whoever the carrier says', to, 'bare')
+      await eventually(statusOf(id), (r) => r.status === 'delivered')
+      const [submit] = smsc.received.filter((s) => s.destAddr === e164(to).slice(1))
+      assert.equal(submit.sourceAddr, '')
+      assert.equal(submit.sourceTon, 0)
+    })
+
     it('sends a 3-part message with UDH and settles it when all three parts are delivered', async () => {
       const to = nextNumber()
       const text =
