@@ -117,6 +117,8 @@ export class SmscSimulator extends EventEmitter {
   outstanding = 0
   maxOutstanding = 0
   enquireLinksReceived = 0
+  /** unbind requests received from ESMEs. */
+  unbindsReceived = 0
   enquireLinkResponses = 0
 
   private readonly server: Server
@@ -313,6 +315,7 @@ export class SmscSimulator extends EventEmitter {
         state.session.send(pdu.response())
         return this.changed()
       case 'unbind':
+        this.unbindsReceived++
         state.bound = null
         state.session.send(pdu.response(), undefined, () => state.session.close())
         return this.changed()

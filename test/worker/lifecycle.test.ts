@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createAccount } from '../../lib/db/accounts'
+import { createTestDatabase, type TestDatabase } from '../support/databases'
+import { SmscSimulator } from '../support/smsc/simulator'
+import { eventually, startTestWorker, testSmppConfig, testWorkerConfig } from './harness'
+
+const ROOT = path.resolve(__dirname, '..', '..')
+
+async function queueRows(t: TestDatabase, count: number, prefix: string): Promise<number[]> {
+  const account = await createAccount(t.db, { ref: `a${prefix}`, name: 'A', senderName: 'Acme' })
+  const now = Date.now()
+  const rows = Array.from({ length: count }, (_, i) => ({
+    account_id: account.id,
+    sender_email: 'alice@acme.example',
+    recipient: `+336${prefix}${String(i).padStart(6, '0')}`,
+    body: `lifecycle ${i}`,
+    encoding: 'gsm7',
+    segments: 1,
+    status: 'queued',
+    attempts: 0,
+    next_attempt_at: now,
+    dedupe_key: `${prefix}-${i}`,
+    created_at: now,
+    updated_at: now,
+  }))
+  await t.db('outbound_sms').insert(rows)
+  return (await t.db('outbound_sms').where({ account_id: account.id }).select('id')).map((r) =>
+    Number(r.id),
+  )
+}
+
+describe('worker lifecycle', function () {
+  this.timeout(60_000)
+  let t: TestDatabase
+  let smsc: SmscSimulator
+
+  beforeEach(async () => {
+    t = await createTestDatabase('sqlite')
+    smsc = await SmscSimulator.start({
+      systemId: 'mail2sms',
+      password: 'secret',
+      receiptDelayMs: 5,
+    })
+  })
+
+  afterEach(async () => {
+    await smsc.close()
+    await t.drop()
+  })
+
+  it('expires an SMS the carrier keeps throttling past max_age_ms', async () => {
+    smsc.throttleNext(1_000_000)
+    const worker = startTestWorker(
+      t.db,
+      testSmppConfig(smsc.port),
+      testWorkerConfig({ retryInitialMs: 50, retryMaxMs: 100, maxAgeMs: 1000 }),
+    )
+    try {
+      const [id] = await queueRows(t, 1, '10')
+      const row = await eventually(
+        () => t.db('outbound_sms').where({ id }).first(),
+        (r) => r.status === 'expired',
+      )
+      assert.ok(Number(row.attempts) >= 3, `only ${row.attempts} attempts`)
+      assert.match(String(row.last_error), /ESME_RTHROTTLED/)
+    } finally {
+      await worker.stop(500)
+    }
+  })
+
+  it('on SIGTERM stops claiming, waits for answers in flight, records them and unbinds', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2s-term-'))
+    const ini = path.join(dir, 'mail2sms.ini')
+    fs.writeFileSync(
+      ini,
+      `[database]\nsqlite_file=${t.config.sqliteFile}\n[worker]\ntransport=smpp\nbatch_size=5\npoll_ms=20\nshutdown_grace_ms=5000\n[smpp]\nport=${smsc.port}\nsystem_id=mail2sms\npassword=secret\n`,
+    )
+    const ids = await queueRows(t, 20, '20')
+    smsc.holdResponses()
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'mail2sms.js'), 'worker', '--no-migrate'],
+      {
+        env: { ...process.env, MAIL2SMS_CONFIG: ini },
+        stdio: 'ignore',
+      },
+    )
+    try {
+      await smsc.until(() => smsc.outstanding === 5)
+      const exited = new Promise<number | null>((resolve) =>
+        child.once('exit', (code) => resolve(code)),
+      )
+      child.kill('SIGTERM')
+      await new Promise((r) => setTimeout(r, 300))
+      // Still waiting for the five answers, and claiming nothing more meanwhile.
+      assert.equal(child.exitCode, null)
+      assert.equal(smsc.received.length, 5)
+      smsc.releaseResponses()
+      assert.equal(await exited, 0)
+      const rows = await t.db('outbound_sms').whereIn('id', ids)
+      assert.equal(rows.filter((r) => r.status === 'sent' || r.status === 'delivered').length, 5)
+      assert.equal(rows.filter((r) => r.status === 'queued').length, 15)
+      assert.equal(smsc.unbindsReceived, 1)
+      assert.equal(smsc.activeSessions, 0)
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
