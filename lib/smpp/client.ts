@@ -83,7 +83,9 @@ interface MessageJob {
   ids: (string | undefined)[]
   /** Parts queued or in flight. */
   unfinished: number
-  failure: { error: SmppSubmitError; part: number } | null
+  /** Parts still in the queue. */
+  queued: number
+  failure: SmppSubmitError | null
   resolve: (result: SubmitResult) => void
   reject: (err: SmppSubmitError) => void
 }
@@ -190,6 +192,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
         plan,
         ids: new Array<string | undefined>(plan.pdus.length),
         unfinished: plan.pdus.length,
+        queued: plan.pdus.length,
         failure: null,
         resolve,
         reject,
@@ -233,6 +236,17 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     this.logger.info(`smpp stopped host=${this.options.host}:${this.options.port}`)
   }
 
+  // Listeners run inside socket and promise callbacks, where a throw would crash the process or
+  // stop the session reading: log it instead.
+  private notify<K extends keyof SmppClientEvents>(event: K, ...args: SmppClientEvents[K]): void {
+    try {
+      // TypeScript cannot match the rest parameters to emit()'s conditional type for a generic K.
+      ;(this.emit as (event: K, ...args: SmppClientEvents[K]) => boolean)(event, ...args)
+    } catch (err) {
+      this.logger.error(`smpp ${event} listener threw: ${(err as Error).stack}`)
+    }
+  }
+
   private nextReference(): number {
     this.reference = (this.reference % 255) + 1
     return this.reference
@@ -261,7 +275,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
           this.currentState = 'bound'
           this.attempts = 0
           this.logger.info(`smpp bound host=${host}:${port} system_id=${systemId}`)
-          this.emit('bound')
+          this.notify('bound')
           this.pump()
         },
         (err: Error) => {
@@ -289,8 +303,9 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       this.logger.warn(
         `smpp disconnected host=${this.options.host}:${this.options.port}: ${reason}`,
       )
-      this.emit('disconnected', reason)
+      this.notify('disconnected', reason)
     }
+    if (this.currentState === 'stopping' || this.currentState === 'stopped') return
     this.currentState = 'connecting'
     this.scheduleReconnect()
   }
@@ -321,7 +336,9 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
         return
       }
       const part = this.queue.shift()
-      if (part !== undefined) this.send(this.link, part)
+      if (part === undefined) return
+      part.job.queued--
+      this.send(this.link, part)
     }
   }
 
@@ -336,6 +353,11 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
 
   private onSubmitResponse(part: QueuedPart, response: PDU): void {
     const status = response.command_status
+    if (status === 0 && response.command !== 'submit_sm_resp') {
+      const label = `part ${part.index + 1}/${part.job.plan.pdus.length}`
+      this.finishSent(part, new SmppSubmitError('temporary', `${label}: ${response.command}`))
+      return
+    }
     if (status === 0) {
       const id = typeof response.message_id === 'string' ? response.message_id : ''
       if (id === '') this.logger.warn('smpp submit_sm_resp without message_id')
@@ -358,10 +380,9 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     if (typeof outcome === 'string') {
       job.ids[part.index] = outcome
     } else {
-      this.recordFailure(job, part.index, outcome)
+      this.recordFailure(job, outcome)
       // The other parts cannot make a whole SMS any more: do not pay for them.
-      const cancelled = this.queue.remove((queued) => queued.job === job)
-      job.unfinished -= cancelled.length
+      if (job.queued > 0) this.dropQueued((queued) => queued.job === job, 'an earlier part failed')
     }
     job.unfinished--
     this.settleIfDone(job)
@@ -372,10 +393,10 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
   private dropQueued(match: (part: QueuedPart) => boolean, reason: string): void {
     for (const part of this.queue.remove(match)) {
       const { job } = part
+      job.queued--
       const total = job.plan.pdus.length
       this.recordFailure(
         job,
-        part.index,
         new SmppSubmitError('disconnected', `part ${part.index + 1}/${total} not sent: ${reason}`),
       )
       job.unfinished--
@@ -385,12 +406,9 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
 
   // A permanent failure decides the message's fate whatever else happened; otherwise the first
   // failure says best why it did not go through.
-  private recordFailure(job: MessageJob, part: number, error: SmppSubmitError): void {
-    if (
-      job.failure === null ||
-      (error.kind === 'permanent' && job.failure.error.kind !== 'permanent')
-    ) {
-      job.failure = { error, part }
+  private recordFailure(job: MessageJob, error: SmppSubmitError): void {
+    if (job.failure === null || (error.kind === 'permanent' && job.failure.kind !== 'permanent')) {
+      job.failure = error
     }
   }
 
@@ -406,7 +424,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       })
       return
     }
-    const { error } = job.failure
+    const error = job.failure
     job.reject(
       new SmppSubmitError(error.kind, error.message, {
         status: error.status,
@@ -448,7 +466,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       this.logger.info(`smpp ignored deliver_sm esm_class=0x${deliver.esmClass.toString(16)}`)
       return
     }
-    this.emit('mo', {
+    this.notify('mo', {
       from: deliver.sourceAddr,
       fromTon: deliver.sourceAddrTon,
       to: deliver.destinationAddr,
@@ -490,7 +508,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       this.logger.warn(`smpp receipt without a message id: ${JSON.stringify(text)}`)
       return
     }
-    this.emit('receipt', receipt)
+    this.notify('receipt', receipt)
   }
 }
 

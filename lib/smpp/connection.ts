@@ -127,9 +127,9 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
       },
       this.options.requestTimeoutMs,
     )
-    if (response.command_status !== 0) {
+    if (response.command !== 'bind_transceiver_resp' || response.command_status !== 0) {
       throw new BindError(
-        `bind_transceiver refused: ${describeStatus(response.command_status)}`,
+        `bind_transceiver refused: ${response.command} ${describeStatus(response.command_status)}`,
         response.command_status,
       )
     }
@@ -178,7 +178,8 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
   /** Drops the socket at once; pending requests fail 'disconnected'. */
   destroy(reason: string): Promise<void> {
     this.closeReason ??= reason
-    this.session?.destroy()
+    if (this.session === null) this.onClose()
+    else this.session.destroy()
     return this.closedPromise
   }
 
@@ -255,8 +256,7 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
         return
       case 'unbind':
         session.send(pdu.response())
-        this.closeReason ??= 'SMSC unbound'
-        session.close()
+        void this.close(this.options.requestTimeoutMs, 'SMSC unbound')
         return
       case 'alert_notification':
         return

@@ -29,7 +29,10 @@ function sms(text: string, overrides: Partial<SubmitMessage> = {}): SubmitMessag
   }
 }
 
-async function rejection(promise: Promise<unknown>, kind: SubmitFailureKind): Promise<SmppSubmitError> {
+async function rejection(
+  promise: Promise<unknown>,
+  kind: SubmitFailureKind,
+): Promise<SmppSubmitError> {
   try {
     await promise
   } catch (err) {
@@ -109,6 +112,21 @@ describe('lib/smpp/client', function () {
       assert.equal(bindErrors.length, 2, log.error.join('\n'))
     })
 
+    it('keeps retrying while nothing listens, and stops when asked', async () => {
+      const gone = await TestSmsc.start()
+      const port = gone.port
+      await gone.close()
+      const c = newClient({ port })
+      c.start()
+      while (log.warn.filter((line) => line.includes('failed')).length < 2) {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      assert.equal(c.state, 'connecting')
+      assert.match(log.warn[0], /ECONNREFUSED/)
+      await c.stop()
+      assert.equal(c.state, 'stopped')
+    })
+
     it('refuses submits before it is bound', async () => {
       const c = newClient()
       await rejection(c.submit(sms('hello')), 'disconnected')
@@ -161,7 +179,11 @@ describe('lib/smpp/client', function () {
         const udh = Buffer.from([0x05, 0x00, 0x03, reference, 3, (i % 3) + 1])
         assert.equal(submit.esmClass, 0x40)
         assert.equal(submit.dataCoding, 0)
-        assert.deepEqual(submit.shortMessage, Buffer.concat([udh, LONG_SEGMENTS[i % 3]]), `part ${i}`)
+        assert.deepEqual(
+          submit.shortMessage,
+          Buffer.concat([udh, LONG_SEGMENTS[i % 3]]),
+          `part ${i}`,
+        )
         assert.equal(submit.tlvs.size, 0)
       })
     })
@@ -170,7 +192,9 @@ describe('lib/smpp/client', function () {
       const c = await boundClient({ window: 64 })
       const twoParts = 'x'.repeat(200)
       await Promise.all(Array.from({ length: 256 }, () => c.submit(sms(twoParts))))
-      const references = smsc.submits.filter((s) => s.shortMessage[5] === 1).map((s) => s.shortMessage[3])
+      const references = smsc.submits
+        .filter((s) => s.shortMessage[5] === 1)
+        .map((s) => s.shortMessage[3])
       assert.deepEqual(
         references.slice().sort((a, b) => a - b),
         [1, 1, ...Array.from({ length: 254 }, (_, i) => i + 2)],
@@ -209,10 +233,19 @@ describe('lib/smpp/client', function () {
     it('sends an alphanumeric sender as TON 5 / NPI 0 and numbers as TON 1 / NPI 1', async () => {
       const c = await boundClient()
       await c.submit(sms('a'))
-      await c.submit(sms('b', { from: { type: 'number', number: '+447700900123' }, requestReceipt: false }))
+      await c.submit(
+        sms('b', { from: { type: 'number', number: '+447700900123' }, requestReceipt: false }),
+      )
       const [alpha, numeric] = smsc.submits
       assert.deepEqual(
-        [alpha.sourceTon, alpha.sourceNpi, alpha.source, alpha.destTon, alpha.destNpi, alpha.destination],
+        [
+          alpha.sourceTon,
+          alpha.sourceNpi,
+          alpha.source,
+          alpha.destTon,
+          alpha.destNpi,
+          alpha.destination,
+        ],
         [5, 0, 'Mail2SMS', 1, 1, '33612345678'],
       )
       assert.deepEqual(
@@ -236,6 +269,19 @@ describe('lib/smpp/client', function () {
       )
       const firstOctets = smsc.submits.map((s) => String.fromCharCode(s.shortMessage.at(-1) ?? 0))
       assert.deepEqual(firstOctets, ['x', 'x', 'e', 'y', 'y', 'o', 'e', 'z', 'z'])
+    })
+
+    it('holds parts back to keep under throughputPerSecond', async () => {
+      const c = await boundClient({ throughputPerSecond: 1 })
+      const first = c.submit(sms('first'))
+      const second = c.submit(sms('second'))
+      await first
+      // A round trip from the SMSC, far shorter than the second's one-second wait for a token.
+      await smsc.request('enquire_link')
+      assert.equal(smsc.submits.length, 1)
+      await c.stop()
+      await rejection(second, 'disconnected')
+      assert.equal(smsc.submits.length, 1)
     })
 
     it('reports ESME_RTHROTTLED and ESME_RMSGQFUL as throttled', async () => {
@@ -458,7 +504,10 @@ describe('lib/smpp/client', function () {
       await rejection(c.submit(sms('too late')), 'disconnected')
       // A round trip from the SMSC: an unbind sent at stop() would arrive before its answer.
       await smsc.request('enquire_link')
-      assert.ok(!smsc.events.some((event) => event.command === 'unbind'), 'unbind before the response')
+      assert.ok(
+        !smsc.events.some((event) => event.command === 'unbind'),
+        'unbind before the response',
+      )
       const unbound = smsc.nextRequest('unbind')
       ;(release as Reply | null)?.()
       const result = await pending
