@@ -65,8 +65,11 @@ describe('worker lifecycle', function () {
         () => t.db('outbound_sms').where({ id }).first(),
         (r) => r.status === 'expired',
       )
-      assert.ok(Number(row.attempts) >= 3, `only ${row.attempts} attempts`)
-      assert.match(String(row.last_error), /ESME_RTHROTTLED/)
+      // Retried while throttled, then given up: by the retry that would land past the age, or,
+      // on a slow machine, by the claim that found it already too old.
+      assert.ok(Number(row.attempts) >= 2, `only ${row.attempts} attempts`)
+      assert.match(String(row.last_error), /ESME_RTHROTTLED|expired before the carrier accepted it/)
+      assert.ok(smsc.received.filter((r) => r.status === 0x58).length >= 2)
     } finally {
       await worker.stop(500)
     }
