@@ -76,12 +76,15 @@ export async function seedQueued(
 }
 
 /**
- * SmppTransport, bound before the worker starts: SmsWorker.start() starts its transport and
- * claims at once, so a first batch claimed before the bind completes would be refused and retried
- * after retry_initial_ms. The bench times the worker from a bound session.
+ * SmppTransport, bound before the worker starts, so the bench times the worker from a bound
+ * session rather than from the connect and bind.
  */
 class BoundTransport extends EventEmitter<TransportEvents> implements SmsTransport {
   readonly name = 'smpp'
+
+  get ready(): boolean {
+    return this.inner.ready
+  }
 
   constructor(readonly inner: SmppTransport) {
     super()

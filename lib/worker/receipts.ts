@@ -134,32 +134,37 @@ export async function applyReceipts(
   })
 }
 
-/** Receipts that arrived before their message ids were recorded: settled now. */
-export async function settleEarlyReceipts(
-  trx: Db,
-  messageIds: string[],
+/**
+ * Receipts that arrived before their message ids were recorded (the SMSC answered faster than
+ * the sending worker wrote the submit, possibly a worker other than the one that got the
+ * receipt): matched again now. Only recent ones are looked at: `since` bounds the scan.
+ */
+export async function settleUnmatchedReceipts(
+  db: Db,
+  since: number,
   mode: ReceiptMode,
   now: number,
-): Promise<void> {
-  const keys = [...new Set(messageIds.flatMap((id) => normaliseMessageId(id)))]
-  if (keys.length === 0) return
-  const early = await trx('delivery_events')
-    .whereNull('sms_id')
-    .whereIn('smsc_message_id', keys)
-    .select('id', 'smsc_message_id', 'state', 'error')
-  if (early.length === 0) return
-  const parts = await partsByKey(
-    trx,
-    early.flatMap((e) => normaliseMessageId(e.smsc_message_id)),
-  )
-  const matches: Match[] = []
-  for (const e of early) {
-    const key = normaliseMessageId(e.smsc_message_id).find((k) => parts.has(k))
-    const part = key ? parts.get(key) : undefined
-    if (!part) continue
-    await trx('delivery_events').where({ id: e.id }).update({ sms_id: part.smsId })
-    const state = partStateOf(e.state as ReceiptState)
-    if (state) matches.push({ partId: part.id, smsId: part.smsId, state, error: e.error })
-  }
-  await settle(trx, matches, mode, now)
+): Promise<number> {
+  return db.transaction(async (trx) => {
+    const early = await trx('delivery_events')
+      .whereNull('sms_id')
+      .where('received_at', '>=', since)
+      .select('id', 'smsc_message_id', 'state', 'error')
+    if (early.length === 0) return 0
+    const parts = await partsByKey(
+      trx,
+      early.flatMap((e) => normaliseMessageId(e.smsc_message_id)),
+    )
+    const matches: Match[] = []
+    for (const e of early) {
+      const key = normaliseMessageId(e.smsc_message_id).find((k) => parts.has(k))
+      const part = key ? parts.get(key) : undefined
+      if (!part) continue
+      await trx('delivery_events').where({ id: e.id }).update({ sms_id: part.smsId })
+      const state = partStateOf(e.state as ReceiptState)
+      if (state) matches.push({ partId: part.id, smsId: part.smsId, state, error: e.error })
+    }
+    await settle(trx, matches, mode, now)
+    return matches.length
+  })
 }

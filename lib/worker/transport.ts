@@ -20,6 +20,8 @@ export interface TransportEvents {
 /** Where the worker hands SMS over: the carrier over SMPP, or the console. */
 export interface SmsTransport extends EventEmitter<TransportEvents> {
   readonly name: string
+  /** Whether send() can go out now (SMPP: bound). */
+  readonly ready: boolean
   start(): void
   /** Resolves with the carrier's message id of each part; rejects with SmppSubmitError. */
   send(sms: OutgoingSms): Promise<{ messageIds: string[] }>
@@ -29,6 +31,10 @@ export interface SmsTransport extends EventEmitter<TransportEvents> {
 export class SmppTransport extends EventEmitter<TransportEvents> implements SmsTransport {
   readonly name = 'smpp'
   readonly client: SmppClient
+
+  get ready(): boolean {
+    return this.client.state === 'bound'
+  }
 
   constructor(
     config: SmppConfig,
@@ -78,6 +84,7 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
  */
 export class ConsoleTransport extends EventEmitter<TransportEvents> implements SmsTransport {
   readonly name = 'console'
+  readonly ready = true
   private count = 0
 
   constructor(private readonly print: (line: string) => void = (l) => console.log(l)) {

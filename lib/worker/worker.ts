@@ -6,7 +6,7 @@ import { SmppSubmitError } from '../smpp/errors'
 import { canonicalMessageId } from '../smpp/message-id'
 import type { DeliveryReceipt } from '../smpp/receipt'
 import type { SmsSender } from '../smpp/submit'
-import { applyReceipts, type ReceiptMode } from './receipts'
+import { applyReceipts, settleUnmatchedReceipts, type ReceiptMode } from './receipts'
 import {
   claimDueSms,
   expireStale,
@@ -32,6 +32,8 @@ export interface WorkerOptions {
 
 /** How often buffered results and receipts are written: one transaction serves many SMS. */
 const FLUSH_MS = 10
+/** How long after an unmatched receipt the worker keeps trying to match recent ones. */
+const REMATCH_MS = 60_000
 
 /** The account's sender name, else its virtual number, else smpp.default_source, else the carrier's. */
 export function senderFor(sms: ClaimedSms, defaultSource: string): SmsSender {
@@ -68,6 +70,7 @@ export class SmsWorker {
   private receiptQueue: DeliveryReceipt[] = []
   private flushTimer: NodeJS.Timeout | null = null
   private flushing: Promise<void> = Promise.resolve()
+  private rematchUntil = 0
   private wakeLoop: (() => void) | null = null
   private loopDone: Promise<void> = Promise.resolve()
   private readonly clock: () => number
@@ -93,6 +96,11 @@ export class SmsWorker {
     const { config } = this.opts
     let failures = 0
     while (!this.stopping) {
+      // Nothing is claimed while the carrier link is down: leases would only run out.
+      if (!this.opts.transport.ready) {
+        await this.pause(config.pollMs)
+        continue
+      }
       // Bounded by what is held, not only what is in flight: an SMS the carrier took but whose
       // result is not committed would be sent again if this worker died, so at most
       // batch_size SMS can be in that state.
@@ -203,7 +211,7 @@ export class SmsWorker {
       () =>
         this.writeStep(
           this.sent,
-          (items) => recordSent(this.opts.db, this.owner, items, this.opts.receipts, now),
+          (items) => recordSent(this.opts.db, this.owner, items, now),
           (n) => {
             this.stats.sent += n
             this.released(n)
@@ -228,10 +236,17 @@ export class SmsWorker {
       () =>
         this.writeStep(
           this.receiptQueue,
-          (items) =>
-            applyReceipts(this.opts.db, items, this.opts.receipts, now).then(() => undefined),
+          async (items) => {
+            const { unmatched } = await applyReceipts(this.opts.db, items, this.opts.receipts, now)
+            if (unmatched > 0) this.rematchUntil = now + REMATCH_MS
+          },
           (n) => (this.stats.receipts += n),
         ),
+      async () => {
+        // A receipt that overtook the record of its submit: matched once that record exists.
+        if (now > this.rematchUntil) return
+        await settleUnmatchedReceipts(this.opts.db, now - 2 * REMATCH_MS, this.opts.receipts, now)
+      },
     ]
     try {
       for (const step of steps) await step()

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict'
+import { createAccount } from '../../../lib/db/accounts'
+import type { DeliveryReceipt } from '../../../lib/smpp/receipt'
+import { applyReceipts, settleUnmatchedReceipts } from '../../../lib/worker/receipts'
+import { claimDueSms, recordSent } from '../../../lib/worker/store'
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
+
+const receipt = (messageId: string, state: DeliveryReceipt['state']): DeliveryReceipt => ({
+  messageId,
+  state,
+  error: null,
+  doneAt: null,
+  raw: `id:${messageId} stat:${state}`,
+})
+
+for (const kind of databaseKinds()) {
+  describe(`lib/worker receipts (${kind})`, () => {
+    let t: TestDatabase
+    let accountId: number
+    let n = 0
+
+    before(async () => {
+      t = await createTestDatabase(kind)
+      accountId = (await createAccount(t.db, { ref: 'acme', name: 'Acme' })).id
+    })
+
+    after(async () => t?.drop())
+
+    /** Queues one SMS and claims it, as a worker would before submitting it. */
+    async function claimedSms(): Promise<number> {
+      const now = Date.now()
+      await t.db('outbound_sms').insert({
+        account_id: accountId,
+        sender_email: 'a@acme.example',
+        recipient: `+3361000000${++n}`,
+        body: 'x',
+        encoding: 'gsm7',
+        segments: 1,
+        status: 'queued',
+        attempts: 0,
+        next_attempt_at: now,
+        dedupe_key: `r-${n}`,
+        created_at: now,
+        updated_at: now,
+      })
+      const [sms] = await claimDueSms(t.db, { owner: 'w1', limit: 1, leaseMs: 60_000, now })
+      return sms.id
+    }
+
+    const status = async (id: number) => (await t.db('outbound_sms').where({ id }).first()).status
+
+    it('matches a decimal receipt to a hex submit id', async () => {
+      const id = await claimedSms()
+      await recordSent(t.db, 'w1', [{ id, messageIds: ['a1b2'] }], Date.now())
+      const r = await applyReceipts(
+        t.db,
+        [receipt(String(0xa1b2), 'delivered')],
+        'per_part',
+        Date.now(),
+      )
+      assert.deepEqual(r, { matched: 1, unmatched: 0 })
+      assert.equal(await status(id), 'delivered')
+    })
+
+    it('settles a receipt that arrived before the submit was recorded', async () => {
+      const id = await claimedSms()
+      const early = await applyReceipts(
+        t.db,
+        [receipt('77', 'undeliverable')],
+        'per_part',
+        Date.now(),
+      )
+      assert.deepEqual(early, { matched: 0, unmatched: 1 })
+      await recordSent(t.db, 'w1', [{ id, messageIds: ['77'] }], Date.now())
+      assert.equal(await status(id), 'sent')
+      assert.equal(
+        await settleUnmatchedReceipts(t.db, Date.now() - 60_000, 'per_part', Date.now()),
+        1,
+      )
+      assert.equal(await status(id), 'undeliverable')
+      const [event] = await t.db('delivery_events').where({ smsc_message_id: '77' })
+      assert.equal(Number(event.sms_id), id)
+    })
+
+    it('per_part: delivered only when every part is', async () => {
+      const id = await claimedSms()
+      await recordSent(t.db, 'w1', [{ id, messageIds: ['p1', 'p2'] }], Date.now())
+      await applyReceipts(
+        t.db,
+        [receipt('p1', 'delivered'), receipt('p2', 'enroute')],
+        'per_part',
+        Date.now(),
+      )
+      assert.equal(await status(id), 'sent')
+      await applyReceipts(t.db, [receipt('p2', 'delivered')], 'per_part', Date.now())
+      assert.equal(await status(id), 'delivered')
+    })
+
+    it('per_message: one receipt settles the whole SMS', async () => {
+      const id = await claimedSms()
+      await recordSent(t.db, 'w1', [{ id, messageIds: ['m1', 'm2', 'm3'] }], Date.now())
+      await applyReceipts(t.db, [receipt('m3', 'expired')], 'per_message', Date.now())
+      assert.equal(await status(id), 'expired')
+    })
+
+    it('does not move an SMS whose lease another worker took', async () => {
+      const id = await claimedSms()
+      await recordSent(t.db, 'w2', [{ id, messageIds: ['x9'] }], Date.now())
+      assert.equal(await status(id), 'sending')
+    })
+  })
+}
