@@ -87,7 +87,7 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
   },
   worker: {
     transport: { kind: 'choice', default: 'console', choices: ['console', 'smpp'] },
-    batch_size: { kind: 'int', default: 100, min: 1 },
+    batch_size: { kind: 'int', default: 300, min: 1 },
     poll_ms: { kind: 'int', default: 50, min: 1 },
     lease_ms: { kind: 'int', default: 60000, min: 1000 },
     retry_initial_ms: { kind: 'int', default: 5000, min: 1 },
