@@ -36,7 +36,7 @@ const USAGE = `Usage: mail2sms <command> [options]
                                        clear the lock of a migration that was killed)
 
   account create <ref> --name <name> [--country FR] [--sender-name NAME]
-                 [--signature "first line"] [--cap 4]
+                 [--signature "first line"] [--cap 4] [--virtual-number +33700000001]
   account list
 
   sender add <account-ref> <email> [--pending] [--default]
@@ -112,6 +112,7 @@ async function accountCommand(db: Db, sub: string, args: string[], io: CliIo): P
         'sender-name': { type: 'string' },
         signature: { type: 'string' },
         cap: { type: 'string' },
+        'virtual-number': { type: 'string' },
       },
       ['ref'],
     )
@@ -124,6 +125,7 @@ async function accountCommand(db: Db, sub: string, args: string[], io: CliIo): P
       senderName: o['sender-name'] as string | undefined,
       signatureMarker: o.signature as string | undefined,
       segmentCap: intOption(o.cap, 'cap'),
+      virtualNumber: o['virtual-number'] as string | undefined,
     })
     io.out(`created account ${a.ref} (id ${a.id}) country=${a.defaultCountry} cap=${a.segmentCap}`)
     return

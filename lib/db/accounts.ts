@@ -11,6 +11,7 @@ export interface Account {
   senderName: string | null
   signatureMarker: string | null
   segmentCap: number
+  virtualNumber: string | null
   isActive: boolean
 }
 
@@ -21,6 +22,8 @@ export interface AccountInput {
   senderName?: string | null
   signatureMarker?: string | null
   segmentCap?: number
+  /** The account's own number, E.164: the sender when it has no sender name. */
+  virtualNumber?: string | null
 }
 
 export class ValidationError extends Error {
@@ -73,6 +76,13 @@ function validateInput(input: AccountInput): Record<string, unknown> {
     throw new ValidationError(`segment cap must be a whole number from 1 to ${MAX_SEGMENT_CAP}`)
   }
   row.segment_cap = cap
+  const virtual = input.virtualNumber?.trim()
+  if (virtual && !/^\+[1-9]\d{6,14}$/.test(virtual)) {
+    throw new ValidationError(
+      `virtual number "${virtual}" must be in international form, e.g. +33700000001`,
+    )
+  }
+  row.virtual_number = virtual || null
   return row
 }
 
@@ -85,6 +95,7 @@ export function toAccount(row: Record<string, unknown>): Account {
     senderName: (row.sender_name as string | null) ?? null,
     signatureMarker: (row.signature_marker as string | null) ?? null,
     segmentCap: Number(row.segment_cap),
+    virtualNumber: (row.virtual_number as string | null) ?? null,
     isActive: Boolean(row.is_active),
   }
 }

@@ -80,6 +80,17 @@ describe('mail2sms CLI', function () {
     )
     assert.equal(badName.code, 1)
     assert.match(badName.err, /1-11 characters .* without spaces/)
+    const badNumber = await cli(
+      'account',
+      'create',
+      'gamma',
+      '--name',
+      'G',
+      '--virtual-number',
+      '0612',
+    )
+    assert.equal(badNumber.code, 1)
+    assert.match(badNumber.err, /international form/)
     const dup = await cli('account', 'create', 'acme', '--name', 'Again')
     assert.equal(dup.code, 1)
     assert.match(dup.err, /already exists/)

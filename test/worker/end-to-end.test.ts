@@ -28,8 +28,11 @@ for (const kind of databaseKinds()) {
         senderName: 'Acme',
         segmentCap: 4,
       })
-      const noName = await createAccount(t.db, { ref: 'plain', name: 'Plain' })
-      await t.db('accounts').where({ id: noName.id }).update({ virtual_number: '+33700000001' })
+      const noName = await createAccount(t.db, {
+        ref: 'plain',
+        name: 'Plain',
+        virtualNumber: '+33700000001',
+      })
       await addSender(t.db, acme.id, 'alice@acme.example', { status: 'accepted', isDefault: true })
       await addSender(t.db, noName.id, 'alice@acme.example', { status: 'accepted' })
       await addAllowedIp(t.db, acme.id, '127.0.0.1')
