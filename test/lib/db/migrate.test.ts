@@ -3,7 +3,9 @@ import { openDb } from '../../../lib/db/connection'
 import { migrateLatestWaiting, migrationStatus, unlockMigrations } from '../../../lib/db/migrate'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
-describe('lib/db/migrate', () => {
+describe('lib/db/migrate', function () {
+  // DDL on MySQL, three nodes taking turns: seconds, more on a loaded machine.
+  this.timeout(60_000)
   for (const kind of databaseKinds()) {
     describe(kind, () => {
       let t: TestDatabase
