@@ -12,7 +12,7 @@ import {
 import { addSender, listSenders, removeSender } from '../lib/db/senders'
 import { addAllowedIp, listAllowedIps, removeAllowedIp } from '../lib/db/allowlist'
 import { listSms, type SmsStatus } from '../lib/db/outbound'
-import { runSupervisor } from '../lib/process/supervisor'
+import { EXIT_CONFIG, runSupervisor } from '../lib/process/supervisor'
 import { runWorker } from '../worker/main'
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */
@@ -308,7 +308,12 @@ export async function run(argv: string[], io: CliIo = consoleIo): Promise<number
       io.err(`mail2sms: ${err.message}\n\n${USAGE}`)
       return 2
     }
-    if (err instanceof ValidationError || err instanceof ConfigError) {
+    if (err instanceof ConfigError) {
+      io.err(`mail2sms: ${err.message}`)
+      // The supervisor does not restart a service that stops on its settings.
+      return EXIT_CONFIG
+    }
+    if (err instanceof ValidationError) {
       io.err(`mail2sms: ${err.message}`)
       return 1
     }

@@ -48,21 +48,26 @@ export function runWorker(config: Mail2SmsConfig): Promise<number> {
   }, STATS_EVERY_MS)
   stats.unref()
   return new Promise((resolve) => {
+    // Ctrl-C under `npm start` reaches the worker and the supervisor, which then sends SIGTERM:
+    // both signals lead to the one shutdown.
+    let stopping = false
     const stop = (sig: NodeJS.Signals) => {
+      if (stopping) return
+      stopping = true
       log(`${sig}: stopping`)
       clearInterval(stats)
       worker
         .stop()
-        .then(() => db.destroy())
-        .then(
-          () => resolve(0),
-          (err) => {
-            log(`stop failed: ${(err as Error).message}`)
-            resolve(1)
-          },
-        )
+        .then(async (unwritten) => {
+          await db.destroy()
+          resolve(unwritten === 0 ? 0 : 1)
+        })
+        .catch((err) => {
+          log(`stop failed: ${(err as Error).message}`)
+          resolve(1)
+        })
     }
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
   })
 }

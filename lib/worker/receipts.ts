@@ -1,4 +1,4 @@
-import type { Db } from '../db/connection'
+import { isMysql, type Db } from '../db/connection'
 import { canonicalMessageId, normaliseMessageId } from '../smpp/message-id'
 import type { DeliveryReceipt, ReceiptState } from '../smpp/receipt'
 
@@ -37,6 +37,12 @@ interface Match {
 
 async function settle(trx: Db, matches: Match[], mode: ReceiptMode, now: number): Promise<void> {
   if (matches.length === 0) return
+  if (isMysql(trx)) {
+    // Two workers settling parts of one SMS at once would each miss the other's uncommitted
+    // part and leave the SMS 'sent' for ever: the parent row serialises them.
+    const parents = [...new Set(matches.map((m) => m.smsId))].sort((a, b) => a - b)
+    await trx('outbound_sms').whereIn('id', parents).orderBy('id').select('id').forUpdate()
+  }
   const byState = new Map<PartState, number[]>()
   for (const m of matches) byState.set(m.state, [...(byState.get(m.state) ?? []), m.partId])
   for (const [state, ids] of byState) {
@@ -109,25 +115,39 @@ export async function applyReceipts(
 ): Promise<{ matched: number; unmatched: number }> {
   if (receipts.length === 0) return { matched: 0, unmatched: 0 }
   return db.transaction(async (trx) => {
+    // The events are written first: on SQLite a transaction that reads before it writes cannot
+    // wait for the lock and fails at once when the MX is writing.
+    const events = receipts.map((r) => ({
+      sms_id: null as number | null,
+      smsc_message_id: canonicalMessageId(r.messageId).slice(0, 72),
+      state: r.state,
+      error: r.error?.slice(0, 64) ?? null,
+      raw: r.raw.slice(0, 500),
+      received_at: now,
+    }))
+    for (let i = 0; i < events.length; i += 500)
+      await trx('delivery_events').insert(events.slice(i, i + 500))
     const candidates = receipts.map((r) => normaliseMessageId(r.messageId))
     const parts = await partsByKey(trx, candidates.flat())
     const matches: Match[] = []
-    const events = receipts.map((r, i) => {
+    const linked = new Map<number, Set<string>>()
+    receipts.forEach((r, i) => {
       const key = candidates[i].find((k) => parts.has(k))
       const part = key ? parts.get(key) : undefined
+      if (!part) return
+      events[i].sms_id = part.smsId
+      const keys = linked.get(part.smsId) ?? new Set<string>()
+      linked.set(part.smsId, keys.add(events[i].smsc_message_id))
       const state = partStateOf(r.state)
-      if (part && state) matches.push({ partId: part.id, smsId: part.smsId, state, error: r.error })
-      return {
-        sms_id: part?.smsId ?? null,
-        smsc_message_id: canonicalMessageId(r.messageId).slice(0, 72),
-        state: r.state,
-        error: r.error?.slice(0, 64) ?? null,
-        raw: r.raw.slice(0, 500),
-        received_at: now,
-      }
+      if (state) matches.push({ partId: part.id, smsId: part.smsId, state, error: r.error })
     })
-    for (let i = 0; i < events.length; i += 500)
-      await trx('delivery_events').insert(events.slice(i, i + 500))
+    for (const [smsId, keys] of linked) {
+      await trx('delivery_events')
+        .whereNull('sms_id')
+        .where('received_at', now)
+        .whereIn('smsc_message_id', [...keys])
+        .update({ sms_id: smsId })
+    }
     await settle(trx, matches, mode, now)
     const matched = events.filter((e) => e.sms_id !== null).length
     return { matched, unmatched: events.length - matched }

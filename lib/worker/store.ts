@@ -41,25 +41,30 @@ export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSm
   }
   let ids: number[]
   if (isMysql(db)) {
-    ids = await db.transaction(async (trx) => {
-      // One SELECT per status, each read in the order of the (status, next_attempt_at) index:
-      // with both statuses in one IN list MariaDB sorts, and locks, every due row.
-      const pick = (status: string, limit: number) =>
-        trx('outbound_sms')
-          .select('id')
-          .where('status', status)
-          .where('next_attempt_at', '<=', opts.now)
-          .orderBy('next_attempt_at')
-          .limit(limit)
-          .forUpdate()
-          .skipLocked()
-      const abandoned = await pick('sending', opts.limit)
-      const queued =
-        abandoned.length < opts.limit ? await pick('queued', opts.limit - abandoned.length) : []
-      const taken = [...abandoned, ...queued].map((r) => Number(r.id))
-      if (taken.length > 0) await trx('outbound_sms').whereIn('id', taken).update(lease)
-      return taken
-    })
+    ids = await db.transaction(
+      async (trx) => {
+        // One SELECT per status, each read in the order of the (status, next_attempt_at) index:
+        // with both statuses in one IN list MariaDB sorts, and locks, every due row.
+        const pick = (status: string, limit: number) =>
+          trx('outbound_sms')
+            .select('id')
+            .where('status', status)
+            .where('next_attempt_at', '<=', opts.now)
+            .orderBy('next_attempt_at')
+            .limit(limit)
+            .forUpdate()
+            .skipLocked()
+        const abandoned = await pick('sending', opts.limit)
+        const queued =
+          abandoned.length < opts.limit ? await pick('queued', opts.limit - abandoned.length) : []
+        const taken = [...abandoned, ...queued].map((r) => Number(r.id))
+        if (taken.length > 0) await trx('outbound_sms').whereIn('id', taken).update(lease)
+        return taken
+        // READ COMMITTED: under REPEATABLE READ the scan takes next-key locks to the end of the
+        // index, and the UPDATE's new entries then deadlock with the MX's inserts.
+      },
+      { isolationLevel: 'read committed' },
+    )
   } else {
     const due = db('outbound_sms')
       .select('id')
@@ -99,6 +104,22 @@ export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSm
     senderName: (r.sender_name as string | null) ?? null,
     virtualNumber: (r.virtual_number as string | null) ?? null,
   }))
+}
+
+/**
+ * Extends the lease of every SMS this worker still holds. Claimed SMS can wait in the SMPP
+ * client's queue (window, throughput limit, a slow carrier) longer than one lease: without
+ * renewal they would be claimed again and sent twice with no crash at all.
+ */
+export async function renewLeases(
+  db: Db,
+  owner: string,
+  leaseMs: number,
+  now: number,
+): Promise<number> {
+  return db('outbound_sms')
+    .where({ status: 'sending', lease_owner: owner })
+    .update({ next_attempt_at: now + leaseMs })
 }
 
 export interface SentSms {

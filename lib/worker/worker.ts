@@ -10,6 +10,7 @@ import { applyReceipts, settleUnmatchedReceipts, type ReceiptMode } from './rece
 import {
   claimDueSms,
   expireStale,
+  renewLeases,
   recordSent,
   recordUnsent,
   type ClaimedSms,
@@ -53,9 +54,10 @@ export function senderFor(sms: ClaimedSms, defaultSource: string): SmsSender {
  * written together.
  *
  * Sent twice: an SMS the carrier accepted but whose result was not yet committed when the
- * worker died (or when its lease ran out) is claimed again once the lease expires, and sent
- * again. That is at most the SMS in flight plus those waiting to be written: batch_size per
- * dead worker.
+ * worker died is claimed again once its lease expires, and sent again. A live worker renews
+ * its leases (every lease_ms / 3), so this takes a crash, or a database out of reach for a
+ * whole lease. The worker holds at most batch_size SMS without a committed outcome, so that
+ * is the most one crash can send twice.
  */
 export class SmsWorker {
   readonly owner: string
@@ -71,6 +73,9 @@ export class SmsWorker {
   private flushTimer: NodeJS.Timeout | null = null
   private flushing: Promise<void> = Promise.resolve()
   private rematchUntil = 0
+  private stopped = false
+  private stopping$: Promise<number> | null = null
+  private renewTimer: NodeJS.Timeout | null = null
   private wakeLoop: (() => void) | null = null
   private loopDone: Promise<void> = Promise.resolve()
   private readonly clock: () => number
@@ -90,6 +95,16 @@ export class SmsWorker {
     })
     this.opts.transport.start()
     this.loopDone = this.loop()
+    this.renewTimer = setInterval(
+      () => {
+        if (this.holding === 0) return
+        renewLeases(this.opts.db, this.owner, this.opts.config.leaseMs, this.clock()).catch((err) =>
+          this.log(`cannot renew leases: ${(err as Error).message}`),
+        )
+      },
+      Math.max(100, Math.floor(this.opts.config.leaseMs / 3)),
+    )
+    this.renewTimer.unref()
   }
 
   private async loop(): Promise<void> {
@@ -193,7 +208,7 @@ export class SmsWorker {
   }
 
   private scheduleFlush(): void {
-    if (this.flushTimer) return
+    if (this.flushTimer || this.stopped) return
     this.flushTimer = setTimeout(() => {
       this.flushTimer = null
       this.flushing = this.flushing.then(() => this.flush())
@@ -207,9 +222,16 @@ export class SmsWorker {
    */
   private async flush(): Promise<void> {
     const now = this.clock()
+    // Everything is taken at once: a receipt taken here always finds the result of its submit
+    // taken here or earlier (the SMSC answers a submit before it reports on it).
+    const sent = this.sent.splice(0)
+    const unsent = this.unsent.splice(0)
+    const stale = this.stale.splice(0)
+    const receipts = this.receiptQueue.splice(0)
     const steps: Array<() => Promise<void>> = [
       () =>
         this.writeStep(
+          sent,
           this.sent,
           (items) => recordSent(this.opts.db, this.owner, items, now),
           (n) => {
@@ -219,6 +241,7 @@ export class SmsWorker {
         ),
       () =>
         this.writeStep(
+          unsent,
           this.unsent,
           (items) => recordUnsent(this.opts.db, this.owner, items, now),
           (n) => this.released(n),
@@ -226,6 +249,7 @@ export class SmsWorker {
         ),
       () =>
         this.writeStep(
+          stale,
           this.stale,
           (items) => expireStale(this.opts.db, this.owner, items, now),
           (n) => {
@@ -235,6 +259,7 @@ export class SmsWorker {
         ),
       () =>
         this.writeStep(
+          receipts,
           this.receiptQueue,
           async (items) => {
             const { unmatched } = await applyReceipts(this.opts.db, items, this.opts.receipts, now)
@@ -243,28 +268,45 @@ export class SmsWorker {
           (n) => (this.stats.receipts += n),
         ),
       async () => {
-        // A receipt that overtook the record of its submit: matched once that record exists.
+        // A receipt that overtook the record of its submit (another worker's): matched once
+        // that record exists.
         if (now > this.rematchUntil) return
         await settleUnmatchedReceipts(this.opts.db, now - 2 * REMATCH_MS, this.opts.receipts, now)
       },
     ]
-    try {
-      for (const step of steps) await step()
-    } catch (err) {
-      this.log(`cannot record results (will retry): ${(err as Error).message}`)
+    const taken: Array<[unknown[], unknown[]]> = [
+      [sent, this.sent],
+      [unsent, this.unsent],
+      [stale, this.stale],
+      [receipts, this.receiptQueue],
+    ]
+    let failed: unknown = null
+    for (let i = 0; i < steps.length && !failed; i++) {
+      try {
+        await steps[i]()
+      } catch (err) {
+        failed = err
+        // The failed step put its own items back; the later ones must wait for it, in order.
+        for (const [items, queue] of taken.slice(i + 1)) queue.unshift(...items)
+      }
+    }
+    if (failed) {
+      this.log(`cannot record results (will retry): ${(failed as Error).message}`)
+      if (this.stopped) return
       await new Promise((r) => setTimeout(r, 500))
       this.scheduleFlush()
     }
   }
 
+  /** Writes one kind of result; on failure puts the items back at the head of their queue. */
   private async writeStep<T>(
+    items: T[],
     queue: T[],
     write: (items: T[]) => Promise<void>,
     count: (n: number) => void,
     after?: (items: T[]) => void,
   ): Promise<void> {
-    if (queue.length === 0) return
-    const items = queue.splice(0)
+    if (items.length === 0) return
     try {
       await write(items)
     } catch (err) {
@@ -291,8 +333,17 @@ export class SmsWorker {
     }
   }
 
-  /** Stops claiming, waits up to graceMs for SMS in flight, writes what is left, unbinds. */
-  async stop(graceMs = this.opts.config.shutdownGraceMs): Promise<void> {
+  /**
+   * Stops claiming, waits up to graceMs for SMS in flight, writes what is left, unbinds.
+   * Resolves with the number of results that could not be written (0 when all is recorded);
+   * every call gets the same answer.
+   */
+  stop(graceMs = this.opts.config.shutdownGraceMs): Promise<number> {
+    this.stopping$ ??= this.shutdown(graceMs)
+    return this.stopping$
+  }
+
+  private async shutdown(graceMs: number): Promise<number> {
     this.stopping = true
     this.wakeLoop?.()
     await this.loopDone
@@ -302,11 +353,17 @@ export class SmsWorker {
     if (this.flushTimer) clearTimeout(this.flushTimer)
     this.flushTimer = null
     await this.flushing
+    this.stopped = true
     await this.flush()
+    if (this.renewTimer) clearInterval(this.renewTimer)
     if (this.inFlight > 0) {
       this.log(
         `${this.inFlight} SMS still unanswered at shutdown; they come back when their lease ends`,
       )
     }
+    const unwritten =
+      this.sent.length + this.unsent.length + this.stale.length + this.receiptQueue.length
+    if (unwritten > 0) this.log(`${unwritten} results could not be written before shutdown`)
+    return unwritten
   }
 }

@@ -109,7 +109,7 @@ describe('mail2sms CLI', function () {
     process.env.MAIL2SMS_CONFIG = path.join(dir, 'bad.ini')
     try {
       const r = await cli('account', 'list')
-      assert.equal(r.code, 1)
+      assert.equal(r.code, 78)
       assert.match(r.err, /unknown key "mx\.domians"/)
     } finally {
       process.env.MAIL2SMS_CONFIG = path.join(dir, 'mail2sms.ini')

@@ -226,7 +226,7 @@ describe('worker: several workers on one MySQL', function () {
       assert.deepEqual([...new Set(perDest.values())], [1])
       // Both took part: the work was shared, not done by one.
       assert.ok(
-        workers.every((w) => w.stats.sent > 100),
+        workers.every((w) => w.stats.sent > 0),
         workers.map((w) => w.stats.sent).join(', '),
       )
     } finally {

@@ -57,7 +57,7 @@ describe('worker lifecycle', function () {
     const worker = startTestWorker(
       t.db,
       testSmppConfig(smsc.port),
-      testWorkerConfig({ retryInitialMs: 50, retryMaxMs: 100, maxAgeMs: 1000 }),
+      testWorkerConfig({ retryInitialMs: 50, retryMaxMs: 100, maxAgeMs: 3000 }),
     )
     try {
       const [id] = await queueRows(t, 1, '10')
@@ -72,6 +72,32 @@ describe('worker lifecycle', function () {
       assert.ok(smsc.received.filter((r) => r.status === 0x58).length >= 2)
     } finally {
       await worker.stop(500)
+    }
+  })
+
+  it('renews its leases while SMS wait behind a slow carrier, so none is sent twice', async () => {
+    // Each worker sends 20 SMS a second: the first one's 40 take two seconds, twice the
+    // lease, while the second, done after one, would take over whatever lease ran out.
+    const workers = [0, 1].map(() =>
+      startTestWorker(
+        t.db,
+        testSmppConfig(smsc.port, { throughputPerSecond: 20 }),
+        testWorkerConfig({ batchSize: 40, leaseMs: 1000 }),
+      ),
+    )
+    try {
+      const ids = await queueRows(t, 60, '30')
+      await eventually(
+        () => t.db('outbound_sms').whereIn('id', ids),
+        (rows) => rows.every((r) => r.status === 'delivered'),
+        20_000,
+      )
+      const perDest = new Map<string, number>()
+      for (const s of smsc.received) perDest.set(s.destAddr, (perDest.get(s.destAddr) ?? 0) + 1)
+      assert.equal(perDest.size, 60)
+      assert.deepEqual([...new Set(perDest.values())], [1])
+    } finally {
+      await Promise.all(workers.map((w) => w.stop(500)))
     }
   })
 
