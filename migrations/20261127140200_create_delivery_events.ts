@@ -10,6 +10,8 @@ export async function up(knex: Knex): Promise<void> {
     t.string('smsc_message_id', 72).notNullable()
     t.string('state', 16).notNullable()
     t.string('error', 64).nullable()
+    // The phone the receipt is about (its source_addr): checks a match made by another id base.
+    t.string('handset', 21).nullable()
     t.string('raw', 500).nullable()
     t.bigInteger('received_at').notNullable()
     t.index(['smsc_message_id'])

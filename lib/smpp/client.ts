@@ -458,7 +458,10 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
         message_state: deliver.tlvs.get(TLV_TAG.messageState)?.[0],
         network_error_code: deliver.tlvs.get(TLV_TAG.networkErrorCode),
       })
-      this.emitReceipt(receipt, deliver.shortMessage.toString('latin1'))
+      this.emitReceipt(
+        receipt && { ...receipt, handset: deliver.sourceAddr || undefined },
+        deliver.shortMessage.toString('latin1'),
+      )
       return
     }
     if ((deliver.esmClass & 0x3c) !== 0) {
@@ -494,7 +497,9 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     })
     if (receipt !== null) {
       this.logger.warn(`smpp deliver_sm read through smpp's decoding (${err.message})`)
-      this.emitReceipt(receipt, receipt.raw)
+      const handset =
+        typeof pdu.source_addr === 'string' && pdu.source_addr ? pdu.source_addr : undefined
+      this.emitReceipt({ ...receipt, handset }, receipt.raw)
       return
     }
     this.logger.error(

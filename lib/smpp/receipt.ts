@@ -38,6 +38,8 @@ export interface DeliveryReceipt {
   doneAt: Date | null
   /** The receipt text as received (trailing NULs removed). */
   raw: string
+  /** The deliver_sm's source_addr: the phone the SMS went to, when the SMSC says so. */
+  handset?: string
 }
 
 type TextLike = Buffer | string | { message?: Buffer | string | null } | null | undefined

@@ -84,22 +84,53 @@ async function settle(trx: Db, matches: Match[], mode: ReceiptMode, now: number)
   }
 }
 
+interface KnownPart {
+  id: number
+  smsId: number
+  /** The SMS's number without '+', to compare with a receipt's handset. */
+  handset: string
+}
+
 /** Parts stored under any reading of these ids, newest first per key. */
-async function partsByKey(
-  trx: Db,
-  keys: string[],
-): Promise<Map<string, { id: number; smsId: number }>> {
-  const found = new Map<string, { id: number; smsId: number }>()
+async function partsByKey(trx: Db, keys: string[]): Promise<Map<string, KnownPart>> {
+  const found = new Map<string, KnownPart>()
   if (keys.length === 0) return found
-  const rows = await trx('outbound_sms_parts')
-    .whereIn('smsc_message_id', [...new Set(keys)])
-    .orderBy('id', 'desc')
-    .select('id', 'sms_id', 'smsc_message_id')
+  const rows = await trx('outbound_sms_parts as p')
+    .join('outbound_sms as o', 'o.id', 'p.sms_id')
+    .whereIn('p.smsc_message_id', [...new Set(keys)])
+    .orderBy('p.id', 'desc')
+    .select('p.id', 'p.sms_id', 'p.smsc_message_id', 'o.recipient')
   for (const r of rows) {
-    if (!found.has(r.smsc_message_id))
-      found.set(r.smsc_message_id, { id: Number(r.id), smsId: Number(r.sms_id) })
+    if (found.has(r.smsc_message_id)) continue
+    found.set(r.smsc_message_id, {
+      id: Number(r.id),
+      smsId: Number(r.sms_id),
+      handset: String(r.recipient).replace(/^\+/, ''),
+    })
   }
   return found
+}
+
+/**
+ * The part a receipt is about. Its id as given wins. Another reading of it (hex for decimal or
+ * the reverse, see lib/smpp/message-id.ts) can also name an older, unrelated SMS when ids are
+ * sequential, so such a match needs the receipt's handset to be that SMS's number; without a
+ * handset in the receipt it is taken as it is.
+ */
+function findPart(
+  candidates: string[],
+  handset: string | null | undefined,
+  parts: Map<string, KnownPart>,
+): KnownPart | undefined {
+  const [own, ...others] = candidates
+  const exact = own !== undefined ? parts.get(own) : undefined
+  if (exact) return exact
+  const wanted = handset?.replace(/^\+/, '')
+  for (const key of others) {
+    const part = parts.get(key)
+    if (part && (!wanted || part.handset === wanted)) return part
+  }
+  return undefined
 }
 
 /**
@@ -122,6 +153,7 @@ export async function applyReceipts(
       smsc_message_id: canonicalMessageId(r.messageId).slice(0, 72),
       state: r.state,
       error: r.error?.slice(0, 64) ?? null,
+      handset: r.handset?.slice(0, 21) ?? null,
       raw: r.raw.slice(0, 500),
       received_at: now,
     }))
@@ -132,8 +164,7 @@ export async function applyReceipts(
     const matches: Match[] = []
     const linked = new Map<number, Set<string>>()
     receipts.forEach((r, i) => {
-      const key = candidates[i].find((k) => parts.has(k))
-      const part = key ? parts.get(key) : undefined
+      const part = findPart(candidates[i], r.handset, parts)
       if (!part) return
       events[i].sms_id = part.smsId
       const keys = linked.get(part.smsId) ?? new Set<string>()
@@ -169,7 +200,7 @@ export async function settleUnmatchedReceipts(
     const early = await trx('delivery_events')
       .whereNull('sms_id')
       .where('received_at', '>=', since)
-      .select('id', 'smsc_message_id', 'state', 'error')
+      .select('id', 'smsc_message_id', 'state', 'error', 'handset')
     if (early.length === 0) return 0
     const parts = await partsByKey(
       trx,
@@ -177,8 +208,7 @@ export async function settleUnmatchedReceipts(
     )
     const matches: Match[] = []
     for (const e of early) {
-      const key = normaliseMessageId(e.smsc_message_id).find((k) => parts.has(k))
-      const part = key ? parts.get(key) : undefined
+      const part = findPart(normaliseMessageId(e.smsc_message_id), e.handset, parts)
       if (!part) continue
       await trx('delivery_events').where({ id: e.id }).update({ sms_id: part.smsId })
       const state = partStateOf(e.state as ReceiptState)

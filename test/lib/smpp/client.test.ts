@@ -368,6 +368,7 @@ describe('lib/smpp/client', function () {
         error: null,
         doneAt: new Date('2024-11-27T15:31:00Z'),
         raw: receiptText,
+        handset: '33612345678',
       })
     })
 

@@ -82,6 +82,28 @@ for (const kind of databaseKinds()) {
       assert.equal(Number(event.sms_id), id)
     })
 
+    it('does not let another reading of an id settle an older SMS to another phone', async () => {
+      const older = await claimedSms()
+      await recordSent(t.db, 'w1', [{ id: older, messageIds: ['1234'] }], Date.now())
+      const newer = await claimedSms()
+      const newerPhone = (await t.db('outbound_sms').where({ id: newer }).first()).recipient.slice(
+        1,
+      )
+      // Decimal 4660 is hex 1234: without the handset check it would land on the older SMS.
+      const early = await applyReceipts(
+        t.db,
+        [{ ...receipt('4660', 'undeliverable'), handset: newerPhone }],
+        'per_part',
+        Date.now(),
+      )
+      assert.deepEqual(early, { matched: 0, unmatched: 1 })
+      assert.equal(await status(older), 'sent')
+      await recordSent(t.db, 'w1', [{ id: newer, messageIds: ['4660'] }], Date.now())
+      await settleUnmatchedReceipts(t.db, Date.now() - 60_000, 'per_part', Date.now())
+      assert.equal(await status(newer), 'undeliverable')
+      assert.equal(await status(older), 'sent')
+    })
+
     it('per_part: delivered only when every part is', async () => {
       const id = await claimedSms()
       await recordSent(t.db, 'w1', [{ id, messageIds: ['p1', 'p2'] }], Date.now())
