@@ -146,43 +146,41 @@ export async function applyReceipts(
 ): Promise<{ matched: number; unmatched: number }> {
   if (receipts.length === 0) return { matched: 0, unmatched: 0 }
   return db.transaction(async (trx) => {
-    // The events are written first: on SQLite a transaction that reads before it writes cannot
-    // wait for the lock and fails at once when the MX is writing.
-    const events = receipts.map((r) => ({
-      sms_id: null as number | null,
-      smsc_message_id: canonicalMessageId(r.messageId).slice(0, 72),
-      state: r.state,
-      error: r.error?.slice(0, 64) ?? null,
-      handset: r.handset?.slice(0, 21) ?? null,
-      raw: r.raw.slice(0, 500),
-      received_at: now,
-    }))
-    for (let i = 0; i < events.length; i += 500)
-      await trx('delivery_events').insert(events.slice(i, i + 500))
+    await takeWriteLock(trx)
     const candidates = receipts.map((r) => normaliseMessageId(r.messageId))
     const parts = await partsByKey(trx, candidates.flat())
     const matches: Match[] = []
-    const linked = new Map<number, Set<string>>()
-    receipts.forEach((r, i) => {
+    const events = receipts.map((r, i) => {
       const part = findPart(candidates[i], r.handset, parts)
-      if (!part) return
-      events[i].sms_id = part.smsId
-      const keys = linked.get(part.smsId) ?? new Set<string>()
-      linked.set(part.smsId, keys.add(events[i].smsc_message_id))
       const state = partStateOf(r.state)
-      if (state) matches.push({ partId: part.id, smsId: part.smsId, state, error: r.error })
+      if (part && state) matches.push({ partId: part.id, smsId: part.smsId, state, error: r.error })
+      return {
+        sms_id: part?.smsId ?? null,
+        smsc_message_id: canonicalMessageId(r.messageId).slice(0, 72),
+        state: r.state,
+        error: r.error?.slice(0, 64) ?? null,
+        handset: r.handset?.slice(0, 21) ?? null,
+        raw: r.raw.slice(0, 500),
+        received_at: now,
+      }
     })
-    for (const [smsId, keys] of linked) {
-      await trx('delivery_events')
-        .whereNull('sms_id')
-        .where('received_at', now)
-        .whereIn('smsc_message_id', [...keys])
-        .update({ sms_id: smsId })
+    for (let i = 0; i < events.length; i += 500) {
+      await trx('delivery_events').insert(events.slice(i, i + 500))
     }
     await settle(trx, matches, mode, now)
     const matched = events.filter((e) => e.sms_id !== null).length
     return { matched, unmatched: events.length - matched }
   })
+}
+
+/**
+ * SQLite: a transaction that reads before it writes cannot wait for the write lock and fails
+ * at once with SQLITE_BUSY when another process (the MX) is writing. A write that changes
+ * nothing, first, takes the lock and waits on busy_timeout like any write. MySQL locks rows.
+ */
+async function takeWriteLock(trx: Db): Promise<void> {
+  if (isMysql(trx)) return
+  await trx('delivery_events').where('id', -1).update({ sms_id: null })
 }
 
 /**
@@ -197,6 +195,7 @@ export async function settleUnmatchedReceipts(
   now: number,
 ): Promise<number> {
   return db.transaction(async (trx) => {
+    await takeWriteLock(trx)
     const early = await trx('delivery_events')
       .whereNull('sms_id')
       .where('received_at', '>=', since)
