@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import path from 'node:path'
 import { createAccount } from '../../../lib/db/accounts'
 import type { DeliveryReceipt } from '../../../lib/smpp/receipt'
 import { applyReceipts, settleUnmatchedReceipts } from '../../../lib/worker/receipts'
 import { claimDueSms, recordSent } from '../../../lib/worker/store'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
+
+const ROOT = path.resolve(__dirname, '..', '..', '..')
 
 const receipt = (messageId: string, state: DeliveryReceipt['state']): DeliveryReceipt => ({
   messageId,
@@ -103,6 +108,29 @@ for (const kind of databaseKinds()) {
       assert.equal(await status(newer), 'undeliverable')
       assert.equal(await status(older), 'sent')
     })
+
+    if (kind === 'sqlite') {
+      it('waits for a writer in another process instead of failing with SQLITE_BUSY', async () => {
+        const id = await claimedSms()
+        await recordSent(t.db, 'w1', [{ id, messageIds: ['busy1'] }], Date.now())
+        // Another process (as the MX would be) holds the write lock for 300 ms.
+        const holder = spawn(
+          process.execPath,
+          [
+            '-e',
+            `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(t.config.sqliteFile)});
+             db.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n');
+             setTimeout(() => { db.exec('COMMIT'); db.close() }, 300)`,
+          ],
+          { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+        )
+        await once(holder.stdout!, 'data')
+        const r = await applyReceipts(t.db, [receipt('busy1', 'delivered')], 'per_part', Date.now())
+        await once(holder, 'exit')
+        assert.deepEqual(r, { matched: 1, unmatched: 0 })
+        assert.equal(await status(id), 'delivered')
+      })
+    }
 
     it('per_part: delivered only when every part is', async () => {
       const id = await claimedSms()
