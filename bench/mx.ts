@@ -23,6 +23,7 @@ import {
   type Server,
   type ServerName,
 } from './mx-servers'
+import { parseBenchOptions } from './options'
 
 const SENDER = 'bench@bench.example'
 const RECIPIENT = `0612345678@${SMS_DOMAIN}`
@@ -86,22 +87,7 @@ function readSettings(argv: string[]): Settings {
     '--profile': () => (s.profile = true),
     '--save-logs': () => (s.saveLogs = true),
   }
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  for (let i = 0; i < argv.length; i++) {
-    if (switches[argv[i]]) {
-      switches[argv[i]]()
-      continue
-    }
-    const value = Number(argv[i + 1])
-    if (!numbers[argv[i]] || !Number.isInteger(value) || value <= 0) {
-      throw new Error(`bad option: ${argv.slice(i, i + 2).join(' ')}\n${USAGE}`)
-    }
-    numbers[argv[i]](value)
-    i++
-  }
+  parseBenchOptions(argv, USAGE, numbers, switches)
   return s
 }
 

@@ -30,6 +30,7 @@ import { percentiles, sendPaced, type Percentiles } from './worker-latency'
 import { InProcessProfiler } from './worker-profile'
 import { runRawClient } from './worker-raw'
 import { SMSC_PASSWORD, SMSC_SYSTEM_ID, startSmscChild, type SmscChild } from './worker-smsc'
+import { parseBenchOptions } from './options'
 
 const SENDER = 'bench@bench.example'
 const SENDER_NAME = 'Bench'
@@ -107,22 +108,7 @@ function readSettings(argv: string[]): Settings {
     '--sweep': () => (s.sweep = true),
     '--profile': () => (s.profile = true),
   }
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  for (let i = 0; i < argv.length; i++) {
-    if (switches[argv[i]]) {
-      switches[argv[i]]()
-      continue
-    }
-    const value = Number(argv[i + 1])
-    if (!numbers[argv[i]] || !Number.isInteger(value) || value <= 0) {
-      throw new Error(`bad option: ${argv.slice(i, i + 2).join(' ')}\n${USAGE}`)
-    }
-    numbers[argv[i]](value)
-    i++
-  }
+  parseBenchOptions(argv, USAGE, numbers, switches)
   return s
 }
 
