@@ -7,3 +7,8 @@ export function isUniqueViolation(err: unknown): boolean {
     code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   )
 }
+
+/** MySQL chose this transaction as a deadlock victim: running it again is the remedy. */
+export function isDeadlock(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === 'ER_LOCK_DEADLOCK'
+}

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import type { Db } from './connection'
+import { isDeadlock } from './errors'
 import { insertEmails, type EnqueueResult, type NewSms } from './outbound'
 
 interface Waiting {
@@ -83,12 +84,22 @@ export class OutboxWriter {
       // One bad email must not fail the others that happened to share its statement.
       await Promise.all(
         group.map((w) =>
-          insertEmails(this.db, [w.items]).then(
+          insertOnce(this.db, [w.items]).then(
             ([result]) => w.resolve(result),
             (e) => w.reject(e),
           ),
         ),
       )
     }
+  }
+}
+
+/** A deadlock victim is run again once: the other transaction has finished by then. */
+async function insertOnce(db: Db, emails: NewSms[][]): Promise<EnqueueResult[]> {
+  try {
+    return await insertEmails(db, emails)
+  } catch (err) {
+    if (!isDeadlock(err)) throw err
+    return insertEmails(db, emails)
   }
 }

@@ -21,11 +21,18 @@ interface Service {
 export const EXIT_CONFIG = 78
 
 const MAX_BACKOFF_MS = 30_000
-const STOP_GRACE_MS = 15_000
 
 function useTypescript(): boolean {
   const built = path.join(PROJECT_ROOT, 'dist', 'lib', 'config.js')
   return !(process.env.NODE_ENV === 'production' && fs.existsSync(built))
+}
+
+/**
+ * How long a service may take to stop before it is killed: the worker waits for answers in
+ * flight, then unbinds and writes its results, each bounded by the SMPP request timeout.
+ */
+function stopGraceMs(config: Mail2SmsConfig): number {
+  return Math.max(15_000, config.worker.shutdownGraceMs + 2 * config.smpp.requestTimeoutMs + 5_000)
 }
 
 /**
@@ -99,7 +106,7 @@ export function runSupervisor(
       }
       setTimeout(() => {
         for (const child of running.values()) child.kill('SIGKILL')
-      }, STOP_GRACE_MS).unref()
+      }, stopGraceMs(config)).unref()
     }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
