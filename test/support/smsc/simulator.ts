@@ -521,7 +521,11 @@ export class SmscSimulator extends EventEmitter {
       delivery.settle?.(null, response.command_status)
       this.changed()
     })
-    if (!sent) return this.undelivered(delivery)
+    if (!sent) {
+      // The socket is gone even if its close event has not come yet: no more deliveries here.
+      state.open = false
+      return this.undelivered(delivery)
+    }
     state.deliveries.set(pdu.sequence_number, delivery)
     if (delivery.receipt) {
       const receipt = { ...delivery.receipt, sessionId: state.id, at: Date.now() }
