@@ -76,11 +76,6 @@ export async function unlockMigrations(db: Db): Promise<void> {
   await db.migrate.forceFreeMigrationsLock(migrationConfig())
 }
 
-export async function migrateRollbackAll(db: Db): Promise<string[]> {
-  const [, undone] = (await db.migrate.rollback(migrationConfig(), true)) as [number, string[]]
-  return undone
-}
-
 export async function migrationStatus(db: Db): Promise<{ done: string[]; pending: string[] }> {
   const [done, pending] = (await db.migrate.list(migrationConfig())) as [
     Array<{ name: string }>,

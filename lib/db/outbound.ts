@@ -89,18 +89,6 @@ export async function insertEmails(
   })
 }
 
-/** One email's SMS; see insertEmails. */
-export async function enqueueSms(
-  db: Db,
-  items: NewSms[],
-  now = Date.now(),
-): Promise<EnqueueResult> {
-  // The MX passes its SMTP transaction id, unique per attempt; other callers get a random one.
-  const batch = items[0]?.mxTransaction ?? crypto.randomUUID()
-  const [result] = await insertEmails(db, [items.map((i) => ({ ...i, mxTransaction: batch }))], now)
-  return result
-}
-
 function toRow(item: NewSms, now: number): Record<string, unknown> {
   return {
     account_id: item.accountId,

@@ -1,13 +1,25 @@
 import assert from 'node:assert/strict'
 import { createAccount } from '../../../lib/db/accounts'
-import { dedupeKeyFor, enqueueSms, listSms, type NewSms } from '../../../lib/db/outbound'
+import {
+  dedupeKeyFor,
+  insertEmails,
+  listSms,
+  type EnqueueResult,
+  type NewSms,
+} from '../../../lib/db/outbound'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 for (const kind of databaseKinds()) {
-  describe(`lib/db/outbound enqueueSms (${kind})`, () => {
+  describe(`lib/db/outbound insertEmails (${kind})`, () => {
     let t: TestDatabase
     let accountId: number
     let n = 0
+
+    /** One email's SMS, as the MX writes them: one SMTP transaction id for all its rows. */
+    const enqueue = async (items: NewSms[]): Promise<EnqueueResult> => {
+      const txn = `txn-${++n}`
+      return (await insertEmails(t.db, [items.map((i) => ({ ...i, mxTransaction: txn }))]))[0]
+    }
 
     const sms = (recipient: string, source: string, extra: Partial<NewSms> = {}): NewSms => ({
       accountId,
@@ -31,7 +43,7 @@ for (const kind of databaseKinds()) {
     after(async () => t?.drop())
 
     it('stores one new row and returns its id', async () => {
-      const r = await enqueueSms(t.db, [sms('+33600000001', 'm1')])
+      const r = await enqueue([sms('+33600000001', 'm1')])
       assert.equal(r.duplicates, 0)
       const [row] = await listSms(t.db, { accountId })
       assert.deepEqual(r.ids, [row.id])
@@ -40,16 +52,16 @@ for (const kind of databaseKinds()) {
     })
 
     it('finds the earlier row when the same email comes again', async () => {
-      const first = await enqueueSms(t.db, [sms('+33600000002', 'm2')])
-      const again = await enqueueSms(t.db, [sms('+33600000002', 'm2')])
+      const first = await enqueue([sms('+33600000002', 'm2')])
+      const again = await enqueue([sms('+33600000002', 'm2')])
       assert.deepEqual(again.ids, first.ids)
       assert.equal(again.duplicates, 1)
       assert.equal((await t.db('outbound_sms').where({ recipient: '+33600000002' })).length, 1)
     })
 
     it('returns ids in the order given when new and known rows are mixed', async () => {
-      const known = await enqueueSms(t.db, [sms('+33600000004', 'm3')])
-      const r = await enqueueSms(t.db, [
+      const known = await enqueue([sms('+33600000004', 'm3')])
+      const r = await enqueue([
         sms('+33600000003', 'm3'),
         sms('+33600000004', 'm3'),
         sms('+33600000005', 'm3'),
@@ -66,7 +78,7 @@ for (const kind of databaseKinds()) {
 
     it('stores all rows of an email or none', async () => {
       const bad = sms('+33600000007', 'm4', { body: null as unknown as string })
-      await assert.rejects(enqueueSms(t.db, [sms('+33600000006', 'm4'), bad]))
+      await assert.rejects(enqueue([sms('+33600000006', 'm4'), bad]))
       const rows = await t.db('outbound_sms').whereIn('recipient', ['+33600000006', '+33600000007'])
       assert.equal(rows.length, 0)
     })
