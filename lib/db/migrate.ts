@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Knex } from 'knex'
-import type { Db } from './connection'
+import knex, { type Knex } from 'knex'
+import { isMysql, type Db } from './connection'
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations')
 
@@ -30,6 +30,8 @@ class ProjectMigrationSource implements Knex.MigrationSource<string> {
     return require(path.join(MIGRATIONS_DIR, name + this.ext)) as Knex.Migration
   }
 }
+
+const LOCK_TABLE = 'knex_migrations_lock'
 
 const migrationConfig = (): Knex.MigratorConfig => ({
   migrationSource: new ProjectMigrationSource(),
@@ -60,9 +62,11 @@ function isConcurrentMigration(err: unknown): boolean {
 
 /** Several nodes may start together on one database: the others wait for the one migrating. */
 export async function migrateLatestWaiting(db: Db, timeoutMs = 60_000): Promise<string[]> {
+  if (isMysql(db)) return withServerLock(db, timeoutMs, () => migrateLatest(db))
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
+      await collapseKnexLockRows(db)
       return await migrateLatest(db)
     } catch (err) {
       if (!isConcurrentMigration(err) || Date.now() > deadline) throw err
@@ -71,8 +75,50 @@ export async function migrateLatestWaiting(db: Db, timeoutMs = 60_000): Promise<
   }
 }
 
+const SERVER_LOCK = 'mail2sms.migrate'
+
+/**
+ * Runs fn while holding a MySQL named lock, taken on a connection of its own so that fn can
+ * use the whole pool. knex's own lock is not enough on a fresh database: two nodes can both see
+ * its lock table empty and both insert a row, after which its `update … where is_locked = 0`
+ * changes two rows and every node is told, forever, that the table is locked.
+ */
+async function withServerLock<T>(db: Db, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  const lockDb = knex({ ...(db.client.config as Knex.Config), pool: { min: 0, max: 1 } })
+  try {
+    const seconds = Math.max(1, Math.ceil(timeoutMs / 1000))
+    const [rows] = (await lockDb.raw('SELECT GET_LOCK(?, ?) AS got', [SERVER_LOCK, seconds])) as [
+      Array<{ got: number | null }>,
+    ]
+    if (Number(rows[0]?.got) !== 1) {
+      throw new Error(`another node has been migrating this database for over ${seconds}s`)
+    }
+    try {
+      await collapseKnexLockRows(db)
+      return await fn()
+    } finally {
+      await lockDb.raw('SELECT RELEASE_LOCK(?)', [SERVER_LOCK])
+    }
+  } finally {
+    await lockDb.destroy()
+  }
+}
+
+/**
+ * Leaves knex's lock table with the one row its migrator expects, if an earlier race doubled it.
+ * A doubled table can never be locked (knex wants exactly one row changed), so every extra row
+ * still reads 0 and deleting it cannot release a lock a node holds.
+ */
+async function collapseKnexLockRows(db: Db): Promise<void> {
+  if (!(await db.schema.hasTable(LOCK_TABLE))) return
+  const rows = (await db(LOCK_TABLE).select('index').orderBy('index')) as Array<{ index: number }>
+  if (rows.length < 2) return
+  await db(LOCK_TABLE).where('index', '>', rows[0].index).andWhere('is_locked', 0).delete()
+}
+
 /** Clears the lock a killed migration left behind. */
 export async function unlockMigrations(db: Db): Promise<void> {
+  await collapseKnexLockRows(db)
   await db.migrate.forceFreeMigrationsLock(migrationConfig())
 }
 

@@ -31,6 +31,18 @@ describe('lib/db/migrate', function () {
         }
       })
 
+      it('migrates past a lock table that an earlier race left with two rows', async () => {
+        await t.db.schema.createTable('knex_migrations_lock', (table) => {
+          table.increments('index').primary()
+          table.integer('is_locked')
+        })
+        await t.db('knex_migrations_lock').insert([{ is_locked: 0 }, { is_locked: 0 }])
+        const applied = await migrateLatestWaiting(t.db, 5_000)
+        assert.ok(applied.length > 0)
+        const rows = await t.db('knex_migrations_lock').select('is_locked')
+        assert.equal(rows.length, 1)
+      })
+
       it('clears a lock left by a migration that was killed', async () => {
         await migrateLatestWaiting(t.db)
         await t.db('knex_migrations_lock').update({ is_locked: 1 })
