@@ -54,8 +54,39 @@ export interface SmppConfig {
   defaultSource: string
 }
 
+export interface AdminConfig {
+  host: string
+  port: number
+  /** Public address of the admin: links in invitations, and the origin forms must come from. */
+  baseUrl: string
+  /** Empty: the admin makes one and keeps it in data/session.secret. */
+  sessionSecret: string
+  sessionTtlHours: number
+  invitationTtlHours: number
+  loginMaxFailures: number
+  loginLockoutMinutes: number
+}
+
+export interface MailerConfig {
+  transport: 'file' | 'smtp'
+  /** smtp://user:pass@relay:587 or smtps://…, for transport=smtp. */
+  smtpUrl: string
+  /** From of invitations and failure notices; forwards come from <number>@<sms domain>. */
+  from: string
+  /** Where transport=file writes its .eml files. */
+  directory: string
+}
+
+export interface InboundConfig {
+  /** How long after a sender texted a number an SMS from it goes straight back to them. */
+  directReplyWindowHours: number
+}
+
 export interface Mail2SmsConfig {
   file: string
+  admin: AdminConfig
+  mailer: MailerConfig
+  inbound: InboundConfig
   database: DatabaseConfig
   mx: MxConfig
   worker: WorkerConfig
@@ -110,6 +141,25 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     throughput_per_second: { kind: 'int', default: 0, min: 0 },
     receipts: { kind: 'choice', default: 'per_part', choices: ['per_part', 'per_message'] },
     default_source: { kind: 'string', default: '' },
+  },
+  admin: {
+    host: { kind: 'string', default: '127.0.0.1' },
+    port: { kind: 'int', default: 8080, min: 0 },
+    base_url: { kind: 'string', default: '' },
+    session_secret: { kind: 'string', default: '' },
+    session_ttl_hours: { kind: 'int', default: 12, min: 1 },
+    invitation_ttl_hours: { kind: 'int', default: 72, min: 1 },
+    login_max_failures: { kind: 'int', default: 5, min: 1 },
+    login_lockout_minutes: { kind: 'int', default: 15, min: 1 },
+  },
+  mailer: {
+    transport: { kind: 'choice', default: 'file', choices: ['file', 'smtp'] },
+    smtp_url: { kind: 'string', default: '' },
+    from: { kind: 'string', default: '' },
+    directory: { kind: 'string', default: 'data/mail' },
+  },
+  inbound: {
+    direct_reply_window_hours: { kind: 'int', default: 72, min: 1 },
   },
 }
 
@@ -181,6 +231,9 @@ function applyEnv(values: Record<string, Record<string, unknown>>, env: NodeJS.P
   if (env.DATABASE_URL !== undefined) values.database.url = env.DATABASE_URL.trim()
   if (env.SMPP_SYSTEM_ID !== undefined) values.smpp.system_id = env.SMPP_SYSTEM_ID
   if (env.SMPP_PASSWORD !== undefined) values.smpp.password = env.SMPP_PASSWORD
+  if (env.MAIL2SMS_SESSION_SECRET !== undefined)
+    values.admin.session_secret = env.MAIL2SMS_SESSION_SECRET
+  if (env.MAIL2SMS_SMTP_URL !== undefined) values.mailer.smtp_url = env.MAIL2SMS_SMTP_URL.trim()
   if (env.MAIL2SMS_SMS_DOMAINS) {
     values.mx.domains = readValue(
       'MAIL2SMS_SMS_DOMAINS',
@@ -243,8 +296,46 @@ export function loadConfig(
       `${file}: worker.transport is smpp but smpp.system_id is empty (or set SMPP_SYSTEM_ID)`,
     )
   }
+  const ad = values.admin
+  const ml = values.mailer
+  if (ml.transport === 'smtp' && !/^smtps?:\/\//.test(ml.smtp_url as string)) {
+    throw new ConfigError(
+      `${file}: mailer.transport is smtp but mailer.smtp_url (or MAIL2SMS_SMTP_URL) is not an smtp:// or smtps:// URL`,
+    )
+  }
+  const baseUrl = ((ad.base_url as string) || `http://${ad.host}:${ad.port}`).replace(/\/+$/, '')
+  if (!/^https?:\/\/[^/]+/.test(baseUrl)) {
+    throw new ConfigError(
+      `${file}: admin.base_url must be an http:// or https:// URL, got "${baseUrl}"`,
+    )
+  }
+  const secret = ad.session_secret as string
+  if (secret && secret.length < 32) {
+    throw new ConfigError(
+      `${file}: admin.session_secret (or MAIL2SMS_SESSION_SECRET) must be at least 32 characters`,
+    )
+  }
   return {
     file,
+    admin: {
+      host: ad.host as string,
+      port: ad.port as number,
+      baseUrl,
+      sessionSecret: secret,
+      sessionTtlHours: ad.session_ttl_hours as number,
+      invitationTtlHours: ad.invitation_ttl_hours as number,
+      loginMaxFailures: ad.login_max_failures as number,
+      loginLockoutMinutes: ad.login_lockout_minutes as number,
+    },
+    mailer: {
+      transport: ml.transport as MailerConfig['transport'],
+      smtpUrl: ml.smtp_url as string,
+      from: (ml.from as string) || `Mail2SMS <mail2sms@${domains[0]}>`,
+      directory: path.resolve(PROJECT_ROOT, ml.directory as string),
+    },
+    inbound: {
+      directReplyWindowHours: values.inbound.direct_reply_window_hours as number,
+    },
     worker: {
       transport: w.transport as WorkerConfig['transport'],
       batchSize: w.batch_size as number,

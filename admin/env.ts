@@ -1,0 +1,61 @@
+import type {} from 'hono'
+import type { Db } from '../lib/db/connection'
+import type { Mailer } from '../lib/mail/mailer'
+import type { AdminConfig, InboundConfig } from '../lib/config'
+
+/** The admin's two languages; French labels use the guide's own words. */
+export type Lang = 'fr' | 'en'
+
+/** What every handler may use, passed to createApp() so tests bring their own parts. */
+export interface AdminDeps {
+  db: Db
+  mailer: Mailer
+  /** Milliseconds since the epoch; tests move time to expire sessions and invitations. */
+  clock: () => number
+  config: AdminConfig
+  /** SMS domains of the MX: forwards and the SPF note name them. */
+  smsDomains: string[]
+  inbound?: InboundConfig
+}
+
+export interface SessionAdmin {
+  id: number
+  email: string
+  name: string
+  isOperator: boolean
+}
+
+export interface AdminAccount {
+  id: number
+  ref: string
+  name: string
+}
+
+/**
+ * Hono environment of every admin route. Routes under /a/:accountId/ run after a middleware
+ * that has checked the logged-in admin administers that account, and set `account`.
+ */
+export interface AdminEnv {
+  Variables: {
+    deps: AdminDeps
+    lang: Lang
+    /** Set on every route behind the login. */
+    admin: SessionAdmin
+    /** Accounts the admin administers, for the account selector. */
+    accounts: AdminAccount[]
+    /** Set on /a/:accountId/ routes only, after the ownership check. */
+    account: AdminAccount
+  }
+}
+
+export interface PageProps {
+  title: string
+  /** Which menu entry is current: users, preferences, receiving, ips, messages, details. */
+  section?: string
+}
+
+declare module 'hono' {
+  interface ContextRenderer {
+    (content: string | Promise<string>, props: PageProps): Response | Promise<Response>
+  }
+}
