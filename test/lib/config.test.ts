@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ConfigError, loadConfig } from '../../lib/config'
+
+describe('lib/config', () => {
+  let dir: string
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2s-config-'))
+  })
+
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+  function load(text: string, env: NodeJS.ProcessEnv = {}) {
+    const file = path.join(dir, 'mail2sms.ini')
+    fs.writeFileSync(file, text)
+    return loadConfig(file, env)
+  }
+
+  it('loads the shipped file as it is', () => {
+    const config = loadConfig(path.resolve(__dirname, '../../config/mail2sms.ini'), {})
+    assert.equal(config.admin.baseUrl, 'http://127.0.0.1:8080')
+    assert.equal(config.mailer.transport, 'file')
+    assert.equal(config.mailer.from, 'Mail2SMS <mail2sms@sms.example.com>')
+    assert.equal(config.inbound.directReplyWindowHours, 72)
+  })
+
+  it('names an unknown key', () => {
+    assert.throws(
+      () => load('[admin]\nprot=1\n'),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError)
+        assert.match(err.message, /admin\.prot/)
+        return true
+      },
+    )
+  })
+
+  it('names a value out of range', () => {
+    assert.throws(
+      () => load('[admin]\nsession_ttl_hours=0\n'),
+      /session_ttl_hours must be at least 1/,
+    )
+    assert.throws(() => load('[worker]\nbatch_size=ten\n'), /batch_size must be a whole number/)
+  })
+
+  it('takes base_url without its trailing slash, and refuses one that is not http(s)', () => {
+    assert.equal(
+      load('[admin]\nbase_url=https://sms.example.com/\n').admin.baseUrl,
+      'https://sms.example.com',
+    )
+    assert.throws(() => load('[admin]\nbase_url=sms.example.com\n'), /admin\.base_url/)
+  })
+
+  it('refuses a short session secret, from the file or the environment', () => {
+    assert.throws(() => load('[admin]\nsession_secret=short\n'), /at least 32 characters/)
+    assert.throws(() => load('', { MAIL2SMS_SESSION_SECRET: 'short' }), /at least 32 characters/)
+    const secret = 'x'.repeat(40)
+    assert.equal(load('', { MAIL2SMS_SESSION_SECRET: secret }).admin.sessionSecret, secret)
+  })
+
+  it('needs an smtp URL when the mailer sends by SMTP; the environment may give it', () => {
+    assert.throws(() => load('[mailer]\ntransport=smtp\n'), /mailer\.smtp_url/)
+    const config = load('[mailer]\ntransport=smtp\n', {
+      MAIL2SMS_SMTP_URL: 'smtp://127.0.0.1:2526',
+    })
+    assert.equal(config.mailer.smtpUrl, 'smtp://127.0.0.1:2526')
+  })
+
+  it('derives the mailer From from the first SMS domain', () => {
+    const config = load('[mx]\ndomains=SMS.Example.org, sms2.example.org\n')
+    assert.equal(config.mailer.from, 'Mail2SMS <mail2sms@sms.example.org>')
+  })
+
+  it('needs SMPP credentials when the worker sends by SMPP', () => {
+    assert.throws(() => load('[worker]\ntransport=smpp\n'), /smpp\.system_id/)
+  })
+
+  it('refuses a database URL that is not MySQL', () => {
+    assert.throws(() => load('', { DATABASE_URL: 'postgres://x' }), /must start with mysql:\/\//)
+  })
+})
