@@ -47,6 +47,13 @@ function domainOf(from: string): string {
   return match ? match[1].toLowerCase() : 'localhost'
 }
 
+/** Header names are case-blind: drop any spelling of Auto-Submitted a caller passed. */
+function withoutAutoSubmitted(headers: Record<string, string> = {}): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'auto-submitted'),
+  )
+}
+
 function toNodemailer(mail: OutgoingMail, defaultFrom: string): SendMailOptions {
   const from = mail.from ?? defaultFrom
   return {
@@ -59,7 +66,7 @@ function toNodemailer(mail: OutgoingMail, defaultFrom: string): SendMailOptions 
     inReplyTo: mail.inReplyTo,
     references: mail.references,
     messageId: `<${crypto.randomUUID()}@${domainOf(from)}>`,
-    headers: { ...mail.headers, ...LOOP_HEADERS },
+    headers: { ...withoutAutoSubmitted(mail.headers), ...LOOP_HEADERS },
     attachments: mail.attachments,
   }
 }

@@ -26,7 +26,7 @@ describe('lib/mail/mailer', () => {
           text: 'Merci, à demain',
           inReplyTo: '<orig@client.test>',
           references: '<orig@client.test>',
-          headers: { 'Auto-Submitted': 'no' },
+          headers: { 'auto-submitted': 'no', 'X-Mail2SMS-Kind': 'forward' },
         })
         await sink.until((mails) => mails.length === 1)
         const mail = sink.mails[0]
@@ -35,6 +35,8 @@ describe('lib/mail/mailer', () => {
         assert.equal(mail.parsed.text?.trim(), 'Merci, à demain')
         // A caller cannot turn the loop guard off.
         assert.equal(mail.header('auto-submitted'), 'auto-generated')
+        assert.equal((mail.raw.toString().match(/^auto-submitted:/gim) ?? []).length, 1)
+        assert.equal(mail.header('x-mail2sms-kind'), 'forward')
         assert.equal(mail.header('in-reply-to'), '<orig@client.test>')
         assert.equal(mail.parsed.messageId, sent.messageId)
       } finally {
