@@ -16,6 +16,14 @@ export interface AdminDeps {
   /** SMS domains of the MX: forwards and the SPF note name them. */
   smsDomains: string[]
   inbound?: InboundConfig
+  /** Where the admin reports what it cannot show on a page (a mail that failed, a 500). */
+  log?: (line: string) => void
+}
+
+/** A one-time message shown on the next page (see admin/flash.ts). */
+export interface Flash {
+  kind: 'ok' | 'error'
+  text: string
 }
 
 export interface SessionAdmin {
@@ -45,6 +53,10 @@ export interface AdminEnv {
     accounts: AdminAccount[]
     /** Set on /a/:accountId/ routes only, after the ownership check. */
     account: AdminAccount
+    /** sha256 of the session token behind the login; set with `admin`. */
+    sessionTokenHash: string
+    /** The flash message that came with the request, if any; the layout shows it once. */
+    flash?: Flash
   }
 }
 

@@ -14,6 +14,9 @@ import { addAllowedIp, listAllowedIps, removeAllowedIp } from '../lib/db/allowli
 import { listSms, type SmsStatus } from '../lib/db/outbound'
 import { EXIT_CONFIG, runSupervisor } from '../lib/process/supervisor'
 import { runWorker } from '../worker/main'
+import { runAdmin } from '../admin/main'
+import { createAdmin, findAdminByEmail, grantAccount, listAdmins } from '../lib/db/admins'
+import { checkPasswordPolicy, generatePassword, hashPassword } from '../lib/auth/password'
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */
 class UsageError extends Error {
@@ -29,9 +32,10 @@ const consoleIo: CliIo = { out: (l) => console.log(l), err: (l) => console.error
 
 const USAGE = `Usage: mail2sms <command> [options]
 
-  start                                run migrations, then the MX and the SMS worker
+  start                                run migrations, then the MX, the SMS worker and the admin
   mx                                   run migrations, then the MX alone
   worker                               run migrations, then the SMS worker alone
+  admin                                run migrations, then the web admin alone
   migrate [--status] [--unlock]        apply database migrations (or list pending ones, or
                                        clear the lock of a migration that was killed)
 
@@ -48,6 +52,11 @@ const USAGE = `Usage: mail2sms <command> [options]
   ip list [account-ref]
 
   sms list [--account ref] [--status queued|sent|delivered|failed] [--limit 20]
+
+  admin-user create --email <email> --name <name> [--operator]
+                 (password from MAIL2SMS_ADMIN_PASSWORD, else generated and printed once)
+  admin-user grant --email <email> --account <account-ref>
+  admin-user list
 
 Settings come from config/mail2sms.ini (MAIL2SMS_CONFIG to use another file);
 DATABASE_URL=mysql://... selects MySQL/MariaDB instead of the SQLite file.`
@@ -231,6 +240,67 @@ async function smsCommand(db: Db, sub: string, args: string[], io: CliIo): Promi
   }
 }
 
+/** A login for the web admin; its password never appears on the command line (ps, history). */
+async function adminUserCommand(
+  db: Db,
+  sub: string,
+  args: string[],
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  if (sub === 'create') {
+    const o = parse(
+      args,
+      { email: { type: 'string' }, name: { type: 'string' }, operator: { type: 'boolean' } },
+      [],
+    )
+    if (typeof o.email !== 'string') throw new UsageError('admin-user create needs --email <email>')
+    if (typeof o.name !== 'string') throw new UsageError('admin-user create needs --name "<name>"')
+    const given = env.MAIL2SMS_ADMIN_PASSWORD
+    const password = given || generatePassword()
+    const problem = checkPasswordPolicy(password)
+    if (problem) {
+      throw new ValidationError(
+        `MAIL2SMS_ADMIN_PASSWORD is ${problem === 'too_short' ? 'shorter than 10' : 'longer than 200'} characters`,
+      )
+    }
+    const admin = await createAdmin(db, {
+      email: o.email,
+      name: o.name,
+      passwordHash: await hashPassword(password),
+      isOperator: Boolean(o.operator),
+    })
+    io.out(
+      `created admin login ${admin.email} (id ${admin.id})${admin.isOperator ? ' operator' : ''}`,
+    )
+    if (!given) io.out(`password: ${password}  (shown once; change it in "Mes détails")`)
+    return
+  }
+  if (sub === 'grant') {
+    const o = parse(args, { email: { type: 'string' }, account: { type: 'string' } }, [])
+    if (typeof o.email !== 'string' || typeof o.account !== 'string') {
+      throw new UsageError('admin-user grant needs --email <email> --account <account-ref>')
+    }
+    const admin = await findAdminByEmail(db, o.email)
+    if (!admin)
+      throw new ValidationError(`no admin login ${o.email} (see: mail2sms admin-user list)`)
+    const account = await requireAccount(db, o.account)
+    const granted = await grantAccount(db, admin.id, account.id)
+    io.out(`${admin.email} ${granted ? 'now administers' : 'already administered'} ${account.ref}`)
+    return
+  }
+  if (sub === 'list') {
+    parse(args, {}, [])
+    for (const a of await listAdmins(db)) {
+      io.out(
+        `${a.email}\t${a.name || '-'}\t${a.isOperator ? 'operator' : 'admin'}\taccounts=${a.accountRefs.join(',') || '-'}`,
+      )
+    }
+    return
+  }
+  throw new UsageError(`unknown command "admin-user ${sub ?? ''}"`)
+}
+
 async function migrateCommand(
   db: Db,
   config: Mail2SmsConfig,
@@ -267,7 +337,11 @@ async function withDb<T>(config: Mail2SmsConfig, fn: (db: Db) => Promise<T>): Pr
 }
 
 /** Runs one command; returns the process exit code (0 ok, 1 refused or failed, 2 bad usage). */
-export async function run(argv: string[], io: CliIo = consoleIo): Promise<number> {
+export async function run(
+  argv: string[],
+  io: CliIo = consoleIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const [command, sub, ...rest] = argv
   try {
     if (!command || command === 'help' || command === '--help' || command === '-h') {
@@ -285,6 +359,13 @@ export async function run(argv: string[], io: CliIo = consoleIo): Promise<number
         if (!o['no-migrate']) await withDb(config, async (db) => migrateCommand(db, config, [], io))
         return await runWorker(config)
       }
+      case 'admin': {
+        const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
+        return await runAdmin(config, { migrate: !o['no-migrate'] })
+      }
+      case 'admin-user':
+        await withDb(config, (db) => adminUserCommand(db, sub, rest, io, env))
+        return 0
       case 'migrate':
         await withDb(config, (db) => migrateCommand(db, config, sub ? [sub, ...rest] : [], io))
         return 0

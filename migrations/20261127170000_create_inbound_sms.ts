@@ -16,7 +16,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('source', 16).notNullable()
     t.string('carrier_id', 100).nullable()
     t.string('dedupe_key', 64).notNullable().unique()
-    // received, unrouted, opt_out, opt_in, mailing, forwarded, replied, failed
+    // received, unrouted, opt_out, opt_in, kept (nowhere to send), mailing, forwarded, replied, failed
     t.string('status', 16).notNullable()
     // The outbound SMS it answers, for direct reply threading.
     t.bigInteger('reply_to_sms_id').unsigned().nullable()

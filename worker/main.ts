@@ -1,9 +1,15 @@
 import type { Mail2SmsConfig } from '../lib/config'
 import { openDb } from '../lib/db/connection'
+import { InboundMailDispatcher } from '../lib/inbound/dispatcher'
+import { MoReceiver } from '../lib/inbound/receiver'
+import { createMailer } from '../lib/mail/mailer'
+import { NoticeSender } from '../lib/notices/notice-sender'
 import { ConsoleTransport, SmppTransport, type SmsTransport } from '../lib/worker/transport'
 import { SmsWorker } from '../lib/worker/worker'
 
 const STATS_EVERY_MS = 10_000
+/** How long a stopping worker waits for inbound SMS still being stored. */
+const INBOUND_STORE_GRACE_MS = 2000
 
 function log(line: string): void {
   console.log(`${new Date().toISOString()} [worker] ${line}`)
@@ -19,11 +25,14 @@ function makeTransport(config: Mail2SmsConfig): SmsTransport {
 }
 
 /**
- * The SMS worker as a process: runs until SIGTERM or SIGINT, then stops claiming, waits for
- * the answers to what is in flight (worker.shutdown_grace_ms), records them and unbinds.
+ * The SMS worker as a process: sends queued SMS, stores the SMS phones send back (MO) and
+ * emails them. Runs until SIGTERM or SIGINT, then stops claiming, waits for the answers to what
+ * is in flight (worker.shutdown_grace_ms), records them and unbinds; then stores the last MO,
+ * finishes the mails under way and closes the mailer and the database.
  */
 export function runWorker(config: Mail2SmsConfig): Promise<number> {
   const db = openDb(config.database)
+  const mailer = createMailer(config.mailer, { info: (m) => log(m) })
   const transport = makeTransport(config)
   const worker = new SmsWorker({
     db,
@@ -33,8 +42,21 @@ export function runWorker(config: Mail2SmsConfig): Promise<number> {
     defaultSource: config.smpp.defaultSource,
     log,
   })
+  const moReceiver = new MoReceiver({ db, log })
+  transport.on('mo', moReceiver.receive)
+  const dispatcher = new InboundMailDispatcher({
+    db,
+    mailer,
+    smsDomain: config.mx.domains[0],
+    directReplyWindowHours: config.inbound.directReplyWindowHours,
+    log,
+  })
+  const notices = new NoticeSender({ db, mailer, smsDomain: config.mx.domains[0], log })
   log(`owner=${worker.owner} transport=${transport.name} batch=${config.worker.batchSize}`)
+  moReceiver.start()
   worker.start()
+  dispatcher.start()
+  notices.start()
   let last = { ...worker.stats }
   const stats = setInterval(() => {
     const s = worker.stats
@@ -56,16 +78,19 @@ export function runWorker(config: Mail2SmsConfig): Promise<number> {
       stopping = true
       log(`${sig}: stopping`)
       clearInterval(stats)
-      worker
-        .stop()
-        .then(async (unwritten) => {
-          await db.destroy()
-          resolve(unwritten === 0 ? 0 : 1)
-        })
-        .catch((err) => {
-          log(`stop failed: ${(err as Error).message}`)
-          resolve(1)
-        })
+      const shutdown = async (): Promise<number> => {
+        const unwritten = await worker.stop()
+        await moReceiver.stop(INBOUND_STORE_GRACE_MS)
+        await dispatcher.stop()
+        await notices.stop()
+        await mailer.close()
+        await db.destroy()
+        return unwritten === 0 ? 0 : 1
+      }
+      shutdown().then(resolve, (err) => {
+        log(`stop failed: ${(err as Error).message}`)
+        resolve(1)
+      })
     }
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)

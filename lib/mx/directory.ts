@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection'
 import { toAccount, type Account } from '../db/accounts'
+import { loadOptOutsByAccount, type OptOut } from '../db/opt-outs'
 import { readCacheVersion } from '../db/versions'
 import { IpAllowlist } from '../net/allowlist'
 
@@ -11,22 +12,29 @@ export interface Membership {
   account: Account
 }
 
-/** What the MX needs to decide, held in memory: accounts, their senders and allowlists. */
+/**
+ * What the MX needs to decide, held in memory: accounts, their senders and allowlists, and the
+ * numbers that texted STOP to each account (few per account, and a RCPT must not wait on a
+ * query for them).
+ */
 export interface Directory {
   version: number
   accountsByRef: Map<string, Account>
   membershipsByEmail: Map<string, Membership[]>
   allowlist: IpAllowlist
+  /** Account id → E.164 number → its opt-out. */
+  optOuts: Map<number, Map<string, OptOut>>
 }
 
 export async function loadDirectory(db: Db): Promise<Directory> {
   // Read the version first: a change landing during the load bumps it again, so the next
   // check reloads rather than keeping a snapshot that missed it.
   const version = await readCacheVersion(db, 'directory')
-  const [accountRows, senderRows, ipRows] = await Promise.all([
+  const [accountRows, senderRows, ipRows, optOuts] = await Promise.all([
     db('accounts').where({ is_active: true }),
     db('account_senders').select('id', 'account_id', 'email', 'status', 'is_default').orderBy('id'),
     db('account_ip_allowlist').select('account_id', 'cidr'),
+    loadOptOutsByAccount(db),
   ])
   const accountsById = new Map<number, Account>()
   const accountsByRef = new Map<string, Account>()
@@ -54,7 +62,7 @@ export async function loadDirectory(db: Db): Promise<Directory> {
       .filter((r) => accountsById.has(Number(r.account_id)))
       .map((r) => ({ accountId: Number(r.account_id), cidr: String(r.cidr) })),
   )
-  return { version, accountsByRef, membershipsByEmail, allowlist }
+  return { version, accountsByRef, membershipsByEmail, allowlist, optOuts }
 }
 
 /**

@@ -21,6 +21,16 @@ export interface RecipientInput {
   sender: SenderState | null
   domains: string[]
   checkSpf: SpfCheck
+  /** Numbers that texted STOP, by account id (the directory's). */
+  optOuts?: ReadonlyMap<number, ReadonlyMap<string, { keyword: string }>>
+}
+
+/** A definite no: the person asked this account for no more SMS, and only they can undo it. */
+export function optedOut(e164: string, keyword: string): Decision {
+  return deny(
+    '5.7.1',
+    `${e164} has opted out of SMS from this account (they texted ${keyword}); they can text START to opt back in`,
+  )
 }
 
 /** The RCPT TO row of the decision table: relay, bounce, account, authorisation, number. */
@@ -65,5 +75,7 @@ export async function checkRecipient(
       ),
     }
   }
+  const optOut = input.optOuts?.get(membership.account.id)?.get(parsed.e164)
+  if (optOut) return { decision: optedOut(parsed.e164, optOut.keyword) }
   return { recipient: { address, e164: parsed.e164, membership } }
 }

@@ -6,7 +6,7 @@ import { describeDb } from '../db/connection'
 import { spawnHaraka } from './haraka'
 
 export interface SupervisorOptions {
-  only?: 'mx' | 'worker'
+  only?: 'mx' | 'worker' | 'admin'
   log?: (line: string) => void
 }
 
@@ -35,6 +35,15 @@ function stopGraceMs(config: Mail2SmsConfig): number {
   return Math.max(15_000, config.worker.shutdownGraceMs + 2 * config.smpp.requestTimeoutMs + 5_000)
 }
 
+/** One of our own commands as a child; migrations are done: the supervisor ran them first. */
+function spawnCommand(config: Mail2SmsConfig, command: 'worker' | 'admin'): ChildProcess {
+  return spawn(
+    process.execPath,
+    [path.join(PROJECT_ROOT, 'bin', 'mail2sms.js'), command, '--no-migrate'],
+    { env: { ...process.env, MAIL2SMS_CONFIG: config.file }, stdio: 'inherit' },
+  )
+}
+
 /**
  * Runs each service as a child process, restarts one that dies (with backoff) and stops them
  * all on SIGINT/SIGTERM. Resolves with the exit code once everything has stopped.
@@ -54,16 +63,12 @@ export function runSupervisor(
     },
     {
       name: 'worker',
-      // Migrations are done: the supervisor ran them before starting anything.
-      start: () =>
-        spawn(
-          process.execPath,
-          [path.join(PROJECT_ROOT, 'bin', 'mail2sms.js'), 'worker', '--no-migrate'],
-          {
-            env: { ...process.env, MAIL2SMS_CONFIG: config.file },
-            stdio: 'inherit',
-          },
-        ),
+      start: () => spawnCommand(config, 'worker'),
+      stopSignal: 'SIGTERM',
+    },
+    {
+      name: 'admin',
+      start: () => spawnCommand(config, 'admin'),
       stopSignal: 'SIGTERM',
     },
   ]

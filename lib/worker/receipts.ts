@@ -1,6 +1,7 @@
 import { isMysql, type Db } from '../db/connection'
 import { canonicalMessageId, normaliseMessageId } from '../smpp/message-id'
 import type { DeliveryReceipt, ReceiptState } from '../smpp/receipt'
+import { noticeDueColumns } from './store'
 
 export type ReceiptMode = 'per_part' | 'per_message'
 type PartState = 'delivered' | 'undeliverable' | 'expired'
@@ -75,6 +76,7 @@ async function settle(trx: Db, matches: Match[], mode: ReceiptMode, now: number)
           .where({ id, status: 'sent' })
           .update({
             ...update,
+            ...noticeDueColumns(now),
             last_error: `receipt: ${state}${errors.get(id) ? ` (error ${errors.get(id)})` : ''}`,
           })
       }

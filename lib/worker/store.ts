@@ -182,6 +182,15 @@ export interface RetryOrFailure {
   finalStatus: 'failed' | 'expired'
 }
 
+/**
+ * Columns that make a failed SMS owe its sender a failure notice (lib/notices). Written by the
+ * same statement that records the failure, so no failure goes without its notice and the hot
+ * path gains no statement; the notice sender decides later whether the account wants it.
+ */
+export function noticeDueColumns(now: number): { notice_status: 'due'; notice_next_at: number } {
+  return { notice_status: 'due', notice_next_at: now }
+}
+
 export async function recordUnsent(
   db: Db,
   owner: string,
@@ -200,7 +209,7 @@ export async function recordUnsent(
       const update =
         item.retryAt !== null
           ? { ...common, status: 'queued', next_attempt_at: item.retryAt }
-          : { ...common, status: item.finalStatus, final_at: now }
+          : { ...common, status: item.finalStatus, final_at: now, ...noticeDueColumns(now) }
       await trx('outbound_sms')
         .where({ id: item.id, status: 'sending', lease_owner: owner })
         .update(update)
@@ -225,5 +234,6 @@ export async function expireStale(
       last_error: 'expired before the carrier accepted it',
       final_at: now,
       updated_at: now,
+      ...noticeDueColumns(now),
     })
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { SmppConfig } from '../config'
-import { SmppClient } from '../smpp/client'
+import { SmppClient, type MoMessage } from '../smpp/client'
 import type { DeliveryReceipt } from '../smpp/receipt'
 import type { SmsSender } from '../smpp/submit'
 import { encodeSms } from '../sms/segments'
@@ -15,6 +15,8 @@ export interface OutgoingSms {
 
 export interface TransportEvents {
   receipt: [DeliveryReceipt]
+  /** An SMS a phone sent to one of our numbers (SMPP only; already acknowledged). */
+  mo: [MoMessage]
 }
 
 /** Where the worker hands SMS over: the carrier over SMPP, or the console. */
@@ -57,6 +59,7 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
       logger,
     })
     this.client.on('receipt', (r) => this.emit('receipt', r))
+    this.client.on('mo', (mo) => this.emit('mo', mo))
   }
 
   start(): void {
@@ -80,7 +83,7 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
 
 /**
  * The embedded default: prints each SMS and reports it sent, so a fresh install works end to
- * end with no carrier. There are no delivery receipts.
+ * end with no carrier. There are no delivery receipts and no inbound SMS.
  */
 export class ConsoleTransport extends EventEmitter<TransportEvents> implements SmsTransport {
   readonly name = 'console'

@@ -38,6 +38,8 @@ export function check_number(
       )
     }
     const sender = notes.sender
+    // Served from memory; reloaded when an opt-out (or any account change) moves its version.
+    const directory = await rt.directory.get()
     const result = await checkRecipient({
       localPart: rcpt.user ?? '',
       domain: rcpt.host ?? '',
@@ -45,6 +47,7 @@ export function check_number(
       domains: rt.config.mx.domains,
       checkSpf: () =>
         rt.spf(connection.remote.ip, sender?.sender ?? '', connection.hello?.host ?? ''),
+      optOuts: directory.optOuts,
     })
     if ('decision' in result) {
       logDecision(

@@ -1,0 +1,132 @@
+import type { Child } from 'hono/jsx'
+
+/**
+ * Small form pieces shared by the admin pages. Every input has a visible label; an error is
+ * tied to its input with aria-describedby so screen readers read it with the field.
+ */
+
+/** A message about the whole form, e.g. "Adresse ou mot de passe incorrect". */
+export function FormError(props: { message?: string | null }) {
+  if (!props.message) return null
+  return (
+    <p class="form-error" role="alert">
+      {props.message}
+    </p>
+  )
+}
+
+export interface FieldProps {
+  /** Also the id of the input unless `id` is given. */
+  name: string
+  label: string
+  id?: string
+  type?: 'text' | 'email' | 'password' | 'number' | 'url' | 'tel' | 'search'
+  value?: string | number | null
+  error?: string | null
+  hint?: string
+  required?: boolean
+  autocomplete?: string
+  maxlength?: number
+  placeholder?: string
+  inputmode?: 'text' | 'email' | 'numeric' | 'tel' | 'url'
+}
+
+export function Field(props: FieldProps) {
+  const id = props.id ?? props.name
+  const hintId = props.hint ? `${id}-hint` : undefined
+  const errorId = props.error ? `${id}-error` : undefined
+  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined
+  return (
+    <div class={props.error ? 'field field-invalid' : 'field'}>
+      <label for={id}>{props.label}</label>
+      {props.hint && (
+        <p class="hint" id={hintId}>
+          {props.hint}
+        </p>
+      )}
+      <input
+        id={id}
+        name={props.name}
+        type={props.type ?? 'text'}
+        value={props.value == null ? undefined : String(props.value)}
+        required={props.required}
+        autocomplete={props.autocomplete}
+        maxlength={props.maxlength}
+        placeholder={props.placeholder}
+        inputmode={props.inputmode}
+        aria-invalid={props.error ? 'true' : undefined}
+        aria-describedby={describedBy}
+      />
+      {props.error && (
+        <p class="field-error" id={errorId}>
+          {props.error}
+        </p>
+      )}
+    </div>
+  )
+}
+
+/** A checkbox with its label after it, as people expect. */
+export function Checkbox(props: {
+  name: string
+  label: string
+  checked?: boolean
+  id?: string
+  hint?: string
+  value?: string
+}) {
+  const id = props.id ?? props.name
+  const hintId = props.hint ? `${id}-hint` : undefined
+  return (
+    <div class="field field-checkbox">
+      <input
+        type="checkbox"
+        id={id}
+        name={props.name}
+        value={props.value ?? 'on'}
+        checked={props.checked}
+        aria-describedby={hintId}
+      />
+      <label for={id}>{props.label}</label>
+      {props.hint && (
+        <p class="hint" id={hintId}>
+          {props.hint}
+        </p>
+      )}
+    </div>
+  )
+}
+
+/**
+ * A button that POSTs (Effacer, Renvoyer): a one-button form, since a link must never change
+ * anything. `label` names the action for screen readers when the button text is short.
+ */
+export function PostButton(props: {
+  action: string
+  children: Child
+  label?: string
+  fields?: Record<string, string>
+  danger?: boolean
+}) {
+  return (
+    <form method="post" action={props.action} class="inline">
+      {Object.entries(props.fields ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <button type="submit" class={props.danger ? 'danger' : undefined} aria-label={props.label}>
+        {props.children}
+      </button>
+    </form>
+  )
+}
+
+/** Times are UTC milliseconds; shown in UTC, said so, so nobody guesses the zone. */
+export function formatDateTime(ms: number | null | undefined, lang: 'fr' | 'en'): string {
+  if (ms == null) return ''
+  const text = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'fr-FR', {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZone: 'UTC',
+  }).format(new Date(ms))
+  return `${text} UTC`
+}

@@ -1,0 +1,118 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { serve, type ServerType } from '@hono/node-server'
+import { PROJECT_ROOT, type Mail2SmsConfig } from '../lib/config'
+import { openDb, describeDb } from '../lib/db/connection'
+import { migrateLatestWaiting } from '../lib/db/migrate'
+import { createMailer, type Mailer } from '../lib/mail/mailer'
+import { createApp } from './app'
+
+export const SESSION_SECRET_FILE = path.join(PROJECT_ROOT, 'data', 'session.secret')
+
+function log(line: string): void {
+  console.log(`${new Date().toISOString()} [admin] ${line}`)
+}
+
+/**
+ * The configured secret, else the one kept in data/session.secret, else a new one written
+ * there (readable by the owner only), so sessions survive a restart.
+ */
+export function sessionSecret(configured: string, file = SESSION_SECRET_FILE): string {
+  if (configured) return configured
+  try {
+    const kept = fs.readFileSync(file, 'utf8').trim()
+    if (kept.length >= 32) return kept
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const secret = crypto.randomBytes(48).toString('hex')
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  // wx: two admin processes starting together must not both write; the loser reads the winner's.
+  try {
+    fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    return sessionSecret('', file)
+  }
+  log(`session secret created in ${file}`)
+  return secret
+}
+
+export interface RunAdminOptions {
+  /** The supervisor ran the migrations already. */
+  migrate?: boolean
+  /** Tests pass a file of their own. */
+  secretFile?: string
+  /** Called once listening, with the port (useful with port 0). */
+  onListening?: (port: number) => void
+}
+
+/** The admin as a process: serves until SIGTERM or SIGINT, then closes server, mailer and DB. */
+export async function runAdmin(
+  config: Mail2SmsConfig,
+  options: RunAdminOptions = {},
+): Promise<number> {
+  const db = openDb(config.database)
+  let mailer: Mailer | null = null
+  let server: ServerType
+  try {
+    if (options.migrate !== false) {
+      const applied = await migrateLatestWaiting(db)
+      if (applied.length) log(`migrations applied: ${applied.join(', ')}`)
+    }
+    const secret = sessionSecret(config.admin.sessionSecret, options.secretFile)
+    mailer = createMailer(config.mailer, { info: log })
+    const app = createApp({
+      db,
+      mailer,
+      clock: Date.now,
+      config: { ...config.admin, sessionSecret: secret },
+      smsDomains: config.mx.domains,
+      inbound: config.inbound,
+      log,
+    })
+    server = await new Promise((resolve, reject) => {
+      const s = serve(
+        { fetch: app.fetch, hostname: config.admin.host, port: config.admin.port },
+        (info) => {
+          log(
+            `listening on http://${config.admin.host}:${info.port} (${config.admin.baseUrl}); database ${describeDb(config.database)}`,
+          )
+          options.onListening?.(info.port)
+          resolve(s)
+        },
+      )
+      s.once('error', reject)
+    })
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start: the caller reports and exits.
+    await mailer?.close()
+    await db.destroy()
+    throw err
+  }
+  const openMailer: Mailer = mailer
+  return new Promise((resolve) => {
+    let stopping = false
+    const stop = (sig: NodeJS.Signals) => {
+      if (stopping) return
+      stopping = true
+      log(`${sig}: stopping`)
+      process.off('SIGTERM', stop)
+      process.off('SIGINT', stop)
+      // Requests in progress finish; idle keep-alive connections are closed at once.
+      server.close(() => {
+        Promise.all([openMailer.close(), db.destroy()]).then(
+          () => resolve(0),
+          (err) => {
+            log(`stop failed: ${(err as Error).message}`)
+            resolve(1)
+          },
+        )
+      })
+      if ('closeIdleConnections' in server) server.closeIdleConnections()
+    }
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
+  })
+}

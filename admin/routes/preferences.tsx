@@ -1,0 +1,325 @@
+import { Hono, type Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { getCountries } from 'libphonenumber-js/max'
+import type { AdminEnv, Lang } from '../env'
+import { defineMessages } from '../i18n'
+import { setFlash } from '../flash'
+import { Field, FormError } from '../components/form'
+import { SmsPreviewResult, type PreviewState } from '../components/sms-preview'
+import {
+  FieldErrors,
+  MAX_SIGNATURE_MARKER,
+  getAccountSettings,
+  updatePreferences,
+  type AccountSettings,
+  type FieldError,
+  type PreferencesInput,
+} from '../../lib/db/account-settings'
+import { MAX_SEGMENT_CAP } from '../../lib/db/accounts'
+import { previewSms } from '../../lib/text/preview'
+
+const t = defineMessages(
+  {
+    title: 'Préférences',
+    intro:
+      "Ces réglages s'appliquent à tous les e-mails envoyés en SMS depuis ce compte, par tous ses utilisateurs.",
+    signature: 'Signature',
+    signatureHint:
+      "Saisissez la première ligne de votre signature d'e-mail (votre nom, par exemple). Cette ligne et tout ce qui la suit sont retirés du SMS, pour ne pas payer des SMS de signature. Le séparateur standard « -- » est toujours reconnu.",
+    senderName: "Nom d'émetteur",
+    senderNameHint:
+      'Le nom affiché comme expéditeur des SMS : 11 caractères au plus, lettres A-Z a-z et chiffres 0-9, sans espace ni accent. Laissez vide pour envoyer depuis le numéro virtuel du compte.',
+    country: 'Pays par défaut',
+    countryHint:
+      'Le pays des numéros écrits sans indicatif (06 12 34 56 78 est lu comme un numéro français si ce pays est la France).',
+    commonCountries: 'Pays courants',
+    allCountries: 'Tous les pays',
+    segmentCap: 'Nombre maximal de SMS par e-mail',
+    segmentCapHint: (max: number) =>
+      `Un e-mail dont le texte demande plus de SMS que cette limite est refusé, avec la raison, plutôt que d'être envoyé en morceaux (1 à ${max}).`,
+    save: 'Sauvegarder',
+    saved: 'Préférences sauvegardées.',
+    invalid: "Les préférences n'ont pas été sauvegardées : corrigez les champs signalés.",
+    previewTitle: 'Aperçu',
+    previewIntro:
+      "Collez le texte d'un e-mail pour voir le SMS que la passerelle en tirera : citation de la réponse retirée, coupure à la signature, encodage et nombre de SMS. L'aperçu utilise les préférences sauvegardées.",
+    previewLabel: "Texte de l'e-mail",
+    previewButton: "Afficher l'aperçu",
+    errSignatureTooLong: `La ligne de signature fait au plus ${MAX_SIGNATURE_MARKER} caractères.`,
+    errSenderNameFormat: (value: string) =>
+      `« ${value} » ne convient pas : 11 caractères au plus, lettres A-Z a-z et chiffres 0-9 seulement, sans espace.`,
+    errCountryUnknown: (value: string) =>
+      `« ${value} » n'est pas un code de pays à deux lettres connu (FR, BE, CH…).`,
+    errSegmentCapRange: `Indiquez un nombre entier de 1 à ${MAX_SEGMENT_CAP}.`,
+  },
+  {
+    title: 'Preferences',
+    intro: 'These settings apply to every email sent as SMS from this account, by all its users.',
+    signature: 'Signature',
+    signatureHint:
+      'Type the first line of your email signature (your name, for instance). That line and everything after it are left out of the SMS, so you do not pay for signature text. The standard "-- " delimiter is always recognised.',
+    senderName: 'Sender name',
+    senderNameHint:
+      'The name shown as the sender of the SMS: at most 11 characters, letters A-Z a-z and digits 0-9, no spaces or accents. Leave empty to send from the account’s virtual number.',
+    country: 'Default country',
+    countryHint:
+      'The country of numbers written without a country code (06 12 34 56 78 is read as a French number when this is France).',
+    commonCountries: 'Common countries',
+    allCountries: 'All countries',
+    segmentCap: 'Maximum SMS per email',
+    segmentCapHint: (max: number) =>
+      `An email whose text needs more SMS than this is refused, with the reason, rather than sent in pieces (1 to ${max}).`,
+    save: 'Save',
+    saved: 'Preferences saved.',
+    invalid: 'The preferences were not saved: correct the fields shown.',
+    previewTitle: 'Preview',
+    previewIntro:
+      'Paste the text of an email to see the SMS the gateway makes of it: quoted reply removed, cut at the signature, encoding and number of SMS. The preview uses the saved preferences.',
+    previewLabel: 'Email text',
+    previewButton: 'Show preview',
+    errSignatureTooLong: `The signature line is at most ${MAX_SIGNATURE_MARKER} characters.`,
+    errSenderNameFormat: (value: string) =>
+      `"${value}" will not do: at most 11 characters, letters A-Z a-z and digits 0-9 only, no spaces.`,
+    errCountryUnknown: (value: string) =>
+      `"${value}" is not a known two-letter country code (FR, GB, US…).`,
+    errSegmentCapRange: `Enter a whole number from 1 to ${MAX_SEGMENT_CAP}.`,
+  },
+)
+
+type Labels = ReturnType<typeof t>
+
+/** Pasting a whole mailbox is not a preview: the cap keeps the request cheap. */
+export const MAX_PREVIEW_CHARS = 50_000
+
+// The countries this gateway's users are most likely in, offered first.
+const COMMON_COUNTRIES = ['FR', 'BE', 'CH', 'LU', 'MC', 'CA', 'GB', 'IE', 'DE', 'ES', 'IT', 'PT']
+
+const namesByLang = new Map<Lang, Map<string, string>>()
+
+/** Every country libphonenumber knows, named in the page's language: built once per language. */
+function countryNames(lang: Lang): Map<string, string> {
+  let names = namesByLang.get(lang)
+  if (!names) {
+    const display = new Intl.DisplayNames([lang], { type: 'region' })
+    const named = getCountries().map((code): [string, string] => [code, display.of(code) ?? code])
+    named.sort((a, b) => a[1].localeCompare(b[1], lang))
+    names = new Map(named)
+    namesByLang.set(lang, names)
+  }
+  return names
+}
+
+function errorText(l: Labels, error: FieldError | undefined): string | undefined {
+  if (!error) return undefined
+  switch (error.problem) {
+    case 'signature_too_long':
+      return l.errSignatureTooLong
+    case 'sender_name_format':
+      return l.errSenderNameFormat(error.value)
+    case 'country_unknown':
+      return l.errCountryUnknown(error.value)
+    case 'segment_cap_range':
+      return l.errSegmentCapRange
+    default:
+      return error.message
+  }
+}
+
+function formValues(s: AccountSettings): PreferencesInput {
+  return {
+    signatureMarker: s.signatureMarker ?? '',
+    senderName: s.senderName ?? '',
+    defaultCountry: s.defaultCountry,
+    segmentCap: String(s.segmentCap),
+  }
+}
+
+function CountrySelect(props: { l: Labels; lang: Lang; value: string; error?: string }) {
+  const { l, lang, value, error } = props
+  const names = countryNames(lang)
+  const option = (code: string) => (
+    <option value={code} selected={code === value}>
+      {names.get(code) ?? code} ({code})
+    </option>
+  )
+  const others = [...names.keys()].filter((code) => !COMMON_COUNTRIES.includes(code))
+  const known = names.has(value)
+  return (
+    <div class={error ? 'field field-invalid' : 'field'}>
+      <label for="defaultCountry">{l.country}</label>
+      <p class="hint" id="defaultCountry-hint">
+        {l.countryHint}
+      </p>
+      <select
+        id="defaultCountry"
+        name="defaultCountry"
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={
+          error ? 'defaultCountry-hint defaultCountry-error' : 'defaultCountry-hint'
+        }
+      >
+        {!known && (
+          <option value={value} selected>
+            {value}
+          </option>
+        )}
+        <optgroup label={l.commonCountries}>{COMMON_COUNTRIES.map(option)}</optgroup>
+        <optgroup label={l.allCountries}>{others.map(option)}</optgroup>
+      </select>
+      {error && (
+        <p class="field-error" id="defaultCountry-error">
+          {error}
+        </p>
+      )}
+    </div>
+  )
+}
+
+interface PageState {
+  values: PreferencesInput
+  errors?: FieldErrors
+  email: string
+  preview: PreviewState
+}
+
+function PreferencesPage(props: { lang: Lang; base: string; state: PageState }) {
+  const { lang, base, state } = props
+  const l = t(lang)
+  const v = state.values
+  const error = (field: keyof PreferencesInput) => errorText(l, state.errors?.forField(field))
+  return (
+    <>
+      <p>{l.intro}</p>
+      <form method="post" action={base} class="preferences">
+        <FormError message={state.errors ? l.invalid : null} />
+        <Field
+          name="signatureMarker"
+          label={l.signature}
+          hint={l.signatureHint}
+          value={v.signatureMarker}
+          maxlength={MAX_SIGNATURE_MARKER}
+          error={error('signatureMarker')}
+        />
+        <Field
+          name="senderName"
+          label={l.senderName}
+          hint={l.senderNameHint}
+          value={v.senderName}
+          maxlength={11}
+          autocomplete="off"
+          error={error('senderName')}
+        />
+        <CountrySelect
+          l={l}
+          lang={lang}
+          value={v.defaultCountry.trim().toUpperCase()}
+          error={error('defaultCountry')}
+        />
+        <Field
+          name="segmentCap"
+          label={l.segmentCap}
+          hint={l.segmentCapHint(MAX_SEGMENT_CAP)}
+          type="number"
+          inputmode="numeric"
+          value={String(v.segmentCap)}
+          error={error('segmentCap')}
+        />
+        <button type="submit">{l.save}</button>
+      </form>
+
+      <section class="preview" aria-labelledby="preview-title">
+        <h2 id="preview-title">{l.previewTitle}</h2>
+        <p>{l.previewIntro}</p>
+        <form method="post" action={`${base}/preview`} data-sms-preview="live">
+          <div class="field">
+            <label for="preview-email">{l.previewLabel}</label>
+            <textarea id="preview-email" name="email" rows={10} maxlength={MAX_PREVIEW_CHARS}>
+              {state.email}
+            </textarea>
+          </div>
+          <button type="submit">{l.previewButton}</button>
+        </form>
+        <SmsPreviewResult lang={lang} state={state.preview} />
+      </section>
+      <script src="/assets/preview.js" defer />
+    </>
+  )
+}
+
+async function loadSettings(c: Context<AdminEnv>): Promise<AccountSettings> {
+  const settings = await getAccountSettings(c.get('deps').db, c.get('account').id)
+  if (!settings) throw new HTTPException(404)
+  return settings
+}
+
+function basePath(c: Context<AdminEnv>): string {
+  return `/a/${c.get('account').id}/preferences`
+}
+
+function render(c: Context<AdminEnv>, state: PageState) {
+  const lang = c.get('lang')
+  return c.render(<PreferencesPage lang={lang} base={basePath(c)} state={state} />, {
+    title: t(lang).title,
+    section: 'preferences',
+  })
+}
+
+function formText(body: Record<string, unknown>, name: string): string {
+  const value = body[name]
+  return typeof value === 'string' ? value : ''
+}
+
+export const preferencesRoutes = new Hono<AdminEnv>()
+
+preferencesRoutes.get('/', async (c) => {
+  const settings = await loadSettings(c)
+  return render(c, { values: formValues(settings), email: '', preview: { kind: 'none' } })
+})
+
+preferencesRoutes.post('/', async (c) => {
+  const { db, clock } = c.get('deps')
+  const body = await c.req.parseBody()
+  const values: PreferencesInput = {
+    signatureMarker: formText(body, 'signatureMarker'),
+    senderName: formText(body, 'senderName'),
+    defaultCountry: formText(body, 'defaultCountry'),
+    segmentCap: formText(body, 'segmentCap'),
+  }
+  try {
+    if (!(await updatePreferences(db, c.get('account').id, values, clock()))) {
+      throw new HTTPException(404)
+    }
+  } catch (err) {
+    if (!(err instanceof FieldErrors)) throw err
+    c.status(400)
+    return render(c, { values, errors: err, email: '', preview: { kind: 'none' } })
+  }
+  await setFlash(c, 'ok', t(c.get('lang')).saved)
+  return c.redirect(basePath(c), 303)
+})
+
+// A reload or a bookmark of the preview's address lands on the page itself.
+preferencesRoutes.get('/preview', (c) => c.redirect(basePath(c), 302))
+
+/**
+ * The preview, with the saved marker and cap. From the page's script (X-Requested-With: fetch)
+ * only the result box is returned, to be swapped in; from a plain form post, the whole page.
+ */
+preferencesRoutes.post('/preview', async (c) => {
+  const settings = await loadSettings(c)
+  const email = formText(await c.req.parseBody(), 'email')
+  const preview: PreviewState =
+    email.length > MAX_PREVIEW_CHARS
+      ? { kind: 'tooLong', max: MAX_PREVIEW_CHARS }
+      : email.trim() === ''
+        ? { kind: 'none' }
+        : { kind: 'result', preview: await previewSms(email, settings) }
+  if (c.req.header('x-requested-with') === 'fetch') {
+    return c.html(<SmsPreviewResult lang={c.get('lang')} state={preview} />)
+  }
+  return render(c, {
+    values: formValues(settings),
+    email: email.slice(0, MAX_PREVIEW_CHARS),
+    preview,
+  })
+})

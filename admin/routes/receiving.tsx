@@ -1,0 +1,320 @@
+import { Hono, type Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { AdminEnv, Lang } from '../env'
+import { defineMessages } from '../i18n'
+import { setFlash } from '../flash'
+import { Checkbox, FormError, PostButton } from '../components/form'
+import {
+  FieldErrors,
+  MAX_FORWARD_ADDRESSES,
+  clearWebhookSecret,
+  getAccountSettings,
+  rotateWebhookSecret,
+  updateReceiving,
+  type AccountSettings,
+  type FieldError,
+  type ReceivingInput,
+} from '../../lib/db/account-settings'
+
+const t = defineMessages(
+  {
+    title: 'Réception en cours',
+    number: 'Numéro virtuel',
+    numberIs: 'Les SMS envoyés à ce numéro arrivent sur ce compte :',
+    noNumber:
+      "Ce compte n'a pas de numéro virtuel. Le transfert des SMS reçus vers l'e-mail en demande un : adressez-vous à l'opérateur de la passerelle pour en obtenir un.",
+    forward: "Transfert d'e-mail",
+    forwardHint: (max: number) =>
+      `Les SMS reçus sur le numéro virtuel sont transférés par e-mail à ces adresses. Séparez-les par des virgules, par exemple : utilisateur1@domaine.fr, utilisateur2@domaine.fr (${max} au plus).`,
+    directReply: 'Réponse directe',
+    directReplyHint:
+      "Quand quelqu'un répond à un SMS envoyé depuis ce compte, sa réponse est envoyée par e-mail directement à l'utilisateur qui lui a écrit en dernier, plutôt qu'aux adresses de transfert.",
+    failureNotices: 'Avis de non-remise',
+    failureNoticesHint:
+      "Quand un SMS n'a pas pu être remis, la personne qui a envoyé l'e-mail en est avertie par e-mail.",
+    save: 'Sauvegarder',
+    saved: 'Paramètres de réception sauvegardés.',
+    invalid: "Les paramètres n'ont pas été sauvegardés : corrigez le champ signalé.",
+    errForwardAddressInvalid: (value: string) =>
+      value.includes(', ')
+        ? `Ces adresses ne sont pas valides : ${value}.`
+        : `« ${value} » n'est pas une adresse e-mail valide.`,
+    errForwardTooMany: (count: string) =>
+      `${MAX_FORWARD_ADDRESSES} adresses au plus (${count} saisies).`,
+    webhook: 'Webhooks des opérateurs HTTP',
+    webhookIntro:
+      "Si votre opérateur SMS remet les SMS reçus et les accusés de réception par HTTP plutôt que par SMPP, donnez-lui ces deux adresses. Il doit présenter le secret du compte dans l'en-tête de chaque requête.",
+    inbound: 'SMS reçus',
+    status: 'Accusés de réception',
+    secretSet:
+      'Un secret est défini. Il ne peut pas être réaffiché : générez-en un nouveau si vous l’avez perdu (l’ancien cesse alors de fonctionner).',
+    secretUnset: "Aucun secret n'est défini : les webhooks de ce compte refusent toute requête.",
+    generate: 'Générer un secret',
+    rotate: 'Générer un nouveau secret',
+    clear: 'Effacer le secret',
+    newSecret: 'Nouveau secret',
+    newSecretHint:
+      "Copiez-le maintenant : il n'est affiché qu'une fois et seule son empreinte est conservée. L'opérateur l'envoie dans cet en-tête :",
+    cleared: 'Secret des webhooks effacé.',
+  },
+  {
+    title: 'Receiving',
+    number: 'Virtual number',
+    numberIs: 'SMS sent to this number arrive on this account:',
+    noNumber:
+      'This account has no virtual number. Forwarding received SMS to email needs one: ask the operator of the gateway for one.',
+    forward: 'Email forwarding',
+    forwardHint: (max: number) =>
+      `SMS received on the virtual number are forwarded by email to these addresses. Separate them with commas, for example: user1@domain.com, user2@domain.com (at most ${max}).`,
+    directReply: 'Direct reply',
+    directReplyHint:
+      'When someone answers an SMS sent from this account, their reply is emailed straight to the user who last wrote to them, instead of to the forward addresses.',
+    failureNotices: 'Failure notices',
+    failureNoticesHint:
+      'When an SMS could not be delivered, the person who sent the email is told so by email.',
+    save: 'Save',
+    saved: 'Receiving settings saved.',
+    invalid: 'The settings were not saved: correct the field shown.',
+    errForwardAddressInvalid: (value: string) =>
+      value.includes(', ')
+        ? `These addresses are not valid: ${value}.`
+        : `"${value}" is not a valid email address.`,
+    errForwardTooMany: (count: string) =>
+      `At most ${MAX_FORWARD_ADDRESSES} addresses (${count} given).`,
+    webhook: 'Webhooks for HTTP carriers',
+    webhookIntro:
+      'If your SMS carrier delivers received SMS and delivery reports over HTTP rather than SMPP, give it these two addresses. It must present the account’s secret in a header of every request.',
+    inbound: 'Received SMS',
+    status: 'Delivery reports',
+    secretSet:
+      'A secret is set. It cannot be shown again: generate a new one if you lost it (the old one then stops working).',
+    secretUnset: 'No secret is set: this account’s webhooks refuse every request.',
+    generate: 'Generate a secret',
+    rotate: 'Generate a new secret',
+    clear: 'Clear the secret',
+    newSecret: 'New secret',
+    newSecretHint:
+      'Copy it now: it is shown only once and only its fingerprint is kept. The carrier sends it in this header:',
+    cleared: 'Webhook secret cleared.',
+  },
+)
+
+type Labels = ReturnType<typeof t>
+
+function errorText(l: Labels, error: FieldError | undefined): string | undefined {
+  if (!error) return undefined
+  switch (error.problem) {
+    case 'forward_address_invalid':
+      return l.errForwardAddressInvalid(error.value)
+    case 'forward_too_many':
+      return l.errForwardTooMany(error.value)
+    default:
+      return error.message
+  }
+}
+
+interface FormState {
+  forwardAddresses: string
+  directReply: boolean
+  failureNotices: boolean
+}
+
+interface PageState {
+  settings: AccountSettings
+  form: FormState
+  errors?: FieldErrors
+  /** Only on the response to a rotation: never stored, never put in a cookie. */
+  newSecret?: string
+}
+
+function formOf(s: AccountSettings): FormState {
+  return {
+    forwardAddresses: s.forwardAddresses.join(', '),
+    directReply: s.directReply,
+    failureNotices: s.failureNotices,
+  }
+}
+
+function VirtualNumber(props: { l: Labels; number: string | null }) {
+  const { l, number } = props
+  return (
+    <section aria-labelledby="number-title">
+      <h2 id="number-title">{l.number}</h2>
+      {number ? (
+        <p>
+          {l.numberIs} <strong class="virtual-number">{number}</strong>
+        </p>
+      ) : (
+        <p class="notice">{l.noNumber}</p>
+      )}
+    </section>
+  )
+}
+
+function ReceivingForm(props: { l: Labels; base: string; state: PageState }) {
+  const { l, base, state } = props
+  const error = errorText(l, state.errors?.forField('forwardAddresses'))
+  return (
+    <form method="post" action={base} class="receiving">
+      <FormError message={state.errors ? l.invalid : null} />
+      <div class={error ? 'field field-invalid' : 'field'}>
+        <label for="forwardAddresses">{l.forward}</label>
+        <p class="hint" id="forwardAddresses-hint">
+          {l.forwardHint(MAX_FORWARD_ADDRESSES)}
+        </p>
+        <textarea
+          id="forwardAddresses"
+          name="forwardAddresses"
+          rows={3}
+          autocomplete="off"
+          aria-invalid={error ? 'true' : undefined}
+          aria-describedby={
+            error ? 'forwardAddresses-hint forwardAddresses-error' : 'forwardAddresses-hint'
+          }
+        >
+          {state.form.forwardAddresses}
+        </textarea>
+        {error && (
+          <p class="field-error" id="forwardAddresses-error">
+            {error}
+          </p>
+        )}
+      </div>
+      <Checkbox
+        name="directReply"
+        label={l.directReply}
+        hint={l.directReplyHint}
+        checked={state.form.directReply}
+      />
+      <Checkbox
+        name="failureNotices"
+        label={l.failureNotices}
+        hint={l.failureNoticesHint}
+        checked={state.form.failureNotices}
+      />
+      <button type="submit">{l.save}</button>
+    </form>
+  )
+}
+
+function Webhooks(props: { l: Labels; base: string; endpoint: string; state: PageState }) {
+  const { l, base, endpoint, state } = props
+  const isSet = state.settings.webhookSecretSet
+  return (
+    <section class="webhooks" aria-labelledby="webhook-title">
+      <h2 id="webhook-title">{l.webhook}</h2>
+      <p>{l.webhookIntro}</p>
+      <dl>
+        <dt>{l.inbound}</dt>
+        <dd>
+          <code>{`${endpoint}/inbound`}</code>
+        </dd>
+        <dt>{l.status}</dt>
+        <dd>
+          <code>{`${endpoint}/status`}</code>
+        </dd>
+      </dl>
+      {state.newSecret && (
+        <div class="new-secret" role="status">
+          <h3>{l.newSecret}</h3>
+          <p>
+            <code class="secret">{state.newSecret}</code>
+          </p>
+          <p>{l.newSecretHint}</p>
+          <pre>{`Authorization: Bearer ${state.newSecret}`}</pre>
+        </div>
+      )}
+      <p>{isSet ? l.secretSet : l.secretUnset}</p>
+      <PostButton action={`${base}/webhook-secret`}>{isSet ? l.rotate : l.generate}</PostButton>
+      {isSet && (
+        <PostButton action={`${base}/webhook-secret/clear`} danger>
+          {l.clear}
+        </PostButton>
+      )}
+    </section>
+  )
+}
+
+function ReceivingPage(props: { lang: Lang; base: string; endpoint: string; state: PageState }) {
+  const l = t(props.lang)
+  return (
+    <>
+      <VirtualNumber l={l} number={props.state.settings.virtualNumber} />
+      <ReceivingForm l={l} base={props.base} state={props.state} />
+      <Webhooks l={l} base={props.base} endpoint={props.endpoint} state={props.state} />
+    </>
+  )
+}
+
+async function loadSettings(c: Context<AdminEnv>): Promise<AccountSettings> {
+  const settings = await getAccountSettings(c.get('deps').db, c.get('account').id)
+  if (!settings) throw new HTTPException(404)
+  return settings
+}
+
+function basePath(c: Context<AdminEnv>): string {
+  return `/a/${c.get('account').id}/receiving`
+}
+
+/** Where carriers post for this account; the reference, not the id, is what they are given. */
+function webhookEndpoint(c: Context<AdminEnv>): string {
+  const baseUrl = c.get('deps').config.baseUrl.replace(/\/+$/, '')
+  return `${baseUrl}/webhooks/${encodeURIComponent(c.get('account').ref)}`
+}
+
+function render(c: Context<AdminEnv>, state: PageState) {
+  const lang = c.get('lang')
+  const page = (
+    <ReceivingPage lang={lang} base={basePath(c)} endpoint={webhookEndpoint(c)} state={state} />
+  )
+  return c.render(page, { title: t(lang).title, section: 'receiving' })
+}
+
+export const receivingRoutes = new Hono<AdminEnv>()
+
+receivingRoutes.get('/', async (c) => {
+  const settings = await loadSettings(c)
+  return render(c, { settings, form: formOf(settings) })
+})
+
+receivingRoutes.post('/', async (c) => {
+  const { db, clock } = c.get('deps')
+  const body = await c.req.parseBody()
+  const forward = body.forwardAddresses
+  const input: ReceivingInput = {
+    forwardAddresses: typeof forward === 'string' ? forward : '',
+    // An unchecked box is simply absent from the form.
+    directReply: body.directReply !== undefined,
+    failureNotices: body.failureNotices !== undefined,
+  }
+  try {
+    if (!(await updateReceiving(db, c.get('account').id, input, clock()))) {
+      throw new HTTPException(404)
+    }
+  } catch (err) {
+    if (!(err instanceof FieldErrors)) throw err
+    c.status(400)
+    return render(c, { settings: await loadSettings(c), form: input, errors: err })
+  }
+  await setFlash(c, 'ok', t(c.get('lang')).saved)
+  return c.redirect(basePath(c), 303)
+})
+
+/**
+ * A new secret replaces the old one at once. It is shown in this response only, which must not
+ * be stored by the browser or a proxy; a flash cookie would carry it back over the wire.
+ */
+receivingRoutes.post('/webhook-secret', async (c) => {
+  const { db, clock } = c.get('deps')
+  const newSecret = await rotateWebhookSecret(db, c.get('account').id, clock())
+  const settings = await loadSettings(c)
+  c.header('Cache-Control', 'no-store')
+  return render(c, { settings, form: formOf(settings), newSecret })
+})
+
+receivingRoutes.post('/webhook-secret/clear', async (c) => {
+  const { db, clock } = c.get('deps')
+  if (!(await clearWebhookSecret(db, c.get('account').id, clock()))) throw new HTTPException(404)
+  await setFlash(c, 'ok', t(c.get('lang')).cleared)
+  return c.redirect(basePath(c), 303)
+})

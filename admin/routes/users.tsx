@@ -1,0 +1,257 @@
+import { Hono, type Context } from 'hono'
+import type { AdminEnv, Lang } from '../env'
+import { defineMessages } from '../i18n'
+import { parseId } from '../ids'
+import { setFlash } from '../flash'
+import { Field, PostButton, formatDateTime } from '../components/form'
+import { invitationMail } from '../pages/invitation-mail'
+import { findAccountByRef, ValidationError } from '../../lib/db/accounts'
+import { normaliseEmail } from '../../lib/db/senders'
+import {
+  deleteSender,
+  inviteSender,
+  listSenderInvitations,
+  resendInvitation,
+  SenderAlreadyAcceptedError,
+  type InvitedSender,
+  type SenderListing,
+} from '../../lib/db/invitations'
+
+const t = defineMessages(
+  {
+    title: 'Utilisateurs',
+    intro:
+      'Les adresses e-mail qui peuvent envoyer des SMS avec ce compte. Chaque nouvelle adresse reçoit un e-mail pour confirmer ; en attendant elle est « En attente ».',
+    email: 'Email',
+    status: 'Statut',
+    invited: 'Invité le',
+    accepted: 'Accepté le',
+    actions: 'Actions',
+    pending: 'En attente',
+    acceptedStatus: 'Utilisateur accepté',
+    expires: (when: string) => `lien valable jusqu’au ${when}`,
+    expired: 'lien expiré',
+    resend: 'Renvoyer',
+    resendLabel: (email: string) => `Renvoyer l’invitation à ${email}`,
+    remove: 'Effacer',
+    removeLabel: (email: string) => `Effacer ${email}`,
+    none: 'Aucun utilisateur pour l’instant.',
+    addTitle: 'Ajouter un nouvel utilisateur',
+    add: 'Ajouter',
+    badEmail: 'Saisissez une adresse e-mail valide, par exemple prenom.nom@exemple.fr.',
+    alreadyAccepted: (email: string) => `${email} est déjà un utilisateur accepté de ce compte.`,
+    invitedOk: (email: string) => `Invitation envoyée à ${email}.`,
+    reinvitedOk: (email: string) =>
+      `${email} était en attente : une nouvelle invitation est partie.`,
+    mailFailed: (email: string) =>
+      `${email} est ajouté, mais l’e-mail d’invitation n’a pas pu partir. Réessayez avec « Renvoyer ».`,
+    removed: (email: string) => `${email} a été effacé.`,
+    race: 'Cette adresse vient d’être ajoutée par quelqu’un d’autre ; rechargez la liste.',
+  },
+  {
+    title: 'Users',
+    intro:
+      'The email addresses that may send SMS with this account. Each new address gets an email to confirm; until then it is "Pending".',
+    email: 'Email',
+    status: 'Status',
+    invited: 'Invited',
+    accepted: 'Accepted',
+    actions: 'Actions',
+    pending: 'Pending',
+    acceptedStatus: 'Accepted',
+    expires: (when: string) => `link valid until ${when}`,
+    expired: 'link expired',
+    resend: 'Resend',
+    resendLabel: (email: string) => `Resend the invitation to ${email}`,
+    remove: 'Delete',
+    removeLabel: (email: string) => `Delete ${email}`,
+    none: 'No users yet.',
+    addTitle: 'Add a new user',
+    add: 'Add',
+    badEmail: 'Enter a valid email address, for example first.last@example.com.',
+    alreadyAccepted: (email: string) => `${email} is already an accepted user of this account.`,
+    invitedOk: (email: string) => `Invitation sent to ${email}.`,
+    reinvitedOk: (email: string) => `${email} was pending: a new invitation has been sent.`,
+    mailFailed: (email: string) =>
+      `${email} was added, but the invitation email could not be sent. Try again with "Resend".`,
+    removed: (email: string) => `${email} has been deleted.`,
+    race: 'This address was just added by someone else; reload the list.',
+  },
+)
+
+function SenderRow(props: { s: SenderListing; lang: Lang; now: number; base: string }) {
+  const { s, lang, now, base } = props
+  const m = t(lang)
+  const pending = s.status === 'pending'
+  return (
+    <tr>
+      <td>{s.email}</td>
+      <td>
+        <span class={`status status-${s.status}`}>{pending ? m.pending : m.acceptedStatus}</span>
+        {pending && s.expiresAt !== null && (
+          <div class="hint">
+            {s.expiresAt > now ? m.expires(formatDateTime(s.expiresAt, lang)) : m.expired}
+          </div>
+        )}
+      </td>
+      <td>{formatDateTime(s.invitedAt, lang)}</td>
+      <td>{formatDateTime(s.acceptedAt, lang)}</td>
+      <td class="actions">
+        {pending && (
+          <PostButton action={`${base}/${s.id}/resend`} label={m.resendLabel(s.email)}>
+            {m.resend}
+          </PostButton>
+        )}
+        <PostButton action={`${base}/${s.id}/delete`} label={m.removeLabel(s.email)} danger>
+          {m.remove}
+        </PostButton>
+      </td>
+    </tr>
+  )
+}
+
+async function usersPage(c: Context<AdminEnv>, form: { email?: string; error?: string } = {}) {
+  const { db, clock } = c.get('deps')
+  const lang = c.get('lang')
+  const m = t(lang)
+  const account = c.get('account')
+  const base = `/a/${account.id}/users`
+  const senders = await listSenderInvitations(db, account.id)
+  const now = clock()
+  return c.render(
+    <>
+      <p>{m.intro}</p>
+      {senders.length === 0 ? (
+        <p class="empty">{m.none}</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{m.email}</th>
+              <th scope="col">{m.status}</th>
+              <th scope="col">{m.invited}</th>
+              <th scope="col">{m.accepted}</th>
+              <th scope="col">{m.actions}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {senders.map((s) => (
+              <SenderRow s={s} lang={lang} now={now} base={base} />
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form method="post" action={base} class="card" aria-labelledby="add-user-title">
+        <h2 id="add-user-title">{m.addTitle}</h2>
+        <Field
+          name="email"
+          type="email"
+          label={m.email}
+          value={form.email}
+          error={form.error}
+          required
+          autocomplete="off"
+          maxlength={254}
+        />
+        <button type="submit" class="primary">
+          {m.add}
+        </button>
+      </form>
+    </>,
+    { title: m.title, section: 'users' },
+  )
+}
+
+/** Sends the invitation in the inviting admin's language; false (and logged) when it fails. */
+async function sendInvitation(c: Context<AdminEnv>, invited: InvitedSender): Promise<boolean> {
+  const { db, mailer, config, smsDomains, log } = c.get('deps')
+  const admin = c.get('admin')
+  const account = await findAccountByRef(db, c.get('account').ref)
+  if (!account) throw new Error(`account ${c.get('account').ref} vanished during an invitation`)
+  const mail = invitationMail(c.get('lang'), {
+    email: invited.sender.email,
+    accountName: account.name,
+    accountRef: account.ref,
+    defaultCountry: account.defaultCountry,
+    smsDomain: smsDomains[0],
+    inviter: admin.name ? `${admin.name} (${admin.email})` : admin.email,
+    link: `${config.baseUrl}/activate/${invited.token}`,
+    expiresAt: invited.expiresAt,
+  })
+  try {
+    await mailer.send(mail)
+    return true
+  } catch (err) {
+    ;(log ?? console.error)(
+      `invitation mail to=${invited.sender.email} account=${account.ref} failed: ${(err as Error).message}`,
+    )
+    return false
+  }
+}
+
+/** A sender id from the URL, within this account only; anything else is the 404 page. */
+function senderIdOf(c: Context<AdminEnv>): number | null {
+  return parseId(c.req.param('senderId'))
+}
+
+export const usersRoutes = new Hono<AdminEnv>()
+
+usersRoutes.get('/', (c) => usersPage(c))
+
+usersRoutes.post('/', async (c) => {
+  const { db, clock, config } = c.get('deps')
+  const m = t(c.get('lang'))
+  const body = await c.req.parseBody()
+  const typed = String(body.email ?? '').slice(0, 500)
+  let email: string
+  try {
+    email = normaliseEmail(typed)
+  } catch {
+    c.status(400)
+    return usersPage(c, { email: typed, error: m.badEmail })
+  }
+  let invited: InvitedSender
+  try {
+    invited = await inviteSender(
+      db,
+      c.get('account').id,
+      email,
+      config.invitationTtlHours * 3_600_000,
+      clock(),
+    )
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err
+    c.status(400)
+    const error = err instanceof SenderAlreadyAcceptedError ? m.alreadyAccepted(email) : m.race
+    return usersPage(c, { email: typed, error })
+  }
+  const sent = await sendInvitation(c, invited)
+  if (!sent) await setFlash(c, 'error', m.mailFailed(email))
+  else await setFlash(c, 'ok', invited.created ? m.invitedOk(email) : m.reinvitedOk(email))
+  return c.redirect(`/a/${c.get('account').id}/users`, 303)
+})
+
+usersRoutes.post('/:senderId/resend', async (c) => {
+  const { db, clock, config } = c.get('deps')
+  const m = t(c.get('lang'))
+  const id = senderIdOf(c)
+  const ttlMs = config.invitationTtlHours * 3_600_000
+  const invited =
+    id === null ? null : await resendInvitation(db, c.get('account').id, id, ttlMs, clock())
+  if (!invited) return c.notFound()
+  const sent = await sendInvitation(c, invited)
+  const email = invited.sender.email
+  await setFlash(c, sent ? 'ok' : 'error', sent ? m.invitedOk(email) : m.mailFailed(email))
+  return c.redirect(`/a/${c.get('account').id}/users`, 303)
+})
+
+usersRoutes.post('/:senderId/delete', async (c) => {
+  const { db } = c.get('deps')
+  const m = t(c.get('lang'))
+  const id = senderIdOf(c)
+  const accountId = c.get('account').id
+  const removed = id === null ? null : await deleteSender(db, accountId, id)
+  if (!removed) return c.notFound()
+  await setFlash(c, 'ok', m.removed(removed.email))
+  return c.redirect(`/a/${accountId}/users`, 303)
+})

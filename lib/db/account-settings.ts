@@ -1,0 +1,292 @@
+import crypto from 'node:crypto'
+import type { Db } from './connection'
+import { bumpCacheVersion } from './versions'
+import { MAX_SEGMENT_CAP, ValidationError, validateSenderName } from './accounts'
+import { normaliseEmail } from './senders'
+import { isValidCountry } from '../phone'
+
+/** What the account's "Préférences" and "Réception en cours" pages show and edit. */
+export interface AccountSettings {
+  accountId: number
+  ref: string
+  signatureMarker: string | null
+  senderName: string | null
+  defaultCountry: string
+  segmentCap: number
+  virtualNumber: string | null
+  forwardAddresses: string[]
+  directReply: boolean
+  failureNotices: boolean
+  /** Only whether one is set: the secret itself is never stored, only its sha256. */
+  webhookSecretSet: boolean
+}
+
+/** The preferences form as posted: every value is the text typed, checked here. */
+export interface PreferencesInput {
+  signatureMarker: string
+  senderName: string
+  defaultCountry: string
+  segmentCap: string | number
+}
+
+export interface ReceivingInput {
+  /** Addresses separated by commas, as the guide says; semicolons and line breaks work too. */
+  forwardAddresses: string
+  directReply: boolean
+  failureNotices: boolean
+}
+
+export type SettingsField = keyof PreferencesInput | 'forwardAddresses'
+
+/** Why a field was refused; the admin turns it into a sentence in the page's language. */
+export type SettingsProblem =
+  | 'signature_too_long'
+  | 'sender_name_format'
+  | 'country_unknown'
+  | 'segment_cap_range'
+  | 'forward_address_invalid'
+  | 'forward_too_many'
+
+/** One refused field. `value` is what to name in the message (the bad address, the code). */
+export class FieldError extends ValidationError {
+  override name = 'FieldError'
+  constructor(
+    readonly field: SettingsField,
+    readonly problem: SettingsProblem,
+    message: string,
+    readonly value = '',
+  ) {
+    super(message)
+  }
+}
+
+/** Every refused field of one form, so that each message can sit next to its field. */
+export class FieldErrors extends ValidationError {
+  override name = 'FieldErrors'
+  constructor(readonly errors: FieldError[]) {
+    super(errors.map((e) => e.message).join('; '))
+  }
+
+  forField(field: SettingsField): FieldError | undefined {
+    return this.errors.find((e) => e.field === field)
+  }
+}
+
+export const MAX_SIGNATURE_MARKER = 200
+export const MAX_FORWARD_ADDRESSES = 20
+
+function toSettings(row: Record<string, unknown>): AccountSettings {
+  const forward = (row.forward_addresses as string | null) ?? ''
+  return {
+    accountId: Number(row.id),
+    ref: String(row.ref),
+    signatureMarker: (row.signature_marker as string | null) ?? null,
+    senderName: (row.sender_name as string | null) ?? null,
+    defaultCountry: String(row.default_country),
+    segmentCap: Number(row.segment_cap),
+    virtualNumber: (row.virtual_number as string | null) ?? null,
+    forwardAddresses: forward.split(',').filter((a) => a !== ''),
+    directReply: Boolean(row.direct_reply),
+    failureNotices: Boolean(row.failure_notices),
+    webhookSecretSet: Boolean(row.webhook_secret_hash),
+  }
+}
+
+export async function getAccountSettings(
+  db: Db,
+  accountId: number,
+): Promise<AccountSettings | null> {
+  const row = await db('accounts').where({ id: accountId }).first()
+  return row ? toSettings(row) : null
+}
+
+/**
+ * The guide asks for the first line of the signature: a pasted multi-line signature keeps only
+ * that line, which is all the cut needs.
+ */
+function signatureLine(input: string): string {
+  return (
+    input
+      .split(/\r\n|[\r\n]/)
+      .map((line) => line.trim())
+      .find((line) => line !== '') ?? ''
+  )
+}
+
+function parseSegmentCap(input: string | number): number | null {
+  const text = String(input).trim()
+  if (!/^\d{1,3}$/.test(text)) return null
+  const cap = Number(text)
+  return cap >= 1 && cap <= MAX_SEGMENT_CAP ? cap : null
+}
+
+function validatePreferences(input: PreferencesInput): Record<string, unknown> {
+  const errors: FieldError[] = []
+  const marker = signatureLine(input.signatureMarker)
+  if (marker.length > MAX_SIGNATURE_MARKER) {
+    errors.push(
+      new FieldError(
+        'signatureMarker',
+        'signature_too_long',
+        `the signature line must be at most ${MAX_SIGNATURE_MARKER} characters`,
+      ),
+    )
+  }
+  const senderName = input.senderName.trim()
+  if (senderName !== '') {
+    try {
+      validateSenderName(senderName)
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err
+      errors.push(new FieldError('senderName', 'sender_name_format', err.message, senderName))
+    }
+  }
+  const country = input.defaultCountry.trim().toUpperCase()
+  if (!isValidCountry(country)) {
+    errors.push(
+      new FieldError(
+        'defaultCountry',
+        'country_unknown',
+        `"${input.defaultCountry.trim()}" is not a two-letter country code such as FR or GB`,
+        input.defaultCountry.trim(),
+      ),
+    )
+  }
+  const cap = parseSegmentCap(input.segmentCap)
+  if (cap === null) {
+    errors.push(
+      new FieldError(
+        'segmentCap',
+        'segment_cap_range',
+        `the SMS limit must be a whole number from 1 to ${MAX_SEGMENT_CAP}`,
+        String(input.segmentCap).trim(),
+      ),
+    )
+  }
+  if (errors.length > 0) throw new FieldErrors(errors)
+  return {
+    signature_marker: marker || null,
+    sender_name: senderName || null,
+    default_country: country,
+    segment_cap: cap,
+  }
+}
+
+function parseForwardAddresses(input: string): string[] {
+  const addresses: string[] = []
+  const invalid: string[] = []
+  for (const part of input.split(/[,;\r\n]+/)) {
+    const written = part.trim()
+    if (written === '') continue
+    try {
+      const email = normaliseEmail(written)
+      if (!addresses.includes(email)) addresses.push(email)
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err
+      invalid.push(written)
+    }
+  }
+  if (invalid.length > 0) {
+    const named = invalid.join(', ')
+    const message =
+      invalid.length === 1
+        ? `"${named}" is not a valid email address`
+        : `these are not valid email addresses: ${named}`
+    throw new FieldErrors([
+      new FieldError('forwardAddresses', 'forward_address_invalid', message, named),
+    ])
+  }
+  if (addresses.length > MAX_FORWARD_ADDRESSES) {
+    throw new FieldErrors([
+      new FieldError(
+        'forwardAddresses',
+        'forward_too_many',
+        `at most ${MAX_FORWARD_ADDRESSES} forward addresses (${addresses.length} given)`,
+        String(addresses.length),
+      ),
+    ])
+  }
+  return addresses
+}
+
+/**
+ * Writes some account columns. The MX caches accounts in its directory, hence the version bump
+ * in the same transaction: it reloads on its next check.
+ */
+async function updateAccount(
+  db: Db,
+  accountId: number,
+  changes: Record<string, unknown>,
+  now: number,
+): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const n = await trx('accounts')
+      .where({ id: accountId })
+      .update({ ...changes, updated_at: now })
+    if (n > 0) await bumpCacheVersion(trx, 'directory')
+    return n > 0
+  })
+}
+
+/** Saves "Préférences"; throws FieldErrors naming every refused field, changing nothing. */
+export async function updatePreferences(
+  db: Db,
+  accountId: number,
+  input: PreferencesInput,
+  now = Date.now(),
+): Promise<boolean> {
+  return updateAccount(db, accountId, validatePreferences(input), now)
+}
+
+/** Saves "Réception en cours"; throws FieldErrors naming the bad addresses, changing nothing. */
+export async function updateReceiving(
+  db: Db,
+  accountId: number,
+  input: ReceivingInput,
+  now = Date.now(),
+): Promise<boolean> {
+  const addresses = parseForwardAddresses(input.forwardAddresses)
+  return updateAccount(
+    db,
+    accountId,
+    {
+      forward_addresses: addresses.length > 0 ? addresses.join(',') : null,
+      direct_reply: input.directReply,
+      failure_notices: input.failureNotices,
+    },
+    now,
+  )
+}
+
+/** How a presented webhook secret is compared with the stored one: sha256, hex. */
+export function hashWebhookSecret(secret: string): string {
+  return crypto.createHash('sha256').update(secret, 'utf8').digest('hex')
+}
+
+/**
+ * A new secret for the carrier webhooks, replacing any earlier one. It is returned once to be
+ * shown; only its hash is kept, so a leaked database does not let anyone post fake SMS.
+ */
+export async function rotateWebhookSecret(
+  db: Db,
+  accountId: number,
+  now = Date.now(),
+): Promise<string> {
+  const secret = crypto.randomBytes(32).toString('base64url')
+  const found = await updateAccount(
+    db,
+    accountId,
+    { webhook_secret_hash: hashWebhookSecret(secret) },
+    now,
+  )
+  if (!found) throw new ValidationError(`no account with id ${accountId}`)
+  return secret
+}
+
+export async function clearWebhookSecret(
+  db: Db,
+  accountId: number,
+  now = Date.now(),
+): Promise<boolean> {
+  return updateAccount(db, accountId, { webhook_secret_hash: null }, now)
+}

@@ -1,0 +1,93 @@
+import crypto from 'node:crypto'
+import type { Db } from './connection'
+import type { Admin } from './admins'
+
+/**
+ * Admin logins. The browser holds a random token; the table keeps only its sha256, so a copy
+ * of the table lets nobody in.
+ */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
+
+export function hashSessionToken(token: string): string {
+  return crypto.createHash('sha256').update(token).digest('hex')
+}
+
+export interface SessionLookup {
+  admin: Admin
+  tokenHash: string
+  expiresAt: number
+}
+
+/** Returns the token for the cookie; only its hash is stored. */
+export async function createSession(
+  db: Db,
+  adminId: number,
+  ttlMs: number,
+  now = Date.now(),
+): Promise<string> {
+  const token = crypto.randomBytes(32).toString('base64url')
+  await db('admin_sessions').insert({
+    token_hash: hashSessionToken(token),
+    admin_id: adminId,
+    created_at: now,
+    expires_at: now + ttlMs,
+  })
+  return token
+}
+
+/** The admin behind a token that exists and has not expired; null otherwise. */
+export async function findSessionAdmin(
+  db: Db,
+  token: string,
+  now = Date.now(),
+): Promise<SessionLookup | null> {
+  if (!TOKEN_PATTERN.test(token)) return null
+  const tokenHash = hashSessionToken(token)
+  const row = await db('admin_sessions')
+    .join('admins', 'admins.id', 'admin_sessions.admin_id')
+    .where('admin_sessions.token_hash', tokenHash)
+    .andWhere('admin_sessions.expires_at', '>', now)
+    .first(
+      'admins.id',
+      'admins.email',
+      'admins.name',
+      'admins.is_operator',
+      'admin_sessions.expires_at',
+    )
+  if (!row) return null
+  return {
+    admin: {
+      id: Number(row.id),
+      email: String(row.email),
+      name: String(row.name ?? ''),
+      isOperator: Boolean(row.is_operator),
+    },
+    tokenHash,
+    expiresAt: Number(row.expires_at),
+  }
+}
+
+export async function deleteSession(db: Db, token: string): Promise<boolean> {
+  if (!TOKEN_PATTERN.test(token)) return false
+  return (
+    (await db('admin_sessions')
+      .where({ token_hash: hashSessionToken(token) })
+      .delete()) > 0
+  )
+}
+
+/** Ends every session of the admin but the one whose hash is given. */
+export async function deleteOtherSessions(
+  db: Db,
+  adminId: number,
+  keepTokenHash: string,
+): Promise<number> {
+  return db('admin_sessions')
+    .where({ admin_id: adminId })
+    .whereNot({ token_hash: keepTokenHash })
+    .delete()
+}
+
+export async function purgeExpiredSessions(db: Db, now = Date.now()): Promise<number> {
+  return db('admin_sessions').where('expires_at', '<=', now).delete()
+}

@@ -1,0 +1,214 @@
+import crypto from 'node:crypto'
+import type { Db } from './connection'
+import { ValidationError, type Account, toAccount } from './accounts'
+import { isUniqueViolation } from './errors'
+import { bumpCacheVersion } from './versions'
+import { normaliseEmail, toSender, type Sender, type SenderStatus } from './senders'
+
+/**
+ * Invitations of senders ("Utilisateurs"): the admin adds an address, which stays pending until
+ * its owner follows the emailed link. The link holds a random token; the table keeps only its
+ * sha256 and an expiry.
+ */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
+
+export class SenderAlreadyAcceptedError extends ValidationError {
+  override name = 'SenderAlreadyAcceptedError'
+}
+
+export function hashInvitationToken(token: string): string {
+  return crypto.createHash('sha256').update(token).digest('hex')
+}
+
+function newToken(): { token: string; hash: string } {
+  const token = crypto.randomBytes(32).toString('base64url')
+  return { token, hash: hashInvitationToken(token) }
+}
+
+export interface InvitedSender {
+  sender: Sender
+  token: string
+  expiresAt: number
+  /** False when the address was already pending and only got a fresh link. */
+  created: boolean
+}
+
+/**
+ * Adds a pending sender with a fresh invitation, or gives an address still pending a new link
+ * (the old one stops working). An address already accepted is refused.
+ */
+export async function inviteSender(
+  db: Db,
+  accountId: number,
+  emailInput: string,
+  ttlMs: number,
+  now = Date.now(),
+): Promise<InvitedSender> {
+  const email = normaliseEmail(emailInput)
+  const { token, hash } = newToken()
+  const expiresAt = now + ttlMs
+  try {
+    return await db.transaction(async (trx) => {
+      const existing = await trx('account_senders').where({ account_id: accountId, email }).first()
+      if (existing?.status === 'accepted') {
+        throw new SenderAlreadyAcceptedError(`${email} has already accepted its invitation`)
+      }
+      const invitation = {
+        invitation_token_hash: hash,
+        invitation_expires_at: expiresAt,
+        updated_at: now,
+      }
+      if (existing) {
+        await trx('account_senders').where({ id: existing.id }).update(invitation)
+      } else {
+        await trx('account_senders').insert({
+          account_id: accountId,
+          email,
+          status: 'pending',
+          is_default: false,
+          created_at: now,
+          ...invitation,
+        })
+      }
+      await bumpCacheVersion(trx, 'directory')
+      const row = await trx('account_senders').where({ account_id: accountId, email }).first()
+      return { sender: toSender(row), token, expiresAt, created: !existing }
+    })
+  } catch (err) {
+    // Two admins inviting the same address at the same moment: the other one won.
+    if (isUniqueViolation(err)) {
+      throw new ValidationError(`${email} was invited at the same moment; reload the list`)
+    }
+    throw err
+  }
+}
+
+/** A new link for a pending sender of the account; null when there is none by that id. */
+export async function resendInvitation(
+  db: Db,
+  accountId: number,
+  senderId: number,
+  ttlMs: number,
+  now = Date.now(),
+): Promise<InvitedSender | null> {
+  const { token, hash } = newToken()
+  const expiresAt = now + ttlMs
+  return db.transaction(async (trx) => {
+    const changed = await trx('account_senders')
+      .where({ id: senderId, account_id: accountId, status: 'pending' })
+      .update({ invitation_token_hash: hash, invitation_expires_at: expiresAt, updated_at: now })
+    if (changed === 0) return null
+    await bumpCacheVersion(trx, 'directory')
+    const row = await trx('account_senders').where({ id: senderId }).first()
+    return { sender: toSender(row), token, expiresAt, created: false }
+  })
+}
+
+export type InvitationState = 'valid' | 'expired' | 'used'
+
+export interface InvitationLookup {
+  /** 'used' also stands for a token that never existed: the page says the same for both. */
+  state: InvitationState
+  sender?: Sender
+  account?: Account
+  expiresAt?: number
+}
+
+export async function findInvitation(
+  db: Db,
+  token: string,
+  now = Date.now(),
+): Promise<InvitationLookup> {
+  if (!TOKEN_PATTERN.test(token)) return { state: 'used' }
+  const row = await db('account_senders')
+    .where({ invitation_token_hash: hashInvitationToken(token) })
+    .first()
+  if (!row || row.status !== 'pending') return { state: 'used' }
+  const account = await db('accounts').where({ id: row.account_id }).first()
+  const expiresAt = Number(row.invitation_expires_at)
+  return {
+    state: expiresAt > now ? 'valid' : 'expired',
+    sender: toSender(row),
+    account: toAccount(account),
+    expiresAt,
+  }
+}
+
+/**
+ * Accepts the invitation: the sender may send from now on (the MX reloads within its refresh
+ * delay). The token is cleared, so the link works once. The account becomes the sender's
+ * default when the address has no default account yet. Null when the link is not valid (any
+ * more): call findInvitation to tell expired from used.
+ */
+export async function acceptInvitation(
+  db: Db,
+  token: string,
+  now = Date.now(),
+): Promise<{ sender: Sender; account: Account } | null> {
+  if (!TOKEN_PATTERN.test(token)) return null
+  const hash = hashInvitationToken(token)
+  return db.transaction(async (trx) => {
+    const row = await trx('account_senders')
+      .where({ invitation_token_hash: hash, status: 'pending' })
+      .andWhere('invitation_expires_at', '>', now)
+      .first()
+    if (!row) return null
+    const hasDefault = await trx('account_senders')
+      .where({ email: row.email, is_default: true })
+      .first('id')
+    const changed = await trx('account_senders')
+      .where({ id: row.id, invitation_token_hash: hash, status: 'pending' })
+      .update({
+        status: 'accepted',
+        accepted_at: now,
+        invitation_token_hash: null,
+        invitation_expires_at: null,
+        is_default: !hasDefault,
+        updated_at: now,
+      })
+    // Someone else accepted it between our read and our write.
+    if (changed === 0) return null
+    await bumpCacheVersion(trx, 'directory')
+    const sender = toSender(await trx('account_senders').where({ id: row.id }).first())
+    const account = toAccount(await trx('accounts').where({ id: row.account_id }).first())
+    return { sender, account }
+  })
+}
+
+/** Removes a sender of this account only; null when the account has no sender by that id. */
+export async function deleteSender(
+  db: Db,
+  accountId: number,
+  senderId: number,
+): Promise<Sender | null> {
+  return db.transaction(async (trx) => {
+    const row = await trx('account_senders').where({ id: senderId, account_id: accountId }).first()
+    if (!row) return null
+    const n = await trx('account_senders').where({ id: senderId, account_id: accountId }).delete()
+    if (n === 0) return null
+    await bumpCacheVersion(trx, 'directory')
+    return toSender(row)
+  })
+}
+
+export interface SenderListing {
+  id: number
+  email: string
+  status: SenderStatus
+  isDefault: boolean
+  invitedAt: number
+  acceptedAt: number | null
+  /** For pending senders: when the current link stops working. */
+  expiresAt: number | null
+}
+
+/** The account's senders with their dates, for the "Utilisateurs" page. */
+export async function listSenderInvitations(db: Db, accountId: number): Promise<SenderListing[]> {
+  const rows = await db('account_senders').where({ account_id: accountId }).orderBy('email')
+  return rows.map((row: Record<string, unknown>) => ({
+    ...toSender(row),
+    invitedAt: Number(row.created_at),
+    acceptedAt: row.accepted_at == null ? null : Number(row.accepted_at),
+    expiresAt: row.invitation_expires_at == null ? null : Number(row.invitation_expires_at),
+  }))
+}

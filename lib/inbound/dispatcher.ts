@@ -1,0 +1,205 @@
+/**
+ * Emails each routed inbound SMS: to the last sender who texted that number when the account
+ * has direct reply ("Réponse directe") and that sender is still accepted, else to the
+ * account's forward addresses ("Transfert d'e-mail"). With neither, the SMS is kept (status
+ * 'kept', logged): it stays in the admin's log, and nothing is lost.
+ *
+ * Several dispatchers may share one database: rows are claimed under a lease (see
+ * claimDueInbound). A relay failure is retried with backoff until maxAgeMs, then the SMS is
+ * 'failed'. A dispatcher that dies after the relay took a mail but before recording it
+ * sends that mail again once the lease runs out: at most one batch per crash.
+ */
+
+import type { Db } from '../db/connection'
+import {
+  claimDueInbound,
+  settleInbound,
+  type ClaimedInbound,
+  type InboundOutcome,
+} from '../db/inbound'
+import type { Mailer } from '../mail/mailer'
+import { composeForwardMail, type RepliedSms } from './forward-mail'
+
+export interface DispatcherOptions {
+  db: Db
+  mailer: Mailer
+  /** The domain in the From of forwards: the first of mx.domains. */
+  smsDomain: string
+  directReplyWindowHours: number
+  pollMs?: number
+  batchSize?: number
+  /** How long a claimed SMS stays this dispatcher's; longer than a slow relay takes. */
+  leaseMs?: number
+  retryInitialMs?: number
+  retryMaxMs?: number
+  /** A mail the relay still refuses this long after the SMS came is given up ('failed'). */
+  maxAgeMs?: number
+  log?: (line: string) => void
+  clock?: () => number
+}
+
+/** The SMS statuses a direct reply can answer: ones that went out to the phone. */
+const REPLIABLE = ['sending', 'sent', 'delivered']
+
+export function parseForwardAddresses(value: unknown): string[] {
+  if (typeof value !== 'string') return []
+  return value
+    .split(/[,;\s]+/)
+    .map((a) => a.trim())
+    .filter((a) => a.includes('@'))
+}
+
+export class InboundMailDispatcher {
+  readonly stats = { forwarded: 0, replied: 0, kept: 0, retried: 0, failed: 0 }
+  private stopping = false
+  private loopDone: Promise<void> = Promise.resolve()
+  private wake: (() => void) | null = null
+  private readonly log: (line: string) => void
+  private readonly clock: () => number
+
+  constructor(private readonly opts: DispatcherOptions) {
+    this.log = opts.log ?? (() => undefined)
+    this.clock = opts.clock ?? Date.now
+  }
+
+  start(): void {
+    this.stopping = false
+    this.loopDone = this.loop()
+  }
+
+  /** Finishes the mails under way, then stops polling. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.wake?.()
+    await this.loopDone
+  }
+
+  private async loop(): Promise<void> {
+    const pollMs = this.opts.pollMs ?? 1000
+    while (!this.stopping) {
+      let claimed: ClaimedInbound[] = []
+      try {
+        claimed = await claimDueInbound(this.opts.db, {
+          limit: this.opts.batchSize ?? 20,
+          leaseMs: this.opts.leaseMs ?? 15 * 60_000,
+          now: this.clock(),
+        })
+        await Promise.all(claimed.map((claim) => this.dispatch(claim)))
+      } catch (err) {
+        this.log(`inbound dispatcher: ${(err as Error).message}`)
+      }
+      if (claimed.length === 0 && !this.stopping) await this.pause(pollMs)
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.wake = null
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.wake = done
+    })
+  }
+
+  private async dispatch(claim: ClaimedInbound): Promise<void> {
+    const outcome = await this.mailOne(claim)
+    const recorded = await settleInbound(this.opts.db, claim, outcome)
+    const sms = claim.sms
+    if (!recorded) {
+      this.log(`inbound id=${sms.id}: lease lost before recording ${outcome.kind}`)
+      return
+    }
+    if (outcome.kind === 'mailed') this.stats[outcome.status]++
+    else if (outcome.kind === 'retry') this.stats.retried++
+    else this.stats[outcome.kind]++
+  }
+
+  private async mailOne(claim: ClaimedInbound): Promise<InboundOutcome> {
+    const { sms } = claim
+    const now = () => this.clock()
+    const account =
+      sms.accountId === null
+        ? undefined
+        : await this.opts.db('accounts').where({ id: sms.accountId }).first()
+    if (!account || !account.is_active) {
+      const reason = 'no active account owns this number any more'
+      this.log(`inbound id=${sms.id} kept: ${reason}`)
+      return { kind: 'kept', at: now(), reason }
+    }
+    const replied = account.direct_reply ? await this.lastSender(sms.accountId!, sms) : null
+    const to = replied ? [replied.senderEmail] : parseForwardAddresses(account.forward_addresses)
+    if (to.length === 0) {
+      const reason = 'the account has no forward address and no sender to reply to'
+      this.log(`inbound id=${sms.id} account=${account.ref} kept: ${reason}`)
+      return { kind: 'kept', at: now(), reason }
+    }
+    const mail = composeForwardMail({
+      sms,
+      accountRef: String(account.ref),
+      smsDomain: this.opts.smsDomain,
+      to,
+      replied,
+    })
+    try {
+      const sent = await this.opts.mailer.send(mail)
+      const status = replied ? 'replied' : 'forwarded'
+      this.log(
+        `inbound id=${sms.id} account=${account.ref} ${status} to=${to.join(',')} mail=${sent.messageId}` +
+          (replied ? ` in_reply_to_sms=${replied.id}` : ''),
+      )
+      return { kind: 'mailed', status, replyToSmsId: replied?.id ?? null, at: now() }
+    } catch (err) {
+      return this.failure(claim, err as Error)
+    }
+  }
+
+  private failure(claim: ClaimedInbound, err: Error): InboundOutcome {
+    const { sms } = claim
+    const at = this.clock()
+    const error = `relay refused: ${err.message}`
+    if (at - sms.receivedAt > (this.opts.maxAgeMs ?? 5 * 24 * 3600_000)) {
+      this.log(`inbound id=${sms.id} FAILED after ${sms.mailAttempts} attempts: ${error}`)
+      return { kind: 'failed', at, error }
+    }
+    const initial = this.opts.retryInitialMs ?? 60_000
+    const delay = Math.min(this.opts.retryMaxMs ?? 3600_000, initial * 2 ** (sms.mailAttempts - 1))
+    this.log(`inbound id=${sms.id} attempt=${sms.mailAttempts} ${error}; retry in ${delay} ms`)
+    return { kind: 'retry', at, retryAt: at + delay, error }
+  }
+
+  /**
+   * The newest SMS of the account to this number within the window, if its sender is still an
+   * accepted sender of the account. An older SMS from another sender is not used instead: the
+   * reply answers the latest conversation, and goes to the forward list when its author left.
+   */
+  private async lastSender(
+    accountId: number,
+    sms: ClaimedInbound['sms'],
+  ): Promise<RepliedSms | null> {
+    const since = sms.receivedAt - this.opts.directReplyWindowHours * 3600_000
+    const last = await this.opts
+      .db('outbound_sms')
+      .where({ account_id: accountId, recipient: sms.fromNumber })
+      .whereIn('status', REPLIABLE)
+      .where('created_at', '>=', since)
+      .where('created_at', '<=', sms.receivedAt)
+      .orderBy('id', 'desc')
+      .first('id', 'sender_email', 'body', 'source_message_id', 'created_at')
+    if (!last) return null
+    const sender = await this.opts
+      .db('account_senders')
+      .where({ account_id: accountId, email: last.sender_email, status: 'accepted' })
+      .first('id')
+    if (!sender) return null
+    return {
+      id: Number(last.id),
+      senderEmail: String(last.sender_email),
+      body: String(last.body),
+      sourceMessageId: (last.source_message_id as string | null) ?? null,
+      createdAt: Number(last.created_at),
+    }
+  }
+}

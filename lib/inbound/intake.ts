@@ -1,0 +1,192 @@
+/**
+ * Where every inbound SMS enters, from SMPP or an HTTP webhook: numbers made E.164, the
+ * account found by its virtual number, STOP and START acted on, and the SMS stored once for
+ * the mail dispatcher.
+ */
+
+import crypto from 'node:crypto'
+import { parsePhoneNumberFromString, isSupportedCountry } from 'libphonenumber-js/max'
+import type { Db } from '../db/connection'
+import { isUniqueViolation } from '../db/errors'
+import type { InboundStatus } from '../db/inbound'
+import { addOptOut, isOptedOut, removeOptOut } from '../db/opt-outs'
+import { matchKeyword } from './keywords'
+
+export interface InboundSmsInput {
+  /** As the carrier gave them: with or without "+", national, or an alphanumeric sender. */
+  from: string
+  to: string
+  text: string
+  /** gsm7, ascii, latin1, ucs2, binary, or what a webhook says (at most 8 characters). */
+  encoding: string
+  parts: number
+  source: 'smpp' | 'webhook'
+  /** The carrier's id for this SMS, when it gives one: a redelivery with the same id is one SMS. */
+  carrierId?: string | null
+  receivedAt: number
+  /** SMPP type of number (1 international, 2 national) when known. */
+  fromTon?: number
+  toTon?: number
+  /** Parts of a concatenated SMS that never arrived; the text has "[…]" where they were. */
+  missingParts?: number
+}
+
+export interface IntakeResult {
+  id: number
+  status: string
+  accountId: number | null
+}
+
+export type IntakeLog = (line: string) => void
+
+/**
+ * How close two identical SMS (same sender, number and text) must be to count as one SMS
+ * delivered twice. The SMSC redelivers an MO whose acknowledgement it lost within moments; a
+ * person who sends the same words again a few minutes later means it.
+ */
+export const DEDUPE_WINDOW_MS = 2 * 60_000
+
+const TON_INTERNATIONAL = 1
+const TON_NATIONAL = 2
+
+/**
+ * E.164 for a number, the address unchanged for an alphanumeric sender. Digits are read as
+ * international unless the carrier said national (TON 2) or they start with a trunk "0", in
+ * which case `country` decides, when there is one.
+ */
+export function normaliseAddress(address: string, ton?: number, country?: string): string {
+  const compact = address.trim().replace(/[\s.\-()/]/g, '')
+  if (/^\+\d+$/.test(compact)) return compact
+  if (/^00[1-9]\d*$/.test(compact)) return `+${compact.slice(2)}`
+  if (!/^\d+$/.test(compact)) return address.trim()
+  const national = ton === TON_NATIONAL || (ton !== TON_INTERNATIONAL && compact.startsWith('0'))
+  if (!national) return `+${compact}`
+  const region = country?.toUpperCase()
+  if (region && isSupportedCountry(region)) {
+    const parsed = parsePhoneNumberFromString(compact, region)
+    if (parsed) return parsed.number
+  }
+  return compact
+}
+
+interface RoutedAccount {
+  id: number
+  ref: string
+  defaultCountry: string
+}
+
+/** The active account whose virtual number the SMS was sent to. */
+async function findAccountByNumber(
+  db: Db,
+  to: string,
+  toTon: number | undefined,
+): Promise<{ account: RoutedAccount | null; number: string }> {
+  const direct = normaliseAddress(to, toTon)
+  const candidates = direct.startsWith('+')
+    ? await db('accounts').where({ virtual_number: direct, is_active: true })
+    : // A national number only means something in a country: try each account's own.
+      await db('accounts').whereNotNull('virtual_number').where({ is_active: true })
+  for (const row of candidates) {
+    const number = normaliseAddress(to, toTon, String(row.default_country))
+    if (number === row.virtual_number) {
+      const account = {
+        id: Number(row.id),
+        ref: String(row.ref),
+        defaultCountry: String(row.default_country),
+      }
+      return { account, number }
+    }
+  }
+  return { account: null, number: direct }
+}
+
+function dedupeKey(sms: InboundSmsInput, from: string, to: string): string {
+  const hash = crypto.createHash('sha256')
+  // Scoped by destination: two accounts' carriers may reuse one id.
+  if (sms.carrierId) hash.update(`carrier\0${sms.source}\0${to}\0${sms.carrierId}`)
+  else {
+    const bucket = Math.floor(sms.receivedAt / DEDUPE_WINDOW_MS)
+    hash.update(`text\0${from}\0${to}\0${sms.text}\0${bucket}`)
+  }
+  return hash.digest('hex')
+}
+
+async function existing(db: Db, key: string): Promise<IntakeResult | null> {
+  const row = await db('inbound_sms').where({ dedupe_key: key }).first('id', 'status', 'account_id')
+  if (!row) return null
+  const accountId = row.account_id === null ? null : Number(row.account_id)
+  return { id: Number(row.id), status: String(row.status), accountId }
+}
+
+/**
+ * Stores one inbound SMS and returns its row. A redelivery (same carrier id, or same sender,
+ * number and text within DEDUPE_WINDOW_MS) returns the row stored the first time.
+ *
+ * STOP (and its forms, see keywords.ts) records an opt-out for the account and is not mailed.
+ * START removes one and is not mailed either; from a number that had not opted out, "START" or
+ * "YES" is an ordinary reply and goes to the mailbox like any other text.
+ *
+ * `db` may be a transaction: the reassembly of a long SMS stores it in the one that deletes
+ * its parts.
+ */
+export async function receiveInboundSms(
+  db: Db,
+  sms: InboundSmsInput,
+  log: IntakeLog = () => undefined,
+): Promise<IntakeResult> {
+  const { account, number: to } = await findAccountByNumber(db, sms.to, sms.toTon)
+  const from = normaliseAddress(sms.from, sms.fromTon, account?.defaultCountry)
+  const key = dedupeKey(sms, from, to)
+  const known = await existing(db, key)
+  if (known) {
+    log(`inbound duplicate id=${known.id} from=${from} to=${to} source=${sms.source}`)
+    return known
+  }
+  try {
+    return await db.transaction(async (trx) => {
+      let status: InboundStatus = account ? 'received' : 'unrouted'
+      const keyword = account ? matchKeyword(sms.text) : null
+      if (account && keyword?.action === 'stop') {
+        await addOptOut(trx, account.id, from, keyword.keyword, sms.receivedAt)
+        status = 'opt_out'
+      } else if (
+        account &&
+        keyword?.action === 'start' &&
+        (await isOptedOut(trx, account.id, from))
+      ) {
+        await removeOptOut(trx, account.id, from)
+        status = 'opt_in'
+      }
+      const [id] = await trx('inbound_sms').insert({
+        account_id: account?.id ?? null,
+        from_number: from.slice(0, 20),
+        to_number: to.slice(0, 20),
+        body: sms.text,
+        encoding: sms.encoding.slice(0, 8),
+        parts: sms.parts,
+        missing_parts: sms.missingParts ?? 0,
+        source: sms.source,
+        carrier_id: sms.carrierId?.slice(0, 100) ?? null,
+        dedupe_key: key,
+        status,
+        mail_attempts: 0,
+        next_attempt_at: status === 'received' ? sms.receivedAt : null,
+        received_at: sms.receivedAt,
+      })
+      const where = account ? `account=${account.ref}` : 'account=none (no account has this number)'
+      log(
+        `inbound stored id=${id} from=${from} to=${to} ${where} status=${status} ` +
+          `parts=${sms.parts} encoding=${sms.encoding} source=${sms.source}` +
+          (keyword && status !== 'received' ? ` keyword=${keyword.keyword}` : ''),
+      )
+      return { id: Number(id), status, accountId: account?.id ?? null }
+    })
+  } catch (err) {
+    // Two deliveries of one SMS at the same moment: the other one stored it.
+    if (isUniqueViolation(err)) {
+      const winner = await existing(db, key)
+      if (winner) return winner
+    }
+    throw err
+  }
+}

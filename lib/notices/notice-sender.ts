@@ -1,0 +1,163 @@
+import type { Db } from '../db/connection'
+import type { Mailer } from '../mail/mailer'
+import { composeFailureNotice } from './failure-notice'
+import {
+  claimDueNotices,
+  markNoticeSent,
+  markNoticeSkipped,
+  scheduleNoticeRetry,
+  type ClaimedNotice,
+} from './notice-store'
+
+export interface NoticeSenderOptions {
+  db: Db
+  mailer: Mailer
+  /** The SMS domain named in the notices' DSN fields (the first of mx.domains). */
+  smsDomain: string
+  log?: (line: string) => void
+  /** How often to look for due notices when there were none. Default 1 s. */
+  pollMs?: number
+  /** Notices claimed at once. Default 20. */
+  batch?: number
+  /**
+   * How long a claim holds a notice. Longer than any one SMTP exchange can last (nodemailer's
+   * own timeouts), else a slow relay could get the same notice from two senders. Default 10 min.
+   */
+  leaseMs?: number
+  /** Delay before the first retry after the relay failed; doubles each time. Default 1 min. */
+  retryInitialMs?: number
+  retryMaxMs?: number
+  /** Sends tried before a notice is given up ('skipped', logged). Default 8 (about 4 hours). */
+  maxAttempts?: number
+  clock?: () => number
+}
+
+/**
+ * Mails failure notices: claims SMS whose notice is due, skips those the account does not want
+ * (or that have no sender address), sends the others through the mailer, and retries with
+ * backoff while the relay refuses. Several senders on one database share the work safely.
+ *
+ * Sent twice: a sender that dies after the relay took a notice but before recording it sends
+ * it again once the lease runs out: at most `batch` notices per crash.
+ */
+export class NoticeSender {
+  readonly stats = { sent: 0, skipped: 0, retried: 0, abandoned: 0 }
+  private readonly db: Db
+  private readonly log: (line: string) => void
+  private readonly clock: () => number
+  private readonly pollMs: number
+  private readonly batch: number
+  private readonly leaseMs: number
+  private readonly retryInitialMs: number
+  private readonly retryMaxMs: number
+  private readonly maxAttempts: number
+  private stopping = false
+  private loopDone: Promise<void> | null = null
+  private wake: (() => void) | null = null
+
+  constructor(private readonly opts: NoticeSenderOptions) {
+    this.db = opts.db
+    this.log = opts.log ?? ((line) => console.log(`[notices] ${line}`))
+    this.clock = opts.clock ?? Date.now
+    this.pollMs = opts.pollMs ?? 1000
+    this.batch = opts.batch ?? 20
+    this.leaseMs = opts.leaseMs ?? 600_000
+    this.retryInitialMs = opts.retryInitialMs ?? 60_000
+    this.retryMaxMs = opts.retryMaxMs ?? 3_600_000
+    this.maxAttempts = opts.maxAttempts ?? 8
+  }
+
+  start(): void {
+    if (this.loopDone) return
+    this.stopping = false
+    this.loopDone = this.loop()
+  }
+
+  /** Stops claiming and waits for the notices being sent to be recorded. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.wake?.()
+    await this.loopDone
+    this.loopDone = null
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0
+    while (!this.stopping) {
+      let claimed: ClaimedNotice[]
+      try {
+        claimed = await claimDueNotices(this.db, {
+          limit: this.batch,
+          leaseMs: this.leaseMs,
+          now: this.clock(),
+        })
+        failures = 0
+      } catch (err) {
+        failures += 1
+        this.log(`cannot claim notices: ${(err as Error).message}`)
+        await this.pause(Math.min(this.pollMs * 2 ** failures, 30_000))
+        continue
+      }
+      // One at a time or all together makes little odds: the mailer pools its connections.
+      await Promise.all(claimed.map((notice) => this.handle(notice)))
+      if (claimed.length < this.batch) await this.pause(this.pollMs)
+    }
+  }
+
+  /** Never throws: a notice that cannot be recorded now comes back when its lease ends. */
+  private async handle(notice: ClaimedNotice): Promise<void> {
+    const { sms } = notice
+    try {
+      if (!notice.accountWantsNotices || !sms.senderEmail) {
+        const why = notice.accountWantsNotices ? 'no sender address' : 'notices off for account'
+        if (await markNoticeSkipped(this.db, notice)) {
+          this.stats.skipped += 1
+          this.log(`notice sms=${sms.id} skipped (${why})`)
+        }
+        return
+      }
+      let sentId: string
+      try {
+        const mail = composeFailureNotice(sms, { smsDomain: this.opts.smsDomain })
+        sentId = (await this.opts.mailer.send(mail)).messageId
+      } catch (err) {
+        await this.afterRelayFailure(notice, err as Error)
+        return
+      }
+      if (await markNoticeSent(this.db, notice)) this.stats.sent += 1
+      this.log(`notice sms=${sms.id} sent to=${sms.senderEmail} id=${sentId}`)
+    } catch (err) {
+      this.log(`notice sms=${sms.id} not recorded (lease will expire): ${(err as Error).message}`)
+    }
+  }
+
+  private async afterRelayFailure(notice: ClaimedNotice, err: Error): Promise<void> {
+    const { sms } = notice
+    const reason = err.message.replace(/\s+/g, ' ').slice(0, 200)
+    if (notice.attempts >= this.maxAttempts) {
+      if (await markNoticeSkipped(this.db, notice)) this.stats.abandoned += 1
+      this.log(
+        `notice sms=${sms.id} given up after ${notice.attempts} attempts to=${sms.senderEmail} error=${JSON.stringify(reason)}`,
+      )
+      return
+    }
+    const delay = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (notice.attempts - 1))
+    if (await scheduleNoticeRetry(this.db, notice, this.clock() + delay)) this.stats.retried += 1
+    this.log(
+      `notice sms=${sms.id} relay failed (attempt ${notice.attempts}), retry in ${Math.round(delay / 1000)} s: ${reason}`,
+    )
+  }
+
+  /** Sleeps `ms`, or until stop(). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        if (this.wake === done) this.wake = null
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.wake = done
+    })
+  }
+}

@@ -1,0 +1,133 @@
+import { isMysql, type Db } from '../db/connection'
+import type { FailedSms } from './failure-notice'
+import type { FailedStatus } from './failure-reason'
+
+/** A due notice one sender holds under lease, with the SMS it is about. */
+export interface ClaimedNotice {
+  sms: FailedSms
+  accountId: number
+  /** The account's "failure notices" setting, read when the notice is sent. */
+  accountWantsNotices: boolean
+  /** Claims so far, this one included. */
+  attempts: number
+  /**
+   * The lease's end, as written in notice_next_at. It doubles as the claim's fence: a sender
+   * whose lease ran out and was claimed again finds another value there and changes nothing.
+   */
+  lease: number
+}
+
+export interface NoticeClaimOptions {
+  limit: number
+  leaseMs: number
+  now: number
+}
+
+/**
+ * Takes up to `limit` due notices by moving their notice_next_at to the end of a lease, so
+ * that no other sender sees them due until it runs out (a sender that died mid-send leaves
+ * them to be taken again). As claimDueSms: MySQL reads with FOR UPDATE SKIP LOCKED, SQLite
+ * takes them in one UPDATE … RETURNING under its single writer.
+ */
+export async function claimDueNotices(db: Db, opts: NoticeClaimOptions): Promise<ClaimedNotice[]> {
+  const lease = opts.now + opts.leaseMs
+  const claim = {
+    notice_next_at: lease,
+    notice_attempts: db.raw('notice_attempts + 1'),
+  }
+  let ids: number[]
+  if (isMysql(db)) {
+    ids = await db.transaction(
+      async (trx) => {
+        const due = await trx('outbound_sms')
+          .select('id')
+          .where('notice_status', 'due')
+          .where('notice_next_at', '<=', opts.now)
+          .orderBy('notice_next_at')
+          .limit(opts.limit)
+          .forUpdate()
+          .skipLocked()
+        const taken = due.map((r) => Number(r.id))
+        if (taken.length > 0) await trx('outbound_sms').whereIn('id', taken).update(claim)
+        return taken
+      },
+      // As claimDueSms: no next-key locks to the end of the index under the MX's inserts.
+      { isolationLevel: 'read committed' },
+    )
+  } else {
+    const due = db('outbound_sms')
+      .select('id')
+      .where('notice_status', 'due')
+      .where('notice_next_at', '<=', opts.now)
+      .orderBy('notice_next_at')
+      .limit(opts.limit)
+    const rows = await db('outbound_sms').whereIn('id', due).update(claim).returning('id')
+    ids = rows.map((r: { id: number } | number) => Number(typeof r === 'object' ? r.id : r))
+  }
+  if (ids.length === 0) return []
+  const rows = await db('outbound_sms as o')
+    .join('accounts as a', 'a.id', 'o.account_id')
+    .whereIn('o.id', ids)
+    .orderBy('o.id')
+    .select(
+      'o.id',
+      'o.account_id',
+      'o.sender_email',
+      'o.recipient',
+      'o.body',
+      'o.status',
+      'o.error_code',
+      'o.last_error',
+      'o.source_message_id',
+      'o.created_at',
+      'o.final_at',
+      'o.notice_attempts',
+      'a.failure_notices',
+    )
+  return rows.map((r) => ({
+    sms: {
+      id: Number(r.id),
+      senderEmail: String(r.sender_email ?? '').trim(),
+      recipient: String(r.recipient),
+      body: String(r.body),
+      status: r.status as FailedStatus,
+      errorCode: r.error_code === null ? null : Number(r.error_code),
+      lastError: (r.last_error as string | null) ?? null,
+      sourceMessageId: (r.source_message_id as string | null) ?? null,
+      createdAt: Number(r.created_at),
+      finalAt: r.final_at === null ? null : Number(r.final_at),
+    },
+    accountId: Number(r.account_id),
+    accountWantsNotices: Boolean(r.failure_notices),
+    attempts: Number(r.notice_attempts),
+    lease,
+  }))
+}
+
+/** Only while the claim is still this sender's (see ClaimedNotice.lease). */
+function held(db: Db, notice: ClaimedNotice) {
+  return db('outbound_sms').where({
+    id: notice.sms.id,
+    notice_status: 'due',
+    notice_next_at: notice.lease,
+  })
+}
+
+/** The relay took the notice: it is never sent again. */
+export async function markNoticeSent(db: Db, notice: ClaimedNotice): Promise<boolean> {
+  return (await held(db, notice).update({ notice_status: 'sent', notice_next_at: null })) > 0
+}
+
+/** No notice for this SMS: the account does not want them, nobody to send to, or given up. */
+export async function markNoticeSkipped(db: Db, notice: ClaimedNotice): Promise<boolean> {
+  return (await held(db, notice).update({ notice_status: 'skipped', notice_next_at: null })) > 0
+}
+
+/** The relay failed: the notice is due again at `at`. */
+export async function scheduleNoticeRetry(
+  db: Db,
+  notice: ClaimedNotice,
+  at: number,
+): Promise<boolean> {
+  return (await held(db, notice).update({ notice_next_at: at })) > 0
+}

@@ -1,0 +1,314 @@
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import { readCacheVersion } from '../../lib/db/versions'
+import { databaseKinds } from '../support/databases'
+import {
+  PASSWORD,
+  createAdminHarness,
+  follow,
+  get,
+  login,
+  postForm,
+  type AdminHarness,
+} from './harness'
+
+/** Page text as a reader sees it: hono/jsx escapes quotes and apostrophes. */
+function decoded(html: string): string {
+  return html
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+}
+
+/** The preview result box, alone: the page around it also holds the pasted email. */
+function resultBox(html: string): string {
+  const start = html.indexOf('<section id="sms-preview-result"')
+  assert.ok(start >= 0, 'the page has no preview result box')
+  return html.slice(start, html.indexOf('</section>', start) + '</section>'.length)
+}
+
+const GOOD = {
+  signatureMarker: 'Jeanne Martin',
+  senderName: 'AcmeSA',
+  defaultCountry: 'BE',
+  segmentCap: '3',
+}
+
+const FRENCH_EMAIL = [
+  'Bonjour,',
+  '',
+  'Votre commande est prête : passez à l’accueil après 14h.',
+  '',
+  'Jeanne Martin',
+  'Service client Acme',
+  '',
+  'Le 3 mars 2026 à 10:12, Paul Durand <paul@example.com> a écrit :',
+  '> Ma commande est-elle arrivée ?',
+].join('\n')
+
+for (const kind of databaseKinds()) {
+  describe(`admin preferences (${kind})`, () => {
+    let h: AdminHarness
+    let cookie: string
+    let base: string
+    let globexBase: string
+
+    const accountRow = (id: number) => h.db('accounts').where({ id }).first()
+
+    before(async () => {
+      h = await createAdminHarness(kind)
+      cookie = await login(h.app, 'alice@acme.test', PASSWORD)
+      base = `/a/${h.accounts.acme.id}/preferences`
+      globexBase = `/a/${h.accounts.globex.id}/preferences`
+    })
+
+    after(async () => h?.drop())
+
+    it('shows the form with the guide labels in French', async () => {
+      const res = await get(h.app, base, cookie)
+      assert.equal(res.status, 200)
+      const html = decoded(await res.text())
+      for (const label of [
+        '<h1>Préférences</h1>',
+        '>Signature</label>',
+        ">Nom d'émetteur</label>",
+        '>Pays par défaut</label>',
+        'Sauvegarder',
+        'Aperçu',
+      ]) {
+        assert.ok(html.includes(label), `missing ${label}`)
+      }
+      assert.match(html, /première ligne de votre signature/)
+      assert.match(html, /11 caractères au plus/)
+      assert.match(html, /<option value="FR" selected="">France \(FR\)<\/option>/)
+      assert.match(html, /<input id="segmentCap" name="segmentCap" type="number" value="4"/)
+      assert.match(html, /<script src="\/assets\/preview.js" defer=""><\/script>/)
+      assert.match(html, new RegExp(`<form method="post" action="${base}/preview"`))
+    })
+
+    it('shows the form in English for Accept-Language: en', async () => {
+      const res = await get(h.app, base, cookie, { 'accept-language': 'en-GB,en;q=0.9' })
+      const html = decoded(await res.text())
+      for (const label of ['<h1>Preferences</h1>', '>Sender name</label>', 'Save', 'Preview']) {
+        assert.ok(html.includes(label), `missing ${label}`)
+      }
+      assert.match(html, /<option value="BE">Belgium \(BE\)<\/option>/)
+    })
+
+    it('saves, bumps the directory version and shows the flash', async () => {
+      const version = await readCacheVersion(h.db, 'directory')
+      h.clock.advance(60_000)
+      const res = await postForm(h.app, base, GOOD, { cookie })
+      assert.equal(res.status, 303)
+      assert.equal(res.headers.get('location'), base)
+      const row = await accountRow(h.accounts.acme.id)
+      assert.equal(row.signature_marker, 'Jeanne Martin')
+      assert.equal(row.sender_name, 'AcmeSA')
+      assert.equal(row.default_country, 'BE')
+      assert.equal(Number(row.segment_cap), 3)
+      assert.equal(Number(row.updated_at), h.clock.now)
+      assert.equal(await readCacheVersion(h.db, 'directory'), version + 1)
+
+      const page = decoded(await (await follow(h.app, res, cookie)).res.text())
+      assert.match(page, /Préférences sauvegardées\./)
+      assert.match(page, /name="senderName" type="text" value="AcmeSA"/)
+      assert.match(page, /<option value="BE" selected="">/)
+    })
+
+    const BAD: Array<[string, Record<string, string>, RegExp]> = [
+      ['a sender name with a space', { senderName: 'Acme Corp' }, /« Acme Corp » ne convient pas/],
+      ['a sender name of 12 characters', { senderName: 'AcmeServices' }, /11 caractères au plus/],
+      ['an unknown country', { defaultCountry: 'XX' }, /« XX » n'est pas un code de pays/],
+      ['a segment cap of 0', { segmentCap: '0' }, /nombre entier de 1 à 20/],
+      ['a segment cap of 21', { segmentCap: '21' }, /nombre entier de 1 à 20/],
+      ['a signature line too long', { signatureMarker: 'x'.repeat(201) }, /au plus 200 caractères/],
+    ]
+    for (const [what, change, message] of BAD) {
+      it(`refuses ${what} with 400, the message by the field, values kept`, async () => {
+        const before = await accountRow(h.accounts.acme.id)
+        const version = await readCacheVersion(h.db, 'directory')
+        const res = await postForm(h.app, base, { ...GOOD, ...change }, { cookie })
+        assert.equal(res.status, 400)
+        const html = decoded(await res.text())
+        assert.match(html, /class="field-error"/)
+        assert.match(html, message)
+        assert.match(html, /n'ont pas été sauvegardées/)
+        const field = Object.keys(change)[0]
+        assert.match(html, new RegExp(`<div class="field field-invalid"><label for="${field}">`))
+        // What was typed is still there to correct.
+        assert.ok(
+          html.includes(
+            `name="signatureMarker" type="text" value="${change.signatureMarker ?? GOOD.signatureMarker}"`,
+          ),
+        )
+        assert.deepEqual(await accountRow(h.accounts.acme.id), before)
+        assert.equal(await readCacheVersion(h.db, 'directory'), version)
+      })
+    }
+
+    it('gives the field message in English', async () => {
+      const res = await postForm(
+        h.app,
+        base,
+        { ...GOOD, senderName: 'Acme Corp' },
+        { cookie, headers: { 'accept-language': 'en' } },
+      )
+      assert.equal(res.status, 400)
+      assert.match(decoded(await res.text()), /"Acme Corp" will not do/)
+    })
+
+    it('sends a visitor without a session to the login page', async () => {
+      const res = await get(h.app, base)
+      assert.equal(res.status, 302)
+      assert.match(res.headers.get('location') ?? '', /^\/login/)
+      const post = await postForm(h.app, base, GOOD)
+      assert.equal(post.status, 401)
+      assert.equal((await accountRow(h.accounts.acme.id)).sender_name, 'AcmeSA')
+    })
+
+    it('answers 404 for an account alice does not administer, changing nothing', async () => {
+      const before = await accountRow(h.accounts.globex.id)
+      assert.equal((await get(h.app, globexBase, cookie)).status, 404)
+      const res = await postForm(h.app, globexBase, { ...GOOD, senderName: 'Hacked' }, { cookie })
+      assert.equal(res.status, 404)
+      const preview = await postForm(h.app, `${globexBase}/preview`, { email: 'x' }, { cookie })
+      assert.equal(preview.status, 404)
+      assert.deepEqual(await accountRow(h.accounts.globex.id), before)
+    })
+
+    it('refuses a POST without Origin with 403', async () => {
+      const res = await postForm(
+        h.app,
+        base,
+        { ...GOOD, senderName: 'NoOrigin' },
+        { cookie, omitOrigin: true },
+      )
+      assert.equal(res.status, 403)
+      const evil = await postForm(
+        h.app,
+        base,
+        { ...GOOD, senderName: 'Evil' },
+        { cookie, origin: 'http://evil.test' },
+      )
+      assert.equal(evil.status, 403)
+      assert.equal((await accountRow(h.accounts.acme.id)).sender_name, 'AcmeSA')
+      const preview = await postForm(
+        h.app,
+        `${base}/preview`,
+        { email: 'x' },
+        { cookie, omitOrigin: true },
+      )
+      assert.equal(preview.status, 403)
+    })
+
+    it('previews a French email with the saved marker: text, UCS-2, segments, culprit', async () => {
+      const res = await postForm(h.app, `${base}/preview`, { email: FRENCH_EMAIL }, { cookie })
+      assert.equal(res.status, 200)
+      const html = await res.text()
+      assert.match(html, /<h1>Préférences<\/h1>/)
+      // The pasted email stays in the textarea.
+      assert.ok(decoded(html).includes('Service client Acme'))
+      const box = decoded(resultBox(html))
+      assert.ok(
+        box.includes(
+          '<pre class="sms-text">Bonjour,\n\nVotre commande est pr<mark>ê</mark>te : passez à l\'accueil après 14h.</pre>',
+        ),
+        box,
+      )
+      assert.doesNotMatch(box, /Jeanne Martin|Service client|Paul Durand|a écrit/)
+      assert.match(box, /data-encoding="UCS-2"/)
+      assert.match(box, /data-segments="1">1 SMS de 70 caractères au plus/)
+      assert.match(box, /<mark>ê \(U\+00EA\)<\/mark>, position 32/)
+      assert.doesNotMatch(box, /class="warning"/)
+    })
+
+    it('returns only the result box to the live preview script', async () => {
+      const res = await postForm(
+        h.app,
+        `${base}/preview`,
+        { email: 'Rendez-vous à 14h, salle B.' },
+        { cookie, headers: { 'x-requested-with': 'fetch', accept: 'text/html' } },
+      )
+      assert.equal(res.status, 200)
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/)
+      const html = await res.text()
+      assert.match(html, /^<section id="sms-preview-result"/)
+      assert.doesNotMatch(html, /<html|<h1>|<form/)
+      assert.match(html, /<pre class="sms-text">Rendez-vous à 14h, salle B.<\/pre>/)
+      assert.match(html, /data-encoding="GSM-7"/)
+      assert.match(html, /1 SMS de 160 caractères au plus/)
+    })
+
+    it('warns when the text needs more SMS than the saved cap', async () => {
+      const res = await postForm(
+        h.app,
+        `${base}/preview`,
+        { email: 'Une phrase de test assez longue. '.repeat(20) },
+        { cookie, headers: { 'x-requested-with': 'fetch' } },
+      )
+      const html = decoded(await res.text())
+      assert.match(html, /data-segments="5">5 SMS de 153 caractères au plus/)
+      assert.match(
+        html,
+        /class="warning" role="alert">Ce texte demande 5 SMS et le compte en autorise 3 au plus/,
+      )
+    })
+
+    it('says when nothing is left to send', async () => {
+      const res = await postForm(
+        h.app,
+        `${base}/preview`,
+        { email: 'Jeanne Martin\nService client' },
+        { cookie, headers: { 'x-requested-with': 'fetch', 'accept-language': 'en' } },
+      )
+      assert.match(decoded(await res.text()), /Nothing is left to send/)
+    })
+
+    it('escapes hostile text in the preview and in the textarea', async () => {
+      const email = '<script>alert(1)</script> prêt <img src=x onerror=alert(2)>'
+      const res = await postForm(h.app, `${base}/preview`, { email }, { cookie })
+      const html = await res.text()
+      assert.doesNotMatch(html, /<script>alert|<img src=x/)
+      assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'))
+      assert.ok(resultBox(html).includes('&lt;img src=x onerror=alert(2)&gt;'))
+      const fragment = await postForm(
+        h.app,
+        `${base}/preview`,
+        { email },
+        { cookie, headers: { 'x-requested-with': 'fetch' } },
+      )
+      const text = await fragment.text()
+      assert.doesNotMatch(text, /<script>alert|<img src=x/)
+      assert.ok(text.includes('&lt;script&gt;alert(1)&lt;/script&gt;'))
+    })
+
+    it('refuses to preview an oversized paste without processing it', async () => {
+      const res = await postForm(
+        h.app,
+        `${base}/preview`,
+        { email: 'a'.repeat(50_001) },
+        { cookie, headers: { 'x-requested-with': 'fetch' } },
+      )
+      assert.match(decoded(await res.text()), /trop long pour l'aperçu/)
+    })
+
+    it('sends a GET of the preview address back to the page', async () => {
+      const res = await get(h.app, `${base}/preview`, cookie)
+      assert.equal(res.status, 302)
+      assert.equal(res.headers.get('location'), base)
+    })
+
+    it('serves the live preview script it links to', async () => {
+      const res = await get(h.app, '/assets/preview.js')
+      assert.equal(res.status, 200)
+      const served = await res.text()
+      const onDisk = fs.readFileSync(path.join(__dirname, '../../admin/assets/preview.js'), 'utf8')
+      assert.equal(served, onDisk)
+      assert.match(served, /X-Requested-With': 'fetch'/)
+      assert.match(served, /sms-preview-result/)
+    })
+  })
+}

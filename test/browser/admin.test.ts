@@ -1,0 +1,340 @@
+import assert from 'node:assert/strict'
+import type { Locator, Page } from 'playwright-core'
+import { addSender } from '../../lib/db/senders'
+import { databaseKinds } from '../support/databases'
+import {
+  STEP_TIMEOUT_MS,
+  startBrowserHarness,
+  type BrowserHarness,
+  type WatchedPage,
+} from './harness'
+
+async function shows(locator: Locator): Promise<void> {
+  await locator.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS })
+}
+
+async function isGone(locator: Locator): Promise<void> {
+  await locator.waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS })
+}
+
+/** Clicks what submits a form, and waits for the page the server sends back. */
+async function submitAndWait(page: Page, button: Locator): Promise<void> {
+  await Promise.all([page.waitForNavigation({ timeout: STEP_TIMEOUT_MS }), button.click()])
+}
+
+/** The one-time message after a redirect, announced to screen readers as a status. */
+function flash(page: Page, text: string | RegExp): Locator {
+  return page.getByRole('status').filter({ hasText: text })
+}
+
+/** The activation link of the invitation, which must point at the admin itself. */
+function activationLinkIn(text: string, baseUrl: string): string {
+  const links = text.match(/https?:\/\/\S+/g) ?? []
+  const link = links.find((l) => l.startsWith(`${baseUrl}/activate/`))
+  assert.ok(link, `no ${baseUrl}/activate/ link in the invitation:\n${text}`)
+  return link
+}
+
+for (const kind of databaseKinds()) {
+  describe(`admin in a browser (${kind})`, function () {
+    let h: BrowserHarness
+    let admin: WatchedPage
+    /** The invited person's own browser, opened when the invitation arrives. */
+    let invitee: WatchedPage | undefined
+    const invitedEmail = 'lea.martin@example.test'
+    /** A user of the first account only: seeing it, then not, shows the selector worked. */
+    const firstAccountUser = 'paul.dupont@example.test'
+
+    before(async function () {
+      h = await startBrowserHarness(kind)
+      await addSender(h.database.db, h.accounts[0].id, firstAccountUser, { status: 'accepted' })
+      admin = await h.openPage()
+    })
+
+    after(async function () {
+      await h?.close()
+    })
+
+    /** Called at the end of each step: CSP violations, script errors and 500s fail it. */
+    function assertBrowserQuiet(): void {
+      const problems = [...admin.problems, ...(invitee?.problems ?? [])]
+      assert.deepEqual(problems, [], 'the browser reported errors (CSP, script, server)')
+    }
+
+    afterEach(function () {
+      if (this.currentTest?.state === 'failed') {
+        const problems = [...admin.problems, ...(invitee?.problems ?? [])]
+        if (problems.length > 0) console.error(`browser problems:\n${problems.join('\n')}`)
+        if (h.serverLog.length > 0) console.error(`admin log:\n${h.serverLog.join('\n')}`)
+      }
+      admin.problems.length = 0
+      if (invitee) invitee.problems.length = 0
+    })
+
+    it('logs in through the login form', async function () {
+      const { page } = admin
+      await page.goto('/login')
+      await h.screenshot(page, 'login')
+      await page.getByLabel('Adresse e-mail', { exact: true }).fill(h.admin.email)
+      await page.getByLabel('Mot de passe', { exact: true }).fill(h.admin.password)
+      await submitAndWait(page, page.getByRole('button', { name: 'Se connecter' }))
+      // The first account by name is shown first.
+      assert.equal(new URL(page.url()).pathname, `/a/${h.accounts[0].id}/users`)
+      await shows(page.getByText(h.admin.email))
+      await shows(page.getByRole('button', { name: 'Déconnexion' }))
+      await shows(page.getByRole('row').filter({ hasText: firstAccountUser }))
+      assertBrowserQuiet()
+    })
+
+    it('step 1: selects the second account with the account selector', async function () {
+      const { page } = admin
+      const [, second] = h.accounts
+      const selector = page.getByLabel('Compte', { exact: true })
+      await selector.selectOption(String(second.id))
+      await submitAndWait(page, page.getByRole('button', { name: 'Afficher' }))
+      assert.equal(new URL(page.url()).pathname, `/a/${second.id}/users`)
+      assert.equal(await selector.inputValue(), String(second.id))
+      const chosen = selector.locator('option:checked')
+      assert.match(await chosen.innerText(), new RegExp(second.name))
+      await shows(page.getByRole('heading', { level: 1, name: 'Utilisateurs' }))
+      await shows(page.getByText('Aucun utilisateur pour l’instant.', { exact: true }))
+      assert.equal(await page.getByText(firstAccountUser).count(), 0)
+      await h.screenshot(page, 'account-selected')
+      assertBrowserQuiet()
+    })
+
+    it('step 2: invites a user by email, listed as pending', async function () {
+      const { page } = admin
+      const [, second] = h.accounts
+      await page.getByLabel('Email', { exact: true }).fill(invitedEmail)
+      await submitAndWait(page, page.getByRole('button', { name: 'Ajouter', exact: true }))
+      await shows(flash(page, `Invitation envoyée à ${invitedEmail}`))
+      const row = page.getByRole('row').filter({ hasText: invitedEmail })
+      await shows(row.getByText('En attente', { exact: true }))
+      await h.screenshot(page, 'user-invited')
+      const sender = await h.database
+        .db('account_senders')
+        .where({ account_id: second.id, email: invitedEmail })
+        .first()
+      assert.equal(sender?.status, 'pending')
+      assertBrowserQuiet()
+    })
+
+    it('the invited person activates through the link in the mail', async function () {
+      const [, second] = h.accounts
+      await h.sink.until(() => h.sink.mailsTo(invitedEmail).length > 0)
+      const [mail] = h.sink.mailsTo(invitedEmail)
+      assert.equal(mail.header('auto-submitted'), 'auto-generated')
+      const link = activationLinkIn(mail.parsed.text ?? '', h.baseUrl)
+
+      // The invited person's own browser: no admin session, only the link.
+      invitee = await h.openPage()
+      const { page } = invitee
+      await page.goto(link)
+      await shows(page.getByRole('heading', { level: 1, name: 'Activer votre adresse' }))
+      await shows(page.getByText(`${invitedEmail} pourra envoyer des SMS`, { exact: false }))
+      await shows(page.getByText(second.name, { exact: false }).first())
+      await h.screenshot(page, 'activation')
+      const stillPending = await h.database.db('account_senders').where({ email: invitedEmail })
+      assert.equal(stillPending[0]?.status, 'pending', 'opening the link alone changes nothing')
+
+      await submitAndWait(page, page.getByRole('button', { name: 'Confirmer', exact: true }))
+      await shows(page.getByRole('heading', { level: 1, name: 'Adresse activée' }))
+      await shows(page.getByRole('status').filter({ hasText: invitedEmail }))
+      await h.screenshot(page, 'activated')
+
+      // The link works once; and it opens no door into the admin.
+      await page.goto(link)
+      await shows(page.getByRole('heading', { level: 1, name: 'Lien non valable' }))
+      await page.goto('/')
+      assert.equal(new URL(page.url()).pathname, '/login')
+      assertBrowserQuiet()
+    })
+
+    it('step 3: the user shows as accepted, and is deleted', async function () {
+      const { page } = admin
+      const [, second] = h.accounts
+      await page.reload()
+      const row = page.getByRole('row').filter({ hasText: invitedEmail })
+      await shows(row.getByText('Utilisateur accepté', { exact: true }))
+      await h.screenshot(page, 'user-accepted')
+      const accepted = await h.database
+        .db('account_senders')
+        .where({ account_id: second.id, email: invitedEmail })
+        .first()
+      assert.equal(accepted?.status, 'accepted')
+
+      await submitAndWait(page, row.getByRole('button', { name: `Effacer ${invitedEmail}` }))
+      await shows(flash(page, `${invitedEmail} a été effacé`))
+      await isGone(page.getByRole('row').filter({ hasText: invitedEmail }))
+      await h.screenshot(page, 'user-deleted')
+      const left = await h.database
+        .db('account_senders')
+        .where({ account_id: second.id, email: invitedEmail })
+      assert.deepEqual(left, [])
+      assertBrowserQuiet()
+    })
+
+    it('sets the preferences', async function () {
+      const { page } = admin
+      const [, second] = h.accounts
+      await submitAndWait(
+        page,
+        page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', {
+          name: 'Préférences',
+        }),
+      )
+      assert.equal(new URL(page.url()).pathname, `/a/${second.id}/preferences`)
+      const signature = page.getByLabel('Signature', { exact: true })
+      const senderName = page.getByLabel("Nom d'émetteur", { exact: true })
+      const country = page.getByLabel('Pays par défaut', { exact: true })
+      const cap = page.getByLabel('Nombre maximal de SMS par e-mail', { exact: true })
+      const save = page.getByRole('button', { name: 'Sauvegarder' })
+
+      await signature.fill('Léa Martin')
+      await senderName.fill('Mon Atelier')
+      await submitAndWait(page, save)
+      await shows(page.getByText('« Mon Atelier » ne convient pas', { exact: false }))
+      await h.screenshot(page, 'preferences-invalid')
+      const untouched = await h.database.db('accounts').where({ id: second.id }).first()
+      assert.equal(untouched.sender_name, null)
+
+      await senderName.fill('Boulangerie')
+      await country.selectOption('BE')
+      await cap.fill('3')
+      await submitAndWait(page, save)
+      await shows(flash(page, 'Préférences sauvegardées.'))
+      await h.screenshot(page, 'preferences-saved')
+
+      await page.reload()
+      assert.equal(await signature.inputValue(), 'Léa Martin')
+      assert.equal(await senderName.inputValue(), 'Boulangerie')
+      assert.equal(await country.inputValue(), 'BE')
+      assert.equal(await cap.inputValue(), '3')
+      const row = await h.database.db('accounts').where({ id: second.id }).first()
+      assert.equal(row.signature_marker, 'Léa Martin')
+      assert.equal(row.sender_name, 'Boulangerie')
+      assert.equal(row.default_country, 'BE')
+      assert.equal(Number(row.segment_cap), 3)
+      const other = await h.database.db('accounts').where({ id: h.accounts[0].id }).first()
+      assert.equal(other.sender_name, null, 'the first account must keep its own preferences')
+      assertBrowserQuiet()
+    })
+
+    it('previews a French text live, as UCS-2, cut at the signature', async function () {
+      const { page } = admin
+      const before = page.url()
+      await page
+        .getByLabel("Texte de l'e-mail", { exact: true })
+        .fill(
+          'Votre fenêtre est prête, passez la chercher demain.\n\nLéa Martin\nBoulangerie Martin',
+        )
+      const result = page.locator('#sms-preview-result')
+      await shows(result.getByText('UCS-2', { exact: true }))
+      const text = await result.locator('.sms-text').innerText()
+      assert.equal(text.trim(), 'Votre fenêtre est prête, passez la chercher demain.')
+      await shows(result.getByText('ê (U+00EA)', { exact: false }).first())
+      assert.equal(page.url(), before, 'the live preview must not leave the page')
+      await h.screenshot(page, 'preview')
+      assertBrowserQuiet()
+    })
+
+    it('sets where received SMS go (Réception en cours)', async function () {
+      const { page } = admin
+      const [, second] = h.accounts
+      await submitAndWait(
+        page,
+        page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', {
+          name: 'Réception en cours',
+        }),
+      )
+      assert.equal(new URL(page.url()).pathname, `/a/${second.id}/receiving`)
+      const forward = page.getByLabel("Transfert d'e-mail", { exact: true })
+      const directReply = page.getByLabel('Réponse directe', { exact: true })
+      const save = page.getByRole('button', { name: 'Sauvegarder', exact: true })
+
+      await forward.fill('accueil@example.test, pas une adresse')
+      await submitAndWait(page, save)
+      await shows(page.getByText("« pas une adresse » n'est pas une adresse e-mail valide."))
+
+      await forward.fill('accueil@example.test, lea.martin@example.test')
+      assert.equal(await directReply.isChecked(), false, 'direct reply starts off')
+      await directReply.check()
+      await submitAndWait(page, save)
+      await shows(flash(page, 'Paramètres de réception sauvegardés.'))
+      await page.reload()
+      assert.equal(await forward.inputValue(), 'accueil@example.test, lea.martin@example.test')
+      assert.equal(await directReply.isChecked(), true)
+      await h.screenshot(page, 'receiving-saved')
+      const row = await h.database.db('accounts').where({ id: second.id }).first()
+      assert.equal(row.forward_addresses, 'accueil@example.test,lea.martin@example.test')
+      assert.equal(Boolean(row.direct_reply), true)
+      assertBrowserQuiet()
+    })
+
+    it('adds and deletes allowed IP addresses', async function () {
+      const { page } = admin
+      const [, second] = h.accounts
+      await submitAndWait(
+        page,
+        page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', {
+          name: 'Gestion des adresses IP',
+        }),
+      )
+      assert.equal(new URL(page.url()).pathname, `/a/${second.id}/ips`)
+      await shows(page.getByRole('heading', { level: 1, name: 'Gestion des adresses IP' }))
+      const address = page.getByLabel('Adresse IP', { exact: true })
+      const save = page.getByRole('button', { name: 'Sauvegarder' })
+      const table = page.getByRole('table')
+
+      await address.fill('203.0.113.7')
+      await submitAndWait(page, save)
+      await shows(flash(page, 'est autorisée'))
+      await shows(table.getByRole('row').filter({ hasText: '203.0.113.7' }))
+
+      await address.fill('2001:db8::/48')
+      await submitAndWait(page, save)
+      await shows(table.getByRole('row').filter({ hasText: '2001:db8::/48' }))
+      await h.screenshot(page, 'ips-added')
+
+      await address.fill('203.0.113.300')
+      await submitAndWait(page, save)
+      await shows(page.getByText("« 203.0.113.300 » n'est pas une adresse IP", { exact: false }))
+      await h.screenshot(page, 'ips-invalid')
+
+      const v4 = table.getByRole('row').filter({ hasText: '203.0.113.7' })
+      await submitAndWait(page, v4.getByRole('button', { name: /Effacer/ }))
+      await shows(flash(page, "n'est plus autorisée"))
+      await isGone(page.getByRole('table').getByRole('row').filter({ hasText: '203.0.113.7' }))
+      await shows(page.getByRole('table').getByRole('row').filter({ hasText: '2001:db8::/48' }))
+      await h.screenshot(page, 'ips-deleted')
+
+      const rows = await h.database.db('account_ip_allowlist').select('account_id', 'cidr')
+      assert.deepEqual(
+        rows.map((r) => [Number(r.account_id), r.cidr]),
+        [[second.id, '2001:db8::/48']],
+      )
+      assertBrowserQuiet()
+    })
+
+    it('refuses inline script (CSP), and the watch on the browser notices', async function () {
+      const { page } = admin
+      const violation = page.waitForEvent('console', {
+        predicate: (message) => message.text().includes('Content Security Policy'),
+      })
+      // What an injected <script> would do; a string, as the test code has no DOM types.
+      await page.evaluate(`{
+        const script = document.createElement('script')
+        script.textContent = 'document.body.dataset.injected = "yes"'
+        document.body.append(script)
+      }`)
+      await violation
+      assert.equal(await page.locator('body').getAttribute('data-injected'), null)
+      const seen = admin.problems.splice(0)
+      assert.ok(
+        seen.some((p) => p.includes('Content Security Policy')),
+        `the CSP violation was not reported: ${JSON.stringify(seen)}`,
+      )
+    })
+  })
+}

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict'
+import { createAccount } from '../../../lib/db/accounts'
+import { claimDueInbound } from '../../../lib/db/inbound'
+import { addSender, removeSender } from '../../../lib/db/senders'
+import { InboundMailDispatcher, parseForwardAddresses } from '../../../lib/inbound/dispatcher'
+import { receiveInboundSms } from '../../../lib/inbound/intake'
+import { createMailer, type Mailer } from '../../../lib/mail/mailer'
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
+import { SmtpSink } from '../../support/smtp-sink'
+import { eventually } from '../../worker/harness'
+import { setReceiving } from '../../inbound/harness'
+
+describe('lib/inbound/dispatcher parseForwardAddresses', () => {
+  it('splits on commas, as the guide says, and tolerates spaces and semicolons', () => {
+    assert.deepEqual(parseForwardAddresses('a@x.example, b@x.example;c@x.example'), [
+      'a@x.example',
+      'b@x.example',
+      'c@x.example',
+    ])
+    assert.deepEqual(parseForwardAddresses(null), [])
+    assert.deepEqual(parseForwardAddresses(''), [])
+  })
+})
+
+for (const kind of databaseKinds()) {
+  describe(`lib/inbound/dispatcher (${kind})`, function () {
+    this.timeout(30_000)
+    let t: TestDatabase
+    let sink: SmtpSink
+    let mailer: Mailer
+    let acme: number
+    let quiet: number
+    let n = 0
+    const running: InboundMailDispatcher[] = []
+
+    const start = (
+      overrides: Partial<ConstructorParameters<typeof InboundMailDispatcher>[0]> = {},
+    ) => {
+      const d = new InboundMailDispatcher({
+        db: t.db,
+        mailer,
+        smsDomain: 'sms.example.test',
+        directReplyWindowHours: 72,
+        pollMs: 10,
+        retryInitialMs: 50,
+        ...overrides,
+      })
+      d.start()
+      running.push(d)
+      return d
+    }
+    const inbound = (to: string, text: string, receivedAt = Date.now()) =>
+      receiveInboundSms(t.db, {
+        from: `+3361234${String(++n).padStart(4, '0')}`,
+        to,
+        text,
+        encoding: 'gsm7',
+        parts: 1,
+        source: 'smpp',
+        receivedAt,
+      })
+    const statusOf = (id: number) => async () =>
+      (await t.db('inbound_sms').where({ id }).first()) as Record<string, unknown>
+
+    before(async () => {
+      t = await createTestDatabase(kind)
+      acme = (
+        await createAccount(t.db, { ref: 'acme', name: 'Acme', virtualNumber: '+33700000001' })
+      ).id
+      quiet = (
+        await createAccount(t.db, { ref: 'quiet', name: 'Quiet', virtualNumber: '+33700000003' })
+      ).id
+      await setReceiving(t.db, acme, { forwardAddresses: ['office@acme.example'] })
+      sink = new SmtpSink()
+      await sink.start()
+      mailer = createMailer(sink.mailerConfig())
+    })
+
+    afterEach(async () => {
+      await Promise.all(running.splice(0).map((d) => d.stop()))
+    })
+
+    after(async () => {
+      await mailer?.close()
+      await sink?.stop()
+      await t?.drop()
+    })
+
+    it('mails each SMS once when two dispatchers share the database', async () => {
+      const ids: number[] = []
+      for (let i = 0; i < 30; i++) ids.push((await inbound('+33700000001', `shared ${i}`)).id)
+      const a = start({ batchSize: 4 })
+      const b = start({ batchSize: 4 })
+      await sink.until(
+        (mails) => mails.filter((m) => m.parsed.text?.includes('shared ')).length >= 30,
+      )
+      await new Promise((r) => setTimeout(r, 100))
+      const texts = sink.mails
+        .map((m) => /shared \d+/.exec(m.parsed.text ?? '')?.[0])
+        .filter(Boolean)
+      assert.equal(texts.length, 30)
+      assert.equal(new Set(texts).size, 30)
+      assert.equal(a.stats.forwarded + b.stats.forwarded, 30)
+      const rows = await t.db('inbound_sms').whereIn('id', ids)
+      assert.ok(rows.every((r) => r.status === 'forwarded' && Number(r.mail_attempts) === 1))
+    })
+
+    it('keeps an SMS for an account with no forward address and no direct reply', async () => {
+      const lines: string[] = []
+      start({ log: (l) => lines.push(l) })
+      const { id } = await inbound('+33700000003', 'nobody reads this')
+      const row = await eventually(statusOf(id), (r) => r.status === 'kept')
+      assert.match(String(row.last_error), /no forward address/)
+      assert.ok(lines.some((l) => l.includes(`inbound id=${id} account=quiet kept`)))
+      assert.equal(sink.mails.filter((m) => m.parsed.text?.includes('nobody reads')).length, 0)
+    })
+
+    it('sends a direct reply to the forward list when the last sender was removed', async () => {
+      await setReceiving(t.db, quiet, {
+        forwardAddresses: ['quiet@acme.example'],
+        directReply: true,
+      })
+      await addSender(t.db, quiet, 'gone@acme.example', { status: 'accepted' })
+      const from = `+3361234${String(++n).padStart(4, '0')}`
+      await t.db('outbound_sms').insert({
+        account_id: quiet,
+        sender_email: 'gone@acme.example',
+        recipient: from,
+        body: 'hello',
+        encoding: 'gsm7',
+        segments: 1,
+        status: 'delivered',
+        attempts: 1,
+        dedupe_key: `k${n}`,
+        next_attempt_at: Date.now() - 1000,
+        created_at: Date.now() - 1000,
+        updated_at: Date.now() - 1000,
+      })
+      await removeSender(t.db, quiet, 'gone@acme.example')
+      start()
+      const { id } = await receiveInboundSms(t.db, {
+        from,
+        to: '+33700000003',
+        text: 'answer to a sender who left',
+        encoding: 'gsm7',
+        parts: 1,
+        source: 'smpp',
+        receivedAt: Date.now(),
+      })
+      const row = await eventually(statusOf(id), (r) => r.status === 'forwarded')
+      assert.equal(row.reply_to_sms_id, null)
+      const [mail] = sink.mails.filter((m) => m.parsed.text?.includes('sender who left'))
+      assert.deepEqual(mail.envelopeTo, ['quiet@acme.example'])
+      assert.equal(mail.header('in-reply-to'), '')
+    })
+
+    it('takes back an SMS whose dispatcher died holding it, once its lease ran out', async () => {
+      const { id } = await inbound('+33700000001', 'orphaned by a crash')
+      const [claim] = await claimDueInbound(t.db, { limit: 10, leaseMs: 200, now: Date.now() })
+      assert.equal(claim.sms.id, id)
+      start()
+      await new Promise((r) => setTimeout(r, 100))
+      assert.equal((await statusOf(id)()).status, 'mailing')
+      const row = await eventually(statusOf(id), (r) => r.status === 'forwarded')
+      assert.equal(Number(row.mail_attempts), 2)
+    })
+
+    it('gives up, as failed, once the relay refused past the maximum age', async () => {
+      sink.refuse(1)
+      start({ maxAgeMs: 1000 })
+      const { id } = await inbound('+33700000001', 'too old to retry', Date.now() - 5000)
+      const row = await eventually(statusOf(id), (r) => r.status === 'failed')
+      assert.match(String(row.last_error), /relay refused/)
+    })
+  })
+}
