@@ -252,6 +252,7 @@ export function Layout(props: PageProps & { c: Context<AdminEnv>; children?: Chi
         <meta name="referrer" content="same-origin" />
         <title>{`${title} – ${l.brand}`}</title>
         <link rel="stylesheet" href="/assets/admin.css" />
+        <link rel="icon" href="data:," />
       </head>
       <body>
         <a class="skip" href="#main">

@@ -189,7 +189,9 @@ function AddEntryForm(props: { l: Labels; base: string; form: AddForm }) {
         maxlength={MAX_ALLOWLIST_NOTE}
         error={form.noteError}
       />
-      <button type="submit">{l.save}</button>
+      <button type="submit" class="primary">
+        {l.save}
+      </button>
     </form>
   )
 }

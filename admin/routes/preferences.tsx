@@ -224,7 +224,9 @@ function PreferencesPage(props: { lang: Lang; base: string; state: PageState }) 
           value={String(v.segmentCap)}
           error={error('segmentCap')}
         />
-        <button type="submit">{l.save}</button>
+        <button type="submit" class="primary">
+          {l.save}
+        </button>
       </form>
 
       <section class="preview" aria-labelledby="preview-title">

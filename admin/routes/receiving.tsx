@@ -192,7 +192,9 @@ function ReceivingForm(props: { l: Labels; base: string; state: PageState }) {
         hint={l.failureNoticesHint}
         checked={state.form.failureNotices}
       />
-      <button type="submit">{l.save}</button>
+      <button type="submit" class="primary">
+        {l.save}
+      </button>
     </form>
   )
 }
