@@ -277,9 +277,15 @@ for (const kind of databaseKinds()) {
       const [, second] = h.accounts
       await submitAndWait(
         page,
+        // The guide's path: Avancé, whose first (and only) page is the IP list.
         page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', {
-          name: 'Gestion des adresses IP',
+          name: 'Avancé',
         }),
+      )
+      await shows(
+        page
+          .getByRole('navigation', { name: 'Menu principal' })
+          .getByRole('link', { name: 'Gestion des adresses IP' }),
       )
       assert.equal(new URL(page.url()).pathname, `/a/${second.id}/ips`)
       await shows(page.getByRole('heading', { level: 1, name: 'Gestion des adresses IP' }))
