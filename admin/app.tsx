@@ -52,6 +52,27 @@ const requireAccount: MiddlewareHandler<AdminEnv> = async (c, next) => {
   await next()
 }
 
+/** An invitation link is a password until used: logs get its place, never the token itself. */
+function loggablePath(path: string): string {
+  return path.replace(/^\/activate\/[^/]+/, '/activate/…')
+}
+
+/**
+ * A multipart body that does not parse is the client's mistake: 400, not a 500 with a stack
+ * trace in the log. The parsed form is kept by Hono for the route's own parseBody().
+ */
+const refuseMalformedForms: MiddlewareHandler<AdminEnv> = async (c, next) => {
+  const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD'
+  if (hasBody && /^multipart\/form-data/i.test(c.req.header('content-type') ?? '')) {
+    try {
+      await c.req.parseBody()
+    } catch {
+      return errorPage(c, 400)
+    }
+  }
+  await next()
+}
+
 function setRequestContext(deps: AdminDeps): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     c.set('deps', deps)
@@ -98,6 +119,7 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   app.use('*', csrf({ origin }))
   // The admin's forms are a few fields: a large body is a mistake or an attack.
   app.use('*', bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => errorPage(c, 413) }))
+  app.use('*', refuseMalformedForms)
   app.use('*', loadFlash())
   app.use(
     '*',
@@ -158,7 +180,7 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   app.notFound((c) => errorPage(c, 404))
   app.onError((err, c) => {
     if (err instanceof HTTPException) return errorPage(c, err.status)
-    log(`admin error ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`)
+    log(`admin error ${c.req.method} ${loggablePath(c.req.path)}: ${err.stack ?? err.message}`)
     return errorPage(c, 500)
   })
   return app

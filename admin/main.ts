@@ -14,26 +14,51 @@ function log(line: string): void {
   console.log(`${new Date().toISOString()} [admin] ${line}`)
 }
 
+const MIN_SECRET_LENGTH = 32
+
+/** The secret kept in the file; null when there is no file yet. */
+function readSecretFile(file: string): string | null {
+  let kept: string
+  try {
+    kept = fs.readFileSync(file, 'utf8').trim()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+  // Someone wrote this file: replacing it would silently log everybody out, so say so instead.
+  if (kept.length < MIN_SECRET_LENGTH) {
+    throw new Error(
+      `admin: ${file} holds no usable session secret (at least ${MIN_SECRET_LENGTH} characters); delete it to have a new one made`,
+    )
+  }
+  if ((fs.statSync(file).mode & 0o077) !== 0) {
+    log(`warning: ${file} is readable by others than its owner; chmod 600 it`)
+  }
+  return kept
+}
+
 /**
  * The configured secret, else the one kept in data/session.secret, else a new one written
  * there (readable by the owner only), so sessions survive a restart.
  */
 export function sessionSecret(configured: string, file = SESSION_SECRET_FILE): string {
   if (configured) return configured
-  try {
-    const kept = fs.readFileSync(file, 'utf8').trim()
-    if (kept.length >= 32) return kept
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
+  const kept = readSecretFile(file)
+  if (kept !== null) return kept
   const secret = crypto.randomBytes(48).toString('hex')
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  // wx: two admin processes starting together must not both write; the loser reads the winner's.
+  // Written whole to a file of our own, then linked into place: link() fails if the name
+  // exists, so of two admin processes starting together one wins and the other reads the
+  // winner's complete file (never a half-written one).
+  const temporary = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`
+  fs.writeFileSync(temporary, `${secret}\n`, { mode: 0o600, flag: 'wx' })
   try {
-    fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' })
+    fs.linkSync(temporary, file)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     return sessionSecret('', file)
+  } finally {
+    fs.rmSync(temporary, { force: true })
   }
   log(`session secret created in ${file}`)
   return secret

@@ -71,5 +71,8 @@ export function requireSession(
     c.set('sessionTokenHash', session.tokenHash)
     c.set('accounts', await listAdminAccounts(db, session.admin.id))
     await next()
+    // Pages behind the login are the account's data: not for shared caches, nor for the
+    // browser's back button once the admin has logged out on a shared computer.
+    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store')
   }
 }

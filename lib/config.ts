@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import net from 'node:net'
 import ini from 'ini'
+import { parseAllowlistEntry } from './net/allowlist'
 
 /** Where the project lives: config paths and the SQLite file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(
@@ -65,6 +66,8 @@ export interface AdminConfig {
   invitationTtlHours: number
   loginMaxFailures: number
   loginLockoutMinutes: number
+  /** Reverse proxies (addresses or CIDR) whose X-Forwarded-For names the client. */
+  trustedProxies?: string[]
 }
 
 export interface MailerConfig {
@@ -151,6 +154,7 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     invitation_ttl_hours: { kind: 'int', default: 72, min: 1 },
     login_max_failures: { kind: 'int', default: 5, min: 1 },
     login_lockout_minutes: { kind: 'int', default: 15, min: 1 },
+    trusted_proxies: { kind: 'list', default: [] },
   },
   mailer: {
     transport: { kind: 'choice', default: 'file', choices: ['file', 'smtp'] },
@@ -315,6 +319,12 @@ export function loadConfig(
       `${file}: admin.session_secret (or MAIL2SMS_SESSION_SECRET) must be at least 32 characters`,
     )
   }
+  for (const proxy of ad.trusted_proxies as string[]) {
+    const parsed = parseAllowlistEntry(proxy)
+    if (!parsed.ok) {
+      throw new ConfigError(`${file}: admin.trusted_proxies entry "${proxy}": ${parsed.message}`)
+    }
+  }
   return {
     file,
     admin: {
@@ -326,6 +336,7 @@ export function loadConfig(
       invitationTtlHours: ad.invitation_ttl_hours as number,
       loginMaxFailures: ad.login_max_failures as number,
       loginLockoutMinutes: ad.login_lockout_minutes as number,
+      trustedProxies: ad.trusted_proxies as string[],
     },
     mailer: {
       transport: ml.transport as MailerConfig['transport'],

@@ -78,14 +78,26 @@ export function runWorker(config: Mail2SmsConfig): Promise<number> {
       stopping = true
       log(`${sig}: stopping`)
       clearInterval(stats)
+      // Each step runs even when one before it failed: a stuck mailer or receiver must not keep
+      // the database open and the process alive until it is killed.
       const shutdown = async (): Promise<number> => {
-        const unwritten = await worker.stop()
-        await moReceiver.stop(INBOUND_STORE_GRACE_MS)
-        await dispatcher.stop()
-        await notices.stop()
-        await mailer.close()
-        await db.destroy()
-        return unwritten === 0 ? 0 : 1
+        let failed = false
+        const step = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+          try {
+            return await run()
+          } catch (err) {
+            failed = true
+            log(`stop: ${name} failed: ${(err as Error).message}`)
+            return undefined
+          }
+        }
+        const unwritten = await step('sms worker', () => worker.stop())
+        await step('inbound receiver', () => moReceiver.stop(INBOUND_STORE_GRACE_MS))
+        await step('mail dispatcher', () => dispatcher.stop())
+        await step('failure notices', () => notices.stop())
+        await step('mailer', () => mailer.close())
+        await step('database', () => db.destroy())
+        return !failed && unwritten === 0 ? 0 : 1
       }
       shutdown().then(resolve, (err) => {
         log(`stop failed: ${(err as Error).message}`)

@@ -1,20 +1,22 @@
 import { Hono, type Context } from 'hono'
 import type { HttpBindings } from '@hono/node-server'
-import type { AdminEnv } from '../env'
+import type { AdminDeps, AdminEnv } from '../env'
 import { defineMessages } from '../i18n'
 import { Field, FormError } from '../components/form'
 import { endSession, readSessionToken, safeLocalPath, startSession } from '../session'
 import { findAdminByEmail } from '../../lib/db/admins'
 import { deleteSession, findSessionAdmin, purgeExpiredSessions } from '../../lib/db/admin-sessions'
 import {
+  beginLoginAttempt,
   clearLoginFailures,
   emailThrottleKey,
   ipThrottleKey,
-  lockedUntil,
+  lockSpentKeys,
   purgeLoginThrottle,
-  recordLoginFailure,
+  refundLoginAttempt,
 } from '../../lib/db/login-throttle'
 import { verifyPasswordOrDummy } from '../../lib/auth/password'
+import { TrustedProxies, clientAddress } from '../../lib/net/client-ip'
 
 const t = defineMessages(
   {
@@ -51,9 +53,26 @@ const MAX_FIELD_LENGTH = 1000
  * client could set it to dodge the per-address throttle. Behind a proxy, all clients share the
  * proxy's address, and the per-email throttle still applies.
  */
+const trustedByConfig = new WeakMap<object, TrustedProxies>()
+
+function trustedProxies(config: AdminDeps['config']): TrustedProxies {
+  let trusted = trustedByConfig.get(config)
+  if (!trusted) {
+    trusted = new TrustedProxies(config.trustedProxies ?? [])
+    trustedByConfig.set(config, trusted)
+  }
+  return trusted
+}
+
+/**
+ * The client's address for the login throttle: the connection's, or behind a reverse proxy
+ * listed in admin.trusted_proxies the one it forwarded. Without that setting every client
+ * behind a proxy would share its address, and a few wrong passwords would lock everyone out.
+ */
 export function clientIp(c: Context<AdminEnv>): string {
   const bindings = c.env as Partial<HttpBindings> | undefined
-  return bindings?.incoming?.socket?.remoteAddress ?? 'unknown'
+  const peer = bindings?.incoming?.socket?.remoteAddress
+  return clientAddress(peer, c.req.header('x-forwarded-for'), trustedProxies(c.get('deps').config))
 }
 
 function LoginForm(props: {
@@ -138,22 +157,23 @@ authRoutes.post('/login', async (c) => {
     maxFailures: config.loginMaxFailures,
     windowMs: config.loginLockoutMinutes * 60_000,
   }
-  const keys = [emailThrottleKey(email), ipThrottleKey(clientIp(c))]
-  const locked = await lockedUntil(db, keys, now)
-  if (locked !== null) return throttledPage(c, locked)
+  const [emailKey, ipKey] = [emailThrottleKey(email), ipThrottleKey(clientIp(c))]
+  const keys = [emailKey, ipKey]
+  const refused = await beginLoginAttempt(db, keys, policy, now)
+  if (refused !== null) return throttledPage(c, refused)
 
   const admin = await findAdminByEmail(db, email)
   const ok = await verifyPasswordOrDummy(password, admin?.passwordHash ?? null)
   if (!ok || !admin) {
-    let lockedNow: number | null = null
-    for (const key of keys) {
-      lockedNow = (await recordLoginFailure(db, key, policy, now)) ?? lockedNow
-    }
+    const lockedNow = await lockSpentKeys(db, keys, policy, now)
     if (lockedNow !== null) return throttledPage(c, lockedNow)
     return formAgain(401, m.wrong)
   }
 
-  await clearLoginFailures(db, keys[0])
+  // Only the right password clears the address's count; the client's is merely not charged, so
+  // that logging in to one's own login between guesses at others does not reset it.
+  await clearLoginFailures(db, emailKey)
+  await refundLoginAttempt(db, ipKey, now)
   await purgeLoginThrottle(db, policy, now)
   // A session cookie brought to the login (perhaps planted) is never reused: a new token each time.
   const presented = await readSessionToken(c)

@@ -3,6 +3,7 @@ import type { AdminEnv } from '../env'
 import { defineMessages } from '../i18n'
 import { setFlash } from '../flash'
 import { Field } from '../components/form'
+import { ValidationError } from '../../lib/db/accounts'
 import {
   ADMIN_NAME_MAX_LENGTH,
   changePassword,
@@ -17,10 +18,10 @@ import {
   verifyPassword,
 } from '../../lib/auth/password'
 import {
+  beginLoginAttempt,
   clearLoginFailures,
   emailThrottleKey,
-  lockedUntil,
-  recordLoginFailure,
+  lockSpentKeys,
 } from '../../lib/db/login-throttle'
 
 const t = defineMessages(
@@ -30,7 +31,7 @@ const t = defineMessages(
     emailHint: 'Votre identifiant ; l’opérateur du service peut le changer.',
     name: 'Nom',
     saveName: 'Sauvegarder',
-    nameRequired: `Saisissez un nom de 1 à ${ADMIN_NAME_MAX_LENGTH} caractères.`,
+    nameRequired: `Saisissez un nom de 1 à ${ADMIN_NAME_MAX_LENGTH} caractères, sur une seule ligne.`,
     nameSaved: 'Votre nom a été enregistré.',
     passwordTitle: 'Changer le mot de passe',
     current: 'Mot de passe actuel',
@@ -51,7 +52,7 @@ const t = defineMessages(
     emailHint: 'Your login; the service’s operator can change it.',
     name: 'Name',
     saveName: 'Save',
-    nameRequired: `Enter a name of 1 to ${ADMIN_NAME_MAX_LENGTH} characters.`,
+    nameRequired: `Enter a name of 1 to ${ADMIN_NAME_MAX_LENGTH} characters, on one line.`,
     nameSaved: 'Your name has been saved.',
     passwordTitle: 'Change the password',
     current: 'Current password',
@@ -157,12 +158,13 @@ detailsRoutes.post('/', async (c) => {
   const m = t(c.get('lang'))
   const body = await c.req.parseBody()
   const name = String(body.name ?? '')
-  const trimmed = name.trim()
-  if (!trimmed || [...trimmed].length > ADMIN_NAME_MAX_LENGTH) {
+  try {
+    await updateAdminName(db, c.get('admin').id, name, clock())
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err
     c.status(400)
     return detailsPage(c, { name, nameError: m.nameRequired })
   }
-  await updateAdminName(db, c.get('admin').id, trimmed, clock())
   await setFlash(c, 'ok', m.nameSaved)
   return c.redirect('/details', 303)
 })
@@ -183,18 +185,17 @@ detailsRoutes.post('/password', async (c) => {
   if (password !== confirm) return refuse({ confirmError: m.mismatch })
   // Guessing the current password from an open session counts like failed logins.
   const key = emailThrottleKey(c.get('admin').email)
-  const locked = await lockedUntil(db, [key], clock())
-  if (locked !== null) {
+  const policy = {
+    maxFailures: config.loginMaxFailures,
+    windowMs: config.loginLockoutMinutes * 60_000,
+  }
+  if ((await beginLoginAttempt(db, [key], policy, clock())) !== null) {
     c.status(429)
     return detailsPage(c, { currentError: m.tooMany })
   }
   const admin = await findAdminById(db, c.get('admin').id)
   if (!admin || current.length > 1000 || !(await verifyPassword(current, admin.passwordHash))) {
-    const policy = {
-      maxFailures: config.loginMaxFailures,
-      windowMs: config.loginLockoutMinutes * 60_000,
-    }
-    await recordLoginFailure(db, key, policy, clock())
+    await lockSpentKeys(db, [key], policy, clock())
     return refuse({ currentError: m.wrongCurrent })
   }
   await clearLoginFailures(db, key)

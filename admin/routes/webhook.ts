@@ -46,7 +46,11 @@ async function readFields(c: Context<AdminEnv>): Promise<Record<string, unknown>
     type.startsWith('application/x-www-form-urlencoded') ||
     type.startsWith('multipart/form-data')
   ) {
-    return (await c.req.parseBody({ all: true })) as Record<string, unknown>
+    try {
+      return (await c.req.parseBody({ all: true })) as Record<string, unknown>
+    } catch {
+      throw new WebhookInputError('body', 'the body is not a valid form')
+    }
   }
   return null
 }

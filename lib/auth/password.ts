@@ -8,8 +8,12 @@ import crypto from 'node:crypto'
 const COST = { N: 32768, r: 8, p: 1 }
 const SALT_BYTES = 16
 const KEY_BYTES = 64
-/** Refuse absurd parameters from a tampered row rather than exhausting memory. */
+/**
+ * Refuse absurd parameters from a tampered row rather than exhausting memory: scrypt needs
+ * 128 * N * r bytes, so N and r must be bounded together, not each on its own.
+ */
 const MAX_N = 1 << 20
+const MAX_MEMORY_BYTES = 256 * 1024 * 1024
 
 export const PASSWORD_MIN_LENGTH = 10
 export const PASSWORD_MAX_LENGTH = 200
@@ -65,6 +69,7 @@ function parseHash(stored: string): ParsedHash | null {
   const key = Buffer.from(parts[5], 'base64')
   const powerOfTwo = Number.isInteger(N) && N > 1 && (N & (N - 1)) === 0
   if (!powerOfTwo || N > MAX_N || !(r >= 1 && r <= 32) || !(p >= 1 && p <= 16)) return null
+  if (128 * N * r > MAX_MEMORY_BYTES) return null
   if (salt.length === 0 || key.length < 16) return null
   return { N, r, p, salt, key }
 }

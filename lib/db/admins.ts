@@ -32,10 +32,25 @@ function toAdmin(row: Record<string, unknown>): Admin {
   }
 }
 
-/** Trims; throws when longer than the column. An empty name is allowed at creation only. */
+/**
+ * Control characters (line breaks, tabs, C1) and the invisible marks that reorder text: the
+ * name is written into invitation mails sent to other people, where a line break in it could
+ * pass for a line of the gateway's own text.
+ */
+const UNSAFE_NAME_CHARACTERS =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point.
+  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/
+
+/**
+ * Trims; throws when longer than the column or holding control characters. An empty name is
+ * allowed at creation only.
+ */
 export function validateAdminName(input: string, { required = true } = {}): string {
   const name = input.trim()
   if (required && !name) throw new ValidationError('name must not be empty')
+  if (UNSAFE_NAME_CHARACTERS.test(name)) {
+    throw new ValidationError('name must be one line of text, without control characters')
+  }
   if ([...name].length > ADMIN_NAME_MAX_LENGTH) {
     throw new ValidationError(`name must be at most ${ADMIN_NAME_MAX_LENGTH} characters`)
   }

@@ -131,6 +131,22 @@ export async function claimDueInbound(
   return rows.map((row) => ({ sms: toInboundSms(row), lease }))
 }
 
+/**
+ * Moves a held claim's lease end to `until`, so that a slow relay does not let another
+ * dispatcher take the SMS and mail it again. False when the claim was no longer held.
+ */
+export async function extendInboundLease(
+  db: Db,
+  claim: ClaimedInbound,
+  until: number,
+): Promise<boolean> {
+  const n = await db('inbound_sms')
+    .where({ id: claim.sms.id, status: 'mailing', next_attempt_at: claim.lease })
+    .update({ next_attempt_at: until })
+  if (n === 1) claim.lease = until
+  return n === 1
+}
+
 export type InboundOutcome =
   | { kind: 'mailed'; status: 'forwarded' | 'replied'; replyToSmsId: number | null; at: number }
   | { kind: 'kept'; at: number; reason: string }

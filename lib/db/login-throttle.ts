@@ -1,10 +1,11 @@
+import net from 'node:net'
 import type { Db } from './connection'
 import { isUniqueViolation } from './errors'
 
 /**
- * Failed logins counted per key (`email:<address>`, `ip:<address>`) in the database, so every
- * admin process shares the count. After `maxFailures` within the window the key is locked for
- * the same length of time.
+ * Failed logins counted per key (`email:<address>`, `ip:<address or IPv6 /64>`) in the
+ * database, so every admin process shares the count. After `maxFailures` within the window the
+ * key is locked for the same length of time.
  */
 export interface ThrottlePolicy {
   maxFailures: number
@@ -16,8 +17,35 @@ export function emailThrottleKey(email: string): string {
   return `email:${email.trim().toLowerCase()}`.slice(0, 300)
 }
 
+/** The eight 16-bit groups of an IPv6 address already checked by net.isIPv6. */
+function ipv6Groups(address: string): number[] {
+  let text = address
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number)
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const [head, tail] = text.split('::')
+  const first = head ? head.split(':') : []
+  const last = tail ? tail.split(':') : []
+  const zeros = tail === undefined ? [] : Array<string>(8 - first.length - last.length).fill('0')
+  return [...first, ...zeros, ...last].map((group) => parseInt(group, 16))
+}
+
+/**
+ * One key per client network, not per address: an IPv6 client usually holds a whole /64, and
+ * counting each of its addresses apart would give it 2^64 fresh budgets. An IPv4 address mapped
+ * into IPv6 (::ffff:192.0.2.1, as a dual-stack socket reports it) counts as the IPv4 address.
+ */
 export function ipThrottleKey(ip: string): string {
-  return `ip:${ip}`.slice(0, 300)
+  const address = ip.trim().replace(/%.*$/, '').toLowerCase()
+  if (!net.isIPv6(address)) return `ip:${address}`.slice(0, 300)
+  const groups = ipv6Groups(address)
+  if (groups.slice(0, 6).join(':') === '0:0:0:0:0:65535') {
+    return `ip:${[groups[6] >> 8, groups[6] & 255, groups[7] >> 8, groups[7] & 255].join('.')}`
+  }
+  const prefix = groups.slice(0, 4).map((group) => group.toString(16))
+  return `ip:${prefix.join(':')}::/64`
 }
 
 /** The latest time until which one of the keys is locked, or null when none is. */
@@ -34,16 +62,8 @@ export async function lockedUntil(
   return row?.until == null ? null : Number(row.until)
 }
 
-/**
- * Counts one failure against the key; returns the lock time when this failure locks it.
- * Counting is one UPDATE so that two processes failing at once both count.
- */
-export async function recordLoginFailure(
-  db: Db,
-  key: string,
-  policy: ThrottlePolicy,
-  now = Date.now(),
-): Promise<number | null> {
+/** Adds one to the key's count, starting a new window when the last one has run out. */
+async function countAttempt(db: Db, key: string, policy: ThrottlePolicy, now: number) {
   try {
     await db('login_throttle').insert({
       throttle_key: key,
@@ -68,14 +88,80 @@ export async function recordLoginFailure(
         [windowStart, now],
       ),
     })
+}
+
+/** Locks the keys whose count has reached the limit; returns the lock time if one was locked. */
+export async function lockSpentKeys(
+  db: Db,
+  keys: string[],
+  policy: ThrottlePolicy,
+  now = Date.now(),
+): Promise<number | null> {
   const until = now + policy.windowMs
   const locked = await db('login_throttle')
-    .where({ throttle_key: key })
+    .whereIn('throttle_key', keys)
     .andWhere('failures', '>=', policy.maxFailures)
     .andWhere((q) => q.whereNull('locked_until').orWhere('locked_until', '<=', now))
     // The count starts again once the lockout is over.
     .update({ locked_until: until, failures: 0, window_started_at: now })
   return locked > 0 ? until : null
+}
+
+/**
+ * Counts one failure against the key; returns the lock time when this failure locks it.
+ * Counting is one UPDATE so that two processes failing at once both count.
+ */
+export async function recordLoginFailure(
+  db: Db,
+  key: string,
+  policy: ThrottlePolicy,
+  now = Date.now(),
+): Promise<number | null> {
+  await countAttempt(db, key, policy, now)
+  return lockSpentKeys(db, [key], policy, now)
+}
+
+/**
+ * Counts an attempt against its keys before the password is checked, and says whether it may go
+ * on: null, or the time until which it is refused. Checking the lock and counting only after the
+ * slow hash would let a burst of attempts sent at once all pass the check; counted first, at most
+ * `maxFailures` of them get to the hash. The caller then calls lockSpentKeys on a wrong password,
+ * or refundLoginAttempt (and clearLoginFailures) on a right one.
+ */
+export async function beginLoginAttempt(
+  db: Db,
+  keys: string[],
+  policy: ThrottlePolicy,
+  now = Date.now(),
+): Promise<number | null> {
+  const locked = await lockedUntil(db, keys, now)
+  if (locked !== null) return locked
+  let refusedUntil: number | null = null
+  for (const key of keys) {
+    await countAttempt(db, key, policy, now)
+    const row = await db('login_throttle')
+      .where({ throttle_key: key })
+      .first('failures', 'window_started_at', 'locked_until')
+    if (!row) continue
+    // Locked by an attempt that finished meanwhile, or over the limit with attempts in flight.
+    const until =
+      row.locked_until != null && Number(row.locked_until) > now
+        ? Number(row.locked_until)
+        : Number(row.failures) > policy.maxFailures
+          ? Number(row.window_started_at) + policy.windowMs
+          : null
+    if (until !== null) refusedUntil = Math.max(refusedUntil ?? until, until)
+  }
+  return refusedUntil
+}
+
+/** Takes back the count of an attempt that succeeded, unless the key has been locked since. */
+export async function refundLoginAttempt(db: Db, key: string, now = Date.now()): Promise<void> {
+  await db('login_throttle')
+    .where({ throttle_key: key })
+    .andWhere('failures', '>', 0)
+    .andWhere((q) => q.whereNull('locked_until').orWhere('locked_until', '<=', now))
+    .decrement('failures', 1)
 }
 
 /** A successful login forgets the failures counted against that address. */

@@ -1,17 +1,19 @@
 /**
  * Long SMS from phones arrive as several deliver_sm, in any order, maybe twice. The SMSC has
  * its acknowledgement for each part at once, so parts are kept in the database
- * (inbound_sms_parts) until the set is complete; then one transaction deletes them and stores
- * the whole SMS. A set that stays incomplete longer than `staleAfterMs` is stored with what
- * came, the gaps marked, rather than lost.
+ * (inbound_sms_parts) until the set is complete; then one transaction stores the whole SMS and
+ * marks its parts assembled (total negated). A set that stays incomplete longer than
+ * `staleAfterMs` is stored with what came, the gaps marked, rather than lost.
  *
- * Known limit: a part the SMSC redelivers after its SMS was assembled starts a new set, which
- * is stored, incomplete, once it goes stale.
+ * Assembled parts stay for `staleAfterMs`: a part the SMSC redelivers after its SMS was stored
+ * (its acknowledgement got lost) is recognised, same octets, and dropped, instead of starting
+ * a set that would be mailed a day later as a fragment. A new SMS that reuses the reference
+ * has other octets, and is assembled as usual.
  */
 
 import { isMysql, type Db } from '../db/connection'
 import { decodeUserData, encodingOf, type MoPart } from './decode'
-import { receiveInboundSms, type IntakeLog, type IntakeResult } from './intake'
+import { receiveInboundSms, takeSqliteWriteLock, type IntakeLog, type IntakeResult } from './intake'
 
 export const DEFAULT_STALE_AFTER_MS = 24 * 3600_000
 
@@ -62,9 +64,26 @@ export async function acceptMoPart(
     ref: part.concat.ref,
     total: part.concat.total,
   }
+  if (await alreadyAssembled(db, key, part)) {
+    log(
+      `inbound part repeated after its SMS was stored from=${part.from} ref=${key.ref} seq=${part.concat.seq}: dropped`,
+    )
+    return null
+  }
   const stored = await storePart(db, key, part, receivedAt, options.source)
   if (!stored) log(`inbound part repeated from=${part.from} ref=${key.ref} seq=${part.concat.seq}`)
   return assembleSet(db, key, { force: false, log })
+}
+
+/** Assembled parts keep their set with the total negated: out of the way of a new set. */
+const assembledTotal = (total: number): number => -total
+
+async function alreadyAssembled(db: Db, key: SetKey, part: MoPart): Promise<boolean> {
+  const row = await db('inbound_sms_parts')
+    .where({ ...key, total: assembledTotal(key.total), seq: part.concat!.seq })
+    .where('body', part.body)
+    .first('id')
+  return row !== undefined
 }
 
 async function storePart(
@@ -136,8 +155,8 @@ function joinParts(parts: PartRow[], total: number): { text: string; encoding: s
 
 /**
  * Stores the set as one SMS when it is complete (or, with `force`, whatever it has), in the
- * transaction that deletes its parts. Of two workers finishing one set at the same moment, the
- * second finds the parts gone (locked then deleted by the first) and does nothing.
+ * transaction that marks its parts assembled. Of two workers finishing one set at the same
+ * moment, the second finds no parts left (locked then marked by the first) and does nothing.
  */
 async function assembleSet(
   db: Db,
@@ -146,16 +165,21 @@ async function assembleSet(
 ): Promise<IntakeResult | null> {
   return db.transaction(
     async (trx) => {
+      await takeSqliteWriteLock(trx)
       const query = trx('inbound_sms_parts').where(key).orderBy('seq')
       const rows = (isMysql(trx) ? await query.forUpdate() : await query) as PartRow[]
       if (rows.length === 0) return null
       if (rows.length < key.total && !opts.force) return null
+      // The set assembled before under this key (a reused reference) makes way for this one.
+      await trx('inbound_sms_parts')
+        .where({ ...key, total: assembledTotal(key.total) })
+        .delete()
       await trx('inbound_sms_parts')
         .whereIn(
           'id',
           rows.map((r) => r.id),
         )
-        .delete()
+        .update({ total: assembledTotal(key.total) })
       const { text, encoding } = joinParts(rows, key.total)
       const missing = key.total - rows.length
       if (missing > 0) {
@@ -187,7 +211,8 @@ async function assembleSet(
 
 /**
  * Stores every set that is complete (its last part's own assembly failed, say for a database
- * blip) or older than `staleAfterMs`. The worker runs this at start and then now and then.
+ * blip) or older than `staleAfterMs`, and forgets assembled parts that old. The worker runs
+ * this at start and then now and then.
  */
 export async function sweepParts(
   db: Db,
@@ -195,7 +220,12 @@ export async function sweepParts(
   staleAfterMs: number = DEFAULT_STALE_AFTER_MS,
   log: IntakeLog = () => undefined,
 ): Promise<IntakeResult[]> {
+  await db('inbound_sms_parts')
+    .where('total', '<', 0)
+    .where('received_at', '<=', now - staleAfterMs)
+    .delete()
   const sets: Array<Record<string, unknown>> = await db('inbound_sms_parts')
+    .where('total', '>', 0)
     .select('from_addr', 'to_addr', 'ref', 'total')
     .min({ first: 'received_at' })
     .count({ n: '*' })

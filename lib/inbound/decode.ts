@@ -109,6 +109,17 @@ export function encodingOf(dataCoding: number): InboundEncoding {
   if (dataCoding === 0x08) return 'ucs2'
   // 1111 0xCC: message class with the default alphabet (bit 2 clear) or 8-bit data (set).
   if ((dataCoding & 0xf0) === 0xf0) return dataCoding & 0x04 ? 'binary' : 'gsm7'
+  // 00xx xxxx (from 0x10: below that SMPP has its own meanings) and 01xx xxxx: the general
+  // coding groups a phone sets for a flash SMS (0x10, 0x18) and the like. Bit 5 is
+  // compression, which no SMSC expands for us; bits 3-2 the alphabet.
+  if (dataCoding >= 0x10 && dataCoding < 0x80) {
+    if (dataCoding & 0x20) return 'binary'
+    const alphabet = (dataCoding >> 2) & 0x03
+    return alphabet === 0 ? 'gsm7' : alphabet === 2 ? 'ucs2' : 'binary'
+  }
+  // 1100 and 1101: message waiting, default alphabet; 1110: message waiting, UCS-2.
+  if ((dataCoding & 0xe0) === 0xc0) return 'gsm7'
+  if ((dataCoding & 0xf0) === 0xe0) return 'ucs2'
   return 'binary'
 }
 

@@ -13,12 +13,14 @@
 import type { Db } from '../db/connection'
 import {
   claimDueInbound,
+  extendInboundLease,
   settleInbound,
   type ClaimedInbound,
   type InboundOutcome,
 } from '../db/inbound'
 import type { Mailer } from '../mail/mailer'
 import { composeForwardMail, type RepliedSms } from './forward-mail'
+import { whileHoldingLease } from './lease-keeper'
 
 export interface DispatcherOptions {
   db: Db
@@ -28,7 +30,10 @@ export interface DispatcherOptions {
   directReplyWindowHours: number
   pollMs?: number
   batchSize?: number
-  /** How long a claimed SMS stays this dispatcher's; longer than a slow relay takes. */
+  /**
+   * How long a claimed SMS stays this dispatcher's if it dies; renewed while the relay is
+   * answering, however slowly.
+   */
   leaseMs?: number
   retryInitialMs?: number
   retryMaxMs?: number
@@ -56,10 +61,12 @@ export class InboundMailDispatcher {
   private wake: (() => void) | null = null
   private readonly log: (line: string) => void
   private readonly clock: () => number
+  private readonly leaseMs: number
 
   constructor(private readonly opts: DispatcherOptions) {
     this.log = opts.log ?? (() => undefined)
     this.clock = opts.clock ?? Date.now
+    this.leaseMs = opts.leaseMs ?? 15 * 60_000
   }
 
   start(): void {
@@ -81,10 +88,19 @@ export class InboundMailDispatcher {
       try {
         claimed = await claimDueInbound(this.opts.db, {
           limit: this.opts.batchSize ?? 20,
-          leaseMs: this.opts.leaseMs ?? 15 * 60_000,
+          leaseMs: this.leaseMs,
           now: this.clock(),
         })
-        await Promise.all(claimed.map((claim) => this.dispatch(claim)))
+        // Every mail of the batch is waited for, even when one fails: stop() must not return,
+        // and the mailer close, while another is still with the relay.
+        const results = await Promise.allSettled(claimed.map((claim) => this.dispatch(claim)))
+        for (const [i, result] of results.entries()) {
+          if (result.status === 'rejected') {
+            this.log(
+              `inbound id=${claimed[i].sms.id}: ${(result.reason as Error).message}; taken again when its lease ends`,
+            )
+          }
+        }
       } catch (err) {
         this.log(`inbound dispatcher: ${(err as Error).message}`)
       }
@@ -144,7 +160,15 @@ export class InboundMailDispatcher {
       replied,
     })
     try {
-      const sent = await this.opts.mailer.send(mail)
+      const sent = await whileHoldingLease(
+        {
+          leaseMs: this.leaseMs,
+          clock: this.clock,
+          extend: (until) => extendInboundLease(this.opts.db, claim, until),
+          log: (line) => this.log(`inbound id=${sms.id}: ${line}`),
+        },
+        () => this.opts.mailer.send(mail),
+      )
       const status = replied ? 'replied' : 'forwarded'
       this.log(
         `inbound id=${sms.id} account=${account.ref} ${status} to=${to.join(',')} mail=${sent.messageId}` +

@@ -60,10 +60,18 @@ function notes(sms: InboundSms): string[] {
   return lines
 }
 
+/**
+ * Only an E.164 number can be texted back. A name ("Ma Banque") or a short code cannot, and is
+ * no valid local part either: its quotes, spaces or brackets could even forge another From.
+ */
+export function canBeRepliedTo(fromNumber: string): boolean {
+  return /^\+\d{7,15}$/.test(fromNumber)
+}
+
 export function composeForwardMail(input: ForwardMailInput): OutgoingMail {
   const { sms, replied } = input
   const from = sms.fromNumber
-  const address = replyAddress(from, input.accountRef, input.smsDomain)
+  const replyable = canBeRepliedTo(from)
   const lines = [
     `SMS reçu de ${from} sur votre numéro ${sms.toNumber}`,
     `Reçu le ${describeTime(sms.receivedAt)}`,
@@ -78,9 +86,16 @@ export function composeForwardMail(input: ForwardMailInput): OutgoingMail {
     lines.push(`En réponse à votre SMS du ${describeTime(replied.createdAt)} :`, `« ${excerpt} »`)
     lines.push('')
   }
-  lines.push(`Répondez à cet e-mail pour envoyer un SMS à ${from}.`)
+  lines.push(
+    replyable
+      ? `Répondez à cet e-mail pour envoyer un SMS à ${from}.`
+      : `Cet expéditeur (« ${from} ») ne peut pas recevoir de SMS : il est impossible de lui répondre.`,
+  )
   const mail: OutgoingMail = {
-    from: `"${from}" <${address}>`,
+    // Not replyable: the gateway's own From, whose replies the MX refuses.
+    ...(replyable
+      ? { from: `"${from}" <${replyAddress(from, input.accountRef, input.smsDomain)}>` }
+      : {}),
     to: input.to,
     subject: `SMS de ${from}`,
     text: lines.join('\n') + '\n',

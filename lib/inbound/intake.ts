@@ -6,7 +6,7 @@
 
 import crypto from 'node:crypto'
 import { parsePhoneNumberFromString, isSupportedCountry } from 'libphonenumber-js/max'
-import type { Db } from '../db/connection'
+import { isMysql, type Db } from '../db/connection'
 import { isUniqueViolation } from '../db/errors'
 import type { InboundStatus } from '../db/inbound'
 import { addOptOut, isOptedOut, removeOptOut } from '../db/opt-outs'
@@ -29,6 +29,11 @@ export interface InboundSmsInput {
   toTon?: number
   /** Parts of a concatenated SMS that never arrived; the text has "[…]" where they were. */
   missingParts?: number
+  /**
+   * The account a webhook authenticated: the SMS is that account's or nobody's, whichever
+   * other account has the same number (virtual numbers are not unique).
+   */
+  accountId?: number
 }
 
 export interface IntakeResult {
@@ -48,17 +53,24 @@ export const DEDUPE_WINDOW_MS = 2 * 60_000
 
 const TON_INTERNATIONAL = 1
 const TON_NATIONAL = 2
+/** Alphanumeric and abbreviated: names and short codes, never E.164. */
+const TONS_NOT_E164 = new Set([5, 6])
+/** The shortest international number there is (country code included). */
+const MIN_E164_DIGITS = 7
 
 /**
- * E.164 for a number, the address unchanged for an alphanumeric sender. Digits are read as
+ * E.164 for a number, the address unchanged for an alphanumeric sender or a short code (which
+ * read as international would name some other country's subscriber). Digits are read as
  * international unless the carrier said national (TON 2) or they start with a trunk "0", in
  * which case `country` decides, when there is one.
  */
 export function normaliseAddress(address: string, ton?: number, country?: string): string {
   const compact = address.trim().replace(/[\s.\-()/]/g, '')
+  if (ton !== undefined && TONS_NOT_E164.has(ton)) return address.trim()
   if (/^\+\d+$/.test(compact)) return compact
   if (/^00[1-9]\d*$/.test(compact)) return `+${compact.slice(2)}`
   if (!/^\d+$/.test(compact)) return address.trim()
+  if (compact.length < MIN_E164_DIGITS) return compact
   const national = ton === TON_NATIONAL || (ton !== TON_INTERNATIONAL && compact.startsWith('0'))
   if (!national) return `+${compact}`
   const region = country?.toUpperCase()
@@ -75,17 +87,20 @@ interface RoutedAccount {
   defaultCountry: string
 }
 
-/** The active account whose virtual number the SMS was sent to. */
+/** The active account whose virtual number the SMS was sent to (among `onlyAccountId`). */
 async function findAccountByNumber(
   db: Db,
   to: string,
   toTon: number | undefined,
+  onlyAccountId?: number,
 ): Promise<{ account: RoutedAccount | null; number: string }> {
   const direct = normaliseAddress(to, toTon)
+  const active = db('accounts').whereNotNull('virtual_number').where({ is_active: true })
+  if (onlyAccountId !== undefined) active.where({ id: onlyAccountId })
   const candidates = direct.startsWith('+')
-    ? await db('accounts').where({ virtual_number: direct, is_active: true })
+    ? await active.where({ virtual_number: direct })
     : // A national number only means something in a country: try each account's own.
-      await db('accounts').whereNotNull('virtual_number').where({ is_active: true })
+      await active
   for (const row of candidates) {
     const number = normaliseAddress(to, toTon, String(row.default_country))
     if (number === row.virtual_number) {
@@ -100,22 +115,47 @@ async function findAccountByNumber(
   return { account: null, number: direct }
 }
 
-function dedupeKey(sms: InboundSmsInput, from: string, to: string): string {
-  const hash = crypto.createHash('sha256')
-  // Scoped by destination: two accounts' carriers may reuse one id.
-  if (sms.carrierId) hash.update(`carrier\0${sms.source}\0${to}\0${sms.carrierId}`)
-  else {
-    const bucket = Math.floor(sms.receivedAt / DEDUPE_WINDOW_MS)
-    hash.update(`text\0${from}\0${to}\0${sms.text}\0${bucket}`)
+/**
+ * The keys an SMS is known by: the carrier id's, or the text's in its DEDUPE_WINDOW_MS bucket.
+ * The first is the one stored. A text is also looked up under the bucket before, so that a
+ * redelivery a moment after a bucket boundary still finds the first delivery.
+ */
+function dedupeKeys(
+  sms: InboundSmsInput,
+  from: string,
+  to: string,
+  accountId: number | null,
+): string[] {
+  const digest = (text: string) => crypto.createHash('sha256').update(text).digest('hex')
+  // Scoped by destination and account: two accounts' carriers may reuse one id, even on a
+  // number both have.
+  if (sms.carrierId) {
+    return [digest(`carrier\0${sms.source}\0${to}\0${accountId ?? ''}\0${sms.carrierId}`)]
   }
-  return hash.digest('hex')
+  const bucket = Math.floor(sms.receivedAt / DEDUPE_WINDOW_MS)
+  return [bucket, bucket - 1].map((b) => digest(`text\0${from}\0${to}\0${sms.text}\0${b}`))
 }
 
-async function existing(db: Db, key: string): Promise<IntakeResult | null> {
-  const row = await db('inbound_sms').where({ dedupe_key: key }).first('id', 'status', 'account_id')
+/** The SMS stored under one of `keys`; under the bucket before, only if it came in the window. */
+async function existing(db: Db, keys: string[], receivedAt: number): Promise<IntakeResult | null> {
+  const rows = await db('inbound_sms')
+    .whereIn('dedupe_key', keys)
+    .select('id', 'status', 'account_id', 'received_at', 'dedupe_key')
+  const row = rows.find(
+    (r) => r.dedupe_key === keys[0] || Number(r.received_at) >= receivedAt - DEDUPE_WINDOW_MS,
+  )
   if (!row) return null
   const accountId = row.account_id === null ? null : Number(row.account_id)
   return { id: Number(row.id), status: String(row.status), accountId }
+}
+
+/**
+ * SQLite: a transaction that reads, then writes, fails at once ("database is locked") when
+ * another process (the MX, the admin) wrote in between: its snapshot is stale and waiting
+ * cannot help. A first write that changes nothing takes the lock, waiting on busy_timeout.
+ */
+export async function takeSqliteWriteLock(trx: Db): Promise<void> {
+  if (!isMysql(trx)) await trx('inbound_sms').where('id', -1).delete()
 }
 
 /**
@@ -134,16 +174,18 @@ export async function receiveInboundSms(
   sms: InboundSmsInput,
   log: IntakeLog = () => undefined,
 ): Promise<IntakeResult> {
-  const { account, number: to } = await findAccountByNumber(db, sms.to, sms.toTon)
+  const { account, number: to } = await findAccountByNumber(db, sms.to, sms.toTon, sms.accountId)
   const from = normaliseAddress(sms.from, sms.fromTon, account?.defaultCountry)
-  const key = dedupeKey(sms, from, to)
-  const known = await existing(db, key)
+  const keys = dedupeKeys(sms, from, to, account?.id ?? null)
+  const known = await existing(db, keys, sms.receivedAt)
   if (known) {
     log(`inbound duplicate id=${known.id} from=${from} to=${to} source=${sms.source}`)
     return known
   }
   try {
     return await db.transaction(async (trx) => {
+      // START reads the opt-out before it deletes it.
+      await takeSqliteWriteLock(trx)
       let status: InboundStatus = account ? 'received' : 'unrouted'
       const keyword = account ? matchKeyword(sms.text) : null
       if (account && keyword?.action === 'stop') {
@@ -167,7 +209,7 @@ export async function receiveInboundSms(
         missing_parts: sms.missingParts ?? 0,
         source: sms.source,
         carrier_id: sms.carrierId?.slice(0, 100) ?? null,
-        dedupe_key: key,
+        dedupe_key: keys[0],
         status,
         mail_attempts: 0,
         next_attempt_at: status === 'received' ? sms.receivedAt : null,
@@ -184,7 +226,7 @@ export async function receiveInboundSms(
   } catch (err) {
     // Two deliveries of one SMS at the same moment: the other one stored it.
     if (isUniqueViolation(err)) {
-      const winner = await existing(db, key)
+      const winner = await existing(db, keys, sms.receivedAt)
       if (winner) return winner
     }
     throw err

@@ -13,6 +13,25 @@ import { DEFAULT_STALE_AFTER_MS, acceptMoPart, sweepParts } from './assembly'
 import { readMoPart } from './decode'
 import type { IntakeLog } from './intake'
 
+/** Retry delay once stopping: the grace is short, the database may be back any moment. */
+const STOPPING_RETRY_MS = 100
+
+/** Everything needed to store an MO by hand: its fields, octets and TLVs as hex. */
+function describeMo(item: Pending): string {
+  const { mo } = item
+  return JSON.stringify({
+    receivedAt: item.receivedAt,
+    from: mo.from,
+    fromTon: mo.fromTon,
+    to: mo.to,
+    toTon: mo.toTon,
+    dataCoding: mo.dataCoding,
+    esmClass: mo.esmClass,
+    shortMessage: mo.shortMessage.toString('hex'),
+    tlvs: Object.fromEntries([...mo.tlvs].map(([tag, value]) => [tag, value.toString('hex')])),
+  })
+}
+
 export interface MoReceiverOptions {
   db: Db
   log?: IntakeLog
@@ -37,6 +56,8 @@ export class MoReceiver {
   private readonly running = new Set<Promise<void>>()
   private sweepTimer: NodeJS.Timeout | null = null
   private stopped = false
+  /** While stopping: retries go on, briskly, until this time. */
+  private stopDeadline = 0
   private readonly log: IntakeLog
   private readonly clock: () => number
 
@@ -66,7 +87,8 @@ export class MoReceiver {
     if (this.sweepTimer) clearInterval(this.sweepTimer)
     this.sweepTimer = null
     const deadline = Date.now() + graceMs
-    // Waiting retries get one last immediate try.
+    this.stopDeadline = deadline
+    // Waiting retries are tried at once, and again until the grace runs out.
     for (const item of this.pending) {
       if (item.timer) {
         clearTimeout(item.timer)
@@ -74,15 +96,17 @@ export class MoReceiver {
         this.attempt(item)
       }
     }
-    while (this.running.size > 0 && Date.now() < deadline) {
-      await Promise.race([
-        Promise.allSettled([...this.running]),
-        new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
-      ])
+    const busy = () => this.running.size > 0 || [...this.pending].some((i) => i.timer !== null)
+    while (busy() && Date.now() < deadline) {
+      const tick = new Promise((r) => setTimeout(r, Math.min(50, deadline - Date.now())))
+      await Promise.race([Promise.allSettled([...this.running]).then(() => tick), tick])
     }
     for (const item of this.pending) {
+      if (item.timer) clearTimeout(item.timer)
+      item.timer = null
+      // The SMSC has had its acknowledgement: the log is the last place the SMS can be found.
       this.log(
-        `inbound LOST from=${item.mo.from} to=${item.mo.to} after ${item.attempts} attempts: the database did not take it before the worker stopped`,
+        `inbound LOST from=${item.mo.from} to=${item.mo.to} after ${item.attempts} attempts: the database did not take it before the worker stopped; mo=${describeMo(item)}`,
       )
     }
   }
@@ -99,7 +123,12 @@ export class MoReceiver {
         this.stats.stored++
       },
       (err: Error) => {
-        if (this.stopped) return
+        if (this.stopped) {
+          if (Date.now() + STOPPING_RETRY_MS < this.stopDeadline) {
+            item.timer = setTimeout(() => this.attempt(item), STOPPING_RETRY_MS)
+          }
+          return
+        }
         const initial = this.opts.retryInitialMs ?? 500
         const delay = Math.min(this.opts.retryMaxMs ?? 30_000, initial * 2 ** (item.attempts - 1))
         this.stats.retried++

@@ -122,6 +122,9 @@ function carrierId(fields: Fields): string | null {
   if (!id || id.value.trim() === '') return null
   if (id.value.trim().length > MAX_ID_LENGTH)
     throw new WebhookInputError(id.name, `${id.name} must be at most ${MAX_ID_LENGTH} characters`)
+  // The id goes into log lines: a line break in it could forge one.
+  if (/[\u0000-\u001f\u007f]/.test(id.value))
+    throw new WebhookInputError(id.name, `${id.name} must not contain control characters`)
   return id.value.trim()
 }
 
@@ -157,6 +160,8 @@ function address(field: { name: string; value: string }): string {
 
 /** An inbound SMS as a carrier posted it, checked. */
 export interface InboundCallback {
+  /** The authenticated account: the SMS goes to it and to no other. */
+  accountId: number
   from: string
   /** E.164: the account's virtual number. */
   to: string
@@ -208,6 +213,7 @@ export function parseInboundCallback(
     }
   }
   return {
+    accountId: account.id,
     from,
     to,
     text: textField.value,
@@ -238,6 +244,7 @@ export async function receiveInboundCallback(
       source: 'webhook',
       carrierId: sms.carrierId,
       receivedAt: sms.receivedAt,
+      accountId: sms.accountId,
     },
     log,
   )

@@ -1,8 +1,10 @@
 import type { Db } from '../db/connection'
 import type { Mailer } from '../mail/mailer'
 import { composeFailureNotice } from './failure-notice'
+import { whileHoldingLease } from '../inbound/lease-keeper'
 import {
   claimDueNotices,
+  extendNoticeLease,
   markNoticeSent,
   markNoticeSkipped,
   scheduleNoticeRetry,
@@ -20,15 +22,21 @@ export interface NoticeSenderOptions {
   /** Notices claimed at once. Default 20. */
   batch?: number
   /**
-   * How long a claim holds a notice. Longer than any one SMTP exchange can last (nodemailer's
-   * own timeouts), else a slow relay could get the same notice from two senders. Default 10 min.
+   * How long a claim holds a notice if its sender dies; renewed while the relay is answering,
+   * however slowly, so that no other sender mails it meanwhile. Default 10 min.
    */
   leaseMs?: number
   /** Delay before the first retry after the relay failed; doubles each time. Default 1 min. */
   retryInitialMs?: number
   retryMaxMs?: number
-  /** Sends tried before a notice is given up ('skipped', logged). Default 8 (about 4 hours). */
+  /**
+   * A notice is given up ('skipped', logged) once it has been tried this many times and its SMS
+   * failed more than maxAgeMs ago: a relay down for a weekend still gets every notice, and a
+   * notice held back by a clock step still gets its tries. Defaults 8 and 5 days, as inbound
+   * mails.
+   */
   maxAttempts?: number
+  maxAgeMs?: number
   clock?: () => number
 }
 
@@ -51,6 +59,7 @@ export class NoticeSender {
   private readonly retryInitialMs: number
   private readonly retryMaxMs: number
   private readonly maxAttempts: number
+  private readonly maxAgeMs: number
   private stopping = false
   private loopDone: Promise<void> | null = null
   private wake: (() => void) | null = null
@@ -65,6 +74,7 @@ export class NoticeSender {
     this.retryInitialMs = opts.retryInitialMs ?? 60_000
     this.retryMaxMs = opts.retryMaxMs ?? 3_600_000
     this.maxAttempts = opts.maxAttempts ?? 8
+    this.maxAgeMs = opts.maxAgeMs ?? 5 * 24 * 3600_000
   }
 
   start(): void {
@@ -119,7 +129,16 @@ export class NoticeSender {
       let sentId: string
       try {
         const mail = composeFailureNotice(sms, { smsDomain: this.opts.smsDomain })
-        sentId = (await this.opts.mailer.send(mail)).messageId
+        const sent = await whileHoldingLease(
+          {
+            leaseMs: this.leaseMs,
+            clock: this.clock,
+            extend: (until) => extendNoticeLease(this.db, notice, until),
+            log: (line) => this.log(`notice sms=${sms.id}: ${line}`),
+          },
+          () => this.opts.mailer.send(mail),
+        )
+        sentId = sent.messageId
       } catch (err) {
         await this.afterRelayFailure(notice, err as Error)
         return
@@ -134,7 +153,8 @@ export class NoticeSender {
   private async afterRelayFailure(notice: ClaimedNotice, err: Error): Promise<void> {
     const { sms } = notice
     const reason = err.message.replace(/\s+/g, ' ').slice(0, 200)
-    if (notice.attempts >= this.maxAttempts) {
+    const age = this.clock() - (sms.finalAt ?? sms.createdAt)
+    if (notice.attempts >= this.maxAttempts && age > this.maxAgeMs) {
       if (await markNoticeSkipped(this.db, notice)) this.stats.abandoned += 1
       this.log(
         `notice sms=${sms.id} given up after ${notice.attempts} attempts to=${sms.senderEmail} error=${JSON.stringify(reason)}`,

@@ -131,3 +131,17 @@ export async function scheduleNoticeRetry(
 ): Promise<boolean> {
   return (await held(db, notice).update({ notice_next_at: at })) > 0
 }
+
+/**
+ * Moves a held claim's lease end to `until` while its mail is still with a slow relay, so that
+ * no other sender takes it meanwhile. False when the claim was no longer held.
+ */
+export async function extendNoticeLease(
+  db: Db,
+  notice: ClaimedNotice,
+  until: number,
+): Promise<boolean> {
+  const extended = (await held(db, notice).update({ notice_next_at: until })) > 0
+  if (extended) notice.lease = until
+  return extended
+}

@@ -61,6 +61,15 @@ describe('lib/config', () => {
     assert.equal(load('', { MAIL2SMS_SESSION_SECRET: secret }).admin.sessionSecret, secret)
   })
 
+  it('reads trusted proxies as addresses or ranges, naming a bad one', () => {
+    const config = load('[admin]\ntrusted_proxies=127.0.0.1, 10.0.0.0/8, ::1\n')
+    assert.deepEqual(config.admin.trustedProxies, ['127.0.0.1', '10.0.0.0/8', '::1'])
+    assert.throws(
+      () => load('[admin]\ntrusted_proxies=proxy.local\n'),
+      /trusted_proxies entry "proxy.local"/,
+    )
+  })
+
   it('needs an smtp URL when the mailer sends by SMTP; the environment may give it', () => {
     assert.throws(() => load('[mailer]\ntransport=smtp\n'), /mailer\.smtp_url/)
     const config = load('[mailer]\ntransport=smtp\n', {

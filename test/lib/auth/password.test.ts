@@ -48,6 +48,15 @@ describe('lib/auth/password', function () {
     }
   })
 
+  it('refuses at once parameters that would take gigabytes, each in range on its own', async () => {
+    const parts = (await hashPassword('correct horse battery')).split('$')
+    // 128 * 2^20 * 32 bytes: 4 GiB of memory and many seconds for one check.
+    const greedy = ['scrypt', String(1 << 20), '32', '1', parts[4], parts[5]].join('$')
+    const started = Date.now()
+    assert.equal(await verifyPassword('correct horse battery', greedy), false)
+    assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms`)
+  })
+
   it('spends the time of a real check when there is no hash, and says no', async () => {
     assert.equal(await verifyPasswordOrDummy('anything at all', null), false)
     const stored = await hashPassword('correct horse battery')

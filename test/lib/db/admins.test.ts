@@ -81,6 +81,32 @@ for (const kind of databaseKinds()) {
       await assert.rejects(updateAdminName(t.db, admin.id, '   '), /must not be empty/)
     })
 
+    it('refuses a name on several lines or with control characters, which mails would carry', async () => {
+      const admin = await createAdmin(t.db, { email: 'a@acme.test', name: 'A', passwordHash: 'h' })
+      for (const name of [
+        'Alice\nBob',
+        'Alice\r\nX: y',
+        'Al\u0000ice',
+        'Al\u0085ice',
+        'A\u2028B',
+        'A\u202eB',
+      ]) {
+        await assert.rejects(
+          updateAdminName(t.db, admin.id, name),
+          /one line/,
+          JSON.stringify(name),
+        )
+      }
+      await assert.rejects(
+        createAdmin(t.db, { email: 'b@acme.test', name: 'B\tC', passwordHash: 'h' }),
+        /one line/,
+      )
+      assert.equal(
+        await updateAdminName(t.db, admin.id, 'Élodie O’Brien-Dupré'),
+        'Élodie O’Brien-Dupré',
+      )
+    })
+
     it('changes the password and ends every session but the one kept', async () => {
       const now = Date.now()
       const admin = await createAdmin(t.db, {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import Database from 'better-sqlite3'
 import { createAccount } from '../../../lib/db/accounts'
 import {
   acceptMoPart,
@@ -32,8 +33,9 @@ for (const kind of databaseKinds()) {
   describe(`lib/inbound/assembly (${kind})`, () => {
     let t: TestDatabase
     let now = Date.UTC(2026, 10, 27, 9, 0, 0)
+    /** Parts waiting for the rest of their set (assembled ones are kept with a negative total). */
     const partsLeft = async () =>
-      Number((await t.db('inbound_sms_parts').count({ n: '*' }).first())?.n)
+      Number((await t.db('inbound_sms_parts').where('total', '>', 0).count({ n: '*' }).first())?.n)
     const body = async (id: number) => (await t.db('inbound_sms').where({ id }).first()).body
 
     before(async () => {
@@ -42,6 +44,37 @@ for (const kind of databaseKinds()) {
     })
 
     after(() => t?.drop())
+
+    if (kind === 'sqlite') {
+      it('assembles when another process writes between its read and its delete', async () => {
+        const other = new Database(t.config.sqliteFile)
+        let armed = false
+        const writeFromElsewhere = (_response: unknown, query: { sql: string }) => {
+          if (armed && /from `inbound_sms_parts` where/.test(query.sql)) {
+            armed = false
+            try {
+              other.exec("update cache_versions set version = version + 1 where name = 'directory'")
+            } catch (err) {
+              // Refused while this transaction holds the lock: another process would wait.
+              assert.match((err as Error).message, /database is locked/)
+            }
+          }
+        }
+        t.db.on('query-response', writeFromElsewhere)
+        try {
+          const [first, second] = parts(encodeGsm7('lu puis écrit'), 2, 0x77, { dataCoding: 0 })
+          await acceptMoPart(t.db, first, (now += 1000), options)
+          armed = true
+          const result = await acceptMoPart(t.db, second, (now += 1000), options)
+          assert.equal(armed, false, 'the other process tried to write')
+          assert.equal(result?.status, 'received')
+          assert.equal(await body(result!.id), 'lu puis écrit')
+        } finally {
+          t.db.off('query-response', writeFromElsewhere)
+          other.close()
+        }
+      })
+    }
 
     it('stores a single-part SMS at once', async () => {
       const [single] = parts(encodeGsm7('Hello [world]'), 1, 0, { dataCoding: 0 })
@@ -67,9 +100,33 @@ for (const kind of databaseKinds()) {
       assert.equal(Number(row.missing_parts), 0)
       assert.equal(row.from_number, '+33612345678')
       assert.equal(await partsLeft(), 0)
-      // A late duplicate of a part after assembly does not make a second SMS now.
-      assert.equal(await acceptMoPart(t.db, p1, (now += 1000), options), null)
-      await t.db('inbound_sms_parts').delete()
+      // A late duplicate of a part after assembly does not make a second SMS, now or later.
+      const lines: string[] = []
+      const late = { ...options, log: (l: string) => lines.push(l) }
+      assert.equal(await acceptMoPart(t.db, p1, (now += 1000), late), null)
+      assert.equal(await partsLeft(), 0, 'the repeat starts no new set')
+      assert.ok(lines.some((l) => /repeated after its SMS was stored .* seq=1: dropped/.test(l)))
+      assert.deepEqual(await sweepParts(t.db, now + 2 * 24 * 3600_000), [])
+      assert.equal(
+        Number((await t.db('inbound_sms').where({ body: text }).count({ n: '*' }).first())?.n),
+        1,
+      )
+      assert.equal(
+        Number((await t.db('inbound_sms_parts').count({ n: '*' }).first())?.n),
+        0,
+        'assembled parts are forgotten once stale',
+      )
+    })
+
+    it('assembles a new SMS that reuses the reference of one already stored', async () => {
+      const first = parts(encodeGsm7('premier message'), 2, 42, { dataCoding: 0 })
+      const second = parts(encodeGsm7('second message!'), 2, 42, { dataCoding: 0 })
+      let result = null
+      for (const p of first) result = await acceptMoPart(t.db, p, (now += 1000), options)
+      assert.equal(await body(result!.id), 'premier message')
+      for (const p of second) result = await acceptMoPart(t.db, p, (now += 1000), options)
+      assert.equal(await body(result!.id), 'second message!')
+      assert.equal(await partsLeft(), 0)
     })
 
     it('joins a surrogate pair that the phone split across two parts', async () => {

@@ -39,6 +39,23 @@ describe('lib/inbound/decode', () => {
       })
     })
 
+    it('reads the GSM general coding groups: flash SMS in GSM or UCS-2, compressed as binary', () => {
+      assert.deepEqual(decodeUserData(0x10, encodeGsm7('Flash [1]')), {
+        text: 'Flash [1]',
+        encoding: 'gsm7',
+      })
+      assert.deepEqual(decodeUserData(0x18, encodeUcs2('Flash 😀')), {
+        text: 'Flash 😀',
+        encoding: 'ucs2',
+      })
+      assert.equal(encodingOf(0x19), 'ucs2')
+      assert.equal(encodingOf(0x48), 'ucs2')
+      assert.equal(encodingOf(0x14), 'binary')
+      assert.equal(encodingOf(0x30), 'binary')
+      assert.equal(encodingOf(0xc8), 'gsm7')
+      assert.equal(encodingOf(0xe8), 'ucs2')
+    })
+
     it('reads IA5 as 7-bit ASCII and Latin-1 as Latin-1', () => {
       assert.deepEqual(decodeUserData(1, Buffer.from([0x48, 0xe9, 0x21])), {
         text: 'Hi!',

@@ -165,6 +165,54 @@ for (const kind of databaseKinds()) {
       assert.equal(Number(row.mail_attempts), 2)
     })
 
+    it('keeps its lease while a slow relay takes longer than the lease: mailed once', async () => {
+      const slow: Mailer = {
+        send: async (mail) => {
+          await new Promise((r) => setTimeout(r, 500))
+          return mailer.send(mail)
+        },
+        close: async () => undefined,
+      }
+      const { id } = await inbound('+33700000001', 'through a slow relay')
+      start({ mailer: slow, leaseMs: 120 })
+      start({ mailer: slow, leaseMs: 120 })
+      const row = await eventually(statusOf(id), (r) => r.status === 'forwarded')
+      await new Promise((r) => setTimeout(r, 700))
+      const mails = sink.mails.filter((m) => m.parsed.text?.includes('through a slow relay'))
+      assert.equal(mails.length, 1)
+      assert.equal(Number(row.mail_attempts), 1)
+    })
+
+    it('stop() waits for every mail of the batch, even when another one failed', async () => {
+      const lines: string[] = []
+      let slowDone = false
+      const slow: Mailer = {
+        send: async (mail) => {
+          await new Promise((r) => setTimeout(r, 300))
+          const sent = await mailer.send(mail)
+          slowDone = true
+          return sent
+        },
+        close: async () => undefined,
+      }
+      await createAccount(t.db, { ref: 'keeper', name: 'Keeper', virtualNumber: '+33700000004' })
+      const kept = await inbound('+33700000004', 'kept, and its log line fails')
+      const slowOne = await inbound('+33700000001', 'still with the relay at stop')
+      const d = start({
+        mailer: slow,
+        log: (line) => {
+          // A failure outside the relay exchange (here the log itself) in one dispatch.
+          if (line.includes(`inbound id=${kept.id} account=keeper kept`)) throw new Error('boom')
+          lines.push(line)
+        },
+      })
+      await eventually(statusOf(slowOne.id), (r) => r.status === 'mailing')
+      await d.stop()
+      assert.equal(slowDone, true, 'the mail under way finished before stop() returned')
+      assert.equal((await statusOf(slowOne.id)()).status, 'forwarded')
+      assert.ok(lines.some((l) => l.includes(`inbound id=${kept.id}: boom`)))
+    })
+
     it('gives up, as failed, once the relay refused past the maximum age', async () => {
       sink.refuse(1)
       start({ maxAgeMs: 1000 })

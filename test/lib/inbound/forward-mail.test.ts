@@ -52,6 +52,21 @@ describe('lib/inbound/forward-mail', () => {
     assert.match(mail.text, /Répondez à cet e-mail pour envoyer un SMS à \+33612345678\./)
   })
 
+  it('sends an SMS from a name or a short code with the gateway From, saying it cannot be answered', () => {
+    for (const fromNumber of ['Free Mobile', 'a"<boss@corp.example>', '36180']) {
+      const mail = composeForwardMail({
+        sms: sms({ fromNumber }),
+        accountRef: 'acme',
+        smsDomain: 'sms.example.com',
+        to: ['a@x.example'],
+      })
+      assert.equal(mail.from, undefined, fromNumber)
+      assert.doesNotMatch(mail.text, /Répondez à cet e-mail/)
+      assert.match(mail.text, /ne peut pas recevoir de SMS/)
+      assert.equal(mail.subject, `SMS de ${fromNumber}`)
+    }
+  })
+
   it('says when the SMS is incomplete or binary', () => {
     const partial = composeForwardMail({
       sms: sms({ parts: 2, missingParts: 1, body: 'début […]' }),

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import Database from 'better-sqlite3'
 import { createAccount } from '../../../lib/db/accounts'
 import { isOptedOut } from '../../../lib/db/opt-outs'
 import { readCacheVersion } from '../../../lib/db/versions'
@@ -26,6 +27,13 @@ describe('lib/inbound/intake normaliseAddress', () => {
 
   it('leaves an alphanumeric sender as it is', () => {
     assert.equal(normaliseAddress('Acme Bank', 5), 'Acme Bank')
+  })
+
+  it('leaves a short code or an all-digit sender name as it is, not some foreign number', () => {
+    assert.equal(normaliseAddress('36180', 0, 'FR'), '36180')
+    assert.equal(normaliseAddress('36180', 1), '36180')
+    assert.equal(normaliseAddress('38200', 6, 'FR'), '38200')
+    assert.equal(normaliseAddress('33612345678', 5), '33612345678')
   })
 })
 
@@ -116,6 +124,60 @@ for (const kind of databaseKinds()) {
       )
     })
 
+    it('stores a redelivery once when a dedupe bucket boundary falls between the two', async () => {
+      const boundary = (Math.floor(clock / DEDUPE_WINDOW_MS) + 5) * DEDUPE_WINDOW_MS
+      clock = boundary + DEDUPE_WINDOW_MS * 3
+      const first = await receiveInboundSms(
+        t.db,
+        sms({ text: 'across the boundary', receivedAt: boundary - 1000 }),
+      )
+      const again = await receiveInboundSms(
+        t.db,
+        sms({ text: 'across the boundary', receivedAt: boundary + 1000 }),
+      )
+      assert.equal(again.id, first.id)
+      const muchLater = await receiveInboundSms(
+        t.db,
+        sms({ text: 'across the boundary', receivedAt: boundary + DEDUPE_WINDOW_MS + 2000 }),
+      )
+      assert.notEqual(muchLater.id, first.id, 'outside the window it is a new SMS')
+    })
+
+    it('gives a webhook SMS to the authenticated account, even if another has its number', async () => {
+      const first = await createAccount(t.db, {
+        ref: 'twin-a',
+        name: 'Twin A',
+        virtualNumber: '+33700000077',
+      })
+      const second = await createAccount(t.db, {
+        ref: 'twin-b',
+        name: 'Twin B',
+        virtualNumber: '+33700000077',
+      })
+      const result = await receiveInboundSms(
+        t.db,
+        sms({ to: '+33700000077', source: 'webhook', text: 'pour B', accountId: second.id }),
+      )
+      assert.equal(result.accountId, second.id)
+      assert.notEqual(result.accountId, first.id)
+      const inactive = await receiveInboundSms(
+        t.db,
+        sms({ to: '+33700000001', source: 'webhook', text: 'not B', accountId: second.id }),
+      )
+      assert.equal(inactive.status, 'unrouted', "another account's number is not B's")
+      const fromA = await receiveInboundSms(
+        t.db,
+        sms({ to: '+33700000077', source: 'webhook', carrierId: 'same-id', accountId: first.id }),
+      )
+      const fromB = await receiveInboundSms(
+        t.db,
+        sms({ to: '+33700000077', source: 'webhook', carrierId: 'same-id', accountId: second.id }),
+      )
+      assert.notEqual(fromB.id, fromA.id, "B's SMS is not taken for a redelivery of A's")
+      assert.equal(fromA.accountId, first.id)
+      assert.equal(fromB.accountId, second.id)
+    })
+
     it('stores the same words sent again later as a new SMS', async () => {
       const first = await receiveInboundSms(t.db, sms({ text: 'ok' }))
       const later = await receiveInboundSms(t.db, sms({ text: 'ok' }))
@@ -142,6 +204,36 @@ for (const kind of databaseKinds()) {
       assert.equal(start.status, 'opt_in')
       assert.equal(await isOptedOut(t.db, acme, '+33611111111'), false)
     })
+
+    if (kind === 'sqlite') {
+      it('acts on START when another process writes between its read and its delete', async () => {
+        await receiveInboundSms(t.db, sms({ from: '33622222222', text: 'STOP' }))
+        assert.equal(await isOptedOut(t.db, acme, '+33622222222'), true)
+        const other = new Database(t.config.sqliteFile)
+        let armed = true
+        const writeFromElsewhere = (_response: unknown, query: { sql: string }) => {
+          if (armed && /from `opt_outs` where/.test(query.sql)) {
+            armed = false
+            try {
+              other.exec("update cache_versions set version = version + 1 where name = 'directory'")
+            } catch (err) {
+              // Refused while this transaction holds the lock: another process would wait.
+              assert.match((err as Error).message, /database is locked/)
+            }
+          }
+        }
+        t.db.on('query-response', writeFromElsewhere)
+        try {
+          const start = await receiveInboundSms(t.db, sms({ from: '33622222222', text: 'START' }))
+          assert.equal(armed, false, 'the other process tried to write')
+          assert.equal(start.status, 'opt_in')
+          assert.equal(await isOptedOut(t.db, acme, '+33622222222'), false)
+        } finally {
+          t.db.off('query-response', writeFromElsewhere)
+          other.close()
+        }
+      })
+    }
 
     it('forwards a sentence that contains stop, and START from a number still opted in', async () => {
       const sentence = await receiveInboundSms(

@@ -97,7 +97,33 @@ for (const kind of databaseKinds()) {
       } finally {
         await t.db.schema.renameTable('inbound_sms_away', 'inbound_sms')
       }
-      assert.ok(lines.some((l) => l.startsWith('inbound LOST from=33699999999')))
+      const lost = lines.find((l) => l.startsWith('inbound LOST from=33699999999'))
+      assert.ok(lost)
+      const logged = JSON.parse(lost.slice(lost.indexOf('mo=') + 3))
+      assert.equal(logged.shortMessage, encodeGsm7('perdu').toString('hex'))
+      assert.equal(logged.dataCoding, 0)
+    })
+
+    it('goes on retrying while stopping, and stores an SMS the database takes within the grace', async () => {
+      const lines: string[] = []
+      const receiver = new MoReceiver({ db: t.db, log: (l) => lines.push(l), retryInitialMs: 20 })
+      await t.db.schema.renameTable('inbound_sms', 'inbound_sms_away')
+      let stopping: Promise<void>
+      try {
+        receiver.receive(mo('sauvé pendant la panne', { from: '33688888888' }))
+        await eventually(
+          async () => receiver.stats.retried,
+          (n) => n >= 1,
+        )
+        stopping = receiver.stop(3000)
+        await new Promise((r) => setTimeout(r, 400))
+      } finally {
+        await t.db.schema.renameTable('inbound_sms_away', 'inbound_sms')
+      }
+      await stopping
+      assert.equal(receiver.stats.stored, 1)
+      assert.equal((await t.db('inbound_sms').where({ body: 'sauvé pendant la panne' })).length, 1)
+      assert.ok(!lines.some((l) => l.startsWith('inbound LOST')))
     })
   })
 }

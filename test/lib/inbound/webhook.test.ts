@@ -45,6 +45,7 @@ describe('lib/inbound webhook callbacks', () => {
         NOW,
       )
       assert.deepEqual(sms, {
+        accountId: 1,
         from: '33612345678',
         to: '+33700000001',
         text: 'Oui, à demain',
@@ -88,6 +89,12 @@ describe('lib/inbound webhook callbacks', () => {
 
     it('names the missing or wrong field', () => {
       const good = { from: '33612345678', to: '33700000001', text: 'hi' }
+      assert.equal(
+        refusedField(() =>
+          parseInboundCallback({ ...good, id: 'abc\nsms id=forged' }, account, NOW),
+        ),
+        'id',
+      )
       assert.equal(
         refusedField(() => parseInboundCallback({ ...good, from: '' }, account, NOW)),
         'from',

@@ -142,15 +142,44 @@ for (const kind of databaseKinds()) {
       assert.ok(lines.some((l) => l.includes(`sms=${id} relay failed (attempt 1)`)))
     })
 
-    it('gives up after maxAttempts and logs it', async () => {
+    it('gives up after maxAttempts past maxAgeMs and logs it', async () => {
       const id = await failedSms()
       const sms = await row(id)()
       sink.refuse(3)
-      start({ maxAttempts: 3 })
+      start({ maxAttempts: 3, maxAgeMs: 0 })
       const done = await eventually(row(id), (r) => r.notice_status === 'skipped')
       assert.equal(Number(done.notice_attempts), 3)
       assert.equal(sink.mailsTo(String(sms.sender_email)).length, 0)
       assert.ok(lines.some((l) => l.includes(`sms=${id} given up after 3 attempts`)))
+    })
+
+    it('keeps retrying past maxAttempts while the SMS failed recently', async () => {
+      const id = await failedSms()
+      const sms = await row(id)()
+      sink.refuse(3)
+      start({ maxAttempts: 2 })
+      const done = await eventually(row(id), (r) => r.notice_status !== 'due')
+      assert.equal(done.notice_status, 'sent')
+      assert.equal(Number(done.notice_attempts), 4)
+      assert.equal(sink.mailsTo(String(sms.sender_email)).length, 1)
+    })
+
+    it('keeps its lease while a slow relay takes longer than the lease: sent once', async () => {
+      const id = await failedSms()
+      const sms = await row(id)()
+      const slow: Mailer = {
+        send: async (mail) => {
+          await new Promise((r) => setTimeout(r, 500))
+          return mailer.send(mail)
+        },
+        close: async () => undefined,
+      }
+      start({ mailer: slow, leaseMs: 120 })
+      start({ mailer: slow, leaseMs: 120 })
+      const done = await eventually(row(id), (r) => r.notice_status === 'sent')
+      await new Promise((r) => setTimeout(r, 700))
+      assert.equal(sink.mailsTo(String(sms.sender_email)).length, 1)
+      assert.equal(Number(done.notice_attempts), 1)
     })
 
     it('leaves notices that are not due yet alone', async () => {
