@@ -8,7 +8,7 @@ import { ConsoleTransport, SmppTransport, type SmsTransport } from '../lib/worke
 import { SmsWorker } from '../lib/worker/worker'
 
 const STATS_EVERY_MS = 10_000
-/** How long a stopping worker waits for inbound SMS still being stored. */
+/** How long a stopping worker waits for inbound SMS still being stored (then acknowledged). */
 const INBOUND_STORE_GRACE_MS = 2000
 
 function log(line: string): void {
@@ -26,9 +26,10 @@ function makeTransport(config: Mail2SmsConfig): SmsTransport {
 
 /**
  * The SMS worker as a process: sends queued SMS, stores the SMS phones send back (MO) and
- * emails them. Runs until SIGTERM or SIGINT, then stops claiming, waits for the answers to what
- * is in flight (worker.shutdown_grace_ms), records them and unbinds; then stores the last MO,
- * finishes the mails under way and closes the mailer and the database.
+ * emails them. Runs until SIGTERM or SIGINT, then refuses new MO (the SMSC redelivers them) and
+ * finishes storing and acknowledging those under way, stops claiming, waits for the answers to
+ * what is in flight (worker.shutdown_grace_ms), records them and unbinds; then finishes the
+ * mails under way and closes the mailer and the database.
  */
 export function runWorker(config: Mail2SmsConfig): Promise<number> {
   const db = openDb(config.database)
@@ -91,8 +92,9 @@ export function runWorker(config: Mail2SmsConfig): Promise<number> {
             return undefined
           }
         }
-        const unwritten = await step('sms worker', () => worker.stop())
+        // The receiver first, while the session is up to carry its acknowledgements.
         await step('inbound receiver', () => moReceiver.stop(INBOUND_STORE_GRACE_MS))
+        const unwritten = await step('sms worker', () => worker.stop())
         await step('mail dispatcher', () => dispatcher.stop())
         await step('failure notices', () => notices.stop())
         await step('mailer', () => mailer.close())

@@ -2,9 +2,9 @@
  * Takes MO messages from the SMPP client and stores them: each part through acceptMoPart, and
  * now and then a sweep for sets that completed without being stored or went stale.
  *
- * The SMSC already has its acknowledgement, so a message the database refuses (it is down for
- * a moment) is retried here, with backoff, for as long as the process runs; stop() waits a
- * little for those and logs any it has to give up.
+ * The SMSC gets its deliver_sm_resp only once the part is committed (see MoListener): receive()
+ * resolves true then, and false when the database refused it or the receiver is stopping, so
+ * that the SMSC keeps the SMS and redelivers it later. No retry is needed here.
  */
 
 import type { Db } from '../db/connection'
@@ -13,25 +13,6 @@ import { DEFAULT_STALE_AFTER_MS, acceptMoPart, sweepParts } from './assembly'
 import { readMoPart } from './decode'
 import type { IntakeLog } from './intake'
 
-/** Retry delay once stopping: the grace is short, the database may be back any moment. */
-const STOPPING_RETRY_MS = 100
-
-/** Everything needed to store an MO by hand: its fields, octets and TLVs as hex. */
-function describeMo(item: Pending): string {
-  const { mo } = item
-  return JSON.stringify({
-    receivedAt: item.receivedAt,
-    from: mo.from,
-    fromTon: mo.fromTon,
-    to: mo.to,
-    toTon: mo.toTon,
-    dataCoding: mo.dataCoding,
-    esmClass: mo.esmClass,
-    shortMessage: mo.shortMessage.toString('hex'),
-    tlvs: Object.fromEntries([...mo.tlvs].map(([tag, value]) => [tag, value.toString('hex')])),
-  })
-}
-
 export interface MoReceiverOptions {
   db: Db
   log?: IntakeLog
@@ -39,25 +20,18 @@ export interface MoReceiverOptions {
   /** An incomplete long SMS older than this is stored with what came. */
   staleAfterMs?: number
   sweepEveryMs?: number
+  /**
+   * Ignored: the SMSC retries what was not stored. Still accepted because test/inbound/harness.ts
+   * passes it; to be removed with it.
+   */
   retryInitialMs?: number
-  retryMaxMs?: number
-}
-
-interface Pending {
-  mo: MoMessage
-  receivedAt: number
-  attempts: number
-  timer: NodeJS.Timeout | null
 }
 
 export class MoReceiver {
-  readonly stats = { received: 0, stored: 0, retried: 0 }
-  private readonly pending = new Set<Pending>()
-  private readonly running = new Set<Promise<void>>()
+  readonly stats = { received: 0, stored: 0, failed: 0, refused: 0 }
+  private readonly running = new Set<Promise<unknown>>()
   private sweepTimer: NodeJS.Timeout | null = null
   private stopped = false
-  /** While stopping: retries go on, briskly, until this time. */
-  private stopDeadline = 0
   private readonly log: IntakeLog
   private readonly clock: () => number
 
@@ -73,71 +47,49 @@ export class MoReceiver {
     this.sweepTimer.unref()
   }
 
-  /** The 'mo' listener: returns at once, storing happens in the background. */
-  readonly receive = (mo: MoMessage): void => {
+  /**
+   * The 'mo' listener: resolves true once the part (or the SMS it completes) is committed,
+   * false when it is not stored and the SMSC must redeliver it. Never rejects.
+   */
+  readonly receive = (mo: MoMessage): Promise<boolean> => {
+    if (this.stopped) {
+      this.stats.refused++
+      return Promise.resolve(false)
+    }
     this.stats.received++
-    const item: Pending = { mo, receivedAt: this.clock(), attempts: 0, timer: null }
-    this.pending.add(item)
-    this.attempt(item)
-  }
-
-  /** Stops sweeping and waits up to graceMs for messages being stored or retried. */
-  async stop(graceMs = 2000): Promise<void> {
-    this.stopped = true
-    if (this.sweepTimer) clearInterval(this.sweepTimer)
-    this.sweepTimer = null
-    const deadline = Date.now() + graceMs
-    this.stopDeadline = deadline
-    // Waiting retries are tried at once, and again until the grace runs out.
-    for (const item of this.pending) {
-      if (item.timer) {
-        clearTimeout(item.timer)
-        item.timer = null
-        this.attempt(item)
-      }
-    }
-    const busy = () => this.running.size > 0 || [...this.pending].some((i) => i.timer !== null)
-    while (busy() && Date.now() < deadline) {
-      const tick = new Promise((r) => setTimeout(r, Math.min(50, deadline - Date.now())))
-      await Promise.race([Promise.allSettled([...this.running]).then(() => tick), tick])
-    }
-    for (const item of this.pending) {
-      if (item.timer) clearTimeout(item.timer)
-      item.timer = null
-      // The SMSC has had its acknowledgement: the log is the last place the SMS can be found.
-      this.log(
-        `inbound LOST from=${item.mo.from} to=${item.mo.to} after ${item.attempts} attempts: the database did not take it before the worker stopped; mo=${describeMo(item)}`,
-      )
-    }
-  }
-
-  private attempt(item: Pending): void {
-    item.timer = null
-    item.attempts++
-    const run = acceptMoPart(this.opts.db, readMoPart(item.mo), item.receivedAt, {
+    const store = acceptMoPart(this.opts.db, readMoPart(mo), this.clock(), {
       source: 'smpp',
       log: this.log,
     }).then(
       () => {
-        this.pending.delete(item)
         this.stats.stored++
+        return true
       },
       (err: Error) => {
-        if (this.stopped) {
-          if (Date.now() + STOPPING_RETRY_MS < this.stopDeadline) {
-            item.timer = setTimeout(() => this.attempt(item), STOPPING_RETRY_MS)
-          }
-          return
-        }
-        const initial = this.opts.retryInitialMs ?? 500
-        const delay = Math.min(this.opts.retryMaxMs ?? 30_000, initial * 2 ** (item.attempts - 1))
-        this.stats.retried++
+        this.stats.failed++
         this.log(
-          `inbound store failed from=${item.mo.from} to=${item.mo.to} attempt=${item.attempts}: ${err.message}; retry in ${delay} ms`,
+          `inbound store failed from=${mo.from} to=${mo.to}: ${err.message}; the SMSC will redeliver it`,
         )
-        item.timer = setTimeout(() => this.attempt(item), delay)
+        return false
       },
     )
+    this.track(store)
+    return store
+  }
+
+  /** Refuses new MO (the SMSC redelivers them) and waits up to graceMs for those being stored. */
+  async stop(graceMs = 2000): Promise<void> {
+    this.stopped = true
+    if (this.sweepTimer) clearInterval(this.sweepTimer)
+    this.sweepTimer = null
+    if (this.running.size === 0) return
+    let timer: NodeJS.Timeout | undefined
+    const grace = new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))
+    await Promise.race([Promise.allSettled([...this.running]), grace])
+    clearTimeout(timer)
+  }
+
+  private track(run: Promise<unknown>): void {
     this.running.add(run)
     void run.finally(() => this.running.delete(run))
   }
@@ -153,7 +105,6 @@ export class MoReceiver {
       () => undefined,
       (err: Error) => this.log(`inbound parts sweep failed: ${err.message}`),
     )
-    this.running.add(run)
-    void run.finally(() => this.running.delete(run))
+    this.track(run)
   }
 }

@@ -10,7 +10,14 @@
 import { EventEmitter } from 'node:events'
 import type { PDU } from 'smpp'
 import type { SmsEncoding } from '../sms'
-import { BindError, RequestError, SmppConnection, type SmppLogger } from './connection'
+import {
+  BindError,
+  ESME_RX_T_APPN,
+  RequestError,
+  SmppConnection,
+  type DeliverResponder,
+  type SmppLogger,
+} from './connection'
 import { TLV_TAG, type DeliverSm } from './deliver'
 import { SmppSubmitError } from './errors'
 import {
@@ -42,6 +49,11 @@ export interface SmppClientOptions {
   longSms: LongSmsMethod
   /** Most submit_sm per second; 0 or absent for no limit. */
   throughputPerSecond?: number
+  /**
+   * Longest wait for an 'mo' listener to store an MO before the SMSC is told to redeliver it
+   * (default 5000): well under the SMSC's own response timeout, which is often 10 to 30 s.
+   */
+  moAckTimeoutMs?: number
   logger?: SmppLogger
 }
 
@@ -57,7 +69,10 @@ export interface SubmitResult {
   encoding: SmsEncoding
 }
 
-/** A deliver_sm that is not a receipt: an SMS from a phone, for a later reassembly step. */
+/**
+ * A deliver_sm that is not a receipt: an SMS from a phone, for a later reassembly step. Its
+ * deliver_sm_resp waits for the 'mo' listeners: see MoListener.
+ */
 export interface MoMessage {
   from: string
   fromTon: number
@@ -74,9 +89,62 @@ export interface MoMessage {
 export interface SmppClientEvents {
   bound: []
   disconnected: [reason: string]
+  /** Acknowledged to the SMSC before the listeners run. */
   receipt: [DeliveryReceipt]
+  /** Listeners are MoListener: the SMSC is answered once their promises settle. */
   mo: [MoMessage]
 }
+
+/**
+ * An 'mo' listener that stores the MO returns a promise: true once it is durably stored, false
+ * (or a rejection) to have the SMSC redeliver it later. A listener that returns anything else
+ * takes the MO as it is, and the SMSC gets its acknowledgement at once.
+ */
+export type MoListener = (mo: MoMessage) => unknown
+
+/**
+ * Hands an MO to the 'mo' listeners of `emitter`. Resolves true when the SMSC may forget it:
+ * every listener that returned a promise resolved true (or none returned one). A listener that
+ * throws counts as one that could not store it.
+ */
+export function offerMo(
+  emitter: { listeners(event: 'mo'): unknown[] },
+  mo: MoMessage,
+  onError: (err: Error) => void,
+): Promise<boolean> {
+  const stores: Promise<boolean>[] = []
+  for (const listener of emitter.listeners('mo') as MoListener[]) {
+    let result: unknown
+    try {
+      result = listener(mo)
+    } catch (err) {
+      onError(err as Error)
+      return Promise.resolve(false)
+    }
+    if (isPromiseLike(result)) {
+      stores.push(
+        Promise.resolve(result).then(
+          (stored) => stored === true,
+          (err: Error) => {
+            onError(err)
+            return false
+          },
+        ),
+      )
+    }
+  }
+  return Promise.all(stores).then((results) => results.every(Boolean))
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
+const DEFAULT_MO_ACK_TIMEOUT_MS = 5000
 
 interface MessageJob {
   plan: SubmitPlan
@@ -263,7 +331,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       logger: this.logger,
     })
     this.link = link
-    link.on('deliver', (deliver) => this.onDeliver(deliver))
+    link.on('deliver', (deliver, respond) => this.onDeliver(deliver, respond))
     link.on('unparsedDeliver', (pdu, err) => this.onUnparsedDeliver(pdu, err))
     link.once('close', (reason) => this.onLinkClose(link, reason))
     link
@@ -446,9 +514,12 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     })
   }
 
-  private onDeliver(deliver: DeliverSm): void {
+  private onDeliver(deliver: DeliverSm, respond: DeliverResponder): void {
     const receiptedId = deliver.tlvs.get(TLV_TAG.receiptedMessageId)
     if (isReceiptEsmClass(deliver.esmClass) || receiptedId !== undefined) {
+      // Acknowledged before anything else: a slow or failing listener must not make the SMSC
+      // resend or throttle us. The worker records receipts with retries of its own.
+      respond(0)
       const receipt = parseDeliveryReceipt({
         esm_class: deliver.esmClass,
         data_coding: deliver.dataCoding,
@@ -466,10 +537,11 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     }
     if ((deliver.esmClass & 0x3c) !== 0) {
       // SME or user acknowledgements: we never ask for them, so there is nothing to match.
+      respond(0)
       this.logger.info(`smpp ignored deliver_sm esm_class=0x${deliver.esmClass.toString(16)}`)
       return
     }
-    this.notify('mo', {
+    this.offerMo(respond, {
       from: deliver.sourceAddr,
       fromTon: deliver.sourceAddrTon,
       to: deliver.destinationAddr,
@@ -478,6 +550,30 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       esmClass: deliver.esmClass,
       shortMessage: deliver.shortMessage,
       tlvs: deliver.tlvs,
+    })
+  }
+
+  /**
+   * Acknowledges an MO once the listeners have stored it, and asks for a redelivery when they
+   * could not, took too long, or the client is stopping: nothing acknowledged may be lost.
+   */
+  private offerMo(respond: DeliverResponder, mo: MoMessage): void {
+    const label = `from=${mo.from} to=${mo.to}`
+    if (this.currentState === 'stopping' || this.currentState === 'stopped') {
+      this.logger.info(`smpp MO ${label} refused for now (stopping): the SMSC will redeliver it`)
+      respond(ESME_RX_T_APPN)
+      return
+    }
+    const timeoutMs = this.options.moAckTimeoutMs ?? DEFAULT_MO_ACK_TIMEOUT_MS
+    // The store may still finish after this answer; its redelivery is then recognised as such.
+    const timer = setTimeout(() => {
+      this.logger.warn(`smpp MO ${label} not stored in ${timeoutMs} ms: asked for a redelivery`)
+      respond(ESME_RX_T_APPN)
+    }, timeoutMs)
+    const onError = (err: Error) => this.logger.error(`smpp mo listener failed: ${err.stack}`)
+    void offerMo(this, mo, onError).then((stored) => {
+      clearTimeout(timer)
+      respond(stored ? 0 : ESME_RX_T_APPN)
     })
   }
 

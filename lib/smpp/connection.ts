@@ -5,8 +5,9 @@
  * stops reading for good if a listener throws inside its read loop. So this class keeps its own
  * table of requests by sequence number, each with a timer, fails all of them when the socket
  * closes, and never lets an exception reach the package. It answers what the SMSC asks
- * (enquire_link, unbind, deliver_sm at once) and sends enquire_link when the link is quiet. The
- * reconnect policy belongs to the client: a connection is used once.
+ * (enquire_link and unbind at once; a deliver_sm when its listener says how) and sends
+ * enquire_link when the link is quiet. The reconnect policy belongs to the client: a connection
+ * is used once.
  */
 
 import { EventEmitter } from 'node:events'
@@ -56,9 +57,15 @@ export class BindError extends Error {
   }
 }
 
+/**
+ * Sends the deliver_sm_resp with this command_status. Only the first call counts; once the
+ * session has closed it does nothing (the SMSC redelivers what it got no answer for).
+ */
+export type DeliverResponder = (commandStatus: number) => void
+
 export interface ConnectionEvents {
-  /** A deliver_sm read from its own bytes; already acknowledged. */
-  deliver: [DeliverSm]
+  /** A deliver_sm read from its own bytes; the listener must call `respond` exactly once. */
+  deliver: [DeliverSm, respond: DeliverResponder]
   /** A deliver_sm our parser refused; already acknowledged. The PDU is the package's reading. */
   unparsedDeliver: [PDU, Error]
   close: [reason: string]
@@ -73,6 +80,8 @@ interface Pending {
 
 const SMPP_VERSION_3_4 = 0x34
 const ESME_RINVCMDID = 0x03
+/** "Temporary application error": the SMSC keeps the deliver_sm and redelivers it later. */
+export const ESME_RX_T_APPN = 0x64
 
 export class SmppConnection extends EventEmitter<ConnectionEvents> {
   private session: Session | null = null
@@ -246,10 +255,7 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
     if (session === null) return
     switch (pdu.command) {
       case 'deliver_sm':
-        // Acknowledged before anything else: a slow or failing listener must not make the SMSC
-        // resend or throttle us.
-        session.send(pdu.response())
-        this.onDeliver(pdu)
+        this.onDeliver(pdu, this.responder(pdu))
         return
       case 'enquire_link':
         session.send(pdu.response())
@@ -270,20 +276,46 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  private onDeliver(pdu: PDU): void {
+  private responder(pdu: PDU): DeliverResponder {
+    let answered = false
+    return (commandStatus) => {
+      if (answered) return
+      answered = true
+      const session = this.session
+      if (this.closed || session === null) return
+      try {
+        session.send(pdu.response({ command_status: commandStatus }))
+      } catch (err) {
+        // Called from promise callbacks: a socket gone bad must not become an unhandled error.
+        this.options.logger.warn(`smpp deliver_sm_resp not sent: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  private onDeliver(pdu: PDU, respond: DeliverResponder): void {
     const raw = pdu.command_id === DELIVER_SM_ID ? this.rawPdu(pdu) : null
-    if (raw === null) {
-      this.emit('unparsedDeliver', pdu, new Error('deliver_sm octets not captured'))
+    let deliver: DeliverSm | null = null
+    let unreadable: Error | null = raw === null ? new Error('deliver_sm octets not captured') : null
+    if (raw !== null) {
+      try {
+        deliver = parseDeliverSm(raw)
+      } catch (err) {
+        unreadable = err as Error
+      }
+    }
+    if (deliver === null) {
+      // Acknowledged all the same: a PDU we cannot read would come back forever.
+      respond(0)
+      this.emit('unparsedDeliver', pdu, unreadable ?? new Error('deliver_sm not parsed'))
       return
     }
-    let deliver: DeliverSm
     try {
-      deliver = parseDeliverSm(raw)
+      if (!this.emit('deliver', deliver, respond)) respond(0)
     } catch (err) {
-      this.emit('unparsedDeliver', pdu, err as Error)
-      return
+      // The listener may not have stored it: have the SMSC try again later.
+      respond(ESME_RX_T_APPN)
+      throw err
     }
-    this.emit('deliver', deliver)
   }
 
   private onIdle(): void {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { SmppConfig } from '../config'
-import { SmppClient, type MoMessage } from '../smpp/client'
+import { SmppClient, offerMo, type MoMessage } from '../smpp/client'
 import type { DeliveryReceipt } from '../smpp/receipt'
 import type { SmsSender } from '../smpp/submit'
 import { encodeSms } from '../sms/segments'
@@ -15,7 +15,10 @@ export interface OutgoingSms {
 
 export interface TransportEvents {
   receipt: [DeliveryReceipt]
-  /** An SMS a phone sent to one of our numbers (SMPP only; already acknowledged). */
+  /**
+   * An SMS a phone sent to one of our numbers (SMPP only). The SMSC is answered when the promise
+   * a listener returns settles: see MoListener in lib/smpp/client.ts.
+   */
   mo: [MoMessage]
 }
 
@@ -41,6 +44,7 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
   constructor(
     config: SmppConfig,
     logger?: { info(m: string): void; warn(m: string): void; error(m: string): void },
+    options: { moAckTimeoutMs?: number } = {},
   ) {
     super()
     this.client = new SmppClient({
@@ -56,10 +60,13 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
       reconnectMaxMs: config.reconnectMaxMs,
       longSms: config.longSms,
       throughputPerSecond: config.throughputPerSecond,
+      moAckTimeoutMs: options.moAckTimeoutMs,
       logger,
     })
     this.client.on('receipt', (r) => this.emit('receipt', r))
-    this.client.on('mo', (mo) => this.emit('mo', mo))
+    // Returns the listeners' verdict, so that the client answers the SMSC once the MO is stored.
+    const report = (err: Error) => logger?.error(`mo listener failed: ${err.stack}`)
+    this.client.on('mo', (mo) => offerMo(this, mo, report))
   }
 
   start(): void {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
+import { openDb, type Db } from '../../../lib/db/connection'
 import { createAccount } from '../../../lib/db/accounts'
 import { MoReceiver } from '../../../lib/inbound/receiver'
 import type { MoMessage } from '../../../lib/smpp/client'
 import { encodeGsm7 } from '../../../lib/sms/gsm7'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
-import { eventually } from '../../worker/harness'
 
 const mo = (text: string, extra: Partial<MoMessage> = {}): MoMessage => ({
   from: '33612345678',
@@ -18,112 +18,100 @@ const mo = (text: string, extra: Partial<MoMessage> = {}): MoMessage => ({
   ...extra,
 })
 
+const part = (ref: number, seq: number, text: string, from = '33612345678') =>
+  mo(text, {
+    from,
+    esmClass: 0x40,
+    shortMessage: Buffer.concat([Buffer.from([5, 0, 3, ref, 2, seq]), encodeGsm7(text)]),
+  })
+
 for (const kind of databaseKinds()) {
   describe(`lib/inbound/receiver (${kind})`, function () {
     this.timeout(20_000)
     let t: TestDatabase
+    /** The receiver's own handle on the database, closed to play a database outage. */
+    let own: Db
 
     before(async () => {
       t = await createTestDatabase(kind)
       await createAccount(t.db, { ref: 'acme', name: 'Acme', virtualNumber: '+33700000001' })
     })
 
+    beforeEach(() => {
+      own = openDb(t.config)
+    })
+
+    afterEach(() => own.destroy())
+
     after(() => t?.drop())
 
-    it('keeps retrying an SMS the database refused, and stores it once it is back', async () => {
-      const lines: string[] = []
-      const receiver = new MoReceiver({
-        db: t.db,
-        log: (l) => lines.push(l),
-        retryInitialMs: 20,
-        retryMaxMs: 50,
-      })
+    it('resolves true once the SMS is committed', async () => {
+      const receiver = new MoReceiver({ db: own })
       receiver.start()
-      await t.db.schema.renameTable('inbound_sms', 'inbound_sms_away')
-      try {
-        receiver.receive(mo('pendant la panne'))
-        await eventually(
-          async () => receiver.stats.retried,
-          (n) => n >= 2,
-        )
-      } finally {
-        await t.db.schema.renameTable('inbound_sms_away', 'inbound_sms')
-      }
-      const rows = await eventually(
-        () => t.db('inbound_sms').where({ body: 'pendant la panne' }),
-        (r) => r.length === 1,
-      )
-      assert.equal(rows[0].status, 'received')
-      assert.ok(lines.some((l) => /inbound store failed from=33612345678 .* retry in/.test(l)))
-      await receiver.stop(500)
+      const stored = await receiver.receive(mo('bien arrivé'))
+      assert.equal(stored, true)
+      // Read on another connection: the row is there as soon as the promise resolves.
+      assert.equal((await t.db('inbound_sms').where({ body: 'bien arrivé' })).length, 1)
+      await receiver.stop()
+      assert.deepEqual(receiver.stats, { received: 1, stored: 1, failed: 0, refused: 0 })
+    })
+
+    it('resolves false while the database is unreachable, and stores the redelivery once', async () => {
+      const lines: string[] = []
+      const receiver = new MoReceiver({ db: own, log: (l) => lines.push(l) })
+      await own.destroy()
+      receiver.start()
+      assert.equal(await receiver.receive(mo('pendant la panne')), false)
+      assert.ok(lines.some((l) => /inbound store failed from=33612345678 .*redeliver/.test(l)))
+      own.initialize()
+      assert.equal(await receiver.receive(mo('pendant la panne')), true)
+      assert.equal((await t.db('inbound_sms').where({ body: 'pendant la panne' })).length, 1)
+      await receiver.stop()
+      assert.equal(receiver.stats.failed, 1)
       assert.equal(receiver.stats.stored, 1)
+    })
+
+    it('refuses what comes once it is stopping, storing nothing', async () => {
+      const receiver = new MoReceiver({ db: own })
+      receiver.start()
+      await receiver.stop()
+      assert.equal(await receiver.receive(mo('trop tard')), false)
+      assert.equal((await t.db('inbound_sms').where({ body: 'trop tard' })).length, 0)
+      assert.equal(receiver.stats.refused, 1)
+    })
+
+    it('waits, when stopping, for the SMS being stored', async () => {
+      const receiver = new MoReceiver({ db: own })
+      receiver.start()
+      const storing = receiver.receive(mo('juste à temps', { from: '33688888888' }))
+      await receiver.stop(5000)
+      assert.equal(receiver.stats.stored, 1)
+      assert.equal(await storing, true)
+    })
+
+    it('stores a part received twice (same octets) once', async () => {
+      const receiver = new MoReceiver({ db: own })
+      receiver.start()
+      assert.equal(await receiver.receive(part(0x44, 1, 'deux fois ')), true)
+      assert.equal(await receiver.receive(part(0x44, 1, 'deux fois ')), true)
+      const mine = await t.db('inbound_sms_parts').where({ from_addr: '33612345678', ref: 0x44 })
+      assert.equal(mine.length, 1)
+      assert.equal(await receiver.receive(part(0x44, 2, 'puis la fin')), true)
+      const rows = await t.db('inbound_sms').where({ body: 'deux fois puis la fin' })
+      assert.equal(rows.length, 1)
+      await receiver.stop()
     })
 
     it('stores a long SMS whose parts came before a restart when the last one comes after', async () => {
-      const part = (seq: number, text: string) =>
-        mo(text, {
-          esmClass: 0x40,
-          shortMessage: Buffer.concat([Buffer.from([5, 0, 3, 0x33, 2, seq]), encodeGsm7(text)]),
-        })
-      const first = new MoReceiver({ db: t.db })
+      const first = new MoReceiver({ db: own })
       first.start()
-      first.receive(part(1, 'avant '))
-      await eventually(
-        async () => first.stats.stored,
-        (n) => n === 1,
-      )
+      assert.equal(await first.receive(part(0x33, 1, 'avant ')), true)
       await first.stop()
-      const second = new MoReceiver({ db: t.db })
+      const second = new MoReceiver({ db: own })
       second.start()
-      second.receive(part(2, 'et après'))
-      await eventually(
-        () => t.db('inbound_sms').where({ body: 'avant et après' }),
-        (r) => r.length === 1,
-      )
+      assert.equal(await second.receive(part(0x33, 2, 'et après')), true)
+      assert.equal((await t.db('inbound_sms').where({ body: 'avant et après' })).length, 1)
       await second.stop()
-    })
-
-    it('says which SMS it could not store before stopping', async () => {
-      const lines: string[] = []
-      const receiver = new MoReceiver({ db: t.db, log: (l) => lines.push(l), retryInitialMs: 20 })
-      await t.db.schema.renameTable('inbound_sms', 'inbound_sms_away')
-      try {
-        receiver.receive(mo('perdu', { from: '33699999999' }))
-        await eventually(
-          async () => receiver.stats.retried,
-          (n) => n >= 1,
-        )
-        await receiver.stop(200)
-      } finally {
-        await t.db.schema.renameTable('inbound_sms_away', 'inbound_sms')
-      }
-      const lost = lines.find((l) => l.startsWith('inbound LOST from=33699999999'))
-      assert.ok(lost)
-      const logged = JSON.parse(lost.slice(lost.indexOf('mo=') + 3))
-      assert.equal(logged.shortMessage, encodeGsm7('perdu').toString('hex'))
-      assert.equal(logged.dataCoding, 0)
-    })
-
-    it('goes on retrying while stopping, and stores an SMS the database takes within the grace', async () => {
-      const lines: string[] = []
-      const receiver = new MoReceiver({ db: t.db, log: (l) => lines.push(l), retryInitialMs: 20 })
-      await t.db.schema.renameTable('inbound_sms', 'inbound_sms_away')
-      let stopping: Promise<void>
-      try {
-        receiver.receive(mo('sauvé pendant la panne', { from: '33688888888' }))
-        await eventually(
-          async () => receiver.stats.retried,
-          (n) => n >= 1,
-        )
-        stopping = receiver.stop(3000)
-        await new Promise((r) => setTimeout(r, 400))
-      } finally {
-        await t.db.schema.renameTable('inbound_sms_away', 'inbound_sms')
-      }
-      await stopping
-      assert.equal(receiver.stats.stored, 1)
-      assert.equal((await t.db('inbound_sms').where({ body: 'sauvé pendant la panne' })).length, 1)
-      assert.ok(!lines.some((l) => l.startsWith('inbound LOST')))
     })
   })
 }

@@ -68,6 +68,9 @@ export interface SentReceipt {
 export interface DeliverResponse {
   kind: 'receipt' | 'mo'
   messageId?: string
+  /** For an MO part: its source_addr and short_message, as sent. */
+  sourceAddr?: string
+  shortMessage?: Buffer
   commandStatus: number
   sessionId: number
   at: number
@@ -251,17 +254,34 @@ export class SmscSimulator extends EventEmitter {
 
   /**
    * Sends an MO message to the first bound receiver or transceiver, as one deliver_sm per part.
-   * Resolves with the command_status of each deliver_sm_resp.
+   * Resolves with the command_status of each deliver_sm_resp (the last one, with `redeliver`).
+   *
+   * With `redeliver`, a part answered with an error is sent again, the same octets, after
+   * `afterMs`, as an SMSC does, until it is answered 0 or `attempts` deliveries were made.
    */
-  injectMo(mo: MoMessage): Promise<number[]> {
+  injectMo(
+    mo: MoMessage,
+    options: { redeliver?: { afterMs: number; attempts: number } } = {},
+  ): Promise<number[]> {
     const state = this.receiverSession()
     if (!state) return Promise.reject(new Error('no receiver or transceiver is bound'))
+    const attempts = options.redeliver?.attempts ?? 1
+    const afterMs = options.redeliver?.afterMs ?? 0
     const deliveries = moParts(mo, this.moRef++ & 0xff).map(
       (fields) =>
         new Promise<number>((resolve, reject) => {
-          const settle = (error: Error | null, status?: number): void =>
-            error ? reject(error) : resolve(status ?? 0)
-          this.deliver(state, { kind: 'mo', fields, settle })
+          let made = 0
+          const attempt = (target: SessionState | undefined): void => {
+            made++
+            if (!target) return reject(new Error('no receiver or transceiver is bound'))
+            this.deliver(target, { kind: 'mo', fields, settle })
+          }
+          const settle = (error: Error | null, status?: number): void => {
+            if (error) return reject(error)
+            if (status === STATUS.OK || made >= attempts) return resolve(status ?? 0)
+            this.later(afterMs, () => attempt(this.receiverSession()))
+          }
+          attempt(state)
         }),
     )
     return Promise.all(deliveries)
@@ -514,6 +534,10 @@ export class SmscSimulator extends EventEmitter {
       this.deliverResponses.push({
         kind: delivery.kind,
         messageId: delivery.receipt?.messageId,
+        ...(delivery.kind === 'mo' && {
+          sourceAddr: String(delivery.fields.source_addr),
+          shortMessage: delivery.fields.short_message as Buffer,
+        }),
         commandStatus: response.command_status,
         sessionId: state.id,
         at: Date.now(),

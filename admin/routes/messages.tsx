@@ -1,0 +1,520 @@
+import { Hono, type Context } from 'hono'
+import { html, raw } from 'hono/html'
+import type { HtmlEscapedString } from 'hono/utils/html'
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max'
+import type { AdminDeps, AdminEnv, Lang } from '../env'
+import { defineMessages } from '../i18n'
+import { Field, FormError } from '../components/form'
+import { DailyChart } from '../components/daily-chart'
+import { getAccountSettings } from '../../lib/db/account-settings'
+import { ValidationError } from '../../lib/db/accounts'
+import type { Db } from '../../lib/db/connection'
+import { normaliseEmail } from '../../lib/db/senders'
+import {
+  DAY_MS,
+  LOG_STATUSES,
+  dailyCountsBetween,
+  dayNumberOf,
+  isLogStatus,
+  listAccountSms,
+  type DailyCount,
+  type LogStatus,
+  type SmsLogEntry,
+  type SmsLogFilter,
+} from '../../lib/db/sms-log'
+
+const t = defineMessages(
+  {
+    title: 'Journal des SMS',
+    intro:
+      'Les SMS envoyés avec ce compte, du plus récent au plus ancien, avec leur statut : en attente, envoyé à l’opérateur, remis au destinataire, ou en échec avec la raison.',
+    chartTitle: 'Les 30 derniers jours',
+    chartNote: 'Chiffres par jour UTC ; ceux du jour sont mis à jour chaque minute.',
+    filterTitle: 'Filtrer',
+    number: 'Numéro',
+    numberHint:
+      'Un numéro complet (06 12 34 56 78 ou +33 6 12 34 56 78), ou son début au format international (+336).',
+    sender: 'Expéditeur',
+    senderHint: 'L’adresse e-mail complète de l’utilisateur.',
+    status: 'Statut',
+    anyStatus: 'Tous',
+    filter: 'Filtrer',
+    showAll: 'Tout afficher',
+    date: 'Date (UTC)',
+    text: 'Texte',
+    segments: 'Segments',
+    queued: 'En attente',
+    sent: 'Envoyé',
+    delivered: 'Remis',
+    failed: 'Échec',
+    undeliverable: 'non distribuable d’après l’opérateur',
+    expired: 'expiré avant remise',
+    refused: 'refusé par l’opérateur',
+    retrying: 'nouvel essai prévu',
+    code: (code: number) => `code ${code}`,
+    none: 'Aucun SMS pour l’instant.',
+    noMatch: 'Aucun SMS ne correspond à ces filtres.',
+    noMore: 'Pas d’autre SMS plus ancien.',
+    next: 'Page suivante',
+    first: 'Retour aux plus récents',
+    pages: 'Pages du journal',
+    badNumber: (value: string) =>
+      `« ${value} » n’est pas un numéro de téléphone, ni le début d’un numéro au format international (par exemple +336).`,
+    badSender: (value: string) =>
+      `« ${value} » n’est pas une adresse e-mail complète, par exemple prenom.nom@exemple.fr.`,
+    badStatus: 'Choisissez un statut de la liste.',
+    badBefore: 'Ce lien de page n’est pas valable : revenez aux SMS les plus récents.',
+    notFiltered: 'Le journal n’a pas été filtré : corrigez le champ signalé.',
+  },
+  {
+    title: 'SMS log',
+    intro:
+      'The SMS sent with this account, newest first, with their status: queued, sent to the carrier, delivered to the recipient, or failed with the reason.',
+    chartTitle: 'The last 30 days',
+    chartNote: 'Figures per UTC day; today’s are updated every minute.',
+    filterTitle: 'Filter',
+    number: 'Number',
+    numberHint:
+      'A whole number (+44 7700 900123, or as dialled in the account’s country), or its beginning in international format (+447).',
+    sender: 'Sender',
+    senderHint: 'The user’s whole email address.',
+    status: 'Status',
+    anyStatus: 'All',
+    filter: 'Filter',
+    showAll: 'Show all',
+    date: 'Date (UTC)',
+    text: 'Text',
+    segments: 'Segments',
+    queued: 'Queued',
+    sent: 'Sent',
+    delivered: 'Delivered',
+    failed: 'Failed',
+    undeliverable: 'undeliverable, says the carrier',
+    expired: 'expired before delivery',
+    refused: 'refused by the carrier',
+    retrying: 'to be tried again',
+    code: (code: number) => `code ${code}`,
+    none: 'No SMS yet.',
+    noMatch: 'No SMS matches these filters.',
+    noMore: 'No older SMS.',
+    next: 'Next page',
+    first: 'Back to the newest',
+    pages: 'Log pages',
+    badNumber: (value: string) =>
+      `"${value}" is not a phone number, nor the beginning of one in international format (for example +447).`,
+    badSender: (value: string) =>
+      `"${value}" is not a whole email address, for example first.last@example.com.`,
+    badStatus: 'Choose a status from the list.',
+    badBefore: 'This page link is not valid: go back to the newest SMS.',
+    notFiltered: 'The log was not filtered: correct the field shown.',
+  },
+)
+
+type Labels = ReturnType<typeof t>
+
+export const PAGE_SIZE = 50
+const CHART_DAYS = 30
+/** Texts longer than this are folded, whole in a <details>. */
+const SHORT_TEXT = 70
+
+/** The query string as typed, kept to fill the form and the next page's link. */
+interface LogQuery {
+  number: string
+  sender: string
+  status: string
+  before: string
+}
+
+interface QueryErrors {
+  number?: string
+  sender?: string
+  status?: string
+  before?: string
+}
+
+/**
+ * A number to filter on: a whole one, read like the MX reads a recipient (national format in the
+ * account's country, or international), matched exactly; else the beginning of an international
+ * number ('+' or '00' and digits), matched as a prefix. Null for anything else.
+ */
+export function parseNumberFilter(
+  input: string,
+  defaultCountry: string,
+): Pick<SmsLogFilter, 'number' | 'numberPrefix'> | null {
+  const compact = input.replace(/[\s.\-()/]/g, '')
+  if (!/^(\+|00)?\d{1,16}$/.test(compact)) return null
+  const whole = parsePhoneNumberFromString(compact.replace(/^00/, '+'), {
+    defaultCountry: defaultCountry as CountryCode,
+    extract: false,
+  })
+  if (whole?.isValid()) return { number: whole.number }
+  const international = compact.replace(/^00/, '+')
+  return /^\+\d{1,15}$/.test(international) ? { numberPrefix: international } : null
+}
+
+async function readFilter(
+  db: Db,
+  accountId: number,
+  query: LogQuery,
+  l: Labels,
+): Promise<{ filter: SmsLogFilter; errors: QueryErrors }> {
+  const filter: SmsLogFilter = {}
+  const errors: QueryErrors = {}
+  if (query.number !== '') {
+    // An international number needs no country: the account's is read only for a national one.
+    const international = /^\s*(\+|00)/.test(query.number)
+    const country = international
+      ? 'FR'
+      : ((await getAccountSettings(db, accountId))?.defaultCountry ?? 'FR')
+    const parsed = parseNumberFilter(query.number, country)
+    if (parsed) Object.assign(filter, parsed)
+    else errors.number = l.badNumber(query.number)
+  }
+  if (query.sender !== '') {
+    try {
+      filter.sender = normaliseEmail(query.sender)
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err
+      errors.sender = l.badSender(query.sender)
+    }
+  }
+  if (query.status !== '') {
+    if (isLogStatus(query.status)) filter.status = query.status
+    else errors.status = l.badStatus
+  }
+  if (query.before !== '') {
+    const before = /^[1-9]\d{0,15}$/.test(query.before) ? Number(query.before) : NaN
+    if (Number.isSafeInteger(before)) filter.before = before
+    else errors.before = l.badBefore
+  }
+  return { filter, errors }
+}
+
+/**
+ * How long the count of a day is kept, by its age: an SMS's status settles within a few days
+ * (a receipt, or the carrier's expiry), so today's bar is counted every minute, the last few
+ * days' every ten minutes, and older days once a day. Counting a month of a busy account takes
+ * the database a second or more: it happens once, not on every page.
+ */
+export function chartDayTtl(age: number): number {
+  if (age <= 0) return 60_000
+  if (age <= 3) return 10 * 60_000
+  return 24 * 3_600_000
+}
+
+/** A page waits for new figures rather than show figures older than this many of their TTL. */
+const STALE_TTLS = 5
+
+interface DayFigures {
+  count: DailyCount
+  /** When counted, by the app's clock. */
+  at: number
+}
+
+interface ChartEntry {
+  days: Map<number, DayFigures>
+  /** The count under way, which every page that has to wait for it shares. */
+  loading: Promise<void> | null
+  /** Counts so far: a chart drawn from older figures is never kept for newer ones. */
+  version: number
+  /** The chart drawn from the current figures, by language and day. */
+  drawn: Map<string, HtmlEscapedString>
+}
+
+// Per database, so that test apps on their own databases never share figures.
+const chartCache = new WeakMap<Db, Map<number, ChartEntry>>()
+
+function entryFor(db: Db, accountId: number): ChartEntry {
+  let perAccount = chartCache.get(db)
+  if (!perAccount) chartCache.set(db, (perAccount = new Map()))
+  let entry = perAccount.get(accountId)
+  if (!entry) {
+    entry = { days: new Map(), loading: null, version: 0, drawn: new Map() }
+    perAccount.set(accountId, entry)
+  }
+  return entry
+}
+
+/** Counts the days from `first` to `last` again, once at a time per account. */
+function recount(
+  deps: AdminDeps,
+  accountId: number,
+  entry: ChartEntry,
+  first: number,
+  last: number,
+) {
+  const now = deps.clock()
+  entry.loading = dailyCountsBetween(deps.db, accountId, first, last)
+    .then(
+      (counts) => {
+        for (const count of counts) entry.days.set(dayNumberOf(count.start), { count, at: now })
+        // Days that have left the window.
+        const oldest = dayNumberOf(now) - CHART_DAYS
+        for (const day of entry.days.keys()) if (day < oldest) entry.days.delete(day)
+        entry.version++
+        entry.drawn.clear()
+      },
+      (err: Error) => {
+        ;(deps.log ?? console.error)(`admin: SMS chart of account ${accountId}: ${err.message}`)
+      },
+    )
+    .finally(() => {
+      entry.loading = null
+    })
+}
+
+/** A day's count, or zeros for a day not counted yet (its count is on its way). */
+function countOf(entry: ChartEntry, day: number): DailyCount {
+  const known = entry.days.get(day)
+  if (known) return known.count
+  const start = day * DAY_MS
+  const date = new Date(start).toISOString().slice(0, 10)
+  return { day: date, start, total: 0, delivered: 0, failed: 0 }
+}
+
+interface ChartFigures {
+  entry: ChartEntry
+  days: DailyCount[]
+  /** The day and the version of the counts the days come from. */
+  key: string
+}
+
+/**
+ * The last 30 days' figures. Days whose count is past its TTL are counted again in the
+ * background while the page shows the last figures; a page waits only for a day never counted
+ * (an account's first view, a new day) or counted too long ago.
+ */
+async function chartFigures(deps: AdminDeps, accountId: number): Promise<ChartFigures> {
+  const entry = entryFor(deps.db, accountId)
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const now = deps.clock()
+    const today = dayNumberOf(now)
+    const first = today - CHART_DAYS + 1
+    const stale: number[] = []
+    let mustWait = false
+    for (let day = first; day <= today; day++) {
+      const known = entry.days.get(day)
+      const ttl = chartDayTtl(today - day)
+      if (known && now - known.at < ttl) continue
+      stale.push(day)
+      if (!known || now - known.at >= STALE_TTLS * ttl) mustWait = true
+    }
+    if (stale.length > 0 && !entry.loading) {
+      recount(deps, accountId, entry, Math.min(...stale), Math.max(...stale))
+    }
+    if (!mustWait || !entry.loading) {
+      const days: DailyCount[] = []
+      for (let day = first; day <= today; day++) days.push(countOf(entry, day))
+      return { entry, days, key: `${today} ${entry.version}` }
+    }
+    await entry.loading
+  }
+  throw new Error(`the SMS chart of account ${accountId} could not be counted`)
+}
+
+/**
+ * The chart as markup, drawn once per language and day for each set of figures, rather than
+ * 30 bars and their labels again on every page. hono/jsx escaped every value when it drew the
+ * chart: its output is marked as the markup it is, so that the page does not escape it twice.
+ */
+async function drawnChart(figures: ChartFigures, lang: Lang): Promise<HtmlEscapedString> {
+  const key = `${lang} ${figures.key}`
+  const known = figures.entry.drawn.get(key)
+  if (known) return known
+  const drawn = raw(await (<DailyChart days={figures.days} lang={lang} />).toString())
+  figures.entry.drawn.set(key, drawn)
+  return drawn
+}
+
+function statusLabel(l: Labels, status: LogStatus): string {
+  return { queued: l.queued, sent: l.sent, delivered: l.delivered, failed: l.failed }[status]
+}
+
+function failureLabel(l: Labels, detail: string): string {
+  if (detail === 'undeliverable') return l.undeliverable
+  if (detail === 'expired') return l.expired
+  return l.refused
+}
+
+// The rows are the page's hot loop (50 of them, each a dozen elements): written with Hono's html
+// template, which escapes every value like JSX does, at a third of the cost.
+function statusCell(l: Labels, sms: SmsLogEntry) {
+  const why = sms.status === 'failed' ? failureLabel(l, sms.detail) : sms.reason ? l.retrying : null
+  const code = sms.errorCode !== null ? ` (${l.code(sms.errorCode)})` : ''
+  const reason = sms.reason ? html` — <span lang="en">${sms.reason}</span>` : ''
+  const more = why ? html`<span class="reason"><br />${why}${code}${reason}</span>` : ''
+  return html`<td class="sms-status">
+    <span class="status status-${sms.status}">${statusLabel(l, sms.status)}</span>${more}
+  </td>`
+}
+
+function smsText(body: string) {
+  // Never more characters than UTF-16 units: most texts are measured without splitting them.
+  const chars = body.length <= SHORT_TEXT ? null : Array.from(body)
+  if (!chars || chars.length <= SHORT_TEXT) return html`<span class="log-text">${body}</span>`
+  const short = `${chars.slice(0, SHORT_TEXT - 1).join('')}…`
+  return html`<details class="log-text">
+    <summary title="${body}">${short}</summary>
+    <p>${body}</p>
+  </details>`
+}
+
+function logRow(l: Labels, sms: SmsLogEntry) {
+  const at = new Date(sms.createdAt).toISOString()
+  return html`<tr id="sms-${sms.id}">
+    <td class="mono"><time datetime="${at}">${at.slice(0, 19).replace('T', ' ')}</time></td>
+    <td>${sms.senderEmail}</td>
+    <td class="mono">${sms.recipient}</td>
+    <td>${smsText(sms.body)}</td>
+    <td>${sms.segments}</td>
+    ${statusCell(l, sms)}
+  </tr>`
+}
+
+function LogTable(props: { l: Labels; rows: SmsLogEntry[] }) {
+  const { l, rows } = props
+  return (
+    <table class="sms-log">
+      <thead>
+        <tr>
+          <th scope="col">{l.date}</th>
+          <th scope="col">{l.sender}</th>
+          <th scope="col">{l.number}</th>
+          <th scope="col">{l.text}</th>
+          <th scope="col">{l.segments}</th>
+          <th scope="col">{l.status}</th>
+        </tr>
+      </thead>
+      <tbody>{rows.map((sms) => logRow(l, sms))}</tbody>
+    </table>
+  )
+}
+
+function FilterForm(props: { l: Labels; base: string; query: LogQuery; errors: QueryErrors }) {
+  const { l, base, query, errors } = props
+  const invalid = Object.keys(errors).length > 0
+  return (
+    <form method="get" action={base} class="sms-filter" aria-labelledby="sms-filter-title">
+      <h2 id="sms-filter-title">{l.filterTitle}</h2>
+      <FormError message={invalid ? (errors.before ?? l.notFiltered) : null} />
+      <Field
+        name="number"
+        label={l.number}
+        hint={l.numberHint}
+        value={query.number}
+        type="search"
+        inputmode="tel"
+        maxlength={32}
+        autocomplete="off"
+        error={errors.number}
+      />
+      <Field
+        name="sender"
+        label={l.sender}
+        hint={l.senderHint}
+        value={query.sender}
+        type="search"
+        inputmode="email"
+        maxlength={254}
+        autocomplete="off"
+        error={errors.sender}
+      />
+      <div class={errors.status ? 'field field-invalid' : 'field'}>
+        <label for="status">{l.status}</label>
+        <select
+          id="status"
+          name="status"
+          aria-invalid={errors.status ? 'true' : undefined}
+          aria-describedby={errors.status ? 'status-error' : undefined}
+        >
+          <option value="" selected={query.status === ''}>
+            {l.anyStatus}
+          </option>
+          {LOG_STATUSES.map((s) => (
+            <option value={s} selected={query.status === s}>
+              {statusLabel(l, s)}
+            </option>
+          ))}
+        </select>
+        {errors.status && (
+          <p class="field-error" id="status-error">
+            {errors.status}
+          </p>
+        )}
+      </div>
+      <button type="submit" class="primary">
+        {l.filter}
+      </button>{' '}
+      <a href={base}>{l.showAll}</a>
+    </form>
+  )
+}
+
+/** A link to this page with the same filters and another `before` (or none). */
+function pageLink(base: string, query: LogQuery, before: number | null): string {
+  const params = new URLSearchParams()
+  if (query.number) params.set('number', query.number)
+  if (query.sender) params.set('sender', query.sender)
+  if (query.status) params.set('status', query.status)
+  if (before !== null) params.set('before', String(before))
+  const search = params.toString()
+  return search ? `${base}?${search}` : base
+}
+
+function readQuery(c: Context<AdminEnv>): LogQuery {
+  const value = (name: string) => (c.req.query(name) ?? '').trim().slice(0, 300)
+  return {
+    number: value('number'),
+    sender: value('sender'),
+    status: value('status'),
+    before: value('before'),
+  }
+}
+
+export const messagesRoutes = new Hono<AdminEnv>()
+
+messagesRoutes.get('/', async (c) => {
+  const deps = c.get('deps')
+  const accountId = c.get('account').id
+  const lang: Lang = c.get('lang')
+  const l = t(lang)
+  const base = `/a/${accountId}/messages`
+  const query = readQuery(c)
+  const { filter, errors } = await readFilter(deps.db, accountId, query, l)
+  const invalid = Object.keys(errors).length > 0
+  const [figures, page] = await Promise.all([
+    chartFigures(deps, accountId),
+    invalid ? null : listAccountSms(deps.db, accountId, filter, PAGE_SIZE),
+  ])
+  const chart = await drawnChart(figures, lang)
+  const filtered = Boolean(filter.number || filter.numberPrefix || filter.sender || filter.status)
+  if (invalid) c.status(400)
+  return c.render(
+    <>
+      <p>{l.intro}</p>
+      <section class="sms-chart" aria-labelledby="sms-chart-title">
+        <h2 id="sms-chart-title">{l.chartTitle}</h2>
+        {chart}
+        <p class="hint">{l.chartNote}</p>
+      </section>
+      <FilterForm l={l} base={base} query={query} errors={errors} />
+      {page && page.rows.length > 0 && <LogTable l={l} rows={page.rows} />}
+      {page && page.rows.length === 0 && (
+        <p class="empty">
+          {filter.before !== undefined ? l.noMore : filtered ? l.noMatch : l.none}
+        </p>
+      )}
+      {(page?.nextBefore != null || filter.before !== undefined) && (
+        <nav class="pager" aria-label={l.pages}>
+          {filter.before !== undefined && <a href={pageLink(base, query, null)}>{l.first}</a>}{' '}
+          {page?.nextBefore != null && (
+            <a rel="next" href={pageLink(base, query, page.nextBefore)}>
+              {l.next}
+            </a>
+          )}
+        </nav>
+      )}
+    </>,
+    { title: l.title, section: 'messages' },
+  )
+})

@@ -1,0 +1,456 @@
+import { isMysql, type Db } from './connection'
+import type { SmsStatus } from './outbound'
+
+/**
+ * The account's message log, as the admin shows it: newest first, filtered by number, sender or
+ * status, paged by id (keyset) so that a page deep in a million rows costs what the first does.
+ * Every query starts with `account_id =` and is read in the order of one of the log indexes
+ * (migrations/20261127160500_index_outbound_sms_log.ts), so it stops after one page of rows.
+ */
+
+/** The four states the log shows; the worker's own states are finer. */
+export type LogStatus = 'queued' | 'sent' | 'delivered' | 'failed'
+
+export const LOG_STATUSES: readonly LogStatus[] = ['queued', 'sent', 'delivered', 'failed']
+
+const STATUSES_OF: Record<LogStatus, SmsStatus[]> = {
+  // 'sending' is a worker's lease: to the account it is still waiting.
+  queued: ['queued', 'sending'],
+  sent: ['sent'],
+  delivered: ['delivered'],
+  failed: ['failed', 'undeliverable', 'expired'],
+}
+
+export function isLogStatus(value: string): value is LogStatus {
+  return (LOG_STATUSES as readonly string[]).includes(value)
+}
+
+export function logStatusOf(status: string): LogStatus {
+  for (const group of LOG_STATUSES) {
+    if ((STATUSES_OF[group] as string[]).includes(status)) return group
+  }
+  // A state a newer worker may add: shown as waiting rather than hidden.
+  return 'queued'
+}
+
+export interface SmsLogFilter {
+  /** A whole number in E.164, matched exactly. */
+  number?: string
+  /** '+' and the first digits of a number: every number that starts with them. */
+  numberPrefix?: string
+  /** The sender's address, matched without case. */
+  sender?: string
+  status?: LogStatus
+  /** Keyset: only SMS with a smaller id (the `nextBefore` of the previous page). */
+  before?: number
+}
+
+export interface SmsLogEntry {
+  id: number
+  createdAt: number
+  senderEmail: string
+  recipient: string
+  body: string
+  segments: number
+  status: LogStatus
+  /** The worker's own state, e.g. 'undeliverable' or 'expired' for a failed SMS. */
+  detail: string
+  /** Why it failed, or why the last attempt did when it is queued for a retry. */
+  reason: string | null
+  errorCode: number | null
+  sentAt: number | null
+  finalAt: number | null
+}
+
+export interface SmsLogPage {
+  rows: SmsLogEntry[]
+  /** The `before` of the next page, or null when this is the last one. */
+  nextBefore: number | null
+}
+
+const COLUMNS = [
+  'id',
+  'created_at',
+  'sender_email',
+  'recipient',
+  'body',
+  'segments',
+  'status',
+  'last_error',
+  'error_code',
+  'sent_at',
+  'final_at',
+]
+
+const NUMBER_PREFIX = /^\+\d{1,15}$/
+const E164 = /^\+[1-9]\d{1,14}$/
+
+/**
+ * The smallest string above every number that starts with `prefix`, for a range that an index
+ * can read: '+336' -> '+337', '+3369' -> '+337'. Null when nothing is above (a prefix of 9s).
+ * A range rather than LIKE: SQLite only reads an index for LIKE under case-sensitive settings,
+ * and digits sort the same in every collation.
+ */
+export function prefixUpperBound(prefix: string): string | null {
+  const trimmed = prefix.replace(/9+$/, '')
+  if (trimmed.length <= 1) return null
+  const last = trimmed.charCodeAt(trimmed.length - 1)
+  return trimmed.slice(0, -1) + String.fromCharCode(last + 1)
+}
+
+function checkFilter(filter: SmsLogFilter): void {
+  if (filter.number !== undefined && !E164.test(filter.number)) {
+    throw new RangeError(`number filter must be E.164, got "${filter.number}"`)
+  }
+  if (filter.numberPrefix !== undefined && !NUMBER_PREFIX.test(filter.numberPrefix)) {
+    throw new RangeError(`number prefix must be '+' and digits, got "${filter.numberPrefix}"`)
+  }
+  if (filter.before !== undefined && !Number.isSafeInteger(filter.before)) {
+    throw new RangeError(`before must be a whole number, got ${filter.before}`)
+  }
+}
+
+// The log indexes (migrations/20261127160500_index_outbound_sms_log.ts), named in the queries:
+// MariaDB 10.11, given `account_id = ? AND id < ?`, reads the (account_id, id) index as a `ref`
+// on account_id alone and walks it down from the newest row to `before`, which takes seconds
+// on a deep page of a million rows. Named, the index is read as a range that starts at `before`.
+const INDEX = {
+  account: 'outbound_sms_account_id_id_index',
+  recipient: 'outbound_sms_account_recipient_id',
+  sender: 'outbound_sms_account_sender_id',
+  status: 'outbound_sms_account_status_id',
+} as const
+
+type LogIndex = (typeof INDEX)[keyof typeof INDEX]
+
+/**
+ * Ids read from one index alone (no row) to narrow a filter that no index serves in id order:
+ * up to this many per set. Reading them costs about what fetching a few hundred rows does.
+ */
+export const ID_SET_LIMIT = 20_000
+/** Rows fetched by id at a time while walking candidate ids. */
+const WALK_CHUNK = 500
+
+function fromIndex(db: Db, index: LogIndex | 'PRIMARY') {
+  if (isMysql(db)) return db.from(db.raw('?? FORCE INDEX (??)', ['outbound_sms', index]))
+  // SQLite reads ids on the rowid by itself, and INDEXED BY cannot name it.
+  if (index === 'PRIMARY') return db.from('outbound_sms')
+  return db.from(db.raw('?? INDEXED BY ??', ['outbound_sms', index]))
+}
+
+type Query = ReturnType<typeof fromIndex>
+
+function whereNumber(q: Query, filter: SmsLogFilter): void {
+  if (filter.number !== undefined) q.where('recipient', filter.number)
+  if (filter.numberPrefix !== undefined) {
+    q.where('recipient', '>=', filter.numberPrefix)
+    const upper = prefixUpperBound(filter.numberPrefix)
+    if (upper !== null) q.where('recipient', '<', upper)
+  }
+}
+
+// Stored lower-cased by the MX (normaliseEmail), so an exact match reads the index.
+const senderOf = (filter: SmsLogFilter): string | undefined => filter.sender?.trim().toLowerCase()
+
+function whereBefore(q: Query, filter: SmsLogFilter): Query {
+  if (filter.before !== undefined) q.where('id', '<', filter.before)
+  return q
+}
+
+function whereFilter(q: Query, filter: SmsLogFilter, states: SmsStatus[] | null): void {
+  whereNumber(q, filter)
+  const sender = senderOf(filter)
+  if (sender !== undefined) q.where('sender_email', sender)
+  if (states !== null) q.whereIn('status', states)
+  whereBefore(q, filter)
+}
+
+/**
+ * Every id that `where` selects in `index`, read from the index alone, or null when there are
+ * more than `limit` (no ORDER BY: in the index's own order, the read stops at the limit).
+ */
+async function idSet(
+  db: Db,
+  accountId: number,
+  index: LogIndex,
+  where: (q: Query) => void,
+  limit: number,
+): Promise<number[] | null> {
+  const q = fromIndex(db, index)
+    .select('id')
+    .where('account_id', accountId)
+    .limit(limit + 1)
+  where(q)
+  const rows = (await q) as Array<{ id: number | string }>
+  return rows.length > limit ? null : rows.map((r) => Number(r.id))
+}
+
+/**
+ * Ids that contain every match of a filter no single index reads in id order (a number prefix;
+ * a sender and a status): the first set, in that order, that is small enough to read whole.
+ * Null when none is. The rows are then read by id and checked against the whole filter.
+ */
+async function candidateIds(
+  db: Db,
+  accountId: number,
+  filter: SmsLogFilter,
+  limit: number,
+): Promise<number[] | null> {
+  const sender = senderOf(filter)
+  const sets: Array<() => Promise<number[] | null>> = []
+  if (filter.numberPrefix !== undefined) {
+    sets.push(() =>
+      idSet(
+        db,
+        accountId,
+        INDEX.recipient,
+        (q) => whereNumber(whereBefore(q, filter), filter),
+        limit,
+      ),
+    )
+  }
+  if (sender !== undefined && filter.status !== undefined) {
+    sets.push(() =>
+      idSet(
+        db,
+        accountId,
+        INDEX.sender,
+        (q) => whereBefore(q, filter).where('sender_email', sender),
+        limit,
+      ),
+    )
+    const states = STATUSES_OF[filter.status]
+    sets.push(async () => {
+      const ids: number[] = []
+      for (const state of states) {
+        const set = await idSet(
+          db,
+          accountId,
+          INDEX.status,
+          (q) => whereBefore(q, filter).where('status', state),
+          limit,
+        )
+        if (set === null) return null
+        ids.push(...set)
+      }
+      return ids
+    })
+  }
+  for (const read of sets) {
+    const ids = await read()
+    if (ids !== null) return ids.sort((a, b) => b - a)
+  }
+  return null
+}
+
+/** Rows among the candidates that match the whole filter, newest first, up to `wanted`. */
+async function walkIds(
+  db: Db,
+  accountId: number,
+  filter: SmsLogFilter,
+  ids: number[],
+  wanted: number,
+): Promise<Array<Record<string, unknown>>> {
+  const found: Array<Record<string, unknown>> = []
+  const states = filter.status ? STATUSES_OF[filter.status] : null
+  let i = 0
+  while (i < ids.length && found.length < wanted) {
+    // The first read is one page: with an exact candidate set, it is the only one.
+    const size = i === 0 ? wanted : WALK_CHUNK
+    // By id: on a small table MariaDB would rather read the whole account from its index.
+    const q = fromIndex(db, 'PRIMARY').select(COLUMNS).where('account_id', accountId)
+    q.whereIn('id', ids.slice(i, i + size))
+    whereFilter(q, filter, states)
+    found.push(...((await q) as Array<Record<string, unknown>>))
+    i += size
+  }
+  return found
+}
+
+/**
+ * The index a page is read from when the filter has one that serves it in id order, so that
+ * the read stops after one page: the number, the status (one query per worker state), the
+ * sender, or the account. With a number prefix or a sender and a status too large for
+ * candidateIds, the status's or the sender's index, filtering the rest as it goes: most SMS are
+ * delivered, so a state other than that is the rarer one.
+ */
+function indexFor(filter: SmsLogFilter, state: SmsStatus | null): LogIndex {
+  if (filter.number !== undefined) return INDEX.recipient
+  if (state !== null && (state !== 'delivered' || filter.sender === undefined)) return INDEX.status
+  if (filter.sender !== undefined) return INDEX.sender
+  return INDEX.account
+}
+
+/** Ids of one page in one worker state (or any), in the order of the index that serves it. */
+function pageIds(
+  db: Db,
+  accountId: number,
+  filter: SmsLogFilter,
+  state: SmsStatus | null,
+  wanted: number,
+) {
+  const q = fromIndex(db, indexFor(filter, state))
+    .where('account_id', accountId)
+    .orderBy('id', 'desc')
+    .limit(wanted)
+  whereFilter(q, filter, state === null ? null : [state])
+  return q
+}
+
+/**
+ * One page read through the index of its filter. Several worker states (a status such as
+ * failed) are one statement: each state's newest ids from its own part of the index, merged
+ * and cut to a page, then only those rows, so that a page never carries three pages of rows.
+ */
+async function readByIndex(
+  db: Db,
+  accountId: number,
+  filter: SmsLogFilter,
+  wanted: number,
+): Promise<Array<Record<string, unknown>>> {
+  const states = filter.status ? STATUSES_OF[filter.status] : [null]
+  if (states.length === 1) {
+    return pageIds(db, accountId, filter, states[0], wanted).select(COLUMNS)
+  }
+  const [first, ...others] = states.map((state, i) =>
+    db.select('id').from(pageIds(db, accountId, filter, state, wanted).select('id').as(`s${i}`)),
+  )
+  const ids = first.unionAll(others, false).orderBy('id', 'desc').limit(wanted)
+  return fromIndex(db, 'PRIMARY')
+    .join(ids.as('page'), 'outbound_sms.id', 'page.id')
+    .where('outbound_sms.account_id', accountId)
+    .select(COLUMNS.map((c) => `outbound_sms.${c}`))
+}
+
+function toEntry(row: Record<string, unknown>): SmsLogEntry {
+  const status = logStatusOf(String(row.status))
+  const lastError = (row.last_error as string | null) ?? null
+  return {
+    id: Number(row.id),
+    createdAt: Number(row.created_at),
+    senderEmail: String(row.sender_email),
+    recipient: String(row.recipient),
+    body: String(row.body),
+    segments: Number(row.segments),
+    status,
+    detail: String(row.status),
+    // A delivered or sent SMS may keep the error of an attempt that was retried: not a reason.
+    reason: status === 'failed' || status === 'queued' ? lastError : null,
+    errorCode:
+      row.error_code === null || row.error_code === undefined ? null : Number(row.error_code),
+    sentAt: row.sent_at === null || row.sent_at === undefined ? null : Number(row.sent_at),
+    finalAt: row.final_at === null || row.final_at === undefined ? null : Number(row.final_at),
+  }
+}
+
+/**
+ * One page of the account's log. A status that stands for several worker states is read with
+ * one query per state, each in the order of (account_id, status, id), and merged here: with
+ * `status IN (…)` MariaDB reads every matching row and sorts them before the LIMIT. A filter
+ * that no index reads in id order first narrows the ids with candidateIds.
+ */
+export async function listAccountSms(
+  db: Db,
+  accountId: number,
+  filter: SmsLogFilter,
+  limit: number,
+  options: { idSetLimit?: number } = {},
+): Promise<SmsLogPage> {
+  checkFilter(filter)
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`bad page size ${limit}`)
+  const wanted = limit + 1
+  const idSetLimit = options.idSetLimit ?? ID_SET_LIMIT
+  const candidates =
+    filter.number === undefined ? await candidateIds(db, accountId, filter, idSetLimit) : null
+  const found =
+    candidates !== null
+      ? await walkIds(db, accountId, filter, candidates, wanted)
+      : await readByIndex(db, accountId, filter, wanted)
+  const rows = found
+    .map(toEntry)
+    .sort((a, b) => b.id - a.id)
+    .slice(0, wanted)
+  const page = rows.slice(0, limit)
+  return { rows: page, nextBefore: rows.length > limit ? page[page.length - 1].id : null }
+}
+
+export interface DailyCount {
+  /** The UTC day, YYYY-MM-DD. */
+  day: string
+  /** Its first millisecond. */
+  start: number
+  total: number
+  delivered: number
+  failed: number
+}
+
+export const DAY_MS = 86_400_000
+
+/** The UTC day of a time, as a number of days since the epoch. */
+export const dayNumberOf = (ms: number): number => Math.floor(ms / DAY_MS)
+
+/**
+ * SMS per UTC day over the `days` days that end with `now`'s day, oldest first, days without
+ * SMS included as zeros.
+ */
+export async function dailyCounts(
+  db: Db,
+  accountId: number,
+  days: number,
+  now: number,
+): Promise<DailyCount[]> {
+  if (!Number.isInteger(days) || days < 1) throw new RangeError(`bad day count ${days}`)
+  const today = dayNumberOf(now)
+  return dailyCountsBetween(db, accountId, today - days + 1, today)
+}
+
+/**
+ * SMS per UTC day from day `first` to day `last` (day numbers, both included), oldest first.
+ * Reads the (account_id, created_at) index for those days only, and each SMS for its status:
+ * a month of a busy account is hundreds of thousands of rows and takes a second or more, so the
+ * admin keeps the figures of past days (see admin/routes/messages.tsx).
+ */
+export async function dailyCountsBetween(
+  db: Db,
+  accountId: number,
+  first: number,
+  last: number,
+): Promise<DailyCount[]> {
+  if (!Number.isInteger(first) || !Number.isInteger(last) || last < first) {
+    throw new RangeError(`bad days ${first}..${last}`)
+  }
+  // The day number since the epoch, by integer division. The divisor is written in the SQL:
+  // better-sqlite3 binds a JS number as a REAL, and the division would then keep the fraction.
+  const dayExpr = isMysql(db)
+    ? `created_at DIV ${DAY_MS}`
+    : `CAST(created_at / ${DAY_MS} AS INTEGER)`
+  const failed = STATUSES_OF.failed
+  const rows = await db('outbound_sms')
+    .where('account_id', accountId)
+    .where('created_at', '>=', first * DAY_MS)
+    .where('created_at', '<', (last + 1) * DAY_MS)
+    .select(
+      db.raw(`${dayExpr} AS day_number`),
+      db.raw('COUNT(*) AS total'),
+      db.raw("SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END) AS delivered"),
+      db.raw(
+        `SUM(CASE WHEN status IN (${failed.map(() => '?').join(', ')}) THEN 1 ELSE 0 END) AS failed`,
+        failed,
+      ),
+    )
+    .groupBy('day_number')
+  const byDay = new Map<number, Record<string, unknown>>()
+  for (const r of rows as Array<Record<string, unknown>>) byDay.set(Number(r.day_number), r)
+  const result: DailyCount[] = []
+  for (let d = first; d <= last; d++) {
+    const r = byDay.get(d)
+    result.push({
+      day: new Date(d * DAY_MS).toISOString().slice(0, 10),
+      start: d * DAY_MS,
+      total: Number(r?.total ?? 0),
+      delivered: Number(r?.delivered ?? 0),
+      failed: Number(r?.failed ?? 0),
+    })
+  }
+  return result
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict'
+import { DailyChart, deliveryRate, scaleTop } from '../../admin/components/daily-chart'
+import { DAY_MS, type DailyCount } from '../../lib/db/sms-log'
+
+const FIRST = Date.UTC(2026, 10, 21)
+
+function days(counts: Array<[total: number, delivered: number, failed: number]>): DailyCount[] {
+  return counts.map(([total, delivered, failed], i) => ({
+    day: new Date(FIRST + i * DAY_MS).toISOString().slice(0, 10),
+    start: FIRST + i * DAY_MS,
+    total,
+    delivered,
+    failed,
+  }))
+}
+
+async function render(data: DailyCount[], lang: 'fr' | 'en' = 'fr'): Promise<string> {
+  return String(await (<DailyChart days={data} lang={lang} />).toString())
+}
+
+/** Each bar's height, in day order. */
+function barHeights(svg: string): number[] {
+  return [...svg.matchAll(/<rect class="bar"[^>]*\sheight="([^"]+)"/g)].map((m) => Number(m[1]))
+}
+
+describe('admin/components/daily-chart', () => {
+  it('draws one bar per day, heights in proportion to the counts', async () => {
+    const svg = await render(
+      days([
+        [10, 9, 1],
+        [0, 0, 0],
+        [20, 20, 0],
+        [5, 0, 5],
+        [40, 30, 2],
+      ]),
+    )
+    const heights = barHeights(svg)
+    assert.equal(heights.length, 5)
+    assert.equal(heights[1], 0)
+    assert.ok(heights[4] > 0)
+    for (const [i, total] of [10, 0, 20, 5, 40].entries()) {
+      assert.ok(Math.abs(heights[i] / heights[4] - total / 40) < 0.01, `bar ${i}`)
+    }
+    // The scale tops at 50 for a maximum of 40, and says so.
+    assert.match(svg, />50<\/text>/)
+  })
+
+  it('marks the delivery rate of each day with an outcome, and none for the others', async () => {
+    const svg = await render(
+      days([
+        [10, 9, 1],
+        [0, 0, 0],
+        [3, 0, 0],
+        [4, 0, 4],
+        [10, 10, 0],
+      ]),
+    )
+    const dots = [...svg.matchAll(/<circle class="dot" cx="([^"]+)" cy="([^"]+)"/g)]
+    assert.equal(dots.length, 3)
+    const [ninety, zero, hundred] = dots.map((m) => Number(m[2]))
+    // SVG y grows downwards: 100 % is highest, 0 % lowest, 90 % near the top.
+    assert.ok(hundred < ninety && ninety < zero)
+    assert.ok(Math.abs((zero - ninety) / (zero - hundred) - 0.9) < 0.01)
+    // The line stops at days without an outcome: only the last two days are joined.
+    assert.equal([...svg.matchAll(/<polyline/g)].length, 1)
+  })
+
+  it('draws an empty period without NaN or Infinity', async () => {
+    const svg = await render(days(Array.from({ length: 30 }, () => [0, 0, 0])))
+    assert.doesNotMatch(svg, /NaN|Infinity/)
+    assert.deepEqual(barHeights(svg), Array(30).fill(0))
+    assert.doesNotMatch(svg, /<circle class="dot"/)
+    assert.match(svg, /<desc id="daily-chart-desc">Aucun SMS sur la période.<\/desc>/)
+    assert.doesNotMatch(await render([]), /NaN|Infinity/)
+  })
+
+  it('is a titled, described image with axis labels and no script', async () => {
+    const svg = await render(
+      days([
+        [1200, 1100, 50],
+        [800, 790, 10],
+        [1000, 900, 100],
+      ]),
+      'en',
+    )
+    assert.match(
+      svg,
+      /<svg[^>]*role="img"[^>]*aria-labelledby="daily-chart-title daily-chart-desc"/,
+    )
+    assert.match(svg, /<title id="daily-chart-title">SMS per day and delivery rate, last 3 days/)
+    assert.match(svg, /<desc id="daily-chart-desc">From 2026-11-21 to 2026-11-23: 3,000 SMS/)
+    assert.match(svg, /2,000<\/text>/)
+    assert.match(svg, /100%<\/text>/)
+    assert.match(svg, /21 Nov<\/text>/)
+    assert.match(svg, /<title>2026-11-21: 1,200 SMS, 1,100 delivered, 50 failed, 95.7% delivered/)
+    assert.doesNotMatch(svg, /<script|style=|on[a-z]+=/i)
+  })
+
+  it('escapes what it prints', async () => {
+    const data = days([[1, 1, 0]])
+    data[0].day = '<script>alert(1)</script>'
+    const svg = await render(data)
+    assert.doesNotMatch(svg, /<script>/)
+    assert.match(svg, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/)
+  })
+
+  it('rounds the scale up to 1, 2 or 5 times a power of ten', () => {
+    assert.deepEqual(
+      [0, 1, 3, 7, 10, 11, 40, 99, 101, 18172].map(scaleTop),
+      [1, 1, 5, 10, 10, 20, 50, 100, 200, 20000],
+    )
+  })
+
+  it('computes the rate over SMS with a final outcome', () => {
+    assert.equal(deliveryRate(days([[10, 6, 2]])[0]), 0.75)
+    assert.equal(deliveryRate(days([[10, 0, 0]])[0]), null)
+  })
+})

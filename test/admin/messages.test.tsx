@@ -1,0 +1,394 @@
+import assert from 'node:assert/strict'
+import type { Db } from '../../lib/db/connection'
+import { chartDayTtl } from '../../admin/routes/messages'
+import { DAY_MS } from '../../lib/db/sms-log'
+import { databaseKinds } from '../support/databases'
+import { PASSWORD, createAdminHarness, get, login, type AdminHarness } from './harness'
+
+const STATES = ['delivered', 'sent', 'queued', 'failed', 'delivered', 'undeliverable', 'expired']
+const NUMBERS = ['+33611111111', '+33622222222', '+33712345678']
+const SENDERS = ['alice@acme.test', 'bob@acme.test', 'alice@acme.test']
+
+interface Sms {
+  id: number
+  accountId: number
+  recipient: string
+  sender: string
+  status: string
+  body: string
+}
+
+function decoded(html: string): string {
+  return html
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+}
+
+/** The SMS rows of a page, in the order shown. */
+function shownIds(html: string): number[] {
+  return [...html.matchAll(/<tr id="sms-(\d+)"/g)].map((m) => Number(m[1]))
+}
+
+/** The href of the "Page suivante" / "Next page" link, decoded, or null. */
+function nextLink(html: string): string | null {
+  const m = /<a rel="next" href="([^"]+)"/.exec(html)
+  return m ? m[1].replace(/&amp;/g, '&') : null
+}
+
+let serial = 0
+
+async function insertSms(
+  db: Db,
+  accountId: number,
+  createdAt: number,
+  fields: Partial<Omit<Sms, 'id' | 'accountId'>> & { lastError?: string | null } = {},
+): Promise<Sms> {
+  const n = ++serial
+  const sms = {
+    recipient: '+33611111111',
+    sender: 'alice@acme.test',
+    status: 'delivered',
+    body: `Message numéro ${n}`,
+    ...fields,
+  }
+  const [id] = await db('outbound_sms').insert({
+    account_id: accountId,
+    sender_id: null,
+    sender_email: sms.sender,
+    recipient: sms.recipient,
+    body: sms.body,
+    encoding: 'gsm7',
+    segments: 1 + (n % 2),
+    status: sms.status,
+    attempts: 1,
+    next_attempt_at: createdAt,
+    last_error: fields.lastError ?? null,
+    dedupe_key: `admin-log-${n}`,
+    created_at: createdAt,
+    updated_at: createdAt,
+  })
+  return { id: Number(id), accountId, ...sms }
+}
+
+for (const kind of databaseKinds()) {
+  describe(`admin messages (${kind})`, () => {
+    let h: AdminHarness
+    let cookie: string
+    let base: string
+    const acmeSms: Sms[] = []
+
+    /** The page, without the line breaks and indents between tags, which mean nothing here. */
+    const page = async (query = '', headers: Record<string, string> = {}) => {
+      const res = await get(h.app, `${base}${query}`, cookie, headers)
+      return { status: res.status, html: (await res.text()).replace(/>\s+</g, '><') }
+    }
+
+    /** Acme's SMS a filter must show, newest first. */
+    const expectedIds = (keep: (s: Sms) => boolean) =>
+      acmeSms
+        .filter(keep)
+        .map((s) => s.id)
+        .sort((a, b) => b - a)
+
+    before(async () => {
+      h = await createAdminHarness(kind)
+      cookie = await login(h.app, 'alice@acme.test', PASSWORD)
+      base = `/a/${h.accounts.acme.id}/messages`
+      const now = h.clock.now
+      // 120 of acme's SMS over the last five days, one every hour; globex's in between.
+      for (let i = 0; i < 120; i++) {
+        const status = STATES[i % STATES.length]
+        const failed = ['failed', 'undeliverable', 'expired'].includes(status)
+        acmeSms.push(
+          await insertSms(h.db, h.accounts.acme.id, now - (120 - i) * 3_600_000, {
+            status,
+            recipient: NUMBERS[i % NUMBERS.length],
+            sender: SENDERS[i % SENDERS.length],
+            lastError: failed ? `receipt: ${status} (error 0${i})` : null,
+          }),
+        )
+        if (i % 10 === 0) {
+          await insertSms(h.db, h.accounts.globex.id, now - (120 - i) * 3_600_000, {
+            body: `GLOBEX-ONLY ${i}`,
+            recipient: NUMBERS[i % NUMBERS.length],
+            sender: 'alice@acme.test',
+            status: 'failed',
+          })
+        }
+      }
+    })
+
+    after(async () => h?.drop())
+
+    it('sends a visitor without a session to the login form', async () => {
+      const res = await get(h.app, base)
+      assert.equal(res.status, 302)
+      assert.match(res.headers.get('location') ?? '', /^\/login\?next=/)
+    })
+
+    it('answers 404 for an account the admin does not administer', async () => {
+      const res = await get(h.app, `/a/${h.accounts.globex.id}/messages`, cookie)
+      assert.equal(res.status, 404)
+      assert.doesNotMatch(await res.text(), /GLOBEX-ONLY/)
+    })
+
+    it('lists the account’s SMS newest first, in French, with the guide’s frame', async () => {
+      const { status, html } = await page()
+      assert.equal(status, 200)
+      const text = decoded(html)
+      for (const label of [
+        '<h1>Journal des SMS</h1>',
+        '>Date (UTC)</th>',
+        '>Expéditeur</th>',
+        '>Numéro</th>',
+        '>Texte</th>',
+        '>Segments</th>',
+        '>Statut</th>',
+        '>Filtrer</button>',
+        '>Page suivante</a>',
+        'aria-current="page">Journal des SMS',
+      ]) {
+        assert.ok(text.includes(label), `missing ${label}`)
+      }
+      assert.deepEqual(shownIds(html), expectedIds(() => true).slice(0, 50))
+      const newest = acmeSms[acmeSms.length - 1]
+      const row = decoded(html.slice(html.indexOf(`<tr id="sms-${newest.id}"`)))
+      assert.match(
+        row,
+        /^<tr id="sms-\d+"><td class="mono"><time datetime="2026-11-27T08:00:00.000Z">2026-11-27 08:00:00<\/time>/,
+      )
+      assert.ok(row.includes(`<td>${newest.sender}</td><td class="mono">${newest.recipient}</td>`))
+      assert.ok(row.includes(newest.body))
+      assert.doesNotMatch(html, /GLOBEX-ONLY/)
+    })
+
+    it('shows each status, and why an SMS failed', async () => {
+      const text = decoded((await page()).html)
+      for (const label of [
+        '>Remis</span>',
+        '>Envoyé</span>',
+        '>En attente</span>',
+        '>Échec</span>',
+      ]) {
+        assert.ok(text.includes(label), `missing ${label}`)
+      }
+      const undeliverable = [...acmeSms].reverse().find((s) => s.status === 'undeliverable') as Sms
+      const row = text.slice(text.indexOf(`<tr id="sms-${undeliverable.id}"`))
+      assert.match(
+        row.slice(0, row.indexOf('</tr>')),
+        /Échec<\/span><span class="reason"><br \/>non distribuable d’après l’opérateur — <span lang="en">receipt: undeliverable \(error 0\d+\)<\/span>/,
+      )
+    })
+
+    it('speaks English too', async () => {
+      const { html } = await page('', { 'accept-language': 'en' })
+      for (const label of [
+        '<h1>SMS log</h1>',
+        '>Sender</th>',
+        '>Next page</a>',
+        '>Delivered</span>',
+      ]) {
+        assert.ok(html.includes(label), `missing ${label}`)
+      }
+    })
+
+    it('pages through the whole log with "Page suivante", neither skipping nor repeating', async () => {
+      const seen: number[] = []
+      let link: string | null = base
+      let pages = 0
+      while (link) {
+        const res = await get(h.app, link, cookie)
+        assert.equal(res.status, 200)
+        const html = await res.text()
+        seen.push(...shownIds(html))
+        link = nextLink(html)
+        pages++
+        if (link) assert.ok(html.includes('>Retour aux plus récents</a>') || pages === 1)
+      }
+      assert.equal(pages, 3)
+      assert.deepEqual(
+        seen,
+        expectedIds(() => true),
+      )
+    })
+
+    it('filters by a number typed as it is dialled, or by the beginning of one', async () => {
+      const whole = await page('?number=06+22+22+22+22')
+      assert.equal(whole.status, 200)
+      assert.deepEqual(
+        shownIds(whole.html),
+        expectedIds((s) => s.recipient === '+33622222222'),
+      )
+      const prefix = await page(`?number=${encodeURIComponent('+337')}`)
+      assert.deepEqual(
+        shownIds(prefix.html),
+        expectedIds((s) => s.recipient.startsWith('+337')),
+      )
+      const dialled = await page('?number=0033712345678')
+      assert.deepEqual(
+        shownIds(dialled.html),
+        expectedIds((s) => s.recipient === '+33712345678'),
+      )
+      assert.ok(decoded(whole.html).includes('value="06 22 22 22 22"'))
+    })
+
+    it('filters by sender and by status, and pages with the filters kept', async () => {
+      const sender = await page('?sender=BOB%40acme.test')
+      assert.deepEqual(
+        shownIds(sender.html),
+        expectedIds((s) => s.sender === 'bob@acme.test'),
+      )
+      // Queued and sending are both "En attente": one page, no link to another.
+      const queued = await page('?status=queued')
+      assert.deepEqual(
+        shownIds(queued.html),
+        expectedIds((s) => s.status === 'queued'),
+      )
+      assert.ok(queued.html.includes('<option value="queued" selected="">'))
+      assert.equal(nextLink(queued.html), null)
+      const alice = await page('?sender=alice%40acme.test&status=delivered')
+      assert.deepEqual(
+        shownIds(alice.html),
+        expectedIds((s) => s.sender === 'alice@acme.test' && s.status === 'delivered'),
+      )
+      // 52 failed SMS (failed, undeliverable, expired): two pages, the filter in the link.
+      const failedStates = ['failed', 'undeliverable', 'expired']
+      const seen: number[] = []
+      let link: string | null = `${base}?status=failed`
+      while (link) {
+        assert.match(link, /\?status=failed(&|$)/)
+        const html = await (await get(h.app, link, cookie)).text()
+        seen.push(...shownIds(html))
+        link = nextLink(html)
+      }
+      const failed = expectedIds((s) => failedStates.includes(s.status))
+      assert.ok(failed.length > 50)
+      assert.deepEqual(seen, failed)
+    })
+
+    it('never shows another account’s SMS, whatever the filter', async () => {
+      for (const query of ['', '?status=failed', '?sender=alice%40acme.test', '?number=%2B33']) {
+        const { html } = await page(query)
+        assert.doesNotMatch(html, /GLOBEX-ONLY/, query)
+      }
+    })
+
+    it('answers 400 with a message for filters it cannot read', async () => {
+      const cases: Array<[string, string]> = [
+        ['?number=abc', '« abc » n’est pas un numéro de téléphone'],
+        ['?number=06', '« 06 » n’est pas un numéro de téléphone'],
+        ['?sender=not-an-address', '« not-an-address » n’est pas une adresse e-mail complète'],
+        ['?status=lost', 'Choisissez un statut de la liste.'],
+        ['?before=abc', 'Ce lien de page n’est pas valable'],
+        ['?before=-5', 'Ce lien de page n’est pas valable'],
+        ['?before=99999999999999999999', 'Ce lien de page n’est pas valable'],
+      ]
+      for (const [query, message] of cases) {
+        const { status, html } = await page(query)
+        assert.equal(status, 400, query)
+        assert.ok(decoded(html).includes(message), `${query}: ${message}`)
+        assert.deepEqual(shownIds(html), [], query)
+        assert.ok(html.includes('<h1>Journal des SMS</h1>'), query)
+      }
+    })
+
+    it('escapes what an SMS and a query carry', async () => {
+      const hostile = '<script>alert("sms")</script><img src=x onerror=alert(1)>'
+      const long = `${hostile} ${'x'.repeat(80)} "quoted" & <b>bold</b>`
+      const first = await insertSms(h.db, h.accounts.acme.id, h.clock.now - 1000, {
+        body: hostile,
+        status: 'failed',
+        lastError: '<i>carrier</i> said "no"',
+      })
+      const second = await insertSms(h.db, h.accounts.acme.id, h.clock.now - 500, { body: long })
+      const { html } = await page()
+      assert.deepEqual(shownIds(html).slice(0, 2), [second.id, first.id])
+      assert.doesNotMatch(html, /<script>alert|<img src=x|<i>carrier|<b>bold/)
+      assert.ok(html.includes('&lt;script&gt;alert(&quot;sms&quot;)&lt;/script&gt;'))
+      assert.ok(html.includes('&lt;i&gt;carrier&lt;/i&gt; said &quot;no&quot;'))
+      // The long text is folded, whole in the <details> and in the summary's title.
+      assert.match(html, /<details class="log-text"><summary title="&lt;script&gt;/)
+      assert.ok(html.includes('&quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;</p></details>'))
+      const reflected = await page(`?number=${encodeURIComponent('"><script>x</script>')}`)
+      assert.equal(reflected.status, 400)
+      assert.doesNotMatch(reflected.html, /<script>x/)
+      await h.db('outbound_sms').whereIn('id', [first.id, second.id]).delete()
+    })
+
+    it('draws the last 30 days, counting today every minute and past days less often', async () => {
+      const other = await createAdminHarness(kind)
+      try {
+        const otherCookie = await login(other.app, 'alice@acme.test', PASSWORD)
+        const path = `/a/${other.accounts.acme.id}/messages`
+        const acme = other.accounts.acme.id
+        const now = other.clock.now
+        const dayOf = (ms: number) =>
+          new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10)
+        for (const status of ['delivered', 'delivered', 'delivered', 'failed']) {
+          await insertSms(other.db, acme, now - 60_000, { status })
+        }
+        await insertSms(other.db, acme, now - 3 * DAY_MS, {})
+        await insertSms(other.db, other.accounts.globex.id, now - 60_000, { status: 'failed' })
+        const chart = async () => {
+          const res = await get(other.app, path, otherCookie)
+          assert.equal(res.status, 200)
+          const page = await res.text()
+          // The chart is markup, not text: drawn once and reused, it must not be escaped again.
+          assert.match(page, /<figure class="daily-chart"><svg /)
+          assert.doesNotMatch(page, /&lt;(svg|rect|figure)/)
+          const html = decoded(page).replace(/[\u00a0\u202f]/g, ' ')
+          const bar = (day: string) =>
+            new RegExp(`<title>(${day} : [^<]*)</title></rect>`).exec(html)?.[1]
+          return {
+            bars: [...html.matchAll(/<rect class="bar"/g)].length,
+            today: bar(dayOf(now)),
+            yesterday: bar(dayOf(now - DAY_MS)),
+            desc: /<desc id="daily-chart-desc">([^<]*)<\/desc>/.exec(html)?.[1],
+          }
+        }
+        const first = await chart()
+        assert.equal(first.bars, 30)
+        assert.equal(first.today, `${dayOf(now)} : 4 SMS, 3 remis, 1 en échec, 75 % remis`)
+        assert.equal(first.yesterday, `${dayOf(now - DAY_MS)} : 0 SMS, 0 remis, 0 en échec`)
+        assert.match(first.desc ?? '', /: 5 SMS, 80 % remis parmi ceux dont le résultat est connu/)
+
+        // New SMS today and yesterday: neither shows within the minute.
+        await insertSms(other.db, acme, now - 30_000, { status: 'delivered' })
+        await insertSms(other.db, acme, now - DAY_MS, { status: 'failed' })
+        other.clock.advance(30_000)
+        assert.deepEqual(await chart(), first)
+        // After it, the page that finds today's count old shows it and has it counted again;
+        // a later page shows the new count, and yesterday's is still the one counted first.
+        other.clock.advance(60_000)
+        assert.equal((await chart()).today, first.today)
+        const today = `${dayOf(now)} : 5 SMS, 4 remis, 1 en échec, 80 % remis`
+        let later = await chart()
+        for (let i = 0; i < 40 && later.today !== today; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50))
+          later = await chart()
+        }
+        assert.equal(later.today, today)
+        assert.equal(later.yesterday, first.yesterday)
+        // An hour on, yesterday's count is too old to show: the page waits for a new one.
+        other.clock.advance(60 * 60_000)
+        const hourLater = await chart()
+        assert.equal(
+          hourLater.yesterday,
+          `${dayOf(now - DAY_MS)} : 1 SMS, 0 remis, 1 en échec, 0 % remis`,
+        )
+        assert.equal(hourLater.today, today)
+      } finally {
+        await other.drop()
+      }
+    })
+
+    it('keeps a day’s count for longer the older the day', () => {
+      assert.equal(chartDayTtl(0), 60_000)
+      assert.ok(chartDayTtl(1) > chartDayTtl(0))
+      assert.ok(chartDayTtl(4) > chartDayTtl(3))
+    })
+  })
+}
