@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
+import { deleteCookie } from 'hono/cookie'
+import { getSignedCookie, setSignedCookie } from './signed-cookie'
 import type { AdminEnv, Flash } from './env'
 
 /**
@@ -25,7 +26,7 @@ export async function setFlash(
   text: string,
 ): Promise<void> {
   const value = JSON.stringify({ kind, text: text.slice(0, MAX_TEXT_LENGTH) })
-  await setSignedCookie(c, FLASH_COOKIE, value, secretOf(c), {
+  setSignedCookie(c, FLASH_COOKIE, value, secretOf(c), {
     path: '/',
     httpOnly: true,
     sameSite: 'Lax',
@@ -49,7 +50,7 @@ function parseFlash(value: string): Flash | undefined {
 /** Reads a flash that came with the request into c.var.flash (checking the signature is async). */
 export function loadFlash(): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
-    const value = await getSignedCookie(c, secretOf(c), FLASH_COOKIE)
+    const value = getSignedCookie(c, secretOf(c), FLASH_COOKIE)
     if (typeof value === 'string') c.set('flash', parseFlash(value))
     else if (value === false) deleteCookie(c, FLASH_COOKIE, { path: '/' })
     await next()

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
+import { deleteCookie } from 'hono/cookie'
+import { getSignedCookie, setSignedCookie } from './signed-cookie'
 import type { AdminEnv } from './env'
 import { createSession, deleteSession, findSessionAdmin } from '../lib/db/admin-sessions'
 import { listAdminAccounts } from '../lib/db/admins'
@@ -19,7 +20,7 @@ export function safeLocalPath(value: string | undefined | null): string | null {
 }
 
 export async function readSessionToken(c: Context<AdminEnv>): Promise<string | null> {
-  const value = await getSignedCookie(c, c.get('deps').config.sessionSecret, SESSION_COOKIE)
+  const value = getSignedCookie(c, c.get('deps').config.sessionSecret, SESSION_COOKIE)
   return typeof value === 'string' && value ? value : null
 }
 
@@ -28,7 +29,7 @@ export async function startSession(c: Context<AdminEnv>, adminId: number): Promi
   const { db, clock, config } = c.get('deps')
   const ttlMs = config.sessionTtlHours * 3_600_000
   const token = await createSession(db, adminId, ttlMs, clock())
-  await setSignedCookie(c, SESSION_COOKIE, token, config.sessionSecret, {
+  setSignedCookie(c, SESSION_COOKIE, token, config.sessionSecret, {
     path: '/',
     httpOnly: true,
     sameSite: 'Lax',
