@@ -1,6 +1,6 @@
 /**
- * Long SMS from phones arrive as several deliver_sm, in any order, maybe twice. The SMSC has
- * its acknowledgement for each part at once, so parts are kept in the database
+ * Long SMS from phones arrive as several deliver_sm, in any order, maybe twice. Each part is
+ * acknowledged to the SMSC only once it is stored, so parts are kept in the database
  * (inbound_sms_parts) until the set is complete; then one transaction stores the whole SMS and
  * marks its parts assembled (total negated). A set that stays incomplete longer than
  * `staleAfterMs` is stored with what came, the gaps marked, rather than lost.

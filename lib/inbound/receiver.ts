@@ -20,11 +20,6 @@ export interface MoReceiverOptions {
   /** An incomplete long SMS older than this is stored with what came. */
   staleAfterMs?: number
   sweepEveryMs?: number
-  /**
-   * Ignored: the SMSC retries what was not stored. Still accepted because test/inbound/harness.ts
-   * passes it; to be removed with it.
-   */
-  retryInitialMs?: number
 }
 
 export class MoReceiver {

@@ -570,6 +570,8 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       this.logger.warn(`smpp MO ${label} not stored in ${timeoutMs} ms: asked for a redelivery`)
       respond(ESME_RX_T_APPN)
     }, timeoutMs)
+    // A session that goes away needs no answer: this timer must not hold a stopping process.
+    timer.unref()
     const onError = (err: Error) => this.logger.error(`smpp mo listener failed: ${err.stack}`)
     void offerMo(this, mo, onError).then((stored) => {
       clearTimeout(timer)

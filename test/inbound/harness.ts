@@ -37,7 +37,7 @@ export function startInboundWorker(db: Db, smpp: SmppConfig, sink: SmtpSink): In
     defaultSource: smpp.defaultSource,
     log: () => undefined,
   })
-  const receiver = new MoReceiver({ db, log: record, retryInitialMs: 50 })
+  const receiver = new MoReceiver({ db, log: record })
   transport.on('mo', receiver.receive)
   const dispatcher = new InboundMailDispatcher({
     db,
@@ -58,8 +58,9 @@ export function startInboundWorker(db: Db, smpp: SmppConfig, sink: SmtpSink): In
     dispatcher,
     log,
     stop: async () => {
-      await worker.stop(1000)
+      // As worker/main.ts: stores under way are answered while the link is still up.
       await receiver.stop(1000)
+      await worker.stop(1000)
       await dispatcher.stop()
       await mailer.close()
     },

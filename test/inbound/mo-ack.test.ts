@@ -129,7 +129,12 @@ for (const kind of databaseKinds()) {
       smsc.on('change', onChange)
       const held = await db.transaction()
       try {
-        const statuses = smsc.injectMo({ from, to: ACME_NUMBER, text: 'Bien reçu', encoding: 'ucs2' })
+        const statuses = smsc.injectMo({
+          from,
+          to: ACME_NUMBER,
+          text: 'Bien reçu',
+          encoding: 'ucs2',
+        })
         await sleep(600)
         assert.deepEqual(moResponses(from), [], 'answered while the database was stalled')
         await held.commit()

@@ -26,8 +26,9 @@ describe('SMSC simulator and SMPP client: MO acknowledgement', function () {
       moAckTimeoutMs: 300,
       logger: quiet,
     })
+    const bound = new Promise((resolve) => client.once('bound', () => resolve(undefined)))
     client.start()
-    await simulator.until(() => simulator.activeSessions > 0 && client.state === 'bound')
+    await bound
   })
 
   afterEach(async () => {
