@@ -1,8 +1,5 @@
 import { analyseSms, isGsm7Character } from '../sms'
-import { normaliseWhitespace } from './normalise'
-import { stripQuotedReply } from './reply'
-import { cutAtSignature } from './signature'
-import { mapTypography } from './typography'
+import { plainTextToSmsText } from './sms-text'
 
 export interface PreviewAccount {
   signatureMarker: string | null
@@ -65,13 +62,11 @@ function findCulprits(text: string): { culprits: Ucs2Culprit[]; pieces: PreviewP
 }
 
 /**
- * The SMS the gateway would send for a pasted email body, and what it costs. The steps and
- * their order are those of emailToSmsText for a plain-text mail (quoted reply stripped, cut at
- * the signature, typography mapped, whitespace tidied), so the admin sees what the MX will send.
+ * The SMS the gateway would send for a pasted email body, and what it costs: the MX's own
+ * steps for a plain-text mail (plainTextToSmsText), so the admin sees what the MX will send.
  */
 export async function previewSms(emailText: string, account: PreviewAccount): Promise<SmsPreview> {
-  const reply = await stripQuotedReply(emailText)
-  const text = normaliseWhitespace(mapTypography(cutAtSignature(reply, account.signatureMarker)))
+  const text = await plainTextToSmsText(emailText, { signatureMarker: account.signatureMarker })
   const analysis = analyseSms(text)
   const { culprits, pieces } = findCulprits(text)
   return {

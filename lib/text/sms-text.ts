@@ -44,6 +44,18 @@ function tidy(text: string): string {
 }
 
 /**
+ * A plain-text body to SMS text: quoted conversation removed, cut at the signature, tidied.
+ * The admin's preview runs the same steps on pasted text, so it shows what the MX will send.
+ */
+export async function plainTextToSmsText(
+  body: string,
+  options: SmsTextOptions = {},
+): Promise<string> {
+  const reply = await stripQuotedReply(body)
+  return tidy(cutAtSignature(reply, options.signatureMarker))
+}
+
+/**
  * From a parsed mail to the text of the SMS: body (text part, else HTML), minus the quoted
  * conversation, cut at the signature, tidied for GSM 03.38. Apps often put the whole alert in
  * the Subject and leave the body empty, so an empty body falls back to the Subject.
@@ -53,8 +65,7 @@ export async function emailToSmsText(
   options: SmsTextOptions = {},
 ): Promise<SmsText> {
   const { body, source } = bodyText(mail)
-  const reply = await stripQuotedReply(body)
-  const text = tidy(cutAtSignature(reply, options.signatureMarker))
+  const text = await plainTextToSmsText(body, options)
   if (text !== '') return { text, source }
   const subject = tidy(mail.subject ?? '')
   return subject !== '' ? { text: subject, source: 'subject' } : { text: '', source }
