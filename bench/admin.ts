@@ -22,6 +22,7 @@ import type { Mailer } from '../lib/mail/mailer'
 import { MYSQL_SERVER_URL } from '../test/support/databases'
 import { BENCH_SENDERS, benchNumbers, loadMessageLog } from './admin-data'
 import { parseBenchOptions } from './options'
+import { benchCleanups, type BenchCleanups } from './lifecycle'
 import { busyShare, findDatabasePid, machineTimes, processCpuSeconds } from './proc'
 
 const DATABASE = 'mail2sms_bench_admin'
@@ -469,7 +470,7 @@ const openBenchDb = (): Db =>
 /** The database to measure: an earlier run's with --reuse when it holds these rows, else new. */
 async function prepareDatabase(
   s: Settings,
-  cleanups: Array<() => Promise<void>>,
+  cleanups: BenchCleanups,
 ): Promise<{ db: Db; seeded: Seeded }> {
   const otherRows = s.otherRows ?? Math.round(s.rows / 20)
   if (!s.keep) cleanups.push(dropDatabase)
@@ -497,7 +498,7 @@ async function prepareDatabase(
   return { db, seeded }
 }
 
-async function run(s: Settings, cleanups: Array<() => Promise<void>>) {
+async function run(s: Settings, cleanups: BenchCleanups) {
   const { db, seeded } = await prepareDatabase(s, cleanups)
   const chartStarted = process.hrtime.bigint()
   await dailyCounts(db, seeded.accountId, 30, Date.now())
@@ -536,20 +537,7 @@ async function run(s: Settings, cleanups: Array<() => Promise<void>>) {
 
 async function main(): Promise<number> {
   const s = readSettings(process.argv.slice(2))
-  const cleanups: Array<() => Promise<void>> = []
-  const cleanup = async (): Promise<void> => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined)
-  }
-  const stopNow = (code: number, why: string) => (): void => {
-    console.error(why)
-    void cleanup().finally(() => process.exit(code))
-  }
-  process.once('SIGINT', stopNow(130, 'interrupted: stopping'))
-  process.once('SIGTERM', stopNow(143, 'terminated: stopping'))
-  setTimeout(
-    stopNow(2, `still running after ${BENCH_DEADLINE_MS / 60_000} minutes: stopping`),
-    BENCH_DEADLINE_MS,
-  ).unref()
+  const cleanups = benchCleanups(BENCH_DEADLINE_MS)
   try {
     const r = await run(s, cleanups)
     const database = `${await databaseVersion(r.db)} at ${MYSQL_SERVER_URL.replace(/\/\/[^@]*@/, '//')}`
@@ -614,7 +602,7 @@ async function main(): Promise<number> {
     console.log(lines.join('\n'))
     return summary.ok ? 0 : 1
   } finally {
-    await cleanup()
+    await cleanups.run()
   }
 }
 

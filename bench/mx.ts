@@ -24,6 +24,7 @@ import {
   type ServerName,
 } from './mx-servers'
 import { parseBenchOptions } from './options'
+import { benchCleanups, type BenchCleanups } from './lifecycle'
 
 const SENDER = 'bench@bench.example'
 const RECIPIENT = `0612345678@${SMS_DOMAIN}`
@@ -289,7 +290,7 @@ function writeJson(summary: object): string {
   return file
 }
 
-async function run(s: Settings, binary: string, cleanups: Array<() => Promise<void>>) {
+async function run(s: Settings, binary: string, cleanups: BenchCleanups) {
   const t = await createTestDatabase('mysql')
   cleanups.push(() => t.drop())
   await seed(t)
@@ -339,20 +340,7 @@ async function run(s: Settings, binary: string, cleanups: Array<() => Promise<vo
 async function main(): Promise<number> {
   const s = readSettings(process.argv.slice(2))
   const binary = ensureSmtpSource()
-  const cleanups: Array<() => Promise<void>> = []
-  const cleanup = async (): Promise<void> => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined)
-  }
-  const stopNow = (code: number, why: string) => (): void => {
-    console.error(why)
-    void cleanup().finally(() => process.exit(code))
-  }
-  process.once('SIGINT', stopNow(130, 'interrupted: stopping the servers'))
-  process.once('SIGTERM', stopNow(143, 'terminated: stopping the servers'))
-  setTimeout(
-    stopNow(2, `still running after ${BENCH_DEADLINE_MS / 1000} s: stopping`),
-    BENCH_DEADLINE_MS,
-  ).unref()
+  const cleanups = benchCleanups(BENCH_DEADLINE_MS, 'stopping the servers')
 
   try {
     const { t, names, args, rounds, profiles } = await run(s, binary, cleanups)
@@ -417,7 +405,7 @@ async function main(): Promise<number> {
     }
     return summary.ok ? 0 : 1
   } finally {
-    await cleanup()
+    await cleanups.run()
   }
 }
 

@@ -31,6 +31,7 @@ import { InProcessProfiler } from './worker-profile'
 import { runRawClient } from './worker-raw'
 import { SMSC_PASSWORD, SMSC_SYSTEM_ID, startSmscChild, type SmscChild } from './worker-smsc'
 import { parseBenchOptions } from './options'
+import { benchCleanups, type BenchCleanups } from './lifecycle'
 
 const SENDER = 'bench@bench.example'
 const SENDER_NAME = 'Bench'
@@ -65,7 +66,7 @@ const USAGE = `usage: npm run bench:worker -- [options]
   --messages N        queued SMS per measured drain, and for the raw client (10000)
   --warmup N          SMS in each warm-up, worker and raw client (1000)
   --window N          submit_sm outstanding at once, worker and raw client (config: 10)
-  --batch-size N      worker batch_size (config: 100)
+  --batch-size N      worker batch_size (config: 300)
   --poll-ms N         worker poll_ms (config: 50)
   --receipt-delay N   ms from submit_sm_resp to the simulator's receipt (10)
   --emails N          emails in the latency phase (1500)
@@ -576,7 +577,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-async function run(s: Settings, cleanups: Array<() => Promise<void>>) {
+async function run(s: Settings, cleanups: BenchCleanups) {
   const smsc = await startSmscChild(s.receiptDelayMs)
   cleanups.push(() => smsc.stop())
   const t = await createTestDatabase('mysql')
@@ -631,20 +632,7 @@ const rate = (v: number): string => `${v.toFixed(0)} SMS/s`
 
 async function main(): Promise<number> {
   const s = readSettings(process.argv.slice(2))
-  const cleanups: Array<() => Promise<void>> = []
-  const cleanup = async (): Promise<void> => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined)
-  }
-  const stopNow = (code: number, why: string) => (): void => {
-    console.error(why)
-    void cleanup().finally(() => process.exit(code))
-  }
-  process.once('SIGINT', stopNow(130, 'interrupted: stopping'))
-  process.once('SIGTERM', stopNow(143, 'terminated: stopping'))
-  setTimeout(
-    stopNow(2, `still running after ${BENCH_DEADLINE_MS / 1000} s: stopping`),
-    BENCH_DEADLINE_MS,
-  ).unref()
+  const cleanups = benchCleanups(BENCH_DEADLINE_MS)
 
   try {
     const r = await run(s, cleanups)
@@ -766,7 +754,7 @@ async function main(): Promise<number> {
     }
     return summary.ok ? 0 : 1
   } finally {
-    await cleanup()
+    await cleanups.run()
   }
 }
 
