@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
-import { PROJECT_ROOT, type Mail2SmsConfig } from '../lib/config'
+import { ConfigError, PROJECT_ROOT, type Mail2SmsConfig } from '../lib/config'
 import { openDb, describeDb } from '../lib/db/connection'
 import { migrateLatestWaiting } from '../lib/db/migrate'
 import { createMailer, type Mailer } from '../lib/mail/mailer'
@@ -27,7 +27,7 @@ function readSecretFile(file: string): string | null {
   }
   // Someone wrote this file: replacing it would silently log everybody out, so say so instead.
   if (kept.length < MIN_SECRET_LENGTH) {
-    throw new Error(
+    throw new ConfigError(
       `admin: ${file} holds no usable session secret (at least ${MIN_SECRET_LENGTH} characters); delete it to have a new one made`,
     )
   }

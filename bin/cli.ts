@@ -34,8 +34,8 @@ const USAGE = `Usage: mail2sms <command> [options]
 
   start                                run migrations, then the MX, the SMS worker and the admin
   mx                                   run migrations, then the MX alone
-  worker                               run migrations, then the SMS worker alone
-  admin                                run migrations, then the web admin alone
+  worker [--no-migrate]                run migrations, then the SMS worker alone
+  admin [--no-migrate]                 run migrations, then the web admin alone
   migrate [--status] [--unlock]        apply database migrations (or list pending ones, or
                                        clear the lock of a migration that was killed)
 
@@ -51,7 +51,7 @@ const USAGE = `Usage: mail2sms <command> [options]
   ip remove <account-ref> <address or CIDR>
   ip list [account-ref]
 
-  sms list [--account ref] [--status queued|sent|delivered|failed] [--limit 20]
+  sms list [--account ref] [--status queued|sending|sent|delivered|failed|undeliverable|expired] [--limit 20]
 
   admin-user create --email <email> --name <name> [--operator]
                  (password from MAIL2SMS_ADMIN_PASSWORD, else generated and printed once)

@@ -74,7 +74,7 @@ export interface MailerConfig {
   transport: 'file' | 'smtp'
   /** smtp://user:pass@relay:587 or smtps://…, for transport=smtp. */
   smtpUrl: string
-  /** From of invitations and failure notices; forwards come from <number>@<sms domain>. */
+  /** From of invitations and failure notices; forwards come from <number>+<ref>@<sms domain>. */
   from: string
   /** Where transport=file writes its .eml files. */
   directory: string

@@ -48,11 +48,7 @@ const t = defineMessages(
 /** Longer input is refused before any hashing, so a huge password cannot cost CPU. */
 const MAX_FIELD_LENGTH = 1000
 
-/**
- * The client's address as the TCP connection gives it. X-Forwarded-For is not trusted: any
- * client could set it to dodge the per-address throttle. Behind a proxy, all clients share the
- * proxy's address, and the per-email throttle still applies.
- */
+// The proxies of admin.trusted_proxies, parsed once per configuration.
 const trustedByConfig = new WeakMap<object, TrustedProxies>()
 
 function trustedProxies(config: AdminDeps['config']): TrustedProxies {
