@@ -1,9 +1,9 @@
-import crypto from 'node:crypto'
 import type { Db } from './connection'
 import { bumpCacheVersion } from './versions'
 import { MAX_SEGMENT_CAP, ValidationError, validateSenderName } from './accounts'
 import { normaliseEmail } from './senders'
 import { isValidCountry } from '../phone'
+import { hashSecretToken, newSecretToken } from '../auth/tokens'
 
 /** What the account's "Préférences" and "Réception en cours" pages show and edit. */
 export interface AccountSettings {
@@ -258,11 +258,6 @@ export async function updateReceiving(
   )
 }
 
-/** How a presented webhook secret is compared with the stored one: sha256, hex. */
-export function hashWebhookSecret(secret: string): string {
-  return crypto.createHash('sha256').update(secret, 'utf8').digest('hex')
-}
-
 /**
  * A new secret for the carrier webhooks, replacing any earlier one. It is returned once to be
  * shown; only its hash is kept, so a leaked database does not let anyone post fake SMS.
@@ -272,11 +267,11 @@ export async function rotateWebhookSecret(
   accountId: number,
   now = Date.now(),
 ): Promise<string> {
-  const secret = crypto.randomBytes(32).toString('base64url')
+  const secret = newSecretToken()
   const found = await updateAccount(
     db,
     accountId,
-    { webhook_secret_hash: hashWebhookSecret(secret) },
+    { webhook_secret_hash: hashSecretToken(secret) },
     now,
   )
   if (!found) throw new ValidationError(`no account with id ${accountId}`)

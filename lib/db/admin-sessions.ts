@@ -1,4 +1,4 @@
-import crypto from 'node:crypto'
+import { hashSecretToken, isSecretTokenShape, newSecretToken } from '../auth/tokens'
 import type { Db } from './connection'
 import type { Admin } from './admins'
 
@@ -6,11 +6,6 @@ import type { Admin } from './admins'
  * Admin logins. The browser holds a random token; the table keeps only its sha256, so a copy
  * of the table lets nobody in.
  */
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
-
-export function hashSessionToken(token: string): string {
-  return crypto.createHash('sha256').update(token).digest('hex')
-}
 
 export interface SessionLookup {
   admin: Admin
@@ -25,9 +20,9 @@ export async function createSession(
   ttlMs: number,
   now = Date.now(),
 ): Promise<string> {
-  const token = crypto.randomBytes(32).toString('base64url')
+  const token = newSecretToken()
   await db('admin_sessions').insert({
-    token_hash: hashSessionToken(token),
+    token_hash: hashSecretToken(token),
     admin_id: adminId,
     created_at: now,
     expires_at: now + ttlMs,
@@ -41,8 +36,8 @@ export async function findSessionAdmin(
   token: string,
   now = Date.now(),
 ): Promise<SessionLookup | null> {
-  if (!TOKEN_PATTERN.test(token)) return null
-  const tokenHash = hashSessionToken(token)
+  if (!isSecretTokenShape(token)) return null
+  const tokenHash = hashSecretToken(token)
   const row = await db('admin_sessions')
     .join('admins', 'admins.id', 'admin_sessions.admin_id')
     .where('admin_sessions.token_hash', tokenHash)
@@ -68,10 +63,10 @@ export async function findSessionAdmin(
 }
 
 export async function deleteSession(db: Db, token: string): Promise<boolean> {
-  if (!TOKEN_PATTERN.test(token)) return false
+  if (!isSecretTokenShape(token)) return false
   return (
     (await db('admin_sessions')
-      .where({ token_hash: hashSessionToken(token) })
+      .where({ token_hash: hashSecretToken(token) })
       .delete()) > 0
   )
 }

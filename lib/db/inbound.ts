@@ -39,7 +39,7 @@ export interface InboundSms {
   mailedAt: number | null
 }
 
-export function toInboundSms(row: Record<string, unknown>): InboundSms {
+function toInboundSms(row: Record<string, unknown>): InboundSms {
   const optionalNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v))
   return {
     id: Number(row.id),
@@ -60,32 +60,6 @@ export function toInboundSms(row: Record<string, unknown>): InboundSms {
     receivedAt: Number(row.received_at),
     mailedAt: optionalNumber(row.mailed_at),
   }
-}
-
-export async function findInboundSms(db: Db, id: number): Promise<InboundSms | null> {
-  const row = await db('inbound_sms').where({ id }).first()
-  return row ? toInboundSms(row) : null
-}
-
-export interface ListInboundFilter {
-  accountId?: number
-  status?: InboundStatus
-  limit?: number
-  beforeId?: number
-}
-
-/** Newest first, with keyset pagination on id. */
-export async function listInboundSms(
-  db: Db,
-  filter: ListInboundFilter = {},
-): Promise<InboundSms[]> {
-  const q = db('inbound_sms')
-    .orderBy('id', 'desc')
-    .limit(filter.limit ?? 50)
-  if (filter.accountId !== undefined) q.where({ account_id: filter.accountId })
-  if (filter.status) q.where({ status: filter.status })
-  if (filter.beforeId !== undefined) q.where('id', '<', filter.beforeId)
-  return (await q).map(toInboundSms)
 }
 
 /** An inbound SMS a dispatcher holds; `lease` is its lease's end, which also proves ownership. */

@@ -1,8 +1,8 @@
-import crypto from 'node:crypto'
 import type { Db } from './connection'
 import { ValidationError, type Account, toAccount } from './accounts'
 import { isUniqueViolation } from './errors'
 import { bumpCacheVersion } from './versions'
+import { hashSecretToken, isSecretTokenShape, newSecretToken } from '../auth/tokens'
 import { normaliseEmail, toSender, type Sender, type SenderStatus } from './senders'
 
 /**
@@ -10,19 +10,13 @@ import { normaliseEmail, toSender, type Sender, type SenderStatus } from './send
  * its owner follows the emailed link. The link holds a random token; the table keeps only its
  * sha256 and an expiry.
  */
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
-
 export class SenderAlreadyAcceptedError extends ValidationError {
   override name = 'SenderAlreadyAcceptedError'
 }
 
-export function hashInvitationToken(token: string): string {
-  return crypto.createHash('sha256').update(token).digest('hex')
-}
-
 function newToken(): { token: string; hash: string } {
-  const token = crypto.randomBytes(32).toString('base64url')
-  return { token, hash: hashInvitationToken(token) }
+  const token = newSecretToken()
+  return { token, hash: hashSecretToken(token) }
 }
 
 export interface InvitedSender {
@@ -119,9 +113,9 @@ export async function findInvitation(
   token: string,
   now = Date.now(),
 ): Promise<InvitationLookup> {
-  if (!TOKEN_PATTERN.test(token)) return { state: 'used' }
+  if (!isSecretTokenShape(token)) return { state: 'used' }
   const row = await db('account_senders')
-    .where({ invitation_token_hash: hashInvitationToken(token) })
+    .where({ invitation_token_hash: hashSecretToken(token) })
     .first()
   if (!row || row.status !== 'pending') return { state: 'used' }
   const account = await db('accounts').where({ id: row.account_id }).first()
@@ -145,8 +139,8 @@ export async function acceptInvitation(
   token: string,
   now = Date.now(),
 ): Promise<{ sender: Sender; account: Account } | null> {
-  if (!TOKEN_PATTERN.test(token)) return null
-  const hash = hashInvitationToken(token)
+  if (!isSecretTokenShape(token)) return null
+  const hash = hashSecretToken(token)
   return db.transaction(async (trx) => {
     const row = await trx('account_senders')
       .where({ invitation_token_hash: hash, status: 'pending' })

@@ -1,6 +1,6 @@
-import net from 'node:net'
 import type { Db } from './connection'
 import { isUniqueViolation } from './errors'
+import { formatIp, parseClientIp } from '../net/allowlist'
 
 /**
  * Failed logins counted per key (`email:<address>`, `ip:<address or IPv6 /64>`) in the
@@ -17,21 +17,6 @@ export function emailThrottleKey(email: string): string {
   return `email:${email.trim().toLowerCase()}`.slice(0, 300)
 }
 
-/** The eight 16-bit groups of an IPv6 address already checked by net.isIPv6. */
-function ipv6Groups(address: string): number[] {
-  let text = address
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
-  if (dotted) {
-    const [a, b, c, d] = dotted.slice(1).map(Number)
-    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
-  }
-  const [head, tail] = text.split('::')
-  const first = head ? head.split(':') : []
-  const last = tail ? tail.split(':') : []
-  const zeros = tail === undefined ? [] : Array<string>(8 - first.length - last.length).fill('0')
-  return [...first, ...zeros, ...last].map((group) => parseInt(group, 16))
-}
-
 /**
  * One key per client network, not per address: an IPv6 client usually holds a whole /64, and
  * counting each of its addresses apart would give it 2^64 fresh budgets. An IPv4 address mapped
@@ -39,12 +24,13 @@ function ipv6Groups(address: string): number[] {
  */
 export function ipThrottleKey(ip: string): string {
   const address = ip.trim().replace(/%.*$/, '').toLowerCase()
-  if (!net.isIPv6(address)) return `ip:${address}`.slice(0, 300)
-  const groups = ipv6Groups(address)
-  if (groups.slice(0, 6).join(':') === '0:0:0:0:0:65535') {
-    return `ip:${[groups[6] >> 8, groups[6] & 255, groups[7] >> 8, groups[7] & 255].join('.')}`
-  }
-  const prefix = groups.slice(0, 4).map((group) => group.toString(16))
+  const parsed = parseClientIp(address)
+  if (!parsed) return `ip:${address}`.slice(0, 300)
+  if (parsed.family === 4) return `ip:${formatIp(parsed)}`
+  // The first four groups, as hex without leading zeros.
+  const prefix = [112n, 96n, 80n, 64n].map((shift) =>
+    ((parsed.value >> shift) & 0xffffn).toString(16),
+  )
   return `ip:${prefix.join(':')}::/64`
 }
 

@@ -21,6 +21,7 @@ import {
 import type { Mailer } from '../mail/mailer'
 import { composeForwardMail, type RepliedSms } from './forward-mail'
 import { whileHoldingLease } from './lease-keeper'
+import { InterruptibleSleep } from '../process/interruptible-sleep'
 
 export interface DispatcherOptions {
   db: Db
@@ -58,7 +59,7 @@ export class InboundMailDispatcher {
   readonly stats = { forwarded: 0, replied: 0, kept: 0, retried: 0, failed: 0 }
   private stopping = false
   private loopDone: Promise<void> = Promise.resolve()
-  private wake: (() => void) | null = null
+  private readonly idle = new InterruptibleSleep()
   private readonly log: (line: string) => void
   private readonly clock: () => number
   private readonly leaseMs: number
@@ -77,7 +78,7 @@ export class InboundMailDispatcher {
   /** Finishes the mails under way, then stops polling. */
   async stop(): Promise<void> {
     this.stopping = true
-    this.wake?.()
+    this.idle.wake()
     await this.loopDone
   }
 
@@ -104,20 +105,8 @@ export class InboundMailDispatcher {
       } catch (err) {
         this.log(`inbound dispatcher: ${(err as Error).message}`)
       }
-      if (claimed.length === 0 && !this.stopping) await this.pause(pollMs)
+      if (claimed.length === 0 && !this.stopping) await this.idle.sleep(pollMs)
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer)
-        this.wake = null
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      this.wake = done
-    })
   }
 
   private async dispatch(claim: ClaimedInbound): Promise<void> {

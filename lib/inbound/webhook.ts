@@ -5,6 +5,7 @@
  */
 
 import crypto from 'node:crypto'
+import { hashSecretToken } from '../auth/tokens'
 import type { Db } from '../db/connection'
 import { analyseSms } from '../sms'
 import { canonicalMessageId } from '../smpp/message-id'
@@ -36,10 +37,6 @@ const REF_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/
 // costs the same work as a wrong secret.
 const NO_HASH = Buffer.alloc(32)
 
-function sha256(text: string): Buffer {
-  return crypto.createHash('sha256').update(text, 'utf8').digest()
-}
-
 /** The secret as the carrier presents it: `Authorization: Bearer …`, or `X-Webhook-Secret`. */
 export function presentedSecret(
   authorization: string | undefined,
@@ -68,7 +65,7 @@ export async function authenticateWebhook(
     : undefined
   const storedHex = typeof row?.webhook_secret_hash === 'string' ? row.webhook_secret_hash : ''
   const stored = /^[0-9a-f]{64}$/i.test(storedHex) ? Buffer.from(storedHex, 'hex') : null
-  const given = sha256(secret ?? '')
+  const given = Buffer.from(hashSecretToken(secret ?? ''), 'hex')
   const same = crypto.timingSafeEqual(given, stored ?? NO_HASH)
   if (!row || !stored || !secret || !same) return null
   return {

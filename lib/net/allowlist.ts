@@ -13,7 +13,7 @@ type Family = 4 | 6
 
 // One parsed address as an integer: uint32 for IPv4 fits a JS number exactly,
 // IPv6 needs 128 bits, hence bigint.
-type ParsedIp = { family: 4; value: number } | { family: 6; value: bigint }
+export type ParsedIp = { family: 4; value: number } | { family: 6; value: bigint }
 
 interface ParsedRange {
   family: Family
@@ -62,7 +62,8 @@ function parseV6(text: string): bigint {
   return value
 }
 
-function formatIp(ip: ParsedIp): string {
+/** Dotted quad for IPv4; RFC 5952 text for IPv6. */
+export function formatIp(ip: ParsedIp): string {
   if (ip.family === 4) {
     const v = ip.value
     return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.')
@@ -174,8 +175,11 @@ export function parseAllowlistEntry(input: string): AllowlistEntryParse {
   return { ok: true, cidr: network, family: range.family }
 }
 
-/** Parses a client address as reported by a socket; undefined when it is not one. */
-function parseClientIp(ip: string): ParsedIp | undefined {
+/**
+ * Parses a client address as reported by a socket; undefined when it is not one. IPv4-mapped
+ * IPv6 comes back as IPv4.
+ */
+export function parseClientIp(ip: string): ParsedIp | undefined {
   // Link-local peers come with a zone id (`fe80::1%eth0`); the allowlist
   // cannot name zones, so match on the address alone.
   const zone = ip.indexOf('%')

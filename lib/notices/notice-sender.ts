@@ -2,6 +2,7 @@ import type { Db } from '../db/connection'
 import type { Mailer } from '../mail/mailer'
 import { composeFailureNotice } from './failure-notice'
 import { whileHoldingLease } from '../inbound/lease-keeper'
+import { InterruptibleSleep } from '../process/interruptible-sleep'
 import {
   claimDueNotices,
   extendNoticeLease,
@@ -62,7 +63,7 @@ export class NoticeSender {
   private readonly maxAgeMs: number
   private stopping = false
   private loopDone: Promise<void> | null = null
-  private wake: (() => void) | null = null
+  private readonly idle = new InterruptibleSleep()
 
   constructor(private readonly opts: NoticeSenderOptions) {
     this.db = opts.db
@@ -86,7 +87,7 @@ export class NoticeSender {
   /** Stops claiming and waits for the notices being sent to be recorded. */
   async stop(): Promise<void> {
     this.stopping = true
-    this.wake?.()
+    this.idle.wake()
     await this.loopDone
     this.loopDone = null
   }
@@ -105,12 +106,12 @@ export class NoticeSender {
       } catch (err) {
         failures += 1
         this.log(`cannot claim notices: ${(err as Error).message}`)
-        await this.pause(Math.min(this.pollMs * 2 ** failures, 30_000))
+        await this.idle.sleep(Math.min(this.pollMs * 2 ** failures, 30_000))
         continue
       }
       // One at a time or all together makes little odds: the mailer pools its connections.
       await Promise.all(claimed.map((notice) => this.handle(notice)))
-      if (claimed.length < this.batch) await this.pause(this.pollMs)
+      if (claimed.length < this.batch) await this.idle.sleep(this.pollMs)
     }
   }
 
@@ -166,18 +167,5 @@ export class NoticeSender {
     this.log(
       `notice sms=${sms.id} relay failed (attempt ${notice.attempts}), retry in ${Math.round(delay / 1000)} s: ${reason}`,
     )
-  }
-
-  /** Sleeps `ms`, or until stop(). */
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        if (this.wake === done) this.wake = null
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      this.wake = done
-    })
   }
 }

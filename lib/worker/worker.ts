@@ -18,6 +18,7 @@ import {
   type SentSms,
 } from './store'
 import type { SmsTransport } from './transport'
+import { InterruptibleSleep } from '../process/interruptible-sleep'
 
 export interface WorkerOptions {
   db: Db
@@ -76,7 +77,8 @@ export class SmsWorker {
   private stopped = false
   private stopping$: Promise<number> | null = null
   private renewTimer: NodeJS.Timeout | null = null
-  private wakeLoop: (() => void) | null = null
+  /** The loop's sleep: cut short when an SMS finishes (room to claim more) or on stop(). */
+  private readonly idle = new InterruptibleSleep()
   private loopDone: Promise<void> = Promise.resolve()
   private readonly clock: () => number
   private readonly log: (line: string) => void
@@ -113,7 +115,7 @@ export class SmsWorker {
     while (!this.stopping) {
       // Nothing is claimed while the carrier link is down: leases would only run out.
       if (!this.opts.transport.ready) {
-        await this.pause(config.pollMs)
+        await this.idle.sleep(config.pollMs)
         continue
       }
       // Bounded by what is held, not only what is in flight: an SMS the carrier took but whose
@@ -121,7 +123,7 @@ export class SmsWorker {
       // batch_size SMS can be in that state.
       const room = config.batchSize - this.holding
       if (room <= 0) {
-        await this.pause(config.pollMs)
+        await this.idle.sleep(config.pollMs)
         continue
       }
       let claimed: ClaimedSms[]
@@ -136,27 +138,14 @@ export class SmsWorker {
       } catch (err) {
         failures += 1
         this.log(`cannot claim SMS: ${(err as Error).message}`)
-        await this.pause(Math.min(config.pollMs * 2 ** failures, 5000))
+        await this.idle.sleep(Math.min(config.pollMs * 2 ** failures, 5000))
         continue
       }
       this.stats.claimed += claimed.length
       this.holding += claimed.length
       for (const sms of claimed) this.dispatch(sms)
-      if (claimed.length < room) await this.pause(config.pollMs)
+      if (claimed.length < room) await this.idle.sleep(config.pollMs)
     }
-  }
-
-  /** Sleeps until `ms` pass, an SMS finishes (room to claim more) or stop() is called. */
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        if (this.wakeLoop === done) this.wakeLoop = null
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      this.wakeLoop = done
-    })
   }
 
   private dispatch(sms: ClaimedSms): void {
@@ -320,7 +309,7 @@ export class SmsWorker {
   /** Outcomes committed: room to claim more. */
   private released(n: number): void {
     this.holding -= n
-    this.wakeLoop?.()
+    this.idle.wake()
   }
 
   private countUnsent(items: RetryOrFailure[]): void {
@@ -345,7 +334,7 @@ export class SmsWorker {
 
   private async shutdown(graceMs: number): Promise<number> {
     this.stopping = true
-    this.wakeLoop?.()
+    this.idle.wake()
     await this.loopDone
     const deadline = this.clock() + graceMs
     while (this.inFlight > 0 && this.clock() < deadline) await new Promise((r) => setTimeout(r, 20))

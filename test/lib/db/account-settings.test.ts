@@ -5,12 +5,12 @@ import {
   FieldErrors,
   clearWebhookSecret,
   getAccountSettings,
-  hashWebhookSecret,
   rotateWebhookSecret,
   updatePreferences,
   updateReceiving,
   type PreferencesInput,
 } from '../../../lib/db/account-settings'
+import { hashSecretToken } from '../../../lib/auth/tokens'
 import { readCacheVersion } from '../../../lib/db/versions'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
@@ -236,13 +236,13 @@ for (const kind of databaseKinds()) {
       assert.equal(Buffer.from(secret, 'base64url').length, 32)
       const stored = (await row()).webhook_secret_hash
       assert.equal(stored, crypto.createHash('sha256').update(secret).digest('hex'))
-      assert.equal(stored, hashWebhookSecret(secret))
+      assert.equal(stored, hashSecretToken(secret))
       assert.equal((await getAccountSettings(t.db, accountId))?.webhookSecretSet, true)
       assert.equal(await readCacheVersion(t.db, 'directory'), before + 1)
 
       const next = await rotateWebhookSecret(t.db, accountId)
       assert.notEqual(next, secret)
-      assert.equal((await row()).webhook_secret_hash, hashWebhookSecret(next))
+      assert.equal((await row()).webhook_secret_hash, hashSecretToken(next))
       assert.equal((await row(otherId)).webhook_secret_hash, null)
 
       assert.equal(await clearWebhookSecret(t.db, accountId), true)

@@ -5,9 +5,9 @@ import {
   deleteOtherSessions,
   deleteSession,
   findSessionAdmin,
-  hashSessionToken,
   purgeExpiredSessions,
 } from '../../../lib/db/admin-sessions'
+import { hashSecretToken } from '../../../lib/auth/tokens'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 for (const kind of databaseKinds()) {
@@ -28,7 +28,7 @@ for (const kind of databaseKinds()) {
       assert.match(token, /^[A-Za-z0-9_-]{43}$/)
       const rows = await t.db('admin_sessions').select()
       assert.equal(rows.length, 1)
-      assert.equal(rows[0].token_hash, hashSessionToken(token))
+      assert.equal(rows[0].token_hash, hashSecretToken(token))
       assert.match(rows[0].token_hash, /^[0-9a-f]{64}$/)
       assert.equal(Number(rows[0].expires_at), now + 60_000)
       assert.notEqual(token, await createSession(t.db, adminId, 60_000, now))
@@ -38,10 +38,10 @@ for (const kind of databaseKinds()) {
       const token = await createSession(t.db, adminId, 60_000, now)
       const found = await findSessionAdmin(t.db, token, now + 59_999)
       assert.equal(found?.admin.email, 'a@acme.test')
-      assert.equal(found?.tokenHash, hashSessionToken(token))
+      assert.equal(found?.tokenHash, hashSecretToken(token))
       assert.equal(await findSessionAdmin(t.db, token, now + 60_000), null)
       assert.equal(await findSessionAdmin(t.db, 'x'.repeat(43), now), null)
-      assert.equal(await findSessionAdmin(t.db, hashSessionToken(token), now), null)
+      assert.equal(await findSessionAdmin(t.db, hashSecretToken(token), now), null)
     })
 
     it('deletes one session, the others, and the expired ones', async () => {
@@ -54,7 +54,7 @@ for (const kind of databaseKinds()) {
       assert.equal(await purgeExpiredSessions(t.db, now + 1_000), 1)
       assert.equal(await findSessionAdmin(t.db, c, now), null)
       const d = await createSession(t.db, adminId, 60_000, now)
-      assert.equal(await deleteOtherSessions(t.db, adminId, hashSessionToken(d)), 1)
+      assert.equal(await deleteOtherSessions(t.db, adminId, hashSecretToken(d)), 1)
       assert.equal(await findSessionAdmin(t.db, b, now), null)
       assert.ok(await findSessionAdmin(t.db, d, now))
     })

@@ -10,7 +10,8 @@ import {
   listAdmins,
   updateAdminName,
 } from '../../../lib/db/admins'
-import { createSession, findSessionAdmin, hashSessionToken } from '../../../lib/db/admin-sessions'
+import { createSession, findSessionAdmin } from '../../../lib/db/admin-sessions'
+import { hashSecretToken } from '../../../lib/auth/tokens'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 for (const kind of databaseKinds()) {
@@ -118,7 +119,7 @@ for (const kind of databaseKinds()) {
       const kept = await createSession(t.db, admin.id, 60_000, now)
       const ended = await createSession(t.db, admin.id, 60_000, now)
       const theirs = await createSession(t.db, other.id, 60_000, now)
-      await changePassword(t.db, admin.id, 'new', hashSessionToken(kept), now + 5)
+      await changePassword(t.db, admin.id, 'new', hashSecretToken(kept), now + 5)
       const row = await t.db('admins').where({ id: admin.id }).first()
       assert.equal(row.password_hash, 'new')
       assert.equal(Number(row.password_changed_at), now + 5)

@@ -5,12 +5,12 @@ import {
   acceptInvitation,
   deleteSender,
   findInvitation,
-  hashInvitationToken,
   inviteSender,
   listSenderInvitations,
   resendInvitation,
   SenderAlreadyAcceptedError,
 } from '../../../lib/db/invitations'
+import { hashSecretToken } from '../../../lib/auth/tokens'
 import { readCacheVersion } from '../../../lib/db/versions'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
@@ -44,7 +44,7 @@ for (const kind of databaseKinds()) {
         { email: 'new@example.com', status: 'pending' },
       )
       const stored = await row(invited.sender.id)
-      assert.equal(stored.invitation_token_hash, hashInvitationToken(invited.token))
+      assert.equal(stored.invitation_token_hash, hashSecretToken(invited.token))
       assert.equal(Number(stored.invitation_expires_at), now + TTL)
       assert.equal(await readCacheVersion(t.db, 'directory'), before + 1)
     })

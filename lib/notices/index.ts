@@ -1,6 +1,0 @@
-export { composeFailureNotice, deliveryStatusFields, DETAILS_FILENAME } from './failure-notice'
-export type { FailedSms, NoticeOptions } from './failure-notice'
-export { failureReason } from './failure-reason'
-export type { FailedStatus, FailureReason, RecordedFailure } from './failure-reason'
-export { NoticeSender } from './notice-sender'
-export type { NoticeSenderOptions } from './notice-sender'
