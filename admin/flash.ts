@@ -47,7 +47,7 @@ function parseFlash(value: string): Flash | undefined {
   return undefined
 }
 
-/** Reads a flash that came with the request into c.var.flash (checking the signature is async). */
+/** Reads a flash that came with the request into c.var.flash; a forged one is dropped. */
 export function loadFlash(): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     const value = getSignedCookie(c, secretOf(c), FLASH_COOKIE)

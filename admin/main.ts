@@ -8,7 +8,7 @@ import { migrateLatestWaiting } from '../lib/db/migrate'
 import { createMailer, type Mailer } from '../lib/mail/mailer'
 import { createApp } from './app'
 
-export const SESSION_SECRET_FILE = path.join(PROJECT_ROOT, 'data', 'session.secret')
+const SESSION_SECRET_FILE = path.join(PROJECT_ROOT, 'data', 'session.secret')
 
 function log(line: string): void {
   console.log(`${new Date().toISOString()} [admin] ${line}`)

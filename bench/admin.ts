@@ -1,5 +1,3 @@
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import crypto from 'node:crypto'
 import type { AddressInfo } from 'node:net'
@@ -22,7 +20,8 @@ import type { Mailer } from '../lib/mail/mailer'
 import { MYSQL_SERVER_URL } from '../test/support/databases'
 import { BENCH_SENDERS, benchNumbers, loadMessageLog } from './admin-data'
 import { parseBenchOptions } from './options'
-import { benchCleanups, type BenchCleanups } from './lifecycle'
+import { benchCleanups, runBench, type BenchCleanups } from './lifecycle'
+import { machineFacts, writeResults } from './report'
 import { busyShare, findDatabasePid, machineTimes, processCpuSeconds } from './proc'
 
 const DATABASE = 'mail2sms_bench_admin'
@@ -31,8 +30,6 @@ const ADMIN_EMAIL = 'bench-admin@bench.example'
 const ADMIN_PASSWORD = 'bench admin password'
 const TARGET = { p99Ms: 50, rate: 200 }
 const BENCH_DEADLINE_MS = 20 * 60_000
-const RESULTS_DIR = path.join(__dirname, 'results')
-const STAMP = new Date().toISOString().replace(/[:.]/g, '-')
 
 interface Settings {
   rows: number
@@ -459,11 +456,6 @@ async function explainPages(
   return lines
 }
 
-async function databaseVersion(db: Db): Promise<string> {
-  const [rows] = (await db.raw('SELECT VERSION() AS v')) as [Array<{ v: string }>]
-  return rows[0]?.v ?? 'unknown'
-}
-
 const openBenchDb = (): Db =>
   openDb({ url: `${MYSQL_SERVER_URL}/${DATABASE}`, sqliteFile: '', poolMax: 10 })
 
@@ -540,17 +532,12 @@ async function main(): Promise<number> {
   const cleanups = benchCleanups(BENCH_DEADLINE_MS)
   try {
     const r = await run(s, cleanups)
-    const database = `${await databaseVersion(r.db)} at ${MYSQL_SERVER_URL.replace(/\/\/[^@]*@/, '//')}`
+    const machine = await machineFacts(r.db)
     const logPages = r.measures.slice(1)
     const met = logPages.length > 0 && logPages.every((m) => m.p99 <= TARGET.p99Ms)
     const summary = {
       date: new Date().toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model ?? 'unknown',
-        node: process.version,
-        database,
-      },
+      machine,
       settings: { ...s, database: DATABASE, pageSize: PAGE_SIZE },
       target: TARGET,
       data: r.seeded,
@@ -561,14 +548,12 @@ async function main(): Promise<number> {
       problems: r.problems,
       ok: r.problems.length === 0,
     }
-    fs.mkdirSync(RESULTS_DIR, { recursive: true })
-    const file = path.join(RESULTS_DIR, `admin-${STAMP}.json`)
-    fs.writeFileSync(file, JSON.stringify(summary, null, 2) + '\n')
+    const file = writeResults('admin', summary)
     const ms = (v: number) => `${v} ms`
     const lines = [
       '',
       '== bench:admin summary ==',
-      `machine    ${summary.machine.cpus} CPUs, Node ${process.version}, ${database}`,
+      `machine    ${machine.cpus} CPUs, Node ${machine.node}, ${machine.database}`,
       `data       ${r.seeded.rows} SMS of the measured account, ${r.seeded.otherRows} of another, ` +
         `over ${s.days} days; ` +
         (r.seeded.loadSeconds === null
@@ -606,10 +591,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err)
-    process.exit(1)
-  },
-)
+runBench(main)

@@ -27,3 +27,14 @@ export function benchCleanups(deadlineMs: number, stopping = 'stopping'): BenchC
   ).unref()
   return { push: (stop) => void stops.push(stop), run }
 }
+
+/** Runs a bench's main and exits with its code; a crash prints its stack and exits 1. */
+export function runBench(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : err)
+      process.exit(1)
+    },
+  )
+}

@@ -3,12 +3,11 @@
  * against a bare Haraka with the same Haraka settings, measured in the same run.
  */
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { createAccount } from '../lib/db/accounts'
 import { addSender } from '../lib/db/senders'
 import { addAllowedIp } from '../lib/db/allowlist'
-import { createTestDatabase, MYSQL_SERVER_URL, type TestDatabase } from '../test/support/databases'
+import { createTestDatabase, type TestDatabase } from '../test/support/databases'
 import { SMS_DOMAIN } from '../test/support/mx'
 import { ensureSmtpSource, runSmtpSource, smtpSourceArgs, type LoadOptions } from './smtp-source'
 import { busyShare, findDatabasePid, machineTimes, processCpuSeconds } from './proc'
@@ -24,7 +23,8 @@ import {
   type ServerName,
 } from './mx-servers'
 import { parseBenchOptions } from './options'
-import { benchCleanups, type BenchCleanups } from './lifecycle'
+import { benchCleanups, runBench, type BenchCleanups } from './lifecycle'
+import { machineFacts, RESULTS_DIR, RUN_STAMP, writeResults } from './report'
 
 const SENDER = 'bench@bench.example'
 const RECIPIENT = `0612345678@${SMS_DOMAIN}`
@@ -32,8 +32,6 @@ const TARGET_RATIO = 0.5
 // Everything stops by itself: no run, and not the whole bench, can hang past these.
 const RUN_TIMEOUT_MS = 60_000
 const BENCH_DEADLINE_MS = 8 * 60_000
-const RESULTS_DIR = path.join(__dirname, 'results')
-const STAMP = new Date().toISOString().replace(/[:.]/g, '-')
 
 interface Settings {
   rounds: number
@@ -241,11 +239,6 @@ function problemsOf(r: Round): string[] {
   return out
 }
 
-async function databaseVersion(t: TestDatabase): Promise<string> {
-  const [rows] = (await t.db.raw('SELECT VERSION() AS v')) as [Array<{ v: string }>]
-  return rows[0]?.v ?? 'unknown'
-}
-
 interface ServerStats {
   label: string
   rates: number[]
@@ -283,13 +276,6 @@ function formatStats(name: ServerName, st: ServerStats): string[] {
   ]
 }
 
-function writeJson(summary: object): string {
-  fs.mkdirSync(RESULTS_DIR, { recursive: true })
-  const file = path.join(RESULTS_DIR, `mx-${STAMP}.json`)
-  fs.writeFileSync(file, JSON.stringify(summary, null, 2) + '\n')
-  return file
-}
-
 async function run(s: Settings, binary: string, cleanups: BenchCleanups) {
   const t = await createTestDatabase('mysql')
   cleanups.push(() => t.drop())
@@ -297,7 +283,7 @@ async function run(s: Settings, binary: string, cleanups: BenchCleanups) {
   const names: ServerName[] = s.stages ? ['bare', 'envelope', 'parse', 'full'] : ['bare', 'full']
   const servers: Server[] = []
   for (const name of names) {
-    const dir = s.profile ? path.join(RESULTS_DIR, `mx-${STAMP}-profile`, name) : null
+    const dir = s.profile ? path.join(RESULTS_DIR, `mx-${RUN_STAMP}-profile`, name) : null
     const server = await startServer(name, t.config, dir)
     cleanups.push(() => server.mx.stop())
     servers.push(server)
@@ -331,7 +317,10 @@ async function run(s: Settings, binary: string, cleanups: BenchCleanups) {
   }
   if (s.saveLogs) {
     for (const server of servers) {
-      fs.writeFileSync(path.join(RESULTS_DIR, `mx-${STAMP}-${server.name}.log`), server.mx.logs())
+      fs.writeFileSync(
+        path.join(RESULTS_DIR, `mx-${RUN_STAMP}-${server.name}.log`),
+        server.mx.logs(),
+      )
     }
   }
   return { t, names, args, rounds, profiles }
@@ -360,15 +349,10 @@ async function main(): Promise<number> {
       refused: rounds.reduce((n, r) => n + r.refused, 0),
     }
     const problems = rounds.flatMap(problemsOf)
-    const database = `${await databaseVersion(t)} at ${MYSQL_SERVER_URL.replace(/\/\/[^@]*@/, '//')}`
+    const machine = await machineFacts(t.db)
     const summary = {
       date: new Date().toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model ?? 'unknown',
-        node: process.version,
-        database,
-      },
+      machine,
       load: { tool: 'smtp-source', args, recipient: RECIPIENT },
       settings: s,
       servers: stats,
@@ -380,12 +364,12 @@ async function main(): Promise<number> {
       ok: problems.length === 0,
       profiles,
     }
-    const file = writeJson(summary)
+    const file = writeResults('mx', summary)
 
     const lines = [
       '',
       '== bench:mx summary ==',
-      `machine    ${summary.machine.cpus} CPUs, Node ${process.version}, ${database}`,
+      `machine    ${machine.cpus} CPUs, Node ${machine.node}, ${machine.database}`,
       `load       smtp-source ${args.join(' ')}`,
       ...names.flatMap((n) => formatStats(n, stats[n])),
       `ratio      full/bare ${ratio.toFixed(2)} ` +
@@ -409,10 +393,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err)
-    process.exit(1)
-  },
-)
+runBench(main)

@@ -3,14 +3,12 @@
  * SMSC simulator, receipts included, against the raw `smpp` client on the same simulator in the
  * same run; then the latency from an email's 250 to its submit_sm at a steady 100 emails/s.
  */
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { loadConfig, type SmppConfig, type WorkerConfig } from '../lib/config'
 import { createAccount } from '../lib/db/accounts'
 import { addAllowedIp } from '../lib/db/allowlist'
 import { addSender } from '../lib/db/senders'
-import { createTestDatabase, MYSQL_SERVER_URL, type TestDatabase } from '../test/support/databases'
+import { createTestDatabase, type TestDatabase } from '../test/support/databases'
 import { startMx, SMS_DOMAIN } from '../test/support/mx'
 import { formatProfile, summariseProfile } from './cpu-profile'
 import { busyShare, findDatabasePid, machineTimes, processCpuSeconds } from './proc'
@@ -31,7 +29,8 @@ import { InProcessProfiler } from './worker-profile'
 import { runRawClient } from './worker-raw'
 import { SMSC_PASSWORD, SMSC_SYSTEM_ID, startSmscChild, type SmscChild } from './worker-smsc'
 import { parseBenchOptions } from './options'
-import { benchCleanups, type BenchCleanups } from './lifecycle'
+import { benchCleanups, runBench, type BenchCleanups } from './lifecycle'
+import { machineFacts, RESULTS_DIR, RUN_STAMP, writeResults } from './report'
 
 const SENDER = 'bench@bench.example'
 const SENDER_NAME = 'Bench'
@@ -39,8 +38,6 @@ const TARGETS = { rate: 2000, ratio: 0.3, p50Ms: 100, p99Ms: 500 }
 // Everything stops by itself: no phase, and not the whole bench, can hang past these.
 const PHASE_TIMEOUT_MS = 90_000
 const BENCH_DEADLINE_MS = 6 * 60_000
-const RESULTS_DIR = path.join(__dirname, 'results')
-const STAMP = new Date().toISOString().replace(/[:.]/g, '-')
 const SHIPPED_CONFIG = path.join(__dirname, '..', 'config', 'mail2sms.ini')
 
 interface Settings {
@@ -304,7 +301,7 @@ async function runWorker(
     t.db,
     ctx.account,
     mobileNumbers(takePrefix(ctx), count),
-    `${label}-${STAMP}`,
+    `${label}-${RUN_STAMP}`,
   )
   if (seeded.ids.length !== count) {
     throw new Error(`${label}: seeded ${seeded.ids.length} rows instead of ${count}`)
@@ -551,18 +548,6 @@ async function seedAccount(t: TestDatabase): Promise<BenchAccount> {
   return { accountId: account.id, senderId: sender.id, senderEmail: SENDER }
 }
 
-async function databaseVersion(t: TestDatabase): Promise<string> {
-  const [rows] = (await t.db.raw('SELECT VERSION() AS v')) as [Array<{ v: string }>]
-  return rows[0]?.v ?? 'unknown'
-}
-
-function writeJson(summary: object): string {
-  fs.mkdirSync(RESULTS_DIR, { recursive: true })
-  const file = path.join(RESULTS_DIR, `worker-${STAMP}.json`)
-  fs.writeFileSync(file, JSON.stringify(summary, null, 2) + '\n')
-  return file
-}
-
 const SWEEP: Array<Omit<Tuning, 'pollMs'> & { pollMs?: number }> = [
   { window: 10, batchSize: 500 },
   { window: 10, batchSize: 100, pollMs: 10 },
@@ -592,7 +577,7 @@ async function run(s: Settings, cleanups: BenchCleanups) {
   }
   const tuning = shippedTuning(s)
   const profileFile = s.profile
-    ? path.join(RESULTS_DIR, `worker-${STAMP}-profile`, 'worker.cpuprofile')
+    ? path.join(RESULTS_DIR, `worker-${RUN_STAMP}-profile`, 'worker.cpuprofile')
     : null
 
   // Warm-ups run the code cold (JIT, pools, first binds): they are shown, not counted.
@@ -668,15 +653,10 @@ async function main(): Promise<number> {
     const workerCpu = median(r.workers.map((x) => x.cpu.client))
     const dbCpu = median(r.workers.map((x) => x.cpu.db ?? NaN))
     const smscCpu = median(r.workers.map((x) => x.cpu.smsc ?? NaN))
-    const database = `${await databaseVersion(r.t)} at ${MYSQL_SERVER_URL.replace(/\/\/[^@]*@/, '//')}`
+    const machine = await machineFacts(r.t.db)
     const summary = {
       date: new Date().toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model ?? 'unknown',
-        node: process.version,
-        database,
-      },
+      machine,
       settings: { ...s, worker: r.tuning, source: 'config/mail2sms.ini, then the command line' },
       targets: TARGETS,
       throughput: {
@@ -701,14 +681,14 @@ async function main(): Promise<number> {
       ok: problems.length === 0,
       profile: r.profile,
     }
-    const file = writeJson(summary)
+    const file = writeResults('worker', summary)
     const ms = (v: number): string => (Number.isNaN(v) ? '?' : v.toFixed(3))
     const rounds = (runs: Array<{ sentRate: number }>): string =>
       runs.map((x) => x.sentRate.toFixed(0)).join(', ')
     const lines = [
       '',
       '== bench:worker summary ==',
-      `machine    ${summary.machine.cpus} CPUs, Node ${process.version}, ${database}`,
+      `machine    ${machine.cpus} CPUs, Node ${machine.node}, ${machine.database}`,
       `settings   ${describeTuning(r.tuning)}; receipts ${r.receipts}, simulator receipt delay ` +
         `${s.receiptDelayMs} ms; simulator in its own process`,
       `raw        rounds ${rounds(measuredRaw)} SMS/s; median ${rate(rawRate)} to the last ` +
@@ -775,10 +755,4 @@ function onceLine(
   return `queued rows ${once}/${expected} sent exactly once (${twice} twice, ${lost} lost)${fromMail}`
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err)
-    process.exit(1)
-  },
-)
+runBench(main)

@@ -36,8 +36,8 @@ const t = defineMessages(
   },
 )
 
-export const CHART_WIDTH = 600
-export const CHART_HEIGHT = 160
+const CHART_WIDTH = 600
+const CHART_HEIGHT = 160
 const LEFT = 44
 const RIGHT = 44
 const TOP = 10

@@ -31,39 +31,78 @@ export interface FieldProps {
   inputmode?: 'text' | 'email' | 'numeric' | 'tel' | 'url'
 }
 
-export function Field(props: FieldProps) {
-  const id = props.id ?? props.name
-  const hintId = props.hint ? `${id}-hint` : undefined
-  const errorId = props.error ? `${id}-error` : undefined
+/** The attributes that tie a control to its hint and error, for screen readers. */
+export interface ControlAria {
+  'aria-invalid'?: 'true'
+  'aria-describedby'?: string
+}
+
+/**
+ * A labelled field around any control (input, select, textarea): the hint before it, the error
+ * after it. `control` gets the aria attributes to spread on the control.
+ */
+export function FieldFrame(props: {
+  id: string
+  label: string
+  hint?: string
+  error?: string | null
+  control: (aria: ControlAria) => Child
+}) {
+  const { id, hint, error } = props
+  const hintId = hint ? `${id}-hint` : undefined
+  const errorId = error ? `${id}-error` : undefined
   const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined
   return (
-    <div class={props.error ? 'field field-invalid' : 'field'}>
+    <div class={error ? 'field field-invalid' : 'field'}>
       <label for={id}>{props.label}</label>
-      {props.hint && (
+      {hint && (
         <p class="hint" id={hintId}>
-          {props.hint}
+          {hint}
         </p>
       )}
-      <input
-        id={id}
-        name={props.name}
-        type={props.type ?? 'text'}
-        value={props.value == null ? undefined : String(props.value)}
-        required={props.required}
-        autocomplete={props.autocomplete}
-        maxlength={props.maxlength}
-        placeholder={props.placeholder}
-        inputmode={props.inputmode}
-        aria-invalid={props.error ? 'true' : undefined}
-        aria-describedby={describedBy}
-      />
-      {props.error && (
+      {props.control({
+        'aria-invalid': error ? 'true' : undefined,
+        'aria-describedby': describedBy,
+      })}
+      {error && (
         <p class="field-error" id={errorId}>
-          {props.error}
+          {error}
         </p>
       )}
     </div>
   )
+}
+
+export function Field(props: FieldProps) {
+  const id = props.id ?? props.name
+  return (
+    <FieldFrame
+      id={id}
+      label={props.label}
+      hint={props.hint}
+      error={props.error}
+      control={(aria) => (
+        <input
+          id={id}
+          name={props.name}
+          type={props.type ?? 'text'}
+          value={props.value == null ? undefined : String(props.value)}
+          required={props.required}
+          autocomplete={props.autocomplete}
+          maxlength={props.maxlength}
+          placeholder={props.placeholder}
+          inputmode={props.inputmode}
+          {...aria}
+        />
+      )}
+    />
+  )
+}
+
+/** A text field of a posted form; a missing field or a file counts as empty. */
+export function formText(body: Record<string, unknown>, name: string): string {
+  const value = body[name]
+  return typeof value === 'string' ? value : ''
 }
 
 /** A checkbox with its label after it, as people expect. */

@@ -3,7 +3,7 @@ import { defineMessages } from '../i18n'
 import type { SmsPreview } from '../../lib/text/preview'
 
 /** The id the page and admin/assets/preview.js agree on: the script swaps this element. */
-export const PREVIEW_RESULT_ID = 'sms-preview-result'
+const PREVIEW_RESULT_ID = 'sms-preview-result'
 
 const t = defineMessages(
   {

@@ -65,7 +65,7 @@ function trustedProxies(config: AdminDeps['config']): TrustedProxies {
  * listed in admin.trusted_proxies the one it forwarded. Without that setting every client
  * behind a proxy would share its address, and a few wrong passwords would lock everyone out.
  */
-export function clientIp(c: Context<AdminEnv>): string {
+function clientIp(c: Context<AdminEnv>): string {
   const bindings = c.env as Partial<HttpBindings> | undefined
   const peer = bindings?.incoming?.socket?.remoteAddress
   return clientAddress(peer, c.req.header('x-forwarded-for'), trustedProxies(c.get('deps').config))

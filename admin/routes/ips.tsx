@@ -2,8 +2,9 @@ import { Hono, type Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
+import { accountPath } from '../account'
 import { setFlash } from '../flash'
-import { Field, FormError, PostButton, formatDateTime } from '../components/form'
+import { Field, FormError, PostButton, formText, formatDateTime } from '../components/form'
 import { ValidationError } from '../../lib/db/accounts'
 import { addAllowedIp } from '../../lib/db/allowlist'
 import {
@@ -242,23 +243,20 @@ function IpsPage(props: {
   )
 }
 
-function basePath(c: Context<AdminEnv>): string {
-  return `/a/${c.get('account').id}/ips`
-}
-
 async function render(c: Context<AdminEnv>, form: AddForm) {
   const lang = c.get('lang')
   const { db, smsDomains } = c.get('deps')
   const entries = await listAllowlistEntries(db, c.get('account').id)
   const page = (
-    <IpsPage lang={lang} base={basePath(c)} entries={entries} form={form} smsDomains={smsDomains} />
+    <IpsPage
+      lang={lang}
+      base={accountPath(c, 'ips')}
+      entries={entries}
+      form={form}
+      smsDomains={smsDomains}
+    />
   )
   return c.render(page, { title: t(lang).title, section: 'ips' })
-}
-
-function formText(body: Record<string, unknown>, name: string): string {
-  const value = body[name]
-  return typeof value === 'string' ? value : ''
 }
 
 export const ipsRoutes = new Hono<AdminEnv>()
@@ -294,7 +292,7 @@ ipsRoutes.post('/', async (c) => {
     return render(c, { ...form, addressError: l.duplicate(parsed.cidr) })
   }
   await setFlash(c, 'ok', l.addedFlash(parsed.cidr))
-  return c.redirect(basePath(c), 303)
+  return c.redirect(accountPath(c, 'ips'), 303)
 })
 
 ipsRoutes.post('/delete', async (c) => {
@@ -306,5 +304,5 @@ ipsRoutes.post('/delete', async (c) => {
   // Another account's entry is indistinguishable from a missing one.
   if (!entry || !(await removeAllowedIpById(db, accountId, id))) throw new HTTPException(404)
   await setFlash(c, 'ok', t(c.get('lang')).removed(entry.cidr))
-  return c.redirect(basePath(c), 303)
+  return c.redirect(accountPath(c, 'ips'), 303)
 })

@@ -4,7 +4,8 @@ import type { HtmlEscapedString } from 'hono/utils/html'
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max'
 import type { AdminDeps, AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
-import { Field, FormError } from '../components/form'
+import { accountPath } from '../account'
+import { Field, FieldFrame, FormError } from '../components/form'
 import { DailyChart } from '../components/daily-chart'
 import { getAccountSettings } from '../../lib/db/account-settings'
 import { ValidationError } from '../../lib/db/accounts'
@@ -137,7 +138,7 @@ interface QueryErrors {
  * account's country, or international), matched exactly; else the beginning of an international
  * number ('+' or '00' and digits), matched as a prefix. Null for anything else.
  */
-export function parseNumberFilter(
+function parseNumberFilter(
   input: string,
   defaultCountry: string,
 ): Pick<SmsLogFilter, 'number' | 'numberPrefix'> | null {
@@ -419,29 +420,23 @@ function FilterForm(props: { l: Labels; base: string; query: LogQuery; errors: Q
         autocomplete="off"
         error={errors.sender}
       />
-      <div class={errors.status ? 'field field-invalid' : 'field'}>
-        <label for="status">{l.status}</label>
-        <select
-          id="status"
-          name="status"
-          aria-invalid={errors.status ? 'true' : undefined}
-          aria-describedby={errors.status ? 'status-error' : undefined}
-        >
-          <option value="" selected={query.status === ''}>
-            {l.anyStatus}
-          </option>
-          {LOG_STATUSES.map((s) => (
-            <option value={s} selected={query.status === s}>
-              {statusLabel(l, s)}
+      <FieldFrame
+        id="status"
+        label={l.status}
+        error={errors.status}
+        control={(aria) => (
+          <select id="status" name="status" {...aria}>
+            <option value="" selected={query.status === ''}>
+              {l.anyStatus}
             </option>
-          ))}
-        </select>
-        {errors.status && (
-          <p class="field-error" id="status-error">
-            {errors.status}
-          </p>
+            {LOG_STATUSES.map((s) => (
+              <option value={s} selected={query.status === s}>
+                {statusLabel(l, s)}
+              </option>
+            ))}
+          </select>
         )}
-      </div>
+      />
       <button type="submit" class="primary">
         {l.filter}
       </button>{' '}
@@ -478,7 +473,7 @@ messagesRoutes.get('/', async (c) => {
   const accountId = c.get('account').id
   const lang: Lang = c.get('lang')
   const l = t(lang)
-  const base = `/a/${accountId}/messages`
+  const base = accountPath(c, 'messages')
   const query = readQuery(c)
   const { filter, errors } = await readFilter(deps.db, accountId, query, l)
   const invalid = Object.keys(errors).length > 0

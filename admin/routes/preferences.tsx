@@ -3,13 +3,13 @@ import { HTTPException } from 'hono/http-exception'
 import { getCountries } from 'libphonenumber-js/max'
 import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
+import { accountPath, loadAccountSettings } from '../account'
 import { setFlash } from '../flash'
-import { Field, FormError } from '../components/form'
+import { Field, FieldFrame, FormError, formText } from '../components/form'
 import { SmsPreviewResult, type PreviewState } from '../components/sms-preview'
 import {
   FieldErrors,
   MAX_SIGNATURE_MARKER,
-  getAccountSettings,
   updatePreferences,
   type AccountSettings,
   type FieldError,
@@ -89,7 +89,7 @@ const t = defineMessages(
 type Labels = ReturnType<typeof t>
 
 /** Pasting a whole mailbox is not a preview: the cap keeps the request cheap. */
-export const MAX_PREVIEW_CHARS = 50_000
+const MAX_PREVIEW_CHARS = 50_000
 
 // The countries this gateway's users are most likely in, offered first.
 const COMMON_COUNTRIES = ['FR', 'BE', 'CH', 'LU', 'MC', 'CA', 'GB', 'IE', 'DE', 'ES', 'IT', 'PT']
@@ -145,33 +145,23 @@ function CountrySelect(props: { l: Labels; lang: Lang; value: string; error?: st
   const others = [...names.keys()].filter((code) => !COMMON_COUNTRIES.includes(code))
   const known = names.has(value)
   return (
-    <div class={error ? 'field field-invalid' : 'field'}>
-      <label for="defaultCountry">{l.country}</label>
-      <p class="hint" id="defaultCountry-hint">
-        {l.countryHint}
-      </p>
-      <select
-        id="defaultCountry"
-        name="defaultCountry"
-        aria-invalid={error ? 'true' : undefined}
-        aria-describedby={
-          error ? 'defaultCountry-hint defaultCountry-error' : 'defaultCountry-hint'
-        }
-      >
-        {!known && (
-          <option value={value} selected>
-            {value}
-          </option>
-        )}
-        <optgroup label={l.commonCountries}>{COMMON_COUNTRIES.map(option)}</optgroup>
-        <optgroup label={l.allCountries}>{others.map(option)}</optgroup>
-      </select>
-      {error && (
-        <p class="field-error" id="defaultCountry-error">
-          {error}
-        </p>
+    <FieldFrame
+      id="defaultCountry"
+      label={l.country}
+      hint={l.countryHint}
+      error={error}
+      control={(aria) => (
+        <select id="defaultCountry" name="defaultCountry" {...aria}>
+          {!known && (
+            <option value={value} selected>
+              {value}
+            </option>
+          )}
+          <optgroup label={l.commonCountries}>{COMMON_COUNTRIES.map(option)}</optgroup>
+          <optgroup label={l.allCountries}>{others.map(option)}</optgroup>
+        </select>
       )}
-    </div>
+    />
   )
 }
 
@@ -248,33 +238,21 @@ function PreferencesPage(props: { lang: Lang; base: string; state: PageState }) 
   )
 }
 
-async function loadSettings(c: Context<AdminEnv>): Promise<AccountSettings> {
-  const settings = await getAccountSettings(c.get('deps').db, c.get('account').id)
-  if (!settings) throw new HTTPException(404)
-  return settings
-}
-
-function basePath(c: Context<AdminEnv>): string {
-  return `/a/${c.get('account').id}/preferences`
-}
-
 function render(c: Context<AdminEnv>, state: PageState) {
   const lang = c.get('lang')
-  return c.render(<PreferencesPage lang={lang} base={basePath(c)} state={state} />, {
-    title: t(lang).title,
-    section: 'preferences',
-  })
-}
-
-function formText(body: Record<string, unknown>, name: string): string {
-  const value = body[name]
-  return typeof value === 'string' ? value : ''
+  return c.render(
+    <PreferencesPage lang={lang} base={accountPath(c, 'preferences')} state={state} />,
+    {
+      title: t(lang).title,
+      section: 'preferences',
+    },
+  )
 }
 
 export const preferencesRoutes = new Hono<AdminEnv>()
 
 preferencesRoutes.get('/', async (c) => {
-  const settings = await loadSettings(c)
+  const settings = await loadAccountSettings(c)
   return render(c, { values: formValues(settings), email: '', preview: { kind: 'none' } })
 })
 
@@ -297,18 +275,18 @@ preferencesRoutes.post('/', async (c) => {
     return render(c, { values, errors: err, email: '', preview: { kind: 'none' } })
   }
   await setFlash(c, 'ok', t(c.get('lang')).saved)
-  return c.redirect(basePath(c), 303)
+  return c.redirect(accountPath(c, 'preferences'), 303)
 })
 
 // A reload or a bookmark of the preview's address lands on the page itself.
-preferencesRoutes.get('/preview', (c) => c.redirect(basePath(c), 302))
+preferencesRoutes.get('/preview', (c) => c.redirect(accountPath(c, 'preferences'), 302))
 
 /**
  * The preview, with the saved marker and cap. From the page's script (X-Requested-With: fetch)
  * only the result box is returned, to be swapped in; from a plain form post, the whole page.
  */
 preferencesRoutes.post('/preview', async (c) => {
-  const settings = await loadSettings(c)
+  const settings = await loadAccountSettings(c)
   const email = formText(await c.req.parseBody(), 'email')
   const preview: PreviewState =
     email.length > MAX_PREVIEW_CHARS

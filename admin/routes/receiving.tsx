@@ -2,13 +2,13 @@ import { Hono, type Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
+import { accountPath, loadAccountSettings } from '../account'
 import { setFlash } from '../flash'
-import { Checkbox, FormError, PostButton } from '../components/form'
+import { Checkbox, FieldFrame, FormError, PostButton, formText } from '../components/form'
 import {
   FieldErrors,
   MAX_FORWARD_ADDRESSES,
   clearWebhookSecret,
-  getAccountSettings,
   rotateWebhookSecret,
   updateReceiving,
   type AccountSettings,
@@ -157,29 +157,23 @@ function ReceivingForm(props: { l: Labels; base: string; state: PageState }) {
   return (
     <form method="post" action={base} class="receiving">
       <FormError message={state.errors ? l.invalid : null} />
-      <div class={error ? 'field field-invalid' : 'field'}>
-        <label for="forwardAddresses">{l.forward}</label>
-        <p class="hint" id="forwardAddresses-hint">
-          {l.forwardHint(MAX_FORWARD_ADDRESSES)}
-        </p>
-        <textarea
-          id="forwardAddresses"
-          name="forwardAddresses"
-          rows={3}
-          autocomplete="off"
-          aria-invalid={error ? 'true' : undefined}
-          aria-describedby={
-            error ? 'forwardAddresses-hint forwardAddresses-error' : 'forwardAddresses-hint'
-          }
-        >
-          {state.form.forwardAddresses}
-        </textarea>
-        {error && (
-          <p class="field-error" id="forwardAddresses-error">
-            {error}
-          </p>
+      <FieldFrame
+        id="forwardAddresses"
+        label={l.forward}
+        hint={l.forwardHint(MAX_FORWARD_ADDRESSES)}
+        error={error}
+        control={(aria) => (
+          <textarea
+            id="forwardAddresses"
+            name="forwardAddresses"
+            rows={3}
+            autocomplete="off"
+            {...aria}
+          >
+            {state.form.forwardAddresses}
+          </textarea>
         )}
-      </div>
+      />
       <Checkbox
         name="directReply"
         label={l.directReply}
@@ -248,16 +242,6 @@ function ReceivingPage(props: { lang: Lang; base: string; endpoint: string; stat
   )
 }
 
-async function loadSettings(c: Context<AdminEnv>): Promise<AccountSettings> {
-  const settings = await getAccountSettings(c.get('deps').db, c.get('account').id)
-  if (!settings) throw new HTTPException(404)
-  return settings
-}
-
-function basePath(c: Context<AdminEnv>): string {
-  return `/a/${c.get('account').id}/receiving`
-}
-
 /** Where carriers post for this account; the reference, not the id, is what they are given. */
 function webhookEndpoint(c: Context<AdminEnv>): string {
   const baseUrl = c.get('deps').config.baseUrl.replace(/\/+$/, '')
@@ -267,7 +251,12 @@ function webhookEndpoint(c: Context<AdminEnv>): string {
 function render(c: Context<AdminEnv>, state: PageState) {
   const lang = c.get('lang')
   const page = (
-    <ReceivingPage lang={lang} base={basePath(c)} endpoint={webhookEndpoint(c)} state={state} />
+    <ReceivingPage
+      lang={lang}
+      base={accountPath(c, 'receiving')}
+      endpoint={webhookEndpoint(c)}
+      state={state}
+    />
   )
   return c.render(page, { title: t(lang).title, section: 'receiving' })
 }
@@ -275,16 +264,15 @@ function render(c: Context<AdminEnv>, state: PageState) {
 export const receivingRoutes = new Hono<AdminEnv>()
 
 receivingRoutes.get('/', async (c) => {
-  const settings = await loadSettings(c)
+  const settings = await loadAccountSettings(c)
   return render(c, { settings, form: formOf(settings) })
 })
 
 receivingRoutes.post('/', async (c) => {
   const { db, clock } = c.get('deps')
   const body = await c.req.parseBody()
-  const forward = body.forwardAddresses
   const input: ReceivingInput = {
-    forwardAddresses: typeof forward === 'string' ? forward : '',
+    forwardAddresses: formText(body, 'forwardAddresses'),
     // An unchecked box is simply absent from the form.
     directReply: body.directReply !== undefined,
     failureNotices: body.failureNotices !== undefined,
@@ -296,10 +284,10 @@ receivingRoutes.post('/', async (c) => {
   } catch (err) {
     if (!(err instanceof FieldErrors)) throw err
     c.status(400)
-    return render(c, { settings: await loadSettings(c), form: input, errors: err })
+    return render(c, { settings: await loadAccountSettings(c), form: input, errors: err })
   }
   await setFlash(c, 'ok', t(c.get('lang')).saved)
-  return c.redirect(basePath(c), 303)
+  return c.redirect(accountPath(c, 'receiving'), 303)
 })
 
 /**
@@ -309,7 +297,7 @@ receivingRoutes.post('/', async (c) => {
 receivingRoutes.post('/webhook-secret', async (c) => {
   const { db, clock } = c.get('deps')
   const newSecret = await rotateWebhookSecret(db, c.get('account').id, clock())
-  const settings = await loadSettings(c)
+  const settings = await loadAccountSettings(c)
   c.header('Cache-Control', 'no-store')
   return render(c, { settings, form: formOf(settings), newSecret })
 })
@@ -318,5 +306,5 @@ receivingRoutes.post('/webhook-secret/clear', async (c) => {
   const { db, clock } = c.get('deps')
   if (!(await clearWebhookSecret(db, c.get('account').id, clock()))) throw new HTTPException(404)
   await setFlash(c, 'ok', t(c.get('lang')).cleared)
-  return c.redirect(basePath(c), 303)
+  return c.redirect(accountPath(c, 'receiving'), 303)
 })

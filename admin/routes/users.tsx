@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono'
 import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
+import { accountPath } from '../account'
 import { parseId } from '../ids'
 import { setFlash } from '../flash'
 import { Field, PostButton, formatDateTime } from '../components/form'
@@ -115,7 +116,7 @@ async function usersPage(c: Context<AdminEnv>, form: { email?: string; error?: s
   const lang = c.get('lang')
   const m = t(lang)
   const account = c.get('account')
-  const base = `/a/${account.id}/users`
+  const base = accountPath(c, 'users')
   const senders = await listSenderInvitations(db, account.id)
   const now = clock()
   return c.render(
@@ -228,7 +229,7 @@ usersRoutes.post('/', async (c) => {
   const sent = await sendInvitation(c, invited)
   if (!sent) await setFlash(c, 'error', m.mailFailed(email))
   else await setFlash(c, 'ok', invited.created ? m.invitedOk(email) : m.reinvitedOk(email))
-  return c.redirect(`/a/${c.get('account').id}/users`, 303)
+  return c.redirect(accountPath(c, 'users'), 303)
 })
 
 usersRoutes.post('/:senderId/resend', async (c) => {
@@ -242,7 +243,7 @@ usersRoutes.post('/:senderId/resend', async (c) => {
   const sent = await sendInvitation(c, invited)
   const email = invited.sender.email
   await setFlash(c, sent ? 'ok' : 'error', sent ? m.invitedOk(email) : m.mailFailed(email))
-  return c.redirect(`/a/${c.get('account').id}/users`, 303)
+  return c.redirect(accountPath(c, 'users'), 303)
 })
 
 usersRoutes.post('/:senderId/delete', async (c) => {
@@ -253,5 +254,5 @@ usersRoutes.post('/:senderId/delete', async (c) => {
   const removed = id === null ? null : await deleteSender(db, accountId, id)
   if (!removed) return c.notFound()
   await setFlash(c, 'ok', m.removed(removed.email))
-  return c.redirect(`/a/${accountId}/users`, 303)
+  return c.redirect(accountPath(c, 'users'), 303)
 })
