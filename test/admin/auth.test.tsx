@@ -10,7 +10,7 @@ import {
   withCookies,
   type AdminHarness,
 } from './harness'
-import { hashSessionToken } from '../../lib/db/admin-sessions'
+import { hashSecretToken } from '../../lib/auth/tokens'
 
 /** The raw token inside the signed cookie value `token.signature`. */
 function tokenOf(cookie: string): string {
@@ -54,7 +54,7 @@ for (const kind of databaseKinds()) {
       // Only the token's hash is stored.
       const rows = await h.db('admin_sessions').select('token_hash', 'admin_id', 'expires_at')
       assert.equal(rows.length, 1)
-      assert.equal(rows[0].token_hash, hashSessionToken(tokenOf(cookie)))
+      assert.equal(rows[0].token_hash, hashSecretToken(tokenOf(cookie)))
       assert.notEqual(rows[0].token_hash, tokenOf(cookie))
       assert.equal(Number(rows[0].expires_at), h.clock.now + 12 * 3_600_000)
     })
@@ -249,6 +249,30 @@ for (const kind of databaseKinds()) {
       assert.equal(res.status, 401)
       assert.match(await res.text(), /Connexion nécessaire/)
       assert.equal((await h.db('account_senders').select()).length, 0)
+    })
+
+    it('refuses the login, logout and Mes détails forms without the admin’s Origin', async () => {
+      const cookie = await login(h.app, 'alice@acme.test', PASSWORD)
+      const sessions = async () => Number((await h.db('admin_sessions').count({ n: '*' }))[0].n)
+      const before = await sessions()
+      const alice = await h.db('admins').where({ email: 'alice@acme.test' }).first()
+      const newPassword = 'a new long passphrase'
+      const forms: Array<[string, Record<string, string>]> = [
+        ['/login', { email: 'alice@acme.test', password: PASSWORD }],
+        ['/logout', {}],
+        ['/details', { name: 'Mallory' }],
+        ['/details/password', { current: PASSWORD, password: newPassword, confirm: newPassword }],
+      ]
+      for (const [path, fields] of forms) {
+        for (const origin of [{ omitOrigin: true }, { origin: 'http://evil.test' }]) {
+          const res = await postForm(h.app, path, fields, { cookie, ...origin })
+          assert.equal(res.status, 403, path)
+          assert.deepEqual(res.headers.getSetCookie(), [], path)
+        }
+      }
+      assert.equal(await sessions(), before)
+      assert.deepEqual(await h.db('admins').where({ email: 'alice@acme.test' }).first(), alice)
+      assert.equal((await get(h.app, '/details', cookie)).status, 200)
     })
 
     it('a logged-in admin opening /login goes straight on', async () => {

@@ -22,6 +22,9 @@
  *   cookie = withCookies(cookie, res2)             // carry Set-Cookie (session, flash, lang)
  *   const { res: page, cookie: c2 } = await follow(h.app, res2, cookie)
  *     // GETs the Location of a redirect with the cookies it set: the page with its flash
+ *   ;({ h, cookie, base, globexBase } = await openSection(kind, 'ips'))
+ *     // a new harness with Alice logged in, and the section's paths for acme and globex
+ *   decoded(html)                                  // the page text with hono/jsx's escapes undone
  *
  * Paths are relative ('/login'); requests go to BASE_URL, 'http://admin.test'.
  */
@@ -288,4 +291,45 @@ export async function follow(
   const url = new URL(location, BASE_URL)
   const page = await get(app, url.pathname + url.search, next)
   return { res: page, cookie: withCookies(next, page) }
+}
+
+/** What the tests of one account section start from. */
+export interface SectionStart {
+  h: AdminHarness
+  /** Alice's session: she administers acme only. */
+  cookie: string
+  /** The section of acme, Alice's account. */
+  base: string
+  /** The same section of globex, which is not hers. */
+  globexBase: string
+}
+
+/** A new harness with Alice logged in, and the paths of one section (e.g. 'ips') for both accounts. */
+export async function openSection(
+  kind: 'sqlite' | 'mysql',
+  section: string,
+): Promise<SectionStart> {
+  const h = await createAdminHarness(kind)
+  try {
+    const cookie = await login(h.app, 'alice@acme.test', PASSWORD)
+    return {
+      h,
+      cookie,
+      base: `/a/${h.accounts.acme.id}/${section}`,
+      globexBase: `/a/${h.accounts.globex.id}/${section}`,
+    }
+  } catch (err) {
+    await h.drop()
+    throw err
+  }
+}
+
+/** Page text as a reader sees it: hono/jsx escapes quotes, apostrophes and markup characters. */
+export function decoded(html: string): string {
+  return html
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 }

@@ -2,24 +2,7 @@ import assert from 'node:assert/strict'
 import { addAllowedIp } from '../../lib/db/allowlist'
 import { readCacheVersion } from '../../lib/db/versions'
 import { databaseKinds } from '../support/databases'
-import {
-  PASSWORD,
-  createAdminHarness,
-  follow,
-  get,
-  login,
-  postForm,
-  type AdminHarness,
-} from './harness'
-
-function decoded(html: string): string {
-  return html
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-}
+import { decoded, follow, get, openSection, postForm, type AdminHarness } from './harness'
 
 for (const kind of databaseKinds()) {
   describe(`admin ips (${kind})`, () => {
@@ -35,10 +18,7 @@ for (const kind of databaseKinds()) {
       )
 
     before(async () => {
-      h = await createAdminHarness(kind)
-      cookie = await login(h.app, 'alice@acme.test', PASSWORD)
-      base = `/a/${h.accounts.acme.id}/ips`
-      globexBase = `/a/${h.accounts.globex.id}/ips`
+      ;({ h, cookie, base, globexBase } = await openSection(kind, 'ips'))
       globexEntryId = (await addAllowedIp(h.db, h.accounts.globex.id, '198.51.100.50', 'globex')).id
     })
 
@@ -159,6 +139,7 @@ for (const kind of databaseKinds()) {
     })
 
     it('refuses a note over 200 characters', async () => {
+      const before = await cidrsOf(h.accounts.acme.id)
       const res = await postForm(
         h.app,
         base,
@@ -167,6 +148,7 @@ for (const kind of databaseKinds()) {
       )
       assert.equal(res.status, 400)
       assert.match(decoded(await res.text()), /La note fait au plus 200 caractères\./)
+      assert.deepEqual(await cidrsOf(h.accounts.acme.id), before)
     })
 
     it('escapes a hostile note and address', async () => {
@@ -193,9 +175,12 @@ for (const kind of databaseKinds()) {
         .db('account_ip_allowlist')
         .where({ account_id: h.accounts.acme.id, cidr: '192.0.2.66/32' })
       const version = await readCacheVersion(h.db, 'directory')
+      const others = (await cidrsOf(h.accounts.acme.id)).filter((c) => c !== '192.0.2.66/32')
+      assert.ok(others.length > 0, 'other entries, to see that they stay')
       const res = await postForm(h.app, `${base}/delete`, { id: String(entry.id) }, { cookie })
       assert.equal(res.status, 303)
       assert.ok(!(await cidrsOf(h.accounts.acme.id)).includes('192.0.2.66/32'))
+      assert.deepEqual(await cidrsOf(h.accounts.acme.id), others)
       assert.equal(await readCacheVersion(h.db, 'directory'), version + 1)
       const page = decoded(await (await follow(h.app, res, cookie)).res.text())
       assert.match(page, /192\.0\.2\.66\/32 n'est plus autorisée\./)

@@ -3,7 +3,15 @@ import type { Db } from '../../lib/db/connection'
 import { chartDayTtl } from '../../admin/routes/messages'
 import { DAY_MS } from '../../lib/db/sms-log'
 import { databaseKinds } from '../support/databases'
-import { PASSWORD, createAdminHarness, get, login, type AdminHarness } from './harness'
+import {
+  PASSWORD,
+  createAdminHarness,
+  decoded,
+  get,
+  login,
+  openSection,
+  type AdminHarness,
+} from './harness'
 
 const STATES = ['delivered', 'sent', 'queued', 'failed', 'delivered', 'undeliverable', 'expired']
 const NUMBERS = ['+33611111111', '+33622222222', '+33712345678']
@@ -16,15 +24,6 @@ interface Sms {
   sender: string
   status: string
   body: string
-}
-
-function decoded(html: string): string {
-  return html
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
 }
 
 /** The SMS rows of a page, in the order shown. */
@@ -94,9 +93,7 @@ for (const kind of databaseKinds()) {
         .sort((a, b) => b - a)
 
     before(async () => {
-      h = await createAdminHarness(kind)
-      cookie = await login(h.app, 'alice@acme.test', PASSWORD)
-      base = `/a/${h.accounts.acme.id}/messages`
+      ;({ h, cookie, base } = await openSection(kind, 'messages'))
       const now = h.clock.now
       // 120 of acme's SMS over the last five days, one every hour; globex's in between.
       for (let i = 0; i < 120; i++) {

@@ -3,25 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { readCacheVersion } from '../../lib/db/versions'
 import { databaseKinds } from '../support/databases'
-import {
-  PASSWORD,
-  createAdminHarness,
-  follow,
-  get,
-  login,
-  postForm,
-  type AdminHarness,
-} from './harness'
-
-/** Page text as a reader sees it: hono/jsx escapes quotes and apostrophes. */
-function decoded(html: string): string {
-  return html
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-}
+import { decoded, follow, get, openSection, postForm, type AdminHarness } from './harness'
 
 /** The preview result box, alone: the page around it also holds the pasted email. */
 function resultBox(html: string): string {
@@ -59,10 +41,7 @@ for (const kind of databaseKinds()) {
     const accountRow = (id: number) => h.db('accounts').where({ id }).first()
 
     before(async () => {
-      h = await createAdminHarness(kind)
-      cookie = await login(h.app, 'alice@acme.test', PASSWORD)
-      base = `/a/${h.accounts.acme.id}/preferences`
-      globexBase = `/a/${h.accounts.globex.id}/preferences`
+      ;({ h, cookie, base, globexBase } = await openSection(kind, 'preferences'))
     })
 
     after(async () => h?.drop())

@@ -3,24 +3,7 @@ import crypto from 'node:crypto'
 import { readCacheVersion } from '../../lib/db/versions'
 import { authenticateWebhook } from '../../lib/inbound/webhook'
 import { databaseKinds } from '../support/databases'
-import {
-  PASSWORD,
-  createAdminHarness,
-  follow,
-  get,
-  login,
-  postForm,
-  type AdminHarness,
-} from './harness'
-
-function decoded(html: string): string {
-  return html
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-}
+import { decoded, follow, get, openSection, postForm, type AdminHarness } from './harness'
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex')
 
@@ -41,10 +24,7 @@ for (const kind of databaseKinds()) {
     const accountRow = (id: number) => h.db('accounts').where({ id }).first()
 
     before(async () => {
-      h = await createAdminHarness(kind)
-      cookie = await login(h.app, 'alice@acme.test', PASSWORD)
-      base = `/a/${h.accounts.acme.id}/receiving`
-      globexBase = `/a/${h.accounts.globex.id}/receiving`
+      ;({ h, cookie, base, globexBase } = await openSection(kind, 'receiving'))
     })
 
     after(async () => h?.drop())
@@ -148,6 +128,7 @@ for (const kind of databaseKinds()) {
     })
 
     it('names every bad address, in English too', async () => {
+      const before = await accountRow(h.accounts.acme.id)
       const res = await postForm(
         h.app,
         base,
@@ -156,13 +137,16 @@ for (const kind of databaseKinds()) {
       )
       assert.equal(res.status, 400)
       assert.match(decoded(await res.text()), /These addresses are not valid: x, y@z\./)
+      assert.deepEqual(await accountRow(h.accounts.acme.id), before)
     })
 
     it('refuses more than 20 addresses', async () => {
       const many = Array.from({ length: 21 }, (_, i) => `u${i}@acme.test`).join(', ')
+      const before = await accountRow(h.accounts.acme.id)
       const res = await postForm(h.app, base, { forwardAddresses: many }, { cookie })
       assert.equal(res.status, 400)
       assert.match(decoded(await res.text()), /20 adresses au plus \(21 saisies\)/)
+      assert.deepEqual(await accountRow(h.accounts.acme.id), before)
     })
 
     it('escapes hostile input shown back in the form', async () => {

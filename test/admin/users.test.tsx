@@ -177,6 +177,15 @@ for (const kind of databaseKinds()) {
       const [after] = await senders()
       assert.equal(Number(after.invitation_expires_at), h.clock.now + 72 * 3_600_000)
       assert.notEqual(after.invitation_token_hash, row.invitation_token_hash)
+      // The resent mail reaches the same person with a new link; the first one no longer works.
+      const [first, resent] = h.mailer.sent
+      assert.deepEqual([resent.to].flat(), ['wait@acme.test'])
+      assert.deepEqual(resent.to, first.to)
+      const firstLink = linkOf(first.text)
+      const resentLink = linkOf(resent.text)
+      assert.notEqual(resentLink, firstLink)
+      assert.equal((await get(h.app, firstLink)).status, 404)
+      assert.equal((await get(h.app, resentLink)).status, 200)
 
       const accepted = await addSender(h.db, h.accounts.acme.id, 'ok@acme.test', {
         status: 'accepted',

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
 import type { Locator, Page } from 'playwright-core'
 import { addSender } from '../../lib/db/senders'
 import { databaseKinds } from '../support/databases'
 import {
+  ARTIFACTS_DIR,
   STEP_TIMEOUT_MS,
   startBrowserHarness,
   type BrowserHarness,
@@ -341,6 +344,18 @@ for (const kind of databaseKinds()) {
         seen.some((p) => p.includes('Content Security Policy')),
         `the CSP violation was not reported: ${JSON.stringify(seen)}`,
       )
+    })
+
+    it('kept a screenshot of every step under test/artifacts', function () {
+      const dir = path.join(ARTIFACTS_DIR, kind)
+      const shots = fs.readdirSync(dir).filter((name) => name.endsWith('.png'))
+      for (const step of ['login', 'user-invited', 'activated', 'user-deleted', 'ips-deleted']) {
+        const shot = shots.find((name) => name.endsWith(`-${step}.png`))
+        assert.ok(shot, `no screenshot of ${step} in ${dir}: ${shots.join(', ')}`)
+        // A PNG file starts with its 8-byte signature; an empty or failed write does not.
+        const head = fs.readFileSync(path.join(dir, shot)).subarray(0, 8)
+        assert.deepEqual([...head], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+      }
     })
   })
 }

@@ -128,6 +128,7 @@ for (const kind of databaseKinds()) {
         assert.deepEqual(acks, [0, 0, 0])
         await sink.until(() => mailsWith(`message long (${method})`).length === 1)
         const [mail] = mailsWith(`message long (${method})`)
+        assert.deepEqual(mail.envelopeTo.sort(), ['boss@acme.example', 'office@acme.example'])
         assertForward(mail, from, 'acme', text)
         const [row] = await inboundFrom(from)
         assert.equal(Number(row.parts), 3)
@@ -215,6 +216,10 @@ for (const kind of databaseKinds()) {
         `5.7.1 ${mobile} has opted out of SMS from this account (they texted STOP); they can text START to opt back in`,
       )
       assert.equal(smsc.messagesTo(mobile.slice(1)).length, 0)
+      // The opt-out is the account's: the same number still gets SMS through another account.
+      const viaDesk = await email('alice@acme.example', `${mobile}+desk@${SMS_DOMAIN}`, 'Du desk')
+      assert.equal(viaDesk.data?.code, 250, viaDesk.rcpts[0]?.text)
+      await smsc.until(() => smsc.messagesTo(mobile.slice(1)).length === 1)
       await smsc.injectMo({ from: mobile, to: ACME_NUMBER, text: 'START', encoding: 'gsm7' })
       await eventually(
         () => t.db('opt_outs').where({ number: mobile }),
@@ -222,7 +227,11 @@ for (const kind of databaseKinds()) {
       )
       const allowed = await email('alice@acme.example', to, 'Bienvenue à nouveau')
       assert.equal(allowed.data?.code, 250, allowed.rcpts[0]?.text)
-      await smsc.until(() => smsc.messagesTo(mobile.slice(1)).length === 1)
+      await smsc.until(() => smsc.messagesTo(mobile.slice(1)).length === 2)
+      assert.deepEqual(
+        smsc.messagesTo(mobile.slice(1)).map((m) => m.text),
+        ['Du desk', 'Bienvenue à nouveau'],
+      )
       const statuses = (await inboundFrom(mobile).orderBy('id')).map((r) => r.status)
       assert.deepEqual(statuses, ['opt_out', 'opt_in'])
       assert.equal(mailsWith('Stop !').length + mailsWith('START').length, 0)

@@ -23,6 +23,8 @@ describe('lib/config', () => {
     const config = loadConfig(path.resolve(__dirname, '../../config/mail2sms.ini'), {})
     assert.equal(config.admin.baseUrl, 'http://127.0.0.1:8080')
     assert.equal(config.mailer.transport, 'file')
+    // The embedded mailer keeps its .eml files in the project's data/ folder.
+    assert.equal(config.mailer.directory, path.resolve(__dirname, '../../data/mail'))
     assert.equal(config.mailer.from, 'Mail2SMS <mail2sms@sms.example.com>')
     assert.equal(config.inbound.directReplyWindowHours, 72)
   })

@@ -154,6 +154,63 @@ for (const kind of databaseKinds()) {
       assert.equal(mail.header('in-reply-to'), '')
     })
 
+    it('replies directly only within the configured window, else to the forward list', async () => {
+      const { id: account } = await createAccount(t.db, {
+        ref: 'window',
+        name: 'Window',
+        virtualNumber: '+33700000009',
+      })
+      await setReceiving(t.db, account, {
+        forwardAddresses: ['window@acme.example'],
+        directReply: true,
+      })
+      await addSender(t.db, account, 'carol@acme.example', { status: 'accepted' })
+      const twoHoursAgo = Date.now() - 2 * 3600_000
+      /** A number Carol texted two hours ago, and the SMS it sends back now. */
+      async function answerToCarol(text: string) {
+        const from = `+3361234${String(++n).padStart(4, '0')}`
+        const [smsId] = await t.db('outbound_sms').insert({
+          account_id: account,
+          sender_email: 'carol@acme.example',
+          recipient: from,
+          body: 'hello',
+          encoding: 'gsm7',
+          segments: 1,
+          status: 'delivered',
+          attempts: 1,
+          dedupe_key: `w${n}`,
+          next_attempt_at: twoHoursAgo,
+          created_at: twoHoursAgo,
+          updated_at: twoHoursAgo,
+        })
+        const { id } = await receiveInboundSms(t.db, {
+          from,
+          to: '+33700000009',
+          text,
+          encoding: 'gsm7',
+          parts: 1,
+          source: 'smpp',
+          receivedAt: Date.now(),
+        })
+        return { id, smsId: Number(smsId) }
+      }
+
+      const narrow = start({ directReplyWindowHours: 1 })
+      const late = await answerToCarol('answer after the window')
+      const forwarded = await eventually(statusOf(late.id), (r) => r.status === 'forwarded')
+      assert.equal(forwarded.reply_to_sms_id, null)
+      const [lateMail] = sink.mails.filter((m) => m.parsed.text?.includes('after the window'))
+      assert.deepEqual(lateMail.envelopeTo, ['window@acme.example'])
+      await narrow.stop()
+
+      start({ directReplyWindowHours: 3 })
+      const inTime = await answerToCarol('answer within the window')
+      const replied = await eventually(statusOf(inTime.id), (r) => r.status === 'replied')
+      assert.equal(Number(replied.reply_to_sms_id), inTime.smsId)
+      const [inTimeMail] = sink.mails.filter((m) => m.parsed.text?.includes('within the window'))
+      assert.deepEqual(inTimeMail.envelopeTo, ['carol@acme.example'])
+    })
+
     it('takes back an SMS whose dispatcher died holding it, once its lease ran out', async () => {
       const { id } = await inbound('+33700000001', 'orphaned by a crash')
       const [claim] = await claimDueInbound(t.db, { limit: 10, leaseMs: 200, now: Date.now() })
