@@ -1,14 +1,17 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { loadConfig, ConfigError, type Mail2SmsConfig } from '../lib/config'
+import { loadConfig, ConfigError, type LimitsConfig, type Mail2SmsConfig } from '../lib/config'
 import { openDb, describeDb, type Db } from '../lib/db/connection'
 import { migrateLatestWaiting, migrationStatus, unlockMigrations } from '../lib/db/migrate'
 import {
   createAccount,
   findAccountByRef,
   listAccounts,
+  updateAccountLimits,
   ValidationError,
   type Account,
+  type LimitSetting,
 } from '../lib/db/accounts'
+import { effectiveDestinations } from '../lib/limits/destinations'
 import { addSender, listSenders, removeSender } from '../lib/db/senders'
 import { addAllowedIp, listAllowedIps, removeAllowedIp } from '../lib/db/allowlist'
 import { listSms, type SmsStatus } from '../lib/db/outbound'
@@ -42,6 +45,9 @@ const USAGE = `Usage: mail2sms <command> [options]
   account create <ref> --name <name> [--country FR] [--sender-name NAME]
                  [--signature "first line"] [--cap 4] [--virtual-number +33700000001]
   account list
+  account limits <ref> [--sms-per-minute N] [--sender-sms-per-minute N]
+                 [--segments-per-day N] [--segments-per-month N] [--destinations "BE,+881"]
+                 (N = 0 for no limit, or "default" to follow [limits]; without options: show)
 
   sender add <account-ref> <email> [--pending] [--default]
   sender remove <account-ref> <email>
@@ -111,7 +117,13 @@ const STATUSES: SmsStatus[] = [
   'undeliverable',
 ]
 
-async function accountCommand(db: Db, sub: string, args: string[], io: CliIo): Promise<void> {
+async function accountCommand(
+  db: Db,
+  sub: string,
+  args: string[],
+  io: CliIo,
+  limits: LimitsConfig,
+): Promise<void> {
   if (sub === 'create') {
     const o = parse(
       args,
@@ -148,7 +160,51 @@ async function accountCommand(db: Db, sub: string, args: string[], io: CliIo): P
     }
     return
   }
+  if (sub === 'limits') {
+    const names = [
+      'sms-per-minute',
+      'sender-sms-per-minute',
+      'segments-per-day',
+      'segments-per-month',
+      'destinations',
+    ]
+    const o = parse(args, Object.fromEntries(names.map((n) => [n, { type: 'string' }])), ['ref'])
+    const account = await requireAccount(db, o._[0])
+    const setting = (name: string): LimitSetting | undefined =>
+      o[name] === 'default' ? 'default' : intOption(o[name], name)
+    await updateAccountLimits(db, account.id, {
+      smsPerMinute: setting('sms-per-minute'),
+      senderSmsPerMinute: setting('sender-sms-per-minute'),
+      segmentsPerDay: setting('segments-per-day'),
+      segmentsPerMonth: setting('segments-per-month'),
+      allowedDestinations: o.destinations as string | undefined,
+    })
+    const updated = await requireAccount(db, account.ref)
+    for (const line of describeLimits(updated, limits)) io.out(line)
+    return
+  }
   throw new UsageError(`unknown command "account ${sub ?? ''}"`)
+}
+
+/** One line per limit: the value in force, and whether it is the account's own or the default. */
+function describeLimits(account: Account, defaults: LimitsConfig): string[] {
+  const o = account.limits
+  const show = (own: number | null, fallback: number, unit: string) => {
+    const value = own ?? fallback
+    return `${value === 0 ? 'no limit' : `${value} ${unit}`} (${own === null ? 'default' : 'account'})`
+  }
+  const destinations = effectiveDestinations(
+    account.defaultCountry,
+    o.allowedDestinations ?? defaults.allowedDestinations,
+  )
+  return [
+    `account ${account.ref}`,
+    `sms_per_minute\t${show(o.smsPerMinute, defaults.accountSmsPerMinute, 'SMS')}`,
+    `sender_sms_per_minute\t${show(o.senderSmsPerMinute, defaults.senderSmsPerMinute, 'SMS')}`,
+    `segments_per_day\t${show(o.segmentsPerDay, defaults.segmentsPerDay, 'segments')}`,
+    `segments_per_month\t${show(o.segmentsPerMonth, defaults.segmentsPerMonth, 'segments')}`,
+    `destinations\t${destinations.join(',')} (${o.allowedDestinations === null ? 'default' : 'account'})`,
+  ]
 }
 
 async function senderCommand(db: Db, sub: string, args: string[], io: CliIo): Promise<void> {
@@ -370,7 +426,7 @@ export async function run(
         await withDb(config, (db) => migrateCommand(db, config, sub ? [sub, ...rest] : [], io))
         return 0
       case 'account':
-        await withDb(config, (db) => accountCommand(db, sub, rest, io))
+        await withDb(config, (db) => accountCommand(db, sub, rest, io, config.limits))
         return 0
       case 'sender':
         await withDb(config, (db) => senderCommand(db, sub, rest, io))

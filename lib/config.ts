@@ -3,6 +3,7 @@ import path from 'node:path'
 import net from 'node:net'
 import ini from 'ini'
 import { parseAllowlistEntry } from './net/allowlist'
+import { parseDestinationList } from './limits/destinations'
 
 /** Where the project lives: config paths and the SQLite file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(
@@ -85,8 +86,22 @@ export interface InboundConfig {
   directReplyWindowHours: number
 }
 
+/** Spend limits: defaults for every account; the operator overrides them per account. 0 = none. */
+export interface LimitsConfig {
+  accountSmsPerMinute: number
+  senderSmsPerMinute: number
+  segmentsPerDay: number
+  segmentsPerMonth: number
+  /** Destinations every account may text besides its own country: ISO codes or +prefixes. */
+  allowedDestinations: string[]
+  /** The same sender, number and text more than this many times per window is refused. */
+  loopMaxRepeats: number
+  loopWindowMinutes: number
+}
+
 export interface Mail2SmsConfig {
   file: string
+  limits: LimitsConfig
   admin: AdminConfig
   mailer: MailerConfig
   inbound: InboundConfig
@@ -164,6 +179,15 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
   },
   inbound: {
     direct_reply_window_hours: { kind: 'int', default: 72, min: 1 },
+  },
+  limits: {
+    account_sms_per_minute: { kind: 'int', default: 300, min: 0 },
+    sender_sms_per_minute: { kind: 'int', default: 60, min: 0 },
+    segments_per_day: { kind: 'int', default: 0, min: 0 },
+    segments_per_month: { kind: 'int', default: 0, min: 0 },
+    allowed_destinations: { kind: 'list', default: [] },
+    loop_max_repeats: { kind: 'int', default: 5, min: 0 },
+    loop_window_minutes: { kind: 'int', default: 10, min: 1 },
   },
 }
 
@@ -325,8 +349,21 @@ export function loadConfig(
       throw new ConfigError(`${file}: admin.trusted_proxies entry "${proxy}": ${parsed.message}`)
     }
   }
+  const li = values.limits
+  const destinations = parseDestinationList((li.allowed_destinations as string[]).join(','))
+  if (!destinations.ok)
+    throw new ConfigError(`${file}: limits.allowed_destinations: ${destinations.message}`)
   return {
     file,
+    limits: {
+      accountSmsPerMinute: li.account_sms_per_minute as number,
+      senderSmsPerMinute: li.sender_sms_per_minute as number,
+      segmentsPerDay: li.segments_per_day as number,
+      segmentsPerMonth: li.segments_per_month as number,
+      allowedDestinations: destinations.entries,
+      loopMaxRepeats: li.loop_max_repeats as number,
+      loopWindowMinutes: li.loop_window_minutes as number,
+    },
     admin: {
       host: ad.host as string,
       port: ad.port as number,

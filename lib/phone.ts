@@ -8,7 +8,15 @@ import {
 } from 'libphonenumber-js/max'
 
 export type SmsNumberParse =
-  | { ok: true; e164: string; country: string | undefined; type: string | undefined }
+  | {
+      ok: true
+      e164: string
+      /** ISO 3166 region; undefined for non-geographic ranges (satellite, +882/+883…). */
+      country: string | undefined
+      /** The country calling code, without `+`: `33`, `881`. */
+      callingCode: string
+      type: string | undefined
+    }
   | { ok: false; reason: 'invalid' | 'not_mobile'; message: string }
 
 /**
@@ -106,5 +114,5 @@ export function parseSmsNumber(input: string, defaultCountry: string): SmsNumber
     const what = REFUSED_TYPES[type] ?? `a ${type.toLowerCase().replace(/_/g, ' ')} number`
     return { ok: false, reason: 'not_mobile', message: `${e164} is ${what}, not a mobile` }
   }
-  return { ok: true, e164, country: number.country, type }
+  return { ok: true, e164, country: number.country, callingCode: number.countryCallingCode, type }
 }

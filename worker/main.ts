@@ -4,6 +4,7 @@ import { InboundMailDispatcher } from '../lib/inbound/dispatcher'
 import { MoReceiver } from '../lib/inbound/receiver'
 import { createMailer } from '../lib/mail/mailer'
 import { NoticeSender } from '../lib/notices/notice-sender'
+import { QuotaAlertSender } from '../lib/limits/quota-alert-sender'
 import { ConsoleTransport, SmppTransport, type SmsTransport } from '../lib/worker/transport'
 import { SmsWorker } from '../lib/worker/worker'
 
@@ -53,11 +54,13 @@ export function runWorker(config: Mail2SmsConfig): Promise<number> {
     log,
   })
   const notices = new NoticeSender({ db, mailer, smsDomain: config.mx.domains[0], log })
+  const quotaAlerts = new QuotaAlertSender({ db, mailer, log })
   log(`owner=${worker.owner} transport=${transport.name} batch=${config.worker.batchSize}`)
   moReceiver.start()
   worker.start()
   dispatcher.start()
   notices.start()
+  quotaAlerts.start()
   let last = { ...worker.stats }
   const stats = setInterval(() => {
     const s = worker.stats
@@ -97,6 +100,7 @@ export function runWorker(config: Mail2SmsConfig): Promise<number> {
         const unwritten = await step('sms worker', () => worker.stop())
         await step('mail dispatcher', () => dispatcher.stop())
         await step('failure notices', () => notices.stop())
+        await step('quota alerts', () => quotaAlerts.stop())
         await step('mailer', () => mailer.close())
         await step('database', () => db.destroy())
         return !failed && unwritten === 0 ? 0 : 1

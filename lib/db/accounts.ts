@@ -2,6 +2,7 @@ import type { Db } from './connection'
 import { bumpCacheVersion } from './versions'
 import { isUniqueViolation } from './errors'
 import { isValidCountry } from '../phone'
+import { parseDestinationList } from '../limits/destinations'
 
 export interface Account {
   id: number
@@ -13,6 +14,17 @@ export interface Account {
   segmentCap: number
   virtualNumber: string | null
   isActive: boolean
+  /** The operator's overrides of the [limits] defaults: null follows them, 0 is no limit. */
+  limits: AccountLimitOverrides
+}
+
+export interface AccountLimitOverrides {
+  smsPerMinute: number | null
+  senderSmsPerMinute: number | null
+  segmentsPerDay: number | null
+  segmentsPerMonth: number | null
+  /** Countries (ISO codes) and `+<prefix>` ranges besides the account's own country. */
+  allowedDestinations: string[] | null
 }
 
 export interface AccountInput {
@@ -97,7 +109,21 @@ export function toAccount(row: Record<string, unknown>): Account {
     segmentCap: Number(row.segment_cap),
     virtualNumber: (row.virtual_number as string | null) ?? null,
     isActive: Boolean(row.is_active),
+    limits: {
+      smsPerMinute: nullableCount(row.sms_per_minute),
+      senderSmsPerMinute: nullableCount(row.sender_sms_per_minute),
+      segmentsPerDay: nullableCount(row.segments_per_day),
+      segmentsPerMonth: nullableCount(row.segments_per_month),
+      allowedDestinations:
+        row.allowed_destinations == null
+          ? null
+          : String(row.allowed_destinations).split(',').filter(Boolean),
+    },
   }
+}
+
+function nullableCount(value: unknown): number | null {
+  return value == null ? null : Number(value)
 }
 
 export async function createAccount(
@@ -131,4 +157,56 @@ export async function findAccountByRef(db: Db, ref: string): Promise<Account | n
 
 export async function listAccounts(db: Db): Promise<Account[]> {
   return (await db('accounts').orderBy('ref')).map(toAccount)
+}
+
+export type LimitSetting = number | 'default'
+
+export interface AccountLimitsPatch {
+  smsPerMinute?: LimitSetting
+  senderSmsPerMinute?: LimitSetting
+  segmentsPerDay?: LimitSetting
+  segmentsPerMonth?: LimitSetting
+  /** A list such as `BE, DE, +881`, or 'default' to follow `limits.allowed_destinations`. */
+  allowedDestinations?: string
+}
+
+const LIMIT_COLUMNS = {
+  smsPerMinute: 'sms_per_minute',
+  senderSmsPerMinute: 'sender_sms_per_minute',
+  segmentsPerDay: 'segments_per_day',
+  segmentsPerMonth: 'segments_per_month',
+} as const
+
+/** An operator's change to an account's spend limits; the MX nodes reload it within a second. */
+export async function updateAccountLimits(
+  db: Db,
+  accountId: number,
+  patch: AccountLimitsPatch,
+  now = Date.now(),
+): Promise<void> {
+  const row: Record<string, unknown> = {}
+  for (const [field, column] of Object.entries(LIMIT_COLUMNS)) {
+    const value = patch[field as keyof typeof LIMIT_COLUMNS]
+    if (value === undefined) continue
+    if (value !== 'default' && (!Number.isInteger(value) || value < 0 || value > 1e9))
+      throw new ValidationError(`${column} must be a whole number from 0 (no limit) upwards`)
+    row[column] = value === 'default' ? null : value
+  }
+  if (patch.allowedDestinations !== undefined) {
+    if (patch.allowedDestinations.trim() === 'default') row.allowed_destinations = null
+    else {
+      const list = parseDestinationList(patch.allowedDestinations)
+      if (!list.ok) throw new ValidationError(`allowed destinations: ${list.message}`)
+      const text = list.entries.join(',')
+      if (text.length > 500) throw new ValidationError('allowed destinations: list too long')
+      row.allowed_destinations = text
+    }
+  }
+  if (Object.keys(row).length === 0) return
+  await db.transaction(async (trx) => {
+    await trx('accounts')
+      .where({ id: accountId })
+      .update({ ...row, updated_at: now })
+    await bumpCacheVersion(trx, 'directory')
+  })
 }

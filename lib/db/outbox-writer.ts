@@ -2,9 +2,12 @@ import crypto from 'node:crypto'
 import type { Db } from './connection'
 import { isDeadlock } from './errors'
 import { insertEmails, type EnqueueResult, type NewSms } from './outbound'
+import { addToCounters, type CounterDelta } from './usage-counters'
 
 interface Waiting {
   items: NewSms[]
+  /** Spend counters to raise once the email's SMS are committed. */
+  usage: CounterDelta[]
   resolve(result: EnqueueResult): void
   reject(err: unknown): void
 }
@@ -14,6 +17,8 @@ export interface OutboxWriterOptions {
   maxInFlight?: number
   /** Most rows in one statement. */
   maxRows?: number
+  /** Where a failed counter update is reported (the SMS are committed all the same). */
+  log?: (line: string) => void
 }
 
 /**
@@ -26,7 +31,7 @@ export class OutboxWriter {
   private readonly waiting: Waiting[] = []
   private inFlight = 0
   /** Statements issued and emails written, for logs and tests. */
-  readonly stats = { flushes: 0, emails: 0 }
+  readonly stats = { flushes: 0, emails: 0, counterErrors: 0 }
   private readonly maxInFlight: number
   private readonly maxRows: number
 
@@ -36,13 +41,21 @@ export class OutboxWriter {
   ) {
     this.maxInFlight = options.maxInFlight ?? 1
     this.maxRows = options.maxRows ?? 200
+    this.log = options.log ?? ((line) => console.error(line))
   }
 
-  write(items: NewSms[]): Promise<EnqueueResult> {
+  private readonly log: (line: string) => void
+
+  /**
+   * Commits one email's SMS; `usage` (the spend counters it moves) is added in one statement
+   * per group after the commit, and only for emails whose SMS were new (not a retry).
+   */
+  write(items: NewSms[], usage: CounterDelta[] = []): Promise<EnqueueResult> {
     const batch = items[0]?.mxTransaction ?? crypto.randomUUID()
     return new Promise((resolve, reject) => {
       this.waiting.push({
         items: items.map((i) => ({ ...i, mxTransaction: batch })),
+        usage,
         resolve,
         reject,
       })
@@ -79,17 +92,36 @@ export class OutboxWriter {
         group.map((w) => w.items),
       )
       group.forEach((w, i) => w.resolve(results[i]))
+      await this.count(group, results)
     } catch (err) {
       if (group.length === 1) return group[0].reject(err)
       // One bad email must not fail the others that happened to share its statement.
-      await Promise.all(
+      const results = await Promise.all(
         group.map((w) =>
           insertOnce(this.db, [w.items]).then(
-            ([result]) => w.resolve(result),
-            (e) => w.reject(e),
+            ([result]) => (w.resolve(result), result),
+            (e) => (w.reject(e), null),
           ),
         ),
       )
+      await this.count(group, results)
+    }
+  }
+
+  /**
+   * Raises the spend counters of the emails just committed. Their clients already have their
+   * answer: a failure here costs the limits a little accuracy, never an SMS.
+   */
+  private async count(group: Waiting[], results: Array<EnqueueResult | null>): Promise<void> {
+    const usage = group.flatMap((w, i) => {
+      const r = results[i]
+      return r && r.duplicates < r.ids.length ? w.usage : []
+    })
+    try {
+      await addToCounters(this.db, usage)
+    } catch (err) {
+      this.stats.counterErrors += 1
+      this.log(`spend counters not updated for ${group.length} email(s): ${(err as Error).message}`)
     }
   }
 }

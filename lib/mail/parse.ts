@@ -83,6 +83,26 @@ function assemble(
   return mail
 }
 
+/**
+ * A message the parser refuses to read whole (too many MIME parts, an oversized MIME header):
+ * sending it again cannot help, so the MX answers it with a permanent error.
+ */
+export class UnreadableMessageError extends Error {
+  override name = 'UnreadableMessageError'
+}
+
+const LIMIT_REASONS: Array<[RegExp, string]> = [
+  [/child nodes/i, 'more than 1000 MIME parts'],
+  [/header size/i, 'a MIME header over the size limit'],
+]
+
+/** mailsplit marks its structural limits with EMAXLEN; everything else stays as it was. */
+function classifyParseError(err: Error): Error {
+  if ((err as NodeJS.ErrnoException).code !== 'EMAXLEN') return err
+  const reason = LIMIT_REASONS.find(([pattern]) => pattern.test(err.message))?.[1]
+  return new UnreadableMessageError(reason ?? 'over a MIME structure limit')
+}
+
 export function parseEmail(source: Buffer | string | NodeJS.ReadableStream): Promise<ParsedMail> {
   if (Buffer.isBuffer(source)) {
     const plain = parsePlainTextEmail(source)
@@ -97,7 +117,7 @@ export function parseEmail(source: Buffer | string | NodeJS.ReadableStream): Pro
       if (settled) return
       settled = true
       parser.destroy()
-      reject(err)
+      reject(classifyParseError(err))
     }
     parser.on('error', fail)
     parser.on('data', (data: AttachmentStream | MessageText) => {

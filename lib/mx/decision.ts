@@ -1,14 +1,9 @@
-/** The answer a policy step gives, independent of Haraka: the plugin maps it to a reply. */
+/**
+ * The answer a policy step gives, independent of Haraka: the plugin maps it to a reply. Refusals
+ * are made from the reply catalogue (`answer()` in replies.ts), whose entry name is the reason.
+ */
 export type Decision =
-  | { action: 'accept'; message?: string }
-  | { action: 'deny' | 'defer'; code: number; status: string; message: string }
+  | { action: 'accept'; message?: string; reason?: string }
+  | { action: 'deny' | 'defer'; code: number; status: string; message: string; reason: string }
 
 export const accept = (message?: string): Decision => ({ action: 'accept', message })
-
-export function deny(status: string, message: string, code = 550): Decision {
-  return { action: 'deny', code, status, message }
-}
-
-export function defer(status: string, message: string, code = 451): Decision {
-  return { action: 'defer', code, status, message }
-}

@@ -4,7 +4,11 @@ import { detectAutomaticMail } from '../mail/automatic'
 import { emailToSmsText } from '../text/sms-text'
 import { analyseSms, type SmsAnalysis } from '../sms/segments'
 import { dedupeKeyFor, type NewSms } from '../db/outbound'
-import { accept, deny, type Decision } from './decision'
+import { accept, type Decision } from './decision'
+import { answer } from './replies'
+import { parseEmail, UnreadableMessageError } from '../mail/parse'
+import type { CounterDelta } from '../db/usage-counters'
+import type { SpendGuard } from './spend-guard'
 import type { PlannedRecipient } from './recipient-policy'
 
 export interface SmsDraft {
@@ -26,6 +30,19 @@ function describeSize(a: SmsAnalysis): string {
   return `${a.units} ${unit}${why}`
 }
 
+/** Reads the raw message; one the parser will never read whole is a definite no. */
+export async function readMessage(
+  raw: Buffer,
+): Promise<{ mail: ParsedMail } | { decision: Decision }> {
+  try {
+    return { mail: await parseEmail(raw) }
+  } catch (err) {
+    if (err instanceof UnreadableMessageError)
+      return { decision: answer('unreadableMessage', { reason: err.message }) }
+    throw err
+  }
+}
+
 /** The DATA rows of the decision table: no automatic mail, some text, within each account's cap. */
 export async function draftSms(
   mail: ParsedMail,
@@ -33,13 +50,7 @@ export async function draftSms(
 ): Promise<{ decision: Decision; drafts: SmsDraft[] }> {
   const automatic = detectAutomaticMail(mail)
   if (automatic) {
-    return {
-      decision: deny(
-        '5.7.1',
-        `automatic mail (${automatic.slice(0, 80)}) is not sent as SMS, so that no mail loop can start`,
-      ),
-      drafts: [],
-    }
+    return { decision: answer('automaticMail', { reason: automatic }), drafts: [] }
   }
   const byAccount = new Map<number, { text: string; analysis: SmsAnalysis }>()
   const drafts: SmsDraft[] = []
@@ -49,21 +60,17 @@ export async function draftSms(
     if (!prepared) {
       const { text } = await emailToSmsText(mail, { signatureMarker: account.signatureMarker })
       if (!text) {
-        return {
-          decision: deny(
-            '5.6.0',
-            'the message has no text to send: write the SMS in the body of the email',
-          ),
-          drafts: [],
-        }
+        return { decision: answer('noText', {}), drafts: [] }
       }
       const analysis = analyseSms(text)
       if (analysis.segments > account.segmentCap) {
         return {
-          decision: deny(
-            '5.3.4',
-            `the text needs ${analysis.segments} SMS (${describeSize(analysis)}) and account "${account.ref}" allows at most ${account.segmentCap}: shorten it`,
-          ),
+          decision: answer('tooLong', {
+            segments: analysis.segments,
+            size: describeSize(analysis),
+            account: account.ref,
+            cap: account.segmentCap,
+          }),
           drafts: [],
         }
       }
@@ -126,4 +133,39 @@ export function toOutboundRows(
     dedupeKey: dedupeKeyFor(source, d.recipient.e164),
     mxTransaction,
   }))
+}
+
+export interface PreparedMessage {
+  decision: Decision
+  mail: ParsedMail | null
+  rows: NewSms[]
+  usage: CounterDelta[]
+}
+
+/**
+ * The whole DATA step: read the MIME, refuse automatic, empty or over-long mail, then check the
+ * spend limits. On accept, `rows` are what to commit and `usage` the counters they move.
+ */
+export async function prepareMessage(input: {
+  raw: Buffer
+  recipients: PlannedRecipient[]
+  sender: string
+  mxTransaction: string
+  spend: Pick<SpendGuard, 'check'>
+}): Promise<PreparedMessage> {
+  const refused = (decision: Decision, mail: ParsedMail | null): PreparedMessage => ({
+    decision,
+    mail,
+    rows: [],
+    usage: [],
+  })
+  const read = await readMessage(input.raw)
+  if ('decision' in read) return refused(read.decision, null)
+  const { mail } = read
+  const drafted = await draftSms(mail, input.recipients)
+  if (drafted.decision.action !== 'accept') return refused(drafted.decision, mail)
+  const rows = toOutboundRows(drafted.drafts, mail, input.sender, input.mxTransaction)
+  const plan = await input.spend.check(drafted.drafts, rows)
+  if (plan.decision.action !== 'accept') return refused(plan.decision, mail)
+  return { decision: plan.decision, mail, rows, usage: plan.deltas }
 }

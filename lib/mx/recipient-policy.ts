@@ -1,5 +1,7 @@
 import { parseSmsNumber } from '../phone'
-import { deny, type Decision } from './decision'
+import type { Decision } from './decision'
+import { answer } from './replies'
+import { effectiveDestinations, refusedDestination } from '../limits/destinations'
 import type { Membership } from './directory'
 import { splitRecipient } from './recipient'
 import {
@@ -23,14 +25,13 @@ export interface RecipientInput {
   checkSpf: SpfCheck
   /** Numbers that texted STOP, by account id (the directory's). */
   optOuts?: ReadonlyMap<number, ReadonlyMap<string, { keyword: string }>>
+  /** `limits.allowed_destinations`: for accounts without a list of their own. */
+  defaultDestinations?: readonly string[]
 }
 
 /** A definite no: the person asked this account for no more SMS, and only they can undo it. */
 export function optedOut(e164: string, keyword: string): Decision {
-  return deny(
-    '5.7.1',
-    `${e164} has opted out of SMS from this account (they texted ${keyword}); they can text START to opt back in`,
-  )
+  return answer('optedOut', { e164, keyword })
 }
 
 /** The RCPT TO row of the decision table: relay, bounce, account, authorisation, number. */
@@ -41,20 +42,10 @@ export async function checkRecipient(
   const rcpt = splitRecipient(localPart, input.domain)
   const address = `${localPart}@${rcpt.domain}`
   if (!input.domains.includes(rcpt.domain)) {
-    return {
-      decision: deny(
-        '5.7.1',
-        `relaying denied: this gateway only takes mail for <mobile number>@${input.domains[0]}`,
-      ),
-    }
+    return { decision: answer('relayDenied', { domain: input.domains[0] }) }
   }
   if (!sender) {
-    return {
-      decision: deny(
-        '5.7.1',
-        'mail from the null sender <> (bounces, notices) is never sent as SMS',
-      ),
-    }
+    return { decision: answer('nullSender', {}) }
   }
   const chosen = chooseMembership(sender.accepted, rcpt.accountRef, sender.sender)
   if ('decision' in chosen) return chosen
@@ -69,10 +60,23 @@ export async function checkRecipient(
   const parsed = parseSmsNumber(rcpt.number, membership.account.defaultCountry)
   if (!parsed.ok) {
     return {
-      decision: deny(
-        '5.1.3',
-        `${address}: ${parsed.message}; write the mobile number in international form, e.g. +33612345678@${rcpt.domain}`,
-      ),
+      decision: answer('invalidNumber', { address, problem: parsed.message, domain: rcpt.domain }),
+    }
+  }
+  const account = membership.account
+  const allowed = effectiveDestinations(
+    account.defaultCountry,
+    account.limits.allowedDestinations ?? input.defaultDestinations ?? [],
+  )
+  const destination = refusedDestination(parsed, allowed)
+  if (destination) {
+    return {
+      decision: answer('destinationNotAllowed', {
+        e164: parsed.e164,
+        destination,
+        account: account.ref,
+        allowed: allowed.join(', '),
+      }),
     }
   }
   const optOut = input.optOuts?.get(membership.account.id)?.get(parsed.e164)

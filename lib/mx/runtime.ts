@@ -5,6 +5,7 @@ import { checkSpf, type SpfOutcome } from '../auth/spf'
 import { createCachingResolver } from '../net/dns-resolver'
 import { DirectoryCache } from './directory'
 import { OutboxWriter } from '../db/outbox-writer'
+import { SpendGuard } from './spend-guard'
 
 /** The MX's shared parts: one per process, made when Haraka starts and closed at shutdown. */
 export interface MxRuntime {
@@ -12,6 +13,7 @@ export interface MxRuntime {
   db: Db
   directory: DirectoryCache
   outbox: OutboxWriter
+  spend: SpendGuard
   spf(ip: string, sender: string, helo: string): Promise<SpfOutcome>
   close(): Promise<void>
 }
@@ -31,6 +33,7 @@ export function createMxRuntime(config: Mail2SmsConfig): MxRuntime {
     db,
     directory: new DirectoryCache(db, config.mx.cacheRefreshMs),
     outbox: new OutboxWriter(db),
+    spend: new SpendGuard(db, config.limits),
     spf: (ip, sender, helo) =>
       checkSpf({ ip, sender, helo, resolver, timeoutMs: config.mx.spfTimeoutMs, mta }),
     close: () => db.destroy(),

@@ -1,5 +1,6 @@
 import type { SpfOutcome } from '../auth/spf'
-import { accept, defer, deny, type Decision } from './decision'
+import { accept, type Decision } from './decision'
+import { answer } from './replies'
 import type { Directory, Membership } from './directory'
 
 export type SpfCheck = () => Promise<SpfOutcome>
@@ -22,43 +23,22 @@ export function lookupSender(
   const accepted = memberships.filter((m) => m.status === 'accepted')
   if (accepted.length > 0) return { decision: accept(), accepted }
   if (memberships.length > 0) {
-    return {
-      decision: deny(
-        '5.7.1',
-        `${sender} is invited but has not accepted the invitation yet: open the activation link in the invitation email, then send again`,
-      ),
-      accepted,
-    }
+    return { decision: answer('senderPending', { sender }), accepted }
   }
-  return {
-    decision: deny(
-      '5.7.1',
-      `${sender} is not authorised to send SMS through this gateway: ask your account admin to invite this address`,
-    ),
-    accepted,
-  }
+  return { decision: answer('senderNotAuthorised', { sender }), accepted }
 }
 
 function spfDecision(state: SenderState, spf: SpfOutcome, label: string): Decision {
-  const domain = spf.domain || state.sender.split('@').pop()
+  const domain = spf.domain || (state.sender.split('@').pop() ?? '')
   switch (spf.result) {
     case 'pass':
       return accept()
     case 'temperror':
-      return defer(
-        '4.7.24',
-        `SPF lookup for ${domain} failed temporarily (${spf.explanation}); try again later`,
-      )
+      return answer('spfTempError', { domain, explanation: spf.explanation })
     case 'permerror':
-      return deny(
-        '5.7.24',
-        `the SPF record of ${domain} is invalid (${spf.explanation}): fix it, or ask your account admin to allow IP ${state.ip}`,
-      )
+      return answer('spfPermError', { domain, explanation: spf.explanation, ip: state.ip })
     default:
-      return deny(
-        '5.7.23',
-        `IP ${state.ip} may not send SMS for ${label}: it is on no IP list of the account and SPF for ${domain} gives "${spf.result}"; publish an SPF record that covers this server, or ask your account admin to add the IP`,
-      )
+      return answer('ipNotAllowed', { ip: state.ip, label, domain, spf: spf.result })
   }
 }
 
@@ -89,12 +69,7 @@ export function chooseMembership(
   if (accountRef) {
     const m = accepted.find((a) => a.account.ref === accountRef)
     if (m) return { membership: m }
-    return {
-      decision: deny(
-        '5.7.1',
-        `${sender} is not an accepted sender of account "${accountRef}": check the +${accountRef} part of the address`,
-      ),
-    }
+    return { decision: answer('notAccountSender', { sender, account: accountRef }) }
   }
   const membership = accepted.find((m) => m.isDefault) ?? accepted[0]
   return { membership }

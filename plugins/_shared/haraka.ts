@@ -6,13 +6,17 @@ import type { Decision } from '../../lib/mx/decision'
 import { getMxRuntime, type MxRuntime } from '../../lib/mx/runtime'
 import type { SenderState } from '../../lib/mx/sender-policy'
 import type { PlannedRecipient } from '../../lib/mx/recipient-policy'
-import type { SmsDraft } from '../../lib/mx/message'
+import type { NewSms } from '../../lib/db/outbound'
+import type { CounterDelta } from '../../lib/db/usage-counters'
+import { answer } from '../../lib/mx/replies'
 
 /** Our notes on the transaction, shared by the hooks of one message. */
 export interface SmsTransactionNotes {
   sender: SenderState | null
   recipients: PlannedRecipient[]
-  drafts: SmsDraft[]
+  /** Set by data.sms_text once the message is accepted: what queue.sms_outbox commits. */
+  rows: NewSms[]
+  usage: CounterDelta[]
 }
 
 export function runtime(): MxRuntime {
@@ -25,7 +29,7 @@ export function smsNotes(connection: Connection): SmsTransactionNotes {
   if (!txn) throw new Error('no transaction')
   const existing = txn.notes.sms as SmsTransactionNotes | undefined
   if (existing) return existing
-  const created: SmsTransactionNotes = { sender: null, recipients: [], drafts: [] }
+  const created: SmsTransactionNotes = { sender: null, recipients: [], rows: [], usage: [] }
   txn.notes.sms = created
   return created
 }
@@ -41,7 +45,11 @@ export function logDecision(
   line: string,
 ): void {
   if (decision.action === 'accept') connection.loginfo(plugin, `${line} decision=accept`)
-  else connection.lognotice(plugin, `${line} decision=${decision.action} status=${decision.status}`)
+  else
+    connection.lognotice(
+      plugin,
+      `${line} decision=${decision.action} status=${decision.status} reason=${decision.reason}`,
+    )
 }
 
 /** Maps a policy decision to Haraka's return code and an enhanced-status reply. */
@@ -64,10 +72,7 @@ export function replyTemporaryFailure(
   what: string,
 ): void {
   connection.logerror(plugin, `${what} failed: ${(err as Error)?.message ?? err}`)
-  next(
-    constants.denysoft,
-    DSN.create(451, `${what} is temporarily unavailable; try again later`, 3, 0),
-  )
+  reply(next, answer('temporaryFailure', { what }))
 }
 
 /** Wraps `next` so that a second call (a late callback after an error path) is ignored. */

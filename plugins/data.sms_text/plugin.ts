@@ -1,13 +1,22 @@
 import type { Connection, Next, Plugin } from 'haraka'
-import { parseEmail } from '../../lib/mail/parse'
-import { draftSms } from '../../lib/mx/message'
-import { logDecision, once, reply, replyTemporaryFailure, smsNotes } from '../_shared/haraka'
+import { prepareMessage } from '../../lib/mx/message'
+import {
+  logDecision,
+  once,
+  reply,
+  replyTemporaryFailure,
+  runtime,
+  smsNotes,
+} from '../_shared/haraka'
 
 export function register(this: Plugin): void {
   this.register_hook('data_post', 'prepare_sms')
 }
 
-/** End of DATA: MIME to SMS text, refused when automatic, empty or over the account's cap. */
+/**
+ * End of DATA: MIME to SMS text, refused when unreadable, automatic, empty, over the account's
+ * cap or over a spend limit.
+ */
 export function prepare_sms(this: Plugin, nextHook: Next, connection: Connection): void {
   const next = once(nextHook)
   const txn = connection.transaction
@@ -17,23 +26,31 @@ export function prepare_sms(this: Plugin, nextHook: Next, connection: Connection
     // Started inside a promise: a synchronous throw in this callback would reach Haraka's
     // uncaughtException handler, which stops the whole MX.
     Promise.resolve()
-      .then(() => parseEmail(raw))
-      .then((mail) => draftSms(mail, notes.recipients).then((r) => ({ mail, ...r })))
-      .then(({ mail, decision, drafts }) => {
+      .then(() =>
+        prepareMessage({
+          raw,
+          recipients: notes.recipients,
+          sender: notes.sender?.sender ?? '',
+          mxTransaction: txn.uuid,
+          spend: runtime().spend,
+        }),
+      )
+      .then(({ decision, mail, rows, usage }) => {
         if (decision.action !== 'accept') {
           logDecision(
             this,
             connection,
             decision,
-            `message_id=${mail.messageId ?? 'none'} bytes=${raw.length}`,
+            `sender=${notes.sender?.sender ?? '<>'} message_id=${mail?.messageId ?? 'none'} bytes=${raw.length}`,
           )
           return reply(next, decision)
         }
         // Accepted messages are logged once, by queue.sms_outbox, with the ids they got.
-        notes.drafts = drafts
-        txn.notes.sms_mail = mail
+        notes.rows = rows
+        notes.usage = usage
+        txn.notes.sms_message_id = mail?.messageId ?? 'none'
         next()
       })
-      .catch((err) => replyTemporaryFailure(this, connection, next, err, 'message parsing'))
+      .catch((err) => replyTemporaryFailure(this, connection, next, err, 'SMS queue'))
   })
 }

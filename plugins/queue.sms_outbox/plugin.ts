@@ -1,7 +1,6 @@
-import type { ParsedMail } from 'mailparser'
 import type { Connection, Next, Plugin } from 'haraka'
-import { toOutboundRows } from '../../lib/mx/message'
-import { accept } from '../../lib/mx/decision'
+import type { Decision } from '../../lib/mx/decision'
+import { answer } from '../../lib/mx/replies'
 import { once, reply, replyTemporaryFailure, runtime, smsNotes } from '../_shared/haraka'
 
 export function register(this: Plugin): void {
@@ -17,30 +16,28 @@ export function store_sms(this: Plugin, nextHook: Next, connection: Connection):
   const next = once(nextHook)
   const txn = connection.transaction
   const notes = smsNotes(connection)
-  const mail = txn?.notes.sms_mail as ParsedMail | undefined
-  if (!txn || !mail || !notes.sender || notes.drafts.length === 0) {
+  if (!txn || !notes.sender || notes.rows.length === 0) {
     return replyTemporaryFailure(this, connection, next, new Error('no prepared SMS'), 'SMS queue')
   }
   const sender = notes.sender.sender
-  const first = notes.drafts[0]
+  const first = notes.rows[0]
   Promise.resolve()
-    .then(() => runtime().outbox.write(toOutboundRows(notes.drafts, mail, sender, txn.uuid)))
+    .then(() => runtime().outbox.write(notes.rows, notes.usage))
     .then(({ ids, duplicates }) => {
       connection.lognotice(
         this,
-        `queued sms_ids=${ids.join(',')} duplicates=${duplicates} sender=${sender} encoding=${first.analysis.encoding} segments=${first.analysis.segments} message_id=${mail.messageId ?? 'none'}`,
+        `queued sms_ids=${ids.join(',')} duplicates=${duplicates} sender=${sender} encoding=${first.encoding} segments=${first.segments} message_id=${txn.notes.sms_message_id ?? 'none'}`,
       )
       const what = ids.length === 1 ? `SMS ${ids[0]}` : `${ids.length} SMS (${ids.join(', ')})`
-      txn.notes.sms_queued =
-        duplicates === ids.length ? `already queued as ${what}` : `queued as ${what}`
+      txn.notes.sms_queued = answer('queued', { what, duplicate: duplicates === ids.length })
       next()
     })
     .catch((err) => replyTemporaryFailure(this, connection, next, err, 'SMS queue'))
 }
 
 export function confirm_queued(this: Plugin, next: Next, connection: Connection): void {
-  const queued = connection.transaction?.notes.sms_queued as string | undefined
+  const queued = connection.transaction?.notes.sms_queued as Decision | undefined
   if (!queued)
     return replyTemporaryFailure(this, connection, next, new Error('nothing stored'), 'SMS queue')
-  reply(next, accept(queued))
+  reply(next, queued)
 }

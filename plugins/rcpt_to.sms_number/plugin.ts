@@ -1,5 +1,6 @@
 import type { Address, Connection, Next, Plugin } from 'haraka'
-import { accept, defer } from '../../lib/mx/decision'
+import { accept } from '../../lib/mx/decision'
+import { answer } from '../../lib/mx/replies'
 import { checkRecipient } from '../../lib/mx/recipient-policy'
 import {
   logDecision,
@@ -28,14 +29,7 @@ export function check_number(
     const rt = runtime()
     const max = rt.config.mx.maxRecipients
     if (notes.recipients.length >= max) {
-      return reply(
-        next,
-        defer(
-          '4.5.3',
-          `too many recipients: at most ${max} numbers per message; send the rest in another message`,
-          452,
-        ),
-      )
+      return reply(next, answer('tooManyRecipients', { max }))
     }
     const sender = notes.sender
     // Served from memory; reloaded when an opt-out (or any account change) moves its version.
@@ -48,6 +42,7 @@ export function check_number(
       checkSpf: () =>
         rt.spf(connection.remote.ip, sender?.sender ?? '', connection.hello?.host ?? ''),
       optOuts: directory.optOuts,
+      defaultDestinations: rt.config.limits.allowedDestinations,
     })
     if ('decision' in result) {
       logDecision(

@@ -42,13 +42,20 @@ describe('lib/phone', () => {
         ok: true,
         e164: '+33612345678',
         country: 'FR',
+        callingCode: '33',
         type: 'MOBILE',
       })
     })
 
     it('reads a UK mobile in international form from a French account', () => {
       const parsed = parseSmsNumber('+44 7400 123456', 'FR')
-      assert.deepEqual(parsed, { ok: true, e164: '+447400123456', country: 'GB', type: 'MOBILE' })
+      assert.deepEqual(parsed, {
+        ok: true,
+        e164: '+447400123456',
+        country: 'GB',
+        callingCode: '44',
+        type: 'MOBILE',
+      })
       assert.equal(e164Of('0044 7400 123456', 'FR'), '+447400123456')
     })
 

@@ -1,0 +1,70 @@
+import { isMysql, type Db } from './connection'
+
+/** One counter to raise once a message's SMS are committed. */
+export interface CounterDelta {
+  key: string
+  amount: number
+  /** When the counter's window is over and the row may be deleted. */
+  expiresAt: number
+}
+
+export interface CounterSnapshot {
+  /** Counter key → amount used so far (absent: nothing yet in that window). */
+  counters: Map<string, number>
+  /** The dedupe keys already stored: a retried email's SMS, which count nothing again. */
+  stored: Set<string>
+}
+
+/**
+ * What a message's spend check needs, in one statement: the counters of its windows and which
+ * of its SMS are already stored (a retry of an email the MX took before). This is the only
+ * statement the limits add per message on the MX's hot path.
+ */
+export async function readCounters(
+  db: Db,
+  keys: readonly string[],
+  dedupeKeys: readonly string[],
+): Promise<CounterSnapshot> {
+  const snapshot: CounterSnapshot = { counters: new Map(), stored: new Set() }
+  if (keys.length === 0 && dedupeKeys.length === 0) return snapshot
+  const counters = db('usage_counters')
+    .select({ kind: db.raw("'c'"), name: 'counter_key', value: 'used' })
+    .whereIn('counter_key', keys.length ? [...keys] : [''])
+  const stored = db('outbound_sms')
+    .select({ kind: db.raw("'s'"), name: 'dedupe_key', value: 'id' })
+    .whereIn('dedupe_key', dedupeKeys.length ? [...dedupeKeys] : [''])
+  // Unwrapped: SQLite takes no parentheses around the parts of a UNION.
+  const rows: Array<{ kind: string; name: string; value: unknown }> = await counters.unionAll(
+    stored,
+    false,
+  )
+  for (const row of rows) {
+    if (row.kind === 'c') snapshot.counters.set(row.name, Number(row.value))
+    else snapshot.stored.add(row.name)
+  }
+  return snapshot
+}
+
+/** Adds to several counters in one statement, creating the rows of new windows. */
+export async function addToCounters(db: Db, deltas: readonly CounterDelta[]): Promise<void> {
+  const merged = new Map<string, CounterDelta>()
+  for (const d of deltas) {
+    const known = merged.get(d.key)
+    merged.set(d.key, known ? { ...known, amount: known.amount + d.amount } : { ...d })
+  }
+  if (merged.size === 0) return
+  // Sorted, so that two writers on MySQL lock the rows in the same order and never deadlock.
+  const rows = [...merged.values()]
+    .sort((a, b) => (a.key < b.key ? -1 : 1))
+    .map((d) => ({ counter_key: d.key, used: d.amount, expires_at: d.expiresAt }))
+  const { sql, bindings } = db('usage_counters').insert(rows).toSQL().toNative()
+  const upsert = isMysql(db)
+    ? `${sql} on duplicate key update used = used + values(used)`
+    : `${sql} on conflict (counter_key) do update set used = used + excluded.used`
+  await db.raw(upsert, bindings)
+}
+
+/** Rows of windows that are over; run now and then, off the hot path. */
+export async function deleteExpiredCounters(db: Db, now = Date.now()): Promise<number> {
+  return db('usage_counters').where('expires_at', '<', now).delete()
+}
