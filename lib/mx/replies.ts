@@ -307,10 +307,13 @@ export function answer<K extends ReplyName>(name: K, params: ParamsOf<K>): Decis
   }
 }
 
-/** The reply as the client reads it: `550 5.7.1 text`. */
+/**
+ * The reply as the client reads it: `550 5.7.1 text`. Haraka writes its 250 without the
+ * enhanced status (and adds the transaction id), so the acceptance shows none either.
+ */
 export function formatReply<K extends ReplyName>(name: K, params: ParamsOf<K>): string {
   const r = REPLIES[name] as ReplySpec<ParamsOf<K>>
-  return `${r.code} ${r.status} ${r.text(params)}`
+  return r.code < 400 ? `${r.code} ${r.text(params)}` : `${r.code} ${r.status} ${r.text(params)}`
 }
 
 /** The README's table, in catalogue order (Prettier aligns it afterwards). */
@@ -318,7 +321,7 @@ export function renderReplyTable(): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|')
   const rows = (Object.keys(REPLIES) as ReplyName[]).map((name) => {
     const r = REPLIES[name] as ReplySpec<unknown>
-    const sample = `\`${r.code} ${r.status} ${r.text(r.example)}\``
+    const sample = `\`${formatReply(name, r.example as never)}\``
     return `| ${cell(sample)} | ${r.phase} | ${cell(r.when)} | ${cell(r.advice)} |`
   })
   return [

@@ -27,6 +27,8 @@ export interface MxOptions {
   extraConfigFiles?: Record<string, string>
   /** More environment for the Haraka process (queue/discard only discards when told to). */
   env?: NodeJS.ProcessEnv
+  /** Keys of mail2sms.ini's [limits] section. */
+  limits?: Record<string, string | number>
 }
 
 export async function freePort(): Promise<number> {
@@ -50,6 +52,8 @@ function writeMail2SmsIni(file: string, opts: MxOptions): void {
     `spf_timeout_ms=${opts.spfTimeoutMs ?? 3000}`,
     `dns_servers=${opts.dnsServer ?? ''}`,
     'dns_cache_ttl_ms=0',
+    '[limits]',
+    ...Object.entries(opts.limits ?? {}).map(([key, value]) => `${key}=${value}`),
   ]
   fs.writeFileSync(file, lines.join('\n') + '\n')
 }
