@@ -53,7 +53,9 @@ export function runWorker(config: Mail2SmsConfig): Promise<number> {
     log,
   })
   const notices = new NoticeSender({ db, mailer, smsDomain: config.mx.domains[0], log })
-  log(`owner=${worker.owner} transport=${transport.name} batch=${config.worker.batchSize}`)
+  log(
+    `owner=${worker.owner} transport=${transport.name} batch=${config.worker.batchSize} held_at_most=${worker.maxHeld}`,
+  )
   moReceiver.start()
   worker.start()
   dispatcher.start()
