@@ -22,7 +22,12 @@ interface ServerSpec {
 
 // Haraka's own notice for every message a queue plugin took, whichever plugin that was.
 const QUEUED = /origin=core message=queue code=OK/g
-const OUR_ENVELOPE_PLUGINS = ['connect.sms_allowlist', 'mail_from.sms_sender', 'rcpt_to.sms_number']
+const OUR_ENVELOPE_PLUGINS = [
+  'connect.sms_concurrency',
+  'connect.sms_allowlist',
+  'mail_from.sms_sender',
+  'rcpt_to.sms_number',
+]
 
 export const SERVERS: Record<ServerName, ServerSpec> = {
   bare: {
@@ -78,6 +83,9 @@ export async function startServer(
     // The production default: the directory is checked once a second, not for every message.
     cacheRefreshMs: 1000,
     plugins: spec.plugins,
+    // Every session comes from loopback: --sessions above the production per-IP limit must
+    // measure throughput, not 421s.
+    mxSettings: { max_connections_per_ip: 0 },
     extraConfigFiles: name === 'bare' ? { host_list: `${SMS_DOMAIN}\n` } : undefined,
     env,
   })

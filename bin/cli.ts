@@ -16,6 +16,7 @@ import { addSender, listSenders, removeSender } from '../lib/db/senders'
 import { addAllowedIp, listAllowedIps, removeAllowedIp } from '../lib/db/allowlist'
 import { listSms, type SmsStatus } from '../lib/db/outbound'
 import { EXIT_CONFIG, runSupervisor } from '../lib/process/supervisor'
+import { watchParent } from '../lib/process/parent-watch'
 import { runWorker } from '../worker/main'
 import { runAdmin } from '../admin/main'
 import { createAdmin, findAdminByEmail, grantAccount, listAdmins } from '../lib/db/admins'
@@ -412,11 +413,14 @@ export async function run(
         return await runSupervisor(config, { only: command === 'mx' ? 'mx' : undefined })
       case 'worker': {
         const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
+        // Under `mail2sms start`: stop with the supervisor, however it dies.
+        watchParent({ signal: 'SIGTERM' })
         if (!o['no-migrate']) await withDb(config, async (db) => migrateCommand(db, config, [], io))
         return await runWorker(config)
       }
       case 'admin': {
         const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
+        watchParent({ signal: 'SIGTERM' })
         return await runAdmin(config, { migrate: !o['no-migrate'] })
       }
       case 'admin-user':

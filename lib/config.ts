@@ -26,6 +26,8 @@ export interface MxConfig {
   spfTimeoutMs: number
   dnsServers: string[]
   dnsCacheTtlMs: number
+  /** Most open SMTP connections per client IP (IPv6: per /64) in one MX process; 0: no limit. */
+  maxConnectionsPerIp: number
 }
 
 export interface WorkerConfig {
@@ -133,6 +135,7 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     spf_timeout_ms: { kind: 'int', default: 10000, min: 100 },
     dns_servers: { kind: 'list', default: [] },
     dns_cache_ttl_ms: { kind: 'int', default: 60000, min: 0 },
+    max_connections_per_ip: { kind: 'int', default: 50, min: 0 },
   },
   worker: {
     transport: { kind: 'choice', default: 'console', choices: ['console', 'smpp'] },
@@ -422,6 +425,7 @@ export function loadConfig(
       spfTimeoutMs: mx.spf_timeout_ms as number,
       dnsServers: mx.dns_servers as string[],
       dnsCacheTtlMs: mx.dns_cache_ttl_ms as number,
+      maxConnectionsPerIp: mx.max_connections_per_ip as number,
     },
   }
 }

@@ -55,7 +55,9 @@ export function runWorker(config: Mail2SmsConfig): Promise<number> {
   })
   const notices = new NoticeSender({ db, mailer, smsDomain: config.mx.domains[0], log })
   const quotaAlerts = new QuotaAlertSender({ db, mailer, log })
-  log(`owner=${worker.owner} transport=${transport.name} batch=${config.worker.batchSize}`)
+  log(
+    `owner=${worker.owner} transport=${transport.name} batch=${config.worker.batchSize} held_at_most=${worker.maxHeld}`,
+  )
   moReceiver.start()
   worker.start()
   dispatcher.start()

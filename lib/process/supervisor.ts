@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { PROJECT_ROOT, type Mail2SmsConfig } from '../config'
 import { describeDb } from '../db/connection'
 import { spawnHaraka } from './haraka'
+import { parentPipeSpawnOptions } from './parent-watch'
 
 export interface SupervisorOptions {
   only?: 'mx' | 'worker' | 'admin'
@@ -37,11 +38,17 @@ function stopGraceMs(config: Mail2SmsConfig): number {
 
 /** One of our own commands as a child; migrations are done: the supervisor ran them first. */
 function spawnCommand(config: Mail2SmsConfig, command: 'worker' | 'admin'): ChildProcess {
+  const watched = parentPipeSpawnOptions('inherit', stopGraceMs(config))
   return spawn(
     process.execPath,
     [path.join(PROJECT_ROOT, 'bin', 'mail2sms.js'), command, '--no-migrate'],
-    { env: { ...process.env, MAIL2SMS_CONFIG: config.file }, stdio: 'inherit' },
+    { env: { ...process.env, MAIL2SMS_CONFIG: config.file, ...watched.env }, stdio: watched.stdio },
   )
+}
+
+/** Haraka's folder (its config/ and plugins/): the project's, unless MAIL2SMS_HARAKA_DIR names another. */
+function harakaDir(): string {
+  return process.env.MAIL2SMS_HARAKA_DIR || PROJECT_ROOT
 }
 
 /**
@@ -58,7 +65,12 @@ export function runSupervisor(
     {
       name: 'mx',
       start: () =>
-        spawnHaraka({ dir: PROJECT_ROOT, typescript, env: { MAIL2SMS_CONFIG: config.file } }),
+        spawnHaraka({
+          dir: harakaDir(),
+          typescript,
+          env: { MAIL2SMS_CONFIG: config.file },
+          dieWithParentGraceMs: stopGraceMs(config),
+        }),
       stopSignal: 'SIGINT',
     },
     {
@@ -85,6 +97,8 @@ export function runSupervisor(
       log(`${service.name} started (pid ${child.pid})`)
       child.on('exit', (code, signal) => {
         running.delete(service.name)
+        // Our end of the pipe the child watched (see parent-watch.ts): nobody reads it now.
+        child.stdio[3]?.destroy()
         if (stopping) {
           if (running.size === 0) resolve(exitCode)
           return

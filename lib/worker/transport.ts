@@ -27,6 +27,8 @@ export interface SmsTransport extends EventEmitter<TransportEvents> {
   readonly name: string
   /** Whether send() can go out now (SMPP: bound). */
   readonly ready: boolean
+  /** The carrier's cap, when there is one: submits per second, and submits awaiting an answer. */
+  readonly rateLimit?: { perSecond: number; window: number }
   start(): void
   /** Resolves with the carrier's message id of each part; rejects with SmppSubmitError. */
   send(sms: OutgoingSms): Promise<{ messageIds: string[] }>
@@ -36,6 +38,7 @@ export interface SmsTransport extends EventEmitter<TransportEvents> {
 export class SmppTransport extends EventEmitter<TransportEvents> implements SmsTransport {
   readonly name = 'smpp'
   readonly client: SmppClient
+  readonly rateLimit?: { perSecond: number; window: number }
 
   get ready(): boolean {
     return this.client.state === 'bound'
@@ -47,6 +50,8 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
     options: { moAckTimeoutMs?: number } = {},
   ) {
     super()
+    if (config.throughputPerSecond > 0)
+      this.rateLimit = { perSecond: config.throughputPerSecond, window: config.window }
     this.client = new SmppClient({
       host: config.host,
       port: config.port,

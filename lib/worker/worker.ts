@@ -37,6 +37,24 @@ const FLUSH_MS = 10
 /** How long after an unmatched receipt the worker keeps trying to match recent ones. */
 const REMATCH_MS = 60_000
 
+/** How many seconds of sending a worker claims ahead when the carrier caps its rate. */
+const CLAIM_AHEAD_SECONDS = 2
+
+/**
+ * Most SMS a worker holds without a committed outcome: worker.batch_size, or with a rate cap
+ * what the cap sends in about CLAIM_AHEAD_SECONDS (never less than the SMPP window, which
+ * must stay full). A crash sends at most this many twice, and delays the rest of what it held
+ * by a lease: holding 300 SMS at 10 a second would have parked 280 of them behind the lease.
+ */
+export function heldSmsLimit(
+  batchSize: number,
+  rateLimit?: { perSecond: number; window: number },
+): number {
+  if (!rateLimit || rateLimit.perSecond <= 0) return batchSize
+  const ahead = Math.ceil(rateLimit.perSecond * CLAIM_AHEAD_SECONDS)
+  return Math.min(batchSize, Math.max(rateLimit.window, ahead))
+}
+
 /** The account's sender name, else its virtual number, else smpp.default_source, else the carrier's. */
 export function senderFor(sms: ClaimedSms, defaultSource: string): SmsSender {
   if (sms.senderName) return { type: 'alphanumeric', name: sms.senderName }
@@ -57,11 +75,13 @@ export function senderFor(sms: ClaimedSms, defaultSource: string): SmsSender {
  * Sent twice: an SMS the carrier accepted but whose result was not yet committed when the
  * worker died is claimed again once its lease expires, and sent again. A live worker renews
  * its leases (every lease_ms / 3), so this takes a crash, or a database out of reach for a
- * whole lease. The worker holds at most batch_size SMS without a committed outcome, so that
- * is the most one crash can send twice.
+ * whole lease. The worker holds at most heldSmsLimit() SMS without a committed outcome
+ * (batch_size, less under a rate cap), so that is the most one crash can send twice.
  */
 export class SmsWorker {
   readonly owner: string
+  /** Most SMS held at once: see heldSmsLimit(). */
+  readonly maxHeld: number
   readonly stats = { claimed: 0, sent: 0, retried: 0, failed: 0, expired: 0, receipts: 0 }
   private stopping = false
   private inFlight = 0
@@ -87,6 +107,7 @@ export class SmsWorker {
     this.owner =
       opts.owner ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`
     this.clock = opts.clock ?? Date.now
+    this.maxHeld = heldSmsLimit(opts.config.batchSize, opts.transport.rateLimit)
     this.log = opts.log ?? ((l) => console.log(`[worker] ${l}`))
   }
 
@@ -120,8 +141,8 @@ export class SmsWorker {
       }
       // Bounded by what is held, not only what is in flight: an SMS the carrier took but whose
       // result is not committed would be sent again if this worker died, so at most
-      // batch_size SMS can be in that state.
-      const room = config.batchSize - this.holding
+      // maxHeld SMS can be in that state.
+      const room = this.maxHeld - this.holding
       if (room <= 0) {
         await this.idle.sleep(config.pollMs)
         continue

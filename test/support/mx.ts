@@ -25,6 +25,8 @@ export interface MxOptions {
   plugins?: string[]
   /** More files for Haraka's config folder, by name (the bench's bare Haraka needs host_list). */
   extraConfigFiles?: Record<string, string>
+  /** More [mx] keys for mail2sms.ini, e.g. { max_connections_per_ip: 3 }. */
+  mxSettings?: Record<string, string | number>
   /** More environment for the Haraka process (queue/discard only discards when told to). */
   env?: NodeJS.ProcessEnv
   /** Keys of mail2sms.ini's [limits] section. */
@@ -52,6 +54,7 @@ function writeMail2SmsIni(file: string, opts: MxOptions): void {
     `spf_timeout_ms=${opts.spfTimeoutMs ?? 3000}`,
     `dns_servers=${opts.dnsServer ?? ''}`,
     'dns_cache_ttl_ms=0',
+    ...Object.entries(opts.mxSettings ?? {}).map(([key, value]) => `${key}=${value}`),
     '[limits]',
     ...Object.entries(opts.limits ?? {}).map(([key, value]) => `${key}=${value}`),
   ]

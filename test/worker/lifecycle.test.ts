@@ -101,6 +101,35 @@ describe('worker lifecycle', function () {
     }
   })
 
+  it('under a throughput cap claims about two seconds of sending, not the whole batch', async () => {
+    // 10 submits a second: a crash now delays at most 20 SMS by a lease, not batch_size (300).
+    const worker = startTestWorker(
+      t.db,
+      testSmppConfig(smsc.port, { throughputPerSecond: 10 }),
+      testWorkerConfig({ batchSize: 300 }),
+    )
+    try {
+      assert.equal(worker.maxHeld, 20)
+      const ids = await queueRows(t, 30, '40')
+      let mostHeld = 0
+      await eventually(
+        async () => {
+          const rows = await t.db('outbound_sms').whereIn('id', ids).select('status')
+          const held = rows.filter((r) => r.status === 'sending').length
+          mostHeld = Math.max(mostHeld, held)
+          return rows
+        },
+        (rows) => rows.every((r) => r.status === 'delivered'),
+        20_000,
+      )
+      assert.ok(mostHeld > 0, 'never saw a claimed SMS')
+      assert.ok(mostHeld <= 20, `held ${mostHeld} SMS at once`)
+      assert.equal(smsc.received.length, 30)
+    } finally {
+      await worker.stop(500)
+    }
+  })
+
   it('on SIGTERM stops claiming, waits for answers in flight, records them and unbinds', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2s-term-'))
     const ini = path.join(dir, 'mail2sms.ini')

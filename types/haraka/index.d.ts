@@ -39,7 +39,14 @@ declare module 'haraka' {
     results: Results
     transaction: Transaction | null
     /** Haraka's socket wrapper; the TCP (or TLS) socket is its `targetsocket`. */
-    client?: { targetsocket?: { setNoDelay?(on: boolean): unknown } }
+    client?: {
+      targetsocket?: {
+        setNoDelay?(on: boolean): unknown
+        resume?(): unknown
+        destroy?(): unknown
+        once?(event: 'close', listener: () => void): unknown
+      }
+    }
     loginfo(plugin: unknown, msg: string): void
     lognotice(plugin: unknown, msg: string): void
     logwarn(plugin: unknown, msg: string): void
