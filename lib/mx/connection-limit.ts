@@ -32,7 +32,11 @@ export class ConnectionsPerClient {
     const count = (this.open.get(key) ?? 0) + 1
     this.open.set(key, count)
     const over = this.max > 0 && count > this.max
-    return { key, count, decision: over ? answer('tooManyConnections', { ip, max: this.max }) : null }
+    return {
+      key,
+      count,
+      decision: over ? answer('tooManyConnections', { ip, max: this.max }) : null,
+    }
   }
 
   closed(key: string): void {
