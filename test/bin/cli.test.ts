@@ -62,6 +62,45 @@ describe('mail2sms CLI', function () {
     assert.equal((await cli('ip', 'list')).out, 'acme\t2001:db8::/48')
   })
 
+  it('shows and sets an account\'s spend limits, back to the defaults with "default"', async () => {
+    const shown = await cli('account', 'limits', 'acme')
+    assert.equal(shown.code, 0, shown.err)
+    assert.equal(
+      shown.out,
+      [
+        'account acme',
+        'sms_per_minute\t300 SMS (default)',
+        'sender_sms_per_minute\t60 SMS (default)',
+        'segments_per_day\tno limit (default)',
+        'segments_per_month\tno limit (default)',
+        'destinations\tFR (default)',
+      ].join('\n'),
+    )
+    const set = await cli(
+      'account',
+      'limits',
+      'acme',
+      '--segments-per-day',
+      '500',
+      '--sms-per-minute',
+      '0',
+      '--destinations',
+      'be,+881',
+    )
+    assert.equal(set.code, 0, set.err)
+    assert.match(set.out, /sms_per_minute\tno limit \(account\)/)
+    assert.match(set.out, /segments_per_day\t500 segments \(account\)/)
+    assert.match(set.out, /destinations\tFR,\+881,BE \(account\)/)
+    const reset = await cli('account', 'limits', 'acme', '--segments-per-day', 'default')
+    assert.match(reset.out, /segments_per_day\tno limit \(default\)/)
+    assert.match(reset.out, /destinations\tFR,\+881,BE \(account\)/)
+    const bad = await cli('account', 'limits', 'acme', '--destinations', 'Belgium')
+    assert.equal(bad.code, 1)
+    assert.match(bad.err, /"Belgium" is neither a country code/)
+    const notNumber = await cli('account', 'limits', 'acme', '--segments-per-month', 'lots')
+    assert.equal(notNumber.code, 2)
+  })
+
   it('refuses bad input with a message and a non-zero exit', async () => {
     const badIp = await cli('ip', 'add', 'acme', '300.1.2.3')
     assert.equal(badIp.code, 1)
