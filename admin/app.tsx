@@ -20,6 +20,7 @@ import { detailsRoutes } from './routes/details'
 import { usersRoutes } from './routes/users'
 import { preferencesRoutes } from './routes/preferences'
 import { receivingRoutes } from './routes/receiving'
+import { limitsRoutes } from './routes/limits'
 import { ipsRoutes } from './routes/ips'
 import { messagesRoutes } from './routes/messages'
 import { webhookRoutes } from './routes/webhook'
@@ -175,6 +176,7 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   app.route('/a/:accountId/preferences', preferencesRoutes)
   app.route('/a/:accountId/receiving', receivingRoutes)
   app.route('/a/:accountId/ips', ipsRoutes)
+  app.route('/a/:accountId/limits', limitsRoutes)
   app.route('/a/:accountId/messages', messagesRoutes)
 
   app.notFound((c) => errorPage(c, 404))

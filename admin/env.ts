@@ -1,7 +1,7 @@
 import type {} from 'hono'
 import type { Db } from '../lib/db/connection'
 import type { Mailer } from '../lib/mail/mailer'
-import type { AdminConfig, InboundConfig } from '../lib/config'
+import type { AdminConfig, InboundConfig, LimitsConfig } from '../lib/config'
 
 /** The admin's two languages; French labels use the guide's own words. */
 export type Lang = 'fr' | 'en'
@@ -16,6 +16,8 @@ export interface AdminDeps {
   /** SMS domains of the MX: forwards and the SPF note name them. */
   smsDomains: string[]
   inbound?: InboundConfig
+  /** `[limits]`: the defaults the limits page shows beside an account's own values. */
+  limits?: LimitsConfig
   /** Where the admin reports what it cannot show on a page (a mail that failed, a 500). */
   log?: (line: string) => void
 }
@@ -62,7 +64,7 @@ export interface AdminEnv {
 
 export interface PageProps {
   title: string
-  /** Which menu entry is current: users, preferences, receiving, ips, messages, details. */
+  /** Which menu entry is current: users, preferences, receiving, ips, limits, messages, details. */
   section?: string
 }
 

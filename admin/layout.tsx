@@ -5,7 +5,14 @@ import { defineMessages } from './i18n'
 import { takeFlash } from './flash'
 
 /** The sections of an account, in menu order: /a/<id>/<section>. */
-export const ACCOUNT_SECTIONS = ['users', 'preferences', 'receiving', 'ips', 'messages'] as const
+export const ACCOUNT_SECTIONS = [
+  'users',
+  'preferences',
+  'receiving',
+  'ips',
+  'limits',
+  'messages',
+] as const
 export type AccountSection = (typeof ACCOUNT_SECTIONS)[number]
 
 export function isAccountSection(value: string | undefined): value is AccountSection {
@@ -26,6 +33,7 @@ const t = defineMessages(
     receiving: 'Réception en cours',
     advanced: 'Avancé',
     ips: 'Gestion des adresses IP',
+    limits: "Limites d'envoi",
     messages: 'Journal des SMS',
     home: 'Accueil',
     breadcrumb: "Fil d'Ariane",
@@ -47,6 +55,7 @@ const t = defineMessages(
     receiving: 'Receiving',
     advanced: 'Advanced',
     ips: 'IP addresses',
+    limits: 'Sending limits',
     messages: 'SMS log',
     home: 'Home',
     breadcrumb: 'Breadcrumb',
@@ -82,6 +91,8 @@ function breadcrumb(l: Labels, section: string | undefined, account?: AdminAccou
       return [home, { label: l.receiving }]
     case 'ips':
       return [home, { label: l.advanced, href: link('ips') }, { label: l.ips }]
+    case 'limits':
+      return [home, { label: l.advanced, href: link('ips') }, { label: l.limits }]
     case 'messages':
       return [home, { label: l.messages }]
     case 'details':
@@ -168,7 +179,15 @@ function MainMenu(props: { l: Labels; account?: AdminAccount; section?: string }
           </>,
         )}
         {group(l.receiving, 'receiving', section === 'receiving')}
-        {group(l.advanced, 'ips', section === 'ips', item('ips', l.ips))}
+        {group(
+          l.advanced,
+          'ips',
+          section === 'ips' || section === 'limits',
+          <>
+            {item('ips', l.ips)}
+            {item('limits', l.limits)}
+          </>,
+        )}
         {group(l.messages, 'messages', section === 'messages')}
       </ul>
     </nav>
