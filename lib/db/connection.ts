@@ -80,12 +80,14 @@ function sqliteConfig(file: string): Knex.Config {
 }
 
 export function openDb(config: DatabaseConfig): Db {
-  const timeoutMs = config.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS
-  return knex(
-    config.url
-      ? mysqlConfig(config.url, config.poolMax, timeoutMs)
-      : sqliteConfig(config.sqliteFile),
+  if (!config.url) return knex(sqliteConfig(config.sqliteFile))
+  const db = knex(
+    mysqlConfig(config.url, config.poolMax, config.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
   )
+  // knex reads `client` only to build the client: code that tells the dialect by its name (the
+  // migrations) still reads 'mysql2', and a copy of this config makes an untimed pool.
+  db.client.config.client = 'mysql2'
+  return db
 }
 
 /**
@@ -95,11 +97,7 @@ export function openDb(config: DatabaseConfig): Db {
  */
 export function openUntimedDb(db: Db, poolMax = 1): { db: Db; close(): Promise<void> } {
   if (!isMysql(db)) return { db, close: async () => undefined }
-  const untimed = knex({
-    ...(db.client.config as Knex.Config),
-    queryTimeoutMs: 0,
-    pool: { min: 0, max: poolMax },
-  } as Knex.Config)
+  const untimed = knex({ ...(db.client.config as Knex.Config), pool: { min: 0, max: poolMax } })
   return { db: untimed, close: () => untimed.destroy() }
 }
 

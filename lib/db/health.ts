@@ -71,6 +71,9 @@ export class DatabaseHealth {
 
   /** Runs fn if the gate is open; a failure that shows the server out of reach closes it. */
   async guard<T>(fn: () => Promise<T>): Promise<T> {
+    // The first answer is awaited: a client arriving as the process starts is not refused on
+    // a database nobody has asked yet.
+    if (this.state === 'starting' && this.probing) await this.probing
     this.check()
     try {
       return await fn()
