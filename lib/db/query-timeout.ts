@@ -35,12 +35,18 @@ class TimedMysqlClient extends Mysql2Client {
   override _query(connection: RawConnection, obj: unknown): Promise<unknown> {
     const config = (this as unknown as { config: { queryTimeoutMs?: number } }).config
     const timeoutMs = Number(config.queryTimeoutMs ?? 0)
+    const expiredText = () => `the database did not answer within ${timeoutMs} ms`
+    // The ROLLBACK that knex sends after a statement timed out in a transaction: fail it with
+    // the same reason, not mysql2's "closed state", which would hide why.
+    if (connection.__knex__disposed instanceof QueryTimeoutError) {
+      return Promise.reject(new QueryTimeoutError(expiredText()))
+    }
     const running = super._query(connection, obj)
     if (!(timeoutMs > 0)) return running
     let timer: NodeJS.Timeout | undefined
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const err = new QueryTimeoutError(`the database did not answer within ${timeoutMs} ms`)
+        const err = new QueryTimeoutError(expiredText())
         connection.__knex__disposed = err
         connection.destroy()
         // destroy() only half-closes; a peer that stopped reading would keep the socket open.
