@@ -4,7 +4,7 @@ import path from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
 import { ConfigError, PROJECT_ROOT, type Mail2SmsConfig } from '../lib/config'
 import { openDb, describeDb } from '../lib/db/connection'
-import { migrateLatestWaiting } from '../lib/db/migrate'
+import { waitForDatabase } from '../lib/db/readiness'
 import { createMailer, type Mailer } from '../lib/mail/mailer'
 import { createApp } from './app'
 
@@ -65,7 +65,7 @@ export function sessionSecret(configured: string, file = SESSION_SECRET_FILE): s
 }
 
 export interface RunAdminOptions {
-  /** The supervisor ran the migrations already. */
+  /** Apply pending migrations first; false waits until another process (the supervisor) has. */
   migrate?: boolean
   /** Tests pass a file of their own. */
   secretFile?: string
@@ -81,10 +81,26 @@ export async function runAdmin(
   const db = openDb(config.database)
   let mailer: Mailer | null = null
   let server: ServerType
+  // Stoppable while it waits for a database that is down: nothing is served until it answers.
+  const waiting = new AbortController()
+  const stopWaiting = (sig: NodeJS.Signals) => {
+    log(`${sig}: stopping`)
+    waiting.abort()
+  }
+  process.once('SIGTERM', stopWaiting)
+  process.once('SIGINT', stopWaiting)
   try {
-    if (options.migrate !== false) {
-      const applied = await migrateLatestWaiting(db)
-      if (applied.length) log(`migrations applied: ${applied.join(', ')}`)
+    const ready = await waitForDatabase(db, config.database, {
+      migrate: options.migrate !== false,
+      signal: waiting.signal,
+      log,
+    }).finally(() => {
+      process.off('SIGTERM', stopWaiting)
+      process.off('SIGINT', stopWaiting)
+    })
+    if (!ready) {
+      await db.destroy()
+      return 0
     }
     const secret = sessionSecret(config.admin.sessionSecret, options.secretFile)
     mailer = createMailer(config.mailer, { info: log })

@@ -36,10 +36,12 @@ const consoleIo: CliIo = { out: (l) => console.log(l), err: (l) => console.error
 
 const USAGE = `Usage: mail2sms <command> [options]
 
-  start                                run migrations, then the MX, the SMS worker and the admin
-  mx                                   run migrations, then the MX alone
-  worker [--no-migrate]                run migrations, then the SMS worker alone
-  admin [--no-migrate]                 run migrations, then the web admin alone
+  start                                the MX, the SMS worker and the admin, and migrations
+  mx                                   the MX alone, and migrations
+  worker [--no-migrate]                the SMS worker alone, after migrations
+  admin [--no-migrate]                 the web admin alone, after migrations
+                                       (all wait for a database that is down; with
+                                       --no-migrate, for another process to migrate it)
   migrate [--status] [--unlock]        apply database migrations (or list pending ones, or
                                        clear the lock of a migration that was killed)
 
@@ -409,14 +411,16 @@ export async function run(
     switch (command) {
       case 'start':
       case 'mx':
-        await withDb(config, async (db) => migrateCommand(db, config, [], io))
-        return await runSupervisor(config, { only: command === 'mx' ? 'mx' : undefined })
+        // The services start even with the database down; migrations follow once it answers.
+        return await runSupervisor(config, {
+          only: command === 'mx' ? 'mx' : undefined,
+          migrate: true,
+        })
       case 'worker': {
         const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
         // Under `mail2sms start`: stop with the supervisor, however it dies.
         watchParent({ signal: 'SIGTERM' })
-        if (!o['no-migrate']) await withDb(config, async (db) => migrateCommand(db, config, [], io))
-        return await runWorker(config)
+        return await runWorker(config, { migrate: !o['no-migrate'] })
       }
       case 'admin': {
         const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])

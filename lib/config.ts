@@ -17,7 +17,15 @@ export interface DatabaseConfig {
   url: string | null
   sqliteFile: string
   poolMax: number
+  /**
+   * Longest a MySQL statement or a new connection may take before the connection is dropped
+   * and the caller gets a temporary error. Unset: DEFAULT_QUERY_TIMEOUT_MS.
+   */
+  queryTimeoutMs?: number
 }
+
+/** Below Haraka's plugin timeout (30 s), so a stuck database never holds an SMTP client that long. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 5000
 
 export interface MxConfig {
   domains: string[]
@@ -127,6 +135,7 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     url: { kind: 'string', default: '' },
     sqlite_file: { kind: 'string', default: 'data/mail2sms.sqlite' },
     pool_max: { kind: 'int', default: 10, min: 1 },
+    query_timeout_ms: { kind: 'int', default: DEFAULT_QUERY_TIMEOUT_MS, min: 100 },
   },
   mx: {
     domains: { kind: 'list', default: ['sms.example.com'] },
@@ -417,6 +426,7 @@ export function loadConfig(
       url,
       sqliteFile: path.resolve(PROJECT_ROOT, db.sqlite_file as string),
       poolMax: db.pool_max as number,
+      queryTimeoutMs: db.query_timeout_ms as number,
     },
     mx: {
       domains,

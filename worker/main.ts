@@ -1,5 +1,6 @@
 import type { Mail2SmsConfig } from '../lib/config'
-import { openDb } from '../lib/db/connection'
+import { openDb, type Db } from '../lib/db/connection'
+import { waitForDatabase } from '../lib/db/readiness'
 import { InboundMailDispatcher } from '../lib/inbound/dispatcher'
 import { MoReceiver } from '../lib/inbound/receiver'
 import { createMailer } from '../lib/mail/mailer'
@@ -25,15 +26,52 @@ function makeTransport(config: Mail2SmsConfig): SmsTransport {
   })
 }
 
+export interface RunWorkerOptions {
+  /** Apply pending migrations first (else wait until another process has). */
+  migrate?: boolean
+}
+
 /**
- * The SMS worker as a process: sends queued SMS, stores the SMS phones send back (MO) and
+ * The SMS worker as a process. Waits (no claims, no SMPP session) until the database answers
+ * with its schema current, migrating it first unless told not to; then sends queued SMS, stores the SMS phones send back (MO) and
  * emails them. Runs until SIGTERM or SIGINT, then refuses new MO (the SMSC redelivers them) and
  * finishes storing and acknowledging those under way, stops claiming, waits for the answers to
  * what is in flight (worker.shutdown_grace_ms), records them and unbinds; then finishes the
  * mails under way and closes the mailer and the database.
  */
-export function runWorker(config: Mail2SmsConfig): Promise<number> {
+export async function runWorker(
+  config: Mail2SmsConfig,
+  options: RunWorkerOptions = {},
+): Promise<number> {
   const db = openDb(config.database)
+  const waiting = new AbortController()
+  const stopWaiting = (sig: NodeJS.Signals) => {
+    log(`${sig}: stopping`)
+    waiting.abort()
+  }
+  process.once('SIGTERM', stopWaiting)
+  process.once('SIGINT', stopWaiting)
+  try {
+    const ready = await waitForDatabase(db, config.database, {
+      migrate: options.migrate !== false,
+      signal: waiting.signal,
+      log,
+    })
+    if (!ready) {
+      await db.destroy()
+      return 0
+    }
+  } catch (err) {
+    await db.destroy()
+    throw err
+  } finally {
+    process.off('SIGTERM', stopWaiting)
+    process.off('SIGINT', stopWaiting)
+  }
+  return serve(config, db)
+}
+
+function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
   const mailer = createMailer(config.mailer, { info: (m) => log(m) })
   const transport = makeTransport(config)
   const worker = new SmsWorker({

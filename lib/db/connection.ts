@@ -1,17 +1,28 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import knex, { type Knex } from 'knex'
-import type { DatabaseConfig } from '../config'
+import { DEFAULT_QUERY_TIMEOUT_MS, type DatabaseConfig } from '../config'
+import { timedMysqlClient } from './query-timeout'
 
 export type Db = Knex
 
 export function isMysql(db: Db): boolean {
-  return db.client.config.client === 'mysql2'
+  return (db.client as { driverName?: string }).driverName === 'mysql2'
 }
 
-function mysqlConfig(url: string, poolMax: number): Knex.Config {
+/**
+ * knex warns, with a stack, on every failed connection attempt: during an outage that is a
+ * line per statement. The callers get the same errors and report an outage once.
+ */
+function warnUnlessOutage(message: string): void {
+  if (/^(Acquire connection error|Connection Error)/.test(String(message))) return
+  console.warn(message)
+}
+
+function mysqlConfig(url: string, poolMax: number, queryTimeoutMs: number): Knex.Config {
   return {
-    client: 'mysql2',
+    client: timedMysqlClient,
+    queryTimeoutMs,
     connection: {
       uri: url.replace(/^mysql2:/, 'mysql:'),
       charset: 'utf8mb4',
@@ -23,10 +34,14 @@ function mysqlConfig(url: string, poolMax: number): Knex.Config {
       // matched: insertEmails tells inserted rows from skipped duplicates by it. An UPDATE that
       // sets values equal to the old ones counts 0.
       flags: '-FOUND_ROWS',
+      // A server that accepts the TCP connection but never greets counts as down this soon.
+      connectTimeout: queryTimeoutMs,
     } as Knex.MySql2ConnectionConfig,
     pool: { min: 0, max: poolMax },
-    acquireConnectionTimeout: 5_000,
-  }
+    // Waiting for a free (or new) connection is bounded like a statement.
+    acquireConnectionTimeout: queryTimeoutMs,
+    log: { warn: warnUnlessOutage },
+  } as Knex.Config
 }
 
 function sqliteConfig(file: string): Knex.Config {
@@ -65,9 +80,25 @@ function sqliteConfig(file: string): Knex.Config {
 }
 
 export function openDb(config: DatabaseConfig): Db {
-  return knex(
-    config.url ? mysqlConfig(config.url, config.poolMax) : sqliteConfig(config.sqliteFile),
+  if (!config.url) return knex(sqliteConfig(config.sqliteFile))
+  const db = knex(
+    mysqlConfig(config.url, config.poolMax, config.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
   )
+  // knex reads `client` only to build the client: code that tells the dialect by its name (the
+  // migrations) still reads 'mysql2', and a copy of this config makes an untimed pool.
+  db.client.config.client = 'mysql2'
+  return db
+}
+
+/**
+ * Another pool on the same database whose statements may run as long as they need: migrations
+ * (an ALTER on a large table) and the wait for the migration lock. New connections still give
+ * up after the query timeout. SQLite has no such timeout: the same handle serves.
+ */
+export function openUntimedDb(db: Db, poolMax = 1): { db: Db; close(): Promise<void> } {
+  if (!isMysql(db)) return { db, close: async () => undefined }
+  const untimed = knex({ ...(db.client.config as Knex.Config), pool: { min: 0, max: poolMax } })
+  return { db: untimed, close: () => untimed.destroy() }
 }
 
 /** Human description for logs, never including a password. */

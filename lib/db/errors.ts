@@ -12,3 +12,41 @@ export function isUniqueViolation(err: unknown): boolean {
 export function isDeadlock(err: unknown): boolean {
   return (err as { code?: string } | null)?.code === 'ER_LOCK_DEADLOCK'
 }
+
+/** What a statement that outlived database.query_timeout_ms rejects with. */
+export class QueryTimeoutError extends Error {
+  override name = 'QueryTimeoutError'
+  readonly code = 'MAIL2SMS_QUERY_TIMEOUT'
+}
+
+/** Driver codes that mean the server could not be reached, or stopped answering. */
+const UNREACHABLE_CODES = new Set([
+  'MAIL2SMS_QUERY_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'SQLITE_CANTOPEN',
+])
+
+/**
+ * The database is out of reach (refused, reset, silent, shutting down), as opposed to a
+ * statement it refused: the same call is worth trying again once it answers.
+ */
+export function isDatabaseUnreachable(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; message?: string; fatal?: boolean } | null
+  if (!e) return false
+  if (e.code && UNREACHABLE_CODES.has(e.code)) return true
+  // knex's pool: no connection could be made or freed in time.
+  if (e.name === 'KnexTimeoutError') return true
+  // mysql2: a statement sent on a connection that an earlier failure closed.
+  return e.fatal === true && /closed state/.test(e.message ?? '')
+}

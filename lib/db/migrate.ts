@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import knex, { type Knex } from 'knex'
-import { isMysql, type Db } from './connection'
+import type { Knex } from 'knex'
+import { isMysql, openUntimedDb, type Db } from './connection'
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations')
 
@@ -62,7 +62,15 @@ function isConcurrentMigration(err: unknown): boolean {
 
 /** Several nodes may start together on one database: the others wait for the one migrating. */
 export async function migrateLatestWaiting(db: Db, timeoutMs = 60_000): Promise<string[]> {
-  if (isMysql(db)) return withServerLock(db, timeoutMs, () => migrateLatest(db))
+  if (isMysql(db)) {
+    // Without the query timeout: an ALTER on a large table may rightly take minutes.
+    const untimed = openUntimedDb(db, 2)
+    try {
+      return await withServerLock(untimed.db, timeoutMs, () => migrateLatest(untimed.db))
+    } finally {
+      await untimed.close()
+    }
+  }
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
@@ -84,7 +92,7 @@ const SERVER_LOCK = 'mail2sms.migrate'
  * changes two rows and every node is told, forever, that the table is locked.
  */
 async function withServerLock<T>(db: Db, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  const lockDb = knex({ ...(db.client.config as Knex.Config), pool: { min: 0, max: 1 } })
+  const { db: lockDb, close } = openUntimedDb(db)
   try {
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000))
     const [rows] = (await lockDb.raw('SELECT GET_LOCK(?, ?) AS got', [SERVER_LOCK, seconds])) as [
@@ -100,7 +108,7 @@ async function withServerLock<T>(db: Db, timeoutMs: number, fn: () => Promise<T>
       await lockDb.raw('SELECT RELEASE_LOCK(?)', [SERVER_LOCK])
     }
   } finally {
-    await lockDb.destroy()
+    await close()
   }
 }
 
@@ -131,4 +139,17 @@ export async function migrationStatus(db: Db): Promise<{ done: string[]; pending
     done: done.map((m) => m.name),
     pending: pending.map((m) => (typeof m === 'string' ? m : m.file)),
   }
+}
+
+/**
+ * Every migration this build knows is applied: read-only (knex's own list would create its
+ * table), so a node that must not migrate can wait on it while another one migrates.
+ */
+export async function isSchemaCurrent(db: Db): Promise<boolean> {
+  const known = await new ProjectMigrationSource().getMigrations()
+  if (!(await db.schema.hasTable('knex_migrations'))) return known.length === 0
+  const rows = (await db('knex_migrations').select('name')) as Array<{ name: string }>
+  // Applied names may carry the extension of whichever build ran them.
+  const applied = new Set(rows.map((r) => r.name.replace(/\.(ts|js)$/, '')))
+  return known.every((name) => applied.has(name))
 }

@@ -22,6 +22,10 @@ import type { Mailer } from '../mail/mailer'
 import { composeForwardMail, type RepliedSms } from './forward-mail'
 import { whileHoldingLease } from './lease-keeper'
 import { InterruptibleSleep } from '../process/interruptible-sleep'
+import { FailureStreak } from '../process/failure-streak'
+
+/** Most time between two claims while the database refuses them. */
+const CLAIM_RETRY_MAX_MS = 30_000
 
 export interface DispatcherOptions {
   db: Db
@@ -84,26 +88,29 @@ export class InboundMailDispatcher {
 
   private async loop(): Promise<void> {
     const pollMs = this.opts.pollMs ?? 1000
+    const claims = new FailureStreak('claim inbound SMS to mail', this.log, this.clock)
     while (!this.stopping) {
-      let claimed: ClaimedInbound[] = []
+      let claimed: ClaimedInbound[]
       try {
         claimed = await claimDueInbound(this.opts.db, {
           limit: this.opts.batchSize ?? 20,
           leaseMs: this.leaseMs,
           now: this.clock(),
         })
-        // Every mail of the batch is waited for, even when one fails: stop() must not return,
-        // and the mailer close, while another is still with the relay.
-        const results = await Promise.allSettled(claimed.map((claim) => this.dispatch(claim)))
-        for (const [i, result] of results.entries()) {
-          if (result.status === 'rejected') {
-            this.log(
-              `inbound id=${claimed[i].sms.id}: ${(result.reason as Error).message}; taken again when its lease ends`,
-            )
-          }
-        }
       } catch (err) {
-        this.log(`inbound dispatcher: ${(err as Error).message}`)
+        await this.idle.sleep(claims.failed(err, pollMs, CLAIM_RETRY_MAX_MS))
+        continue
+      }
+      claims.succeeded()
+      // Every mail of the batch is waited for, even when one fails: stop() must not return,
+      // and the mailer close, while another is still with the relay.
+      const results = await Promise.allSettled(claimed.map((claim) => this.dispatch(claim)))
+      for (const [i, result] of results.entries()) {
+        if (result.status === 'rejected') {
+          this.log(
+            `inbound id=${claimed[i].sms.id}: ${(result.reason as Error).message}; taken again when its lease ends`,
+          )
+        }
       }
       if (claimed.length === 0 && !this.stopping) await this.idle.sleep(pollMs)
     }

@@ -88,6 +88,11 @@ export class DirectoryCache {
     return this.pending
   }
 
+  /** The snapshot in hand, without waiting or refreshing. */
+  snapshot(): Directory | null {
+    return this.current
+  }
+
   /** The snapshot in hand, without waiting; starts a refresh in the background when due. */
   peek(): Directory | null {
     this.get().catch(() => {

@@ -1,48 +1,92 @@
 import os from 'node:os'
 import { loadConfig, type Mail2SmsConfig } from '../config'
-import { openDb, type Db } from '../db/connection'
+import { isMysql, openDb, type Db } from '../db/connection'
+import { DatabaseHealth, usableDatabaseProbe } from '../db/health'
 import { checkSpf, type SpfOutcome } from '../auth/spf'
 import { createCachingResolver } from '../net/dns-resolver'
-import { DirectoryCache } from './directory'
+import { DirectoryCache, type Directory } from './directory'
 import { OutboxWriter } from '../db/outbox-writer'
 import { SpendGuard } from './spend-guard'
+import type { EnqueueResult, NewSms } from '../db/outbound'
+import type { CounterDelta } from '../db/usage-counters'
+
+/** The longest the health probe waits for the database before counting it as down. */
+const PROBE_TIMEOUT_MS = 2000
+
+/** The directory as the hooks see it: refused at once while the database is known down. */
+export interface MxDirectory {
+  get(): Promise<Directory>
+  /** The snapshot in hand, without waiting (null before the first load). */
+  peek(): Directory | null
+}
 
 /** The MX's shared parts: one per process, made when Haraka starts and closed at shutdown. */
 export interface MxRuntime {
   config: Mail2SmsConfig
   db: Db
-  directory: DirectoryCache
-  outbox: OutboxWriter
-  spend: SpendGuard
+  /** Closed (DatabaseUnavailableError, at once) until the database answers with its schema current. */
+  health: DatabaseHealth
+  directory: MxDirectory
+  outbox: { write(items: NewSms[], usage?: CounterDelta[]): Promise<EnqueueResult> }
+  spend: Pick<SpendGuard, 'check'>
   spf(ip: string, sender: string, helo: string): Promise<SpfOutcome>
   close(): Promise<void>
 }
 
 let shared: MxRuntime | null = null
 
-export function createMxRuntime(config: Mail2SmsConfig): MxRuntime {
+export function createMxRuntime(
+  config: Mail2SmsConfig,
+  log: (line: string) => void = (line) => console.log(`[mail2sms] ${line}`),
+): MxRuntime {
   const db = openDb(config.database)
+  // A pool of its own, with a short deadline, so the probe never queues behind stuck statements.
+  const probeDb = isMysql(db)
+    ? openDb({
+        ...config.database,
+        poolMax: 1,
+        queryTimeoutMs: Math.min(PROBE_TIMEOUT_MS, config.database.queryTimeoutMs ?? Infinity),
+      })
+    : db
+  const health = new DatabaseHealth({
+    probe: usableDatabaseProbe(probeDb),
+    log,
+    meanwhile: 'mail gets 451',
+  })
+  void health.start()
   const resolver = createCachingResolver({
     servers: config.mx.dnsServers.length ? config.mx.dnsServers : undefined,
     ttlMs: config.mx.dnsCacheTtlMs,
     timeoutMs: Math.min(5000, config.mx.spfTimeoutMs),
   })
   const mta = os.hostname()
+  const directory = new DirectoryCache(db, config.mx.cacheRefreshMs)
+  const outbox = new OutboxWriter(db, { log })
+  const spend = new SpendGuard(db, config.limits)
   return {
     config,
     db,
-    directory: new DirectoryCache(db, config.mx.cacheRefreshMs),
-    outbox: new OutboxWriter(db),
-    spend: new SpendGuard(db, config.limits),
+    health,
+    directory: {
+      get: () => health.guard(() => directory.get()),
+      // No refresh is started while the database is down: the snapshot in hand serves.
+      peek: () => (health.up ? directory.peek() : directory.snapshot()),
+    },
+    outbox: { write: (items, usage) => health.guard(() => outbox.write(items, usage)) },
+    spend: { check: (drafts, rows) => health.guard(() => spend.check(drafts, rows)) },
     spf: (ip, sender, helo) =>
       checkSpf({ ip, sender, helo, resolver, timeoutMs: config.mx.spfTimeoutMs, mta }),
-    close: () => db.destroy(),
+    close: async () => {
+      health.close()
+      if (probeDb !== db) await probeDb.destroy()
+      await db.destroy()
+    },
   }
 }
 
-/** Every plugin asks for the runtime; the first call makes it. */
-export function getMxRuntime(configFile?: string): MxRuntime {
-  shared ??= createMxRuntime(loadConfig(configFile))
+/** Every plugin asks for the runtime; the first call makes it, with the log it is given. */
+export function getMxRuntime(configFile?: string, log?: (line: string) => void): MxRuntime {
+  shared ??= createMxRuntime(loadConfig(configFile), log)
   return shared
 }
 

@@ -3,6 +3,7 @@ import type { Mailer } from '../mail/mailer'
 import { composeFailureNotice } from './failure-notice'
 import { whileHoldingLease } from '../inbound/lease-keeper'
 import { InterruptibleSleep } from '../process/interruptible-sleep'
+import { FailureStreak } from '../process/failure-streak'
 import {
   claimDueNotices,
   extendNoticeLease,
@@ -93,7 +94,7 @@ export class NoticeSender {
   }
 
   private async loop(): Promise<void> {
-    let failures = 0
+    const claims = new FailureStreak('claim failure notices', this.log, this.clock)
     while (!this.stopping) {
       let claimed: ClaimedNotice[]
       try {
@@ -102,11 +103,9 @@ export class NoticeSender {
           leaseMs: this.leaseMs,
           now: this.clock(),
         })
-        failures = 0
+        claims.succeeded()
       } catch (err) {
-        failures += 1
-        this.log(`cannot claim notices: ${(err as Error).message}`)
-        await this.idle.sleep(Math.min(this.pollMs * 2 ** failures, 30_000))
+        await this.idle.sleep(claims.failed(err, this.pollMs * 2, 30_000))
         continue
       }
       // One at a time or all together makes little odds: the mailer pools its connections.

@@ -2,12 +2,18 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { PROJECT_ROOT, type Mail2SmsConfig } from '../config'
-import { describeDb } from '../db/connection'
+import { describeDb, openDb } from '../db/connection'
+import { waitForDatabase } from '../db/readiness'
 import { spawnHaraka } from './haraka'
 import { parentPipeSpawnOptions } from './parent-watch'
 
 export interface SupervisorOptions {
   only?: 'mx' | 'worker' | 'admin'
+  /**
+   * Apply pending migrations, in the background and retrying while the database is out of
+   * reach; the services wait for the schema meanwhile (the MX answers 451).
+   */
+  migrate?: boolean
   log?: (line: string) => void
 }
 
@@ -88,6 +94,7 @@ export function runSupervisor(
   const running = new Map<string, ChildProcess>()
   let stopping = false
   let exitCode = 0
+  const migration = new AbortController()
 
   return new Promise((resolve) => {
     const launch = (service: Service, backoff: number) => {
@@ -118,6 +125,7 @@ export function runSupervisor(
     const stop = (sig: NodeJS.Signals) => {
       if (stopping) return
       stopping = true
+      migration.abort()
       log(`${sig}: stopping ${[...running.keys()].join(', ') || 'nothing'}`)
       if (running.size === 0) return resolve(exitCode)
       for (const [name, child] of running) {
@@ -132,5 +140,28 @@ export function runSupervisor(
     for (const service of services) {
       if (!opts.only || opts.only === service.name) launch(service, 500)
     }
+    if (opts.migrate) {
+      migrate(config, log, migration.signal).catch((err) => {
+        log(`migrations failed: ${(err as Error).message}`)
+        exitCode = 1
+        stop('SIGTERM')
+      })
+    }
   })
+}
+
+/** The services start at once; the schema catches up as soon as the database answers. */
+async function migrate(
+  config: Mail2SmsConfig,
+  log: (line: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const db = openDb(config.database)
+  try {
+    if (await waitForDatabase(db, config.database, { migrate: true, signal, log })) {
+      log(`database ${describeDb(config.database)}: schema current`)
+    }
+  } finally {
+    await db.destroy()
+  }
 }

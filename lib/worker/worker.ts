@@ -19,6 +19,7 @@ import {
 } from './store'
 import type { SmsTransport } from './transport'
 import { InterruptibleSleep } from '../process/interruptible-sleep'
+import { FailureStreak } from '../process/failure-streak'
 
 export interface WorkerOptions {
   db: Db
@@ -36,6 +37,10 @@ export interface WorkerOptions {
 const FLUSH_MS = 10
 /** How long after an unmatched receipt the worker keeps trying to match recent ones. */
 const REMATCH_MS = 60_000
+/** Backoff between tries to record results while the database refuses them. */
+const RECORD_RETRY_MS = { initial: 500, max: 5000 }
+/** Most time between two claims while the database refuses them. */
+const CLAIM_RETRY_MAX_MS = 5000
 
 /** How many seconds of sending a worker claims ahead when the carrier caps its rate. */
 const CLAIM_AHEAD_SECONDS = 2
@@ -102,6 +107,10 @@ export class SmsWorker {
   private loopDone: Promise<void> = Promise.resolve()
   private readonly clock: () => number
   private readonly log: (line: string) => void
+  /** One log line when a database outage starts and one when it ends, not one per poll. */
+  private readonly claims: FailureStreak
+  private readonly records: FailureStreak
+  private readonly renewals: FailureStreak
 
   constructor(private readonly opts: WorkerOptions) {
     this.owner =
@@ -109,6 +118,13 @@ export class SmsWorker {
     this.clock = opts.clock ?? Date.now
     this.maxHeld = heldSmsLimit(opts.config.batchSize, opts.transport.rateLimit)
     this.log = opts.log ?? ((l) => console.log(`[worker] ${l}`))
+    this.claims = new FailureStreak('claim SMS', this.log, this.clock)
+    this.records = new FailureStreak(
+      'record SMS results (kept, to write later)',
+      this.log,
+      this.clock,
+    )
+    this.renewals = new FailureStreak('renew SMS leases', this.log, this.clock)
   }
 
   start(): void {
@@ -121,8 +137,9 @@ export class SmsWorker {
     this.renewTimer = setInterval(
       () => {
         if (this.holding === 0) return
-        renewLeases(this.opts.db, this.owner, this.opts.config.leaseMs, this.clock()).catch((err) =>
-          this.log(`cannot renew leases: ${(err as Error).message}`),
+        renewLeases(this.opts.db, this.owner, this.opts.config.leaseMs, this.clock()).then(
+          () => this.renewals.succeeded(),
+          (err) => this.renewals.failed(err, 0, 0),
         )
       },
       Math.max(100, Math.floor(this.opts.config.leaseMs / 3)),
@@ -132,7 +149,6 @@ export class SmsWorker {
 
   private async loop(): Promise<void> {
     const { config } = this.opts
-    let failures = 0
     while (!this.stopping) {
       // Nothing is claimed while the carrier link is down: leases would only run out.
       if (!this.opts.transport.ready) {
@@ -155,11 +171,9 @@ export class SmsWorker {
           leaseMs: config.leaseMs,
           now: this.clock(),
         })
-        failures = 0
+        this.claims.succeeded()
       } catch (err) {
-        failures += 1
-        this.log(`cannot claim SMS: ${(err as Error).message}`)
-        await this.idle.sleep(Math.min(config.pollMs * 2 ** failures, 5000))
+        await this.idle.sleep(this.claims.failed(err, config.pollMs * 2, CLAIM_RETRY_MAX_MS))
         continue
       }
       this.stats.claimed += claimed.length
@@ -301,10 +315,12 @@ export class SmsWorker {
       }
     }
     if (failed) {
-      this.log(`cannot record results (will retry): ${(failed as Error).message}`)
+      const delay = this.records.failed(failed, RECORD_RETRY_MS.initial, RECORD_RETRY_MS.max)
       if (this.stopped) return
-      await new Promise((r) => setTimeout(r, 500))
+      await new Promise((r) => setTimeout(r, delay))
       this.scheduleFlush()
+    } else if (sent.length + unsent.length + stale.length + receipts.length > 0) {
+      this.records.succeeded()
     }
   }
 

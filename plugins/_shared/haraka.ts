@@ -19,9 +19,13 @@ export interface SmsTransactionNotes {
   usage: CounterDelta[]
 }
 
-export function runtime(): MxRuntime {
+/** The process's runtime; `log` serves the first call, which makes it (at Haraka's start). */
+export function runtime(log?: (line: string) => void): MxRuntime {
   const haraka = process.env.HARAKA ?? process.cwd()
-  return getMxRuntime(process.env.MAIL2SMS_CONFIG ?? path.join(haraka, 'config', 'mail2sms.ini'))
+  return getMxRuntime(
+    process.env.MAIL2SMS_CONFIG ?? path.join(haraka, 'config', 'mail2sms.ini'),
+    log,
+  )
 }
 
 export function smsNotes(connection: Connection): SmsTransactionNotes {

@@ -10,27 +10,35 @@ export function register(this: Plugin): void {
   this.register_hook('connect', 'note_allowlisted_accounts')
 }
 
-/** Opens the database pool and loads the directory before the first client arrives. */
+/**
+ * Opens the database pool and loads the directory before the first client arrives. A database
+ * that is down, or not migrated yet, does not stop the MX: mail gets 451 until it is usable.
+ */
 export function open_runtime(this: Plugin, next: Next): void {
   let rt
   try {
-    rt = runtime()
+    rt = runtime((line) => this.lognotice(line))
   } catch (err) {
     // Invalid settings stop the MX at start, naming the key, instead of failing every message.
     this.logerror(`cannot start: ${(err as Error).message}`)
     console.error(`mail2sms: ${(err as Error).message}`)
     process.exit(EXIT_CONFIG)
   }
-  rt.directory
-    .get()
-    .then((d) => {
-      this.loginfo(`directory loaded version=${d.version} allowlist_entries=${d.allowlist.size}`)
-      // Rows the database holds but no address can match: say so rather than drop them silently.
-      for (const bad of d.allowlist.invalid) {
-        this.logerror(
-          `account ${bad.accountId}: IP list entry "${bad.cidr}" is unreadable and ignored`,
-        )
-      }
+  const directory = rt.directory
+  rt.health
+    .start()
+    .then((usable) => {
+      // The health gate logged why not; the first MAIL FROM after it opens loads the directory.
+      if (!usable) return
+      return directory.get().then((d) => {
+        this.loginfo(`directory loaded version=${d.version} allowlist_entries=${d.allowlist.size}`)
+        // Rows the database holds but no address can match: say so rather than drop them silently.
+        for (const bad of d.allowlist.invalid) {
+          this.logerror(
+            `account ${bad.accountId}: IP list entry "${bad.cidr}" is unreadable and ignored`,
+          )
+        }
+      })
     })
     .catch((err) =>
       this.logerror(`directory not loaded yet (will retry per connection): ${err.message}`),

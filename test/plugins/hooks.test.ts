@@ -18,6 +18,7 @@ function fakePlugin(name: string): Plugin {
     timeout: 30,
     register_hook: () => undefined,
     loginfo: () => undefined,
+    lognotice: () => undefined,
     logerror: () => undefined,
   }
 }

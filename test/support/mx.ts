@@ -48,6 +48,7 @@ function writeMail2SmsIni(file: string, opts: MxOptions): void {
     `url=${db.url ?? ''}`,
     `sqlite_file=${db.sqliteFile}`,
     `pool_max=${db.poolMax}`,
+    ...(db.queryTimeoutMs ? [`query_timeout_ms=${db.queryTimeoutMs}`] : []),
     '[mx]',
     `domains=${SMS_DOMAIN}`,
     `cache_refresh_ms=${opts.cacheRefreshMs ?? 0}`,

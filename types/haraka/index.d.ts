@@ -62,6 +62,7 @@ declare module 'haraka' {
     timeout: number
     register_hook(hook: string, method: string): void
     loginfo(msg: string): void
+    lognotice(msg: string): void
     logerror(msg: string): void
   }
 }
