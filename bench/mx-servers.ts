@@ -10,7 +10,7 @@ import { summariseProfile, type ProfileSummary } from './cpu-profile'
  * log.ini, nodes) and differ only in their plugins list; `bare` and `full` are always run, the
  * two in between only with --stages, to split the full pipeline's cost by SMTP phase.
  */
-export type ServerName = 'bare' | 'envelope' | 'parse' | 'full'
+export type ServerName = 'bare' | 'envelope' | 'parse' | 'unlimited' | 'full'
 
 interface ServerSpec {
   label: string
@@ -45,10 +45,36 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
     plugins: [...OUR_ENVELOPE_PLUGINS, 'data.sms_text', 'queue/discard'],
     acceptedLine: QUEUED,
   },
-  full: {
-    label: 'full Mail2SMS MX: config/plugins, commit to MariaDB',
+  unlimited: {
+    label: 'full Mail2SMS MX with every spend limit off (no counters read or written)',
     acceptedLine: QUEUED,
   },
+  full: {
+    label: 'full Mail2SMS MX: config/plugins, spend limits on, commit to MariaDB',
+    acceptedLine: QUEUED,
+  },
+}
+
+/**
+ * Every spend limit on, so that the full MX pays for the check (one read per message, one
+ * counter update per group commit), but each far above what one run sends: smtp-source mails
+ * the same text to the same number from the same sender, which the loop guard would otherwise
+ * stop after a few messages.
+ */
+const UNLIMITED = {
+  account_sms_per_minute: 0,
+  sender_sms_per_minute: 0,
+  segments_per_day: 0,
+  segments_per_month: 0,
+  loop_max_repeats: 0,
+}
+
+const BENCH_LIMITS = {
+  account_sms_per_minute: 1_000_000_000,
+  sender_sms_per_minute: 1_000_000_000,
+  segments_per_day: 1_000_000_000,
+  segments_per_month: 1_000_000_000,
+  loop_max_repeats: 1_000_000_000,
 }
 
 export interface Server {
@@ -86,6 +112,7 @@ export async function startServer(
     // Every session comes from loopback: --sessions above the production per-IP limit must
     // measure throughput, not 421s.
     mxSettings: { max_connections_per_ip: 0 },
+    limits: name === 'unlimited' ? UNLIMITED : BENCH_LIMITS,
     extraConfigFiles: name === 'bare' ? { host_list: `${SMS_DOMAIN}\n` } : undefined,
     env,
   })

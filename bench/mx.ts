@@ -280,7 +280,9 @@ async function run(s: Settings, binary: string, cleanups: BenchCleanups) {
   const t = await createTestDatabase('mysql')
   cleanups.push(() => t.drop())
   await seed(t)
-  const names: ServerName[] = s.stages ? ['bare', 'envelope', 'parse', 'full'] : ['bare', 'full']
+  const names: ServerName[] = s.stages
+    ? ['bare', 'envelope', 'parse', 'unlimited', 'full']
+    : ['bare', 'unlimited', 'full']
   const servers: Server[] = []
   for (const name of names) {
     const dir = s.profile ? path.join(RESULTS_DIR, `mx-${RUN_STAMP}-profile`, name) : null
@@ -374,6 +376,8 @@ async function main(): Promise<number> {
       ...names.flatMap((n) => formatStats(n, stats[n])),
       `ratio      full/bare ${ratio.toFixed(2)} ` +
         `(target >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`,
+      `limits     full with limits / without: ${(stats.full.medianRate / stats.unlimited.medianRate).toFixed(2)} ` +
+        `(${stats.full.medianRate.toFixed(0)} vs ${stats.unlimited.medianRate.toFixed(0)} msg/s)`,
       `rows       ${totals.rowsInserted} inserted + ${totals.alreadyQueued} already queued ` +
         `for ${totals.fullAccepted} accepted of ${totals.fullSent} sent to the full MX`,
       `refused    ${totals.refused} (replies other than 2xx, all servers, warm-ups included)`,

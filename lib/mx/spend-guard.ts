@@ -11,6 +11,7 @@ import {
   type SpendPlan,
 } from '../limits/spend'
 import type { SmsDraft } from './message'
+import { accept } from './decision'
 
 /**
  * The MX's spend check at the end of DATA: rates, quotas and the loop guard, against counters
@@ -46,6 +47,9 @@ export class SpendGuard {
       maxRepeats: this.limits.loopMaxRepeats,
       windowMinutes: this.limits.loopWindowMinutes,
     }
+    // Nothing to check or count: a gateway run without limits pays nothing for them.
+    if (loop.maxRepeats === 0 && items.every((i) => Object.values(i.limits).every((v) => v === 0)))
+      return { decision: accept(), deltas: [], alerts: [] }
     const snapshot = await readCounters(
       this.db,
       spendCounterKeys(items, now, loop),
