@@ -26,6 +26,14 @@ function describeSize(a: SmsAnalysis): string {
   return `${a.units} ${unit}${why}`
 }
 
+/**
+ * Header text quoted in an SMTP reply: printable ASCII only, because a reply without SMTPUTF8
+ * must be ASCII and a control character (a CR, a NUL) would garble the reply line.
+ */
+function quotedInReply(text: string): string {
+  return text.replace(/[^ -~]/g, '?')
+}
+
 /** The DATA rows of the decision table: no automatic mail, some text, within each account's cap. */
 export async function draftSms(
   mail: ParsedMail,
@@ -36,7 +44,7 @@ export async function draftSms(
     return {
       decision: deny(
         '5.7.1',
-        `automatic mail (${automatic.slice(0, 80)}) is not sent as SMS, so that no mail loop can start`,
+        `automatic mail (${quotedInReply(automatic.slice(0, 80))}) is not sent as SMS, so that no mail loop can start`,
       ),
       drafts: [],
     }
@@ -75,8 +83,14 @@ export async function draftSms(
   return { decision: accept(), drafts }
 }
 
-/** mailparser gives a Date; the plain-text reader a Date too, or the raw text if unreadable. */
-function dateHeader(value: unknown): string {
+/**
+ * The Date header as the sender wrote it. Not the parsed value: mailparser replaces a Date it
+ * cannot read with the current time, which would give every retry a new digest.
+ */
+function dateHeader(mail: ParsedMail): string {
+  const line = mail.headerLines.find((h) => h.key === 'date')?.line
+  if (line !== undefined) return line.slice(line.indexOf(':') + 1).trim()
+  const value = mail.headers.get('date')
   return value instanceof Date ? value.toISOString() : String(value)
 }
 
@@ -98,7 +112,7 @@ export function retryIdentity(
     .createHash('sha256')
     .update(sender)
     .update('\0')
-    .update(dateHeader(mail.headers.get('date')))
+    .update(dateHeader(mail))
     .update('\0')
     .update(mail.subject ?? '')
     .update('\0')

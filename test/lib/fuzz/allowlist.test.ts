@@ -267,7 +267,7 @@ describe('fuzz: lib/net/allowlist', () => {
           )
         },
       ),
-      800,
+      400,
     )
   })
 
@@ -282,7 +282,7 @@ describe('fuzz: lib/net/allowlist', () => {
           assert.equal(entry.family, range.family)
         }
       }),
-      800,
+      200,
     )
   })
 
@@ -299,7 +299,7 @@ describe('fuzz: lib/net/allowlist', () => {
           assert.equal(BigInt(parsed.value), c.value, text)
         },
       ),
-      600,
+      300,
     )
   })
 
@@ -355,7 +355,7 @@ describe('fuzz: lib/net/allowlist', () => {
           }
         },
       ),
-      500,
+      250,
     )
   })
 
@@ -377,7 +377,7 @@ describe('fuzz: lib/net/allowlist', () => {
           }
         },
       ),
-      400,
+      200,
     )
   })
 })

@@ -115,7 +115,7 @@ describe('fuzz: lib/phone', () => {
         const again = parseSmsNumber(parsed.e164, 'US')
         assert.ok(again.ok && again.e164 === parsed.e164, `${parsed.e164} does not read back`)
       }),
-      600,
+      300,
     )
     assert.ok(accepted > 0, 'no input was accepted: the acceptance side went untested')
   })
@@ -132,7 +132,7 @@ describe('fuzz: lib/phone', () => {
           assert.equal(parsed.e164, number.number, `${show(written)} (${region})`)
         }
       }),
-      400,
+      200,
     )
   })
 
@@ -149,7 +149,7 @@ describe('fuzz: lib/phone', () => {
           `${digits} (${region}) gave ${parsed.ok ? parsed.e164 : parsed.message}`,
         )
       }),
-      300,
+      150,
     )
   })
 })

@@ -80,7 +80,7 @@ describe('fuzz: lib/sms', () => {
       fc.property(gsmText, (text) => {
         assert.equal(decodeGsm7(encodeGsm7(text)), text)
       }),
-      300,
+      150,
     )
   })
 
@@ -91,7 +91,7 @@ describe('fuzz: lib/sms', () => {
         assert.equal(bytes.length, text.length * 2)
         assert.equal(decodeUcs2(bytes), text)
       }),
-      300,
+      150,
     )
   })
 
@@ -106,7 +106,7 @@ describe('fuzz: lib/sms', () => {
         assert.equal(analyseSms(text).nonGsmCharacter, outside ?? null)
         assert.equal(analyseSms(text).encoding, outside === undefined ? 'gsm7' : 'ucs2')
       }),
-      400,
+      200,
     )
   })
 
@@ -157,7 +157,7 @@ describe('fuzz: lib/sms', () => {
         }
         assert.equal(analysis.remainingInLastSegment, limit - (units[units.length - 1] ?? 0))
       }),
-      600,
+      300,
     )
   })
 
@@ -178,7 +178,7 @@ describe('fuzz: lib/sms', () => {
         // The oracle reports one segment for the empty text; we report none.
         assert.equal(ours.segments, text === '' ? 0 : oracle.segmentsCount)
       }),
-      400,
+      200,
     )
     assert.ok(compared > 0, 'no text fell where the two models agree')
   })

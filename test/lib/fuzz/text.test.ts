@@ -159,7 +159,7 @@ describe('fuzz: lib/text', () => {
           /[\r\v\f\u2028\u2029]|[^\S\n]{2}|\n{3}|^\s|\s$|[^\S\n]\n|\n[^\S\n]/,
         )
       }),
-      400,
+      200,
     )
   })
 
@@ -170,7 +170,7 @@ describe('fuzz: lib/text', () => {
         assert.equal(mapTypography(once), once)
         assert.doesNotMatch(once, /[\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0\u00ab\u00bb]/)
       }),
-      400,
+      200,
     )
   })
 
@@ -180,7 +180,7 @@ describe('fuzz: lib/text', () => {
         const once = normaliseWhitespace(mapTypography(text))
         assert.equal(normaliseWhitespace(mapTypography(once)), once)
       }),
-      400,
+      200,
     )
   })
 
@@ -194,7 +194,7 @@ describe('fuzz: lib/text', () => {
         assert.equal(cutAtSignature(once, signature), once)
         assert.ok(text.replace(/\r\n/g, '\n').startsWith(once), 'the cut text is not a prefix')
       }),
-      400,
+      200,
     )
   })
 
@@ -204,7 +204,7 @@ describe('fuzz: lib/text', () => {
         const decoded = decodeEntities(html)
         if (!html.includes('&')) assert.equal(decoded, html)
       }),
-      300,
+      150,
     )
   })
 
@@ -214,7 +214,7 @@ describe('fuzz: lib/text', () => {
         const text = htmlToPlainText(html)
         assert.equal(normaliseWhitespace(text), text)
       }),
-      400,
+      200,
     )
   })
 
@@ -227,7 +227,7 @@ describe('fuzz: lib/text', () => {
           assert.doesNotMatch(line, /^\s*>/, `quoted line kept from ${show(text)}`)
         }
       }),
-      300,
+      150,
     )
   })
 
@@ -241,7 +241,7 @@ describe('fuzz: lib/text', () => {
         const tidied = normaliseWhitespace(mapTypography(unifyLineBreaks(text)))
         assert.ok(sms.length <= tidied.length, `${show(sms)} grew from the input`)
       }),
-      400,
+      200,
     )
   })
 
