@@ -31,8 +31,18 @@ export function fuzzRuns(defaultRuns: number): number {
 /** Per-case deadline for properties that could hang, scaled with nothing: a hang is a hang. */
 export const CASE_TIMEOUT_MS = 10_000
 
+// Shrinking a long counterexample through a slow oracle once took ten minutes: past this
+// budget (scaled with the runs) the property stops and reports what it has, as a failure.
+const TIME_LIMIT_MS = 30_000 * scale
+
 function parameters<T>(defaultRuns: number, extra: fc.Parameters<T>): fc.Parameters<T> {
-  return { numRuns: fuzzRuns(defaultRuns), ...(seed === undefined ? {} : { seed }), ...extra }
+  return {
+    numRuns: fuzzRuns(defaultRuns),
+    interruptAfterTimeLimit: TIME_LIMIT_MS,
+    markInterruptAsFailure: true,
+    ...(seed === undefined ? {} : { seed }),
+    ...extra,
+  }
 }
 
 function count<T>(details: fc.RunDetails<T>): void {
