@@ -5,7 +5,7 @@ import type { ParsedMail } from 'mailparser'
  * UTF-8 or ASCII, without transfer encoding. For those, reading the headers and the body
  * directly gives what mailparser would, at a fraction of its cost on the SMTP path. Anything
  * else (MIME parts, encoded words, quoted-printable, other charsets, flowed text, 8-bit
- * headers) returns null and goes through mailparser.
+ * headers, a Content-Disposition) returns null and goes through mailparser.
  * Address headers (From, To, Cc) stay as text in `headers`: nothing on the SMS path reads them
  * parsed, so `from`, `to` and `cc` are left unset.
  */
@@ -97,6 +97,11 @@ export function parsePlainTextEmail(raw: Buffer): ParsedMail | null {
     if (previous === undefined) map.set(h.key, h.value)
     else map.set(h.key, Array.isArray(previous) ? [...previous, h.value] : [previous, h.value])
   }
+  // Which of two Subjects (or Dates, Message-IDs) counts is mailparser's rule, not ours.
+  if (['subject', 'date', 'message-id'].some((key) => Array.isArray(map.get(key)))) return null
+  // mailparser files a text part with a disposition other than `inline` as an attachment,
+  // leaving no text: that decision is its own.
+  if (map.has('content-disposition')) return null
   const contentType = map.get('content-type')
   if (Array.isArray(contentType)) return null
   const plain = plainTextCharset(contentType as string | undefined)
@@ -128,7 +133,9 @@ function assemble(map: Map<string, unknown>, headers: Header[], text: string): P
   const subject = single(map, 'subject')
   if (subject !== undefined) mail.subject = subject
   const messageId = single(map, 'message-id')
-  if (messageId !== undefined) mail.messageId = messageId
+  // In angle brackets, as mailparser gives it, so both readers key retries alike.
+  if (messageId)
+    mail.messageId = `${messageId.startsWith('<') ? '' : '<'}${messageId}${messageId.endsWith('>') ? '' : '>'}`
   const date = single(map, 'date')
   if (date !== undefined) {
     const parsed = new Date(date)

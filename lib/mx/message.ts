@@ -30,6 +30,14 @@ function describeSize(a: SmsAnalysis): string {
   return `${a.units} ${unit}${why}`
 }
 
+/**
+ * Header text quoted in an SMTP reply: printable ASCII only, because a reply without SMTPUTF8
+ * must be ASCII and a control character (a CR, a NUL) would garble the reply line.
+ */
+function quotedInReply(text: string): string {
+  return text.replace(/[^ -~]/g, '?')
+}
+
 /** Reads the raw message; one the parser will never read whole is a definite no. */
 export async function readMessage(
   raw: Buffer,
@@ -50,7 +58,10 @@ export async function draftSms(
 ): Promise<{ decision: Decision; drafts: SmsDraft[] }> {
   const automatic = detectAutomaticMail(mail)
   if (automatic) {
-    return { decision: answer('automaticMail', { reason: automatic }), drafts: [] }
+    return {
+      decision: answer('automaticMail', { reason: quotedInReply(automatic) }),
+      drafts: [],
+    }
   }
   const byAccount = new Map<number, { text: string; analysis: SmsAnalysis }>()
   const drafts: SmsDraft[] = []
@@ -82,8 +93,14 @@ export async function draftSms(
   return { decision: accept(), drafts }
 }
 
-/** mailparser gives a Date; the plain-text reader a Date too, or the raw text if unreadable. */
-function dateHeader(value: unknown): string {
+/**
+ * The Date header as the sender wrote it. Not the parsed value: mailparser replaces a Date it
+ * cannot read with the current time, which would give every retry a new digest.
+ */
+function dateHeader(mail: ParsedMail): string {
+  const line = mail.headerLines.find((h) => h.key === 'date')?.line
+  if (line !== undefined) return line.slice(line.indexOf(':') + 1).trim()
+  const value = mail.headers.get('date')
   return value instanceof Date ? value.toISOString() : String(value)
 }
 
@@ -105,7 +122,7 @@ export function retryIdentity(
     .createHash('sha256')
     .update(sender)
     .update('\0')
-    .update(dateHeader(mail.headers.get('date')))
+    .update(dateHeader(mail))
     .update('\0')
     .update(mail.subject ?? '')
     .update('\0')

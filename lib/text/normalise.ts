@@ -8,14 +8,19 @@
  * a single character.
  */
 
-const LINE_BREAKS = /\r\n|[\r\u2028\u2029\v\f]/g
+// NEL (U+0085) is the line break of EBCDIC systems, found in mail decoded from Latin-1.
+const LINE_BREAKS = /\r\n|[\r\u0085\u2028\u2029\v\f]/g
 // Any whitespace but the line feed: tabs and every Unicode space.
 const HORIZONTAL_SPACE = /[^\S\n]+/g
 const BLANK_RUNS = /\n{3,}/g
 
+/** Every line break a text may use (CRLF, CR, NEL, the Unicode separators, VT, FF) as LF. */
+export function unifyLineBreaks(text: string): string {
+  return text.replace(LINE_BREAKS, '\n')
+}
+
 export function normaliseWhitespace(text: string): string {
-  return text
-    .replace(LINE_BREAKS, '\n')
+  return unifyLineBreaks(text)
     .split('\n')
     .map((line) => line.replace(HORIZONTAL_SPACE, ' ').trim())
     .join('\n')

@@ -1,3 +1,5 @@
+import { unifyLineBreaks } from './normalise'
+
 /**
  * Only what the sender wrote goes into the SMS, not the conversation their client quoted below
  * it. email-reply-parser finds `>` quotes and many attribution lines; our own guards come first
@@ -37,7 +39,8 @@ const HEADER_DATE = /^\*?(sent|date|envoyé)\s?:/i
 const HEADER_OTHER = /^\*?(to|à|cc|subject|objet)\s?:/i
 const HEADER_BLOCK_LINES = 6
 const SEPARATOR = /^(_{5,}|-{5,}|={5,})$/
-const QUOTED = /^[ \t]*>/
+// Indented by any kind of space: HTML mail converted to text indents with non-breaking ones.
+const QUOTED = /^[^\S\n]*>/
 
 /** How many lines, from `i`, make an "On … wrote:" / "Le … a écrit :" line; 0 if none. */
 function attributionLength(lines: string[], i: number): number {
@@ -168,11 +171,12 @@ function withoutQuotedLines(text: string): string {
 /**
  * Runs of blank lines become one. Nothing is lost (whitespace is normalised later anyway), and
  * the parser's patterns that start with `^\s*` would otherwise rescan a long run from each of
- * its lines.
+ * its lines. Lines end where the normaliser ends them: a quote after a U+2028 separator is a
+ * line of its own, or it would reach the SMS once the separator becomes a line feed.
  */
 function withSingleBlankLines(text: string): string[] {
   const lines: string[] = []
-  for (const line of text.replace(/\r\n?/g, '\n').split('\n')) {
+  for (const line of unifyLineBreaks(text).split('\n')) {
     const blank = line.trim() === ''
     if (!blank) lines.push(line)
     else if (lines.length > 0 && lines[lines.length - 1] !== '') lines.push('')

@@ -16,10 +16,16 @@ const ELLIPSIS = /\u2026/g
 const UNICODE_SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g
 // Invisible on a phone, yet each one forces UCS-2.
 const INVISIBLES = /[\u00ad\u200b\u2060\ufeff]/g
-// Joiners are part of emoji sequences and of Persian or Indic spelling: drop one only where a
-// neighbour is ASCII, where it can only be an artefact of editing.
+// C0 and C1 controls (stray bytes of a broken encoder, a NUL, an ESC) are invisible too. Tab,
+// the line breaks, form feed and NEL are left for normaliseWhitespace, which reads them as
+// spacing.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/g
+// Joiners are part of emoji sequences and of Persian or Indic spelling: drop a run of them only
+// where a neighbour is ASCII (or a line break), where it can only be an artefact of editing.
+// A run is matched from its first joiner only, so a long run costs linear time, not quadratic.
 const ASCII_SIDED_JOINERS =
-  /(?<=[\t\n\r -~])[\u200c\u200d]|[\u200c\u200d](?=[\t\n\r -~]|$)|^[\u200c\u200d]/gm
+  /(?<=[\t-\r -~\u0085])[\u200c\u200d]+|(?<![\u200c\u200d])[\u200c\u200d]+(?=[\t-\r -~\u0085]|$)|^[\u200c\u200d]+/gm
 
 // By hand: a regular expression for "spaces before »" retries every space of a long run.
 function withoutTrailingSpaces(text: string): string {
@@ -28,14 +34,21 @@ function withoutTrailingSpaces(text: string): string {
   return text.slice(0, end)
 }
 
+/**
+ * The order makes one pass enough (mapping the result again changes nothing): what is removed
+ * goes before composing, so that `e` + soft hyphen + accent still composes to é; composing goes
+ * before the mapping, because it turns a few signs into ASCII (the Kelvin sign into K); joiners
+ * go after the mapping, which gives them ASCII neighbours, and their removal can bring a letter
+ * and its accent together, hence composing once more.
+ */
 export function mapTypography(text: string): string {
   return (
     text
+      .replace(CONTROLS, '')
+      .replace(INVISIBLES, '')
       // A decomposed é (e + combining accent, as some Apple clients send) is not in GSM 03.38,
       // the composed one is; composing keeps every letter as it looks.
       .normalize('NFC')
-      .replace(INVISIBLES, '')
-      .replace(ASCII_SIDED_JOINERS, '')
       .replace(UNICODE_SPACES, ' ')
       .replace(SINGLE_QUOTES, "'")
       .replace(DOUBLE_QUOTES, '"')
@@ -46,5 +59,7 @@ export function mapTypography(text: string): string {
       .replace(DASHES, '-')
       .replace(BULLETS, '-')
       .replace(ELLIPSIS, '...')
+      .replace(ASCII_SIDED_JOINERS, '')
+      .normalize('NFC')
   )
 }

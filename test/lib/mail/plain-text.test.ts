@@ -42,6 +42,10 @@ const TAKEN: Record<string, Buffer> = {
     [...BASE, 'Subject: Server down', 'Message-ID: <a4@acme.example>'],
     '',
   ),
+  'Message-ID without angle brackets': message(
+    [...BASE, 'Subject: hi', 'Message-ID: a7@acme.example'],
+    'Hello\r\n',
+  ),
   'auto-submitted': message(
     [...BASE, 'Subject: away', 'Auto-Submitted: auto-replied', 'Message-ID: <a5@acme.example>'],
     'I am away\r\n',
@@ -85,6 +89,10 @@ const LEFT: Record<string, Buffer> = {
   ]),
   'invalid utf-8 body': Buffer.concat([message(BASE, ''), Buffer.from([0xe9, 0x0d, 0x0a])]),
   'no header/body separator': Buffer.from('Subject: x\r\n'),
+  // mailparser makes a text part with a disposition other than inline an attachment.
+  'content-disposition': message([...BASE, 'Content-Disposition: attachment'], 'x\r\n'),
+  'two subjects': message([...BASE, 'Subject:', 'Subject: second'], '\r\n'),
+  'two dates': message([...BASE, 'Date: Sat, 28 Nov 2026 10:00:00 +0100'], 'x\r\n'),
 }
 
 async function sameAsMailparser(raw: Buffer): Promise<void> {

@@ -25,6 +25,10 @@ describe('normaliseWhitespace', () => {
     assert.equal(normaliseWhitespace('ligne 1\nligne 2'), 'ligne 1\nligne 2')
   })
 
+  it('reads NEL (U+0085) as a line break', () => {
+    assert.equal(normaliseWhitespace('Hello\u0085world'), 'Hello\nworld')
+  })
+
   it('trims blank lines and spaces at both ends', () => {
     assert.equal(normaliseWhitespace('\r\n \r\n  Hello \r\n\r\n'), 'Hello')
     assert.equal(normaliseWhitespace(' \n\t\n'), '')

@@ -11,6 +11,15 @@ describe('stripQuotedReply', () => {
     assert.equal(await stripQuotedReply('Oui\r\n\r\n> Tu viens ?\r\n'), 'Oui')
   })
 
+  it('reads Unicode line separators as line ends, so the quote after one goes', async () => {
+    assert.equal(await stripQuotedReply('Oui\u2028> Tu viens ?'), 'Oui')
+    assert.equal(await stripQuotedReply('\u2028> Tu viens ?\u2029Oui'), 'Oui')
+  })
+
+  it('drops quoted lines indented with non-breaking spaces', async () => {
+    assert.equal(await stripQuotedReply('Oui\n\u00a0\u202f> Tu viens ?'), 'Oui')
+  })
+
   describe('> quotes', () => {
     it('drops quoted lines under the answer', async () => {
       assert.equal(

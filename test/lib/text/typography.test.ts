@@ -57,4 +57,26 @@ describe('mapTypography', () => {
   it('composes decomposed accents so that é stays in GSM 03.38', () => {
     assert.equal(mapTypography('caf\u0065\u0301'), 'caf\u00e9')
   })
+
+  it('composes an accent once the invisible character between it and its letter is gone', () => {
+    assert.equal(mapTypography('caf\u0065\u00ad\u0301'), 'caf\u00e9')
+    assert.equal(mapTypography('caf\u0065\u200d\u0301'), 'caf\u00e9')
+  })
+
+  it('removes a whole run of joiners next to ASCII, and joiners a mapping leaves next to ASCII', () => {
+    assert.equal(mapTypography('a\u200d\u200c\u200d\u00e9'), 'a\u00e9')
+    assert.equal(mapTypography('l\u2019\u200d\u00e9t\u00e9'), "l'\u00e9t\u00e9")
+    assert.equal(mapTypography('\u00e9\u00a0\u200d\u00e9'), '\u00e9 \u00e9')
+  })
+
+  it('removes control characters but leaves line breaks and tabs to the whitespace step', () => {
+    assert.equal(mapTypography('a\u0000b\u001bc\u007fd\u0090e'), 'abcde')
+    assert.equal(mapTypography('a\tb\nc\rd\ve\ff\u0085g'), 'a\tb\nc\rd\ve\ff\u0085g')
+  })
+
+  it('maps in one pass: a second one changes nothing', () => {
+    for (const text of ['\u212a\u200d\u00e9', '\f\u200d\u00e9', 'e\u00ad\u0301\u2026\u00bb']) {
+      assert.equal(mapTypography(mapTypography(text)), mapTypography(text), JSON.stringify(text))
+    }
+  })
 })

@@ -1,0 +1,79 @@
+import crypto from 'node:crypto'
+import assert from 'node:assert/strict'
+import type { ParsedMail } from 'mailparser'
+import type { Account } from '../../../lib/db/accounts'
+import { parseEmail } from '../../../lib/mail/parse'
+import { draftSms, retryIdentity } from '../../../lib/mx/message'
+import type { PlannedRecipient } from '../../../lib/mx/recipient-policy'
+
+const account: Account = {
+  id: 1,
+  ref: 'acme',
+  name: 'Acme',
+  defaultCountry: 'FR',
+  senderName: null,
+  signatureMarker: null,
+  segmentCap: 4,
+  virtualNumber: null,
+  isActive: true,
+  limits: {
+    smsPerMinute: null,
+    senderSmsPerMinute: null,
+    segmentsPerDay: null,
+    segmentsPerMonth: null,
+    allowedDestinations: null,
+  },
+}
+
+const recipient: PlannedRecipient = {
+  address: '+33612345678@sms.example.com',
+  e164: '+33612345678',
+  membership: {
+    senderId: 1,
+    email: 'alice@example.com',
+    status: 'accepted',
+    isDefault: true,
+    account,
+  },
+}
+
+function mailWith(headers: Record<string, string>): ParsedMail {
+  return {
+    attachments: [],
+    headers: new Map(Object.entries(headers)),
+    headerLines: [],
+    text: 'Hello',
+  }
+}
+
+describe('lib/mx/message draftSms', () => {
+  it('quotes an automatic-mail header in the reply as printable ASCII only', async () => {
+    const { decision } = await draftSms(
+      mailWith({ 'auto-submitted': 'auto-replied\r\n250 ok \u0000 réponse' }),
+      [recipient],
+    )
+    assert.equal(decision.action, 'deny')
+    assert.ok(decision.action === 'deny')
+    assert.equal(decision.status, '5.7.1')
+    assert.match(decision.message, /^[ -~]+$/)
+    assert.match(decision.message, /\(Auto-Submitted: auto-replied\?\?250 ok \? r\?ponse\)/)
+  })
+
+  it('keys a retry of a mail with an unreadable Date alike, though mailparser reads it as now', async () => {
+    // Quoted-printable keeps it off the plain-text fast path, so mailparser reads it.
+    const raw = Buffer.from(
+      'From: alice@example.com\r\nDate: someday\r\nSubject: x\r\n' +
+        'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nR=C3=A9union\r\n',
+    )
+    const mail = await parseEmail(raw)
+    const expected = crypto
+      .createHash('sha256')
+      .update('alice@example.com\0someday\0x\0')
+      .update(mail.text ?? '')
+      .digest('hex')
+    assert.deepEqual(retryIdentity(mail, 'alice@example.com', 't1'), {
+      messageId: null,
+      source: `digest:${expected}`,
+    })
+  })
+})
