@@ -2,7 +2,8 @@ import crypto from 'node:crypto'
 import type { Db } from './connection'
 import { isDeadlock } from './errors'
 import { insertEmails, type EnqueueResult, type NewSms } from './outbound'
-import { addToCounters, type CounterDelta } from './usage-counters'
+import type { CounterDelta } from './usage-counters'
+import { CounterWriter } from './counter-writer'
 
 interface Waiting {
   items: NewSms[]
@@ -31,7 +32,9 @@ export class OutboxWriter {
   private readonly waiting: Waiting[] = []
   private inFlight = 0
   /** Statements issued and emails written, for logs and tests. */
-  readonly stats = { flushes: 0, emails: 0, counterErrors: 0 }
+  readonly stats = { flushes: 0, emails: 0 }
+  /** Raises the spend counters of committed emails, beside the inserts rather than after them. */
+  readonly counters: CounterWriter
   private readonly maxInFlight: number
   private readonly maxRows: number
 
@@ -41,10 +44,8 @@ export class OutboxWriter {
   ) {
     this.maxInFlight = options.maxInFlight ?? 1
     this.maxRows = options.maxRows ?? 200
-    this.log = options.log ?? ((line) => console.error(line))
+    this.counters = new CounterWriter(db, options.log ?? ((line) => console.error(line)))
   }
-
-  private readonly log: (line: string) => void
 
   /**
    * Commits one email's SMS; `usage` (the spend counters it moves) is added in one statement
@@ -91,8 +92,8 @@ export class OutboxWriter {
         this.db,
         group.map((w) => w.items),
       )
+      this.count(group, results)
       group.forEach((w, i) => w.resolve(results[i]))
-      await this.count(group, results)
     } catch (err) {
       if (group.length === 1) return group[0].reject(err)
       // One bad email must not fail the others that happened to share its statement.
@@ -104,25 +105,23 @@ export class OutboxWriter {
           ),
         ),
       )
-      await this.count(group, results)
+      this.count(group, results)
     }
   }
 
   /**
-   * Raises the spend counters of the emails just committed. Their clients already have their
-   * answer: a failure here costs the limits a little accuracy, never an SMS.
+   * Hands the spend counters of the emails just committed to the counter writer, before their
+   * clients get their answer, so the next message's check sees them. Only new SMS count: a
+   * retried email's are already counted. A failure there costs the limits a little accuracy,
+   * never an SMS.
    */
-  private async count(group: Waiting[], results: Array<EnqueueResult | null>): Promise<void> {
-    const usage = group.flatMap((w, i) => {
-      const r = results[i]
-      return r && r.duplicates < r.ids.length ? w.usage : []
-    })
-    try {
-      await addToCounters(this.db, usage)
-    } catch (err) {
-      this.stats.counterErrors += 1
-      this.log(`spend counters not updated for ${group.length} email(s): ${(err as Error).message}`)
-    }
+  private count(group: Waiting[], results: Array<EnqueueResult | null>): void {
+    this.counters.add(
+      group.flatMap((w, i) => {
+        const r = results[i]
+        return r && r.duplicates < r.ids.length ? w.usage : []
+      }),
+    )
   }
 }
 

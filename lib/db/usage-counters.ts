@@ -27,23 +27,38 @@ export async function readCounters(
 ): Promise<CounterSnapshot> {
   const snapshot: CounterSnapshot = { counters: new Map(), stored: new Set() }
   if (keys.length === 0 && dedupeKeys.length === 0) return snapshot
-  const counters = db('usage_counters')
-    .select({ kind: db.raw("'c'"), name: 'counter_key', value: 'used' })
-    .whereIn('counter_key', keys.length ? [...keys] : [''])
-  const stored = db('outbound_sms')
-    .select({ kind: db.raw("'s'"), name: 'dedupe_key', value: 'id' })
-    .whereIn('dedupe_key', dedupeKeys.length ? [...dedupeKeys] : [''])
-  // Unwrapped: SQLite takes no parentheses around the parts of a UNION.
-  const rows: Array<{ kind: string; name: string; value: unknown }> = await counters.unionAll(
-    stored,
-    false,
-  )
+  // Plain SQL, made once per shape: this runs for every message, and knex's builder would cost
+  // more CPU than the query itself. An empty list is padded with '' (no key is empty).
+  const c = Math.max(1, keys.length)
+  const s = Math.max(1, dedupeKeys.length)
+  const result = await db.raw(readSql(c, s), [...padded(keys, c), ...padded(dedupeKeys, s)])
+  const rows: Array<{ kind: string; name: string; value: unknown }> = isMysql(db)
+    ? result[0]
+    : result
   for (const row of rows) {
     if (row.kind === 'c') snapshot.counters.set(row.name, Number(row.value))
     else snapshot.stored.add(row.name)
   }
   return snapshot
 }
+
+const readSqlCache = new Map<string, string>()
+
+function readSql(counters: number, stored: number): string {
+  const shape = `${counters}:${stored}`
+  let sql = readSqlCache.get(shape)
+  if (!sql) {
+    const marks = (n: number) => Array(n).fill('?').join(', ')
+    sql =
+      `select 'c' as kind, counter_key as name, used as value from usage_counters ` +
+      `where counter_key in (${marks(counters)}) ` +
+      `union all select 's', dedupe_key, id from outbound_sms where dedupe_key in (${marks(stored)})`
+    readSqlCache.set(shape, sql)
+  }
+  return sql
+}
+
+const padded = (list: readonly string[], n: number) => (list.length ? list : Array(n).fill(''))
 
 /** Adds to several counters in one statement, creating the rows of new windows. */
 export async function addToCounters(db: Db, deltas: readonly CounterDelta[]): Promise<void> {

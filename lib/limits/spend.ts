@@ -82,8 +82,24 @@ type Windows = ReturnType<typeof spendWindows>
 const digest = (...parts: string[]) =>
   crypto.createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32)
 
+type ItemCounters = Record<
+  'accountMinute' | 'senderMinute' | 'day' | 'month' | 'loop',
+  CounterDelta
+>
+
+/** Kept per item: the keys are hashed once though both the read and the plan need them. */
+const counterCache = new WeakMap<SpendItem, { minute: number; counters: ItemCounters }>()
+
 /** The counters one SMS moves, with how much and until when. */
-function countersOf(item: SpendItem, w: Windows): Record<string, CounterDelta> {
+function countersOf(item: SpendItem, w: Windows): ItemCounters {
+  const cached = counterCache.get(item)
+  if (cached?.minute === w.minute) return cached.counters
+  const counters = computeCounters(item, w)
+  counterCache.set(item, { minute: w.minute, counters })
+  return counters
+}
+
+function computeCounters(item: SpendItem, w: Windows): ItemCounters {
   const a = item.account.id
   // The window's end is kept past its close for a day, so that a late reader finds the row.
   return {
@@ -124,7 +140,7 @@ interface AccountTotals {
   limits: SpendLimits
   sms: number
   segments: number
-  counters: Record<string, CounterDelta>
+  counters: ItemCounters
 }
 
 /**

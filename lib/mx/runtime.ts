@@ -78,6 +78,7 @@ export function createMxRuntime(
       checkSpf({ ip, sender, helo, resolver, timeoutMs: config.mx.spfTimeoutMs, mta }),
     close: async () => {
       health.close()
+      await outbox.counters.drain()
       if (probeDb !== db) await probeDb.destroy()
       await db.destroy()
     },

@@ -48,9 +48,15 @@ const row = { senderEmail: 'a@b.test', dedupeKey: 'k' } as NewSms
 describe('SpendGuard', () => {
   it('reads nothing when no limit applies at all', async () => {
     // Any query on this "database" throws: the check must not make one.
-    const db = (() => {
-      throw new Error('queried')
-    }) as unknown as Db
+    const db = Object.assign(
+      () => {
+        throw new Error('queried')
+      },
+      {
+        raw: () => Promise.reject(new Error('queried')),
+        client: { config: { client: 'mysql2' } },
+      },
+    ) as unknown as Db
     const plan = await new SpendGuard(db, OFF).check([draft], [row])
     assert.deepEqual(plan, {
       decision: { action: 'accept', message: undefined },
@@ -60,9 +66,15 @@ describe('SpendGuard', () => {
   })
 
   it('reads the counters as soon as one limit applies', async () => {
-    const db = (() => {
-      throw new Error('queried')
-    }) as unknown as Db
+    const db = Object.assign(
+      () => {
+        throw new Error('queried')
+      },
+      {
+        raw: () => Promise.reject(new Error('queried')),
+        client: { config: { client: 'mysql2' } },
+      },
+    ) as unknown as Db
     await assert.rejects(
       new SpendGuard(db, { ...OFF, loopMaxRepeats: 5 }).check([draft], [row]),
       /queried/,
