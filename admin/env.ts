@@ -2,6 +2,7 @@ import type {} from 'hono'
 import type { Db } from '../lib/db/connection'
 import type { Mailer } from '../lib/mail/mailer'
 import type { AdminConfig, InboundConfig } from '../lib/config'
+import type { AllowlistLimits } from '../lib/net/allowlist-coverage'
 
 /** The admin's two languages; French labels use the guide's own words. */
 export type Lang = 'fr' | 'en'
@@ -16,6 +17,8 @@ export interface AdminDeps {
   /** SMS domains of the MX: forwards and the SPF note name them. */
   smsDomains: string[]
   inbound?: InboundConfig
+  /** How much of the address space one account's IP list may cover. */
+  allowlist: AllowlistLimits
   /** Where the admin reports what it cannot show on a page (a mail that failed, a 500). */
   log?: (line: string) => void
 }

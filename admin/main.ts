@@ -95,6 +95,7 @@ export async function runAdmin(
       config: { ...config.admin, sessionSecret: secret },
       smsDomains: config.mx.domains,
       inbound: config.inbound,
+      allowlist: config.allowlist,
       log,
     })
     server = await new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@ import path from 'node:path'
 import net from 'node:net'
 import ini from 'ini'
 import { parseAllowlistEntry } from './net/allowlist'
+import { DEFAULT_ALLOWLIST_LIMITS, type AllowlistLimits } from './net/allowlist-coverage'
 
 /** Where the project lives: config paths and the SQLite file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(
@@ -90,6 +91,7 @@ export interface Mail2SmsConfig {
   admin: AdminConfig
   mailer: MailerConfig
   inbound: InboundConfig
+  allowlist: AllowlistLimits
   database: DatabaseConfig
   mx: MxConfig
   worker: WorkerConfig
@@ -101,6 +103,7 @@ interface KeySpec {
   kind: Kind
   default: string | number | string[]
   min?: number
+  max?: number
   choices?: string[]
 }
 
@@ -165,6 +168,20 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
   inbound: {
     direct_reply_window_hours: { kind: 'int', default: 72, min: 1 },
   },
+  allowlist: {
+    max_ipv4_prefix: {
+      kind: 'int',
+      default: DEFAULT_ALLOWLIST_LIMITS.maxIpv4Prefix,
+      min: 1,
+      max: 32,
+    },
+    max_ipv6_prefix: {
+      kind: 'int',
+      default: DEFAULT_ALLOWLIST_LIMITS.maxIpv6Prefix,
+      min: 1,
+      max: 128,
+    },
+  },
 }
 
 export class ConfigError extends Error {
@@ -203,6 +220,9 @@ function readValue(
   const n = Number(text)
   if (spec.min !== undefined && n < spec.min) {
     throw new ConfigError(`${file}: ${key} must be at least ${spec.min}, got ${n}`)
+  }
+  if (spec.max !== undefined && n > spec.max) {
+    throw new ConfigError(`${file}: ${key} must be at most ${spec.max}, got ${n}`)
   }
   return n
 }
@@ -346,6 +366,10 @@ export function loadConfig(
     },
     inbound: {
       directReplyWindowHours: values.inbound.direct_reply_window_hours as number,
+    },
+    allowlist: {
+      maxIpv4Prefix: values.allowlist.max_ipv4_prefix as number,
+      maxIpv6Prefix: values.allowlist.max_ipv6_prefix as number,
     },
     worker: {
       transport: w.transport as WorkerConfig['transport'],
