@@ -240,6 +240,10 @@ async function startServer(db: Db): Promise<RunningServer> {
     invitationTtlHours: 72,
     loginMaxFailures: 5,
     loginLockoutMinutes: 15,
+    lockedLoginDelayMs: 3000,
+    invitationMailsPerAddress: 3,
+    invitationMailsPerAccount: 50,
+    invitationMailWindowMinutes: 60,
   }
   const deps: AdminDeps = {
     db,

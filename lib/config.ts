@@ -67,6 +67,15 @@ export interface AdminConfig {
   invitationTtlHours: number
   loginMaxFailures: number
   loginLockoutMinutes: number
+  /**
+   * While an address is locked, a login attempt without the admin's device cookie is held this
+   * long before its password is checked; one at a time per address.
+   */
+  lockedLoginDelayMs: number
+  /** Invitation mails (new or resent) per invited address, and per account, per window. */
+  invitationMailsPerAddress: number
+  invitationMailsPerAccount: number
+  invitationMailWindowMinutes: number
   /** Reverse proxies (addresses or CIDR) whose X-Forwarded-For names the client. */
   trustedProxies?: string[]
 }
@@ -157,6 +166,10 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     invitation_ttl_hours: { kind: 'int', default: 72, min: 1 },
     login_max_failures: { kind: 'int', default: 5, min: 1 },
     login_lockout_minutes: { kind: 'int', default: 15, min: 1 },
+    locked_login_delay_ms: { kind: 'int', default: 3000, min: 0, max: 60000 },
+    invitation_mails_per_address: { kind: 'int', default: 3, min: 1 },
+    invitation_mails_per_account: { kind: 'int', default: 50, min: 1 },
+    invitation_mail_window_minutes: { kind: 'int', default: 60, min: 1 },
     trusted_proxies: { kind: 'list', default: [] },
   },
   mailer: {
@@ -356,6 +369,10 @@ export function loadConfig(
       invitationTtlHours: ad.invitation_ttl_hours as number,
       loginMaxFailures: ad.login_max_failures as number,
       loginLockoutMinutes: ad.login_lockout_minutes as number,
+      lockedLoginDelayMs: ad.locked_login_delay_ms as number,
+      invitationMailsPerAddress: ad.invitation_mails_per_address as number,
+      invitationMailsPerAccount: ad.invitation_mails_per_account as number,
+      invitationMailWindowMinutes: ad.invitation_mail_window_minutes as number,
       trustedProxies: ad.trusted_proxies as string[],
     },
     mailer: {

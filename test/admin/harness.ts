@@ -153,6 +153,10 @@ export function testAdminConfig(overrides: Partial<AdminConfig> = {}): AdminConf
     invitationTtlHours: 72,
     loginMaxFailures: 5,
     loginLockoutMinutes: 15,
+    lockedLoginDelayMs: 3000,
+    invitationMailsPerAddress: 3,
+    invitationMailsPerAccount: 50,
+    invitationMailWindowMinutes: 60,
     ...overrides,
   }
 }

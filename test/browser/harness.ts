@@ -71,6 +71,10 @@ function adminConfig(baseUrl: string, port: number): AdminConfig {
     invitationTtlHours: 72,
     loginMaxFailures: 5,
     loginLockoutMinutes: 15,
+    lockedLoginDelayMs: 3000,
+    invitationMailsPerAddress: 3,
+    invitationMailsPerAccount: 50,
+    invitationMailWindowMinutes: 60,
   }
 }
 
