@@ -19,6 +19,8 @@ export interface AdminDeps {
   inbound?: InboundConfig
   /** How much of the address space one account's IP list may cover. */
   allowlist: AllowlistLimits
+  /** Waits; tests pass one they control to hold a delayed login. Default: a timer. */
+  sleep?: (ms: number) => Promise<void>
   /** Where the admin reports what it cannot show on a page (a mail that failed, a 500). */
   log?: (line: string) => void
 }

@@ -157,8 +157,66 @@ export async function clearLoginFailures(db: Db, key: string): Promise<void> {
   await db('login_throttle').where({ throttle_key: key }).delete()
 }
 
+/** The failure count of one browser that has logged in before (admin/device-cookie.ts). */
+export function deviceThrottleKey(deviceId: string): string {
+  return `device:${deviceId}`.slice(0, 300)
+}
+
+/**
+ * The one delayed attempt a locked address may have at a time, across processes: a row whose
+ * locked_until is the lease. Claimed by one UPDATE, so two processes cannot both get it; a
+ * process that dies holding it loses it when the lease runs out.
+ */
+export async function claimDelayedAttempt(
+  db: Db,
+  key: string,
+  leaseMs: number,
+  now = Date.now(),
+): Promise<boolean> {
+  const slot = `delayed:${key}`.slice(0, 300)
+  try {
+    await db('login_throttle').insert({
+      throttle_key: slot,
+      failures: 0,
+      window_started_at: now,
+      locked_until: null,
+    })
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err
+  }
+  const claimed = await db('login_throttle')
+    .where({ throttle_key: slot })
+    .andWhere((q) => q.whereNull('locked_until').orWhere('locked_until', '<=', now))
+    .update({ locked_until: now + leaseMs, window_started_at: now })
+  return claimed === 1
+}
+
+export async function releaseDelayedAttempt(db: Db, key: string): Promise<void> {
+  await db('login_throttle')
+    .where({ throttle_key: `delayed:${key}`.slice(0, 300) })
+    .update({ locked_until: null })
+}
+
+/**
+ * A wrong password tried while the key is locked: counted, and once the count reaches the
+ * limit again the lock starts over from now. Without this, guesses made during a lock would be
+ * forgotten when it ends.
+ */
+export async function recordFailureWhileLocked(
+  db: Db,
+  key: string,
+  policy: ThrottlePolicy,
+  now = Date.now(),
+): Promise<void> {
+  await countAttempt(db, key, policy, now)
+  await db('login_throttle')
+    .where({ throttle_key: key })
+    .andWhere('failures', '>=', policy.maxFailures)
+    .update({ locked_until: now + policy.windowMs, failures: 0, window_started_at: now })
+}
+
 /** Key prefixes of the login throttle; quotas use others, with windows of their own. */
-const LOGIN_KEY_PREFIXES = ['email:', 'ip:', 'device:']
+const LOGIN_KEY_PREFIXES = ['email:', 'ip:', 'device:', 'delayed:']
 
 /** Drops login keys that neither count recent failures nor hold a lock. */
 export async function purgeLoginThrottle(

@@ -153,7 +153,9 @@ export function testAdminConfig(overrides: Partial<AdminConfig> = {}): AdminConf
     invitationTtlHours: 72,
     loginMaxFailures: 5,
     loginLockoutMinutes: 15,
-    lockedLoginDelayMs: 3000,
+    // Short, so that tests reaching a locked address do not wait; the delay's own tests hold
+    // it with an injected sleep.
+    lockedLoginDelayMs: 10,
     invitationMailsPerAddress: 3,
     invitationMailsPerAccount: 50,
     invitationMailWindowMinutes: 60,
