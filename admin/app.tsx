@@ -1,7 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
-import { csrf } from 'hono/csrf'
 import { bodyLimit } from 'hono/body-limit'
 import { getCookie, setCookie } from 'hono/cookie'
 import { jsxRenderer } from 'hono/jsx-renderer'
@@ -10,6 +9,7 @@ import { chooseLang, defineMessages, LANGS } from './i18n'
 import { Layout, isAccountSection } from './layout'
 import { loadFlash } from './flash'
 import { requireSession, safeLocalPath } from './session'
+import { requireSameOrigin } from './origin-check'
 import { loadAssets, assetRoutes } from './static'
 import { errorPage } from './pages/errors'
 import { MessageBody } from './pages/render'
@@ -117,7 +117,10 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   app.use('*', setRequestContext(deps))
   // Carriers post here from their own servers: no Origin, no session; the route checks a secret.
   app.route('/webhooks', webhookRoutes)
-  app.use('*', csrf({ origin }))
+  app.use(
+    '*',
+    requireSameOrigin(origin, (c) => errorPage(c, 403)),
+  )
   // The admin's forms are a few fields: a large body is a mistake or an attack.
   app.use('*', bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => errorPage(c, 413) }))
   app.use('*', refuseMalformedForms)

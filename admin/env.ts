@@ -2,6 +2,7 @@ import type {} from 'hono'
 import type { Db } from '../lib/db/connection'
 import type { Mailer } from '../lib/mail/mailer'
 import type { AdminConfig, InboundConfig, LimitsConfig } from '../lib/config'
+import type { AllowlistLimits } from '../lib/net/allowlist-coverage'
 
 /** The admin's two languages; French labels use the guide's own words. */
 export type Lang = 'fr' | 'en'
@@ -18,6 +19,10 @@ export interface AdminDeps {
   inbound?: InboundConfig
   /** `[limits]`: the defaults the limits page shows beside an account's own values. */
   limits?: LimitsConfig
+  /** How much of the address space one account's IP list may cover. */
+  allowlist: AllowlistLimits
+  /** Waits; tests pass one they control to hold a delayed login. Default: a timer. */
+  sleep?: (ms: number) => Promise<void>
   /** Where the admin reports what it cannot show on a page (a mail that failed, a 500). */
   log?: (line: string) => void
 }

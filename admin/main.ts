@@ -112,6 +112,7 @@ export async function runAdmin(
       smsDomains: config.mx.domains,
       inbound: config.inbound,
       limits: config.limits,
+      allowlist: config.allowlist,
       log,
     })
     server = await new Promise((resolve, reject) => {

@@ -17,6 +17,7 @@ import { migrateLatest } from '../lib/db/migrate'
 import { addSender } from '../lib/db/senders'
 import { dailyCounts } from '../lib/db/sms-log'
 import type { Mailer } from '../lib/mail/mailer'
+import { DEFAULT_ALLOWLIST_LIMITS } from '../lib/net/allowlist-coverage'
 import { MYSQL_SERVER_URL } from '../test/support/databases'
 import { BENCH_SENDERS, benchNumbers, loadMessageLog } from './admin-data'
 import { parseBenchOptions } from './options'
@@ -239,6 +240,10 @@ async function startServer(db: Db): Promise<RunningServer> {
     invitationTtlHours: 72,
     loginMaxFailures: 5,
     loginLockoutMinutes: 15,
+    lockedLoginDelayMs: 3000,
+    invitationMailsPerAddress: 3,
+    invitationMailsPerAccount: 50,
+    invitationMailWindowMinutes: 60,
   }
   const deps: AdminDeps = {
     db,
@@ -246,6 +251,7 @@ async function startServer(db: Db): Promise<RunningServer> {
     clock: Date.now,
     config,
     smsDomains: ['sms.bench.example'],
+    allowlist: DEFAULT_ALLOWLIST_LIMITS,
     log: (line) => console.error(line),
   }
   admin = createApp(deps) as unknown as Hono

@@ -246,11 +246,18 @@ async function senderCommand(db: Db, sub: string, args: string[], io: CliIo): Pr
   throw new UsageError(`unknown command "sender ${sub ?? ''}"`)
 }
 
-async function ipCommand(db: Db, sub: string, args: string[], io: CliIo): Promise<void> {
+async function ipCommand(
+  db: Db,
+  config: Mail2SmsConfig,
+  sub: string,
+  args: string[],
+  io: CliIo,
+): Promise<void> {
   if (sub === 'add') {
     const o = parse(args, { note: { type: 'string' } }, ['account-ref', 'address'])
     const account = await requireAccount(db, o._[0])
-    const e = await addAllowedIp(db, account.id, o._[1], (o.note as string | undefined) ?? null)
+    const note = (o.note as string | undefined) ?? null
+    const e = await addAllowedIp(db, account.id, o._[1], note, Date.now(), config.allowlist)
     io.out(`${account.ref} now accepts mail from ${e.cidr}`)
     return
   }
@@ -440,7 +447,7 @@ export async function run(
         await withDb(config, (db) => senderCommand(db, sub, rest, io))
         return 0
       case 'ip':
-        await withDb(config, (db) => ipCommand(db, sub, rest, io))
+        await withDb(config, (db) => ipCommand(db, config, sub, rest, io))
         return 0
       case 'sms':
         await withDb(config, (db) => smsCommand(db, sub, rest, io))

@@ -4,6 +4,7 @@ import net from 'node:net'
 import ini from 'ini'
 import { parseAllowlistEntry } from './net/allowlist'
 import { parseDestinationList } from './limits/destinations'
+import { DEFAULT_ALLOWLIST_LIMITS, type AllowlistLimits } from './net/allowlist-coverage'
 
 /** Where the project lives: config paths and the SQLite file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(
@@ -77,6 +78,15 @@ export interface AdminConfig {
   invitationTtlHours: number
   loginMaxFailures: number
   loginLockoutMinutes: number
+  /**
+   * While an address is locked, a login attempt without the admin's device cookie is held this
+   * long before its password is checked; one at a time per address.
+   */
+  lockedLoginDelayMs: number
+  /** Invitation mails (new or resent) per invited address, and per account, per window. */
+  invitationMailsPerAddress: number
+  invitationMailsPerAccount: number
+  invitationMailWindowMinutes: number
   /** Reverse proxies (addresses or CIDR) whose X-Forwarded-For names the client. */
   trustedProxies?: string[]
 }
@@ -115,6 +125,7 @@ export interface Mail2SmsConfig {
   admin: AdminConfig
   mailer: MailerConfig
   inbound: InboundConfig
+  allowlist: AllowlistLimits
   database: DatabaseConfig
   mx: MxConfig
   worker: WorkerConfig
@@ -126,6 +137,7 @@ interface KeySpec {
   kind: Kind
   default: string | number | string[]
   min?: number
+  max?: number
   choices?: string[]
 }
 
@@ -181,6 +193,10 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     invitation_ttl_hours: { kind: 'int', default: 72, min: 1 },
     login_max_failures: { kind: 'int', default: 5, min: 1 },
     login_lockout_minutes: { kind: 'int', default: 15, min: 1 },
+    locked_login_delay_ms: { kind: 'int', default: 3000, min: 0, max: 60000 },
+    invitation_mails_per_address: { kind: 'int', default: 3, min: 1 },
+    invitation_mails_per_account: { kind: 'int', default: 50, min: 1 },
+    invitation_mail_window_minutes: { kind: 'int', default: 60, min: 1 },
     trusted_proxies: { kind: 'list', default: [] },
   },
   mailer: {
@@ -200,6 +216,20 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     allowed_destinations: { kind: 'list', default: [] },
     loop_max_repeats: { kind: 'int', default: 5, min: 0 },
     loop_window_minutes: { kind: 'int', default: 10, min: 1 },
+  },
+  allowlist: {
+    max_ipv4_prefix: {
+      kind: 'int',
+      default: DEFAULT_ALLOWLIST_LIMITS.maxIpv4Prefix,
+      min: 1,
+      max: 32,
+    },
+    max_ipv6_prefix: {
+      kind: 'int',
+      default: DEFAULT_ALLOWLIST_LIMITS.maxIpv6Prefix,
+      min: 1,
+      max: 128,
+    },
   },
 }
 
@@ -239,6 +269,9 @@ function readValue(
   const n = Number(text)
   if (spec.min !== undefined && n < spec.min) {
     throw new ConfigError(`${file}: ${key} must be at least ${spec.min}, got ${n}`)
+  }
+  if (spec.max !== undefined && n > spec.max) {
+    throw new ConfigError(`${file}: ${key} must be at most ${spec.max}, got ${n}`)
   }
   return n
 }
@@ -385,6 +418,10 @@ export function loadConfig(
       invitationTtlHours: ad.invitation_ttl_hours as number,
       loginMaxFailures: ad.login_max_failures as number,
       loginLockoutMinutes: ad.login_lockout_minutes as number,
+      lockedLoginDelayMs: ad.locked_login_delay_ms as number,
+      invitationMailsPerAddress: ad.invitation_mails_per_address as number,
+      invitationMailsPerAccount: ad.invitation_mails_per_account as number,
+      invitationMailWindowMinutes: ad.invitation_mail_window_minutes as number,
       trustedProxies: ad.trusted_proxies as string[],
     },
     mailer: {
@@ -395,6 +432,10 @@ export function loadConfig(
     },
     inbound: {
       directReplyWindowHours: values.inbound.direct_reply_window_hours as number,
+    },
+    allowlist: {
+      maxIpv4Prefix: values.allowlist.max_ipv4_prefix as number,
+      maxIpv6Prefix: values.allowlist.max_ipv6_prefix as number,
     },
     worker: {
       transport: w.transport as WorkerConfig['transport'],

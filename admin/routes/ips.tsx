@@ -6,7 +6,8 @@ import { accountPath } from '../account'
 import { setFlash } from '../flash'
 import { Field, FormError, PostButton, formText, formatDateTime } from '../components/form'
 import { ValidationError } from '../../lib/db/accounts'
-import { addAllowedIp } from '../../lib/db/allowlist'
+import { addAllowedIp, AllowlistTooWideError } from '../../lib/db/allowlist'
+import { describeAddressCount, type CoverageExcess } from '../../lib/net/allowlist-coverage'
 import {
   MAX_ALLOWLIST_NOTE,
   hasAllowedCidr,
@@ -41,6 +42,8 @@ const t = defineMessages(
     detail: 'Détail :',
     duplicate: (cidr: string) => `${cidr} est déjà autorisée pour ce compte.`,
     noteTooLong: `La note fait au plus ${MAX_ALLOWLIST_NOTE} caractères.`,
+    tooWide: (covered: string, limit: string) =>
+      `Avec cette entrée, la liste couvrirait ${covered}, alors que l'opérateur en permet au plus ${limit}. Indiquez les adresses ou les plages de vos seuls serveurs de messagerie, ou comptez sur SPF.`,
     notSaved: "L'adresse n'a pas été ajoutée : corrigez le champ signalé.",
     spfTitle: 'Sans adresse IP autorisée : SPF',
     spfIntro:
@@ -78,6 +81,8 @@ const t = defineMessages(
     detail: 'Detail:',
     duplicate: (cidr: string) => `${cidr} is already allowed for this account.`,
     noteTooLong: `The note is at most ${MAX_ALLOWLIST_NOTE} characters.`,
+    tooWide: (covered: string, limit: string) =>
+      `With this entry the list would cover ${covered}, while the operator allows at most ${limit}. Enter the addresses or ranges of your own mail servers only, or rely on SPF.`,
     notSaved: 'The address was not added: correct the field shown.',
     spfTitle: 'Without an allowed IP address: SPF',
     spfIntro:
@@ -243,6 +248,21 @@ function IpsPage(props: {
   )
 }
 
+// French groups thousands with a narrow no-break space; "un /16" reads as "one /16".
+const COUNT_WORDS: Record<Lang, Parameters<typeof describeAddressCount>[2]> = {
+  fr: { group: '\u202f', one: 'un', addresses: (family) => `adresses IPv${family}` },
+  en: { group: ',', one: 'one', addresses: (family) => `IPv${family} addresses` },
+}
+
+function tooWideMessage(lang: Lang, excess: CoverageExcess): string {
+  const { family, covered, limit } = excess
+  const words = COUNT_WORDS[lang]
+  return t(lang).tooWide(
+    describeAddressCount(covered, family, words),
+    describeAddressCount(limit, family, words),
+  )
+}
+
 async function render(c: Context<AdminEnv>, form: AddForm) {
   const lang = c.get('lang')
   const { db, smsDomains } = c.get('deps')
@@ -264,7 +284,7 @@ export const ipsRoutes = new Hono<AdminEnv>()
 ipsRoutes.get('/', (c) => render(c, { address: '', note: '' }))
 
 ipsRoutes.post('/', async (c) => {
-  const { db, clock } = c.get('deps')
+  const { db, clock, allowlist } = c.get('deps')
   const accountId = c.get('account').id
   const l = t(c.get('lang'))
   const body = await c.req.parseBody()
@@ -284,8 +304,12 @@ ipsRoutes.post('/', async (c) => {
     return render(c, form)
   }
   try {
-    await addAllowedIp(db, accountId, parsed.cidr, note || null, clock())
+    await addAllowedIp(db, accountId, parsed.cidr, note || null, clock(), allowlist)
   } catch (err) {
+    if (err instanceof AllowlistTooWideError) {
+      c.status(400)
+      return render(c, { ...form, addressError: tooWideMessage(c.get('lang'), err.excess) })
+    }
     // The address parsed above, so this is another request adding the same range first.
     if (!(err instanceof ValidationError)) throw err
     c.status(400)

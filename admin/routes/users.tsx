@@ -10,13 +10,20 @@ import { findAccountByRef, ValidationError } from '../../lib/db/accounts'
 import { normaliseEmail } from '../../lib/db/senders'
 import {
   deleteSender,
+  findPendingSender,
+  INVITE_ACCOUNT_KEY_PREFIX,
+  INVITE_ADDRESS_KEY_PREFIX,
+  inviteAccountKey,
+  inviteAddressKey,
   inviteSender,
   listSenderInvitations,
   resendInvitation,
+  restorePreviousInvitation,
   SenderAlreadyAcceptedError,
   type InvitedSender,
   type SenderListing,
 } from '../../lib/db/invitations'
+import { giveBackQuota, purgeQuotas, takeQuota, type Quota } from '../../lib/db/login-throttle'
 
 const t = defineMessages(
   {
@@ -48,6 +55,10 @@ const t = defineMessages(
       `${email} est ajouté, mais l’e-mail d’invitation n’a pas pu partir. Réessayez avec « Renvoyer ».`,
     removed: (email: string) => `${email} a été effacé.`,
     race: 'Cette adresse vient d’être ajoutée par quelqu’un d’autre ; rechargez la liste.',
+    tooManyToAddress: (email: string, max: number, when: string) =>
+      `${email} a déjà reçu ${max} invitation${max > 1 ? 's' : ''} récemment : aucun e-mail n’est parti et le lien actuel reste valable. Vous pourrez réessayer à partir du ${when}.`,
+    tooManyForAccount: (max: number, when: string) =>
+      `Ce compte a déjà envoyé ${max} invitation${max > 1 ? 's' : ''} récemment : aucun e-mail n’est parti. Vous pourrez réessayer à partir du ${when}.`,
   },
   {
     title: 'Users',
@@ -77,6 +88,10 @@ const t = defineMessages(
       `${email} was added, but the invitation email could not be sent. Try again with "Resend".`,
     removed: (email: string) => `${email} has been deleted.`,
     race: 'This address was just added by someone else; reload the list.',
+    tooManyToAddress: (email: string, max: number, when: string) =>
+      `${email} has already been sent ${max} invitation${max > 1 ? 's' : ''} recently: no email was sent and the current link still works. You can try again from ${when}.`,
+    tooManyForAccount: (max: number, when: string) =>
+      `This account has already sent ${max} invitation${max > 1 ? 's' : ''} recently: no email was sent. You can try again from ${when}.`,
   },
 )
 
@@ -190,6 +205,62 @@ async function sendInvitation(c: Context<AdminEnv>, invited: InvitedSender): Pro
   }
 }
 
+/**
+ * The two mail quotas an invitation to `email` uses: per invited address, so that nobody's
+ * mailbox can be flooded from the admin, and per account, so that one account cannot send
+ * mail without end. Counted in the database: every admin node shares them.
+ */
+function invitationQuotas(c: Context<AdminEnv>, email: string): Quota[] {
+  const { config } = c.get('deps')
+  const windowMs = config.invitationMailWindowMinutes * 60_000
+  return [
+    { key: inviteAddressKey(email), max: config.invitationMailsPerAddress, windowMs },
+    {
+      key: inviteAccountKey(c.get('account').id),
+      max: config.invitationMailsPerAccount,
+      windowMs,
+    },
+  ]
+}
+
+/** Null when the mail may go; otherwise the message saying why not and from when it may. */
+async function takeInvitationQuota(c: Context<AdminEnv>, email: string): Promise<string | null> {
+  const { db, clock, config } = c.get('deps')
+  const m = t(c.get('lang'))
+  const quotas = invitationQuotas(c, email)
+  const refused = await takeQuota(db, quotas, clock())
+  if (!refused) return null
+  c.header('Retry-After', String(Math.max(1, Math.ceil((refused.until - clock()) / 1000))))
+  const when = formatDateTime(refused.until, c.get('lang'))
+  return refused.keys.includes(quotas[0].key)
+    ? m.tooManyToAddress(email, config.invitationMailsPerAddress, when)
+    : m.tooManyForAccount(config.invitationMailsPerAccount, when)
+}
+
+/**
+ * Sends the invitation; when the mail does not leave, gives back its quota and, for an address
+ * that already had a link, puts that link back so that it keeps working.
+ */
+async function deliverInvitation(
+  c: Context<AdminEnv>,
+  invited: InvitedSender,
+  quotas: Quota[],
+): Promise<boolean> {
+  const { db, clock, config } = c.get('deps')
+  const sent = await sendInvitation(c, invited)
+  if (!sent) {
+    await restorePreviousInvitation(db, invited)
+    await giveBackQuota(
+      db,
+      quotas.map((q) => q.key),
+    )
+  }
+  const windowMs = config.invitationMailWindowMinutes * 60_000
+  await purgeQuotas(db, INVITE_ADDRESS_KEY_PREFIX, windowMs, clock())
+  await purgeQuotas(db, INVITE_ACCOUNT_KEY_PREFIX, windowMs, clock())
+  return sent
+}
+
 /** A sender id from the URL, within this account only; anything else is the 404 page. */
 function senderIdOf(c: Context<AdminEnv>): number | null {
   return parseId(c.req.param('senderId'))
@@ -211,6 +282,12 @@ usersRoutes.post('/', async (c) => {
     c.status(400)
     return usersPage(c, { email: typed, error: m.badEmail })
   }
+  const tooMany = await takeInvitationQuota(c, email)
+  if (tooMany) {
+    c.status(429)
+    return usersPage(c, { email: typed, error: tooMany })
+  }
+  const quotas = invitationQuotas(c, email)
   let invited: InvitedSender
   try {
     invited = await inviteSender(
@@ -221,12 +298,17 @@ usersRoutes.post('/', async (c) => {
       clock(),
     )
   } catch (err) {
+    // No mail goes: the quota is given back.
+    await giveBackQuota(
+      db,
+      quotas.map((q) => q.key),
+    )
     if (!(err instanceof ValidationError)) throw err
     c.status(400)
     const error = err instanceof SenderAlreadyAcceptedError ? m.alreadyAccepted(email) : m.race
     return usersPage(c, { email: typed, error })
   }
-  const sent = await sendInvitation(c, invited)
+  const sent = await deliverInvitation(c, invited, quotas)
   if (!sent) await setFlash(c, 'error', m.mailFailed(email))
   else await setFlash(c, 'ok', invited.created ? m.invitedOk(email) : m.reinvitedOk(email))
   return c.redirect(accountPath(c, 'users'), 303)
@@ -236,11 +318,27 @@ usersRoutes.post('/:senderId/resend', async (c) => {
   const { db, clock, config } = c.get('deps')
   const m = t(c.get('lang'))
   const id = senderIdOf(c)
+  const accountId = c.get('account').id
+  const pending = id === null ? null : await findPendingSender(db, accountId, id)
+  if (id === null || !pending) return c.notFound()
+  const tooMany = await takeInvitationQuota(c, pending.email)
+  if (tooMany) {
+    // Shown on the list itself, without a redirect, so that the answer can be a 429.
+    c.set('flash', { kind: 'error', text: tooMany })
+    c.status(429)
+    return usersPage(c)
+  }
+  const quotas = invitationQuotas(c, pending.email)
   const ttlMs = config.invitationTtlHours * 3_600_000
-  const invited =
-    id === null ? null : await resendInvitation(db, c.get('account').id, id, ttlMs, clock())
-  if (!invited) return c.notFound()
-  const sent = await sendInvitation(c, invited)
+  const invited = await resendInvitation(db, accountId, id, ttlMs, clock())
+  if (!invited) {
+    await giveBackQuota(
+      db,
+      quotas.map((q) => q.key),
+    )
+    return c.notFound()
+  }
+  const sent = await deliverInvitation(c, invited, quotas)
   const email = invited.sender.email
   await setFlash(c, sent ? 'ok' : 'error', sent ? m.invitedOk(email) : m.mailFailed(email))
   return c.redirect(accountPath(c, 'users'), 303)

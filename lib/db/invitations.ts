@@ -25,6 +25,28 @@ export interface InvitedSender {
   expiresAt: number
   /** False when the address was already pending and only got a fresh link. */
   created: boolean
+  /** The link it replaced, put back by restorePreviousInvitation when the mail does not leave. */
+  previous: { tokenHash: string | null; expiresAt: number | null } | null
+}
+
+function previousOf(row: Record<string, unknown> | undefined): InvitedSender['previous'] {
+  if (!row) return null
+  return {
+    tokenHash: (row.invitation_token_hash as string | null) ?? null,
+    expiresAt: row.invitation_expires_at == null ? null : Number(row.invitation_expires_at),
+  }
+}
+
+/** The two mail quotas of an invitation: per invited address (any account) and per account. */
+export const INVITE_ADDRESS_KEY_PREFIX = 'invite-to:'
+export const INVITE_ACCOUNT_KEY_PREFIX = 'invite-account:'
+
+export function inviteAddressKey(email: string): string {
+  return `${INVITE_ADDRESS_KEY_PREFIX}${email.trim().toLowerCase()}`.slice(0, 300)
+}
+
+export function inviteAccountKey(accountId: number): string {
+  return `${INVITE_ACCOUNT_KEY_PREFIX}${accountId}`
 }
 
 /**
@@ -66,7 +88,13 @@ export async function inviteSender(
       }
       await bumpCacheVersion(trx, 'directory')
       const row = await trx('account_senders').where({ account_id: accountId, email }).first()
-      return { sender: toSender(row), token, expiresAt, created: !existing }
+      return {
+        sender: toSender(row),
+        token,
+        expiresAt,
+        created: !existing,
+        previous: previousOf(existing),
+      }
     })
   } catch (err) {
     // Two admins inviting the same address at the same moment: the other one won.
@@ -88,14 +116,49 @@ export async function resendInvitation(
   const { token, hash } = newToken()
   const expiresAt = now + ttlMs
   return db.transaction(async (trx) => {
+    const before = await trx('account_senders')
+      .where({ id: senderId, account_id: accountId, status: 'pending' })
+      .first()
+    if (!before) return null
     const changed = await trx('account_senders')
       .where({ id: senderId, account_id: accountId, status: 'pending' })
       .update({ invitation_token_hash: hash, invitation_expires_at: expiresAt, updated_at: now })
     if (changed === 0) return null
     await bumpCacheVersion(trx, 'directory')
     const row = await trx('account_senders').where({ id: senderId }).first()
-    return { sender: toSender(row), token, expiresAt, created: false }
+    return { sender: toSender(row), token, expiresAt, created: false, previous: previousOf(before) }
   })
+}
+
+/** A pending sender of the account, by id: whom a resend would write to; null otherwise. */
+export async function findPendingSender(
+  db: Db,
+  accountId: number,
+  senderId: number,
+): Promise<Sender | null> {
+  const row = await db('account_senders')
+    .where({ id: senderId, account_id: accountId, status: 'pending' })
+    .first()
+  return row ? toSender(row) : null
+}
+
+/**
+ * Puts back the link a new invitation replaced, when the mail with the new one could not be
+ * sent: the link the person already has keeps working. Only while the new link is still the
+ * current one, so that a newer invitation or an acceptance meanwhile is not undone.
+ */
+export async function restorePreviousInvitation(db: Db, invited: InvitedSender): Promise<void> {
+  if (!invited.previous) return
+  await db('account_senders')
+    .where({
+      id: invited.sender.id,
+      status: 'pending',
+      invitation_token_hash: hashSecretToken(invited.token),
+    })
+    .update({
+      invitation_token_hash: invited.previous.tokenHash,
+      invitation_expires_at: invited.previous.expiresAt,
+    })
 }
 
 export type InvitationState = 'valid' | 'expired' | 'used'

@@ -175,6 +175,26 @@ export function parseAllowlistEntry(input: string): AllowlistEntryParse {
   return { ok: true, cidr: network, family: range.family }
 }
 
+/** First and last address of a range, both as bigint (IPv4 too, so that sums never round). */
+export interface RangeBounds {
+  family: Family
+  first: bigint
+  last: bigint
+}
+
+/**
+ * The addresses a stored entry covers; undefined when it does not parse. IPv4-mapped IPv6
+ * ranges come back as IPv4, as the MX matches them.
+ */
+export function rangeBounds(cidr: string): RangeBounds | undefined {
+  const parsed = parseRange(cidr)
+  if (!parsed.ok) return undefined
+  const { family, prefix, network } = parsed.range
+  const bits = family === 4 ? 32 : 128
+  const first = BigInt(network.value)
+  return { family, first, last: first + (1n << BigInt(bits - prefix)) - 1n }
+}
+
 /**
  * Parses a client address as reported by a socket; undefined when it is not one. IPv4-mapped
  * IPv6 comes back as IPv4.

@@ -72,6 +72,7 @@ for (const kind of databaseKinds()) {
         )
         assert.equal(res.status, 303)
         assert.match(res.headers.getSetCookie().join('\n'), /m2s_session=[^\n]*Secure/)
+        assert.match(res.headers.getSetCookie().join('\n'), /m2s_device=[^\n]*Secure/)
         assert.match(res.headers.get('strict-transport-security') ?? '', /max-age=/)
       } finally {
         await secure.drop()
@@ -205,7 +206,8 @@ for (const kind of databaseKinds()) {
       assert.equal(res.status, 303)
       assert.equal(res.headers.get('location'), '/login')
       assert.match(res.headers.getSetCookie().join('\n'), /m2s_session=; Max-Age=0/)
-      assert.equal(withCookies(cookie, res), '')
+      // The device cookie stays: this browser has still logged in as Alice before.
+      assert.match(withCookies(cookie, res), /^m2s_device=[^;]+$/)
       assert.equal((await get(h.app, '/details', cookie)).status, 302)
       const rows = await h.db('admin_sessions').select()
       assert.equal(rows.length, 0)

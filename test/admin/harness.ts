@@ -38,6 +38,7 @@ import { createAccount, type Account } from '../../lib/db/accounts'
 import { createAdmin, grantAccount, type Admin } from '../../lib/db/admins'
 import { hashPassword } from '../../lib/auth/password'
 import { createTestDatabase } from '../support/databases'
+import { DEFAULT_ALLOWLIST_LIMITS } from '../../lib/net/allowlist-coverage'
 
 export const BASE_URL = 'http://admin.test'
 export const BASE_ORIGIN = new URL(BASE_URL).origin
@@ -152,6 +153,12 @@ export function testAdminConfig(overrides: Partial<AdminConfig> = {}): AdminConf
     invitationTtlHours: 72,
     loginMaxFailures: 5,
     loginLockoutMinutes: 15,
+    // Short, so that tests reaching a locked address do not wait; the delay's own tests hold
+    // it with an injected sleep.
+    lockedLoginDelayMs: 10,
+    invitationMailsPerAddress: 3,
+    invitationMailsPerAccount: 50,
+    invitationMailWindowMinutes: 60,
     ...overrides,
   }
 }
@@ -181,6 +188,7 @@ export async function createAdminHarness(
     config,
     smsDomains: [SMS_DOMAIN],
     inbound: { directReplyWindowHours: 72 },
+    allowlist: { ...DEFAULT_ALLOWLIST_LIMITS },
     log: (line) => logs.push(line),
   }
   const seeded = await seed(db, clock.now)

@@ -81,20 +81,20 @@ for (const kind of databaseKinds()) {
     })
 
     it('normalises IPv6, IPv6 ranges and IPv4-mapped addresses', async () => {
-      for (const address of ['2001:DB8:0:0::/48', '::ffff:198.51.100.9', '2001:db8:ffff::1']) {
+      for (const address of ['2001:DB8:0:0::/56', '::ffff:198.51.100.9', '2001:db8:ffff::1']) {
         const res = await postForm(h.app, base, { address, note: '' }, { cookie })
         assert.equal(res.status, 303, address)
       }
       assert.deepEqual(await cidrsOf(h.accounts.acme.id), [
         '203.0.113.7/32',
-        '2001:db8::/48',
+        '2001:db8::/56',
         '198.51.100.9/32',
         '2001:db8:ffff::1/128',
       ])
       const html = decoded(await (await get(h.app, base, cookie)).text())
       assert.ok(
         html.includes(
-          '"v=spf1 ip4:203.0.113.7 ip6:2001:db8::/48 ip4:198.51.100.9 ip6:2001:db8:ffff::1 -all"',
+          '"v=spf1 ip4:203.0.113.7 ip6:2001:db8::/56 ip4:198.51.100.9 ip6:2001:db8:ffff::1 -all"',
         ),
       )
     })

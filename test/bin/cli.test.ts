@@ -101,6 +101,30 @@ describe('mail2sms CLI', function () {
     assert.equal(notNumber.code, 2)
   })
 
+  it('refuses an IP range that would open more than allowlist.max_ipv4_prefix allows', async () => {
+    const ini = path.join(dir, 'mail2sms.ini')
+    const original = fs.readFileSync(ini, 'utf8')
+    fs.writeFileSync(ini, `${original}[allowlist]\nmax_ipv4_prefix=24\n`)
+    try {
+      assert.equal((await cli('account', 'create', 'wide', '--name', 'Wide')).code, 0)
+      assert.equal((await cli('ip', 'add', 'wide', '198.51.100.0/25')).code, 0)
+      assert.equal((await cli('ip', 'add', 'wide', '198.51.100.128/25')).code, 0)
+      const over = await cli('ip', 'add', 'wide', '203.0.113.7')
+      assert.equal(over.code, 1)
+      assert.equal(
+        over.err,
+        'mail2sms: with this entry the IP list would cover 257 IPv4 addresses; the limit is ' +
+          '256 IPv4 addresses (one /24) (allowlist.max_ipv4_prefix)',
+      )
+      const half = await cli('ip', 'add', 'wide', '128.0.0.0/1')
+      assert.equal(half.code, 1)
+      assert.match(half.err, /would cover 2,147,483,648 IPv4 addresses \(one \/1\);/)
+      assert.equal((await cli('ip', 'list', 'wide')).out.split('\n').length, 2)
+    } finally {
+      fs.writeFileSync(ini, original)
+    }
+  })
+
   it('refuses bad input with a message and a non-zero exit', async () => {
     const badIp = await cli('ip', 'add', 'acme', '300.1.2.3')
     assert.equal(badIp.code, 1)

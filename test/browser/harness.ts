@@ -8,6 +8,7 @@ import { createApp } from '../../admin/app'
 import type { AdminConfig } from '../../lib/config'
 import { createAccount, type Account } from '../../lib/db/accounts'
 import { createMailer, type Mailer } from '../../lib/mail/mailer'
+import { DEFAULT_ALLOWLIST_LIMITS } from '../../lib/net/allowlist-coverage'
 import { createTestDatabase, type TestDatabase } from '../support/databases'
 import { SmtpSink } from '../support/smtp-sink'
 import { seedAdmin, type SeededAdmin } from './seed'
@@ -70,6 +71,10 @@ function adminConfig(baseUrl: string, port: number): AdminConfig {
     invitationTtlHours: 72,
     loginMaxFailures: 5,
     loginLockoutMinutes: 15,
+    lockedLoginDelayMs: 3000,
+    invitationMailsPerAddress: 3,
+    invitationMailsPerAccount: 50,
+    invitationMailWindowMinutes: 60,
   }
 }
 
@@ -155,6 +160,7 @@ export async function startBrowserHarness(kind: TestDatabase['kind']): Promise<B
       clock: Date.now,
       config: adminConfig(baseUrl, port),
       smsDomains: ['sms.example.test'],
+      allowlist: DEFAULT_ALLOWLIST_LIMITS,
       log: (line) => serverLog.push(line),
     })
     server.on('request', getRequestListener(app.fetch))

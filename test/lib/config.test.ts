@@ -40,6 +40,21 @@ describe('lib/config', () => {
     )
   })
 
+  it('reads the IP list limits, between /1 and the family’s full length', () => {
+    const defaults = load('')
+    assert.deepEqual(defaults.allowlist, { maxIpv4Prefix: 16, maxIpv6Prefix: 48 })
+    const set = load('[allowlist]\nmax_ipv4_prefix=24\nmax_ipv6_prefix=56\n')
+    assert.deepEqual(set.allowlist, { maxIpv4Prefix: 24, maxIpv6Prefix: 56 })
+    assert.throws(
+      () => load('[allowlist]\nmax_ipv4_prefix=33\n'),
+      /max_ipv4_prefix must be at most 32/,
+    )
+    assert.throws(
+      () => load('[allowlist]\nmax_ipv6_prefix=0\n'),
+      /max_ipv6_prefix must be at least 1/,
+    )
+  })
+
   it('names a value out of range', () => {
     assert.throws(
       () => load('[admin]\nsession_ttl_hours=0\n'),
