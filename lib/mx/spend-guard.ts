@@ -2,7 +2,7 @@ import type { LimitsConfig } from '../config'
 import type { Db } from '../db/connection'
 import type { NewSms } from '../db/outbound'
 import { recordQuotaAlerts } from '../db/quota-alerts'
-import { readCounters } from '../db/usage-counters'
+import { CounterReader } from '../db/counter-reader'
 import {
   effectiveLimits,
   planSpend,
@@ -25,12 +25,15 @@ import { accept } from './decision'
 export class SpendGuard {
   /** Alerts this process has recorded: a spent quota refuses many messages, one insert will do. */
   private readonly recorded = new Set<string>()
+  private readonly reader: CounterReader
 
   constructor(
     private readonly db: Db,
     private readonly limits: LimitsConfig,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.reader = new CounterReader(db)
+  }
 
   async check(drafts: readonly SmsDraft[], rows: readonly NewSms[]): Promise<SpendPlan> {
     const items: SpendItem[] = drafts.map((d, i) => ({
@@ -50,8 +53,7 @@ export class SpendGuard {
     // Nothing to check or count: a gateway run without limits pays nothing for them.
     if (loop.maxRepeats === 0 && items.every((i) => Object.values(i.limits).every((v) => v === 0)))
       return { decision: accept(), deltas: [], alerts: [] }
-    const snapshot = await readCounters(
-      this.db,
+    const snapshot = await this.reader.read(
       spendCounterKeys(items, now, loop),
       items.map((i) => i.dedupeKey),
     )
