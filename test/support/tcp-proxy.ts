@@ -1,40 +1,82 @@
 import net from 'node:net'
 
-/** A loopback TCP relay a test can cut, to make a server "go down" for a client mid-test. */
+/** A loopback TCP relay a test can cut or freeze, to make a server fail for a client mid-test. */
 export interface TcpProxy {
   port: number
+  /** Closes every connection and refuses new ones: the server is gone. */
   cut(): void
+  /**
+   * Stops forwarding both ways without closing anything, new connections included: a server
+   * (or a network path) that stops answering, which clients notice only by their own timeouts.
+   */
+  freeze(): void
+  /** Forwards again, starting with what was held back while frozen. */
+  thaw(): void
+  /** Closes the connections open now but keeps accepting new ones. */
+  resetConnections(): void
   close(): Promise<void>
 }
 
+type Pair = [client: net.Socket, upstream: net.Socket]
+
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
-  const sockets = new Set<net.Socket>()
+  const pairs = new Set<Pair>()
   let down = false
+  let frozen = false
+  const link = ([client, upstream]: Pair): void => {
+    client.pipe(upstream)
+    upstream.pipe(client)
+  }
+  const destroyAll = (): void => {
+    for (const [client, upstream] of pairs) {
+      client.destroy()
+      upstream.destroy()
+    }
+  }
   const server = net.createServer((client) => {
     if (down) return client.destroy()
     const upstream = net.connect(targetPort, targetHost)
-    for (const s of [client, upstream]) {
-      sockets.add(s)
-      s.on('close', () => sockets.delete(s))
+    const pair: Pair = [client, upstream]
+    pairs.add(pair)
+    for (const s of pair) {
+      s.on('close', () => pairs.delete(pair))
       s.on('error', () => {
         client.destroy()
         upstream.destroy()
       })
     }
-    client.pipe(upstream)
-    upstream.pipe(client)
+    // A socket nobody reads from stays paused: what arrives while frozen waits in the kernel.
+    if (!frozen) link(pair)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     port: (server.address() as net.AddressInfo).port,
     cut() {
       down = true
-      for (const s of sockets) s.destroy()
+      destroyAll()
+    },
+    freeze() {
+      frozen = true
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream)
+        upstream.unpipe(client)
+        client.pause()
+        upstream.pause()
+      }
+    },
+    thaw() {
+      if (!frozen) return
+      frozen = false
+      for (const pair of pairs) link(pair)
+    },
+    resetConnections() {
+      frozen = false
+      destroyAll()
     },
     close: () =>
       new Promise((resolve) => {
         down = true
-        for (const s of sockets) s.destroy()
+        destroyAll()
         server.close(() => resolve())
       }),
   }

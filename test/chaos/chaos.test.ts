@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict'
+import { runChaos, type ChaosResult } from './run'
+import { readChaosSettings } from './settings'
+
+/**
+ * The gateway under faults: two MX and two workers on a private MariaDB, a steady load of
+ * emails retried like an MTA would, and database, process, SMSC and network faults at seeded
+ * random moments. CHAOS_SCALE=long (npm run test:chaos) runs ten minutes of it; CHAOS_SEED
+ * replays a run; CHAOS_FAULTS=dbkill,workerkill,mxkill,smscdrop,dbfreeze picks the faults.
+ */
+describe('chaos: faults under a steady load', function () {
+  const settings = readChaosSettings()
+  this.timeout(settings.loadMs + settings.settleMs + settings.drainMs + 120_000)
+  let result: ChaosResult
+
+  before(async () => {
+    result = await runChaos(settings, (line) => console.log(`      ${line}`))
+    console.log(result.report.replace(/^/gm, '      '))
+  })
+
+  const examples = (items: unknown[]) => JSON.stringify(items.slice(0, 5), null, 1)
+
+  it('injected every planned fault and undid it', () => {
+    const failed = result.reconciliation.faults.filter((f) => f.fault.error)
+    assert.deepEqual(failed, [], `faults that could not be injected or undone: ${examples(failed)}`)
+  })
+
+  it('settles every email with a 250: faults only ever give 4xx', () => {
+    const r = result.reconciliation
+    assert.deepEqual(
+      r.refused.map((e) => e.attempts),
+      [],
+      `5xx during faults: ${examples(r.refused)}`,
+    )
+    assert.equal(r.unsettled.length, 0, `emails never accepted: ${examples(r.unsettled)}`)
+    assert.equal(r.accepted, r.emails)
+  })
+
+  it('loses nothing: each accepted email has one SMS row and reached the SMSC', () => {
+    const { lost } = result.reconciliation
+    assert.equal(lost.length, 0, `lost: ${examples(lost.map((l) => [l.email.number, l.why]))}`)
+    assert.equal(result.reconciliation.wrongText, 0, 'some SMS carry another email’s text')
+  })
+
+  it('leaves no SMS queued or sending after the drain', () => {
+    const { stuck } = result.reconciliation
+    assert.equal(stuck.length, 0, `stuck: ${examples(stuck)}`)
+  })
+
+  it('sends twice no more SMS than the documented bounds allow', () => {
+    const r = result.reconciliation
+    assert.ok(
+      r.duplicates.length <= r.duplicateAllowance,
+      `${r.duplicates.length} SMS sent twice, allowed ${r.duplicateAllowance}: ${examples(r.duplicates)}`,
+    )
+  })
+})

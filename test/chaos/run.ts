@@ -1,0 +1,84 @@
+import { startCluster, type Cluster } from './cluster'
+import { planFaults, runFaults } from './faults'
+import { runLoad } from './load'
+import { IN_PROGRESS, reconcile, type Reconciliation, type SmsRow } from './reconcile'
+import { formatReport } from './report'
+import { seededRandom, type ChaosSettings } from './settings'
+import type { UnplannedExit } from './supervised'
+
+export interface ChaosResult {
+  reconciliation: Reconciliation
+  report: string
+  unplannedExits: UnplannedExit[]
+}
+
+/** Undoes whatever a fault that failed half-way may have left: every part up, every link open. */
+async function restoreAll(c: Cluster): Promise<void> {
+  if (!c.database.running) await c.database.start()
+  for (const node of [...c.mx, ...c.workers]) node.dbProxy.thaw()
+}
+
+/** Waits until no SMS is queued or being sent, or the deadline; returns every SMS row. */
+async function drain(c: Cluster, deadlineMs: number): Promise<SmsRow[]> {
+  const db = c.openDb()
+  try {
+    const deadline = Date.now() + deadlineMs
+    for (;;) {
+      try {
+        const [{ n }] = await db('outbound_sms').whereIn('status', IN_PROGRESS).count({ n: '*' })
+        if (Number(n) === 0 || Date.now() > deadline) break
+      } catch (err) {
+        if (Date.now() > deadline) throw err
+      }
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    return (await db('outbound_sms').select('id', 'recipient', 'status')) as SmsRow[]
+  } finally {
+    await db.destroy()
+  }
+}
+
+export async function runChaos(
+  s: ChaosSettings,
+  log: (line: string) => void,
+): Promise<ChaosResult> {
+  log(
+    `chaos ${s.scale}: seed ${s.seed} (CHAOS_SEED=${s.seed} to replay), faults ${s.faults.join(',')}`,
+  )
+  const random = seededRandom(s.seed)
+  const plan = planFaults(s, random)
+  const cluster = await startCluster(s)
+  try {
+    const loadStart = Date.now()
+    const [emails, faults] = await Promise.all([
+      runLoad({
+        seed: s.seed,
+        mxPorts: cluster.mx.map((m) => m.port),
+        emailsPerSecond: s.emailsPerSecond,
+        durationMs: s.loadMs,
+        giveUpAt: () => loadStart + s.loadMs + s.settleMs,
+        retryDelayMs: 1000,
+      }),
+      runFaults(plan, cluster, s, random, loadStart),
+    ])
+    await restoreAll(cluster)
+    const rows = await drain(cluster, s.drainMs)
+    const services = [...cluster.mx, ...cluster.workers].map((n) => n.service)
+    const unplannedExits = services.flatMap((x) => x.unplannedExits).sort((a, b) => a.at - b.at)
+    const reconciliation = reconcile({
+      emails,
+      rows,
+      submits: cluster.smsc.acceptedSubmits(),
+      faults,
+      limits: cluster.limits,
+      workers: cluster.workers.length,
+    })
+    return {
+      reconciliation,
+      report: formatReport(s, reconciliation, loadStart, unplannedExits),
+      unplannedExits,
+    }
+  } finally {
+    await cluster.stop()
+  }
+}
