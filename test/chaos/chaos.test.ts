@@ -47,6 +47,16 @@ describe('chaos: faults under a steady load', function () {
     assert.equal(stuck.length, 0, `stuck: ${examples(stuck)}`)
   })
 
+  it('leaves every MX and worker working: each MX takes mail at once, each worker polls', () => {
+    const late = result.probes.filter((p) => p.attempts.length !== 1 || p.acceptedAt === null)
+    assert.deepEqual(
+      late.map((p) => p.attempts),
+      [],
+      'an MX did not accept a probe email at the first try after the faults',
+    )
+    assert.deepEqual(result.silentWorkers, [], 'workers that stopped polling the database')
+  })
+
   it('sends twice no more SMS than the documented bounds allow', () => {
     const r = result.reconciliation
     assert.ok(

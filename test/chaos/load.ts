@@ -63,7 +63,12 @@ function newEmail(index: number, seed: number): SentEmail {
  * Sends one email as a sending MTA would: a 4xx or a lost connection is retried, with the same
  * Message-ID, after a delay and on the other MX, until it gets 250 or 5xx (or the run gives up).
  */
-async function deliver(email: SentEmail, o: LoadOptions, messageId: string): Promise<void> {
+async function deliver(
+  email: SentEmail,
+  o: Pick<LoadOptions, 'mxPorts' | 'giveUpAt' | 'retryDelayMs'>,
+  messageId: string,
+  firstMx = email.index % o.mxPorts.length,
+): Promise<void> {
   const message = buildMessage({
     from: email.from,
     to: `${email.number}@${SMS_DOMAIN}`,
@@ -71,7 +76,7 @@ async function deliver(email: SentEmail, o: LoadOptions, messageId: string): Pro
     messageId,
   })
   for (let attempt = 0; ; attempt++) {
-    const mx = (email.index + attempt) % o.mxPorts.length
+    const mx = (firstMx + attempt) % o.mxPorts.length
     const at = Date.now()
     try {
       const transcript = await sendMail(o.mxPorts[mx], {
@@ -95,6 +100,22 @@ async function deliver(email: SentEmail, o: LoadOptions, messageId: string): Pro
     if (Date.now() + o.retryDelayMs > o.giveUpAt()) return
     await new Promise((r) => setTimeout(r, o.retryDelayMs))
   }
+}
+
+/**
+ * One email to one MX, not retried: after the faults, every MX must take mail at the first try.
+ * Its index follows the load's, so it is reconciled like the others.
+ */
+export async function sendProbe(
+  index: number,
+  seed: number,
+  mxPorts: number[],
+  mx: number,
+): Promise<SentEmail> {
+  const email = newEmail(index, seed)
+  const messageId = `<probe.${seed}.${index}.${Date.now()}@client.example.net>`
+  await deliver(email, { mxPorts, giveUpAt: () => 0, retryDelayMs: 0 }, messageId, mx)
+  return email
 }
 
 /** A steady stream of emails, each to its own number; resolves when every one is settled. */

@@ -1,3 +1,4 @@
+import type { SentEmail } from './load'
 import type { Reconciliation } from './reconcile'
 import type { ChaosSettings } from './settings'
 import type { UnplannedExit } from './supervised'
@@ -15,7 +16,12 @@ export function formatReport(
   r: Reconciliation,
   loadStart: number,
   exits: UnplannedExit[],
+  after: { probes: SentEmail[]; silentWorkers: string[] },
 ): string {
+  const probes = after.probes.map((p) => {
+    const last = p.attempts[p.attempts.length - 1]
+    return `mx${last.mx + 1}:${last.reply?.code ?? last.error}`
+  })
   const extraSubmits = r.duplicates.reduce((sum, d) => sum + d.submits - 1, 0)
   const attributed = r.faults.reduce((sum, f) => sum + f.duplicates, 0)
   const counts = table([
@@ -33,6 +39,8 @@ export function formatReport(
     ],
     ['wrong text', String(r.wrongText)],
     ['rows without 250', String(r.rowsWithout250)],
+    ['probe per MX after', probes.join(' ')],
+    ['silent workers after', after.silentWorkers.join(' ') || 'none'],
     [
       'unplanned exits',
       exits.map((e) => `${e.service}@${seconds(e.at - loadStart)}s`).join(' ') || '0',

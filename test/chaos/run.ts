@@ -1,6 +1,6 @@
 import { startCluster, type Cluster } from './cluster'
 import { planFaults, runFaults } from './faults'
-import { runLoad } from './load'
+import { runLoad, sendProbe, type SentEmail } from './load'
 import { IN_PROGRESS, reconcile, type Reconciliation, type SmsRow } from './reconcile'
 import { formatReport } from './report'
 import { seededRandom, type ChaosSettings } from './settings'
@@ -10,12 +10,36 @@ export interface ChaosResult {
   reconciliation: Reconciliation
   report: string
   unplannedExits: UnplannedExit[]
+  /** One email per MX after the faults, each to be accepted at the first try. */
+  probes: SentEmail[]
+  /** Workers whose database link carried nothing for a while after the drain. */
+  silentWorkers: string[]
 }
+
+const LIVENESS_WINDOW_MS = 3000
 
 /** Undoes whatever a fault that failed half-way may have left: every part up, every link open. */
 async function restoreAll(c: Cluster): Promise<void> {
   if (!c.database.running) await c.database.start()
   for (const node of [...c.mx, ...c.workers]) node.dbProxy.thaw()
+}
+
+/** Probes each MX once, in turn, with emails numbered after the load's. */
+async function probeEveryMx(c: Cluster, seed: number, firstIndex: number): Promise<SentEmail[]> {
+  const ports = c.mx.map((m) => m.port)
+  const probes: SentEmail[] = []
+  for (let mx = 0; mx < ports.length; mx++)
+    probes.push(await sendProbe(firstIndex + mx, seed, ports, mx))
+  return probes
+}
+
+/** An idle worker still polls its database every poll_ms: one that says nothing is stuck. */
+async function silentWorkers(c: Cluster): Promise<string[]> {
+  const before = c.workers.map((w) => w.dbProxy.bytesFromClients())
+  await new Promise((r) => setTimeout(r, LIVENESS_WINDOW_MS))
+  return c.workers
+    .filter((w, i) => w.dbProxy.bytesFromClients() === before[i])
+    .map((w) => w.service.name)
 }
 
 /** Waits until no SMS is queued or being sent, or the deadline; returns every SMS row. */
@@ -62,11 +86,13 @@ export async function runChaos(
       runFaults(plan, cluster, s, random, loadStart),
     ])
     await restoreAll(cluster)
+    const probes = await probeEveryMx(cluster, s.seed, emails.length)
     const rows = await drain(cluster, s.drainMs)
+    const silent = await silentWorkers(cluster)
     const services = [...cluster.mx, ...cluster.workers].map((n) => n.service)
     const unplannedExits = services.flatMap((x) => x.unplannedExits).sort((a, b) => a.at - b.at)
     const reconciliation = reconcile({
-      emails,
+      emails: [...emails, ...probes],
       rows,
       submits: cluster.smsc.acceptedSubmits(),
       faults,
@@ -75,8 +101,13 @@ export async function runChaos(
     })
     return {
       reconciliation,
-      report: formatReport(s, reconciliation, loadStart, unplannedExits),
+      report: formatReport(s, reconciliation, loadStart, unplannedExits, {
+        probes,
+        silentWorkers: silent,
+      }),
       unplannedExits,
+      probes,
+      silentWorkers: silent,
     }
   } finally {
     await cluster.stop()

@@ -14,6 +14,8 @@ export interface TcpProxy {
   thaw(): void
   /** Closes the connections open now but keeps accepting new ones. */
   resetConnections(): void
+  /** Bytes relayed from clients to the server so far: a sign of life of the client. */
+  bytesFromClients(): number
   close(): Promise<void>
 }
 
@@ -23,7 +25,14 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const pairs = new Set<Pair>()
   let down = false
   let frozen = false
-  const link = ([client, upstream]: Pair): void => {
+  let fromClients = 0
+  const counted = new WeakSet<Pair>()
+  const link = (pair: Pair): void => {
+    const [client, upstream] = pair
+    if (!counted.has(pair)) {
+      counted.add(pair)
+      client.on('data', (chunk: Buffer) => (fromClients += chunk.length))
+    }
     client.pipe(upstream)
     upstream.pipe(client)
   }
@@ -73,6 +82,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       frozen = false
       destroyAll()
     },
+    bytesFromClients: () => fromClients,
     close: () =>
       new Promise((resolve) => {
         down = true
