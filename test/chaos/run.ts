@@ -86,6 +86,8 @@ export async function runChaos(
       runFaults(plan, cluster, s, random, loadStart),
     ])
     await restoreAll(cluster)
+    await drain(cluster, s.drainMs)
+    // Once the dust has settled: a process that is still not right now will not recover alone.
     const probes = await probeEveryMx(cluster, s.seed, emails.length)
     const rows = await drain(cluster, s.drainMs)
     const silent = await silentWorkers(cluster)
