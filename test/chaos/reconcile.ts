@@ -39,6 +39,8 @@ export interface Reconciliation {
   /** Numbers the SMSC took more than once, with how many times. */
   duplicates: Array<{ number: string; submits: number }>
   duplicateAllowance: number
+  /** Sent twice before any fault: in normal operation, two workers never send one SMS twice. */
+  duplicatesBeforeFaults: number
   /** Submits whose text does not carry their email's token. */
   wrongText: number
   /** Rows for emails that never got 250 (the client gave up or was refused). */
@@ -133,6 +135,8 @@ export function reconcile(input: {
     stuck: rows.filter((r) => IN_PROGRESS.includes(r.status)),
     duplicates: duplicates.map(({ number, submits: n }) => ({ number, submits: n })),
     duplicateAllowance: faultOutcomes.reduce((sum, f) => sum + f.allowance, 0),
+    duplicatesBeforeFaults: duplicates.filter((d) => d.secondAt < (faults[0]?.at ?? Infinity))
+      .length,
     wrongText,
     rowsWithout250: rows.filter((r) => !acceptedNumbers.has(digits(r.recipient))).length,
     faults: faultOutcomes,

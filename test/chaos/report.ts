@@ -23,7 +23,6 @@ export function formatReport(
     return `mx${last.mx + 1}:${last.reply?.code ?? last.error}`
   })
   const extraSubmits = r.duplicates.reduce((sum, d) => sum + d.submits - 1, 0)
-  const attributed = r.faults.reduce((sum, f) => sum + f.duplicates, 0)
   const counts = table([
     ['emails sent', String(r.emails)],
     ['250', String(r.accepted)],
@@ -35,7 +34,7 @@ export function formatReport(
     [
       'duplicates',
       `${r.duplicates.length} SMS, ${extraSubmits} extra submits ` +
-        `(allowed ${r.duplicateAllowance}; ${r.duplicates.length - attributed} before any fault)`,
+        `(allowed ${r.duplicateAllowance}; ${r.duplicatesBeforeFaults} before any fault)`,
     ],
     ['wrong text', String(r.wrongText)],
     ['rows without 250', String(r.rowsWithout250)],
