@@ -94,7 +94,8 @@ export async function runChaos(
     const services = [...cluster.mx, ...cluster.workers].map((n) => n.service)
     const unplannedExits = services.flatMap((x) => x.unplannedExits).sort((a, b) => a.at - b.at)
     const reconciliation = reconcile({
-      emails: [...emails, ...probes],
+      // A refused probe is the liveness check's finding; an accepted one is reconciled.
+      emails: [...emails, ...probes.filter((p) => p.acceptedAt !== null)],
       rows,
       submits: cluster.smsc.acceptedSubmits(),
       faults,
