@@ -45,6 +45,9 @@ function pick<T>(items: T[], random: () => number): T {
   return items[Math.floor(random() * items.length)]
 }
 
+/** Longer than any restart takes: past it, the run goes on and the fault is reported failed. */
+const FAULT_DEADLINE_MS = 120_000
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Injects one fault and undoes it as an operator or a service manager would. */
@@ -55,49 +58,68 @@ export async function injectFault(
   random: () => number,
 ): Promise<InjectedFault> {
   const fault: InjectedFault = { kind, target: '', at: Date.now(), restoredAt: null, detail: '' }
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`not undone after ${FAULT_DEADLINE_MS} ms`)),
+      FAULT_DEADLINE_MS,
+    )
+  })
   try {
-    switch (kind) {
-      case 'dbkill': {
-        const down = pickInRange(random, s.downMs)
-        fault.target = 'mariadbd'
-        fault.detail = `down ${down} ms`
-        await c.database.kill()
-        await sleep(down)
-        await c.database.start()
-        break
-      }
-      case 'workerkill':
-      case 'mxkill': {
-        const node = pick<Node>(kind === 'mxkill' ? c.mx : c.workers, random)
-        fault.target = node.service.name
-        await node.service.kill()
-        break
-      }
-      case 'smscdrop': {
-        const down = pickInRange(random, s.downMs)
-        fault.target = 'smsc'
-        fault.detail = `down ${down} ms`
-        await c.smsc.drop(down)
-        break
-      }
-      case 'dbfreeze': {
-        const node = pick<Node>([...c.mx, ...c.workers], random)
-        const frozen = pickInRange(random, s.freezeMs)
-        const resume = random() < 0.5
-        fault.target = `${node.service.name} db link`
-        fault.detail = `frozen ${frozen} ms, then ${resume ? 'resumed' : 'closed'}`
-        node.dbProxy.freeze()
-        await sleep(frozen)
-        if (resume) node.dbProxy.thaw()
-        else node.dbProxy.resetConnections()
-        break
-      }
-    }
+    await Promise.race([act(kind, fault, c, s, random), deadline])
     fault.restoredAt = Date.now()
   } catch (err) {
     fault.error = (err as Error).message
+  } finally {
+    clearTimeout(timer)
   }
   return fault
+}
+
+async function act(
+  kind: FaultKind,
+  fault: InjectedFault,
+  c: Cluster,
+  s: ChaosSettings,
+  random: () => number,
+): Promise<void> {
+  switch (kind) {
+    case 'dbkill': {
+      const down = pickInRange(random, s.downMs)
+      fault.target = 'mariadbd'
+      fault.detail = `down ${down} ms`
+      await c.database.kill()
+      await sleep(down)
+      await c.database.start()
+      break
+    }
+    case 'workerkill':
+    case 'mxkill': {
+      const node = pick<Node>(kind === 'mxkill' ? c.mx : c.workers, random)
+      fault.target = node.service.name
+      await node.service.kill()
+      break
+    }
+    case 'smscdrop': {
+      const down = pickInRange(random, s.downMs)
+      fault.target = 'smsc'
+      fault.detail = `down ${down} ms`
+      await c.smsc.drop(down)
+      break
+    }
+    case 'dbfreeze': {
+      const node = pick<Node>([...c.mx, ...c.workers], random)
+      const frozen = pickInRange(random, s.freezeMs)
+      const resume = random() < 0.5
+      fault.target = `${node.service.name} db link`
+      fault.detail = `frozen ${frozen} ms, then ${resume ? 'resumed' : 'closed'}`
+      node.dbProxy.freeze()
+      await sleep(frozen)
+      if (resume) node.dbProxy.thaw()
+      else node.dbProxy.resetConnections()
+      break
+    }
+  }
 }
 
 /** Runs the plan against the cluster, one fault after the other, from `start`. */
@@ -107,12 +129,18 @@ export async function runFaults(
   s: ChaosSettings,
   random: () => number,
   start: number,
+  log: (line: string) => void,
 ): Promise<InjectedFault[]> {
   const done: InjectedFault[] = []
   for (const p of plan) {
     const wait = start + p.at - Date.now()
     if (wait > 0) await sleep(wait)
-    done.push(await injectFault(p.kind, c, s, random))
+    const fault = await injectFault(p.kind, c, s, random)
+    const when = ((fault.at - start) / 1000).toFixed(1)
+    log(
+      `${when} s: ${fault.kind} ${fault.target} ${fault.error ? `FAILED: ${fault.error}` : fault.detail}`,
+    )
+    done.push(fault)
   }
   return done
 }

@@ -62,9 +62,14 @@ async function drain(c: Cluster, deadlineMs: number): Promise<SmsRow[]> {
   }
 }
 
+/**
+ * Runs the whole scenario. `onStarted` receives a stop for everything started, for a caller
+ * that gives up before the run returns (a mocha timeout) and must not leave processes behind.
+ */
 export async function runChaos(
   s: ChaosSettings,
   log: (line: string) => void,
+  onStarted: (stop: () => Promise<void>) => void = () => undefined,
 ): Promise<ChaosResult> {
   log(
     `chaos ${s.scale}: seed ${s.seed} (CHAOS_SEED=${s.seed} to replay), faults ${s.faults.join(',')}`,
@@ -72,8 +77,12 @@ export async function runChaos(
   const random = seededRandom(s.seed)
   const plan = planFaults(s, random)
   const cluster = await startCluster(s)
+  onStarted(() => cluster.stop())
   try {
     const loadStart = Date.now()
+    const phase = (what: string) =>
+      log(`${((Date.now() - loadStart) / 1000).toFixed(1)} s: ${what}`)
+    phase(`load starts, ${plan.length} faults planned`)
     const [emails, faults] = await Promise.all([
       runLoad({
         seed: s.seed,
@@ -83,14 +92,20 @@ export async function runChaos(
         giveUpAt: () => loadStart + s.loadMs + s.settleMs,
         retryDelayMs: 1000,
       }),
-      runFaults(plan, cluster, s, random, loadStart),
+      runFaults(plan, cluster, s, random, loadStart, log).then((done) => {
+        phase('faults over')
+        return done
+      }),
     ])
+    phase('every email settled')
     await restoreAll(cluster)
     await drain(cluster, s.drainMs)
+    phase('queue drained')
     // Once the dust has settled: a process that is still not right now will not recover alone.
     const probes = await probeEveryMx(cluster, s.seed, emails.length)
     const rows = await drain(cluster, s.drainMs)
     const silent = await silentWorkers(cluster)
+    phase('probes and liveness checked')
     const services = [...cluster.mx, ...cluster.workers].map((n) => n.service)
     const unplannedExits = services.flatMap((x) => x.unplannedExits).sort((a, b) => a.at - b.at)
     const reconciliation = reconcile({

@@ -1,5 +1,7 @@
 import { SmscSimulator, STATUS, type ReceivedSubmit } from '../support/smsc/simulator'
 
+const CLOSE_WAIT_MS = 5000
+
 export const SMSC_CREDENTIALS = { systemId: 'mail2sms', password: 'secret' }
 
 /**
@@ -28,7 +30,8 @@ export class RestartableSmsc {
     if (!old) return
     this.current = null
     this.past.push(old)
-    await old.close()
+    // The listener is closed at once; the wait is for sessions to end, which must not stall the run.
+    await Promise.race([old.close(), new Promise((r) => setTimeout(r, CLOSE_WAIT_MS))])
     await new Promise((r) => setTimeout(r, downMs))
     this.current = await SmscSimulator.start({
       ...SMSC_CREDENTIALS,

@@ -22,6 +22,9 @@ export interface TcpProxy {
 type Pair = [client: net.Socket, upstream: net.Socket]
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  // Every socket until it is itself closed (a pair's other half may outlive it), so that
+  // close() never waits on one left over.
+  const sockets = new Set<net.Socket>()
   const pairs = new Set<Pair>()
   let down = false
   let frozen = false
@@ -37,10 +40,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     upstream.pipe(client)
   }
   const destroyAll = (): void => {
-    for (const [client, upstream] of pairs) {
-      client.destroy()
-      upstream.destroy()
-    }
+    for (const s of sockets) s.destroy()
   }
   const server = net.createServer((client) => {
     if (down) return client.destroy()
@@ -48,7 +48,14 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     const pair: Pair = [client, upstream]
     pairs.add(pair)
     for (const s of pair) {
-      s.on('close', () => pairs.delete(pair))
+      sockets.add(s)
+      // A relay passes a close on: one half closing ends the other.
+      s.on('close', () => {
+        sockets.delete(s)
+        pairs.delete(pair)
+        client.destroy()
+        upstream.destroy()
+      })
       s.on('error', () => {
         client.destroy()
         upstream.destroy()
