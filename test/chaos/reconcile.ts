@@ -20,7 +20,7 @@ export interface FaultOutcome {
   /** From the fault to the next 250 any client got, and to the next submit the SMSC took. */
   next250Ms: number | null
   nextSubmitMs: number | null
-  /** SMS whose second submit came after this fault and before the next one. */
+  /** Submits of an SMS already submitted, made after this fault and before the next one. */
   duplicates: number
   allowance: number
 }
@@ -38,8 +38,10 @@ export interface Reconciliation {
   stuck: SmsRow[]
   /** Numbers the SMSC took more than once, with how many times. */
   duplicates: Array<{ number: string; submits: number }>
+  /** Every submit after an SMS's first: each one is the SMS reaching the phone again. */
+  extraSubmits: number
   duplicateAllowance: number
-  /** Sent twice before any fault: in normal operation, two workers never send one SMS twice. */
+  /** Extra submits before any fault: in normal operation, no SMS is sent twice. */
   duplicatesBeforeFaults: number
   /** Submits whose text does not carry their email's token. */
   wrongText: number
@@ -105,7 +107,12 @@ export function reconcile(input: {
   const acceptedNumbers = new Set(accepted.map((e) => e.international))
   const duplicates = [...submitsByNumber.entries()]
     .filter(([, taken]) => taken.length > 1)
-    .map(([number, taken]) => ({ number, submits: taken.length, secondAt: taken[1].at }))
+    .map(([number, taken]) => ({
+      number,
+      submits: taken.length,
+      againAt: taken.slice(1).map((t) => t.at),
+    }))
+  const extraAt = duplicates.flatMap((d) => d.againAt)
   const faultOutcomes = faults.map((fault, i) => {
     const until = faults[i + 1]?.at ?? Infinity
     return {
@@ -118,7 +125,7 @@ export function reconcile(input: {
         submits.map((t) => t.at),
         fault.at,
       ),
-      duplicates: duplicates.filter((d) => d.secondAt >= fault.at && d.secondAt < until).length,
+      duplicates: extraAt.filter((at) => at >= fault.at && at < until).length,
       allowance: duplicateAllowance(fault, limits, workers),
     }
   })
@@ -134,9 +141,9 @@ export function reconcile(input: {
     lost,
     stuck: rows.filter((r) => IN_PROGRESS.includes(r.status)),
     duplicates: duplicates.map(({ number, submits: n }) => ({ number, submits: n })),
+    extraSubmits: extraAt.length,
     duplicateAllowance: faultOutcomes.reduce((sum, f) => sum + f.allowance, 0),
-    duplicatesBeforeFaults: duplicates.filter((d) => d.secondAt < (faults[0]?.at ?? Infinity))
-      .length,
+    duplicatesBeforeFaults: extraAt.filter((at) => at < (faults[0]?.at ?? Infinity)).length,
     wrongText,
     rowsWithout250: rows.filter((r) => !acceptedNumbers.has(digits(r.recipient))).length,
     faults: faultOutcomes,

@@ -22,7 +22,6 @@ export function formatReport(
     const last = p.attempts[p.attempts.length - 1]
     return `mx${last.mx + 1}:${last.reply?.code ?? last.error}`
   })
-  const extraSubmits = r.duplicates.reduce((sum, d) => sum + d.submits - 1, 0)
   const counts = table([
     ['emails sent', String(r.emails)],
     ['250', String(r.accepted)],
@@ -33,7 +32,7 @@ export function formatReport(
     ['stuck', String(r.stuck.length)],
     [
       'duplicates',
-      `${r.duplicates.length} SMS, ${extraSubmits} extra submits ` +
+      `${r.duplicates.length} SMS, ${r.extraSubmits} extra submits ` +
         `(allowed ${r.duplicateAllowance}; ${r.duplicatesBeforeFaults} before any fault)`,
     ],
     ['wrong text', String(r.wrongText)],
