@@ -73,7 +73,7 @@ describe('MX: database link that stops answering (mysql)', function () {
     assert.match(mx.logs(), /sender check failed: database unavailable for \d+ s/)
     assert.ok(second.ms < QUERY_TIMEOUT_MS, `second 451 took ${second.ms} ms`)
 
-    proxy.resume()
+    proxy.thaw()
     let last: SmtpReply | undefined
     const deadline = Date.now() + 20_000
     while (Date.now() < deadline) {

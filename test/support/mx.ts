@@ -13,6 +13,9 @@ export interface RunningMx {
   port: number
   dir: string
   logs(): string
+  /** Resolves when the Haraka process ends, however it ends. */
+  exited: Promise<void>
+  /** SIGKILLs Haraka (if still running) and removes its folder. */
   stop(): Promise<void>
 }
 
@@ -31,6 +34,8 @@ export interface MxOptions {
   env?: NodeJS.ProcessEnv
   /** Keys of mail2sms.ini's [limits] section. */
   limits?: Record<string, string | number>
+  /** Listen on this port instead of a free one: an MX restarted where its clients expect it. */
+  port?: number
 }
 
 export async function freePort(): Promise<number> {
@@ -71,7 +76,7 @@ export async function startMx(opts: MxOptions): Promise<RunningMx> {
   const configDir = path.join(dir, 'config')
   fs.cpSync(path.join(ROOT, 'config'), configDir, { recursive: true })
   fs.symlinkSync(path.join(ROOT, 'plugins'), path.join(dir, 'plugins'))
-  const port = await freePort()
+  const port = opts.port ?? (await freePort())
   const smtpIni = fs.readFileSync(path.join(configDir, 'smtp.ini'), 'utf8')
   fs.writeFileSync(
     path.join(configDir, 'smtp.ini'),
@@ -92,6 +97,7 @@ export async function startMx(opts: MxOptions): Promise<RunningMx> {
   let output = ''
   child.stdout?.on('data', (c) => (output += c))
   child.stderr?.on('data', (c) => (output += c))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   try {
     await waitForPort('127.0.0.1', port, 30_000, child)
   } catch (err) {
@@ -104,9 +110,9 @@ export async function startMx(opts: MxOptions): Promise<RunningMx> {
     port,
     dir,
     logs: () => output,
+    exited,
     stop: async () => {
       if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve))
         child.kill('SIGKILL')
         await exited
       }

@@ -1,66 +1,73 @@
 import net from 'node:net'
 
-/**
- * A loopback TCP relay a test can cut (close every connection and refuse new ones) or freeze
- * (stop forwarding without closing anything: a link that stops answering), to make a server
- * "go down" for a client mid-test.
- */
+/** A loopback TCP relay a test can cut or freeze, to make a server fail for a client mid-test. */
 export interface TcpProxy {
   port: number
+  /** Closes every connection and refuses new ones: the server is gone. */
   cut(): void
-  /** Holds every byte, both ways, on open and new connections, until resume(). */
+  /**
+   * Stops forwarding both ways without closing anything, new connections included: a server
+   * (or a network path) that stops answering, which clients notice only by their own timeouts.
+   */
   freeze(): void
-  resume(): void
+  /** Forwards again, starting with what was held back while frozen. */
+  thaw(): void
+  /** Closes the connections open now but keeps accepting new ones. */
+  resetConnections(): void
+  /** Bytes relayed from clients to the server so far: a sign of life of the client. */
+  bytesFromClients(): number
   close(): Promise<void>
 }
 
-interface Link {
-  client: net.Socket
-  upstream: net.Socket | null
-}
+type Pair = [client: net.Socket, upstream: net.Socket]
 
 export async function startTcpProxy(
   targetHost: string,
   targetPort: number,
+  /** `port`: listen there instead of on a free port (a server expected at a known address). */
   options: { port?: number } = {},
 ): Promise<TcpProxy> {
-  const links = new Set<Link>()
+  // Every socket until it is itself closed (a pair's other half may outlive it), so that
+  // close() never waits on one left over.
+  const sockets = new Set<net.Socket>()
+  const pairs = new Set<Pair>()
   let down = false
   let frozen = false
-
-  const drop = (link: Link) => {
-    link.client.destroy()
-    link.upstream?.destroy()
-    links.delete(link)
+  let fromClients = 0
+  const counted = new WeakSet<Pair>()
+  const link = (pair: Pair): void => {
+    const [client, upstream] = pair
+    if (!counted.has(pair)) {
+      counted.add(pair)
+      client.on('data', (chunk: Buffer) => (fromClients += chunk.length))
+    }
+    client.pipe(upstream)
+    upstream.pipe(client)
   }
-  const flow = (link: Link) => {
-    link.upstream ??= connectUpstream(link)
-    link.client.pipe(link.upstream)
-    link.upstream.pipe(link.client)
-    link.client.resume()
-    link.upstream.resume()
+  const destroyAll = (): void => {
+    for (const s of sockets) s.destroy()
   }
-  const hold = (link: Link) => {
-    link.client.unpipe()
-    link.upstream?.unpipe()
-    link.client.pause()
-    link.upstream?.pause()
-  }
-  const connectUpstream = (link: Link) => {
-    const upstream = net.connect(targetPort, targetHost)
-    upstream.on('error', () => drop(link))
-    upstream.on('close', () => drop(link))
-    return upstream
-  }
-
   const server = net.createServer((client) => {
     if (down) return client.destroy()
-    const link: Link = { client, upstream: null }
-    links.add(link)
-    client.on('error', () => drop(link))
-    client.on('close', () => drop(link))
-    if (frozen) client.pause()
-    else flow(link)
+    const upstream = net.connect(targetPort, targetHost)
+    const pair: Pair = [client, upstream]
+    pairs.add(pair)
+    for (const s of pair) {
+      sockets.add(s)
+      // A relay passes a close on: one half closing ends the other.
+      s.on('close', () => {
+        sockets.delete(s)
+        pairs.delete(pair)
+        client.destroy()
+        upstream.destroy()
+      })
+      s.on('error', () => {
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+    // A socket nobody reads from stays paused: what arrives while frozen waits in the kernel.
+    if (!frozen) link(pair)
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -70,21 +77,31 @@ export async function startTcpProxy(
     port: (server.address() as net.AddressInfo).port,
     cut() {
       down = true
-      for (const link of links) drop(link)
+      destroyAll()
     },
     freeze() {
       frozen = true
-      for (const link of links) hold(link)
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream)
+        upstream.unpipe(client)
+        client.pause()
+        upstream.pause()
+      }
     },
-    resume() {
+    thaw() {
       if (!frozen) return
       frozen = false
-      for (const link of links) flow(link)
+      for (const pair of pairs) link(pair)
     },
+    resetConnections() {
+      frozen = false
+      destroyAll()
+    },
+    bytesFromClients: () => fromClients,
     close: () =>
       new Promise((resolve) => {
         down = true
-        for (const link of links) drop(link)
+        destroyAll()
         server.close(() => resolve())
       }),
   }

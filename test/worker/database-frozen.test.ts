@@ -103,7 +103,7 @@ describe('worker: database link that stops answering (mysql)', function () {
     )
     // Several polls fail meanwhile; each kind of failure is logged once.
     await new Promise((r) => setTimeout(r, 2500))
-    proxy.resume()
+    proxy.thaw()
 
     await eventually(
       statuses,

@@ -1,0 +1,187 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import knex from 'knex'
+import type { DatabaseConfig } from '../../lib/config'
+import { loadConfig } from '../../lib/config'
+import { createAccount } from '../../lib/db/accounts'
+import { addAllowedIp } from '../../lib/db/allowlist'
+import { openDb, type Db } from '../../lib/db/connection'
+import { migrateLatest } from '../../lib/db/migrate'
+import { addSender } from '../../lib/db/senders'
+import { freePort, startMx } from '../support/mx'
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy'
+import { PrivateMariaDb } from './private-mariadb'
+import type { ChaosSettings } from './settings'
+import { RestartableSmsc, SMSC_CREDENTIALS } from './smsc'
+import { launchWorkerProcess, SupervisedService } from './supervised'
+
+export const SENDERS = ['alice@acme.example', 'bob@acme.example']
+const DATABASE = 'mail2sms_chaos'
+
+/** A process of the gateway, with the proxy its database connections go through. */
+export interface Node {
+  service: SupervisedService
+  dbProxy: TcpProxy
+}
+
+export interface MxNode extends Node {
+  port: number
+}
+
+export interface WorkerLimits {
+  batchSize: number
+  window: number
+}
+
+/** Everything the chaos run starts: one database, two MX, two workers, one SMSC. */
+export interface Cluster {
+  database: PrivateMariaDb
+  databaseUrl: string
+  smsc: RestartableSmsc
+  mx: MxNode[]
+  workers: Node[]
+  /** As the workers read them from their config file. */
+  limits: WorkerLimits
+  /** A connection of the harness's own, straight to the database. */
+  openDb(): Db
+  stop(): Promise<void>
+}
+
+async function createDatabase(server: PrivateMariaDb): Promise<string> {
+  const admin = knex({ client: 'mysql2', connection: { uri: server.serverUrl } as never })
+  try {
+    await admin.raw(`CREATE DATABASE ${DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
+  } finally {
+    await admin.destroy()
+  }
+  return `${server.serverUrl}/${DATABASE}`
+}
+
+async function seed(db: Db): Promise<void> {
+  await migrateLatest(db)
+  const acme = await createAccount(db, { ref: 'acme', name: 'Acme', senderName: 'Acme' })
+  for (const sender of SENDERS) await addSender(db, acme.id, sender, { status: 'accepted' })
+  await addAllowedIp(db, acme.id, '127.0.0.1')
+}
+
+function viaProxy(url: string, proxy: TcpProxy): string {
+  const u = new URL(url)
+  u.port = String(proxy.port)
+  return u.toString()
+}
+
+function writeWorkerIni(file: string, url: string, smscPort: number, s: ChaosSettings): void {
+  const lines = [
+    '[database]',
+    `url=${url}`,
+    'pool_max=5',
+    '[worker]',
+    'transport=smpp',
+    `batch_size=${s.worker.batchSize}`,
+    'poll_ms=20',
+    `lease_ms=${s.worker.leaseMs}`,
+    'retry_initial_ms=200',
+    'retry_max_ms=2000',
+    'shutdown_grace_ms=1000',
+    '[smpp]',
+    'host=127.0.0.1',
+    `port=${smscPort}`,
+    `system_id=${SMSC_CREDENTIALS.systemId}`,
+    `password=${SMSC_CREDENTIALS.password}`,
+    `window=${s.worker.window}`,
+    'request_timeout_ms=2000',
+    'enquire_link_ms=5000',
+    'reconnect_initial_ms=100',
+    'reconnect_max_ms=1000',
+    '[mailer]',
+    `directory=${path.join(path.dirname(file), 'mail')}`,
+  ]
+  fs.writeFileSync(file, lines.join('\n') + '\n')
+}
+
+async function startMxNode(i: number, url: string, s: ChaosSettings): Promise<MxNode> {
+  const dbProxy = await startTcpProxy('127.0.0.1', Number(new URL(url).port))
+  const database: DatabaseConfig = { url: viaProxy(url, dbProxy), sqliteFile: '', poolMax: 5 }
+  const port = await freePort()
+  const service = new SupervisedService(
+    `mx${i + 1}`,
+    async () => {
+      const mx = await startMx({ database, port, cacheRefreshMs: 1000 })
+      return { exited: mx.exited, kill: () => mx.stop(), logs: () => mx.logs() }
+    },
+    s.restartDelayMs,
+  )
+  await service.start()
+  return { service, dbProxy, port }
+}
+
+async function startWorkerNode(
+  i: number,
+  url: string,
+  dir: string,
+  smscPort: number,
+  s: ChaosSettings,
+): Promise<Node & { limits: WorkerLimits }> {
+  const dbProxy = await startTcpProxy('127.0.0.1', Number(new URL(url).port))
+  const ini = path.join(dir, `worker${i + 1}.ini`)
+  writeWorkerIni(ini, viaProxy(url, dbProxy), smscPort, s)
+  const config = loadConfig(ini, {})
+  const service = new SupervisedService(
+    `worker${i + 1}`,
+    () => launchWorkerProcess(ini),
+    s.restartDelayMs,
+  )
+  await service.start()
+  return {
+    service,
+    dbProxy,
+    limits: { batchSize: config.worker.batchSize, window: config.smpp.window },
+  }
+}
+
+export async function startCluster(s: ChaosSettings): Promise<Cluster> {
+  const stops: Array<() => Promise<unknown>> = []
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined)
+  }
+  try {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2s-chaos-'))
+    stops.push(async () => fs.rmSync(dir, { recursive: true, force: true }))
+    const database = await PrivateMariaDb.create()
+    stops.push(() => database.destroy())
+    const databaseUrl = await createDatabase(database)
+    const db = openDb({ url: databaseUrl, sqliteFile: '', poolMax: 2 })
+    try {
+      await seed(db)
+    } finally {
+      await db.destroy()
+    }
+    const smsc = await RestartableSmsc.start()
+    stops.push(() => smsc.close())
+    const nodes = await Promise.all([
+      startMxNode(0, databaseUrl, s),
+      startMxNode(1, databaseUrl, s),
+      startWorkerNode(0, databaseUrl, dir, smsc.port, s),
+      startWorkerNode(1, databaseUrl, dir, smsc.port, s),
+    ])
+    for (const node of nodes) {
+      stops.push(() => node.dbProxy.close())
+      stops.push(() => node.service.stop())
+    }
+    const [mx1, mx2, w1, w2] = nodes
+    return {
+      database,
+      databaseUrl,
+      smsc,
+      mx: [mx1, mx2],
+      workers: [w1, w2],
+      limits: w1.limits,
+      openDb: () => openDb({ url: databaseUrl, sqliteFile: '', poolMax: 2 }),
+      stop: stopAll,
+    }
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+}
