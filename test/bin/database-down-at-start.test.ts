@@ -14,6 +14,7 @@ import { freePort, startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { buildMessage, sendMail } from '../support/smtp-client'
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy'
 import { eventually } from '../worker/harness'
+import { makeHarakaDir } from '../support/haraka-dir'
 
 const ROOT = path.resolve(__dirname, '..', '..')
 
@@ -144,6 +145,81 @@ describe('starting while the database is down (mysql)', function () {
       assert.match(mx.logs(), /database ready/)
     } finally {
       await mx?.stop()
+    }
+  })
+
+  it('mail2sms start keeps every service up, the MX answering 451, until the database comes', async () => {
+    const dbPort = await freePort()
+    const mxPort = await freePort()
+    const adminPort = await freePort()
+    const configFile = path.join(dir, 'mail2sms.ini')
+    fs.writeFileSync(
+      configFile,
+      [
+        '[database]',
+        'query_timeout_ms=1000',
+        '[mx]',
+        `domains=${SMS_DOMAIN}`,
+        'cache_refresh_ms=0',
+        '[admin]',
+        `port=${adminPort}`,
+        `session_secret=${'s'.repeat(40)}`,
+        '[mailer]',
+        `directory=${dir}/mail`,
+      ].join('\n') + '\n',
+    )
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'mail2sms.js'), 'start'], {
+      env: {
+        ...process.env,
+        MAIL2SMS_CONFIG: configFile,
+        MAIL2SMS_HARAKA_DIR: makeHarakaDir(path.join(dir, 'haraka'), mxPort),
+        DATABASE_URL: urlOnPort(t, dbPort),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout?.on('data', (c) => (output += c))
+    child.stderr?.on('data', (c) => (output += c))
+    const send = () =>
+      sendMail(mxPort, {
+        from: 'alice@acme.example',
+        to: [`0612345678@${SMS_DOMAIN}`],
+        message: buildMessage({ from: 'alice@acme.example', to: 'x', body: 'hello' }),
+      })
+    try {
+      await eventually(
+        async () => output,
+        (o) => /waiting for the database at .+; next try in \d+ s/.test(o),
+        30_000,
+      )
+      const down = await eventually(
+        () => send().catch(() => null),
+        (r) => r !== null,
+        60_000,
+      )
+      assert.equal(down?.mail.code, 451, JSON.stringify(down))
+      assert.equal(child.exitCode, null, `the supervisor exited:\n${output}`)
+
+      proxy = await startTcpProxy('127.0.0.1', Number(new URL(t.config.url as string).port), {
+        port: dbPort,
+      })
+      // The supervisor migrates; then the MX sees the schema current and takes mail.
+      await eventually(
+        () => t.db.schema.hasTable('usage_counters'),
+        (has) => has,
+        60_000,
+      )
+      const acme = await createAccount(t.db, { ref: 'acme', name: 'Acme' })
+      await addSender(t.db, acme.id, 'alice@acme.example', { status: 'accepted' })
+      await addAllowedIp(t.db, acme.id, '127.0.0.1')
+      const up = await eventually(send, (r) => r.data?.code === 250, 30_000)
+      assert.match(up.data?.text ?? '', /queued as SMS \d+/)
+      assert.doesNotMatch(output, /exited \(code/)
+      const stopped = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      assert.equal(await stopped, 0, output.slice(-3000))
+    } finally {
+      child.kill('SIGKILL')
     }
   })
 })

@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { waitForPort } from '../../lib/process/haraka'
 import { freePort } from '../support/mx'
+import { makeHarakaDir } from '../support/haraka-dir'
 
 const ROOT = path.resolve(__dirname, '..', '..')
 
@@ -44,18 +45,7 @@ describe('mail2sms start: children die with the supervisor', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2s-sup-'))
     mxPort = await freePort()
     adminPort = await freePort()
-    // Haraka's folder: the project's config with only the listen address changed.
-    const harakaDir = path.join(dir, 'haraka')
-    fs.cpSync(path.join(ROOT, 'config'), path.join(harakaDir, 'config'), { recursive: true })
-    fs.symlinkSync(path.join(ROOT, 'plugins'), path.join(harakaDir, 'plugins'))
-    const smtpIni = path.join(harakaDir, 'config', 'smtp.ini')
-    fs.writeFileSync(
-      smtpIni,
-      fs
-        .readFileSync(smtpIni, 'utf8')
-        .replace(/^listen=.*$/m, `listen=127.0.0.1:${mxPort}`)
-        .replace(/^force_shutdown_timeout=.*$/m, 'force_shutdown_timeout=5'),
-    )
+    makeHarakaDir(path.join(dir, 'haraka'), mxPort)
     fs.writeFileSync(
       path.join(dir, 'mail2sms.ini'),
       [
