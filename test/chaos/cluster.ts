@@ -100,6 +100,16 @@ function writeWorkerIni(file: string, url: string, smscPort: number, s: ChaosSet
   fs.writeFileSync(file, lines.join('\n') + '\n')
 }
 
+/**
+ * The spend limits stay on (the MX reads and writes its counters under every fault) but far
+ * above the load: one sender mails 8-15 emails a second here, past the default per-sender rate.
+ */
+const LOAD_LIMITS = {
+  account_sms_per_minute: 1_000_000,
+  sender_sms_per_minute: 1_000_000,
+  segments_per_day: 100_000_000,
+}
+
 async function startMxNode(i: number, url: string, s: ChaosSettings): Promise<MxNode> {
   const dbProxy = await startTcpProxy('127.0.0.1', Number(new URL(url).port))
   const database: DatabaseConfig = { url: viaProxy(url, dbProxy), sqliteFile: '', poolMax: 5 }
@@ -107,7 +117,7 @@ async function startMxNode(i: number, url: string, s: ChaosSettings): Promise<Mx
   const service = new SupervisedService(
     `mx${i + 1}`,
     async () => {
-      const mx = await startMx({ database, port, cacheRefreshMs: 1000 })
+      const mx = await startMx({ database, port, cacheRefreshMs: 1000, limits: LOAD_LIMITS })
       return { exited: mx.exited, kill: () => mx.stop(), logs: () => mx.logs() }
     },
     s.restartDelayMs,
