@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { Readable } from 'node:stream'
 import fc from 'fast-check'
-import type { Account } from '../../../lib/db/accounts'
 import { parseEmail, UnreadableMessageError } from '../../../lib/mail/parse'
 import { parsePlainTextEmail } from '../../../lib/mail/plain-text'
 import { detectAutomaticMail } from '../../../lib/mail/automatic'
@@ -9,6 +8,7 @@ import { draftSms, readMessage, retryIdentity } from '../../../lib/mx/message'
 import type { PlannedRecipient } from '../../../lib/mx/recipient-policy'
 import { analyseSms } from '../../../lib/sms'
 import { emailToSmsText, mapTypography, normaliseWhitespace } from '../../../lib/text'
+import { testAccount, testRecipient } from '../../support/accounts'
 import { CASE_TIMEOUT_MS, checkAsyncProperty, show } from '../../support/fuzz'
 
 /*
@@ -265,35 +265,9 @@ function recipientFor(settings: {
   segmentCap: number
   signatureMarker: string | null
 }): PlannedRecipient {
-  const acc: Account = {
-    id: 1,
-    ref: 'acme',
-    name: 'Acme',
-    defaultCountry: 'FR',
-    senderName: null,
-    signatureMarker: settings.signatureMarker,
-    segmentCap: settings.segmentCap,
-    virtualNumber: null,
-    isActive: true,
-    limits: {
-      smsPerMinute: null,
-      senderSmsPerMinute: null,
-      segmentsPerDay: null,
-      segmentsPerMonth: null,
-      allowedDestinations: null,
-    },
-  }
-  return {
-    address: '+33612345678@sms.example.com',
-    e164: '+33612345678',
-    membership: {
-      senderId: 1,
-      email: 'alice@example.com',
-      status: 'accepted',
-      isDefault: true,
-      account: acc,
-    },
-  }
+  return testRecipient(
+    testAccount({ signatureMarker: settings.signatureMarker, segmentCap: settings.segmentCap }),
+  )
 }
 
 const DOCUMENTED_DENIALS = new Set(['5.7.1', '5.6.0', '5.3.4'])

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import type { Account } from '../../../lib/db/accounts'
+import { testAccount } from '../../support/accounts'
 import type { CounterSnapshot } from '../../../lib/db/usage-counters'
 import {
   effectiveLimits,
@@ -20,26 +20,7 @@ const NO_LIMITS: SpendLimits = {
   segmentsPerMonth: 0,
 }
 
-function account(id: number, ref: string): Account {
-  return {
-    id,
-    ref,
-    name: ref,
-    defaultCountry: 'FR',
-    senderName: null,
-    signatureMarker: null,
-    segmentCap: 4,
-    virtualNumber: null,
-    isActive: true,
-    limits: {
-      smsPerMinute: null,
-      senderSmsPerMinute: null,
-      segmentsPerDay: null,
-      segmentsPerMonth: null,
-      allowedDestinations: null,
-    },
-  }
-}
+const account = (id: number, ref: string) => testAccount({ id, ref, name: ref })
 
 const ACME = account(1, 'acme')
 

@@ -1,41 +1,12 @@
 import crypto from 'node:crypto'
 import assert from 'node:assert/strict'
 import type { ParsedMail } from 'mailparser'
-import type { Account } from '../../../lib/db/accounts'
 import { parseEmail } from '../../../lib/mail/parse'
 import { draftSms, retryIdentity } from '../../../lib/mx/message'
-import type { PlannedRecipient } from '../../../lib/mx/recipient-policy'
+import { testAccount, testRecipient } from '../../support/accounts'
 
-const account: Account = {
-  id: 1,
-  ref: 'acme',
-  name: 'Acme',
-  defaultCountry: 'FR',
-  senderName: null,
-  signatureMarker: null,
-  segmentCap: 4,
-  virtualNumber: null,
-  isActive: true,
-  limits: {
-    smsPerMinute: null,
-    senderSmsPerMinute: null,
-    segmentsPerDay: null,
-    segmentsPerMonth: null,
-    allowedDestinations: null,
-  },
-}
-
-const recipient: PlannedRecipient = {
-  address: '+33612345678@sms.example.com',
-  e164: '+33612345678',
-  membership: {
-    senderId: 1,
-    email: 'alice@example.com',
-    status: 'accepted',
-    isDefault: true,
-    account,
-  },
-}
+const account = testAccount()
+const recipient = testRecipient(account)
 
 function mailWith(headers: Record<string, string>): ParsedMail {
   return {

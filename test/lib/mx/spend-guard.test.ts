@@ -4,6 +4,7 @@ import type { LimitsConfig } from '../../../lib/config'
 import type { NewSms } from '../../../lib/db/outbound'
 import type { SmsDraft } from '../../../lib/mx/message'
 import { SpendGuard } from '../../../lib/mx/spend-guard'
+import { testRecipient } from '../../support/accounts'
 
 const OFF: LimitsConfig = {
   accountSmsPerMinute: 0,
@@ -15,49 +16,27 @@ const OFF: LimitsConfig = {
   loopWindowMinutes: 10,
 }
 
-const account = {
-  id: 1,
-  ref: 'acme',
-  name: 'Acme',
-  defaultCountry: 'FR',
-  senderName: null,
-  signatureMarker: null,
-  segmentCap: 4,
-  virtualNumber: null,
-  isActive: true,
-  limits: {
-    smsPerMinute: null,
-    senderSmsPerMinute: null,
-    segmentsPerDay: null,
-    segmentsPerMonth: null,
-    allowedDestinations: null,
-  },
-}
-
 const draft = {
-  recipient: {
-    address: '0612345678@sms.test',
-    e164: '+33612345678',
-    membership: { senderId: 1, email: 'a@b.test', status: 'accepted', isDefault: true, account },
-  },
+  recipient: testRecipient(),
   text: 'hi',
   analysis: { segments: 1 },
 } as unknown as SmsDraft
 const row = { senderEmail: 'a@b.test', dedupeKey: 'k' } as NewSms
 
+/** A database any query to which fails: the check must make none, or show that it tried. */
+const refusingDb = Object.assign(
+  () => {
+    throw new Error('queried')
+  },
+  {
+    raw: () => Promise.reject(new Error('queried')),
+    client: { config: { client: 'mysql2' } },
+  },
+) as unknown as Db
+
 describe('SpendGuard', () => {
   it('reads nothing when no limit applies at all', async () => {
-    // Any query on this "database" throws: the check must not make one.
-    const db = Object.assign(
-      () => {
-        throw new Error('queried')
-      },
-      {
-        raw: () => Promise.reject(new Error('queried')),
-        client: { config: { client: 'mysql2' } },
-      },
-    ) as unknown as Db
-    const plan = await new SpendGuard(db, OFF).check([draft], [row])
+    const plan = await new SpendGuard(refusingDb, OFF).check([draft], [row])
     assert.deepEqual(plan, {
       decision: { action: 'accept', message: undefined },
       deltas: [],
@@ -66,17 +45,8 @@ describe('SpendGuard', () => {
   })
 
   it('reads the counters as soon as one limit applies', async () => {
-    const db = Object.assign(
-      () => {
-        throw new Error('queried')
-      },
-      {
-        raw: () => Promise.reject(new Error('queried')),
-        client: { config: { client: 'mysql2' } },
-      },
-    ) as unknown as Db
     await assert.rejects(
-      new SpendGuard(db, { ...OFF, loopMaxRepeats: 5 }).check([draft], [row]),
+      new SpendGuard(refusingDb, { ...OFF, loopMaxRepeats: 5 }).check([draft], [row]),
       /queried/,
     )
   })
