@@ -11,8 +11,6 @@ import { normaliseEmail } from '../../lib/db/senders'
 import {
   deleteSender,
   findPendingSender,
-  INVITE_ACCOUNT_KEY_PREFIX,
-  INVITE_ADDRESS_KEY_PREFIX,
   inviteAccountKey,
   inviteAddressKey,
   inviteSender,
@@ -23,7 +21,7 @@ import {
   type InvitedSender,
   type SenderListing,
 } from '../../lib/db/invitations'
-import { giveBackQuota, purgeQuotas, takeQuota, type Quota } from '../../lib/db/login-throttle'
+import { giveBackQuota, takeQuota, type Quota } from '../../lib/db/usage-counters'
 
 const t = defineMessages(
   {
@@ -246,18 +244,12 @@ async function deliverInvitation(
   invited: InvitedSender,
   quotas: Quota[],
 ): Promise<boolean> {
-  const { db, clock, config } = c.get('deps')
+  const { db, clock } = c.get('deps')
   const sent = await sendInvitation(c, invited)
   if (!sent) {
     await restorePreviousInvitation(db, invited)
-    await giveBackQuota(
-      db,
-      quotas.map((q) => q.key),
-    )
+    await giveBackQuota(db, quotas, clock())
   }
-  const windowMs = config.invitationMailWindowMinutes * 60_000
-  await purgeQuotas(db, INVITE_ADDRESS_KEY_PREFIX, windowMs, clock())
-  await purgeQuotas(db, INVITE_ACCOUNT_KEY_PREFIX, windowMs, clock())
   return sent
 }
 
@@ -299,10 +291,7 @@ usersRoutes.post('/', async (c) => {
     )
   } catch (err) {
     // No mail goes: the quota is given back.
-    await giveBackQuota(
-      db,
-      quotas.map((q) => q.key),
-    )
+    await giveBackQuota(db, quotas, clock())
     if (!(err instanceof ValidationError)) throw err
     c.status(400)
     const error = err instanceof SenderAlreadyAcceptedError ? m.alreadyAccepted(email) : m.race
@@ -332,10 +321,7 @@ usersRoutes.post('/:senderId/resend', async (c) => {
   const ttlMs = config.invitationTtlHours * 3_600_000
   const invited = await resendInvitation(db, accountId, id, ttlMs, clock())
   if (!invited) {
-    await giveBackQuota(
-      db,
-      quotas.map((q) => q.key),
-    )
+    await giveBackQuota(db, quotas, clock())
     return c.notFound()
   }
   const sent = await deliverInvitation(c, invited, quotas)

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import type { Db } from './connection'
 import { ValidationError, type Account, toAccount } from './accounts'
 import { isUniqueViolation } from './errors'
@@ -38,15 +39,14 @@ function previousOf(row: Record<string, unknown> | undefined): InvitedSender['pr
 }
 
 /** The two mail quotas of an invitation: per invited address (any account) and per account. */
-export const INVITE_ADDRESS_KEY_PREFIX = 'invite-to:'
-export const INVITE_ACCOUNT_KEY_PREFIX = 'invite-account:'
-
+/** The quota key of mails to one address: a digest, so any address fits a counter key. */
 export function inviteAddressKey(email: string): string {
-  return `${INVITE_ADDRESS_KEY_PREFIX}${email.trim().toLowerCase()}`.slice(0, 300)
+  const digest = crypto.createHash('sha256').update(email.trim().toLowerCase()).digest('hex')
+  return `invite-to:${digest.slice(0, 32)}`
 }
 
 export function inviteAccountKey(accountId: number): string {
-  return `${INVITE_ACCOUNT_KEY_PREFIX}${accountId}`
+  return `invite-account:${accountId}`
 }
 
 /**

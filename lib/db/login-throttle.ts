@@ -3,11 +3,9 @@ import { isUniqueViolation } from './errors'
 import { formatIp, parseClientIp } from '../net/allowlist'
 
 /**
- * Counters per key in the database, so that every admin process shares them. Failed logins are
- * counted per key (`email:<address>`, `ip:<address or IPv6 /64>`, `device:<id>`): after
- * `maxFailures` within the window the key is locked for the same length of time. The same rows
- * count quotas of mails the admin sends (`invite-to:<address>`, `invite-account:<id>`; see
- * takeQuota), with their own window.
+ * Failed logins counted per key (`email:<address>`, `ip:<address or IPv6 /64>`,
+ * `device:<id>`) in the database, so every admin process shares the count. After
+ * `maxFailures` within the window the key is locked for the same length of time.
  */
 export interface ThrottlePolicy {
   maxFailures: number
@@ -215,83 +213,14 @@ export async function recordFailureWhileLocked(
     .update({ locked_until: now + policy.windowMs, failures: 0, window_started_at: now })
 }
 
-/** Key prefixes of the login throttle; quotas use others, with windows of their own. */
-const LOGIN_KEY_PREFIXES = ['email:', 'ip:', 'device:', 'delayed:']
-
-/** Drops login keys that neither count recent failures nor hold a lock. */
+/** Drops keys that neither count recent failures nor hold a lock. */
 export async function purgeLoginThrottle(
   db: Db,
   policy: ThrottlePolicy,
   now = Date.now(),
 ): Promise<number> {
   return db('login_throttle')
-    .where((q) => {
-      for (const prefix of LOGIN_KEY_PREFIXES) q.orWhere('throttle_key', 'like', `${prefix}%`)
-    })
-    .andWhere('window_started_at', '<=', now - policy.windowMs)
+    .where('window_started_at', '<=', now - policy.windowMs)
     .andWhere((q) => q.whereNull('locked_until').orWhere('locked_until', '<=', now))
     .delete()
-}
-
-/** At most `max` uses of `key` per `windowMs` (a fixed window starting at its first use). */
-export interface Quota {
-  key: string
-  max: number
-  windowMs: number
-}
-
-export interface QuotaRefusal {
-  /** When every full key has room again. */
-  until: number
-  /** The keys that were full. */
-  keys: string[]
-}
-
-/**
- * Takes one use of every quota, or none: counted first (one UPDATE per key, so that admin
- * processes racing each other all count), then taken back from every key if one of them went
- * past its limit. Null when the uses are taken.
- */
-export async function takeQuota(
-  db: Db,
-  quotas: Quota[],
-  now = Date.now(),
-): Promise<QuotaRefusal | null> {
-  const full: Array<{ key: string; until: number }> = []
-  for (const quota of quotas) {
-    await countAttempt(db, quota.key, { maxFailures: quota.max, windowMs: quota.windowMs }, now)
-    const row = await db('login_throttle')
-      .where({ throttle_key: quota.key })
-      .first('failures', 'window_started_at')
-    if (row && Number(row.failures) > quota.max) {
-      full.push({ key: quota.key, until: Number(row.window_started_at) + quota.windowMs })
-    }
-  }
-  if (full.length === 0) return null
-  await giveBackQuota(
-    db,
-    quotas.map((q) => q.key),
-  )
-  return { until: Math.max(...full.map((f) => f.until)), keys: full.map((f) => f.key) }
-}
-
-/** Drops quota rows under `prefix` whose window has run out: they hold nothing any more. */
-export async function purgeQuotas(
-  db: Db,
-  prefix: string,
-  windowMs: number,
-  now = Date.now(),
-): Promise<number> {
-  return db('login_throttle')
-    .where('throttle_key', 'like', `${prefix}%`)
-    .andWhere('window_started_at', '<=', now - windowMs)
-    .delete()
-}
-
-/** Takes back one use of each key: a refused request, or a mail that could not be sent. */
-export async function giveBackQuota(db: Db, keys: string[]): Promise<void> {
-  await db('login_throttle')
-    .whereIn('throttle_key', keys)
-    .andWhere('failures', '>', 0)
-    .decrement('failures', 1)
 }

@@ -83,3 +83,67 @@ export async function addToCounters(db: Db, deltas: readonly CounterDelta[]): Pr
 export async function deleteExpiredCounters(db: Db, now = Date.now()): Promise<number> {
   return db('usage_counters').where('expires_at', '<', now).delete()
 }
+
+/**
+ * At most `max` uses of `key` per `windowMs`. Windows are aligned on the epoch (a 60-minute
+ * window is a UTC hour), like the spend limits' windows, and live in the same counters.
+ */
+export interface Quota {
+  key: string
+  max: number
+  windowMs: number
+}
+
+export interface QuotaRefusal {
+  /** When every full key has room again. */
+  until: number
+  /** The keys that were full. */
+  keys: string[]
+}
+
+/** A window's row is kept a day past its end, as the spend counters are; the worker deletes it. */
+const KEEP_AFTER_WINDOW_MS = 86_400_000
+
+function windowOf(q: Quota, now: number): { counter: string; end: number } {
+  const index = Math.floor(now / q.windowMs)
+  return { counter: `${q.key}:${index}`, end: (index + 1) * q.windowMs }
+}
+
+function deltas(quotas: readonly Quota[], amount: number, now: number): CounterDelta[] {
+  return quotas.map((q) => {
+    const w = windowOf(q, now)
+    return { key: w.counter, amount, expiresAt: w.end + KEEP_AFTER_WINDOW_MS }
+  })
+}
+
+/**
+ * Takes one use of every quota, or none: counted first (one upsert, so processes racing each
+ * other all count), then read, and taken back from every key if one went past its limit.
+ * Null when the uses are taken.
+ */
+export async function takeQuota(
+  db: Db,
+  quotas: readonly Quota[],
+  now = Date.now(),
+): Promise<QuotaRefusal | null> {
+  await addToCounters(db, deltas(quotas, 1, now))
+  const windows = quotas.map((q) => ({ q, ...windowOf(q, now) }))
+  const { counters } = await readCounters(
+    db,
+    windows.map((w) => w.counter),
+    [],
+  )
+  const full = windows.filter((w) => (counters.get(w.counter) ?? 0) > w.q.max)
+  if (full.length === 0) return null
+  await giveBackQuota(db, quotas, now)
+  return { until: Math.max(...full.map((f) => f.end)), keys: full.map((f) => f.q.key) }
+}
+
+/** Takes back the use taken at `now`: a refused request, or a mail that could not be sent. */
+export async function giveBackQuota(
+  db: Db,
+  quotas: readonly Quota[],
+  now = Date.now(),
+): Promise<void> {
+  await addToCounters(db, deltas(quotas, -1, now))
+}

@@ -181,8 +181,8 @@ for (const kind of databaseKinds()) {
         const res = await postForm(h.app, acmeUsers, { email: 'done@acme.test' }, { cookie: alice })
         assert.equal(res.status, 400)
       }
-      const counted = await h.db('login_throttle').where('throttle_key', 'like', 'invite-%')
-      assert.ok(counted.every((row: { failures: number }) => Number(row.failures) === 0))
+      const counted = await h.db('usage_counters').where('counter_key', 'like', 'invite-%')
+      assert.ok(counted.every((row: { used: number }) => Number(row.used) === 0))
     })
 
     it('keeps its counts when a login purges the login throttle', async () => {

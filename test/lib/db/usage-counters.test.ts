@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
 import { createAccount } from '../../../lib/db/accounts'
 import { insertEmails, type NewSms } from '../../../lib/db/outbound'
-import { addToCounters, deleteExpiredCounters, readCounters } from '../../../lib/db/usage-counters'
+import {
+  addToCounters,
+  deleteExpiredCounters,
+  giveBackQuota,
+  readCounters,
+  takeQuota,
+} from '../../../lib/db/usage-counters'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 for (const kind of databaseKinds()) {
@@ -50,6 +56,34 @@ for (const kind of databaseKinds()) {
       assert.equal(await deleteExpiredCounters(t.db, 1000), 1)
       const { counters } = await readCounters(t.db, ['a', 'b'], [])
       assert.deepEqual(Object.fromEntries(counters), { b: 1 })
+    })
+
+    it('takes a use of every quota or of none, and says when the full one has room', async () => {
+      const hour = 3_600_000
+      const at = Date.UTC(2026, 11, 6, 9, 30)
+      const small = { key: 'q:small', max: 1, windowMs: hour }
+      const large = { key: 'q:large', max: 10, windowMs: hour }
+      assert.equal(await takeQuota(t.db, [small, large], at), null)
+      assert.deepEqual(await takeQuota(t.db, [small, large], at + 1000), {
+        until: Date.UTC(2026, 11, 6, 10, 0),
+        keys: ['q:small'],
+      })
+      const used = async () =>
+        Object.fromEntries(
+          (
+            await readCounters(
+              t.db,
+              [`q:small:${Math.floor(at / hour)}`, `q:large:${Math.floor(at / hour)}`],
+              [],
+            )
+          ).counters,
+        )
+      // The refused request took nothing, from either quota.
+      assert.deepEqual(Object.values(await used()), [1, 1])
+      await giveBackQuota(t.db, [small, large], at + 2000)
+      assert.deepEqual(Object.values(await used()), [0, 0])
+      // The next window starts from zero.
+      assert.equal(await takeQuota(t.db, [small], at + hour), null)
     })
   })
 }
