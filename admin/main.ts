@@ -4,7 +4,7 @@ import path from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
 import { ConfigError, PROJECT_ROOT, type Mail2SmsConfig } from '../lib/config'
 import { openDb, describeDb } from '../lib/db/connection'
-import { waitForDatabase } from '../lib/db/readiness'
+import { waitForDatabaseOrStop } from '../lib/db/readiness'
 import { createMailer, type Mailer } from '../lib/mail/mailer'
 import { createApp } from './app'
 
@@ -81,22 +81,11 @@ export async function runAdmin(
   const db = openDb(config.database)
   let mailer: Mailer | null = null
   let server: ServerType
-  // Stoppable while it waits for a database that is down: nothing is served until it answers.
-  const waiting = new AbortController()
-  const stopWaiting = (sig: NodeJS.Signals) => {
-    log(`${sig}: stopping`)
-    waiting.abort()
-  }
-  process.once('SIGTERM', stopWaiting)
-  process.once('SIGINT', stopWaiting)
   try {
-    const ready = await waitForDatabase(db, config.database, {
+    // Nothing is served until the database answers; a signal meanwhile stops the wait.
+    const ready = await waitForDatabaseOrStop(db, config.database, {
       migrate: options.migrate !== false,
-      signal: waiting.signal,
       log,
-    }).finally(() => {
-      process.off('SIGTERM', stopWaiting)
-      process.off('SIGINT', stopWaiting)
     })
     if (!ready) {
       await db.destroy()

@@ -1,6 +1,6 @@
 import type { Mail2SmsConfig } from '../lib/config'
 import { openDb, type Db } from '../lib/db/connection'
-import { waitForDatabase } from '../lib/db/readiness'
+import { waitForDatabaseOrStop } from '../lib/db/readiness'
 import { InboundMailDispatcher } from '../lib/inbound/dispatcher'
 import { MoReceiver } from '../lib/inbound/receiver'
 import { createMailer } from '../lib/mail/mailer'
@@ -44,29 +44,19 @@ export async function runWorker(
   options: RunWorkerOptions = {},
 ): Promise<number> {
   const db = openDb(config.database)
-  const waiting = new AbortController()
-  const stopWaiting = (sig: NodeJS.Signals) => {
-    log(`${sig}: stopping`)
-    waiting.abort()
-  }
-  process.once('SIGTERM', stopWaiting)
-  process.once('SIGINT', stopWaiting)
+  let ready: boolean
   try {
-    const ready = await waitForDatabase(db, config.database, {
+    ready = await waitForDatabaseOrStop(db, config.database, {
       migrate: options.migrate !== false,
-      signal: waiting.signal,
       log,
     })
-    if (!ready) {
-      await db.destroy()
-      return 0
-    }
   } catch (err) {
     await db.destroy()
     throw err
-  } finally {
-    process.off('SIGTERM', stopWaiting)
-    process.off('SIGINT', stopWaiting)
+  }
+  if (!ready) {
+    await db.destroy()
+    return 0
   }
   return serve(config, db)
 }

@@ -2,6 +2,7 @@ import { describeDb, type Db } from './connection'
 import type { DatabaseConfig } from '../config'
 import { isDatabaseUnreachable } from './errors'
 import { isSchemaCurrent, migrateLatestWaiting } from './migrate'
+import { InterruptibleSleep } from '../process/interruptible-sleep'
 
 /** MySQL answers, but the account or the database it names is not there yet (still being set up). */
 const NOT_SET_UP_YET = new Set([
@@ -37,6 +38,8 @@ export async function waitForDatabase(
 ): Promise<boolean> {
   let delay = opts.initialMs ?? 1000
   const maxMs = opts.maxMs ?? 30_000
+  const pause = new InterruptibleSleep()
+  opts.signal?.addEventListener('abort', () => pause.wake(), { once: true })
   for (;;) {
     if (opts.signal?.aborted) return false
     try {
@@ -60,21 +63,32 @@ export async function waitForDatabase(
         `waiting for the database at ${describeDb(config)}: ${(err as Error).message}; next try in ${delay / 1000} s`,
       )
     }
-    if (!(await sleep(delay, opts.signal))) return false
+    if (opts.signal?.aborted) return false
+    await pause.sleep(delay)
     delay = Math.min(delay * 2, maxMs)
   }
 }
 
-/** Resolves true after ms, or false as soon as the signal aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    const done = (slept: boolean) => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', abort)
-      resolve(slept)
-    }
-    const abort = () => done(false)
-    const timer = setTimeout(() => done(true), ms)
-    signal?.addEventListener('abort', abort)
-  })
+/**
+ * waitForDatabase for a whole process: SIGTERM or SIGINT during the wait ends it (false), so a
+ * service that waits for its database can still be stopped; the handlers go once it returns.
+ */
+export async function waitForDatabaseOrStop(
+  db: Db,
+  config: DatabaseConfig,
+  opts: Omit<WaitForDatabaseOptions, 'signal'>,
+): Promise<boolean> {
+  const waiting = new AbortController()
+  const stop = (sig: NodeJS.Signals) => {
+    opts.log(`${sig}: stopping`)
+    waiting.abort()
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+  try {
+    return await waitForDatabase(db, config, { ...opts, signal: waiting.signal })
+  } finally {
+    process.off('SIGTERM', stop)
+    process.off('SIGINT', stop)
+  }
 }
