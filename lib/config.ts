@@ -119,6 +119,17 @@ export interface LimitsConfig {
   loopWindowMinutes: number
 }
 
+/** `[limits]` as shipped: also what an admin started without a configuration shows. */
+export const DEFAULT_LIMITS: LimitsConfig = {
+  accountSmsPerMinute: 300,
+  senderSmsPerMinute: 60,
+  segmentsPerDay: 0,
+  segmentsPerMonth: 0,
+  allowedDestinations: [],
+  loopMaxRepeats: 5,
+  loopWindowMinutes: 10,
+}
+
 export interface Mail2SmsConfig {
   file: string
   limits: LimitsConfig
@@ -209,13 +220,13 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     direct_reply_window_hours: { kind: 'int', default: 72, min: 1 },
   },
   limits: {
-    account_sms_per_minute: { kind: 'int', default: 300, min: 0 },
-    sender_sms_per_minute: { kind: 'int', default: 60, min: 0 },
-    segments_per_day: { kind: 'int', default: 0, min: 0 },
-    segments_per_month: { kind: 'int', default: 0, min: 0 },
-    allowed_destinations: { kind: 'list', default: [] },
-    loop_max_repeats: { kind: 'int', default: 5, min: 0 },
-    loop_window_minutes: { kind: 'int', default: 10, min: 1 },
+    account_sms_per_minute: { kind: 'int', default: DEFAULT_LIMITS.accountSmsPerMinute, min: 0 },
+    sender_sms_per_minute: { kind: 'int', default: DEFAULT_LIMITS.senderSmsPerMinute, min: 0 },
+    segments_per_day: { kind: 'int', default: DEFAULT_LIMITS.segmentsPerDay, min: 0 },
+    segments_per_month: { kind: 'int', default: DEFAULT_LIMITS.segmentsPerMonth, min: 0 },
+    allowed_destinations: { kind: 'list', default: DEFAULT_LIMITS.allowedDestinations },
+    loop_max_repeats: { kind: 'int', default: DEFAULT_LIMITS.loopMaxRepeats, min: 0 },
+    loop_window_minutes: { kind: 'int', default: DEFAULT_LIMITS.loopWindowMinutes, min: 1 },
   },
   allowlist: {
     max_ipv4_prefix: {

@@ -5,7 +5,7 @@ import { defineMessages } from '../i18n'
 import { accountPath } from '../account'
 import { setFlash } from '../flash'
 import { FieldFrame, FormError, formText } from '../components/form'
-import type { LimitsConfig } from '../../lib/config'
+import { DEFAULT_LIMITS, type LimitsConfig } from '../../lib/config'
 import {
   findAccountByRef,
   updateAccountLimits,
@@ -17,17 +17,6 @@ import {
 import { readCounters } from '../../lib/db/usage-counters'
 import { effectiveDestinations, parseDestinationList } from '../../lib/limits/destinations'
 import { spendWindows } from '../../lib/limits/spend'
-
-/** `[limits]` as shipped, for an app started without a configuration (tests, tools). */
-export const DEFAULT_LIMITS: LimitsConfig = {
-  accountSmsPerMinute: 300,
-  senderSmsPerMinute: 60,
-  segmentsPerDay: 0,
-  segmentsPerMonth: 0,
-  allowedDestinations: [],
-  loopMaxRepeats: 5,
-  loopWindowMinutes: 10,
-}
 
 const t = defineMessages(
   {
