@@ -5,6 +5,7 @@ import type { NewSms } from '../../../lib/db/outbound'
 import type { SmsDraft } from '../../../lib/mx/message'
 import { SpendGuard } from '../../../lib/mx/spend-guard'
 import { testRecipient } from '../../support/accounts'
+import { createTestDatabase } from '../../support/databases'
 
 const OFF: LimitsConfig = {
   accountSmsPerMinute: 0,
@@ -49,5 +50,20 @@ describe('SpendGuard', () => {
       new SpendGuard(refusingDb, { ...OFF, loopMaxRepeats: 5 }).check([draft], [row]),
       /queried/,
     )
+  })
+
+  it('makes one statement per message on the hot path, none more while no alert is due', async () => {
+    const t = await createTestDatabase('sqlite')
+    try {
+      const statements: string[] = []
+      t.db.on('query', (q: { sql: string }) => statements.push(q.sql))
+      const guard = new SpendGuard(t.db, { ...OFF, loopMaxRepeats: 5, segmentsPerDay: 1000 })
+      const plan = await guard.check([draft], [row])
+      assert.equal(plan.decision.action, 'accept')
+      assert.equal(plan.deltas.length, 5)
+      assert.equal(statements.length, 1, statements.join('\n'))
+    } finally {
+      await t.drop()
+    }
   })
 })
