@@ -8,6 +8,7 @@ import {
 import { deleteExpiredCounters } from '../db/usage-counters'
 import type { Mailer, OutgoingMail } from '../mail/mailer'
 import { InterruptibleSleep } from '../process/interruptible-sleep'
+import { FailureStreak } from '../process/failure-streak'
 
 export interface QuotaAlertSenderOptions {
   db: Db
@@ -66,12 +67,15 @@ export class QuotaAlertSender {
   private stopping = false
   private loopDone: Promise<void> | null = null
   private readonly idle = new InterruptibleSleep()
+  /** One log line when the database stops answering and one when it is back. */
+  private readonly reads: FailureStreak
 
   constructor(private readonly opts: QuotaAlertSenderOptions) {
     this.log = opts.log ?? ((line) => console.log(`[quota] ${line}`))
     this.clock = opts.clock ?? Date.now
     this.pollMs = opts.pollMs ?? 5000
     this.sweepMs = opts.sweepMs ?? 600_000
+    this.reads = new FailureStreak('read quota alerts', this.log, this.clock)
   }
 
   start(): void {
@@ -89,6 +93,7 @@ export class QuotaAlertSender {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      let wait = this.pollMs
       try {
         await this.sweep()
         const due = await claimDueQuotaAlerts(this.opts.db, {
@@ -96,11 +101,12 @@ export class QuotaAlertSender {
           leaseMs: LEASE_MS,
           limit: 20,
         })
+        this.reads.succeeded()
         for (const alert of due) await this.handle(alert)
       } catch (err) {
-        this.log(`quota alerts: cannot read the database: ${(err as Error).message}`)
+        wait = this.reads.failed(err, this.pollMs, 60_000)
       }
-      await this.idle.sleep(this.pollMs)
+      await this.idle.sleep(wait)
     }
   }
 

@@ -101,5 +101,28 @@ for (const kind of databaseKinds()) {
       }
       assert.deepEqual(await t.db('usage_counters').pluck('counter_key'), ['live'])
     })
+
+    it('logs a database outage once when it starts and once when it ends', async () => {
+      const outage: string[] = []
+      await t.db.schema.renameTable('quota_alerts', 'quota_alerts_away')
+      const sender = new QuotaAlertSender({
+        db: t.db,
+        mailer,
+        log: (l) => outage.push(l),
+        pollMs: 5,
+      })
+      sender.start()
+      try {
+        await new Promise((r) => setTimeout(r, 200))
+        await t.db.schema.renameTable('quota_alerts_away', 'quota_alerts')
+        await eventually(
+          async () => outage.filter((l) => /read quota alerts: working again/.test(l)),
+          (lines) => lines.length === 1,
+        )
+      } finally {
+        await sender.stop()
+      }
+      assert.equal(outage.filter((l) => /cannot read quota alerts/.test(l)).length, 1)
+    })
   })
 }
