@@ -42,7 +42,10 @@ function stopGraceMs(config: Mail2SmsConfig): number {
   return Math.max(15_000, config.worker.shutdownGraceMs + 2 * config.smpp.requestTimeoutMs + 5_000)
 }
 
-/** One of our own commands as a child; migrations are done: the supervisor ran them first. */
+/**
+ * One of our own commands as a child. It does not migrate: the supervisor does, beside it, and
+ * the child waits until the schema is current.
+ */
 function spawnCommand(config: Mail2SmsConfig, command: 'worker' | 'admin'): ChildProcess {
   const watched = parentPipeSpawnOptions('inherit', stopGraceMs(config))
   return spawn(
