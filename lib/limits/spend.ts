@@ -240,7 +240,12 @@ export function planSpend(
       const n = r.name === 'sender' ? fresh.length : t.sms
       if (n > r.limit) {
         return refused(
-          answer('rateLimitBelowMessage', { account: t.account.ref, limit: r.limit, sms: n }),
+          answer('rateLimitBelowMessage', {
+            who:
+              r.name === 'account' ? `account "${t.account.ref}"` : `the rate of sender ${sender}`,
+            limit: r.limit,
+            sms: n,
+          }),
         )
       }
       if (used(r.counter) + n > r.limit) {

@@ -251,9 +251,10 @@ export const REPLIES = {
     phase: 'DATA',
     when: 'one message has more numbers than the account or sender may text per minute',
     advice: 'send it to fewer numbers at once',
-    text: (p: { account: string; limit: number; sms: number }) =>
-      `this message makes ${p.sms} SMS but account "${p.account}" allows at most ${p.limit} SMS per minute: send it to fewer numbers at once`,
-    example: { account: 'acme', limit: 60, sms: 80 },
+    /** `who`: `account "acme"`, or `the rate of sender bob@example.com`. */
+    text: (p: { who: string; limit: number; sms: number }) =>
+      `this message makes ${p.sms} SMS but ${p.who} allows at most ${p.limit} SMS per minute: send it to fewer numbers at once`,
+    example: { who: 'account "acme"', limit: 60, sms: 80 },
   }),
   quotaSpent: spec({
     code: 550,

@@ -185,6 +185,12 @@ describe('spend limits', () => {
     const plan = planSpend(items, snapshot(items, {}), NOW, LOOP)
     assert.equal(plan.decision.action, 'deny')
     assert.match(plan.decision.message ?? '', /makes 3 SMS but account "acme" allows at most 2/)
+    const bySender = items.map((i) => ({ ...i, limits: { ...NO_LIMITS, senderSmsPerMinute: 2 } }))
+    const sender = planSpend(bySender, snapshot(bySender, {}), NOW, LOOP)
+    assert.match(
+      sender.decision.message ?? '',
+      /makes 3 SMS but the rate of sender alice@example.com allows at most 2/,
+    )
   })
 
   it('never refuses or counts again the SMS of an email already stored (a retry)', () => {
