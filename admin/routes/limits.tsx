@@ -16,7 +16,7 @@ import {
 } from '../../lib/db/accounts'
 import { readCounters } from '../../lib/db/usage-counters'
 import { effectiveDestinations, parseDestinationList } from '../../lib/limits/destinations'
-import { spendWindows } from '../../lib/limits/spend'
+import { quotaCounterKey, spendWindows } from '../../lib/limits/spend'
 
 const t = defineMessages(
   {
@@ -102,8 +102,8 @@ interface Usage {
 
 async function loadUsage(c: Context<AdminEnv>, account: Account): Promise<Usage> {
   const w = spendWindows(c.get('deps').clock(), 1)
-  const day = `seg:a:${account.id}:${w.day}`
-  const month = `seg:a:${account.id}:${w.month}`
+  const day = quotaCounterKey(account.id, w.day)
+  const month = quotaCounterKey(account.id, w.month)
   const { counters } = await readCounters(c.get('deps').db, [day, month], [])
   return { day: counters.get(day) ?? 0, month: counters.get(month) ?? 0 }
 }

@@ -109,14 +109,23 @@ function computeCounters(item: SpendItem, w: Windows): ItemCounters {
       amount: 1,
       expiresAt: w.minuteEnd + DAY,
     },
-    day: { key: `seg:a:${a}:${w.day}`, amount: item.segments, expiresAt: w.dayEnd + DAY },
-    month: { key: `seg:a:${a}:${w.month}`, amount: item.segments, expiresAt: w.monthEnd + DAY },
+    day: { key: quotaCounterKey(a, w.day), amount: item.segments, expiresAt: w.dayEnd + DAY },
+    month: {
+      key: quotaCounterKey(a, w.month),
+      amount: item.segments,
+      expiresAt: w.monthEnd + DAY,
+    },
     loop: {
       key: `loop:${digest(item.sender, item.e164, item.text)}:${w.loop}`,
       amount: 1,
       expiresAt: w.loopEnd + DAY,
     },
   }
+}
+
+/** The segments an account used in a UTC day (`2026-12-06`) or month (`2026-12`). */
+export function quotaCounterKey(accountId: number, period: string): string {
+  return `seg:a:${accountId}:${period}`
 }
 
 /** Every key the check reads, for the single query that fetches them. */
