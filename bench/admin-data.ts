@@ -1,6 +1,7 @@
 import type { Db } from '../lib/db/connection'
 import { DAY_MS } from '../lib/db/sms-log'
 import { analyseSms } from '../lib/sms'
+import { seededRandom } from '../test/support/seeded-random'
 
 /**
  * A message log the size of a busy account's, for bench:admin: one million SMS over 90 days,
@@ -27,23 +28,11 @@ export interface LoadResult {
   seconds: number
 }
 
-/** mulberry32: small, fast, and reproducible across runs, unlike Math.random. */
-function randomFrom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 export const BENCH_SENDERS = Array.from({ length: 40 }, (_, i) => `agent${i + 1}@bench.example`)
 
 /** French mobiles, +336 and +337: the number filter has real prefixes to work with. */
 export function benchNumbers(count: number, seed = 7): string[] {
-  const random = randomFrom(seed)
+  const random = seededRandom(seed)
   const seen = new Set<string>()
   while (seen.size < count) {
     const head = random() < 0.7 ? '6' : '7'
@@ -195,7 +184,7 @@ export async function loadMessageLog(
   batch = 2000,
 ): Promise<LoadResult> {
   const started = process.hrtime.bigint()
-  const random = randomFrom(20261127)
+  const random = seededRandom(20261127)
   const bodies = bodyPool(random)
   const numbers = benchNumbers(20_000)
   const senders = BENCH_SENDERS

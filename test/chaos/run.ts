@@ -3,7 +3,8 @@ import { planFaults, runFaults } from './faults'
 import { runLoad, sendProbe, type SentEmail } from './load'
 import { IN_PROGRESS, reconcile, type Reconciliation, type SmsRow } from './reconcile'
 import { formatReport } from './report'
-import { seededRandom, type ChaosSettings } from './settings'
+import type { ChaosSettings } from './settings'
+import { seededRandom } from '../support/seeded-random'
 import type { UnplannedExit } from './supervised'
 
 export interface ChaosResult {

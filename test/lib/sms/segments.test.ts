@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict'
 import { SegmentedMessage } from 'sms-segments-calculator'
 import { analyseSms, encodeSms, splitSms, type SmsEncoding } from '../../../lib/sms'
+import { seededRandom } from '../../support/seeded-random'
 
 function bytes(buffer: Buffer): number[] {
   return [...buffer]
 }
 
 // Tiny deterministic PRNG (mulberry32) so a failing text can be reproduced from its index.
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let mixed = Math.imul(state ^ (state >>> 15), state | 1)
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61)
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const PLAIN_GSM = [
   ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?\'"()-+*/=<>#%&@$_',
   ...'\n\r£¥¤§¡¿ÄÖÑÜÅÆØäöñüåæøßìòΔΦΓΛΩΠΨΣΘΞ',
