@@ -1,6 +1,6 @@
 import type { Db } from './connection'
 import { isUniqueViolation } from './errors'
-import { formatIp, parseClientIp } from '../net/allowlist'
+import { clientNetwork } from '../net/allowlist'
 
 /**
  * Failed logins counted per key (`email:<address>`, `ip:<address or IPv6 /64>`,
@@ -17,21 +17,9 @@ export function emailThrottleKey(email: string): string {
   return `email:${email.trim().toLowerCase()}`.slice(0, 300)
 }
 
-/**
- * One key per client network, not per address: an IPv6 client usually holds a whole /64, and
- * counting each of its addresses apart would give it 2^64 fresh budgets. An IPv4 address mapped
- * into IPv6 (::ffff:192.0.2.1, as a dual-stack socket reports it) counts as the IPv4 address.
- */
+/** One key per client network (an IPv6 /64), not per address: see clientNetwork(). */
 export function ipThrottleKey(ip: string): string {
-  const address = ip.trim().replace(/%.*$/, '').toLowerCase()
-  const parsed = parseClientIp(address)
-  if (!parsed) return `ip:${address}`.slice(0, 300)
-  if (parsed.family === 4) return `ip:${formatIp(parsed)}`
-  // The first four groups, as hex without leading zeros.
-  const prefix = [112n, 96n, 80n, 64n].map((shift) =>
-    ((parsed.value >> shift) & 0xffffn).toString(16),
-  )
-  return `ip:${prefix.join(':')}::/64`
+  return `ip:${clientNetwork(ip)}`.slice(0, 300)
 }
 
 /** The latest time until which one of the keys is locked, or null when none is. */

@@ -1,19 +1,10 @@
 import type { Decision } from './decision'
 import { answer } from './replies'
-import { formatIp, parseClientIp } from '../net/allowlist'
+import { clientNetwork } from '../net/allowlist'
 
-const V6_HOST_BITS = (1n << 64n) - 1n
-
-/**
- * Whom a connection is counted against: the IPv4 address, or the IPv6 /64. One host is
- * usually given a whole /64 (RFC 6177), so counting IPv6 addresses one by one would let it
- * open as many connections as it cares to pick addresses.
- */
+/** Whom a connection is counted against: the IPv4 address, or the IPv6 /64. */
 export function clientKey(ip: string): string {
-  const parsed = parseClientIp(ip)
-  if (!parsed) return ip
-  if (parsed.family === 4) return formatIp(parsed)
-  return `${formatIp({ family: 6, value: parsed.value & ~V6_HOST_BITS })}/64`
+  return clientNetwork(ip)
 }
 
 /**

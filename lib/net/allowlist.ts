@@ -207,6 +207,25 @@ export function parseClientIp(ip: string): ParsedIp | undefined {
 }
 
 /**
+ * Whom a client counts as, for the limits that count per client (login tries, connections):
+ * the IPv4 address, or the IPv6 /64. One host is usually given a whole /64 (RFC 6177), and
+ * counting its addresses one by one would give it 2^64 fresh budgets. IPv4 mapped into IPv6
+ * (::ffff:192.0.2.1, as a dual-stack socket reports it) counts as the IPv4 address. Text that
+ * is no address comes back trimmed and lower-cased.
+ */
+export function clientNetwork(ip: string): string {
+  const address = ip.trim().replace(/%.*$/, '').toLowerCase()
+  const parsed = parseClientIp(address)
+  if (!parsed) return address
+  if (parsed.family === 4) return formatIp(parsed)
+  // The first four groups, as hex without leading zeros.
+  const prefix = [112n, 96n, 80n, 64n].map((shift) =>
+    ((parsed.value >> shift) & 0xffffn).toString(16),
+  )
+  return `${prefix.join(':')}::/64`
+}
+
+/**
  * Per family: prefix length → network → accounts. A lookup masks the client
  * address once per distinct prefix length in use (a handful in practice), so
  * its cost does not grow with the number of entries.
