@@ -38,8 +38,10 @@ function previousOf(row: Record<string, unknown> | undefined): InvitedSender['pr
   }
 }
 
-/** The two mail quotas of an invitation: per invited address (any account) and per account. */
-/** The quota key of mails to one address: a digest, so any address fits a counter key. */
+/**
+ * The two mail quotas of an invitation, per invited address (any account) and per account. The
+ * address is digested, so that any address fits a counter key.
+ */
 export function inviteAddressKey(email: string): string {
   const digest = crypto.createHash('sha256').update(email.trim().toLowerCase()).digest('hex')
   return `invite-to:${digest.slice(0, 32)}`
