@@ -86,6 +86,95 @@ describe('stripQuotedReply', () => {
     })
   })
 
+  describe('attributions in other shapes and languages', () => {
+    const cases: Array<[string, string]> = [
+      [
+        'Dutch, verb before the name',
+        'Prima.\n\nOp 3-3-2025 10:12 schreef Piet <piet@example.nl>:\n\nOud bericht',
+      ],
+      [
+        'Dutch, long form',
+        'Prima.\n\nOp 3 mrt. 2025, om 10:12 heeft Piet <piet@example.nl> het volgende geschreven:\n\nOud',
+      ],
+      [
+        'Swedish',
+        'Bra.\nDen 3 mars 2025 10:12, Sven (sven@example.se) skrev:\n\nGammalt meddelande',
+      ],
+      [
+        'Norwegian',
+        'Bra.\nPå 3. mars 2025 på 10:12, Ola (ola@example.no) skrev:\n\nGammel melding',
+      ],
+      ['German', 'Gut.\n\nAm 03.03.2025 um 10:12 schrieb Hans <hans@example.de>:\n> Alt'],
+      [
+        'Spanish',
+        'Vale.\n\nEl lun, 3 mar 2025 a las 10:12, Ana (<ana@example.es>) escribió:\n> Viejo',
+      ],
+      [
+        'Russian, date first',
+        'Да.\n03.03.2025 10:12 пользователь "ivan@example.ru" <\nivan@example.ru> написал:\n\n> Старое',
+      ],
+      ['Vietnamese', 'Vâng.\n\nVào 10:12 3 tháng 3, 2025, Lan <lan@example.vn> đã viết:\n\n> Cũ'],
+      [
+        '"sent:" with an address',
+        'OK.\n\nOn 3-Mar-2025, at 10:12, Bob <bob@example.com> sent:\n\n> Old',
+      ],
+      [
+        'Gmail, date then address',
+        'OK.\n\n2025-03-03 10:12 GMT+01:00 Bob <\nbob@example.com>:\n\n> Old',
+      ],
+      ['date then address, no colon', 'OK.\n2025/3/3 Bob <bob@example.com>\n\n> Old'],
+      ['name and address only, above quotes', 'OK.\n\nBob Smith <bob@example.com> wrote:\n> Old'],
+      [
+        'broken around the address, blank lines and all',
+        'OK.\n\nOn Mon, Mar 3, 2025 at 10:12 AM Bob\n\n<\nmailto:Bob <bob@example.com>\n> wrote:\nOld text',
+      ],
+      ['Android rule', 'OK.\n\n---- Bob Smith wrote ----\n\n> Old'],
+    ]
+    for (const [name, text] of cases) {
+      it(`drops the history under it: ${name}`, async () => {
+        assert.equal(await stripQuotedReply(text), text.split('\n')[0])
+      })
+    }
+
+    it("keeps the reply written on the attribution's line", async () => {
+      assert.equal(
+        await stripQuotedReply(
+          'Fine by me On Mon, Mar 3, 2025 at 10:12 AM, bob@example.com wrote:\n> Ok?',
+        ),
+        'Fine by me',
+      )
+      assert.equal(
+        await stripQuotedReply(
+          'Yes\nsee you--- On Mon, Mar 3, 2025, bob@example.com wrote:\n> Ok?',
+        ),
+        'Yes\nsee you',
+      )
+    })
+
+    it('keeps a sentence ending in "wrote:" when no quote or history sign follows', async () => {
+      const text = 'Call me at 5, as Bob wrote:\nthe meeting is moved to room 4'
+      assert.equal(await stripQuotedReply(text), text)
+    })
+  })
+
+  describe('quote marks', () => {
+    it('keeps a ">>> link <<<" banner, which is not a quote', async () => {
+      const text = 'Visit us.\n>>> https://example.com <<<\nSee you'
+      assert.equal(await stripQuotedReply(text), text)
+    })
+
+    it('drops the unquoted piece of a quoted link the client wrapped', async () => {
+      const text =
+        'Done.\n\nOn Mon, 3 Mar 2025, Bob wrote:\n> See (https://example.com/a?b\n_token=3dd518)\n>\n' +
+        ' (https://example.com/c/YzOT) >\n> end'
+      assert.equal(await stripQuotedReply(text), 'Done.')
+    })
+
+    it('keeps a short answer between quotes even without blank lines', async () => {
+      assert.equal(await stripQuotedReply('> Time?\nTen.\n> Place?'), 'Ten.')
+    })
+  })
+
   describe('Outlook history', () => {
     it('cuts at -----Original Message-----', async () => {
       const text =
@@ -111,6 +200,44 @@ describe('stripQuotedReply', () => {
         'Noté.\n\n________________________________\nDe\u00a0: Jean Dupont\nEnvoyé\u00a0: lundi 3 mars 2025 10:12\n' +
         'À\u00a0: Sophie\nObjet\u00a0: Dossier\n\nAncien message'
       assert.equal(await stripQuotedReply(text), 'Noté.')
+    })
+
+    const blocks: Array<[string, string]> = [
+      [
+        'German',
+        'Von: hans@example.de\nGesendet: Montag, 3. März 2025 10:12\nAn: Eva\nBetreff: Termin',
+      ],
+      ['Danish', 'Fra: ole@example.dk\nSendt: 3. marts 2025 10:12\nTil: Eva\nEmne: Møde'],
+      [
+        'Swedish',
+        'Från: Sven [mailto:sven@example.se]\nSkickat: den 3 mars 2025 10:12\nTill: Eva\nÄmne: SV: Möte',
+      ],
+      ['starting with Date', 'Date: Mon, 3 Mar 2025 10:12:00 +0100\nTo: eva@example.com'],
+      [
+        'bold, wrapped',
+        '  *From:* bob@example.com [mailto:\n  bob@example.com]\n  *Sent:* Monday, March 3, 2025 10:12 AM\n  *To:* eva@example.com',
+      ],
+    ]
+    for (const [name, block] of blocks) {
+      it(`cuts at a header block: ${name}`, async () => {
+        assert.equal(await stripQuotedReply(`Noted.\n\n${block}\n\nOld message`), 'Noted.')
+      })
+    }
+
+    it('keeps a note with a date and an audience, which is not a header block', async () => {
+      const text = 'Meeting:\nDate: Monday 3 March, 10:00\nTo: all drivers\nBring your badge.'
+      assert.equal(await stripQuotedReply(text), text)
+    })
+
+    it('cuts at "-----Original Message-----" rules in other languages', async () => {
+      for (const rule of [
+        '-----Reply Message-----',
+        '-----Ursprüngliche Nachricht-----',
+        '-----Oprindelig meddelelse-----',
+        '-----Mensaje original-----',
+      ]) {
+        assert.equal(await stripQuotedReply(`Ok.\n\n${rule}\n\nOld`), 'Ok.', rule)
+      }
     })
 
     it('does not take one "From:" line for a header block', async () => {
