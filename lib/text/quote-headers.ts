@@ -15,6 +15,14 @@ const ATTRIBUTION_VERB = new RegExp(
     'писал(?:а)?|đã\\s+viết|έγραψε|写道|寫道|\\bsent)[^\\S\\n]*:[^\\S\\n]*$',
   'iu',
 )
+const LONGEST_VERB = 40
+
+/** The verb is at the end: only the end is searched, so a long line costs no more than a short one. */
+function endsWithVerb(text: string): boolean {
+  const end = text.trimEnd()
+  return end.endsWith(':') && ATTRIBUTION_VERB.test(end.slice(-LONGEST_VERB))
+}
+
 const WEAK_VERB = /\bsent[^\S\n]*:[^\S\n]*$/iu
 
 /** Words that open an attribution: "On", "Le", "Am", "El", "Il", "Op", "Den", "På", "Em"… */
@@ -22,9 +30,14 @@ const OPENING_WORD =
   /^(?:on|le|am|el|il|op|den|dne|på|em|w\s+dniu|в|vào|pe|kom|ngày|el\s+día|il\s+giorno)\s/iu
 // A date first: "2014-10-17 11:28 …", "02.04.2012 14:20 …", "2011/4/7 …".
 const OPENING_DATE = /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b/u
-const ADDRESS = /[^\s<>()"']+@[^\s<>()"']+\.[^\s<>()"']+/u
+// Both are written so that each '@' is tried once: no backtracking over a long line.
+const ADDRESS = /[^\s<>()"'@]@[^\s<>()"'@.]+\.[^\s<>()"'@]/u
 // Gmail with a date first ends on the address alone: "2011/4/7 Name <a@example.com>" (":").
-const ENDS_WITH_ADDRESS = /@[^\s<>]+>?[^\S\n]*:?[^\S\n]*$/u
+const ADDRESS_AT_END = /^@[^\s<>@]+>?[^\S\n]*:?[^\S\n]*$/u
+
+function endsWithAddress(text: string): boolean {
+  return ADDRESS_AT_END.test(text.slice(text.lastIndexOf('@')))
+}
 
 export const LONGEST_ATTRIBUTION = 400
 const MOST_ATTRIBUTION_LINES = 5
@@ -41,12 +54,12 @@ function opens(line: string): boolean {
 export function isAttribution(text: string, followedByQuote: boolean): boolean {
   if (text.length > LONGEST_ATTRIBUTION) return false
   const hasAddress = ADDRESS.test(text)
-  if (ATTRIBUTION_VERB.test(text)) {
-    if (WEAK_VERB.test(text) && !hasAddress) return false
+  if (endsWithVerb(text)) {
+    if (WEAK_VERB.test(text.slice(-LONGEST_VERB)) && !hasAddress) return false
     if (!/\d/u.test(text) && !hasAddress) return followedByQuote && text.length <= 80
     return followedByQuote || opens(text) || hasAddress
   }
-  if (!hasAddress || !ENDS_WITH_ADDRESS.test(text)) return false
+  if (!hasAddress || !endsWithAddress(text)) return false
   // "Op 13-02-2014 3:18 schreef Name <address>:": the verb before the name, a colon at the end.
   if (opens(text) && /\d/u.test(text) && /:[^\S\n]*$/u.test(text)) return true
   return OPENING_DATE.test(text) && followedByQuote
@@ -105,7 +118,7 @@ const TRAILING_DASHES = /[\s\-–—]+$/u
  * line, or null. Only above `>` quotes: without them the glued words are too weak a sign.
  */
 export function replyBeforeInlineAttribution(line: string): string | null {
-  if (line.length > LONGEST_ATTRIBUTION || !ATTRIBUTION_VERB.test(line)) return null
+  if (line.length > LONGEST_ATTRIBUTION || !endsWithVerb(line)) return null
   for (const match of line.matchAll(INLINE_OPENING)) {
     const start = (match.index ?? 0) + match[0].length - match[1].length
     if (start === 0) continue
@@ -145,19 +158,37 @@ const SEPARATOR_WORDS = [
   'αρχικό μήνυμα',
   'orijinal mesaj',
 ]
-const ORIGINAL_MESSAGE = new RegExp(
-  `^[-_=*\\s]{2,}(?:${SEPARATOR_WORDS.join('|')})[-_=*\\s]{2,}$`,
-  'iu',
-)
+const ORIGINAL_MESSAGE = new Set(SEPARATOR_WORDS)
+const RULE_CHARACTER = /[-_=*\s]/u
 // Android: "---- John Smith wrote ----"; some clients add the date.
-const WROTE_RULE =
-  /^-{2,}[^\S\n]*\S.{0,120}?\s(?:wrote|a\s+écrit|schrieb|skrev|schreef)[^\S\n]*-{2,}$/iu
+const WROTE_RULE = /^\S.{0,120}?\s(?:wrote|a\s+écrit|schrieb|skrev|schreef)$/iu
+
+/** The words between the rule's two halves ("-----Original Message-----"), or null. */
+function ruleWords(line: string): string | null {
+  let start = 0
+  while (start < line.length && RULE_CHARACTER.test(line[start])) start++
+  let end = line.length
+  while (end > start && RULE_CHARACTER.test(line[end - 1])) end--
+  if (start < 2 || line.length - end < 2 || start === end) return null
+  return line.slice(start, end)
+}
 
 /** A rule that opens the quoted history: "-----Original Message-----" in many languages. */
 export function isHistorySeparator(line: string): boolean {
   const trimmed = line.trim()
   if (trimmed.length > 160) return false
-  return ORIGINAL_MESSAGE.test(trimmed) || WROTE_RULE.test(trimmed)
+  const words = ruleWords(trimmed)
+  if (words === null) return false
+  if (
+    ORIGINAL_MESSAGE.has(
+      words
+        .toLowerCase()
+        .replace(/\s+/gu, ' ')
+        .replace(/[\u2018\u2019]/gu, "'"),
+    )
+  )
+    return true
+  return trimmed.startsWith('--') && trimmed.endsWith('--') && WROTE_RULE.test(words)
 }
 
 type HeaderKind = 'from' | 'date' | 'to' | 'cc' | 'subject'

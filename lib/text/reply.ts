@@ -29,7 +29,8 @@ export function isQuotedLine(line: string): boolean {
   return QUOTE_MARK.test(line) && !BANNER.test(line)
 }
 
-const URL = /(?:https?:\/\/|mailto:|www\.)\S*/giu
+const URLS = /(?:https?:\/\/|mailto:|www\.)\S*/giu
+const HAS_URL = /(?:https?:\/\/|mailto:|www\.)/iu
 const LINK_PUNCTUATION = /[=/_&%#()]/u
 
 /**
@@ -41,7 +42,7 @@ const LINK_PUNCTUATION = /[=/_&%#()]/u
 function isBrokenLinkPiece(line: string): boolean {
   const trimmed = line.trim()
   if (trimmed === '') return false
-  if (URL.test(trimmed) && !/\p{L}{2,}/u.test(trimmed.replace(URL, ''))) return true
+  if (HAS_URL.test(trimmed) && !/\p{L}{2,}/u.test(trimmed.replace(URLS, ''))) return true
   return !/\s/u.test(trimmed) && LINK_PUNCTUATION.test(trimmed)
 }
 

@@ -262,6 +262,22 @@ describe('stripQuotedReply', () => {
       assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
     })
 
+    it('reads a megabyte of lines built to look almost like quote headers in linear time', async () => {
+      const shapes = [
+        `On 1 ${'a@'.repeat(190)}\n> q\n`,
+        `2025-01-01 ${'x<'.repeat(190)}\n\n<\n`,
+        `From: a@example.com\n${'x'.repeat(70)}\n`,
+        `${'-'.repeat(150)} wrote\n`,
+        `${'x On '.repeat(80)}1 wrote:\n> q\n`,
+      ]
+      for (const shape of shapes) {
+        const text = shape.repeat(Math.ceil(1_000_000 / shape.length))
+        const started = Date.now()
+        await stripQuotedReply(text)
+        assert.ok(Date.now() - started < 3_000, `${shape.slice(0, 20)}: ${Date.now() - started} ms`)
+      }
+    })
+
     it('copes with long runs of blank lines, keeping one', async () => {
       const started = Date.now()
       assert.equal(await stripQuotedReply(`a${'\n \t'.repeat(200_000)}\nb`), 'a\n\nb')
