@@ -6,21 +6,52 @@
  * address.
  */
 
-// The verb that ends an attribution, followed by a colon. "sent" only counts with an address
-// (isAttribution), since "Here is what I sent:" is a sentence.
-const ATTRIBUTION_VERB = new RegExp(
-  '(?:\\bwrote|\\bwrites|\\ba\\s+écrit|\\bécrit|\\bschrieb|\\bgeschrieben|\\bskrev|\\bschreef|' +
-    '\\bgeschreven|\\bescribió|\\bescreveu|\\bha\\s+scritto|\\bscrisse|\\bnapisał(?:a|\\(a\\))?|' +
-    '\\bnapsal(?:a)?|\\bkirjoitti|\\bírta|\\byazdı|\\bskrifaði|написал(?:а|\\(а\\))?|' +
-    'писал(?:а)?|đã\\s+viết|έγραψε|写道|寫道|\\bsent)[^\\S\\n]*:[^\\S\\n]*$',
-  'iu',
-)
+// The verbs of attributions, as clients write them in their languages. "sent" only counts
+// with an address (isAttribution), since "Here is what I sent:" is a sentence.
+const VERBS = [
+  'wrote',
+  'writes',
+  'sent',
+  'a\\s+écrit',
+  'écrit',
+  'schrieb',
+  'geschrieben',
+  'skrev',
+  'skrevet',
+  'schreef',
+  'geschreven',
+  'escribió',
+  'escreveu',
+  'ha\\s+scritto',
+  'scrisse',
+  'a\\s+scris',
+  'napisał(?:a|\\(a\\))?',
+  'pisze',
+  'napsal(?:a)?',
+  'kirjoitti',
+  'írta',
+  'yazdı',
+  'skrifaði',
+  'написал(?:а|\\(а\\))?',
+  'писал(?:а)?',
+  'đã\\s+viết',
+  'έγραψε',
+  '写道',
+  '寫道',
+  '작성',
+].join('|')
+// Not inside a word: "rewrote:" is not "wrote:". \b knows ASCII letters only.
+const ATTRIBUTION_VERB = new RegExp(`(?<!\\p{L})(?:${VERBS})[^\\S\\n]*[:：][^\\S\\n]*$`, 'iu')
+const VERB_ANYWHERE = new RegExp(`(?<!\\p{L})(?:${VERBS})(?!\\p{L})`, 'iu')
+const ENDS_WITH_COLON = /[:：][^\S\n]*$/u
 const LONGEST_VERB = 40
 
 /** The verb is at the end: only the end is searched, so a long line costs no more than a short one. */
 function endsWithVerb(text: string): boolean {
   const end = text.trimEnd()
-  return end.endsWith(':') && ATTRIBUTION_VERB.test(end.slice(-LONGEST_VERB))
+  return (
+    (end.endsWith(':') || end.endsWith('：')) && ATTRIBUTION_VERB.test(end.slice(-LONGEST_VERB))
+  )
 }
 
 const WEAK_VERB = /\bsent[^\S\n]*:[^\S\n]*$/iu
@@ -28,8 +59,8 @@ const WEAK_VERB = /\bsent[^\S\n]*:[^\S\n]*$/iu
 /** Words that open an attribution: "On", "Le", "Am", "El", "Il", "Op", "Den", "På", "Em"… */
 const OPENING_WORD =
   /^(?:on|le|am|el|il|op|den|dne|på|em|w\s+dniu|в|vào|pe|kom|ngày|el\s+día|il\s+giorno)\s/iu
-// A date first: "2014-10-17 11:28 …", "02.04.2012 14:20 …", "2011/4/7 …".
-const OPENING_DATE = /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b/u
+// A date first: "2014-10-17 11:28 …", "02.04.2012 14:20 …", "2011/4/7 …", "2025年3月3日".
+const OPENING_DATE = /^\d{1,4}(?:[-/.]\d{1,2}[-/.]\d{1,4}\b|[年년][^\S\n]?\d{1,2}[月월])/u
 // Both are written so that each '@' is tried once: no backtracking over a long line.
 const ADDRESS = /[^\s<>()"'@]@[^\s<>()"'@.]+\.[^\s<>()"'@]/u
 // Gmail with a date first ends on the address alone: "2011/4/7 Name <a@example.com>" (":").
@@ -59,10 +90,13 @@ export function isAttribution(text: string, followedByQuote: boolean): boolean {
     if (!/\d/u.test(text) && !hasAddress) return followedByQuote && text.length <= 80
     return followedByQuote || opens(text) || hasAddress
   }
-  if (!hasAddress || !endsWithAddress(text)) return false
-  // "Op 13-02-2014 3:18 schreef Name <address>:": the verb before the name, a colon at the end.
-  if (opens(text) && /\d/u.test(text) && /:[^\S\n]*$/u.test(text)) return true
-  return OPENING_DATE.test(text) && followedByQuote
+  if (!hasAddress) return false
+  // The verb before the name or the date: "Op 13-02-2014 3:18 schreef Name <address>:",
+  // "Name <address> kirjoitti 3.3.2025 kello 10.12:"; or no verb: "2025年3月3日 Name <address>:".
+  if (ENDS_WITH_COLON.test(text) && /\d/u.test(text)) {
+    if (VERB_ANYWHERE.test(text) || (opens(text) && endsWithAddress(text))) return true
+  }
+  return OPENING_DATE.test(text) && endsWithAddress(text) && followedByQuote
 }
 
 const SENTENCE_END = /[.!?]$/u

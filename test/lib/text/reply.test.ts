@@ -136,6 +136,29 @@ describe('stripQuotedReply', () => {
       })
     }
 
+    const histories: Array<[string, string]> = [
+      ['Apple Mail', 'On Mar 3, 2025, at 10:12, Jean <jean@example.com> wrote:'],
+      ['Gmail in French', 'Le lun. 3 mars 2025 à 10:12, Jean <jean@example.fr> a écrit :'],
+      ['Thunderbird in French', 'Le 03/03/2025 à 10:12, Jean Dupont a écrit :'],
+      ['Italian', 'Il giorno lun 3 mar 2025 alle ore 10:12 Mario <mario@example.it> ha scritto:'],
+      ['Portuguese', 'Em seg., 3 de mar. de 2025 às 10:12, João <joao@example.pt> escreveu:'],
+      ['Polish', 'W dniu 3.03.2025 o 10:12, Jan <jan@example.pl> pisze:'],
+      ['Czech, verb before the name', 'Dne 3. 3. 2025 10:12 napsal Jan <jan@example.cz>:'],
+      ['Finnish, verb before the date', 'Jan <jan@example.fi> kirjoitti 3.3.2025 kello 10.12:'],
+      ['Romanian', 'Pe lun., 3 mar. 2025 la 10:12, Ion <ion@example.ro> a scris:'],
+      ['Turkish', '3 Mar 2025 Pzt, 10:12 tarihinde Ali <ali@example.com.tr> şunu yazdı:'],
+      ['Japanese, no verb', '2025年3月3日(月) 10:12 Taro <taro@example.jp>:'],
+      ['Chinese, full-width colon', '在 2025年3月3日 10:12，Li <li@example.cn> 写道：'],
+    ]
+    for (const [name, attribution] of histories) {
+      it(`cuts at an attribution above unquoted history: ${name}`, async () => {
+        assert.equal(
+          await stripQuotedReply(`Réponse.\n\n${attribution}\nAncien message`),
+          'Réponse.',
+        )
+      })
+    }
+
     it("keeps the reply written on the attribution's line", async () => {
       assert.equal(
         await stripQuotedReply(
