@@ -21,15 +21,32 @@ export interface ClutterContext {
 // --- uuencode (POSIX uuencode/uudecode): "begin <mode> <name>", data lines, "end" -----------
 
 const UU_BEGIN = /^begin(?:-base64)? [0-7]{3,4} \S.*$/
-// A data line: a length character then groups of four, every character in ` `..`\``.
-const UU_DATA = /^[\x20-\x60]{1,62}$/
+const UU_CHARACTERS = /^[\x20-\x60]+$/
 const UU_END = /^(?:end|====)$/
 
+/**
+ * A data line: its first character gives the byte count, then four characters per three
+ * bytes (some encoders add a checksum character), all in ` `..`\``. A base64 line (the
+ * begin-base64 form) is accepted as such.
+ */
+function isUuencodedLine(line: string): boolean {
+  if (/^[A-Za-z0-9+/]{4,76}={0,2}$/.test(line) && line.length % 4 === 0) return true
+  if (!UU_CHARACTERS.test(line)) return false
+  const expected = 1 + Math.ceil(((line.charCodeAt(0) - 32) & 63) / 3) * 4
+  return line.length === expected || line.length === expected + 1
+}
+
+/** Index past a uuencoded block starting at `begin`, or `begin` when there is no data. */
 function uuencodedBlockEnd(lines: string[], begin: number): number {
   let i = begin + 1
-  while (i < lines.length && !UU_END.test(lines[i].trimEnd()) && UU_DATA.test(lines[i].trimEnd()))
+  while (
+    i < lines.length &&
+    !UU_END.test(lines[i].trimEnd()) &&
+    isUuencodedLine(lines[i].trimEnd())
+  )
     i++
-  return i < lines.length && UU_END.test(lines[i].trimEnd()) ? i + 1 : i
+  if (i < lines.length && UU_END.test(lines[i].trimEnd())) return i + 1
+  return i > begin + 1 ? i : begin
 }
 
 // --- base64 and hex data --------------------------------------------------------------------
@@ -38,8 +55,10 @@ function uuencodedBlockEnd(lines: string[], begin: number): number {
 // with letters and digits, is data (a SHA-256 in hex, 64, is still left to the reader).
 const DATA_WORD =
   /(?<!\S)(?=[A-Za-z0-9+/]*\d)(?=[A-Za-z0-9+/]*[A-Za-z])[A-Za-z0-9+/]{76,}={0,2}(?!\S)/g
-// The short last line of a base64 block, right after data lines.
-const DATA_TAIL = /^[A-Za-z0-9+/]{4,}={0,2}$/
+// The short last line of a base64 block, right after data lines: whole groups of four, and
+// not a word ("Thanks", "Best"): a digit, a sign or a change of case inside it.
+const DATA_TAIL =
+  /^(?=.*(?:[\d+/=]|[a-z][A-Z]))(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 // --- placeholders ---------------------------------------------------------------------------
 
@@ -151,8 +170,9 @@ function withoutDataAndPlaceholders(lines: string[], context: ClutterContext): s
   const out: string[] = []
   let afterData = false
   for (let i = 0; i < lines.length; i++) {
-    if (UU_BEGIN.test(lines[i].trimEnd())) {
-      i = uuencodedBlockEnd(lines, i) - 1
+    const blockEnd = UU_BEGIN.test(lines[i].trimEnd()) ? uuencodedBlockEnd(lines, i) : i
+    if (blockEnd > i) {
+      i = blockEnd - 1
       afterData = true
       continue
     }
