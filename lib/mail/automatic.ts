@@ -99,8 +99,9 @@ function exchangeReport(headers: Map<string, unknown>): string | null {
 /** A read receipt's machine part (RFC 8098), wherever it sits in the MIME tree. */
 function notificationPart(source: HeaderSource): string | null {
   if (source instanceof Map) return null
+  // A broken Content-Type can leave mailparser's contentType something else than a string.
   const part = source.attachments?.find(
-    (a) => a.contentType?.toLowerCase() === 'message/disposition-notification',
+    (a) => String(a.contentType).toLowerCase() === 'message/disposition-notification',
   )
   return part ? 'a message/disposition-notification part' : null
 }

@@ -71,8 +71,8 @@ export async function emailToSmsText(
   const { body, source } = bodyText(mail)
   const parts = mail.attachments ?? []
   const text = await plainTextToSmsText(body, {
-    attachmentNames: parts.flatMap((a) => (a.filename ? [a.filename] : [])),
-    hasImages: parts.some((a) => a.contentType?.startsWith('image/')),
+    attachmentNames: parts.flatMap((a) => (typeof a.filename === 'string' ? [a.filename] : [])),
+    hasImages: parts.some((a) => String(a.contentType).startsWith('image/')),
     ...options,
   })
   if (text !== '') return { text, source }
