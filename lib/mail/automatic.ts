@@ -88,12 +88,58 @@ function vendorAutoreply(headers: Map<string, unknown>): string | null {
   return null
 }
 
+/** Exchange labels its reports (read receipts: mdn, bounces: dsn) with a content class. */
+function exchangeReport(headers: Map<string, unknown>): string | null {
+  const value = values(headers, 'content-class')
+    .map(keyword)
+    .find((v) => v === 'urn:content-classes:mdn' || v === 'urn:content-classes:dsn')
+  return value ? `Content-Class: ${value}` : null
+}
+
+/** A read receipt's machine part (RFC 8098), wherever it sits in the MIME tree. */
+function notificationPart(source: HeaderSource): string | null {
+  if (source instanceof Map) return null
+  // A broken Content-Type can leave mailparser's contentType something else than a string.
+  const part = source.attachments?.find(
+    (a) => String(a.contentType).toLowerCase() === 'message/disposition-notification',
+  )
+  return part ? 'a message/disposition-notification part' : null
+}
+
+// What read receipts put before the original subject, in the languages of common clients.
+const RECEIPT_SUBJECT =
+  /^\s*(?:read|lu|gelesen|le[ií]do|letto|gelezen|lido|lida|l[äæ]st|lest|luettu|przeczytan[ae]|p[řr]e[čc]teno|olvasott|прочитано|read receipt|accus[ée] de lecture|lesebest[äa]tigung)\s*:/i
+// The sentence of a read receipt's text part: "Your message … was read on …".
+const RECEIPT_TEXT =
+  /(?:was read on|a [ée]t[ée] lue? le|wurde am [^\n]* gelesen|fue le[ií]d[oa] el|[èe] stato letto|is gelezen op|foi lid[oa] em|lästes|blev læst|ble lest|luettiin)\b/i
+
+/**
+ * A read receipt that is not a multipart/report (some clients and gateways flatten it): its
+ * subject prefix alone is no proof (a person may write "Read: chapter 3"), so it also needs a
+ * receipt's own field (Original-Message-ID, Disposition) or the receipt sentence in the text.
+ */
+function flatReadReceipt(source: HeaderSource, headers: Map<string, unknown>): string | null {
+  const subject = values(headers, 'subject')[0] ?? ''
+  if (!RECEIPT_SUBJECT.test(subject)) return null
+  const fields = ['original-message-id', 'disposition', 'original-recipient'].some((name) =>
+    headers.has(name),
+  )
+  const text = source instanceof Map ? '' : `${source.text ?? ''}\n${source.html || ''}`
+  return fields || RECEIPT_TEXT.test(text) ? 'read receipt' : null
+}
+
 /** A short reason when the message was written by a program, else null. */
 export function detectAutomaticMail(source: HeaderSource): string | null {
   const headers = lowerCased(headersOf(source))
   // A report first: for a bounce it says more than the Auto-Submitted most MTAs add to it.
   return (
-    report(headers) ?? autoSubmitted(headers) ?? precedence(headers) ?? vendorAutoreply(headers)
+    report(headers) ??
+    exchangeReport(headers) ??
+    notificationPart(source) ??
+    autoSubmitted(headers) ??
+    precedence(headers) ??
+    vendorAutoreply(headers) ??
+    flatReadReceipt(source, headers)
   )
 }
 

@@ -1,8 +1,9 @@
 import type { ParsedMail } from 'mailparser'
+import { decodeUtf8OrWindows1252 } from './charset'
 
 /**
  * Most mail sent to the gateway by applications and scripts is a single text/plain part in
- * UTF-8 or ASCII, without transfer encoding. For those, reading the headers and the body
+ * UTF-8, ASCII or undeclared 8-bit text, without transfer encoding. For those, reading the headers and the body
  * directly gives what mailparser would, at a fraction of its cost on the SMTP path. Anything
  * else (MIME parts, encoded words, quoted-printable, other charsets, flowed text, 8-bit
  * headers, a Content-Disposition) returns null and goes through mailparser.
@@ -11,7 +12,6 @@ import type { ParsedMail } from 'mailparser'
  */
 
 const HEADER_NAME = /^[!-9;-~]+$/
-const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 function splitAt(raw: Buffer): { head: string; body: Buffer } | null {
   let end = raw.indexOf('\r\n\r\n')
@@ -77,14 +77,6 @@ function plainTextCharset(contentType: string | undefined): { charset: string | 
   return { charset }
 }
 
-function readBody(body: Buffer): string | null {
-  try {
-    return utf8.decode(body)
-  } catch {
-    return null
-  }
-}
-
 export function parsePlainTextEmail(raw: Buffer): ParsedMail | null {
   const parts = splitAt(raw)
   if (!parts) return null
@@ -109,8 +101,8 @@ export function parsePlainTextEmail(raw: Buffer): ParsedMail | null {
   const encoding = map.get('content-transfer-encoding')
   if (encoding !== undefined && !['7bit', '8bit'].includes(String(encoding).toLowerCase()))
     return null
-  const text = readBody(parts.body)
-  if (text === null) return null
+  // The same reading mailparser is given in parse.ts: UTF-8 where it is, else Windows-1252.
+  const text = decodeUtf8OrWindows1252(parts.body)
   map.set('content-type', {
     value: 'text/plain',
     params: plain.charset ? { charset: plain.charset } : {},

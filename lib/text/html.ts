@@ -304,3 +304,18 @@ export function decodeEntities(text: string): string {
     },
   )
 }
+
+// Elements that a text written by a person does not start with, but HTML mail does.
+const HTML_START =
+  /^\s*(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|style|div|p|table|font|span|center|b|strong|br|h[1-6])[\s>/]/i
+const WHOLE_DOCUMENT = /^\s*(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html)[\s>]/i
+
+/**
+ * Whether a body given as plain text is HTML: some scripts send HTML with no Content-Type (so
+ * it defaults to text/plain), or label a whole HTML document text/plain. A declared text/plain
+ * part counts only when it is a whole document; an undeclared body also when it opens with a
+ * tag of the kind mail editors write, since plain text never starts that way.
+ */
+export function looksLikeHtml(text: string, declared: boolean): boolean {
+  return (declared ? WHOLE_DOCUMENT : HTML_START).test(text.slice(0, 4096))
+}

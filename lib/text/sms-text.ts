@@ -1,5 +1,7 @@
 import type { ParsedMail } from 'mailparser'
-import { htmlToPlainText } from './html'
+import { removeClutter, type ClutterContext } from './clutter'
+import { removeControlCharacters } from './controls'
+import { htmlToPlainText, looksLikeHtml } from './html'
 import { normaliseWhitespace } from './normalise'
 import { stripQuotedReply } from './reply'
 import { cutAtSignature } from './signature'
@@ -10,7 +12,7 @@ export interface SmsText {
   source: 'text' | 'html' | 'subject'
 }
 
-export interface SmsTextOptions {
+export interface SmsTextOptions extends ClutterContext {
   /** First line of the account's signature: it and what follows are left out. */
   signatureMarker?: string | null
 }
@@ -32,6 +34,8 @@ function bodyText(mail: ParsedMail): { body: string; source: 'text' | 'html' } {
   if (html && (text.trim() === '' || isHtmlRoot(mail))) {
     return { body: htmlToPlainText(html), source: 'html' }
   }
+  const declared = mail.headerLines.some((h) => h.key === 'content-type')
+  if (!html && looksLikeHtml(text, declared)) return { body: htmlToPlainText(text), source: 'html' }
   return { body: text, source: 'text' }
 }
 
@@ -51,7 +55,7 @@ export async function plainTextToSmsText(
   body: string,
   options: SmsTextOptions = {},
 ): Promise<string> {
-  const reply = await stripQuotedReply(body)
+  const reply = await stripQuotedReply(removeClutter(removeControlCharacters(body), options))
   return tidy(cutAtSignature(reply, options.signatureMarker))
 }
 
@@ -65,8 +69,13 @@ export async function emailToSmsText(
   options: SmsTextOptions = {},
 ): Promise<SmsText> {
   const { body, source } = bodyText(mail)
-  const text = await plainTextToSmsText(body, options)
+  const parts = mail.attachments ?? []
+  const text = await plainTextToSmsText(body, {
+    attachmentNames: parts.flatMap((a) => (typeof a.filename === 'string' ? [a.filename] : [])),
+    hasImages: parts.some((a) => String(a.contentType).startsWith('image/')),
+    ...options,
+  })
   if (text !== '') return { text, source }
-  const subject = tidy(mail.subject ?? '')
+  const subject = tidy(removeControlCharacters(mail.subject ?? ''))
   return subject !== '' ? { text: subject, source: 'subject' } : { text: '', source }
 }

@@ -93,6 +93,19 @@ export class SmtpSession {
     return this.read()
   }
 
+  /**
+   * DATA with the message as bytes, for real mail in legacy charsets that a string would
+   * re-encode. Line ends become CRLF (Haraka refuses a bare LF) and lines are dot-stuffed.
+   */
+  async dataBytes(message: Buffer): Promise<SmtpReply> {
+    const go = await this.command('DATA')
+    if (go.code !== 354) return go
+    const body = message.toString('latin1').replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..')
+    const end = body === '' || body.endsWith('\r\n') ? '.\r\n' : '\r\n.\r\n'
+    this.socket.write(Buffer.from(body + end, 'latin1'))
+    return this.read()
+  }
+
   async quit(): Promise<void> {
     if (!this.closed) {
       try {

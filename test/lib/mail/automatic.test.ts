@@ -163,3 +163,55 @@ describe('detectAutomaticMail', () => {
     })
   })
 })
+
+describe('detectAutomaticMail: read receipts', () => {
+  const receipt = (head: string[], body: string) =>
+    parseEmail(Buffer.from(['From: bob@acme.example', ...head, '', body, ''].join('\r\n')))
+
+  it('refuses an MDN whatever its outer type: Exchange content class or a notification part', async () => {
+    const exchange = await receipt(
+      ['Subject: Read: invitation', 'Content-Class: urn:content-classes:mdn'],
+      'x',
+    )
+    assert.equal(detectAutomaticMail(exchange), 'Content-Class: urn:content-classes:mdn')
+    const mixed = await receipt(
+      ['Subject: Lu : invitation', 'Content-Type: multipart/mixed; boundary="b"'],
+      [
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'Read',
+        '--b',
+        'Content-Type: message/disposition-notification',
+        '',
+        'Final-Recipient: rfc822;bob@acme.example',
+        'Disposition: manual-action/MDN-sent-manually; displayed',
+        '--b--',
+      ].join('\r\n'),
+    )
+    assert.equal(detectAutomaticMail(mixed), 'a message/disposition-notification part')
+  })
+
+  it('refuses a flattened receipt by its subject and its receipt sentence', async () => {
+    const outlook = await receipt(
+      ['Subject: Read: invitation'],
+      'Your message\r\n\r\n  To: Bob\r\n  Subject: invitation\r\n\r\nwas read on 03/12/2026 10:02.',
+    )
+    assert.equal(detectAutomaticMail(outlook), 'read receipt')
+    const french = await receipt(
+      ['Subject: Lu : réunion'],
+      'Votre message\r\n\r\n  Objet : réunion\r\n\r\na été lu le 03/12/2026 10:02.',
+    )
+    assert.equal(detectAutomaticMail(french), 'read receipt')
+  })
+
+  it('lets a person write a subject starting with "Read:"', async () => {
+    const human = await receipt(['Subject: Read: chapter 3 before Monday'], 'Thanks, Bob')
+    assert.equal(detectAutomaticMail(human), null)
+    const asking = await receipt(
+      ['Subject: Gelesen: Bericht', 'Disposition-Notification-To: bob@acme.example'],
+      'Bitte bis Montag lesen.',
+    )
+    assert.equal(detectAutomaticMail(asking), null)
+  })
+})
