@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { defaultCorporaDir, runMimeCorpus } from './mime'
+import { corporaDir } from './corpora'
+import { runMimeCorpus } from './mime'
 
 /*
  * Every message of the shared mime/ corpus through a real MX. Without the corpus the run fails
@@ -11,7 +12,7 @@ describe('mime corpus through the MX', function () {
   this.timeout(300_000)
 
   it('refuses each message with the reply its kind calls for, or sends only the author’s words', async () => {
-    const dir = defaultCorporaDir()
+    const dir = corporaDir()
     assert.ok(
       fs.existsSync(path.join(dir, 'mime')),
       `no mime corpus under ${dir} (set MAIL2SMS_CORPORA)`,

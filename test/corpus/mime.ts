@@ -9,6 +9,7 @@ import { REPLIES } from '../../lib/mx/replies'
 import { createTestDatabase, type TestDatabase } from '../support/databases'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { SmtpSession, type SmtpReply } from '../support/smtp-client'
+import { corporaDir as sharedCorporaDir } from './corpora'
 
 /*
  * The real-world messages of the shared mime/ corpus, each sent through a real MX (Haraka with
@@ -16,13 +17,6 @@ import { SmtpSession, type SmtpReply } from '../support/smtp-client'
  * the reply its kind calls for, or queued as an SMS whose text is only the author's words.
  * The messages have no expected SMS; the checks below say what must never be in one.
  */
-
-const REPO_ROOT = path.resolve(__dirname, '..', '..')
-
-/** Where the shared corpora are: beside the repository, or MAIL2SMS_CORPORA. */
-export function defaultCorporaDir(): string {
-  return process.env.MAIL2SMS_CORPORA ?? path.resolve(REPO_ROOT, '..', 'shared', 'corpora')
-}
 
 export interface MimeViolation {
   file: string
@@ -65,7 +59,8 @@ const BASE64_WORD =
 const HEX_WORD = /[0-9a-f]{76,}/i
 // eslint-disable-next-line no-control-regex -- looking for control characters is the point
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/
-const QUOTED_LINE = /^\s*>/m
+// ">>> VIDEO <<<" or ">>> https://… <<<" is a banner of the author's, not a quote.
+const QUOTED_LINE = /^[^\S\n]*>(?![^\n]*<<[^\S\n]*$)/m
 // Reply headers of common clients, in the languages the corpus has.
 const REPLY_HEADER = [
   /\bOn\b[^\n]{0,200}\bwrote:/i,
@@ -250,7 +245,7 @@ async function setUp(count: number): Promise<Setup> {
 }
 
 export async function runMimeCorpus(
-  corporaDir: string = defaultCorporaDir(),
+  corporaDir: string = sharedCorporaDir(),
 ): Promise<MimeCorpusReport> {
   const root = path.join(corporaDir, 'mime')
   if (!fs.existsSync(root)) throw new Error(`no mime corpus at ${root}`)

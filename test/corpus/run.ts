@@ -1,5 +1,6 @@
 import { runReplyCorpus, type ReplyOutcome } from './reply'
 import { corporaDir } from './corpora'
+import { runMimeCorpus, type MimeCorpusReport } from './mime'
 
 /**
  * `npm run corpus`: how the text step does on real mail from other projects, per corpus and
@@ -37,6 +38,29 @@ async function main(): Promise<void> {
     `  quotes alone:   ${reply.quote.passed}/${reply.quote.total} (${percent(reply.quote.passed, reply.quote.total)})`,
   )
   if (verbose) printMisses(reply.outcomes.filter((o) => !o.passed))
+  printMime(await runMimeCorpus(dir))
+}
+
+function refusals(refused: Record<string, number>): string {
+  const list = Object.entries(refused).map(([reply, n]) => `${n} ${reply}`)
+  return list.length ? `refused ${list.join(', ')}` : ''
+}
+
+function printMime(report: MimeCorpusReport): void {
+  console.log(`\nmime/ through the MX (segment cap ${report.segmentCap})`)
+  for (const f of report.folders) {
+    console.log(
+      `  ${f.folder.padEnd(42)} ${String(f.tried).padStart(4)} tried  ${String(f.accepted).padStart(4)} sent  ${refusals(f.refused)}`,
+    )
+  }
+  console.log(
+    `  all: ${report.tried} tried, ${report.accepted} sent, ${refusals(report.refused) || 'none refused'}`,
+  )
+  console.log(`  property violations: ${report.violations.length}`)
+  for (const v of report.violations) {
+    console.log(`    ${v.file}: ${v.property}: ${JSON.stringify(v.excerpt).slice(0, 200)}`)
+  }
+  if (report.violations.length > 0) process.exitCode = 1
 }
 
 main().catch((err: unknown) => {
