@@ -26,6 +26,19 @@ const ZONE: DnsZone = {
   'include-servfail.test': { TXT: ['v=spf1 include:servfail.test -all'] },
   'include-silent.test': { TXT: ['v=spf1 include:silent.test -all'] },
   'helo.test': { TXT: ['v=spf1 ip4:192.0.2.77 -all'] },
+  // A hoster that keeps one policy per domain it serves, named after that domain with %{d}.
+  'redirect-macro.test': { TXT: ['v=spf1 redirect=_spf.hoster.test'] },
+  'include-macro.test': { TXT: ['v=spf1 include:_spf.hoster.test -all'] },
+  '_spf.hoster.test': { TXT: ['v=spf1 include:%{d}.hosts.hoster.test -all'] },
+  '_spf.hoster.test.hosts.hoster.test': { TXT: ['v=spf1 ip4:198.51.100.77 -all'] },
+  // What %{d} gave when it was taken from the sender: a policy without the client.
+  'redirect-macro.test.hosts.hoster.test': { TXT: ['v=spf1 -all'] },
+  'top-macro.test': { TXT: ['v=spf1 include:%{d}.hosts.hoster.test -all'] },
+  'top-macro.test.hosts.hoster.test': { TXT: ['v=spf1 ip4:198.51.100.78 -all'] },
+  // %{o} stays the sender's domain at every level.
+  'o-macro.test': { TXT: ['v=spf1 include:_o.hoster.test -all'] },
+  '_o.hoster.test': { TXT: ['v=spf1 exists:%{o}.senders.hoster.test -all'] },
+  'o-macro.test.senders.hoster.test': { A: ['127.0.0.2'] },
 }
 
 describe('lib/auth/spf', () => {
@@ -129,6 +142,38 @@ describe('lib/auth/spf', () => {
       const outcome = await check({ ip: '192.0.2.77', sender: '' })
       assert.equal(outcome.result, 'none')
       assert.equal(server.queries.length, 0)
+    })
+  })
+
+  describe('macros (RFC 7208 §7.3)', () => {
+    const asked = (name: string) => server.queries.some((q) => q.name === name)
+
+    it("expands %{d} to the domain of the record reached by redirect=, not the sender's", async () => {
+      const outcome = await check({ ip: '198.51.100.77', sender: 'a@redirect-macro.test' })
+      assert.equal(outcome.result, 'pass', outcome.explanation)
+      assert.ok(asked('_spf.hoster.test.hosts.hoster.test'))
+      assert.ok(!asked('redirect-macro.test.hosts.hoster.test'), 'expanded with the sender domain')
+    })
+
+    it("expands %{d} to the domain of the include:d record, not the sender's", async () => {
+      const outcome = await check({ ip: '198.51.100.77', sender: 'a@include-macro.test' })
+      assert.equal(outcome.result, 'pass', outcome.explanation)
+      assert.ok(!asked('include-macro.test.hosts.hoster.test'), 'expanded with the sender domain')
+      // Another client is still refused by the same policy.
+      const other = await check({ ip: '198.51.100.78', sender: 'a@include-macro.test' })
+      assert.equal(other.result, 'fail')
+    })
+
+    it("expands %{d} to the sender's domain in the sender's own record", async () => {
+      const outcome = await check({ ip: '198.51.100.78', sender: 'a@top-macro.test' })
+      assert.equal(outcome.result, 'pass', outcome.explanation)
+      assert.ok(asked('top-macro.test.hosts.hoster.test'))
+    })
+
+    it("keeps %{o} on the sender's domain inside an include:", async () => {
+      const outcome = await check({ ip: '192.0.2.9', sender: 'a@o-macro.test' })
+      assert.equal(outcome.result, 'pass', outcome.explanation)
+      assert.ok(asked('o-macro.test.senders.hoster.test'))
     })
   })
 
