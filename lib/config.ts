@@ -164,7 +164,8 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     domains: { kind: 'list', default: ['sms.example.com'] },
     max_recipients: { kind: 'int', default: 50, min: 1 },
     cache_refresh_ms: { kind: 'int', default: 1000, min: 0 },
-    spf_timeout_ms: { kind: 'int', default: 10000, min: 100 },
+    // RFC 7208 §4.6.4: a verifier should allow at least 20 seconds before giving up on SPF.
+    spf_timeout_ms: { kind: 'int', default: 20000, min: 100 },
     dns_servers: { kind: 'list', default: [] },
     dns_cache_ttl_ms: { kind: 'int', default: 60000, min: 0 },
     max_connections_per_ip: { kind: 'int', default: 50, min: 0 },

@@ -38,6 +38,9 @@ const RESULTS: ReadonlySet<string> = new Set<SpfResultCode>([
 
 type DnsError = Error & { code?: string; spfResult?: { error: string; text: string } }
 
+/** Between two attempts at one name, at least this long, however fast a lookup fails. */
+const MIN_RETRY_INTERVAL_MS = 250
+
 /**
  * mailauth recognises ENOTFOUND/ENODATA (no record), ETIMEOUT and EREFUSED.
  * Any other failure (ESERVFAIL, ECONNREFUSED, ...) inside an `include:` or
@@ -48,25 +51,37 @@ type DnsError = Error & { code?: string; spfResult?: { error: string; text: stri
  */
 function strictResolver(resolver: SpfResolver, isExpired: () => boolean): SpfResolver {
   return async (name, rrtype) => {
-    if (isExpired()) {
-      // Cut short the evaluation still running after we gave up on it, so it
-      // does not keep querying DNS in the background.
-      throw Object.assign(new Error('SPF check abandoned after timeout'), {
-        code: 'ETIMEOUT',
-      })
-    }
-    try {
-      return await resolver(name, rrtype)
-    } catch (err) {
-      // mailauth annotates what it catches, which needs an object.
-      const error = (err instanceof Error ? err : new Error(String(err))) as DnsError
-      if (error.code !== 'ENOTFOUND' && error.code !== 'ENODATA' && !error.spfResult) {
-        error.spfResult = {
-          error: 'temperror',
-          text: `DNS lookup of ${name} ${rrtype} failed: ${error.code ?? error.message}`,
-        }
+    for (;;) {
+      if (isExpired()) {
+        // Cut short the evaluation still running after we gave up on it, so it
+        // does not keep querying DNS in the background.
+        throw Object.assign(new Error('SPF check abandoned after timeout'), {
+          code: 'ETIMEOUT',
+        })
       }
-      throw error
+      const started = Date.now()
+      try {
+        return await resolver(name, rrtype)
+      } catch (err) {
+        // mailauth annotates what it catches, which needs an object.
+        const error = (err instanceof Error ? err : new Error(String(err))) as DnsError
+        if (error.code === 'ETIMEOUT' && !error.spfResult && !isExpired()) {
+          // c-ares gives up on a query after a second or two once its server has been
+          // answering fast (its timeouts follow the server's usual latency), while the
+          // recursive server may still be resolving the name. RFC 7208 §4.6.4 gives the
+          // whole check 20 s: ask again while it has time left.
+          const pause = MIN_RETRY_INTERVAL_MS - (Date.now() - started)
+          if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause))
+          continue
+        }
+        if (error.code !== 'ENOTFOUND' && error.code !== 'ENODATA' && !error.spfResult) {
+          error.spfResult = {
+            error: 'temperror',
+            text: `DNS lookup of ${name} ${rrtype} failed: ${error.code ?? error.message}`,
+          }
+        }
+        throw error
+      }
     }
   }
 }

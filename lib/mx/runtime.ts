@@ -29,7 +29,11 @@ export interface MxRuntime {
   directory: MxDirectory
   outbox: { write(items: NewSms[], usage?: CounterDelta[]): Promise<EnqueueResult> }
   spend: Pick<SpendGuard, 'check'>
-  spf(ip: string, sender: string, helo: string): Promise<SpfOutcome>
+  /**
+   * SPF for the sender's domain, given up after `mx.spf_timeout_ms` or at `deadline` (epoch ms),
+   * whichever comes first: a hook passes the time by which it must have answered.
+   */
+  spf(ip: string, sender: string, helo: string, deadline?: number): Promise<SpfOutcome>
   close(): Promise<void>
 }
 
@@ -74,8 +78,10 @@ export function createMxRuntime(
     },
     outbox: { write: (items, usage) => health.guard(() => outbox.write(items, usage)) },
     spend: { check: (drafts, rows) => health.guard(() => spend.check(drafts, rows)) },
-    spf: (ip, sender, helo) =>
-      checkSpf({ ip, sender, helo, resolver, timeoutMs: config.mx.spfTimeoutMs, mta }),
+    spf: (ip, sender, helo, deadline = Infinity) => {
+      const timeoutMs = Math.max(0, Math.min(config.mx.spfTimeoutMs, deadline - Date.now()))
+      return checkSpf({ ip, sender, helo, resolver, timeoutMs, mta })
+    },
     close: async () => {
       health.close()
       await outbox.counters.drain()

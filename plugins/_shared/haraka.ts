@@ -56,6 +56,17 @@ export function logDecision(
     )
 }
 
+/**
+ * When a hook must have answered: a second before Haraka's timeout for its plugin
+ * (`config/<plugin>.timeout`, else `config/plugin_timeout`), as haraka-plugin-spf does. Past
+ * Haraka's own timeout the client would get a bare `450 plugin timeout` and our reply would be
+ * dropped; inside it, a slow SPF lookup ends as our 451 4.7.24 naming the domain. A timeout of
+ * 0 means Haraka never times the plugin out.
+ */
+export function hookDeadline(plugin: Plugin, started = Date.now()): number {
+  return plugin.timeout > 0 ? started + Math.max(0, plugin.timeout - 1) * 1000 : Infinity
+}
+
 /** Maps a policy decision to Haraka's return code and an enhanced-status reply. */
 export function reply(next: Next, decision: Decision): void {
   if (decision.action === 'accept') {

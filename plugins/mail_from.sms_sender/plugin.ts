@@ -1,6 +1,7 @@
 import type { Address, Connection, Next, Plugin } from 'haraka'
 import { authoriseForAccounts, lookupSender, type SenderState } from '../../lib/mx/sender-policy'
 import {
+  hookDeadline,
   logDecision,
   once,
   reply,
@@ -21,6 +22,7 @@ export function check_sender(
   params: Address[],
 ): void {
   const next = once(nextHook)
+  const deadline = hookDeadline(this)
   const ip = connection.remote.ip
   const work = async () => {
     const from = params[0]
@@ -50,7 +52,7 @@ export function check_sender(
     const decision = await authoriseForAccounts(
       state,
       found.accepted,
-      () => rt.spf(ip, sender, helo),
+      () => rt.spf(ip, sender, helo, deadline),
       sender,
     )
     const accounts = found.accepted.map((m) => m.account.ref).join(',')

@@ -3,6 +3,7 @@ import { accept } from '../../lib/mx/decision'
 import { answer } from '../../lib/mx/replies'
 import { checkRecipient } from '../../lib/mx/recipient-policy'
 import {
+  hookDeadline,
   logDecision,
   once,
   reply,
@@ -23,6 +24,7 @@ export function check_number(
   params: Address[],
 ): void {
   const next = once(nextHook)
+  const deadline = hookDeadline(this)
   const rcpt = params[0]
   const notes = smsNotes(connection)
   const work = async () => {
@@ -40,7 +42,7 @@ export function check_number(
       sender,
       domains: rt.config.mx.domains,
       checkSpf: () =>
-        rt.spf(connection.remote.ip, sender?.sender ?? '', connection.hello?.host ?? ''),
+        rt.spf(connection.remote.ip, sender?.sender ?? '', connection.hello?.host ?? '', deadline),
       optOuts: directory.optOuts,
       defaultDestinations: rt.config.limits.allowedDestinations,
     })

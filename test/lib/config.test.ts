@@ -29,6 +29,22 @@ describe('lib/config', () => {
     assert.equal(config.inbound.directReplyWindowHours, 72)
   })
 
+  it('gives SPF the 20 s of RFC 7208 §4.6.4, and MAIL FROM fits in Haraka’s plugin timeout', () => {
+    const shipped = loadConfig(path.resolve(__dirname, '../../config/mail2sms.ini'), {})
+    const defaults = load('')
+    assert.equal(shipped.mx.spfTimeoutMs, 20_000)
+    assert.equal(defaults.mx.spfTimeoutMs, 20_000)
+    // Haraka's value files take their first line that is not a comment.
+    const pluginTimeout = fs
+      .readFileSync(path.resolve(__dirname, '../../config/plugin_timeout'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .find((line) => line && !/^[#;]/.test(line))
+    // MAIL FROM may wait for the database, then SPF; the hook stops a second before Haraka.
+    const needed = shipped.mx.spfTimeoutMs + (shipped.database.queryTimeoutMs ?? 0) + 1000
+    assert.ok(Number(pluginTimeout) * 1000 >= needed, `plugin_timeout ${pluginTimeout} s`)
+  })
+
   it('names an unknown key', () => {
     assert.throws(
       () => load('[admin]\nprot=1\n'),

@@ -22,6 +22,12 @@ export interface DnsRecords {
   refused?: true
   /** Never answer queries for this name. */
   timeout?: true
+  /**
+   * The name takes this long to resolve, like a recursive server waiting on a slow
+   * authoritative one: every query for it, retries included, is answered once this many ms
+   * have passed since the first; later ones at once, as from the server's cache.
+   */
+  resolvesAfterMs?: number
 }
 
 /** Lower-case names without the trailing dot. A name absent from the zone is NXDOMAIN. */
@@ -120,6 +126,27 @@ export async function startDnsServer(
   const ttl = options.ttl ?? 300
   let zone = initialZone
   const queries: DnsQueryLog[] = []
+  // When each slow name and type is resolved, from its first query on.
+  const resolvedAt = new Map<string, number>()
+  // Held answers, cancelled at close() so none is sent on a closed socket.
+  const held = new Set<NodeJS.Timeout>()
+
+  function whenResolved(query: dnsPacket.DecodedPacket, send: () => void): void {
+    const question = query.questions?.[0]
+    const name = question?.name.toLowerCase().replace(/\.$/, '') ?? ''
+    const delay = zone[name]?.resolvesAfterMs
+    if (!delay) return send()
+    const key = `${name} ${question?.type}`
+    const at = resolvedAt.get(key) ?? Date.now() + delay
+    resolvedAt.set(key, at)
+    const wait = at - Date.now()
+    if (wait <= 0) return send()
+    const timer = setTimeout(() => {
+      held.delete(timer)
+      send()
+    }, wait)
+    held.add(timer)
+  }
 
   /** The response to send, or undefined to stay silent. */
   function respond(
@@ -167,7 +194,7 @@ export async function startDnsServer(
         flags: (response.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE,
       })
     }
-    udp.send(wire, rinfo.port, rinfo.address)
+    whenResolved(query, () => udp.send(wire, rinfo.port, rinfo.address))
   }
 
   const sockets = new Set<net.Socket>()
@@ -191,7 +218,7 @@ export async function startDnsServer(
           return
         }
         const response = respond(query, 'tcp')
-        if (response) socket.write(dnsPacket.streamEncode(response))
+        if (response) whenResolved(query, () => socket.write(dnsPacket.streamEncode(response)))
       }
     })
   })
@@ -224,8 +251,11 @@ export async function startDnsServer(
     queries,
     setZone(next: DnsZone) {
       zone = next
+      resolvedAt.clear()
     },
     async close() {
+      for (const timer of held) clearTimeout(timer)
+      held.clear()
       for (const socket of sockets) socket.destroy()
       await Promise.all([
         new Promise<void>((resolve) => bound.close(() => resolve())),

@@ -23,7 +23,8 @@ export interface MxOptions {
   database: DatabaseConfig
   dnsServer?: string
   cacheRefreshMs?: number
-  spfTimeoutMs?: number
+  /** 3000 when absent; null leaves the key out, so the MX runs with the shipped default. */
+  spfTimeoutMs?: number | null
   /** Plugins list to use instead of config/plugins (the bench's bare Haraka). */
   plugins?: string[]
   /** More files for Haraka's config folder, by name (the bench's bare Haraka needs host_list). */
@@ -57,7 +58,7 @@ function writeMail2SmsIni(file: string, opts: MxOptions): void {
     '[mx]',
     `domains=${SMS_DOMAIN}`,
     `cache_refresh_ms=${opts.cacheRefreshMs ?? 0}`,
-    `spf_timeout_ms=${opts.spfTimeoutMs ?? 3000}`,
+    ...(opts.spfTimeoutMs === null ? [] : [`spf_timeout_ms=${opts.spfTimeoutMs ?? 3000}`]),
     `dns_servers=${opts.dnsServer ?? ''}`,
     'dns_cache_ttl_ms=0',
     ...Object.entries(opts.mxSettings ?? {}).map(([key, value]) => `${key}=${value}`),
