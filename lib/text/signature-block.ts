@@ -34,11 +34,13 @@ interface Entry {
   paragraphStart: boolean
   /** It ends the way a sentence does. */
   closesSentence: boolean
+  /** It ends with a colon: what follows is what it announces. */
+  announces: boolean
 }
 
 // Talon found signature lines to be under 60 characters; a longer one is a paragraph.
 const LONGEST_SIGNATURE_LINE = 60
-const LONGEST_NAME = 40
+const LONGEST_NAME = LONGEST_SIGNATURE_LINE
 // A signature is rarely more than a dozen lines; looking further costs time for nothing.
 const WINDOW = 12
 // Physical lines looked at, blank ones included, whatever the text holds.
@@ -47,16 +49,17 @@ const SCAN_LIMIT = 400
 const TEXT_RUN = 2
 
 const DELIMITER = /^(-+|_{3,})$/
-const DASH_NAME = /^-{1,3} ?\p{L}[\p{L}'.]*(?: \p{L}[\p{L}'.]*){0,2}$/u
+const DASH_NAME = /^-{1,3} ?\p{L}[\p{L}'.-]*(?: \p{L}[\p{L}'.-]*){0,2}$/u
 const LIST_MARK = /^[-*+>]/
 const POSTSCRIPT = /^(p\.? ?s|p\.-s|p\.? ?p\.? ?s)\.? ?[:.-]? /
 const HEADER = /^(from|to|cc|bcc|subject|date|sent|de|à|objet|envoyé|von|an|betreff)\s?:/
 const EMAIL = /\S@\S+\.\S/
 const URL = /https?:\/\/|www\.\S/
-const PHONE = /\+?\(?\d[\d ().\/-]{6,}\d/
+const PHONE = /\+?\(?\d[\d ()./-]{6,}\d/
 const PHONE_DIGITS = 8
 const CONTACT_LABEL =
   /^(tel|tél|téléphone|telephone|phone|ph|mobile|mob|cell|fax|portable|port|gsm|skype|linkedin|twitter|web|site|e-?mail|courriel)\s?[.:]|^[tfmp]\s?[.:]\s?\+?\d/
+const PRINTABLE_ASCII = /^[ -~]*$/
 const SENTENCE_END = /[.!?)"'»]$/
 const WORD_LETTER = /\p{L}/u
 const FIRST_LETTER_UPPER = /^[^\p{L}]*\p{Lu}/u
@@ -94,7 +97,11 @@ export function classifyLine(raw: string): LineKind {
   const trimmed = raw.trim()
   // Measured before any mapping, so a megabyte line costs nothing more.
   if (trimmed.length > 200) return 'prose'
-  const line = mapTypography(trimmed).replace(/\s+/g, ' ')
+  // Printable ASCII has no typography to map, and most lines are just that.
+  const line = (PRINTABLE_ASCII.test(trimmed) ? trimmed : mapTypography(trimmed)).replace(
+    /\s+/g,
+    ' ',
+  )
   const lower = line.toLowerCase()
   if (isClientFooter(lower)) return 'footer'
   if (DELIMITER.test(line)) return 'delimiter'
@@ -107,12 +114,19 @@ export function classifyLine(raw: string): LineKind {
   return isName(line) ? 'name' : 'text'
 }
 
+/** Kinds already worked out, by line index: each pass from the end reads mostly the same lines. */
+export type KindCache = Array<LineKind | undefined>
+
+function kindOf(lines: string[], i: number, kinds: KindCache): LineKind {
+  return (kinds[i] ??= classifyLine(lines[i]))
+}
+
 function isBlank(line: string): boolean {
   return line.trim() === ''
 }
 
 /** The last non-blank lines before `end`, oldest first, classified. */
-function lastLines(lines: string[], end: number, first: number): Entry[] {
+function lastLines(lines: string[], end: number, first: number, kinds: KindCache): Entry[] {
   const entries: Entry[] = []
   const stop = Math.max(first, end - SCAN_LIMIT)
   let blankBelow = false
@@ -126,9 +140,10 @@ function lastLines(lines: string[], end: number, first: number): Entry[] {
     const trimmed = lines[i].trim()
     entries.unshift({
       index: i,
-      kind: classifyLine(lines[i]),
+      kind: kindOf(lines, i, kinds),
       paragraphStart: false,
       closesSentence: SENTENCE_END.test(trimmed) || trimmed.endsWith('\u2026'),
+      announces: trimmed.endsWith(':'),
     })
   }
   if (entries.length > 0) entries[0].paragraphStart = blankBelow
@@ -144,7 +159,9 @@ function markLists(entries: Entry[]): void {
   const dashLed = (e: Entry | undefined): boolean =>
     e !== undefined && (e.kind === 'dash-name' || e.kind === 'list-item')
   const items = entries.map(
-    (e, i) => e.kind === 'dash-name' && (dashLed(entries[i - 1]) || dashLed(entries[i + 1])),
+    (e, i) =>
+      e.kind === 'dash-name' &&
+      (dashLed(entries[i - 1]) || dashLed(entries[i + 1]) || entries[i - 1]?.announces === true),
   )
   entries.forEach((e, i) => {
     if (items[i]) e.kind = 'list-item'
@@ -223,9 +240,14 @@ function closingNameStart(entries: Entry[], lines: string[], first: number): num
  * Where the signature at the end of `lines[0, end)` starts, or `end` if there is none. `first`
  * is the message's first non-blank line, which a signature never includes.
  */
-export function signatureStart(lines: string[], end: number, first: number): number {
+export function signatureStart(
+  lines: string[],
+  end: number,
+  first: number,
+  kinds: KindCache = [],
+): number {
   if (first < 0) return end
-  const entries = lastLines(lines, end, first)
+  const entries = lastLines(lines, end, first, kinds)
   for (let i = 0; i < entries.length; i++) {
     if (entries[i].index > first && startsSignature(entries, i)) return entries[i].index
   }

@@ -1,5 +1,5 @@
-import { isClientFooter, isListFooterRule, listFooterStart } from './footers'
-import { signatureStart } from './signature-block'
+import { isClientFooter, listFooterStart } from './footers'
+import { signatureStart, type KindCache } from './signature-block'
 import { mapTypography } from './typography'
 
 /**
@@ -20,12 +20,14 @@ const POSTSCRIPT = /^(p\.? ?s|p\.-s|p\.? ?p\.? ?s)\.? ?[:.-]? /
 const POSTSCRIPT_WINDOW = 12
 // Lines read back from the end for a list footer, blank ones included.
 const LIST_FOOTER_SCAN = 40
+const LONGEST_RULE = 200
 
 /** Compare lines the way a reader would: case, spacing and smart quotes don't matter. */
 function fold(line: string): string {
   // Long lines are never markers or footers; folding one would only cost time.
   if (line.length > 1000) return line.slice(0, 1000).toLowerCase()
-  return mapTypography(line).replace(/\s+/g, ' ').trim().toLowerCase()
+  const mapped = /^[ -~]*$/.test(line) ? line : mapTypography(line)
+  return mapped.replace(/\s+/g, ' ').trim().toLowerCase()
 }
 
 function firstLine(marker: string | null | undefined): string {
@@ -59,7 +61,8 @@ function firstContent(lines: string[]): number {
  */
 function markerOrDelimiterCut(lines: string[], marker: string, first: number): number {
   const cut = lines.findIndex(
-    (line, i) => (i > first && isDelimiter(line)) || startsWithMarker(fold(line), marker),
+    (line, i) =>
+      (i > first && isDelimiter(line)) || (marker !== '' && startsWithMarker(fold(line), marker)),
   )
   return cut === -1 ? lines.length : cut
 }
@@ -69,12 +72,12 @@ function withoutTrailingBlanks(lines: string[], end: number): number {
   return end
 }
 
-function listFooterCut(lines: string[], end: number): number {
+function listFooterCut(lines: string[], end: number, folded: string[]): number {
   const tail: number[] = []
   for (let i = end - 1; i >= Math.max(0, end - LIST_FOOTER_SCAN); i--) {
     if (!isBlank(lines[i])) tail.unshift(i)
   }
-  const start = listFooterStart(tail.map((i) => fold(lines[i])))
+  const start = listFooterStart(tail.map((i) => (folded[i] ??= fold(lines[i]))))
   return start === -1 ? end : tail[start]
 }
 
@@ -83,13 +86,15 @@ function listFooterCut(lines: string[], end: number): number {
  * footer, a signature. One cut can uncover the next ("-Lev.\n\nSent from my HTC"), and repeating
  * until nothing changes makes the result the same however often it is applied.
  */
-function withoutTail(lines: string[], end: number, first: number): number {
+function withoutTail(lines: string[], end: number, first: number, kinds: KindCache): number {
+  // Folded lines by index, for the list footer: each pass reads mostly the same lines.
+  const folded: string[] = []
   for (;;) {
     end = withoutTrailingBlanks(lines, end)
     if (end === 0) return end
     // The signature first: a client footer under a name ("Jean\nvia mobile") is part of it.
-    const signature = signatureStart(lines, end, first)
-    const footer = isListFooterCandidate(lines, end) ? listFooterCut(lines, end) : end
+    const signature = signatureStart(lines, end, first, kinds)
+    const footer = isListFooterCandidate(lines, end) ? listFooterCut(lines, end, folded) : end
     if (signature < end || (footer < end && footer > first)) {
       end = Math.min(signature, footer > first ? footer : end)
       continue
@@ -102,9 +107,11 @@ function withoutTail(lines: string[], end: number, first: number): number {
 }
 
 // Cheap test before gathering the tail: some line near the end must be a rule.
+const RULE = /^\s*[_\-=*]{5,}\s*$/
+
 function isListFooterCandidate(lines: string[], end: number): boolean {
   for (let i = end - 1; i >= Math.max(0, end - LIST_FOOTER_SCAN); i--) {
-    if (isListFooterRule(fold(lines[i]))) return true
+    if (lines[i].length <= LONGEST_RULE && RULE.test(lines[i])) return true
   }
   return false
 }
@@ -124,15 +131,31 @@ function postscriptStart(lines: string[], end: number, first: number): number {
 export function cutAtSignature(text: string, marker?: string | null): string {
   const lines = text.split(/\r?\n/)
   const first = firstContent(lines)
-  const end = withoutTail(lines, markerOrDelimiterCut(lines, firstLine(marker), first), first)
+  const kinds: KindCache = []
+  const end = withoutTail(
+    lines,
+    markerOrDelimiterCut(lines, firstLine(marker), first),
+    first,
+    kinds,
+  )
   // A P.S. under the signature is kept: only the signature between it and the text goes.
   const postscript = postscriptStart(lines, end, first)
   if (postscript !== -1) {
     const above = withoutTrailingBlanks(lines, postscript)
-    const cut = withoutTrailingBlanks(lines, withoutTail(lines, above, first))
+    const cut = withoutTrailingBlanks(lines, withoutTail(lines, above, first, kinds))
     if (cut < above) {
       return [...lines.slice(0, cut), '', ...lines.slice(postscript, end)].join('\n')
     }
   }
   return lines.slice(0, end).join('\n')
+}
+
+/**
+ * Whether a text cut by cutAtSignature is only a signature it kept for want of anything else
+ * ("--\nRoman"): the caller may have better to send, such as the Subject.
+ */
+export function isOnlySignature(text: string): boolean {
+  const lines = text.split(/\r?\n/)
+  const first = firstContent(lines)
+  return first !== -1 && isDelimiter(lines[first])
 }
