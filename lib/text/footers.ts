@@ -12,10 +12,13 @@ const CLIENT_FOOTERS = [
   // "Sent wirelessly from my BlackBerry device on the … network."
   /^sent (wirelessly|remotely) (from|via|by) my \S.{0,60}$/,
   // Apps and webmails that sign for the sender.
-  /^(sent from|sent with|sent via|sent using|envoyé à partir de|envoyé depuis|envoyé de|envoyé avec|envoyé via) (outlook|yahoo|gmail|proton ?mail|samsung|blackberry|windows mail|mail (for|pour) windows|courrier pour windows|mailbox|spark|airmail|bluemail|aquamail|edison|newton|polymail|superhuman|aol|icloud|zoho|tutanota|fairemail|k-9)\b.{0,80}$/,
+  /^(sent from|sent with|sent via|sent using|envoyé à partir de|envoyé depuis|envoyé de|envoyé avec|envoyé via) (outlook|yahoo|gmail|proton ?mail|samsung|blackberry|windows mail|mail (for|pour) windows|courrier pour windows|mailbox|spark|airmail|bluemail|aquamail|edison|newton|polymail|superhuman|aol|icloud|zoho|tutanota|fairemail|k-9|sparrow)\b.{0,80}$/,
   // Phone makers and carriers: "Sent via the Samsung Galaxy …, an AT&T 4G LTE smartphone".
   /^sent (from|via|with|using|on) (the |my |a |an )?(samsung|galaxy|htc|huawei|xiaomi|sony|lg|nokia|motorola|pixel|oneplus|android|iphone|ipad|blackberry|t-mobile|at&t|verizon|sprint)\b.{0,80}$/,
   /^(sent )?(via|from) (my )?(mobile|phone|cell|cellphone|smartphone|tablet|iphone|ipad|android)[.!]?$/,
+  // Carriers' mail-from-SMS services: "Sent via … Text Messaging service." and its French twin.
+  /^sent (via|from|with|using) .{1,60} (text messaging|messaging|sms|mms|mobile email) service\b.{0,40}$/,
+  /^envoyé (par|via|depuis) le service de messagerie\b.{0,80}$/,
   /^(get|download|télécharger|obtenir) outlook (for|pour) (ios|android)\b.{0,80}$/,
   /^provenance ?: courrier pour windows\b.{0,80}$/,
   // "Envoyé sans fil par mon terminal mobile BlackBerry sur le réseau de …"

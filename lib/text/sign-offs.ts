@@ -161,7 +161,7 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 const PHRASE = new RegExp(`^(?:${PHRASES.map(escape).join('|')})(?![\\p{L}\\p{N}])`, 'u')
 const ONLY_PUNCTUATION = /^[\s,.!:;()\-=*~^]*$/
 // "Cheers, Anna", "Merci Jean-Marc", "Thanks! Bob": at most three capitalised words.
-const NAME_AFTER = /^[\s,!.-]+\p{Lu}[\p{L}'-]*(?: \p{Lu}[\p{L}'.-]*){0,2}\.?$/u
+const NAME_AFTER = /^[\s,!.-]+\p{Lu}[\p{L}'-]*(?: \p{Lu}[\p{L}'.-]*){0,2}[\s,!.]*$/u
 // "Thanks again for all your help,": the phrase carried on, ending like a sign-off.
 const CARRIED_TO_COMMA = /^ [^.!?]{0,40},$/
 const LONGEST_SIGN_OFF = 60

@@ -21,7 +21,8 @@ export type LineKind =
   | 'delimiter' // "---", "___", "—"
   | 'dash-name' // "-Roman", "- Jean Dupont", "-Lev."
   | 'footer' // "Sent from my iPhone", "via mobile"
-  | 'contact' // phone number, email, web address, "Tél. …"
+  | 'contact' // phone number, email, "Tél. …"
+  | 'link' // a web address: in a signature, or the link the message is about
   | 'name' // a few capitalised words: a name, a title, a company
   | 'text' // a short line that could be a slogan or a job title as well as text
   | 'list-item' // "- milk", "--> two": a list is the message
@@ -89,7 +90,7 @@ function isName(line: string): boolean {
 }
 
 function isContact(line: string, lower: string): boolean {
-  return EMAIL.test(line) || URL.test(lower) || isPhone(line) || CONTACT_LABEL.test(lower)
+  return EMAIL.test(line) || isPhone(line) || CONTACT_LABEL.test(lower)
 }
 
 /** A line's kind on its own; list items are told apart from dash-names with their neighbours. */
@@ -111,6 +112,7 @@ export function classifyLine(raw: string): LineKind {
   if (LIST_MARK.test(line)) return 'list-item'
   if (HEADER.test(lower) || line.endsWith(':') || isSentence(line)) return 'prose'
   if (isContact(line, lower)) return 'contact'
+  if (URL.test(lower)) return 'link'
   return isName(line) ? 'name' : 'text'
 }
 
@@ -174,12 +176,14 @@ const SIGNATURE_LINES = new Set<LineKind>([
   'dash-name',
   'footer',
   'contact',
+  'link',
   'name',
 ])
 
 /**
  * Whether `block` could all be signature: no prose or list item, at most a couple of plain
- * lines in a row, and not ending on one. Returns the count of contact lines, or -1.
+ * lines in a row, and not ending on one. Returns the count of contact lines, or -1. Links are
+ * not counted: a message often ends with the links it is about.
  */
 function signatureContacts(block: Entry[]): number {
   let textRun = 0
@@ -197,7 +201,10 @@ function signatureContacts(block: Entry[]): number {
   return textRun > 0 ? -1 : contacts
 }
 
-/** A name above contact lines, in a paragraph of its own after the text ("Gina Doe\n555 …"). */
+/**
+ * A name above contact lines, in a paragraph of its own after the text ("Gina Doe\n555 …"),
+ * or a paragraph of two contact lines or more.
+ */
 function isContactBlock(entries: Entry[], i: number, contacts: number): boolean {
   const e = entries[i]
   const above = entries[i - 1]
@@ -218,6 +225,7 @@ function startsSignature(entries: Entry[], i: number): boolean {
     case 'name':
     case 'text':
     case 'contact':
+    case 'link':
       return isContactBlock(entries, i, contacts)
     default:
       return false

@@ -36,6 +36,7 @@ describe('signature lines', () => {
     it('takes a name after the phrase, and the phrase carried to a comma', () => {
       assert.ok(signOff('Cheers, Anna'))
       assert.ok(signOff('Merci Jean-Marc'))
+      assert.ok(signOff('Merci Marie !'))
       assert.ok(signOff('Thanks again for all your help,'))
     })
 
@@ -71,7 +72,7 @@ describe('signature lines', () => {
       ['(555) 346-9947', 'contact'],
       ['Tél. 04 00 00 00 00', 'contact'],
       ['jean@example.fr', 'contact'],
-      ['www.example.com', 'contact'],
+      ['www.example.com', 'link'],
       ['skype: jdupont', 'contact'],
       ['John E. Doe, Ph.D.', 'name'],
       ['Baker & Sons Ltd', 'name'],
