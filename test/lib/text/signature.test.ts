@@ -124,6 +124,13 @@ describe('cutAtSignature', () => {
       assert.equal(cutAtSignature('Blah.\n\n-Lev.\n\nSent from my HTC smartphone!'), 'Blah.')
     })
 
+    it("cuts a carrier's footer between two rules", () => {
+      const text =
+        "Waving.\n\n-------------\nSent via Bell Mobility's Text Messaging service.\n" +
+        'Envoyé par le service de messagerie texte de Bell Mobilité.\n-------------'
+      assert.equal(cutAtSignature(text), 'Waving.')
+    })
+
     it('keeps a sentence that starts like a footer', () => {
       const text = 'Voici le devis.\n\nSent from my desk, is much easier then my mobile phone.'
       assert.equal(cutAtSignature(text), text)
@@ -280,6 +287,8 @@ describe('cutAtSignature', () => {
         'Please call the plumber:\n\nJean Dupont\n06 12 34 56 78\njean@example.fr',
         'Le numéro du livreur\n\nPaul Martin\n06 98 76 54 32',
         'Bonjour,\n\nRDV 10h.\n\nMarie Curie',
+        'Here are the docs.\n\nhttps://example.com/a\nhttps://example.com/b',
+        'The plan is ready.\n\nProject Plan\nhttps://example.com/plan',
       ]) {
         assert.equal(cutAtSignature(text), text)
       }
