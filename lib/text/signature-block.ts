@@ -5,8 +5,8 @@ import { mapTypography } from './typography'
 /**
  * Finds the signature a sender typed (or their client added) at the end of a message, without
  * a `-- ` delimiter: a sign-off and their name, a `---` or `-Name` line, a name over a phone
- * number, an email, a web address. Every character of an SMS costs money and the SMS sender
- * name already says who wrote, so these go.
+ * number or an email address. Every character of an SMS costs money and the SMS sender name
+ * already says who wrote, so these go.
  *
  * Only the last few lines are read, each line is classified on its own (short lines only, so
  * the patterns stay cheap), and a block is a signature only when every line from its start to
@@ -39,7 +39,7 @@ interface Entry {
   announces: boolean
 }
 
-// Talon found signature lines to be under 60 characters; a longer one is a paragraph.
+// Signature lines are short: a longer line is a paragraph the author wrote.
 const LONGEST_SIGNATURE_LINE = 60
 const LONGEST_NAME = LONGEST_SIGNATURE_LINE
 // A signature is rarely more than a dozen lines; looking further costs time for nothing.
@@ -49,9 +49,10 @@ const SCAN_LIMIT = 400
 // Lines of plain text a signature may hold in a row ("some text", a slogan) between its lines.
 const TEXT_RUN = 2
 
+// After mapTypography, so an em dash rule reads as dashes too. `--` itself is cut earlier.
 const DELIMITER = /^(-+|_{3,})$/
 const DASH_NAME = /^-{1,3} ?\p{L}[\p{L}'.-]*(?: \p{L}[\p{L}'.-]*){0,2}$/u
-const LIST_MARK = /^[-*+>]/
+const LIST_MARK = /^([-*>•]|\+ )/
 const POSTSCRIPT = /^(p\.? ?s|p\.-s|p\.? ?p\.? ?s)\.? ?[:.-]? /
 const HEADER = /^(from|to|cc|bcc|subject|date|sent|de|à|objet|envoyé|von|an|betreff)\s?:/
 const EMAIL = /\S@\S+\.\S/
