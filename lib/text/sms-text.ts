@@ -4,7 +4,7 @@ import { removeControlCharacters } from './controls'
 import { htmlToPlainText, looksLikeHtml } from './html'
 import { normaliseWhitespace } from './normalise'
 import { stripQuotedReply } from './reply'
-import { cutAtSignature } from './signature'
+import { cutAtSignature, isOnlySignature } from './signature'
 import { mapTypography } from './typography'
 
 export interface SmsText {
@@ -62,7 +62,7 @@ export async function plainTextToSmsText(
 /**
  * From a parsed mail to the text of the SMS: body (text part, else HTML), minus the quoted
  * conversation, cut at the signature, tidied for GSM 03.38. Apps often put the whole alert in
- * the Subject and leave the body empty, so an empty body falls back to the Subject.
+ * the Subject and leave the body empty (or only signed), so such a body falls back to the Subject.
  */
 export async function emailToSmsText(
   mail: ParsedMail,
@@ -75,7 +75,8 @@ export async function emailToSmsText(
     hasImages: parts.some((a) => String(a.contentType).startsWith('image/')),
     ...options,
   })
-  if (text !== '') return { text, source }
   const subject = tidy(removeControlCharacters(mail.subject ?? ''))
+  // A body that is nothing but a signature is kept rather than lost, yet the Subject says more.
+  if (text !== '' && (subject === '' || !isOnlySignature(text))) return { text, source }
   return subject !== '' ? { text: subject, source: 'subject' } : { text: '', source }
 }

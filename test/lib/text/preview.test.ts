@@ -78,10 +78,16 @@ describe('lib/text/preview previewSms', () => {
     assert.equal(within.overCap, false)
   })
 
-  it('reports an email with nothing but a signature as empty', async () => {
-    const p = await previewSms('\n-- \nJeanne', ACCOUNT)
+  it('reports an email with nothing but a client footer as empty', async () => {
+    const p = await previewSms('\nSent from my iPhone\n', ACCOUNT)
     assert.equal(p.empty, true)
     assert.equal(p.segments, 0)
     assert.equal(p.text, '')
+  })
+
+  it('keeps a body that is nothing but a signature rather than send nothing', async () => {
+    const p = await previewSms('\n-- \nJeanne', ACCOUNT)
+    assert.equal(p.empty, false)
+    assert.equal(p.text, '--\nJeanne')
   })
 })

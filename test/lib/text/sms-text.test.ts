@@ -22,7 +22,7 @@ const CASES: Case[] = [
       source: 'text',
       text:
         'Hi Paul,\n\nThe van will reach your site between 2pm and 4pm today.\n' +
-        'Please make sure someone can sign for the pallets.\n\nThanks',
+        'Please make sure someone can sign for the pallets.',
     },
   },
   {
@@ -32,7 +32,7 @@ const CASES: Case[] = [
       text:
         'Bonjour Mme Lefèvre,\n\nVotre rendez-vous est confirmé pour jeudi 6 mars à 14h30, au cabinet ' +
         "de la rue Garibaldi. Merci de vous présenter à l'accueil dix minutes avant.\n" +
-        'Nous serons prêts à vous recevoir : pensez à votre carte Vitale.\n\nÀ bientôt,\nCabinet dentaire Rivière',
+        'Nous serons prêts à vous recevoir : pensez à votre carte Vitale.',
     },
   },
   {
@@ -73,7 +73,7 @@ const CASES: Case[] = [
     fixture: 'outlook-reply.eml',
     expected: {
       source: 'text',
-      text: "Yes, 10am works for me. I'll bring the signed contract.\n\nRegards,\nTom Baker\nBaker & Sons Ltd",
+      text: "Yes, 10am works for me. I'll bring the signed contract.",
     },
   },
   {
@@ -81,16 +81,14 @@ const CASES: Case[] = [
     marker: 'Tom Baker',
     expected: {
       source: 'text',
-      text: "Yes, 10am works for me. I'll bring the signed contract.\n\nRegards,",
+      text: "Yes, 10am works for me. I'll bring the signed contract.",
     },
   },
   {
     fixture: 'outlook-fr-reply.eml',
     expected: {
       source: 'text',
-      text:
-        "Bonjour,\n\nC'est noté, je passe récupérer le dossier à 17h.\n\n" +
-        'Bien à vous,\nSophie Garnier\nAssistante de direction - Garnier Conseil',
+      text: "Bonjour,\n\nC'est noté, je passe récupérer le dossier à 17h.",
     },
   },
   {
@@ -138,8 +136,7 @@ const CASES: Case[] = [
       source: 'text',
       text:
         'Bonjour,\n\nLes résultats de votre analyse sont disponibles. ' +
-        'Merci de rappeler le cabinet pour fixer un rendez-vous.\n\n' +
-        'Dr Claire MOREAU - Médecin généraliste\n12 rue des Lilas, 69003 Lyon\nTél. 04 00 00 00 00',
+        'Merci de rappeler le cabinet pour fixer un rendez-vous.',
     },
   },
   {
@@ -281,6 +278,18 @@ describe('emailToSmsText', () => {
       assert.deepEqual(await emailToSmsText(mail, { signatureMarker: 'Bonjour,' }), {
         source: 'subject',
         text: 'Résultats disponibles',
+      })
+    })
+
+    it('uses the Subject when the body is nothing but a signature', async () => {
+      const mail = await load('subject-only.eml')
+      assert.deepEqual(await emailToSmsText({ ...mail, text: '-- \nJeanne Martin\n' }), {
+        source: 'subject',
+        text: 'ALERTE : onduleur salle 1 sur batterie - autonomie 12 min',
+      })
+      assert.deepEqual(await emailToSmsText({ ...mail, text: '-- \nJeanne', subject: '' }), {
+        source: 'text',
+        text: '--\nJeanne',
       })
     })
 
