@@ -16,7 +16,7 @@
  * ﬃ, one UCS-2 unit and three GSM letters, could): the setting only ever makes an SMS cheaper.
  */
 
-import { isGsm7Character } from './gsm7'
+import { firstNonGsm7Character, isGsm7Character } from './gsm7'
 import { analyseSms } from './segments'
 
 // Letters whose decomposition leaves no GSM letter: for Unicode a stroke, a bar or a hook is
@@ -89,6 +89,10 @@ export interface GsmFold {
 
 /** `text` in the GSM 03.38 alphabet if it can be written in it with the closest letters. */
 export function foldToGsm7(text: string): GsmFold {
+  // Most SMS are GSM-7 already: one table lookup per character says so.
+  if (firstNonGsm7Character(text) === null) {
+    return { text, folded: false, replacements: [], unfoldable: [] }
+  }
   // Composed first, so that e + combining acute stays é (which GSM has) rather than e.
   const composed = text.normalize('NFC')
   let out = ''
