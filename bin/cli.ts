@@ -11,6 +11,7 @@ import {
   type Account,
   type LimitSetting,
 } from '../lib/db/accounts'
+import { setGsmOnly } from '../lib/db/account-settings'
 import { effectiveDestinations } from '../lib/limits/destinations'
 import { addSender, listSenders, removeSender } from '../lib/db/senders'
 import { addAllowedIp, listAllowedIps, removeAllowedIp } from '../lib/db/allowlist'
@@ -47,7 +48,11 @@ const USAGE = `Usage: mail2sms <command> [options]
 
   account create <ref> --name <name> [--country FR] [--sender-name NAME]
                  [--signature "first line"] [--cap 4] [--virtual-number +33700000001]
+                 [--gsm-only]
   account list
+  account set <ref> [--gsm-only on|off]
+                 (--gsm-only on: letters GSM 03.38 lacks are replaced by the closest ones,
+                 ê by e, so the SMS stays GSM-7; without options: show)
   account limits <ref> [--sms-per-minute N] [--sender-sms-per-minute N]
                  [--segments-per-day N] [--segments-per-month N] [--destinations "BE,+881"]
                  (N = 0 for no limit, or "default" to follow [limits]; without options: show)
@@ -137,6 +142,7 @@ async function accountCommand(
         signature: { type: 'string' },
         cap: { type: 'string' },
         'virtual-number': { type: 'string' },
+        'gsm-only': { type: 'boolean' },
       },
       ['ref'],
     )
@@ -150,15 +156,18 @@ async function accountCommand(
       signatureMarker: o.signature as string | undefined,
       segmentCap: intOption(o.cap, 'cap'),
       virtualNumber: o['virtual-number'] as string | undefined,
+      gsmOnly: Boolean(o['gsm-only']),
     })
-    io.out(`created account ${a.ref} (id ${a.id}) country=${a.defaultCountry} cap=${a.segmentCap}`)
+    io.out(
+      `created account ${a.ref} (id ${a.id}) country=${a.defaultCountry} cap=${a.segmentCap} gsm_only=${onOff(a.gsmOnly)}`,
+    )
     return
   }
   if (sub === 'list') {
     parse(args, {}, [])
     for (const a of await listAccounts(db)) {
       io.out(
-        `${a.ref}\t${a.name}\tcountry=${a.defaultCountry}\tsender_name=${a.senderName ?? '-'}\tcap=${a.segmentCap}`,
+        `${a.ref}\t${a.name}\tcountry=${a.defaultCountry}\tsender_name=${a.senderName ?? '-'}\tcap=${a.segmentCap}\tgsm_only=${onOff(a.gsmOnly)}`,
       )
     }
     return
@@ -186,7 +195,28 @@ async function accountCommand(
     for (const line of describeLimits(updated, limits)) io.out(line)
     return
   }
+  if (sub === 'set') {
+    const o = parse(args, { 'gsm-only': { type: 'string' } }, ['ref'])
+    const account = await requireAccount(db, o._[0])
+    const gsmOnly = onOffOption(o['gsm-only'], 'gsm-only')
+    if (gsmOnly !== undefined) await setGsmOnly(db, account.id, gsmOnly)
+    const updated = await requireAccount(db, account.ref)
+    io.out(`account ${updated.ref}`)
+    io.out(`gsm_only\t${onOff(updated.gsmOnly)}`)
+    return
+  }
   throw new UsageError(`unknown command "account ${sub ?? ''}"`)
+}
+
+function onOff(value: boolean): 'on' | 'off' {
+  return value ? 'on' : 'off'
+}
+
+function onOffOption(value: ParsedCommand[string], name: string): boolean | undefined {
+  if (value === undefined) return undefined
+  if (value === 'on') return true
+  if (value === 'off') return false
+  throw new UsageError(`--${name} must be on or off`)
 }
 
 /** One line per limit: the value in force, and whether it is the account's own or the default. */

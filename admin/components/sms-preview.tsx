@@ -1,6 +1,7 @@
 import type { Lang } from '../env'
 import { defineMessages } from '../i18n'
-import type { SmsPreview } from '../../lib/text/preview'
+import type { Child } from 'hono/jsx'
+import type { SmsPreview, SmsVersion, Ucs2Culprit } from '../../lib/text/preview'
 
 /** The id the page and admin/assets/preview.js agree on: the script swaps this element. */
 const PREVIEW_RESULT_ID = 'sms-preview-result'
@@ -26,6 +27,24 @@ const t = defineMessages(
       `Ce texte demande ${segments} SMS et le compte en autorise ${cap} au plus : la passerelle refuserait cet e-mail. Raccourcissez-le ou augmentez la limite.`,
     tooLong: (max: number) =>
       `Le texte collé est trop long pour l'aperçu (${max} caractères au plus).`,
+    writtenHeading: 'Tel qu’écrit',
+    gsmHeading: 'En alphabet GSM',
+    sent: 'Envoyé par la passerelle',
+    notSent: 'Non envoyé',
+    replaced: 'Lettres remplacées :',
+    removed: 'retiré',
+    saving: (written: number, gsm: number) =>
+      gsm < written
+        ? `En alphabet GSM : ${gsm} SMS au lieu de ${written} par destinataire.`
+        : `En alphabet GSM : ${gsm} SMS par destinataire, comme tel qu’écrit, mais avec plus de place libre.`,
+    sendsGsm:
+      'Le réglage « Rester en alphabet GSM » est activé : la passerelle envoie la version en alphabet GSM.',
+    sendsWritten:
+      'Le réglage « Rester en alphabet GSM » est désactivé : la passerelle envoie le texte tel qu’écrit. Activez-le ci-dessus pour envoyer la version en alphabet GSM.',
+    unfoldable:
+      "Ces caractères n'ont pas d'équivalent dans l'alphabet GSM : même avec le réglage « Rester en alphabet GSM », le SMS reste en UCS-2 et part tel qu’écrit.",
+    noGain:
+      'En alphabet GSM, ce texte demanderait plus de SMS : il part tel qu’écrit, même avec le réglage « Rester en alphabet GSM ».',
   },
   {
     heading: 'The SMS sent',
@@ -47,8 +66,28 @@ const t = defineMessages(
       `This text needs ${segments} SMS and the account allows at most ${cap}: the gateway would refuse this email. Shorten it or raise the limit.`,
     tooLong: (max: number) =>
       `The pasted text is too long for the preview (at most ${max} characters).`,
+    writtenHeading: 'As written',
+    gsmHeading: 'In the GSM alphabet',
+    sent: 'Sent by the gateway',
+    notSent: 'Not sent',
+    replaced: 'Letters replaced:',
+    removed: 'removed',
+    saving: (written: number, gsm: number) =>
+      gsm < written
+        ? `In the GSM alphabet: ${gsm} SMS instead of ${written} per recipient.`
+        : `In the GSM alphabet: ${gsm} SMS per recipient, as written, but with more room left.`,
+    sendsGsm:
+      'The "Stay in the GSM alphabet" setting is on: the gateway sends the GSM alphabet version.',
+    sendsWritten:
+      'The "Stay in the GSM alphabet" setting is off: the gateway sends the text as written. Turn it on above to send the GSM alphabet version.',
+    unfoldable:
+      'These characters have no equivalent in the GSM alphabet: even with "Stay in the GSM alphabet", the SMS stays UCS-2 and goes out as written.',
+    noGain:
+      'In the GSM alphabet this text would need more SMS: it goes out as written, even with "Stay in the GSM alphabet".',
   },
 )
+
+type Labels = ReturnType<typeof t>
 
 export type PreviewState =
   { kind: 'none' } | { kind: 'tooLong'; max: number } | { kind: 'result'; preview: SmsPreview }
@@ -56,6 +95,70 @@ export type PreviewState =
 /** How a culprit is named: invisible ones (joiners, selectors) only by their code point. */
 function culpritLabel(char: string, codePoint: string): string {
   return /^[\p{L}\p{N}\p{P}\p{S}]+$/u.test(char) ? `${char} (${codePoint})` : codePoint
+}
+
+/** A lone combining accent (what folding removes) is named by its code point alone. */
+function describeChar(char: string): string {
+  return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`
+}
+
+function Culprits(props: { l: Labels; culprits: Ucs2Culprit[]; intro: string; hint?: string }) {
+  const { l } = props
+  return (
+    <div class="sms-culprits">
+      <p>{props.intro}</p>
+      <ul>
+        {props.culprits.map((c) => (
+          <li>
+            <mark>{culpritLabel(c.char, c.codePoint)}</mark>, {l.position(c.position + 1)}
+          </li>
+        ))}
+      </ul>
+      {props.hint && <p>{props.hint}</p>}
+    </div>
+  )
+}
+
+/** The text with its UCS-2 characters highlighted, and what it costs. */
+function Version(props: { l: Labels; version: SmsVersion }) {
+  const { l, version: v } = props
+  return (
+    <>
+      <pre class="sms-text">
+        {v.pieces.map((piece) => (piece.ucs2 ? <mark>{piece.text}</mark> : piece.text))}
+      </pre>
+      <dl class="sms-facts">
+        <dt>{l.encoding}</dt>
+        <dd data-encoding={v.encoding}>
+          <strong>{v.encoding}</strong> – {v.encoding === 'GSM-7' ? l.gsm7 : l.ucs2}
+        </dd>
+        <dt>{l.characters}</dt>
+        <dd data-characters={String(v.characters)}>{v.characters}</dd>
+        <dt>{l.segments}</dt>
+        <dd data-segments={String(v.segments)}>{l.segmentCount(v.segments, v.perSegment)}</dd>
+      </dl>
+    </>
+  )
+}
+
+/** One of the two columns when folding changes the text; `sent` marks the one the MX sends. */
+function Column(props: {
+  l: Labels
+  name: 'written' | 'gsm'
+  heading: string
+  version: SmsVersion
+  sent: boolean
+  children?: Child
+}) {
+  const { l } = props
+  return (
+    <div class="sms-version" data-version={props.name} data-sent={String(props.sent)}>
+      <h3>{props.heading}</h3>
+      <p class={props.sent ? 'sms-sent' : 'sms-not-sent'}>{props.sent ? l.sent : l.notSent}</p>
+      <Version l={l} version={props.version} />
+      {props.children}
+    </div>
+  )
 }
 
 function Result(props: { lang: Lang; preview: SmsPreview }) {
@@ -68,38 +171,70 @@ function Result(props: { lang: Lang; preview: SmsPreview }) {
       </p>
     )
   }
+  const sent = p.sends === 'gsm' ? p.gsm : p.written
+  if (!p.folded) {
+    return (
+      <>
+        <h3>{l.heading}</h3>
+        <Version l={l} version={p.written} />
+        {p.unfoldable.length > 0 ? (
+          <Culprits l={l} culprits={p.unfoldable} intro={l.unfoldable} />
+        ) : (
+          p.written.ucs2Culprits.length > 0 && (
+            <>
+              <Culprits
+                l={l}
+                culprits={p.written.ucs2Culprits}
+                intro={l.culprits}
+                hint={l.culpritHint}
+              />
+              <p class="help">{l.noGain}</p>
+            </>
+          )
+        )}
+        {sent.overCap && (
+          <p class="warning" role="alert">
+            {l.overCap(sent.segments, p.segmentCap)}
+          </p>
+        )}
+      </>
+    )
+  }
   return (
     <>
-      <h3>{l.heading}</h3>
-      <pre class="sms-text">
-        {p.pieces.map((piece) => (piece.ucs2 ? <mark>{piece.text}</mark> : piece.text))}
-      </pre>
-      <dl class="sms-facts">
-        <dt>{l.encoding}</dt>
-        <dd data-encoding={p.encoding}>
-          <strong>{p.encoding}</strong> – {p.encoding === 'GSM-7' ? l.gsm7 : l.ucs2}
-        </dd>
-        <dt>{l.characters}</dt>
-        <dd data-characters={String(p.characters)}>{p.characters}</dd>
-        <dt>{l.segments}</dt>
-        <dd data-segments={String(p.segments)}>{l.segmentCount(p.segments, p.perSegment)}</dd>
-      </dl>
-      {p.ucs2Culprits.length > 0 && (
-        <div class="sms-culprits">
-          <p>{l.culprits}</p>
-          <ul>
-            {p.ucs2Culprits.map((c) => (
-              <li>
-                <mark>{culpritLabel(c.char, c.codePoint)}</mark>, {l.position(c.position + 1)}
-              </li>
+      <div class="sms-versions">
+        <Column
+          l={l}
+          name="written"
+          heading={l.writtenHeading}
+          version={p.written}
+          sent={p.sends === 'written'}
+        >
+          <Culprits l={l} culprits={p.written.ucs2Culprits} intro={l.culprits} />
+        </Column>
+        <Column l={l} name="gsm" heading={l.gsmHeading} version={p.gsm} sent={p.sends === 'gsm'}>
+          <p class="sms-replacements">
+            {l.replaced}{' '}
+            {p.replacements.map((r, i) => (
+              <>
+                {i > 0 && ', '}
+                <span data-replacement={r.from}>
+                  {r.to === '' ? `${describeChar(r.from)} → ${l.removed}` : `${r.from} → ${r.to}`}
+                </span>
+              </>
             ))}
-          </ul>
-          <p>{l.culpritHint}</p>
-        </div>
-      )}
-      {p.overCap && (
+          </p>
+        </Column>
+      </div>
+      <p class="sms-saving" data-saving={String(p.written.segments - p.gsm.segments)}>
+        {l.saving(p.written.segments, p.gsm.segments)}
+      </p>
+      <p class="help" data-sends={p.sends}>
+        {p.sends === 'gsm' ? l.sendsGsm : l.sendsWritten}
+      </p>
+      {sent.overCap && (
         <p class="warning" role="alert">
-          {l.overCap(p.segments, p.segmentCap)}
+          {l.overCap(sent.segments, p.segmentCap)}
         </p>
       )}
     </>

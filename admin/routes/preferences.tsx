@@ -5,7 +5,7 @@ import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
 import { accountPath, loadAccountSettings } from '../account'
 import { setFlash } from '../flash'
-import { Field, FieldFrame, FormError, formText } from '../components/form'
+import { Checkbox, Field, FieldFrame, FormError, formText } from '../components/form'
 import { SmsPreviewResult, type PreviewState } from '../components/sms-preview'
 import {
   FieldErrors,
@@ -37,12 +37,15 @@ const t = defineMessages(
     segmentCap: 'Nombre maximal de SMS par e-mail',
     segmentCapHint: (max: number) =>
       `Un e-mail dont le texte demande plus de SMS que cette limite est refusé, avec la raison, plutôt que d'être envoyé en morceaux (1 à ${max}).`,
+    gsmOnly: 'Rester en alphabet GSM (moins cher)',
+    gsmOnlyHint:
+      "Une seule lettre absente de l'alphabet GSM (ê, ç, œ…) fait passer tout le SMS en UCS-2 : 70 caractères par SMS au lieu de 160. Cochée, la passerelle remplace ces lettres par les plus proches (ê par e, ç par c, œ par oe) ; é, è, à, ù et les autres lettres du GSM restent telles quelles. Un texte avec un émoji ou un alphabet non latin part tel qu'écrit. L'aperçu ci-dessous montre les deux versions.",
     save: 'Sauvegarder',
     saved: 'Préférences sauvegardées.',
     invalid: "Les préférences n'ont pas été sauvegardées : corrigez les champs signalés.",
     previewTitle: 'Aperçu',
     previewIntro:
-      "Collez le texte d'un e-mail pour voir le SMS que la passerelle en tirera : citation de la réponse retirée, coupure à la signature, encodage et nombre de SMS. L'aperçu utilise les préférences sauvegardées.",
+      "Collez le texte d'un e-mail pour voir le SMS que la passerelle en tirera : citation de la réponse retirée, coupure à la signature, encodage et nombre de SMS, tel qu'écrit et en alphabet GSM. L'aperçu utilise les préférences sauvegardées.",
     previewLabel: "Texte de l'e-mail",
     previewButton: "Afficher l'aperçu",
     errSignatureTooLong: `La ligne de signature fait au plus ${MAX_SIGNATURE_MARKER} caractères.`,
@@ -69,12 +72,15 @@ const t = defineMessages(
     segmentCap: 'Maximum SMS per email',
     segmentCapHint: (max: number) =>
       `An email whose text needs more SMS than this is refused, with the reason, rather than sent in pieces (1 to ${max}).`,
+    gsmOnly: 'Stay in the GSM alphabet (cheaper)',
+    gsmOnlyHint:
+      'A single letter missing from the GSM alphabet (ê, ç, œ…) makes the whole SMS UCS-2: 70 characters per SMS instead of 160. When ticked, the gateway replaces such letters with the closest ones (ê with e, ç with c, œ with oe); é, è, à, ù and the other GSM letters stay as they are. A text with an emoji or a non-Latin script goes out as written. The preview below shows both versions.',
     save: 'Save',
     saved: 'Preferences saved.',
     invalid: 'The preferences were not saved: correct the fields shown.',
     previewTitle: 'Preview',
     previewIntro:
-      'Paste the text of an email to see the SMS the gateway makes of it: quoted reply removed, cut at the signature, encoding and number of SMS. The preview uses the saved preferences.',
+      'Paste the text of an email to see the SMS the gateway makes of it: quoted reply removed, cut at the signature, encoding and number of SMS, as written and in the GSM alphabet. The preview uses the saved preferences.',
     previewLabel: 'Email text',
     previewButton: 'Show preview',
     errSignatureTooLong: `The signature line is at most ${MAX_SIGNATURE_MARKER} characters.`,
@@ -131,6 +137,7 @@ function formValues(s: AccountSettings): PreferencesInput {
     senderName: s.senderName ?? '',
     defaultCountry: s.defaultCountry,
     segmentCap: String(s.segmentCap),
+    gsmOnly: s.gsmOnly,
   }
 }
 
@@ -214,6 +221,12 @@ function PreferencesPage(props: { lang: Lang; base: string; state: PageState }) 
           value={String(v.segmentCap)}
           error={error('segmentCap')}
         />
+        <Checkbox
+          name="gsmOnly"
+          label={l.gsmOnly}
+          hint={l.gsmOnlyHint}
+          checked={v.gsmOnly === true}
+        />
         <button type="submit" class="primary">
           {l.save}
         </button>
@@ -264,6 +277,8 @@ preferencesRoutes.post('/', async (c) => {
     senderName: formText(body, 'senderName'),
     defaultCountry: formText(body, 'defaultCountry'),
     segmentCap: formText(body, 'segmentCap'),
+    // An unticked checkbox is not posted at all.
+    gsmOnly: body.gsmOnly !== undefined,
   }
   try {
     if (!(await updatePreferences(db, c.get('account').id, values, clock()))) {
@@ -282,7 +297,7 @@ preferencesRoutes.post('/', async (c) => {
 preferencesRoutes.get('/preview', (c) => c.redirect(accountPath(c, 'preferences'), 302))
 
 /**
- * The preview, with the saved marker and cap. From the page's script (X-Requested-With: fetch)
+ * The preview, with the saved marker, cap and GSM setting. From the page's script (X-Requested-With: fetch)
  * only the result box is returned, to be swapped in; from a plain form post, the whole page.
  */
 preferencesRoutes.post('/preview', async (c) => {

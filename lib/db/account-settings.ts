@@ -14,6 +14,8 @@ export interface AccountSettings {
   defaultCountry: string
   segmentCap: number
   virtualNumber: string | null
+  /** "Stay in GSM 03.38": see lib/sms/gsm-fold. */
+  gsmOnly: boolean
   forwardAddresses: string[]
   directReply: boolean
   failureNotices: boolean
@@ -27,6 +29,8 @@ export interface PreferencesInput {
   senderName: string
   defaultCountry: string
   segmentCap: string | number
+  /** The checkbox: ticked or not. Left as it is when absent (a caller that does not show it). */
+  gsmOnly?: boolean
 }
 
 export interface ReceivingInput {
@@ -85,6 +89,7 @@ function toSettings(row: Record<string, unknown>): AccountSettings {
     defaultCountry: String(row.default_country),
     segmentCap: Number(row.segment_cap),
     virtualNumber: (row.virtual_number as string | null) ?? null,
+    gsmOnly: Boolean(row.gsm_only),
     forwardAddresses: forward.split(',').filter((a) => a !== ''),
     directReply: Boolean(row.direct_reply),
     failureNotices: Boolean(row.failure_notices),
@@ -169,6 +174,7 @@ function validatePreferences(input: PreferencesInput): Record<string, unknown> {
     sender_name: senderName || null,
     default_country: country,
     segment_cap: cap,
+    ...(input.gsmOnly === undefined ? {} : { gsm_only: input.gsmOnly }),
   }
 }
 
@@ -236,6 +242,16 @@ export async function updatePreferences(
   now = Date.now(),
 ): Promise<boolean> {
   return updateAccount(db, accountId, validatePreferences(input), now)
+}
+
+/** Turns "stay in GSM 03.38" on or off (the CLI's `account set --gsm-only`). */
+export async function setGsmOnly(
+  db: Db,
+  accountId: number,
+  gsmOnly: boolean,
+  now = Date.now(),
+): Promise<boolean> {
+  return updateAccount(db, accountId, { gsm_only: gsmOnly }, now)
 }
 
 /** Saves "Réception en cours"; throws FieldErrors naming the bad addresses, changing nothing. */

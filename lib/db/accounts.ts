@@ -13,6 +13,8 @@ export interface Account {
   signatureMarker: string | null
   segmentCap: number
   virtualNumber: string | null
+  /** "Stay in GSM 03.38": letters GSM lacks are replaced by the closest ones before sending. */
+  gsmOnly: boolean
   isActive: boolean
   /** The operator's overrides of the [limits] defaults: null follows them, 0 is no limit. */
   limits: AccountLimitOverrides
@@ -36,6 +38,8 @@ export interface AccountInput {
   segmentCap?: number
   /** The account's own number, E.164: the sender when it has no sender name. */
   virtualNumber?: string | null
+  /** Off unless given: folding letters changes what recipients read. */
+  gsmOnly?: boolean
 }
 
 export class ValidationError extends Error {
@@ -95,6 +99,7 @@ function validateInput(input: AccountInput): Record<string, unknown> {
     )
   }
   row.virtual_number = virtual || null
+  row.gsm_only = input.gsmOnly ?? false
   return row
 }
 
@@ -108,6 +113,7 @@ export function toAccount(row: Record<string, unknown>): Account {
     signatureMarker: (row.signature_marker as string | null) ?? null,
     segmentCap: Number(row.segment_cap),
     virtualNumber: (row.virtual_number as string | null) ?? null,
+    gsmOnly: Boolean(row.gsm_only),
     isActive: Boolean(row.is_active),
     limits: {
       smsPerMinute: nullableCount(row.sms_per_minute),

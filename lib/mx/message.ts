@@ -3,6 +3,8 @@ import type { ParsedMail } from 'mailparser'
 import { detectAutomaticMail } from '../mail/automatic'
 import { emailToSmsText } from '../text/sms-text'
 import { analyseSms, type SmsAnalysis } from '../sms/segments'
+import { foldToGsm7 } from '../sms/gsm-fold'
+import type { Account } from '../db/accounts'
 import { dedupeKeyFor, type NewSms } from '../db/outbound'
 import { accept, type Decision } from './decision'
 import { answer } from './replies'
@@ -51,6 +53,24 @@ export async function readMessage(
   }
 }
 
+/**
+ * The SMS text of an account and what it costs. An account that stays in GSM 03.38 has its text
+ * folded first, so that the segment cap, the quotas and the row all count what is sent.
+ */
+async function accountSmsText(
+  mail: ParsedMail,
+  account: Account,
+): Promise<{ text: string; analysis: SmsAnalysis }> {
+  const { text: written } = await emailToSmsText(mail, { signatureMarker: account.signatureMarker })
+  if (!account.gsmOnly) return { text: written, analysis: analyseSms(written) }
+  const fold = foldToGsm7(written)
+  const analysis = analyseSms(fold.text)
+  // What keeps such an SMS in UCS-2 is a character without a GSM equivalent (an emoji), not the
+  // ê the text still has: that is the one a refusal names.
+  const culprit = fold.unfoldable[0] ?? analysis.nonGsmCharacter
+  return { text: fold.text, analysis: { ...analysis, nonGsmCharacter: culprit } }
+}
+
 /** The DATA rows of the decision table: no automatic mail, some text, within each account's cap. */
 export async function draftSms(
   mail: ParsedMail,
@@ -69,11 +89,10 @@ export async function draftSms(
     const account = recipient.membership.account
     let prepared = byAccount.get(account.id)
     if (!prepared) {
-      const { text } = await emailToSmsText(mail, { signatureMarker: account.signatureMarker })
+      const { text, analysis } = await accountSmsText(mail, account)
       if (!text) {
         return { decision: answer('noText', {}), drafts: [] }
       }
-      const analysis = analyseSms(text)
       if (analysis.segments > account.segmentCap) {
         return {
           decision: answer('tooLong', {

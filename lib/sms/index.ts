@@ -9,3 +9,5 @@ export {
 export { decodeUcs2, encodeUcs2 } from './ucs2'
 export { analyseSms, encodeSms, splitSms } from './segments'
 export type { EncodedSms, SmsAnalysis, SmsEncoding } from './segments'
+export { foldToGsm7 } from './gsm-fold'
+export type { GsmFold } from './gsm-fold'

@@ -1,9 +1,11 @@
-import { analyseSms, isGsm7Character } from '../sms'
+import { analyseSms, foldToGsm7, isGsm7Character } from '../sms'
 import { plainTextToSmsText } from './sms-text'
 
 export interface PreviewAccount {
   signatureMarker: string | null
   segmentCap: number
+  /** "Stay in GSM 03.38": which of the two versions the MX sends. */
+  gsmOnly: boolean
 }
 
 /** A character GSM 03.38 cannot carry, which makes the whole SMS UCS-2. */
@@ -21,7 +23,8 @@ export interface PreviewPiece {
   ucs2: boolean
 }
 
-export interface SmsPreview {
+/** One version of the SMS (as written, or in GSM 03.38) and what it costs. */
+export interface SmsVersion {
   text: string
   encoding: 'GSM-7' | 'UCS-2'
   segments: number
@@ -31,11 +34,30 @@ export interface SmsPreview {
   units: number
   /** 160 or 153 for GSM-7, 70 or 67 for UCS-2. */
   perSegment: number
-  segmentCap: number
+  /** More segments than the account's cap: the MX would refuse the mail if it sent this one. */
   overCap: boolean
   /** Distinct, in order of first appearance. */
   ucs2Culprits: Ucs2Culprit[]
   pieces: PreviewPiece[]
+}
+
+export interface SmsPreview {
+  /** The SMS text as the sender wrote it, once quotes, signature and typography are dealt with. */
+  written: SmsVersion
+  /**
+   * The same text kept in GSM 03.38 (ê → e). Equal to `written` when folding changes nothing:
+   * already GSM-7, a character without equivalent (then listed in `unfoldable`), or longer.
+   */
+  gsm: SmsVersion
+  /** Whether `gsm` differs from `written`. */
+  folded: boolean
+  /** The letters replaced in `gsm`, in order of first appearance. */
+  replacements: Array<{ from: string; to: string }>
+  /** Characters GSM has no equivalent for, which keep the text in UCS-2 and as written. */
+  unfoldable: Ucs2Culprit[]
+  /** Which version the MX sends: the account's "stay in GSM" setting decides. */
+  sends: 'written' | 'gsm'
+  segmentCap: number
   /** Nothing left to send: the MX would refuse this mail. */
   empty: boolean
 }
@@ -61,12 +83,7 @@ function findCulprits(text: string): { culprits: Ucs2Culprit[]; pieces: PreviewP
   return { culprits, pieces }
 }
 
-/**
- * The SMS the gateway would send for a pasted email body, and what it costs: the MX's own
- * steps for a plain-text mail (plainTextToSmsText), so the admin sees what the MX will send.
- */
-export async function previewSms(emailText: string, account: PreviewAccount): Promise<SmsPreview> {
-  const text = await plainTextToSmsText(emailText, { signatureMarker: account.signatureMarker })
+function describeVersion(text: string, segmentCap: number): SmsVersion {
   const analysis = analyseSms(text)
   const { culprits, pieces } = findCulprits(text)
   return {
@@ -76,10 +93,31 @@ export async function previewSms(emailText: string, account: PreviewAccount): Pr
     characters: [...text].length,
     units: analysis.units,
     perSegment: analysis.unitsPerSegment,
-    segmentCap: account.segmentCap,
-    overCap: analysis.segments > account.segmentCap,
+    overCap: analysis.segments > segmentCap,
     ucs2Culprits: culprits,
     pieces,
+  }
+}
+
+/**
+ * The SMS the gateway would send for a pasted email body, and what it costs: the MX's own
+ * steps for a plain-text mail (plainTextToSmsText, then foldToGsm7), so the admin sees what the
+ * MX will send. Both versions are described whatever the account's setting, so the admin sees
+ * what staying in GSM would save, or what it costs in letters.
+ */
+export async function previewSms(emailText: string, account: PreviewAccount): Promise<SmsPreview> {
+  const text = await plainTextToSmsText(emailText, { signatureMarker: account.signatureMarker })
+  const fold = foldToGsm7(text)
+  const written = describeVersion(text, account.segmentCap)
+  const gsm = fold.folded ? describeVersion(fold.text, account.segmentCap) : written
+  return {
+    written,
+    gsm,
+    folded: fold.folded,
+    replacements: fold.replacements,
+    unfoldable: written.ucs2Culprits.filter((c) => fold.unfoldable.includes(c.char)),
+    sends: account.gsmOnly ? 'gsm' : 'written',
+    segmentCap: account.segmentCap,
     empty: text === '',
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { readCacheVersion } from '../../lib/db/versions'
 import { databaseKinds } from '../support/databases'
 import { decoded, follow, get, openSection, postForm, type AdminHarness } from './harness'
+import { FRENCH_150, FRENCH_150_IN_GSM } from '../support/sms-texts'
 
 /** The preview result box, alone: the page around it also holds the pasted email. */
 function resultBox(html: string): string {
@@ -95,6 +96,125 @@ for (const kind of databaseKinds()) {
       assert.match(page, /Préférences sauvegardées\./)
       assert.match(page, /name="senderName" type="text" value="AcmeSA"/)
       assert.match(page, /<option value="BE" selected="">/)
+    })
+
+    it('has "stay in GSM" off for a new account, and saves it ticked then unticked', async () => {
+      const page = decoded(await (await get(h.app, base, cookie)).text())
+      assert.match(
+        page,
+        /<input type="checkbox" id="gsmOnly" name="gsmOnly" value="on" aria-describedby="gsmOnly-hint"\/><label for="gsmOnly">Rester en alphabet GSM \(moins cher\)<\/label>/,
+      )
+      assert.equal(Boolean((await accountRow(h.accounts.acme.id)).gsm_only), false)
+
+      const version = await readCacheVersion(h.db, 'directory')
+      const on = await postForm(h.app, base, { ...GOOD, gsmOnly: 'on' }, { cookie })
+      assert.equal(on.status, 303)
+      assert.equal(Boolean((await accountRow(h.accounts.acme.id)).gsm_only), true)
+      // The MX nodes reload the account, and with it the setting.
+      assert.equal(await readCacheVersion(h.db, 'directory'), version + 1)
+      const shown = decoded(await (await follow(h.app, on, cookie)).res.text())
+      assert.match(shown, /id="gsmOnly" name="gsmOnly" value="on" checked=""/)
+
+      // An unticked checkbox is not posted: the same form without it turns the setting off.
+      const off = await postForm(h.app, base, GOOD, { cookie })
+      assert.equal(off.status, 303)
+      assert.equal(Boolean((await accountRow(h.accounts.acme.id)).gsm_only), false)
+      assert.doesNotMatch(decoded(await (await get(h.app, base, cookie)).text()), /checked=""/)
+    })
+
+    it('labels "stay in GSM" in English', async () => {
+      const res = await get(h.app, base, cookie, { 'accept-language': 'en' })
+      const html = decoded(await res.text())
+      assert.match(html, /<label for="gsmOnly">Stay in the GSM alphabet \(cheaper\)<\/label>/)
+    })
+
+    it('does not change "stay in GSM" for a form posted from another origin', async () => {
+      for (const options of [{ omitOrigin: true }, { origin: 'http://evil.test' }]) {
+        const res = await postForm(h.app, base, { ...GOOD, gsmOnly: 'on' }, { cookie, ...options })
+        assert.equal(res.status, 403)
+      }
+      assert.equal(Boolean((await accountRow(h.accounts.acme.id)).gsm_only), false)
+    })
+
+    it('previews both texts and both costs, and says which one the MX sends', async () => {
+      const preview = async (lang = 'fr') =>
+        decoded(
+          await (
+            await postForm(
+              h.app,
+              `${base}/preview`,
+              { email: FRENCH_150 },
+              { cookie, headers: { 'x-requested-with': 'fetch', 'accept-language': lang } },
+            )
+          ).text(),
+        )
+      const column = (html: string, version: 'written' | 'gsm') => {
+        const start = html.indexOf(`<div class="sms-version" data-version="${version}"`)
+        assert.ok(start >= 0, `no ${version} column`)
+        return html.slice(start, html.indexOf('</pre>', start))
+      }
+      const facts = (html: string, version: 'written' | 'gsm') => {
+        const start = html.indexOf(`data-version="${version}"`)
+        return html.slice(start, html.indexOf('</dl>', start))
+      }
+
+      const off = await preview()
+      assert.match(column(off, 'written'), /data-sent="true">.*Envoyé par la passerelle/s)
+      assert.ok(column(off, 'written').includes('fen<mark>ê</mark>tre'))
+      assert.match(facts(off, 'written'), /data-encoding="UCS-2"/)
+      assert.match(facts(off, 'written'), /data-segments="3">3 SMS de 67 caractères au plus/)
+      assert.match(column(off, 'gsm'), /data-sent="false">.*Non envoyé/s)
+      assert.ok(column(off, 'gsm').includes(FRENCH_150_IN_GSM))
+      assert.match(facts(off, 'gsm'), /data-encoding="GSM-7"/)
+      assert.match(facts(off, 'gsm'), /data-segments="1">1 SMS de 160 caractères au plus/)
+      assert.match(off, /data-replacement="ê">ê → e<\/span>, <span data-replacement="ç">ç → c/)
+      assert.match(off, /data-saving="2">En alphabet GSM : 1 SMS au lieu de 3 par destinataire/)
+      assert.match(off, /data-sends="written">.*est désactivé : la passerelle envoie le texte tel/)
+      // The saved cap is 3: as written it fits, just.
+      assert.doesNotMatch(off, /class="warning"/)
+
+      await postForm(h.app, base, { ...GOOD, segmentCap: '2', gsmOnly: 'on' }, { cookie })
+      const on = await preview()
+      assert.match(on, /data-version="written" data-sent="false">/)
+      assert.match(
+        on,
+        /data-version="gsm" data-sent="true"><h3>En alphabet GSM<\/h3><p class="sms-sent">Envoyé par la passerelle/,
+      )
+      assert.match(
+        on,
+        /data-sends="gsm">.*est activé : la passerelle envoie la version en alphabet GSM/,
+      )
+      // The cap of 2 is checked against what is sent: 1 SMS, no warning.
+      assert.doesNotMatch(on, /class="warning"/)
+
+      const english = await preview('en')
+      assert.match(english, /<h3>As written<\/h3>/)
+      assert.match(english, /In the GSM alphabet: 1 SMS instead of 3 per recipient/)
+      assert.match(english, /setting is on: the gateway sends the GSM alphabet version/)
+
+      await postForm(h.app, base, { ...GOOD, segmentCap: '2' }, { cookie })
+      const refused = await preview()
+      assert.match(refused, /data-sends="written"/)
+      assert.match(
+        refused,
+        /class="warning" role="alert">Ce texte demande 3 SMS et le compte en autorise 2 au plus/,
+      )
+      await postForm(h.app, base, GOOD, { cookie })
+    })
+
+    it('says when a character has no GSM equivalent, and shows one version', async () => {
+      const res = await postForm(
+        h.app,
+        `${base}/preview`,
+        { email: 'Votre fenêtre est prête 👍' },
+        { cookie, headers: { 'x-requested-with': 'fetch' } },
+      )
+      const html = decoded(await res.text())
+      assert.doesNotMatch(html, /sms-versions/)
+      assert.match(html, /<h3>Le SMS envoyé<\/h3>/)
+      assert.match(html, /n'ont pas d'équivalent dans l'alphabet GSM/)
+      assert.match(html, /<mark>👍 \(U\+1F44D\)<\/mark>, position 25/)
+      assert.match(html, /data-encoding="UCS-2"/)
     })
 
     const BAD: Array<[string, Record<string, string>, RegExp]> = [

@@ -101,6 +101,30 @@ describe('mail2sms CLI', function () {
     assert.equal(notNumber.code, 2)
   })
 
+  it('turns "stay in GSM" on and off for an account, off by default', async () => {
+    const shown = await cli('account', 'set', 'acme')
+    assert.equal(shown.code, 0, shown.err)
+    assert.equal(shown.out, 'account acme\ngsm_only\toff')
+    const on = await cli('account', 'set', 'acme', '--gsm-only', 'on')
+    assert.equal(on.code, 0, on.err)
+    assert.equal(on.out, 'account acme\ngsm_only\ton')
+    assert.match((await cli('account', 'list')).out, /^acme\t.*\tgsm_only=on$/m)
+    const off = await cli('account', 'set', 'acme', '--gsm-only', 'off')
+    assert.equal(off.out, 'account acme\ngsm_only\toff')
+    assert.match((await cli('account', 'list')).out, /^acme\t.*\tgsm_only=off$/m)
+
+    const created = await cli('account', 'create', 'cheap', '--name', 'Cheap', '--gsm-only')
+    assert.equal(created.code, 0, created.err)
+    assert.match(created.out, /created account cheap .* gsm_only=on$/)
+
+    const bad = await cli('account', 'set', 'acme', '--gsm-only', 'yes')
+    assert.equal(bad.code, 2)
+    assert.match(bad.err, /--gsm-only must be on or off/)
+    const unknown = await cli('account', 'set', 'nope', '--gsm-only', 'on')
+    assert.equal(unknown.code, 1)
+    assert.match(unknown.err, /no account with reference "nope"/)
+  })
+
   it('refuses an IP range that would open more than allowlist.max_ipv4_prefix allows', async () => {
     const ini = path.join(dir, 'mail2sms.ini')
     const original = fs.readFileSync(ini, 'utf8')
@@ -187,7 +211,7 @@ describe('mail2sms CLI', function () {
       [path.join(ROOT, 'bin', 'mail2sms.js'), 'account', 'list'],
       { env },
     )
-    assert.match(ok.stdout, /^acme\tAcme SA\tcountry=FR\tsender_name=Acme\tcap=4$/m)
+    assert.match(ok.stdout, /^acme\tAcme SA\tcountry=FR\tsender_name=Acme\tcap=4\tgsm_only=off$/m)
     await assert.rejects(
       exec(process.execPath, [path.join(ROOT, 'bin', 'mail2sms.js'), 'frobnicate'], { env }),
       (err: { code: number; stderr: string }) =>

@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createAccount } from '../../lib/db/accounts'
 import { addAllowedIp } from '../../lib/db/allowlist'
-import { migrateLatest } from '../../lib/db/migrate'
+import { isSchemaCurrent, migrateLatest } from '../../lib/db/migrate'
 import { insertEmails } from '../../lib/db/outbound'
 import { addSender } from '../../lib/db/senders'
 import { createTestDatabase, type TestDatabase } from '../support/databases'
@@ -203,10 +203,11 @@ describe('starting while the database is down (mysql)', function () {
       proxy = await startTcpProxy('127.0.0.1', Number(new URL(t.config.url as string).port), {
         port: dbPort,
       })
-      // The supervisor migrates; then the MX sees the schema current and takes mail.
+      // The supervisor migrates; then the MX sees the schema current and takes mail. Waiting
+      // for every migration, not for one table: a later one may add a column the seed writes.
       await eventually(
-        () => t.db.schema.hasTable('usage_counters'),
-        (has) => has,
+        () => isSchemaCurrent(t.db),
+        (current) => current,
         60_000,
       )
       const acme = await createAccount(t.db, { ref: 'acme', name: 'Acme' })

@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { Locator, Page } from 'playwright-core'
 import { addSender } from '../../lib/db/senders'
 import { databaseKinds } from '../support/databases'
+import { FRENCH_150, FRENCH_150_IN_GSM } from '../support/sms-texts'
 import {
   ARTIFACTS_DIR,
   STEP_TIMEOUT_MS,
@@ -233,12 +234,59 @@ for (const kind of databaseKinds()) {
           'Votre fenêtre est prête, passez la chercher demain.\n\nLéa Martin\nBoulangerie Martin',
         )
       const result = page.locator('#sms-preview-result')
-      await shows(result.getByText('UCS-2', { exact: true }))
-      const text = await result.locator('.sms-text').innerText()
+      const written = result.locator('[data-version="written"]')
+      await shows(written.getByText('UCS-2', { exact: true }))
+      const text = await written.locator('.sms-text').innerText()
       assert.equal(text.trim(), 'Votre fenêtre est prête, passez la chercher demain.')
       await shows(result.getByText('ê (U+00EA)', { exact: false }).first())
       assert.equal(page.url(), before, 'the live preview must not leave the page')
       await h.screenshot(page, 'preview')
+      assertBrowserQuiet()
+    })
+
+    it('previews both versions live, then stays in GSM: the GSM one is sent', async function () {
+      const { page } = admin
+      const [, second] = h.accounts
+      const email = page.getByLabel("Texte de l'e-mail", { exact: true })
+      const result = page.locator('#sms-preview-result')
+      const written = result.locator('[data-version="written"]')
+      const gsm = result.locator('[data-version="gsm"]')
+
+      await email.fill(FRENCH_150)
+      // The box already holds the previous preview: wait for this text's.
+      await shows(gsm.locator('.sms-text', { hasText: 'le macon passe' }))
+      assert.equal((await written.locator('.sms-text').innerText()).trim(), FRENCH_150)
+      assert.equal((await gsm.locator('.sms-text').innerText()).trim(), FRENCH_150_IN_GSM)
+      assert.equal(await written.locator('[data-encoding]').getAttribute('data-encoding'), 'UCS-2')
+      assert.equal(await written.locator('[data-segments]').getAttribute('data-segments'), '3')
+      assert.equal(await gsm.locator('[data-encoding]').getAttribute('data-encoding'), 'GSM-7')
+      assert.equal(await gsm.locator('[data-segments]').getAttribute('data-segments'), '1')
+      await shows(result.getByText('En alphabet GSM : 1 SMS au lieu de 3', { exact: false }))
+      // Off by default: the text as written is the one sent.
+      assert.equal(await written.getAttribute('data-sent'), 'true')
+      assert.equal(await gsm.getAttribute('data-sent'), 'false')
+      // Side by side on a desktop-wide window.
+      const [a, b] = [await written.boundingBox(), await gsm.boundingBox()]
+      assert.ok(a && b && Math.abs(a.y - b.y) < 2 && b.x > a.x + a.width - 1, 'not side by side')
+      await h.screenshot(page, 'preview-gsm')
+
+      const setting = page.getByLabel('Rester en alphabet GSM (moins cher)', { exact: true })
+      assert.equal(await setting.isChecked(), false)
+      await setting.check()
+      await submitAndWait(page, page.getByRole('button', { name: 'Sauvegarder' }))
+      await shows(flash(page, 'Préférences sauvegardées.'))
+      assert.equal(await setting.isChecked(), true)
+      const row = await h.database.db('accounts').where({ id: second.id }).first()
+      assert.equal(Boolean(row.gsm_only), true)
+
+      await email.fill(FRENCH_150)
+      await shows(gsm.locator('.sms-sent'))
+      assert.equal(await gsm.getAttribute('data-sent'), 'true')
+      assert.equal(await written.getAttribute('data-sent'), 'false')
+      await shows(
+        result.getByText('la passerelle envoie la version en alphabet GSM', { exact: false }),
+      )
+      await h.screenshot(page, 'preview-gsm-sent')
       assertBrowserQuiet()
     })
 

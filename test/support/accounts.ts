@@ -12,6 +12,7 @@ export function testAccount(overrides: Partial<Account> = {}): Account {
     signatureMarker: null,
     segmentCap: 4,
     virtualNumber: null,
+    gsmOnly: false,
     isActive: true,
     limits: {
       smsPerMinute: null,

@@ -6,12 +6,14 @@ import {
   clearWebhookSecret,
   getAccountSettings,
   rotateWebhookSecret,
+  setGsmOnly,
   updatePreferences,
   updateReceiving,
   type PreferencesInput,
 } from '../../../lib/db/account-settings'
 import { hashSecretToken } from '../../../lib/auth/tokens'
 import { readCacheVersion } from '../../../lib/db/versions'
+import * as gsmOnlyMigration from '../../../migrations/20261206020000_add_account_gsm_only'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 const GOOD: PreferencesInput = {
@@ -65,6 +67,7 @@ for (const kind of databaseKinds()) {
         defaultCountry: 'FR',
         segmentCap: 4,
         virtualNumber: null,
+        gsmOnly: false,
         forwardAddresses: [],
         directReply: false,
         failureNotices: true,
@@ -252,6 +255,47 @@ for (const kind of databaseKinds()) {
 
     it('refuses to rotate the secret of an account that does not exist', async () => {
       await assert.rejects(rotateWebhookSecret(t.db, 999999), /no account/)
+    })
+
+    it('saves "stay in GSM" with the preferences, and leaves it alone when not given', async () => {
+      await updatePreferences(t.db, accountId, { ...GOOD, gsmOnly: true })
+      assert.equal((await getAccountSettings(t.db, accountId))?.gsmOnly, true)
+      assert.equal(Boolean((await row(otherId)).gsm_only), false)
+      await updatePreferences(t.db, accountId, GOOD)
+      assert.equal((await getAccountSettings(t.db, accountId))?.gsmOnly, true)
+      await updatePreferences(t.db, accountId, { ...GOOD, gsmOnly: false })
+      assert.equal((await getAccountSettings(t.db, accountId))?.gsmOnly, false)
+    })
+
+    it('turns "stay in GSM" on and off alone, bumping the directory version', async () => {
+      const before = await readCacheVersion(t.db, 'directory')
+      assert.equal(await setGsmOnly(t.db, accountId, true, 1_900_000_000_000), true)
+      assert.equal(Boolean((await row()).gsm_only), true)
+      assert.equal(Number((await row()).updated_at), 1_900_000_000_000)
+      assert.equal(await readCacheVersion(t.db, 'directory'), before + 1)
+      assert.equal(await setGsmOnly(t.db, accountId, false), true)
+      assert.equal(Boolean((await row()).gsm_only), false)
+      assert.equal(await setGsmOnly(t.db, 999999, true), false)
+    })
+
+    it('has "stay in GSM" off for a row written without it, and a migration that reverses', async () => {
+      await t.db('accounts').insert({
+        ref: 'bare',
+        name: 'Bare',
+        default_country: 'FR',
+        segment_cap: 4,
+        is_active: true,
+        created_at: 0,
+        updated_at: 0,
+      })
+      assert.equal(Boolean((await t.db('accounts').where({ ref: 'bare' }).first()).gsm_only), false)
+      await gsmOnlyMigration.down(t.db)
+      assert.equal(await t.db.schema.hasColumn('accounts', 'gsm_only'), false)
+      await gsmOnlyMigration.down(t.db)
+      await gsmOnlyMigration.up(t.db)
+      await gsmOnlyMigration.up(t.db)
+      assert.equal(await t.db.schema.hasColumn('accounts', 'gsm_only'), true)
+      assert.equal(Boolean((await t.db('accounts').where({ ref: 'bare' }).first()).gsm_only), false)
     })
   })
 }

@@ -4,6 +4,7 @@ import type { ParsedMail } from 'mailparser'
 import { parseEmail } from '../../../lib/mail/parse'
 import { draftSms, retryIdentity } from '../../../lib/mx/message'
 import { testAccount, testRecipient } from '../../support/accounts'
+import { FRENCH_150, FRENCH_150_IN_GSM } from '../../support/sms-texts'
 
 const account = testAccount()
 const recipient = testRecipient(account)
@@ -46,5 +47,28 @@ describe('lib/mx/message draftSms', () => {
       messageId: null,
       source: `digest:${expected}`,
     })
+  })
+
+  it('folds the text of an account that stays in GSM before counting it against the cap', async () => {
+    const raw = (body: string) =>
+      Buffer.from(
+        `From: alice@example.com\r\nSubject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`,
+      )
+    const mail = await parseEmail(raw(FRENCH_150))
+    const gsm = testRecipient(testAccount({ id: 2, ref: 'gsm', gsmOnly: true, segmentCap: 1 }))
+    const written = testRecipient(testAccount({ id: 3, ref: 'written', segmentCap: 3 }))
+    const { decision, drafts } = await draftSms(mail, [gsm, written])
+    assert.equal(decision.action, 'accept')
+    assert.equal(drafts[0].text, FRENCH_150_IN_GSM)
+    assert.equal(drafts[0].analysis.encoding, 'gsm7')
+    assert.equal(drafts[0].analysis.segments, 1)
+    assert.equal(drafts[1].text, FRENCH_150)
+    assert.equal(drafts[1].analysis.encoding, 'ucs2')
+    assert.equal(drafts[1].analysis.segments, 3)
+
+    const refused = await draftSms(await parseEmail(raw(`${FRENCH_150} 👍`)), [gsm])
+    assert.ok(refused.decision.action === 'deny')
+    assert.equal(refused.decision.status, '5.3.4')
+    assert.match(refused.decision.message, /U\+1F44D forces UCS-2/)
   })
 })
