@@ -131,6 +131,6 @@ describe('lib/text/preview previewSms', () => {
   it('keeps a body that is nothing but a signature rather than send nothing', async () => {
     const p = await previewSms('\n-- \nJeanne', ACCOUNT)
     assert.equal(p.empty, false)
-    assert.equal(p.text, '--\nJeanne')
+    assert.equal(p.written.text, '--\nJeanne')
   })
 })
