@@ -53,6 +53,7 @@ function uuencodedBlockEnd(lines: string[], begin: number): number {
 
 // A MIME base64 line is 76 characters: a word of at least that length from the base64 alphabet,
 // with letters and digits, is data (a SHA-256 in hex, 64, is still left to the reader).
+const DATA_WORD_LENGTH = 76
 const DATA_WORD =
   /(?<!\S)(?=[A-Za-z0-9+/]*\d)(?=[A-Za-z0-9+/]*[A-Za-z])[A-Za-z0-9+/]{76,}={0,2}(?!\S)/g
 // The short last line of a base64 block, right after data lines: whole groups of four, and
@@ -100,8 +101,8 @@ function isPlaceholderLine(line: string, context: ClutterContext, names: Set<str
   const bare = line.trim()
   if (bare === '') return false
   if (names.has(bare.toLowerCase())) return true
-  if (FILE_NAME_LINE.test(bare) && !/\s/.test(bare)) return true
-  if (ATTACHMENT_LIST_LINE.test(bare)) return true
+  if (bare.includes('.') && FILE_NAME_LINE.test(bare) && !/\s/.test(bare)) return true
+  if (bare.includes(':') && ATTACHMENT_LIST_LINE.test(bare)) return true
   return context.hasImages === true && BRACKET_ONLY_LINE.test(bare)
 }
 
@@ -177,10 +178,12 @@ function withoutDataAndPlaceholders(lines: string[], context: ClutterContext): s
       continue
     }
     if (afterData && DATA_TAIL.test(lines[i].trim())) continue
-    const withoutData = lines[i].replace(DATA_WORD, '')
+    // The checks below cost a regular expression each: a line that cannot match skips them.
+    const withoutData =
+      lines[i].length < DATA_WORD_LENGTH ? lines[i] : lines[i].replace(DATA_WORD, '')
     afterData = withoutData !== lines[i] && withoutData.trim() === ''
     if (afterData || isPlaceholderLine(withoutData, context, names)) continue
-    let line = withoutData.replace(INLINE_PLACEHOLDER, '')
+    let line = /[[<]/.test(withoutData) ? withoutData.replace(INLINE_PLACEHOLDER, '') : withoutData
     if (attachments) line = line.replace(attachments, '')
     // A line that held only placeholders goes; one that held text keeps its text.
     if (line.trim() === '' && withoutData.trim() !== '') continue
