@@ -2,11 +2,9 @@
  * `npm run bench:mx`: accepted messages per second through the whole Mail2SMS MX on MariaDB,
  * against a bare Haraka with the same Haraka settings, measured in the same run.
  */
+import { seedSendingAccount } from '../test/support/accounts'
 import fs from 'node:fs'
 import path from 'node:path'
-import { createAccount } from '../lib/db/accounts'
-import { addSender } from '../lib/db/senders'
-import { addAllowedIp } from '../lib/db/allowlist'
 import { createTestDatabase, type TestDatabase } from '../test/support/databases'
 import { SMS_DOMAIN } from '../test/support/mx'
 import { ensureSmtpSource, runSmtpSource, smtpSourceArgs, type LoadOptions } from './smtp-source'
@@ -123,14 +121,7 @@ function medianOf(rounds: Round[], pick: (r: Round) => number | null): number | 
 }
 
 async function seed(t: TestDatabase): Promise<void> {
-  const account = await createAccount(t.db, {
-    ref: 'bench',
-    name: 'Bench',
-    defaultCountry: 'FR',
-    segmentCap: 4,
-  })
-  await addSender(t.db, account.id, SENDER, { status: 'accepted', isDefault: true })
-  await addAllowedIp(t.db, account.id, '127.0.0.1')
+  await seedSendingAccount(t.db, { ref: 'bench', name: 'Bench', segmentCap: 4 }, [SENDER])
 }
 
 async function countRows(t: TestDatabase): Promise<number> {

@@ -3,11 +3,9 @@
  * SMSC simulator, receipts included, against the raw `smpp` client on the same simulator in the
  * same run; then the latency from an email's 250 to its submit_sm at a steady 100 emails/s.
  */
+import { seedSendingAccount } from '../test/support/accounts'
 import path from 'node:path'
 import { loadConfig, type SmppConfig, type WorkerConfig } from '../lib/config'
-import { createAccount } from '../lib/db/accounts'
-import { addAllowedIp } from '../lib/db/allowlist'
-import { addSender } from '../lib/db/senders'
 import { createTestDatabase, type TestDatabase } from '../test/support/databases'
 import { startMx, SMS_DOMAIN } from '../test/support/mx'
 import { formatProfile, summariseProfile } from './cpu-profile'
@@ -536,16 +534,12 @@ function describePercentiles(p: Percentiles): string {
 }
 
 async function seedAccount(t: TestDatabase): Promise<BenchAccount> {
-  const account = await createAccount(t.db, {
-    ref: 'bench',
-    name: 'Bench',
-    senderName: SENDER_NAME,
-    defaultCountry: 'FR',
-    segmentCap: 4,
-  })
-  const sender = await addSender(t.db, account.id, SENDER, { status: 'accepted', isDefault: true })
-  await addAllowedIp(t.db, account.id, '127.0.0.1')
-  return { accountId: account.id, senderId: sender.id, senderEmail: SENDER }
+  const { account, senders } = await seedSendingAccount(
+    t.db,
+    { ref: 'bench', name: 'Bench', senderName: SENDER_NAME, segmentCap: 4 },
+    [SENDER],
+  )
+  return { accountId: account.id, senderId: senders[0].id, senderEmail: SENDER }
 }
 
 const SWEEP: Array<Omit<Tuning, 'pollMs'> & { pollMs?: number }> = [

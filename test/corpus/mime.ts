@@ -1,15 +1,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { simpleParser } from 'mailparser'
-import { createAccount } from '../../lib/db/accounts'
-import { addAllowedIp } from '../../lib/db/allowlist'
-import { addSender } from '../../lib/db/senders'
 import { parseEmail } from '../../lib/mail/parse'
 import { REPLIES } from '../../lib/mx/replies'
 import { createTestDatabase, type TestDatabase } from '../support/databases'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { SmtpSession, type SmtpReply } from '../support/smtp-client'
 import { corporaDir as sharedCorporaDir } from './corpora'
+import { seedSendingAccount } from '../support/accounts'
 
 /*
  * The real-world messages of the shared mime/ corpus, each sent through a real MX (Haraka with
@@ -223,18 +221,12 @@ interface Setup {
 async function setUp(count: number): Promise<Setup> {
   const t = await createTestDatabase('sqlite')
   try {
-    const account = await createAccount(t.db, {
-      ref: 'corpus',
-      name: 'Corpus',
-      defaultCountry: 'FR',
-      segmentCap: SEGMENT_CAP,
-    })
-    for (let i = 0; i < count; i++)
-      await addSender(t.db, account.id, `m${i}@corpus.example`, {
-        status: 'accepted',
-        isDefault: true,
-      })
-    await addAllowedIp(t.db, account.id, '127.0.0.1')
+    const senders = Array.from({ length: count }, (_, i) => `m${i}@corpus.example`)
+    await seedSendingAccount(
+      t.db,
+      { ref: 'corpus', name: 'Corpus', segmentCap: SEGMENT_CAP },
+      senders,
+    )
     // Rate and repeat limits off: the corpus holds the same text more than once, on purpose.
     const limits = { account_sms_per_minute: 0, sender_sms_per_minute: 0, loop_max_repeats: 0 }
     return { t, mx: await startMx({ database: t.config, limits }) }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import { createAccount } from '../../lib/db/accounts'
 import { setGsmOnly } from '../../lib/db/account-settings'
-import { addSender } from '../../lib/db/senders'
-import { addAllowedIp } from '../../lib/db/allowlist'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { buildMessage, sendMail, type SmtpReply } from '../support/smtp-client'
 import { FRENCH_150, FRENCH_150_IN_GSM } from '../support/sms-texts'
+import { seedSendingAccount } from '../support/accounts'
 
 const SENDER = 'alice@acme.example'
 
@@ -31,19 +30,10 @@ for (const kind of databaseKinds()) {
         ['gsm', true, 4],
         ['tight', true, 2],
       ] as const) {
-        const account = await createAccount(t.db, {
-          ref,
-          name: ref,
-          defaultCountry: 'FR',
-          segmentCap,
-          gsmOnly,
-        })
-        ids[ref] = account.id
-        await addSender(t.db, account.id, SENDER, {
-          status: 'accepted',
+        const { account } = await seedSendingAccount(t.db, { ref, segmentCap, gsmOnly }, [SENDER], {
           isDefault: ref === 'written',
         })
-        await addAllowedIp(t.db, account.id, '127.0.0.1')
+        ids[ref] = account.id
       }
       mx = await startMx({ database: t.config })
     })

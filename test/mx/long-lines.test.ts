@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict'
-import { createAccount } from '../../lib/db/accounts'
-import { addAllowedIp } from '../../lib/db/allowlist'
-import { addSender } from '../../lib/db/senders'
 import { createTestDatabase, type TestDatabase } from '../support/databases'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { buildMessage, sendMail } from '../support/smtp-client'
+import { seedSendingAccount } from '../support/accounts'
 
 /*
  * RFC 5321 § 4.5.3.1.6 sets 998 octets per line, and HTML mail often goes past it. Haraka
@@ -21,14 +19,7 @@ describe('MX: long DATA lines reach the SMS unaltered', function () {
 
   before(async () => {
     t = await createTestDatabase('sqlite')
-    const account = await createAccount(t.db, {
-      ref: 'acme',
-      name: 'Acme',
-      defaultCountry: 'FR',
-      segmentCap: 20,
-    })
-    await addSender(t.db, account.id, SENDER, { status: 'accepted', isDefault: true })
-    await addAllowedIp(t.db, account.id, '127.0.0.1')
+    await seedSendingAccount(t.db, { ref: 'acme', name: 'Acme', segmentCap: 20 }, [SENDER])
     mx = await startMx({ database: t.config })
   })
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import { createAccount, updateAccountLimits } from '../../lib/db/accounts'
-import { addSender } from '../../lib/db/senders'
-import { addAllowedIp } from '../../lib/db/allowlist'
+import { updateAccountLimits } from '../../lib/db/accounts'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { buildMessage, sendMail, type SmtpReply } from '../support/smtp-client'
+import { seedSendingAccount } from '../support/accounts'
 
 const SENDER = 'alice@acme.example'
 
@@ -41,15 +40,10 @@ for (const kind of databaseKinds()) {
       t = await createTestDatabase(kind)
       // One account per limit, so that no test eats into another's counters.
       for (const ref of ['acme', 'rate', 'quota', 'shared', 'loop']) {
-        const account = await createAccount(t.db, {
-          ref,
-          name: ref,
-          defaultCountry: 'FR',
-          segmentCap: 4,
+        const { account } = await seedSendingAccount(t.db, { ref }, [SENDER], {
+          isDefault: ref === 'acme',
         })
         accountIds[ref] = account.id
-        await addSender(t.db, account.id, SENDER, { status: 'accepted', isDefault: ref === 'acme' })
-        await addAllowedIp(t.db, account.id, '127.0.0.1')
       }
       await updateAccountLimits(t.db, accountIds.rate, { smsPerMinute: 2 })
       await updateAccountLimits(t.db, accountIds.shared, { smsPerMinute: 2 })

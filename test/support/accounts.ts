@@ -1,4 +1,7 @@
-import type { Account } from '../../lib/db/accounts'
+import { createAccount, type Account, type AccountInput } from '../../lib/db/accounts'
+import { addAllowedIp } from '../../lib/db/allowlist'
+import type { Db } from '../../lib/db/connection'
+import { addSender, type Sender } from '../../lib/db/senders'
 import type { PlannedRecipient } from '../../lib/mx/recipient-policy'
 
 /** An account as the directory holds it, for tests that need one without a database. */
@@ -38,4 +41,39 @@ export function testRecipient(account: Account = testAccount()): PlannedRecipien
       account,
     },
   }
+}
+
+export interface SendingAccount {
+  account: Account
+  senders: Sender[]
+}
+
+/**
+ * An account the MX accepts mail for from loopback: created with `input` (country FR and a cap
+ * of 4 unless given), each address in `senders` accepted (the first is its default account
+ * unless `isDefault` says otherwise), and 127.0.0.1 on its IP list.
+ */
+export async function seedSendingAccount(
+  db: Db,
+  input: Partial<AccountInput> & Pick<AccountInput, 'ref'>,
+  senders: string[],
+  options: { isDefault?: boolean } = {},
+): Promise<SendingAccount> {
+  const account = await createAccount(db, {
+    name: input.ref,
+    defaultCountry: 'FR',
+    segmentCap: 4,
+    ...input,
+  })
+  const added: Sender[] = []
+  for (const email of senders) {
+    added.push(
+      await addSender(db, account.id, email, {
+        status: 'accepted',
+        isDefault: options.isDefault ?? true,
+      }),
+    )
+  }
+  await addAllowedIp(db, account.id, '127.0.0.1')
+  return { account, senders: added }
 }
