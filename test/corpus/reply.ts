@@ -106,27 +106,28 @@ function sum(outcomes: ReplyOutcome[], step: 'full' | 'quote'): { passed: number
   return { passed: of.filter((o) => o.passed).length, total: of.length }
 }
 
+function outcome(
+  c: ReplyCase,
+  step: 'full' | 'quote',
+  got: string,
+  expected: Expectation,
+): ReplyOutcome {
+  return {
+    corpus: c.corpus,
+    id: c.id,
+    kind: c.kind,
+    step,
+    passed: meets(got, expected),
+    got,
+    expected,
+  }
+}
+
 export async function runReplyCorpus(dir = corporaDir()): Promise<ReplyCorpusReport> {
   const outcomes: ReplyOutcome[] = []
   for (const c of loadReplyCases(dir)) {
-    const full = await plainTextToSmsText(c.input)
-    outcomes.push({
-      ...pick(c),
-      step: 'full',
-      passed: meets(full, c.full),
-      got: full,
-      expected: c.full,
-    })
-    if (c.quote) {
-      const quote = await stripQuotedReply(c.input)
-      outcomes.push({
-        ...pick(c),
-        step: 'quote',
-        passed: meets(quote, c.quote),
-        got: quote,
-        expected: c.quote,
-      })
-    }
+    outcomes.push(outcome(c, 'full', await plainTextToSmsText(c.input), c.full))
+    if (c.quote) outcomes.push(outcome(c, 'quote', await stripQuotedReply(c.input), c.quote))
   }
   return {
     outcomes,
@@ -134,8 +135,4 @@ export async function runReplyCorpus(dir = corporaDir()): Promise<ReplyCorpusRep
     full: sum(outcomes, 'full'),
     quote: sum(outcomes, 'quote'),
   }
-}
-
-function pick(c: ReplyCase): { corpus: string; id: string; kind: string } {
-  return { corpus: c.corpus, id: c.id, kind: c.kind }
 }
