@@ -3,6 +3,7 @@ import path from 'node:path'
 import { parseEmail } from '../lib/mail/parse'
 import { emailToSmsText } from '../lib/text/sms-text'
 import { parseBenchOptions } from './options'
+import { corporaDir } from '../test/corpus/corpora'
 
 /**
  * `npm run bench:text`: the cost of the text step (quotes, signature, footers, clutter,
@@ -59,10 +60,7 @@ function shapes(): Shape[] {
       ),
     },
   ]
-  const corpus = path.resolve(__dirname, '..', '..', 'shared', 'corpora', 'mime', 'talon-replies')
-  const dir = process.env.MAIL2SMS_CORPORA
-    ? path.join(process.env.MAIL2SMS_CORPORA, 'mime', 'talon-replies')
-    : corpus
+  const dir = path.join(corporaDir(), 'mime', 'talon-replies')
   for (const file of fs.existsSync(dir) ? ['gmail.eml', 'outlook.eml', 'apple_mail.eml'] : []) {
     const full = path.join(dir, file)
     if (fs.existsSync(full)) list.push({ name: `corpus ${file}`, raw: fs.readFileSync(full) })

@@ -308,7 +308,7 @@ preferencesRoutes.post('/preview', async (c) => {
       ? { kind: 'tooLong', max: MAX_PREVIEW_CHARS }
       : email.trim() === ''
         ? { kind: 'none' }
-        : { kind: 'result', preview: await previewSms(email, settings) }
+        : { kind: 'result', preview: previewSms(email, settings) }
   if (c.req.header('x-requested-with') === 'fetch') {
     return c.html(<SmsPreviewResult lang={c.get('lang')} state={preview} />)
   }

@@ -57,11 +57,11 @@ export async function readMessage(
  * The SMS text of an account and what it costs. An account that stays in GSM 03.38 has its text
  * folded first, so that the segment cap, the quotas and the row all count what is sent.
  */
-async function accountSmsText(
+function accountSmsText(
   mail: ParsedMail,
   account: Account,
-): Promise<{ text: string; analysis: SmsAnalysis }> {
-  const { text: written } = await emailToSmsText(mail, { signatureMarker: account.signatureMarker })
+): { text: string; analysis: SmsAnalysis } {
+  const { text: written } = emailToSmsText(mail, { signatureMarker: account.signatureMarker })
   if (!account.gsmOnly) return { text: written, analysis: analyseSms(written) }
   const fold = foldToGsm7(written)
   const analysis = analyseSms(fold.text)
@@ -72,10 +72,10 @@ async function accountSmsText(
 }
 
 /** The DATA rows of the decision table: no automatic mail, some text, within each account's cap. */
-export async function draftSms(
+export function draftSms(
   mail: ParsedMail,
   recipients: PlannedRecipient[],
-): Promise<{ decision: Decision; drafts: SmsDraft[] }> {
+): { decision: Decision; drafts: SmsDraft[] } {
   const automatic = detectAutomaticMail(mail)
   if (automatic) {
     return {
@@ -89,7 +89,7 @@ export async function draftSms(
     const account = recipient.membership.account
     let prepared = byAccount.get(account.id)
     if (!prepared) {
-      const { text, analysis } = await accountSmsText(mail, account)
+      const { text, analysis } = accountSmsText(mail, account)
       if (!text) {
         return { decision: answer('noText', {}), drafts: [] }
       }
@@ -198,7 +198,7 @@ export async function prepareMessage(input: {
   const read = await readMessage(input.raw)
   if ('decision' in read) return refused(read.decision, null)
   const { mail } = read
-  const drafted = await draftSms(mail, input.recipients)
+  const drafted = draftSms(mail, input.recipients)
   if (drafted.decision.action !== 'accept') return refused(drafted.decision, mail)
   const rows = toOutboundRows(drafted.drafts, mail, input.sender, input.mxTransaction)
   const plan = await input.spend.check(drafted.drafts, rows)

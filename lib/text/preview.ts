@@ -105,8 +105,8 @@ function describeVersion(text: string, segmentCap: number): SmsVersion {
  * MX will send. Both versions are described whatever the account's setting, so the admin sees
  * what staying in GSM would save, or what it costs in letters.
  */
-export async function previewSms(emailText: string, account: PreviewAccount): Promise<SmsPreview> {
-  const text = await plainTextToSmsText(emailText, { signatureMarker: account.signatureMarker })
+export function previewSms(emailText: string, account: PreviewAccount): SmsPreview {
+  const text = plainTextToSmsText(emailText, { signatureMarker: account.signatureMarker })
   const fold = foldToGsm7(text)
   const written = describeVersion(text, account.segmentCap)
   const gsm = fold.folded ? describeVersion(fold.text, account.segmentCap) : written

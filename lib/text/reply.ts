@@ -148,15 +148,8 @@ function withoutQuotedLines(lines: string[]): string {
     .trim()
 }
 
-/**
- * The sender's own words, without the conversation their client quoted. Kept async: callers
- * await it, and a future step may need I/O.
- */
-export async function stripQuotedReply(text: string): Promise<string> {
-  return Promise.resolve(stripQuotedReplySync(text))
-}
-
-export function stripQuotedReplySync(text: string): string {
+/** The sender's own words, without the conversation their client quoted. */
+export function stripQuotedReply(text: string): string {
   const lines = withSingleBlankLines(text)
   const reply = new ReplyReader(lines).read().join('\n').trim()
   if (reply !== '') return reply

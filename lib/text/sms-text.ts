@@ -51,11 +51,8 @@ function tidy(text: string): string {
  * A plain-text body to SMS text: quoted conversation removed, cut at the signature, tidied.
  * The admin's preview runs the same steps on pasted text, so it shows what the MX will send.
  */
-export async function plainTextToSmsText(
-  body: string,
-  options: SmsTextOptions = {},
-): Promise<string> {
-  const reply = await stripQuotedReply(removeClutter(removeControlCharacters(body), options))
+export function plainTextToSmsText(body: string, options: SmsTextOptions = {}): string {
+  const reply = stripQuotedReply(removeClutter(removeControlCharacters(body), options))
   return tidy(cutAtSignature(reply, options.signatureMarker))
 }
 
@@ -64,13 +61,10 @@ export async function plainTextToSmsText(
  * conversation, cut at the signature, tidied for GSM 03.38. Apps often put the whole alert in
  * the Subject and leave the body empty (or only signed), so such a body falls back to the Subject.
  */
-export async function emailToSmsText(
-  mail: ParsedMail,
-  options: SmsTextOptions = {},
-): Promise<SmsText> {
+export function emailToSmsText(mail: ParsedMail, options: SmsTextOptions = {}): SmsText {
   const { body, source } = bodyText(mail)
   const parts = mail.attachments ?? []
-  const text = await plainTextToSmsText(body, {
+  const text = plainTextToSmsText(body, {
     attachmentNames: parts.flatMap((a) => (typeof a.filename === 'string' ? [a.filename] : [])),
     hasImages: parts.some((a) => String(a.contentType).startsWith('image/')),
     ...options,

@@ -6,7 +6,7 @@ import { REPLIES } from '../../lib/mx/replies'
 import { createTestDatabase, type TestDatabase } from '../support/databases'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { SmtpSession, type SmtpReply } from '../support/smtp-client'
-import { corporaDir as sharedCorporaDir } from './corpora'
+import { corporaDir as sharedCorporaDir, requireCorpus } from './corpora'
 import { seedSendingAccount } from '../support/accounts'
 
 /*
@@ -240,7 +240,7 @@ export async function runMimeCorpus(
   corporaDir: string = sharedCorporaDir(),
 ): Promise<MimeCorpusReport> {
   const root = path.join(corporaDir, 'mime')
-  if (!fs.existsSync(root)) throw new Error(`no mime corpus at ${root}`)
+  requireCorpus(root)
   const files = messageFiles(root)
   const report: MimeCorpusReport = {
     corporaDir,
