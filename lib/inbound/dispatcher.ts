@@ -21,7 +21,7 @@ import {
 import type { Mailer } from '../mail/mailer'
 import { composeForwardMail, type RepliedSms } from './forward-mail'
 import { whileHoldingLease } from './lease-keeper'
-import { InterruptibleSleep } from '../process/interruptible-sleep'
+import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
 
 /** Most time between two claims while the database refuses them. */
@@ -61,9 +61,8 @@ export function parseForwardAddresses(value: unknown): string[] {
 
 export class InboundMailDispatcher {
   readonly stats = { forwarded: 0, replied: 0, kept: 0, retried: 0, failed: 0 }
-  private stopping = false
-  private loopDone: Promise<void> = Promise.resolve()
-  private readonly idle = new InterruptibleSleep()
+  private readonly loop = new PollLoop(() => this.round())
+  private readonly claims: FailureStreak
   private readonly log: (line: string) => void
   private readonly clock: () => number
   private readonly leaseMs: number
@@ -72,48 +71,42 @@ export class InboundMailDispatcher {
     this.log = opts.log ?? (() => undefined)
     this.clock = opts.clock ?? Date.now
     this.leaseMs = opts.leaseMs ?? 15 * 60_000
+    this.claims = new FailureStreak('claim inbound SMS to mail', this.log, this.clock)
   }
 
   start(): void {
-    this.stopping = false
-    this.loopDone = this.loop()
+    this.loop.start()
   }
 
   /** Finishes the mails under way, then stops polling. */
   async stop(): Promise<void> {
-    this.stopping = true
-    this.idle.wake()
-    await this.loopDone
+    await this.loop.stop()
   }
 
-  private async loop(): Promise<void> {
+  private async round(): Promise<number> {
     const pollMs = this.opts.pollMs ?? 1000
-    const claims = new FailureStreak('claim inbound SMS to mail', this.log, this.clock)
-    while (!this.stopping) {
-      let claimed: ClaimedInbound[]
-      try {
-        claimed = await claimDueInbound(this.opts.db, {
-          limit: this.opts.batchSize ?? 20,
-          leaseMs: this.leaseMs,
-          now: this.clock(),
-        })
-      } catch (err) {
-        await this.idle.sleep(claims.failed(err, pollMs, CLAIM_RETRY_MAX_MS))
-        continue
-      }
-      claims.succeeded()
-      // Every mail of the batch is waited for, even when one fails: stop() must not return,
-      // and the mailer close, while another is still with the relay.
-      const results = await Promise.allSettled(claimed.map((claim) => this.dispatch(claim)))
-      for (const [i, result] of results.entries()) {
-        if (result.status === 'rejected') {
-          this.log(
-            `inbound id=${claimed[i].sms.id}: ${(result.reason as Error).message}; taken again when its lease ends`,
-          )
-        }
-      }
-      if (claimed.length === 0 && !this.stopping) await this.idle.sleep(pollMs)
+    let claimed: ClaimedInbound[]
+    try {
+      claimed = await claimDueInbound(this.opts.db, {
+        limit: this.opts.batchSize ?? 20,
+        leaseMs: this.leaseMs,
+        now: this.clock(),
+      })
+    } catch (err) {
+      return this.claims.failed(err, pollMs, CLAIM_RETRY_MAX_MS)
     }
+    this.claims.succeeded()
+    // Every mail of the batch is waited for, even when one fails: stop() must not return,
+    // and the mailer close, while another is still with the relay.
+    const results = await Promise.allSettled(claimed.map((claim) => this.dispatch(claim)))
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'rejected') {
+        this.log(
+          `inbound id=${claimed[i].sms.id}: ${(result.reason as Error).message}; taken again when its lease ends`,
+        )
+      }
+    }
+    return claimed.length === 0 ? pollMs : 0
   }
 
   private async dispatch(claim: ClaimedInbound): Promise<void> {

@@ -7,7 +7,7 @@ import {
 } from '../db/quota-alerts'
 import { deleteExpiredCounters } from '../db/usage-counters'
 import type { Mailer, OutgoingMail } from '../mail/mailer'
-import { InterruptibleSleep } from '../process/interruptible-sleep'
+import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
 
 export interface QuotaAlertSenderOptions {
@@ -64,9 +64,7 @@ export class QuotaAlertSender {
   private readonly pollMs: number
   private readonly sweepMs: number
   private lastSweep = 0
-  private stopping = false
-  private loopDone: Promise<void> | null = null
-  private readonly idle = new InterruptibleSleep()
+  private readonly loop = new PollLoop(() => this.round())
   /** One log line when the database stops answering and one when it is back. */
   private readonly reads: FailureStreak
 
@@ -79,34 +77,26 @@ export class QuotaAlertSender {
   }
 
   start(): void {
-    if (this.loopDone) return
-    this.stopping = false
-    this.loopDone = this.loop()
+    this.loop.start()
   }
 
   async stop(): Promise<void> {
-    this.stopping = true
-    this.idle.wake()
-    await this.loopDone
-    this.loopDone = null
+    await this.loop.stop()
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopping) {
-      let wait = this.pollMs
-      try {
-        await this.sweep()
-        const due = await claimDueQuotaAlerts(this.opts.db, {
-          now: this.clock(),
-          leaseMs: LEASE_MS,
-          limit: 20,
-        })
-        this.reads.succeeded()
-        for (const alert of due) await this.handle(alert)
-      } catch (err) {
-        wait = this.reads.failed(err, this.pollMs, 60_000)
-      }
-      await this.idle.sleep(wait)
+  private async round(): Promise<number> {
+    try {
+      await this.sweep()
+      const due = await claimDueQuotaAlerts(this.opts.db, {
+        now: this.clock(),
+        leaseMs: LEASE_MS,
+        limit: 20,
+      })
+      this.reads.succeeded()
+      for (const alert of due) await this.handle(alert)
+      return this.pollMs
+    } catch (err) {
+      return this.reads.failed(err, this.pollMs, 60_000)
     }
   }
 

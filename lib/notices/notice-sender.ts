@@ -2,7 +2,7 @@ import type { Db } from '../db/connection'
 import type { Mailer } from '../mail/mailer'
 import { composeFailureNotice } from './failure-notice'
 import { whileHoldingLease } from '../inbound/lease-keeper'
-import { InterruptibleSleep } from '../process/interruptible-sleep'
+import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
 import {
   claimDueNotices,
@@ -62,9 +62,8 @@ export class NoticeSender {
   private readonly retryMaxMs: number
   private readonly maxAttempts: number
   private readonly maxAgeMs: number
-  private stopping = false
-  private loopDone: Promise<void> | null = null
-  private readonly idle = new InterruptibleSleep()
+  private readonly loop = new PollLoop(() => this.round())
+  private readonly claims: FailureStreak
 
   constructor(private readonly opts: NoticeSenderOptions) {
     this.db = opts.db
@@ -77,41 +76,33 @@ export class NoticeSender {
     this.retryMaxMs = opts.retryMaxMs ?? 3_600_000
     this.maxAttempts = opts.maxAttempts ?? 8
     this.maxAgeMs = opts.maxAgeMs ?? 5 * 24 * 3600_000
+    this.claims = new FailureStreak('claim failure notices', this.log, this.clock)
   }
 
   start(): void {
-    if (this.loopDone) return
-    this.stopping = false
-    this.loopDone = this.loop()
+    this.loop.start()
   }
 
   /** Stops claiming and waits for the notices being sent to be recorded. */
   async stop(): Promise<void> {
-    this.stopping = true
-    this.idle.wake()
-    await this.loopDone
-    this.loopDone = null
+    await this.loop.stop()
   }
 
-  private async loop(): Promise<void> {
-    const claims = new FailureStreak('claim failure notices', this.log, this.clock)
-    while (!this.stopping) {
-      let claimed: ClaimedNotice[]
-      try {
-        claimed = await claimDueNotices(this.db, {
-          limit: this.batch,
-          leaseMs: this.leaseMs,
-          now: this.clock(),
-        })
-        claims.succeeded()
-      } catch (err) {
-        await this.idle.sleep(claims.failed(err, this.pollMs * 2, 30_000))
-        continue
-      }
-      // One at a time or all together makes little odds: the mailer pools its connections.
-      await Promise.all(claimed.map((notice) => this.handle(notice)))
-      if (claimed.length < this.batch) await this.idle.sleep(this.pollMs)
+  private async round(): Promise<number> {
+    let claimed: ClaimedNotice[]
+    try {
+      claimed = await claimDueNotices(this.db, {
+        limit: this.batch,
+        leaseMs: this.leaseMs,
+        now: this.clock(),
+      })
+      this.claims.succeeded()
+    } catch (err) {
+      return this.claims.failed(err, this.pollMs * 2, 30_000)
     }
+    // One at a time or all together makes little odds: the mailer pools its connections.
+    await Promise.all(claimed.map((notice) => this.handle(notice)))
+    return claimed.length < this.batch ? this.pollMs : 0
   }
 
   /** Never throws: a notice that cannot be recorded now comes back when its lease ends. */

@@ -1,6 +1,6 @@
 /**
- * The sleep between two polls of a loop (the SMS worker, the inbound mail dispatcher, the
- * failure notice sender), which stop() or new work can cut short so the loop reacts at once.
+ * A sleep that stop() or new work can cut short, so a loop reacts at once: the pause of every
+ * PollLoop, and the wait for the database at start.
  */
 export class InterruptibleSleep {
   private endCurrent: (() => void) | null = null

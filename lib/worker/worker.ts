@@ -18,7 +18,7 @@ import {
   type SentSms,
 } from './store'
 import type { SmsTransport } from './transport'
-import { InterruptibleSleep } from '../process/interruptible-sleep'
+import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
 
 export interface WorkerOptions {
@@ -88,7 +88,6 @@ export class SmsWorker {
   /** Most SMS held at once: see heldSmsLimit(). */
   readonly maxHeld: number
   readonly stats = { claimed: 0, sent: 0, retried: 0, failed: 0, expired: 0, receipts: 0 }
-  private stopping = false
   private inFlight = 0
   /** Claimed SMS whose outcome is not committed yet: in flight or waiting to be written. */
   private holding = 0
@@ -102,9 +101,8 @@ export class SmsWorker {
   private stopped = false
   private stopping$: Promise<number> | null = null
   private renewTimer: NodeJS.Timeout | null = null
-  /** The loop's sleep: cut short when an SMS finishes (room to claim more) or on stop(). */
-  private readonly idle = new InterruptibleSleep()
-  private loopDone: Promise<void> = Promise.resolve()
+  /** Claims SMS; its pause is cut short when an SMS finishes (room to claim more) or on stop(). */
+  private readonly loop = new PollLoop(() => this.round())
   private readonly clock: () => number
   private readonly log: (line: string) => void
   /** One log line when a database outage starts and one when it ends, not one per poll. */
@@ -133,7 +131,7 @@ export class SmsWorker {
       this.scheduleFlush()
     })
     this.opts.transport.start()
-    this.loopDone = this.loop()
+    this.loop.start()
     this.renewTimer = setInterval(
       () => {
         if (this.holding === 0) return
@@ -147,40 +145,31 @@ export class SmsWorker {
     this.renewTimer.unref()
   }
 
-  private async loop(): Promise<void> {
+  private async round(): Promise<number> {
     const { config } = this.opts
-    while (!this.stopping) {
-      // Nothing is claimed while the carrier link is down: leases would only run out.
-      if (!this.opts.transport.ready) {
-        await this.idle.sleep(config.pollMs)
-        continue
-      }
-      // Bounded by what is held, not only what is in flight: an SMS the carrier took but whose
-      // result is not committed would be sent again if this worker died, so at most
-      // maxHeld SMS can be in that state.
-      const room = this.maxHeld - this.holding
-      if (room <= 0) {
-        await this.idle.sleep(config.pollMs)
-        continue
-      }
-      let claimed: ClaimedSms[]
-      try {
-        claimed = await claimDueSms(this.opts.db, {
-          owner: this.owner,
-          limit: room,
-          leaseMs: config.leaseMs,
-          now: this.clock(),
-        })
-        this.claims.succeeded()
-      } catch (err) {
-        await this.idle.sleep(this.claims.failed(err, config.pollMs * 2, CLAIM_RETRY_MAX_MS))
-        continue
-      }
-      this.stats.claimed += claimed.length
-      this.holding += claimed.length
-      for (const sms of claimed) this.dispatch(sms)
-      if (claimed.length < room) await this.idle.sleep(config.pollMs)
+    // Nothing is claimed while the carrier link is down: leases would only run out.
+    if (!this.opts.transport.ready) return config.pollMs
+    // Bounded by what is held, not only what is in flight: an SMS the carrier took but whose
+    // result is not committed would be sent again if this worker died, so at most
+    // maxHeld SMS can be in that state.
+    const room = this.maxHeld - this.holding
+    if (room <= 0) return config.pollMs
+    let claimed: ClaimedSms[]
+    try {
+      claimed = await claimDueSms(this.opts.db, {
+        owner: this.owner,
+        limit: room,
+        leaseMs: config.leaseMs,
+        now: this.clock(),
+      })
+      this.claims.succeeded()
+    } catch (err) {
+      return this.claims.failed(err, config.pollMs * 2, CLAIM_RETRY_MAX_MS)
     }
+    this.stats.claimed += claimed.length
+    this.holding += claimed.length
+    for (const sms of claimed) this.dispatch(sms)
+    return claimed.length < room ? config.pollMs : 0
   }
 
   private dispatch(sms: ClaimedSms): void {
@@ -346,7 +335,7 @@ export class SmsWorker {
   /** Outcomes committed: room to claim more. */
   private released(n: number): void {
     this.holding -= n
-    this.idle.wake()
+    this.loop.wake()
   }
 
   private countUnsent(items: RetryOrFailure[]): void {
@@ -370,9 +359,7 @@ export class SmsWorker {
   }
 
   private async shutdown(graceMs: number): Promise<number> {
-    this.stopping = true
-    this.idle.wake()
-    await this.loopDone
+    await this.loop.stop()
     const deadline = this.clock() + graceMs
     while (this.inFlight > 0 && this.clock() < deadline) await new Promise((r) => setTimeout(r, 20))
     await this.opts.transport.stop(Math.max(0, deadline - this.clock()))
