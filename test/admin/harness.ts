@@ -28,6 +28,7 @@
  *
  * Paths are relative ('/login'); requests go to BASE_URL, 'http://admin.test'.
  */
+import assert from 'node:assert/strict'
 import type { Hono } from 'hono'
 import { createApp } from '../../admin/app'
 import type { AdminDeps, AdminEnv } from '../../admin/env'
@@ -340,4 +341,11 @@ export function decoded(html: string): string {
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')
+}
+
+/** The activation path (`/activate/<token>`) in an invitation mail's text. */
+export function linkOf(text: string): string {
+  const match = /http:\/\/admin\.test(\/activate\/[A-Za-z0-9_-]{43})/.exec(text)
+  assert.ok(match, `no activation link in:\n${text}`)
+  return match[1]
 }

@@ -6,18 +6,12 @@ import {
   decoded,
   follow,
   get,
+  linkOf,
   login,
   PASSWORD,
   postForm,
   type AdminHarness,
 } from './harness'
-
-/** The activation path in an invitation mail. */
-function linkOf(text: string): string {
-  const match = /http:\/\/admin\.test(\/activate\/[A-Za-z0-9_-]{43})/.exec(text)
-  assert.ok(match, `no activation link in:\n${text}`)
-  return match[1]
-}
 
 const HOUR = 3_600_000
 

@@ -4,6 +4,7 @@ import {
   createAdminHarness,
   follow,
   get,
+  linkOf,
   login,
   PASSWORD,
   postForm,
@@ -12,13 +13,6 @@ import {
 } from './harness'
 import { addSender } from '../../lib/db/senders'
 import { readCacheVersion } from '../../lib/db/versions'
-
-/** The activation path in the last invitation mail. */
-function linkOf(text: string): string {
-  const match = /http:\/\/admin\.test(\/activate\/[A-Za-z0-9_-]{43})/.exec(text)
-  assert.ok(match, `no activation link in:\n${text}`)
-  return match[1]
-}
 
 for (const kind of databaseKinds()) {
   describe(`admin Utilisateurs and activation (${kind})`, function () {
