@@ -52,6 +52,9 @@ function tidy(text: string): string {
  * The admin's preview runs the same steps on pasted text, so it shows what the MX will send.
  */
 export function plainTextToSmsText(body: string, options: SmsTextOptions = {}): string {
+  // Clutter goes before quotes, not after, though it then reads the quoted history too: a line
+  // of uuencoded data may start with '>' (30 bytes), and a quote reader that took it away would
+  // leave the rest of the block unrecognisable.
   const reply = stripQuotedReply(removeClutter(removeControlCharacters(body), options))
   return tidy(cutAtSignature(reply, options.signatureMarker))
 }

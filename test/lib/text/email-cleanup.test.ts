@@ -73,6 +73,24 @@ describe('email to SMS text: what mail software adds is removed', () => {
     )
   })
 
+  it('leaves out a uuencoded file whose last line starts with ">" (30 bytes), not only part of it', async () => {
+    const body = [
+      'Voici la photo.',
+      '',
+      'begin 644 photo.jpg',
+      'M' + "!P<'".repeat(15),
+      '>' + "!P<'".repeat(10),
+      '`',
+      'end',
+      '',
+      'La suite demain.',
+    ].join('\r\n')
+    assert.equal(
+      await smsOf(`${HEAD}Content-Type: text/plain\r\n\r\n${body}\r\n`),
+      'Voici la photo.\n\nLa suite demain.',
+    )
+  })
+
   it('falls back to the Subject, controls removed, when only clutter is left', async () => {
     const raw = 'From: a@acme.example\r\nSubject: Door\u0007 open\r\n\r\n[image: cam.jpg]\r\n'
     assert.equal(await smsOf(raw), 'Door open')
