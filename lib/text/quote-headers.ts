@@ -70,7 +70,7 @@ function endsWithAddress(text: string): boolean {
   return ADDRESS_AT_END.test(text.slice(text.lastIndexOf('@')))
 }
 
-export const LONGEST_ATTRIBUTION = 400
+const LONGEST_ATTRIBUTION = 400
 const MOST_ATTRIBUTION_LINES = 5
 
 function opens(line: string): boolean {
@@ -82,7 +82,7 @@ function opens(line: string): boolean {
  * écrit :". `followedByQuote` relaxes the wording: above `>` lines, "Name <address> wrote:"
  * and a date with an address are attributions too.
  */
-export function isAttribution(text: string, followedByQuote: boolean): boolean {
+function isAttribution(text: string, followedByQuote: boolean): boolean {
   if (text.length > LONGEST_ATTRIBUTION) return false
   const hasAddress = ADDRESS.test(text)
   if (endsWithVerb(text)) {
@@ -104,7 +104,7 @@ const SENTENCE_END = /[.!?]$/u
 const ADDRESS_PIECE = /[<>@]/u
 const QUOTED_VERB = /^[^\S\n]*>[^\S\n]*\S{1,20}[^\S\n]*:?[^\S\n]*$/u
 
-export interface AttributionSpan {
+interface AttributionSpan {
   /** Lines it takes, from the first. */
   lines: number
 }

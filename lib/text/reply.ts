@@ -25,7 +25,7 @@ const FORWARD_MARKER =
   /^(-{2,}\s*(forwarded message|message transféré|mail transféré|weitergeleitete nachricht|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht)\s*-{2,}|begin forwarded message:|début du message réexpédié\s?:)$/iu
 const SEPARATOR = /^(_{5,}|-{5,}|={5,})$/u
 
-export function isQuotedLine(line: string): boolean {
+function isQuotedLine(line: string): boolean {
   return QUOTE_MARK.test(line) && !BANNER.test(line)
 }
 
