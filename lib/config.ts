@@ -48,6 +48,8 @@ export interface WorkerConfig {
   retryMaxMs: number
   maxAgeMs: number
   shutdownGraceMs: number
+  /** An SMS sent this long (ms) ago with no final receipt goes to the final status 'unknown'. */
+  receiptTimeoutMs: number
 }
 
 export interface SmppConfig {
@@ -63,7 +65,15 @@ export interface SmppConfig {
   reconnectMaxMs: number
   longSms: 'udh' | 'sar' | 'payload'
   throughputPerSecond: number
-  receipts: 'per_part' | 'per_message'
+  receipts: 'per_part' | 'per_message' | 'auto'
+  /** auto mode: how long (ms) a long SMS with a receipt for some parts waits for the others. */
+  receiptPartWaitMs: number
+  /** How the carrier writes ids in receipts compared with submit_sm_resp. */
+  receiptIdFormat: 'auto' | 'same' | 'hex' | 'decimal'
+  /** What data_coding 0 means to this SMSC, in both directions. */
+  defaultAlphabet: 'gsm' | 'latin1' | 'ascii'
+  /** Slow down on throttling answers and speed up again carefully. */
+  adaptiveRate: boolean
   defaultSource: string
 }
 
@@ -179,6 +189,7 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     retry_max_ms: { kind: 'int', default: 600000, min: 1 },
     max_age_ms: { kind: 'int', default: 172800000, min: 1000 },
     shutdown_grace_ms: { kind: 'int', default: 10000, min: 0 },
+    receipt_timeout_ms: { kind: 'int', default: 259200000, min: 1000 },
   },
   smpp: {
     host: { kind: 'string', default: '127.0.0.1' },
@@ -193,7 +204,15 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     reconnect_max_ms: { kind: 'int', default: 60000, min: 10 },
     long_sms: { kind: 'choice', default: 'udh', choices: ['udh', 'sar', 'payload'] },
     throughput_per_second: { kind: 'int', default: 0, min: 0 },
-    receipts: { kind: 'choice', default: 'per_part', choices: ['per_part', 'per_message'] },
+    receipts: { kind: 'choice', default: 'auto', choices: ['per_part', 'per_message', 'auto'] },
+    receipt_part_wait_ms: { kind: 'int', default: 600000, min: 0 },
+    receipt_id_format: {
+      kind: 'choice',
+      default: 'auto',
+      choices: ['auto', 'same', 'hex', 'decimal'],
+    },
+    default_alphabet: { kind: 'choice', default: 'gsm', choices: ['gsm', 'latin1', 'ascii'] },
+    adaptive_rate: { kind: 'choice', default: 'on', choices: ['on', 'off'] },
     default_source: { kind: 'string', default: '' },
   },
   admin: {
@@ -458,6 +477,7 @@ export function loadConfig(
       retryMaxMs: w.retry_max_ms as number,
       maxAgeMs: w.max_age_ms as number,
       shutdownGraceMs: w.shutdown_grace_ms as number,
+      receiptTimeoutMs: w.receipt_timeout_ms as number,
     },
     smpp: {
       host: sm.host as string,
@@ -473,6 +493,10 @@ export function loadConfig(
       longSms: sm.long_sms as SmppConfig['longSms'],
       throughputPerSecond: sm.throughput_per_second as number,
       receipts: sm.receipts as SmppConfig['receipts'],
+      receiptPartWaitMs: sm.receipt_part_wait_ms as number,
+      receiptIdFormat: sm.receipt_id_format as SmppConfig['receiptIdFormat'],
+      defaultAlphabet: sm.default_alphabet as SmppConfig['defaultAlphabet'],
+      adaptiveRate: sm.adaptive_rate === 'on',
       defaultSource: sm.default_source as string,
     },
     database: {

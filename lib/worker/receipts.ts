@@ -3,7 +3,7 @@ import { canonicalMessageId, normaliseMessageId } from '../smpp/message-id'
 import type { DeliveryReceipt, ReceiptState } from '../smpp/receipt'
 import { noticeDueColumns } from './store'
 
-export type ReceiptMode = 'per_part' | 'per_message'
+export type ReceiptMode = 'per_part' | 'per_message' | 'auto'
 type PartState = 'delivered' | 'undeliverable' | 'expired'
 
 /** Final receipt states, as the state of one part; interim ones (enroute, accepted…) are null. */

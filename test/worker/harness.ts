@@ -14,6 +14,7 @@ export function testWorkerConfig(overrides: Partial<WorkerConfig> = {}): WorkerC
     retryMaxMs: 1000,
     maxAgeMs: 600_000,
     shutdownGraceMs: 2000,
+    receiptTimeoutMs: 259_200_000,
     ...overrides,
   }
 }
@@ -33,6 +34,10 @@ export function testSmppConfig(port: number, overrides: Partial<SmppConfig> = {}
     longSms: 'udh',
     throughputPerSecond: 0,
     receipts: 'per_part',
+    receiptPartWaitMs: 600_000,
+    receiptIdFormat: 'auto',
+    defaultAlphabet: 'gsm',
+    adaptiveRate: true,
     defaultSource: '',
     ...overrides,
   }
