@@ -49,6 +49,10 @@ export interface SmppClientOptions {
   longSms: LongSmsMethod
   /** Most submit_sm per second; 0 or absent for no limit. */
   throughputPerSecond?: number
+  /** The pace of submit_sm; default: throughputPerSecond as a fixed cap. */
+  pace?: SubmitPace
+  /** Throttling answers one part may get before it is reported throttled (default 5). */
+  throttleRequeues?: number
   /**
    * Longest wait for an 'mo' listener to store an MO before the SMSC is told to redeliver it
    * (default 5000): well under the SMSC's own response timeout, which is often 10 to 30 s.
@@ -57,7 +61,46 @@ export interface SmppClientOptions {
   logger?: SmppLogger
 }
 
+/** Decides when the next submit_sm may leave, and hears how the SMSC took the last ones. */
+export interface SubmitPace {
+  /** 0 to send now; else the milliseconds to wait. Takes the slot when it returns 0. */
+  take(): number
+  accepted(): void
+  /** The SMSC answered ESME_RTHROTTLED or ESME_RMSGQFUL. */
+  throttled(status: number): void
+}
+
+/** A fixed cap (or none): throttling answers only delay the part that got them. */
+export function fixedPace(perSecond: number): SubmitPace {
+  const bucket = perSecond > 0 ? new TokenBucket(perSecond) : null
+  return { take: () => bucket?.take() ?? 0, accepted: () => undefined, throttled: () => undefined }
+}
+
 export type SmppClientState = 'idle' | 'connecting' | 'bound' | 'stopping' | 'stopped'
+
+/** One SMS to submit, as the worker retries it: only the parts not settled on an earlier try. */
+export interface SubmitRequest extends SubmitMessage {
+  /**
+   * Concatenation reference (1..255) for UDH or SAR. The worker gives the same one on every try
+   * of one SMS, so that parts sent on different tries still join up on the handset.
+   */
+  reference?: number
+  /** 1-based parts the SMSC already accepted, or refused for good, on an earlier try. */
+  skipParts?: ReadonlySet<number>
+}
+
+/** What became of one part on this try. */
+export type PartOutcome =
+  { part: number; messageId: string } | { part: number; error: SmppSubmitError }
+
+export interface PartsResult {
+  /** The parts tried this time (skipped ones are absent), in part order. */
+  outcomes: PartOutcome[]
+  /** submit_sm PDUs the whole SMS takes: the segments, or 1 with message_payload. */
+  parts: number
+  segments: number
+  encoding: SmsEncoding
+}
 
 export interface SubmitResult {
   /** The SMSC's message_id for each submit_sm, in part order, as it gave them. */
@@ -148,20 +191,28 @@ const DEFAULT_MO_ACK_TIMEOUT_MS = 5000
 
 interface MessageJob {
   plan: SubmitPlan
-  ids: (string | undefined)[]
+  /** By part index; undefined for a part skipped or not answered yet. */
+  outcomes: (PartOutcome | undefined)[]
   /** Parts queued or in flight. */
   unfinished: number
   /** Parts still in the queue. */
   queued: number
-  failure: SmppSubmitError | null
-  resolve: (result: SubmitResult) => void
-  reject: (err: SmppSubmitError) => void
+  resolve: (result: PartsResult) => void
 }
 
 interface QueuedPart {
   job: MessageJob
   index: number
+  /** Throttling answers this part got so far on this try. */
+  throttled: number
 }
+
+/**
+ * How often one part is put back in the queue after a throttling answer before it is reported
+ * throttled (the worker then retries it later): the rate has been lowered each time, so a
+ * carrier that still refuses is not just asking us to slow down.
+ */
+const DEFAULT_THROTTLE_REQUEUES = 5
 
 const consoleLogger: SmppLogger = {
   info: (message) => console.log(message),
@@ -180,6 +231,12 @@ class PartQueue {
 
   push(part: QueuedPart): void {
     this.items.push(part)
+  }
+
+  /** Puts a part back at the head: a throttled part goes before those that never tried. */
+  unshift(part: QueuedPart): void {
+    if (this.head > 0) this.items[--this.head] = part
+    else this.items.unshift(part)
   }
 
   shift(): QueuedPart | undefined {
@@ -212,7 +269,9 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
   private outstanding = 0
   private readonly queue = new PartQueue()
   private readonly drainWaiters = new Set<() => void>()
-  private readonly bucket: TokenBucket | null
+  private readonly pace: SubmitPace
+  /** Submits without an answer in a row, and since when; null while the SMSC answers. */
+  private silence: { count: number; since: number } | null = null
   private readonly logger: SmppLogger
   private stopping: Promise<void> | null = null
 
@@ -220,8 +279,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     super()
     if (!(options.window >= 1)) throw new RangeError('window must be at least 1')
     this.logger = options.logger ?? consoleLogger
-    const rate = options.throughputPerSecond ?? 0
-    this.bucket = rate > 0 ? new TokenBucket(rate) : null
+    this.pace = options.pace ?? fixedPace(options.throughputPerSecond ?? 0)
   }
 
   get state(): SmppClientState {
@@ -241,9 +299,36 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
 
   /**
    * Sends one SMS as one or more submit_sm. Resolves when the SMSC accepted every part; rejects
-   * with SmppSubmitError once every part that was sent has been answered, timed out or lost.
+   * with SmppSubmitError once every part that was sent has been answered, timed out or lost,
+   * naming the first reason (a permanent one before any other).
    */
-  submit(message: SubmitMessage): Promise<SubmitResult> {
+  async submit(message: SubmitRequest): Promise<SubmitResult> {
+    const result = await this.submitParts(message)
+    const failures = result.outcomes.flatMap((o) => ('error' in o ? [o.error] : []))
+    const accepted = result.outcomes.flatMap((o) => ('messageId' in o ? [o.messageId] : []))
+    if (failures.length === 0) {
+      return {
+        messageIds: accepted,
+        parts: result.parts,
+        segments: result.segments,
+        encoding: result.encoding,
+      }
+    }
+    const error = failures.find((f) => f.kind === 'permanent') ?? failures[0]
+    throw new SmppSubmitError(error.kind, error.message, {
+      status: error.status,
+      partsAccepted: accepted,
+    })
+  }
+
+  /**
+   * Sends the parts of one SMS not in `skipParts`, and resolves once each has an outcome: its
+   * message id, or why it was not taken. A part refused for good does not stop the others:
+   * they can still reach the phone. After any other failure the parts still queued are not
+   * sent (a sick SMSC is not loaded further; the worker retries them). Rejects only when nothing
+   * could be tried: the client is not bound, or no SMSC could take the message as it is.
+   */
+  submitParts(request: SubmitRequest): Promise<PartsResult> {
     if (this.currentState !== 'bound') {
       return Promise.reject(
         new SmppSubmitError('disconnected', `SMPP client is ${this.currentState}, not bound`),
@@ -251,21 +336,25 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     }
     let plan: SubmitPlan
     try {
-      plan = planSubmit(message, this.options.longSms, () => this.nextReference())
+      const { reference } = request
+      plan = planSubmit(request, this.options.longSms, () => reference ?? this.nextReference())
     } catch (err) {
       return Promise.reject(err)
     }
-    return new Promise<SubmitResult>((resolve, reject) => {
+    const indexes = plan.pdus.map((_, i) => i).filter((i) => !request.skipParts?.has(i + 1))
+    return new Promise<PartsResult>((resolve) => {
       const job: MessageJob = {
         plan,
-        ids: new Array<string | undefined>(plan.pdus.length),
-        unfinished: plan.pdus.length,
-        queued: plan.pdus.length,
-        failure: null,
+        outcomes: new Array<PartOutcome | undefined>(plan.pdus.length),
+        unfinished: indexes.length,
+        queued: indexes.length,
         resolve,
-        reject,
       }
-      for (let index = 0; index < plan.pdus.length; index++) this.queue.push({ job, index })
+      if (indexes.length === 0) {
+        this.settleIfDone(job)
+        return
+      }
+      for (const index of indexes) this.queue.push({ job, index, throttled: 0 })
       this.pump()
     })
   }
@@ -354,7 +443,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
               `smpp BIND FAILED host=${host}:${port} system_id=${systemId}: ${err.message}`,
             )
           } else {
-            this.logger.warn(`smpp connect to ${host}:${port} failed: ${err.message}`)
+            this.logger.warn(`smpp connect failed host=${host}:${port} reason=${err.message}`)
           }
           void link.destroy(err.message)
         },
@@ -367,13 +456,15 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     const wasBound = this.linkBound
     this.linkBound = false
     this.dropQueued(() => true, `connection lost: ${reason}`)
+    const stopping = this.currentState === 'stopping' || this.currentState === 'stopped'
     if (wasBound) {
-      this.logger.warn(
-        `smpp disconnected host=${this.options.host}:${this.options.port}: ${reason}`,
-      )
+      const line = `smpp disconnected host=${this.options.host}:${this.options.port} reason=${reason}`
+      // Our own stop closes the link too: that is the normal end, not a warning.
+      if (stopping) this.logger.info(line)
+      else this.logger.warn(line)
       this.notify('disconnected', reason)
     }
-    if (this.currentState === 'stopping' || this.currentState === 'stopped') return
+    if (stopping) return
     this.currentState = 'connecting'
     this.scheduleReconnect()
   }
@@ -384,7 +475,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     this.attempts++
     // Half fixed, half random: many workers restarted together do not reconnect in step.
     const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2)
-    this.logger.info(`smpp reconnecting in ${delay} ms (attempt ${this.attempts})`)
+    this.logger.info(`smpp reconnecting in_ms=${delay} attempt=${this.attempts}`)
     this.reconnectTimer = setTimeout(() => this.connect(), delay)
   }
 
@@ -395,7 +486,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       this.outstanding < this.options.window &&
       this.queue.length > 0
     ) {
-      const wait = this.bucket?.take() ?? 0
+      const wait = this.pace.take()
       if (wait > 0) {
         this.pumpTimer ??= setTimeout(() => {
           this.pumpTimer = null
@@ -415,28 +506,80 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     const { pdus } = part.job.plan
     link.request('submit_sm', pdus[part.index], this.options.requestTimeoutMs).then(
       (response) => this.onSubmitResponse(part, response),
-      (err: Error) => this.finishSent(part, submitErrorFromRequest(err, part, pdus.length)),
+      (err: Error) => {
+        if (err instanceof RequestError && err.kind === 'timeout') this.submitTimedOut(link)
+        this.finishSent(part, submitErrorFromRequest(err, part, pdus.length))
+      },
+    )
+  }
+
+  /**
+   * One line when submits start going unanswered and one when answers come back, not one per
+   * part. An SMSC whose application hangs while its link layer still answers enquire_link
+   * looks like this: after a window's worth of silence in a row the session is dropped, since a
+   * new one is what usually gets such an SMSC going again.
+   */
+  private submitTimedOut(link: SmppConnection): void {
+    const { requestTimeoutMs, window } = this.options
+    if (this.silence === null) {
+      this.silence = { count: 0, since: Date.now() }
+      this.logger.warn(`smpp submit_sm unanswered timeout_ms=${requestTimeoutMs}: timeouts started`)
+    }
+    this.silence.count++
+    const limit = Math.max(3, window)
+    if (this.silence.count % limit === 0 && this.link === link && !link.isClosed) {
+      this.logger.warn(
+        `smpp no answer to ${this.silence.count} submit_sm in a row while the link is up ` +
+          `(the SMSC's application may be stuck): reconnecting`,
+      )
+      void link.destroy(`${this.silence.count} submit_sm unanswered`)
+    }
+  }
+
+  private submitAnswered(): void {
+    if (this.silence === null) return
+    const { count, since } = this.silence
+    this.silence = null
+    this.logger.info(
+      `smpp submit_sm answered again: timeouts ended count=${count} duration_ms=${Date.now() - since}`,
     )
   }
 
   private onSubmitResponse(part: QueuedPart, response: PDU): void {
+    this.submitAnswered()
     const status = response.command_status
+    const label = `part ${part.index + 1}/${part.job.plan.pdus.length}`
     if (status === 0 && response.command !== 'submit_sm_resp') {
-      const label = `part ${part.index + 1}/${part.job.plan.pdus.length}`
       this.finishSent(part, new SmppSubmitError('temporary', `${label}: ${response.command}`))
       return
     }
     if (status === 0) {
       const id = typeof response.message_id === 'string' ? response.message_id : ''
       if (id === '') this.logger.warn('smpp submit_sm_resp without message_id')
+      this.pace.accepted()
       this.finishSent(part, id)
       return
     }
     const kind = classifySubmitStatus(status)
+    if (kind === 'throttled') {
+      this.pace.throttled(status)
+      const requeues = this.options.throttleRequeues ?? DEFAULT_THROTTLE_REQUEUES
+      if (part.throttled < requeues && this.currentState === 'bound') {
+        // Throttling is the carrier's flow control, not a failure: the part goes back to the
+        // head of the queue and leaves at the lowered pace.
+        part.throttled++
+        this.outstanding--
+        part.job.queued++
+        this.queue.unshift(part)
+        this.pump()
+        return
+      }
+    }
+    const refusal = `${response.command === 'generic_nack' ? 'generic_nack' : 'refused'}`
     const error = new SmppSubmitError(
       // Only status 0 is 'ok', and it was handled above.
       kind === 'ok' ? 'temporary' : kind,
-      `part ${part.index + 1}/${part.job.plan.pdus.length} refused: ${describeStatus(status)}`,
+      `${label} ${refusal}: ${describeStatus(status)}`,
       { status },
     )
     this.finishSent(part, error)
@@ -445,12 +588,13 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
   private finishSent(part: QueuedPart, outcome: string | SmppSubmitError): void {
     this.outstanding--
     const { job } = part
-    if (typeof outcome === 'string') {
-      job.ids[part.index] = outcome
-    } else {
-      this.recordFailure(job, outcome)
-      // The other parts cannot make a whole SMS any more: do not pay for them.
-      if (job.queued > 0) this.dropQueued((queued) => queued.job === job, 'an earlier part failed')
+    const no = part.index + 1
+    job.outcomes[part.index] =
+      typeof outcome === 'string' ? { part: no, messageId: outcome } : { part: no, error: outcome }
+    // A part refused for good leaves the others deliverable; any other failure means trouble at
+    // the SMSC or on the link: the rest of this SMS waits for the worker's retry.
+    if (typeof outcome !== 'string' && outcome.kind !== 'permanent' && job.queued > 0) {
+      this.dropQueued((queued) => queued.job === job, 'an earlier part was not taken')
     }
     job.unfinished--
     this.settleIfDone(job)
@@ -463,42 +607,26 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       const { job } = part
       job.queued--
       const total = job.plan.pdus.length
-      this.recordFailure(
-        job,
-        new SmppSubmitError('disconnected', `part ${part.index + 1}/${total} not sent: ${reason}`),
-      )
+      job.outcomes[part.index] = {
+        part: part.index + 1,
+        error: new SmppSubmitError(
+          'disconnected',
+          `part ${part.index + 1}/${total} not sent: ${reason}`,
+        ),
+      }
       job.unfinished--
       this.settleIfDone(job)
     }
   }
 
-  // A permanent failure decides the message's fate whatever else happened; otherwise the first
-  // failure says best why it did not go through.
-  private recordFailure(job: MessageJob, error: SmppSubmitError): void {
-    if (job.failure === null || (error.kind === 'permanent' && job.failure.kind !== 'permanent')) {
-      job.failure = error
-    }
-  }
-
   private settleIfDone(job: MessageJob): void {
     if (job.unfinished > 0) return
-    const accepted = job.ids.filter((id): id is string => id !== undefined)
-    if (job.failure === null) {
-      job.resolve({
-        messageIds: accepted,
-        parts: job.plan.pdus.length,
-        segments: job.plan.segments,
-        encoding: job.plan.encoding,
-      })
-      return
-    }
-    const error = job.failure
-    job.reject(
-      new SmppSubmitError(error.kind, error.message, {
-        status: error.status,
-        partsAccepted: accepted,
-      }),
-    )
+    job.resolve({
+      outcomes: job.outcomes.filter((o): o is PartOutcome => o !== undefined),
+      parts: job.plan.pdus.length,
+      segments: job.plan.segments,
+      encoding: job.plan.encoding,
+    })
   }
 
   private drained(graceMs: number): Promise<void> {

@@ -284,10 +284,10 @@ describe('lib/smpp/client', function () {
       assert.equal(smsc.submits.length, 1)
     })
 
-    it('reports ESME_RTHROTTLED and ESME_RMSGQFUL as throttled', async () => {
+    it('reports ESME_RTHROTTLED and ESME_RMSGQFUL as throttled once its requeues are spent', async () => {
       const statuses = [ESME_RTHROTTLED, ESME_RMSGQFUL]
       smsc.onSubmit = (_submit, reply) => reply(statuses.shift())
-      const c = await boundClient()
+      const c = await boundClient({ throttleRequeues: 0 })
       const first = await rejection(c.submit(sms('hello')), 'throttled')
       assert.equal(first.status, ESME_RTHROTTLED)
       assert.equal(first.statusName, 'ESME_RTHROTTLED')
@@ -296,16 +296,68 @@ describe('lib/smpp/client', function () {
       assert.equal(second.statusName, 'ESME_RMSGQFUL')
     })
 
-    it('reports a permanent refusal, with the parts already accepted, and drops the rest', async () => {
-      smsc.onSubmit = (_submit, reply) => reply(smsc.submits.length === 2 ? ESME_RINVDSTADR : 0)
+    it('puts a throttled part back in the queue and tells the pace, without resending its siblings', async () => {
+      let throttles = 0
+      const pace = {
+        take: () => 0,
+        accepted: () => undefined,
+        throttled: () => void throttles++,
+      }
+      // Part 3 is throttled twice, then taken.
+      let refusals = 2
+      smsc.onSubmit = (submit, reply) =>
+        reply(submit.shortMessage[5] === 3 && refusals-- > 0 ? ESME_RTHROTTLED : 0)
+      const c = await boundClient({ window: 1, pace })
+      const result = await c.submit(sms(LONG_TEXT))
+      assert.equal(result.messageIds.length, 3)
+      assert.equal(throttles, 2)
+      const seqnums = smsc.submits.map((s) => s.shortMessage[5])
+      assert.deepEqual(seqnums, [1, 2, 3, 3, 3], 'only the throttled part went again')
+    })
+
+    it('keeps sending the other parts when one is refused for good, and says which', async () => {
+      smsc.onSubmit = (_submit, reply) => reply(smsc.submits.length % 3 === 2 ? ESME_RINVDSTADR : 0)
       const c = await boundClient({ window: 1 })
+      const result = await c.submitParts(sms(LONG_TEXT))
+      assert.deepEqual(
+        result.outcomes.map((o) =>
+          'messageId' in o ? `${o.part}:ok` : `${o.part}:${o.error.kind}`,
+        ),
+        ['1:ok', '2:permanent', '3:ok'],
+      )
       const err = await rejection(c.submit(sms(LONG_TEXT)), 'permanent')
       assert.equal(err.statusName, 'ESME_RINVDSTADR')
-      assert.deepEqual(err.partsAccepted, smsc.acceptedIds)
-      assert.equal(err.partsAccepted.length, 1)
-      await c.submit(sms('next'))
-      assert.equal(smsc.submits.length, 3, 'part 3 of the refused message was never sent')
-      assert.deepEqual(smsc.submits[2].shortMessage, Buffer.from('next'))
+      assert.equal(err.partsAccepted.length, 2, 'the all-or-nothing submit() names the parts taken')
+      assert.equal(smsc.submits.length, 6)
+    })
+
+    it('sends only the parts not settled before, with the reference it is given', async () => {
+      const c = await boundClient({ window: 1 })
+      const result = await c.submitParts({
+        ...sms(LONG_TEXT),
+        reference: 42,
+        skipParts: new Set([1, 3]),
+      })
+      assert.deepEqual(
+        result.outcomes.map((o) => o.part),
+        [2],
+      )
+      assert.equal(result.parts, 3)
+      assert.equal(smsc.submits.length, 1)
+      assert.deepEqual([...smsc.submits[0].shortMessage.subarray(0, 6)], [5, 0, 3, 42, 3, 2])
+    })
+
+    it('stops sending the rest of an SMS after a part times out', async () => {
+      smsc.onSubmit = (_submit, reply) => {
+        if (smsc.submits.length !== 1) reply()
+      }
+      const c = await boundClient({ window: 1, requestTimeoutMs: 100 })
+      const result = await c.submitParts(sms(LONG_TEXT))
+      assert.deepEqual(
+        result.outcomes.map((o) => ('error' in o ? o.error.kind : 'ok')),
+        ['timeout', 'disconnected', 'disconnected'],
+      )
+      assert.equal(smsc.submits.length, 1)
     })
 
     it('times out a part without response, frees its window slot and logs the late answer', async () => {
