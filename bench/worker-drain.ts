@@ -10,6 +10,7 @@ import { dedupeKeyFor, insertEmails, type NewSms } from '../lib/db/outbound'
 import {
   SmppTransport,
   type OutgoingSms,
+  type SendResult,
   type SmsTransport,
   type TransportEvents,
 } from '../lib/worker/transport'
@@ -115,7 +116,7 @@ class BoundTransport extends EventEmitter<TransportEvents> implements SmsTranspo
 
   start(): void {}
 
-  send(sms: OutgoingSms): Promise<{ messageIds: string[] }> {
+  send(sms: OutgoingSms): Promise<SendResult> {
     return this.inner.send(sms)
   }
 

@@ -10,10 +10,26 @@ export interface ClaimedSms {
   body: string
   encoding: SmsEncoding
   segments: number
+  /** submit_sm PDUs, once a try has counted them; null before. */
+  parts: number | null
   attempts: number
   createdAt: number
   senderName: string | null
   virtualNumber: string | null
+  /** Parts an earlier try settled, by number: the carrier took them, or refused them for good. */
+  settledParts: Map<number, SettledPart>
+}
+
+/** A part's fate at submit time: accepted (any receipt state since) or refused for good. */
+export type SettledPart = 'accepted' | 'refused'
+
+/** A part row the worker writes when a part gets its outcome at submit. */
+export interface PartRow {
+  partNo: number
+  /** Canonical SMSC id; '' for a part the carrier never took. */
+  messageId: string
+  /** 'sent' (accepted), 'refused' (refused for good), 'expired' (never taken before expiry). */
+  state: 'sent' | 'refused' | 'expired'
 }
 
 export interface ClaimOptions {
@@ -87,11 +103,18 @@ export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSm
       'o.body',
       'o.encoding',
       'o.segments',
+      'o.parts',
       'o.attempts',
       'o.created_at',
       'a.sender_name',
       'a.virtual_number',
     )
+  // Only SMS tried before can have parts already settled: the first try (attempts 1) of the
+  // common case costs no query.
+  const settled = await settledPartsOf(
+    db,
+    rows.filter((r) => Number(r.attempts) > 1).map((r) => Number(r.id)),
+  )
   return rows.map((r) => ({
     id: Number(r.id),
     accountId: Number(r.account_id),
@@ -99,11 +122,50 @@ export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSm
     body: String(r.body),
     encoding: r.encoding as SmsEncoding,
     segments: Number(r.segments),
+    parts: r.parts === null || r.parts === undefined ? null : Number(r.parts),
     attempts: Number(r.attempts),
     createdAt: Number(r.created_at),
     senderName: (r.sender_name as string | null) ?? null,
     virtualNumber: (r.virtual_number as string | null) ?? null,
+    settledParts: settled.get(Number(r.id)) ?? new Map(),
   }))
+}
+
+async function settledPartsOf(
+  db: Db,
+  ids: number[],
+): Promise<Map<number, Map<number, SettledPart>>> {
+  const bySms = new Map<number, Map<number, SettledPart>>()
+  if (ids.length === 0) return bySms
+  const rows = await db('outbound_sms_parts')
+    .whereIn('sms_id', ids)
+    .select('sms_id', 'part_no', 'state')
+  for (const r of rows) {
+    const parts = bySms.get(Number(r.sms_id)) ?? new Map<number, SettledPart>()
+    parts.set(Number(r.part_no), r.state === 'refused' ? 'refused' : 'accepted')
+    bySms.set(Number(r.sms_id), parts)
+  }
+  return bySms
+}
+
+async function insertPartRows(
+  trx: Db,
+  items: Array<{ id: number; newParts?: PartRow[] }>,
+  now: number,
+): Promise<void> {
+  const rows = items.flatMap((item) =>
+    (item.newParts ?? []).map((p) => ({
+      sms_id: item.id,
+      part_no: p.partNo,
+      smsc_message_id: p.messageId,
+      state: p.state,
+      created_at: now,
+      final_at: p.state === 'sent' ? null : now,
+    })),
+  )
+  for (let i = 0; i < rows.length; i += 500) {
+    await trx('outbound_sms_parts').insert(rows.slice(i, i + 500))
+  }
 }
 
 /**
@@ -124,51 +186,72 @@ export async function renewLeases(
 
 export interface SentSms {
   id: number
-  /** Canonical SMSC ids, one per part, in part order. */
-  messageIds: string[]
+  /**
+   * Canonical SMSC ids of parts 1..n, all taken on this try. Shorthand for `newParts` when every
+   * part went at once (the common case).
+   */
+  messageIds?: string[]
+  /** Part rows this try settled: accepted, refused for good, or given up at expiry. */
+  newParts?: PartRow[]
+  /** submit_sm PDUs the SMS takes; default messageIds.length. */
+  parts?: number
+  /** Why some parts will not reach the phone; null when all were taken. */
+  error?: string | null
+}
+
+function partRowsOf(s: SentSms): PartRow[] {
+  if (s.newParts) return s.newParts
+  return (s.messageIds ?? []).map((messageId, i) => ({ partNo: i + 1, messageId, state: 'sent' }))
 }
 
 /**
- * Records SMS the SMSC accepted, with one part row per message id. A receipt that arrived
- * before this record is settled afterwards by settleUnmatchedReceipts. The status only moves while the lease is still this
- * worker's; the part rows are written regardless, since the SMSC did take those parts.
+ * Records SMS whose every part has an outcome and at least one was taken: status 'sent', and a
+ * part row for each part settled on this try (the rows of earlier tries exist already). A
+ * receipt that arrived before this record is settled afterwards by settleUnmatchedReceipts.
+ * next_attempt_at becomes the time the receipt is given up for (worker.receipt_timeout_ms), so
+ * the (status, next_attempt_at) index finds the SMS that waited too long. The status only
+ * moves while the lease is still this worker's; the part rows are written regardless, since
+ * the SMSC did take those parts.
  */
 export async function recordSent(
   db: Db,
   owner: string,
   sent: SentSms[],
   now: number,
+  receiptTimeoutMs = 72 * 3600_000,
 ): Promise<void> {
   if (sent.length === 0) return
   await db.transaction(async (trx) => {
+    const common = {
+      status: 'sent',
+      sent_at: now,
+      next_attempt_at: now + receiptTimeoutMs,
+      lease_owner: null,
+      updated_at: now,
+    }
+    // One statement per part count for the common case; SMS with a part lost are rare.
     const byParts = new Map<number, number[]>()
-    for (const s of sent)
-      byParts.set(s.messageIds.length, [...(byParts.get(s.messageIds.length) ?? []), s.id])
+    for (const s of sent) {
+      const parts = s.parts ?? partRowsOf(s).length
+      if (s.error) {
+        await trx('outbound_sms')
+          .where({ id: s.id, status: 'sending', lease_owner: owner })
+          .update({ ...common, parts, last_error: s.error.slice(0, 500) })
+        continue
+      }
+      byParts.set(parts, [...(byParts.get(parts) ?? []), s.id])
+    }
     for (const [parts, ids] of byParts) {
       await trx('outbound_sms')
         .whereIn('id', ids)
         .where({ status: 'sending', lease_owner: owner })
-        .update({
-          status: 'sent',
-          parts,
-          sent_at: now,
-          lease_owner: null,
-          last_error: null,
-          updated_at: now,
-        })
+        .update({ ...common, parts, last_error: null })
     }
-    const partRows = sent.flatMap((s) =>
-      s.messageIds.map((messageId, i) => ({
-        sms_id: s.id,
-        part_no: i + 1,
-        smsc_message_id: messageId,
-        state: 'sent',
-        created_at: now,
-      })),
+    await insertPartRows(
+      trx,
+      sent.map((s) => ({ id: s.id, newParts: partRowsOf(s) })),
+      now,
     )
-    for (let i = 0; i < partRows.length; i += 500) {
-      await trx('outbound_sms_parts').insert(partRows.slice(i, i + 500))
-    }
   })
 }
 
@@ -180,6 +263,10 @@ export interface RetryOrFailure {
   retryAt: number | null
   /** The status to record when not retried. */
   finalStatus: 'failed' | 'expired'
+  /** Part rows this try settled (parts taken or refused before the others failed). */
+  newParts?: PartRow[]
+  /** submit_sm PDUs the SMS takes, when known. */
+  parts?: number
 }
 
 /**
@@ -205,6 +292,7 @@ export async function recordUnsent(
         last_error: item.error.slice(0, 500),
         error_code: item.code,
         updated_at: now,
+        ...(item.parts !== undefined ? { parts: item.parts } : {}),
       }
       const update =
         item.retryAt !== null
@@ -214,6 +302,7 @@ export async function recordUnsent(
         .where({ id: item.id, status: 'sending', lease_owner: owner })
         .update(update)
     }
+    await insertPartRows(trx, items, now)
   })
 }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { SmppConfig } from '../config'
-import { SmppClient, offerMo, type MoMessage } from '../smpp/client'
+import { SmppClient, offerMo, type MoMessage, type PartOutcome } from '../smpp/client'
 import type { DeliveryReceipt } from '../smpp/receipt'
 import type { SmsSender } from '../smpp/submit'
 import { encodeSms } from '../sms/segments'
@@ -11,6 +11,16 @@ export interface OutgoingSms {
   /** E.164 */
   to: string
   text: string
+  /** Concatenation reference, the same on every try of this SMS. */
+  reference?: number
+  /** 1-based parts settled on an earlier try: not sent again. */
+  skipParts?: ReadonlySet<number>
+}
+
+/** What one try did: an outcome per part tried, and how many parts the SMS has in all. */
+export interface SendResult {
+  outcomes: PartOutcome[]
+  parts: number
 }
 
 export interface TransportEvents {
@@ -30,8 +40,11 @@ export interface SmsTransport extends EventEmitter<TransportEvents> {
   /** The carrier's cap, when there is one: submits per second, and submits awaiting an answer. */
   readonly rateLimit?: { perSecond: number; window: number }
   start(): void
-  /** Resolves with the carrier's message id of each part; rejects with SmppSubmitError. */
-  send(sms: OutgoingSms): Promise<{ messageIds: string[] }>
+  /**
+   * Submits the parts not in skipParts and resolves with each one's outcome; rejects with
+   * SmppSubmitError only when no part could be tried.
+   */
+  send(sms: OutgoingSms): Promise<SendResult>
   stop(graceMs: number): Promise<void>
 }
 
@@ -78,14 +91,16 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
     this.client.start()
   }
 
-  async send(sms: OutgoingSms): Promise<{ messageIds: string[] }> {
-    const result = await this.client.submit({
+  async send(sms: OutgoingSms): Promise<SendResult> {
+    const result = await this.client.submitParts({
       from: sms.from,
       to: sms.to,
       text: sms.text,
       requestReceipt: true,
+      reference: sms.reference,
+      skipParts: sms.skipParts,
     })
-    return { messageIds: result.messageIds }
+    return { outcomes: result.outcomes, parts: result.parts }
   }
 
   stop(graceMs: number): Promise<void> {
@@ -108,7 +123,7 @@ export class ConsoleTransport extends EventEmitter<TransportEvents> implements S
 
   start(): void {}
 
-  async send(sms: OutgoingSms): Promise<{ messageIds: string[] }> {
+  async send(sms: OutgoingSms): Promise<SendResult> {
     const encoded = encodeSms(sms.text)
     const from =
       sms.from.type === 'alphanumeric'
@@ -119,7 +134,13 @@ export class ConsoleTransport extends EventEmitter<TransportEvents> implements S
     this.print(
       `[sms] id=${sms.id} from=${from} to=${sms.to} encoding=${encoded.encoding} segments=${encoded.segments} text=${JSON.stringify(sms.text)}`,
     )
-    return { messageIds: encoded.parts.map(() => `console-${sms.id}-${++this.count}`) }
+    const parts = Math.max(1, encoded.parts.length)
+    const outcomes: PartOutcome[] = []
+    for (let part = 1; part <= parts; part++) {
+      if (!sms.skipParts?.has(part))
+        outcomes.push({ part, messageId: `console-${sms.id}-${++this.count}` })
+    }
+    return { outcomes, parts }
   }
 
   async stop(): Promise<void> {}

@@ -14,10 +14,11 @@ import {
   recordSent,
   recordUnsent,
   type ClaimedSms,
+  type PartRow,
   type RetryOrFailure,
   type SentSms,
 } from './store'
-import type { SmsTransport } from './transport'
+import type { SendResult, SmsTransport } from './transport'
 import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
 
@@ -83,6 +84,36 @@ export function senderFor(sms: ClaimedSms, defaultSource: string): SmsSender {
  * whole lease. The worker holds at most heldSmsLimit() SMS without a committed outcome
  * (batch_size, less under a rate cap), so that is the most one crash can send twice.
  */
+/**
+ * The concatenation reference of an SMS's parts (1..255): derived from its id, so that parts
+ * sent on different tries carry the same one and join up on the handset.
+ */
+export function concatReference(smsId: number): number {
+  return (smsId % 255) + 1
+}
+
+function acceptedCount(sms: ClaimedSms): number {
+  let n = 0
+  for (const state of sms.settledParts.values()) if (state === 'accepted') n++
+  return n
+}
+
+/** An SMS some of whose parts were taken, given up for the rest: those become 'expired' rows. */
+function expiredRest(sms: ClaimedSms, parts: number): SentSms {
+  const missing: number[] = []
+  for (let part = 1; part <= parts; part++) if (!sms.settledParts.has(part)) missing.push(part)
+  return {
+    id: sms.id,
+    parts,
+    newParts: missing.map((partNo) => ({ partNo, messageId: '', state: 'expired' as const })),
+    error: `part ${missing.join(', ')} of ${parts} expired before the carrier accepted it`,
+  }
+}
+
+function describeFailure(err: SmppSubmitError): string {
+  return err.statusName ? `${err.statusName}: ${err.message}` : err.message
+}
+
 export class SmsWorker {
   readonly owner: string
   /** Most SMS held at once: see heldSmsLimit(). */
@@ -175,22 +206,80 @@ export class SmsWorker {
   private dispatch(sms: ClaimedSms): void {
     const now = this.clock()
     if (now - sms.createdAt > this.opts.config.maxAgeMs) {
-      this.stale.push(sms.id)
+      if (acceptedCount(sms) > 0) this.sent.push(expiredRest(sms, sms.parts || sms.segments))
+      else this.stale.push(sms.id)
       this.scheduleFlush()
       return
     }
     const from = senderFor(sms, this.opts.defaultSource)
     this.inFlight += 1
     this.opts.transport
-      .send({ id: sms.id, from, to: sms.recipient, text: sms.body })
+      .send({
+        id: sms.id,
+        from,
+        to: sms.recipient,
+        text: sms.body,
+        reference: concatReference(sms.id),
+        skipParts: new Set(sms.settledParts.keys()),
+      })
       .then(
-        (r) => this.sent.push({ id: sms.id, messageIds: r.messageIds.map(canonicalMessageId) }),
+        (result) => this.afterTry(sms, result),
         (err) => this.unsent.push(this.afterFailure(sms, err)),
       )
       .finally(() => {
         this.inFlight -= 1
         this.scheduleFlush()
       })
+  }
+
+  /**
+   * Sorts one try's outcomes: parts taken and parts refused for good are recorded as part rows
+   * now, whatever happens to the rest, so that a retry never submits them again. The SMS is
+   * 'sent' once every part has an outcome and one was taken; failed when every part was refused;
+   * otherwise it waits for a retry of the parts left.
+   */
+  private afterTry(sms: ClaimedSms, result: SendResult): void {
+    const newParts: PartRow[] = []
+    const left: SmppSubmitError[] = []
+    const refusals: string[] = []
+    for (const o of result.outcomes) {
+      if ('messageId' in o) {
+        newParts.push({ partNo: o.part, messageId: canonicalMessageId(o.messageId), state: 'sent' })
+      } else if (o.error.kind === 'permanent') {
+        newParts.push({ partNo: o.part, messageId: '', state: 'refused' })
+        refusals.push(describeFailure(o.error))
+      } else {
+        left.push(o.error)
+      }
+    }
+    const accepted = acceptedCount(sms) + newParts.filter((p) => p.state === 'sent').length
+    const refusal = refusals.length > 0 ? refusals.join('; ') : null
+    if (left.length === 0 && accepted > 0) {
+      if (refusal === null && newParts.length === result.parts) {
+        // Every part at once, the common case.
+        this.sent.push({ id: sms.id, messageIds: newParts.map((p) => p.messageId) })
+      } else {
+        this.sent.push({ id: sms.id, newParts, parts: result.parts, error: refusal })
+      }
+      return
+    }
+    if (left.length === 0) {
+      const error = result.outcomes.find((o) => 'error' in o && o.error.kind === 'permanent')
+      const failure = this.afterFailure(sms, error && 'error' in error ? error.error : refusal)
+      this.unsent.push({ ...failure, newParts, parts: result.parts })
+      return
+    }
+    const retry = this.afterFailure(sms, left[0])
+    if (retry.retryAt === null && accepted > 0) {
+      // Expired with some parts taken: those can still reach the phone; the rest never will.
+      const settled = new Map(sms.settledParts)
+      for (const p of newParts)
+        settled.set(p.partNo, p.state === 'refused' ? 'refused' : 'accepted')
+      const rest = expiredRest({ ...sms, settledParts: settled }, result.parts)
+      this.sent.push({ ...rest, newParts: [...newParts, ...(rest.newParts ?? [])] })
+      return
+    }
+    this.unsent.push({ ...retry, newParts, parts: result.parts })
   }
 
   private afterFailure(sms: ClaimedSms, err: unknown): RetryOrFailure {
@@ -246,7 +335,8 @@ export class SmsWorker {
         this.writeStep(
           sent,
           this.sent,
-          (items) => recordSent(this.opts.db, this.owner, items, now),
+          (items) =>
+            recordSent(this.opts.db, this.owner, items, now, this.opts.config.receiptTimeoutMs),
           (n) => {
             this.stats.sent += n
             this.released(n)
