@@ -341,6 +341,10 @@ export class SmsWorker {
             this.stats.sent += n
             this.released(n)
           },
+          (items) => {
+            for (const s of items)
+              if (s.error) this.log(`sms=${s.id} status=sent error=${JSON.stringify(s.error)}`)
+          },
         ),
       () =>
         this.writeStep(
