@@ -22,10 +22,8 @@
  */
 
 export type AdaptiveRateEvent =
-  | {
-      type: 'throttling-started'
-      /** per second after this answer; null = unlimited */ rate: number | null
-    }
+  /** `rate`: per second once the answer is taken into account; null = unlimited. */
+  | { type: 'throttling-started'; rate: number | null }
   | { type: 'throttling-ended'; answers: number; durationMs: number; rate: number | null }
 
 export interface AdaptiveRateOptions {
@@ -130,6 +128,8 @@ export class AdaptiveRate {
       if (this.enabled) {
         this.setRate(Math.min(this.rate ?? Infinity, Math.max(MIN_RATE, FIRST_CUT * limit)), now)
       }
+      // The episode's first answer is its first signal, whether or not it lowered the rate.
+      this.lastCutAt = now
       this.onEvent({ type: 'throttling-started', rate: this.rate })
       return
     }

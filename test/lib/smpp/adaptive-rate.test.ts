@@ -153,6 +153,12 @@ describe('lib/smpp/adaptive-rate', () => {
       acceptEvenly(capped.rate, capped.clock, 100, 1000)
       capped.rate.throttled()
       assertRate(capped.rate, 5)
+      capped.clock.t += 100
+      capped.rate.throttled()
+      assertRate(capped.rate, 5, 'the same second as the first answer')
+      capped.clock.t += 900
+      capped.rate.throttled()
+      assertRate(capped.rate, 3.5)
     })
 
     it('takes one second of answers as one signal, then cuts by 30% per further second', () => {
