@@ -19,10 +19,11 @@ function log(line: string): void {
 
 function makeTransport(config: Mail2SmsConfig): SmsTransport {
   if (config.worker.transport === 'console') return new ConsoleTransport((l) => log(l))
+  // SMPP lines name their subsystem themselves ("smpp bound …"): only the level is added.
   return new SmppTransport(config.smpp, {
-    info: (m) => log(`smpp ${m}`),
-    warn: (m) => log(`smpp WARN ${m}`),
-    error: (m) => log(`smpp ERROR ${m}`),
+    info: (m) => log(m),
+    warn: (m) => log(`WARN ${m}`),
+    error: (m) => log(`ERROR ${m}`),
   })
 }
 

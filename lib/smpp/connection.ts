@@ -8,17 +8,26 @@
  * (enquire_link and unbind at once; a deliver_sm when its listener says how) and sends
  * enquire_link when the link is quiet. The reconnect policy belongs to the client: a connection
  * is used once.
+ *
+ * Log lines start with "smpp " and are key=value. A closed socket is logged once, with its
+ * reason: as a warning unless the owner asked for it. A request without an answer and a refused
+ * bind are not logged here: the owner sees them fail, and can report a burst as one line.
  */
 
 import { EventEmitter } from 'node:events'
 import { PDU, connect, type PduFields, type Session } from 'smpp'
 import { DELIVER_SM_ID, parseDeliverSm, type DeliverSm } from './deliver'
-import { describeStatus } from './status'
+import { statusName } from './status'
 
 export interface SmppLogger {
   info(message: string): void
   warn(message: string): void
   error(message: string): void
+}
+
+/** A log value as is when it is one word, else quoted (JSON), so a line stays key=value. */
+export function logValue(value: string): string {
+  return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)
 }
 
 export interface ConnectionOptions {
@@ -90,6 +99,8 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
   private connectTimer: NodeJS.Timeout | null = null
   private closed = false
   private closeReason: string | null = null
+  private closedByOwner = false
+  private connected = false
   private lastRead: Buffer | null = null
   private readonly closedPromise: Promise<void>
   private markClosed: () => void = () => {}
@@ -111,12 +122,13 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
       const session = connect({ host, port })
       this.session = session
       this.keepRawReads(session)
-      session.on('error', (err: Error) => this.destroy(err.message))
+      session.on('error', (err: Error) => this.fail(err.message))
       session.socket.once('close', () => this.onClose())
       session.on('pdu', (pdu: PDU) => this.onPdu(pdu))
-      this.connectTimer = setTimeout(() => this.destroy('connect timed out'), requestTimeoutMs)
+      this.connectTimer = setTimeout(() => this.fail('connect timed out'), requestTimeoutMs)
       session.once('connect', () => {
         if (this.connectTimer) clearTimeout(this.connectTimer)
+        this.connected = true
         // Without it, Nagle holds each small PDU for the peer's delayed ACK (~40 ms).
         session.socket.setNoDelay(true)
         this.bind(credentials).then(resolve, reject)
@@ -137,8 +149,11 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
       this.options.requestTimeoutMs,
     )
     if (response.command !== 'bind_transceiver_resp' || response.command_status !== 0) {
+      const command =
+        response.command === 'bind_transceiver_resp' ? '' : ` command=${response.command}`
+      // Not logged here: the owner logs it once, with what it does next (retry or give up).
       throw new BindError(
-        `bind_transceiver refused: ${response.command} ${describeStatus(response.command_status)}`,
+        `bind refused${command} status=${statusName(response.command_status)}`,
         response.command_status,
       )
     }
@@ -171,25 +186,20 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
     try {
       await this.request('unbind', {}, timeoutMs)
     } catch (err) {
-      this.options.logger.warn(`smpp unbind not answered: ${(err as Error).message}`)
+      this.options.logger.warn(`smpp unbind unanswered error=${logValue((err as Error).message)}`)
     }
   }
 
   /** Ends the socket politely, destroys it if it has not closed after timeoutMs. */
   close(timeoutMs: number, reason = 'closed by us'): Promise<void> {
-    if (this.closed || this.session === null) return this.closedPromise
-    this.closeReason ??= reason
-    const timer = setTimeout(() => this.destroy(reason), timeoutMs)
-    this.session.close()
-    return this.closedPromise.finally(() => clearTimeout(timer))
+    this.noteReason(reason, true)
+    return this.endSession(timeoutMs)
   }
 
   /** Drops the socket at once; pending requests fail 'disconnected'. */
   destroy(reason: string): Promise<void> {
-    this.closeReason ??= reason
-    if (this.session === null) this.onClose()
-    else this.session.destroy()
-    return this.closedPromise
+    this.noteReason(reason, true)
+    return this.dropSession()
   }
 
   whenClosed(): Promise<void> {
@@ -230,7 +240,10 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
       else this.onRequest(pdu)
     } catch (err) {
       // An exception here would stop the package's read loop for good.
-      this.options.logger.error(`smpp ${pdu.command} handling failed: ${(err as Error).stack}`)
+      const error = err as Error
+      this.options.logger.error(
+        `smpp pdu handling failed command=${pdu.command} error=${logValue(error.stack ?? error.message)}`,
+      )
     }
   }
 
@@ -241,7 +254,7 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
       // deliver it twice.
       this.options.logger.warn(
         `smpp late or unknown ${pdu.command} seq=${pdu.sequence_number} ` +
-          `status=${describeStatus(pdu.command_status)} message_id=${String(pdu.message_id ?? '')}`,
+          `status=${statusName(pdu.command_status)} message_id=${logValue(String(pdu.message_id ?? ''))}`,
       )
       return
     }
@@ -261,8 +274,10 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
         session.send(pdu.response())
         return
       case 'unbind':
+        this.options.logger.info('smpp unbind received from=SMSC')
         session.send(pdu.response())
-        void this.close(this.options.requestTimeoutMs, 'SMSC unbound')
+        this.noteReason('unbound by SMSC', false)
+        void this.endSession(this.options.requestTimeoutMs)
         return
       case 'alert_notification':
         return
@@ -287,7 +302,9 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
         session.send(pdu.response({ command_status: commandStatus }))
       } catch (err) {
         // Called from promise callbacks: a socket gone bad must not become an unhandled error.
-        this.options.logger.warn(`smpp deliver_sm_resp not sent: ${(err as Error).message}`)
+        this.options.logger.warn(
+          `smpp deliver_sm_resp unsent error=${logValue((err as Error).message)}`,
+        )
       }
     }
   }
@@ -320,8 +337,34 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
 
   private onIdle(): void {
     this.request('enquire_link', {}, this.options.requestTimeoutMs).catch((err: RequestError) => {
-      if (err.kind === 'timeout') this.destroy('enquire_link not answered')
+      if (err.kind === 'timeout') this.fail('enquire_link not answered')
     })
+  }
+
+  // The first reason given is the one reported: a close we start after the SMSC dropped us is
+  // still the SMSC's doing.
+  private noteReason(reason: string, byOwner: boolean): void {
+    if (this.closeReason !== null) return
+    this.closeReason = reason
+    this.closedByOwner = byOwner
+  }
+
+  private fail(reason: string): void {
+    this.noteReason(reason, false)
+    void this.dropSession()
+  }
+
+  private endSession(timeoutMs: number): Promise<void> {
+    if (this.closed || this.session === null) return this.closedPromise
+    const timer = setTimeout(() => void this.dropSession(), timeoutMs)
+    this.session.close()
+    return this.closedPromise.finally(() => clearTimeout(timer))
+  }
+
+  private dropSession(): Promise<void> {
+    if (this.session === null) this.onClose()
+    else this.session.destroy()
+    return this.closedPromise
   }
 
   private onClose(): void {
@@ -329,7 +372,14 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
     this.closed = true
     if (this.idleTimer) clearTimeout(this.idleTimer)
     if (this.connectTimer) clearTimeout(this.connectTimer)
-    const reason = this.closeReason ?? 'connection closed by SMSC'
+    const reason = this.closeReason ?? 'closed by SMSC'
+    // A connect that failed is the owner's to report, with what it will do next.
+    if (this.connected) {
+      const { host, port } = this.options
+      const line = `smpp connection closed host=${host}:${port} reason=${logValue(reason)}`
+      if (this.closedByOwner) this.options.logger.info(line)
+      else this.options.logger.warn(line)
+    }
     for (const [sequence, pending] of this.pending) {
       clearTimeout(pending.timer)
       this.pending.delete(sequence)

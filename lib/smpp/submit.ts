@@ -12,7 +12,7 @@
  */
 
 import type { PduFields } from 'smpp'
-import { encodeSms, type SmsEncoding } from '../sms'
+import { encodeSmsForSmsc, type SmscAlphabet, type SmsEncoding } from '../sms'
 import { SmppSubmitError } from './errors'
 
 export type LongSmsMethod = 'udh' | 'sar' | 'payload'
@@ -29,6 +29,12 @@ export interface SubmitMessage {
   to: string
   text: string
   requestReceipt: boolean
+  /**
+   * Concatenation reference (1..255) for the UDH or SAR TLVs of a long SMS. Given, it is used
+   * instead of asking nextReference: a retry of some parts must carry the reference the parts
+   * already on the handset have, or they are never joined.
+   */
+  reference?: number
 }
 
 export interface SubmitPlan {
@@ -85,16 +91,28 @@ function concatenationHeader(reference: number, total: number, seqnum: number): 
   return Buffer.from([0x05, 0x00, 0x03, reference, total, seqnum])
 }
 
+function concatenationReference(message: SubmitMessage, nextReference: () => number): number {
+  const { reference } = message
+  if (reference === undefined) return nextReference()
+  if (!Number.isInteger(reference) || reference < 1 || reference > 255) {
+    throw new RangeError(`concatenation reference ${reference} is not an integer from 1 to 255`)
+  }
+  return reference
+}
+
 /**
  * The submit_sm fields for `message`. `nextReference` (1..255) is called once, and only for a
- * message of several segments. Throws SmppSubmitError 'permanent' for what no SMSC would take.
+ * message of several segments without a reference of its own. `defaultAlphabet` is what
+ * data_coding 0 means to the SMSC (see lib/sms/smsc-alphabet.ts). Throws SmppSubmitError
+ * 'permanent' for what no SMSC would take, and a RangeError for a reference out of range.
  */
 export function planSubmit(
   message: SubmitMessage,
   method: LongSmsMethod,
   nextReference: () => number,
+  defaultAlphabet: SmscAlphabet = 'gsm',
 ): SubmitPlan {
-  const encoded = encodeSms(message.text)
+  const encoded = encodeSmsForSmsc(message.text, defaultAlphabet)
   const parts = encoded.parts.length > 0 ? encoded.parts : [Buffer.alloc(0)]
   if (parts.length > MAX_SEGMENTS) {
     throw new SmppSubmitError('permanent', `text needs ${parts.length} segments (max 255)`)
@@ -116,7 +134,7 @@ export function planSubmit(
       pdus: [{ ...common, short_message: Buffer.alloc(0), message_payload: Buffer.concat(parts) }],
     }
   }
-  const reference = nextReference()
+  const reference = concatenationReference(message, nextReference)
   const total = parts.length
   if (method === 'sar') {
     return {

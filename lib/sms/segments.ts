@@ -78,9 +78,9 @@ function packChunks(text: string, encoding: SmsEncoding, capacity: number): Chun
   return chunks
 }
 
-function planSegments(text: string): SegmentPlan {
+function planSegments(text: string, forced?: SmsEncoding): SegmentPlan {
   const nonGsmCharacter = firstNonGsm7Character(text)
-  const encoding: SmsEncoding = nonGsmCharacter === null ? 'gsm7' : 'ucs2'
+  const encoding: SmsEncoding = forced ?? (nonGsmCharacter === null ? 'gsm7' : 'ucs2')
   const { single, concatenated } = CAPACITY[encoding]
   const unsplit = packChunks(text, encoding, single)
   if (unsplit.length <= 1) {
@@ -115,10 +115,11 @@ export function splitSms(text: string): { encoding: SmsEncoding; parts: string[]
 /**
  * Per-segment payloads for SMPP short_message, with the matching data_coding. The concatenation
  * header is left to the sender, which knows the reference number. The empty text gives no parts:
- * whether an empty SMS may be sent is the caller's decision.
+ * whether an empty SMS may be sent is the caller's decision. `encoding` forces one: 'ucs2' for a
+ * GSM-7 text an SMSC cannot take as data_coding 0 (a text outside GSM-7 forced to 'gsm7' throws).
  */
-export function encodeSms(text: string): EncodedSms {
-  const plan = planSegments(text)
+export function encodeSms(text: string, encoding?: SmsEncoding): EncodedSms {
+  const plan = planSegments(text, encoding)
   const encode = plan.encoding === 'gsm7' ? encodeGsm7 : encodeUcs2
   const parts = plan.chunks.map((chunk) => encode(chunk.text))
   return {
