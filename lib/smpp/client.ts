@@ -28,7 +28,9 @@ import {
 } from './receipt'
 import { classifySubmitStatus, describeStatus } from './status'
 import { planSubmit, type LongSmsMethod, type SubmitMessage, type SubmitPlan } from './submit'
+import { AdaptiveRate, type AdaptiveRateEvent } from './adaptive-rate'
 import { TokenBucket } from './throttle'
+import type { SmscAlphabet } from '../sms'
 
 export type { SmppLogger } from './connection'
 
@@ -49,7 +51,14 @@ export interface SmppClientOptions {
   longSms: LongSmsMethod
   /** Most submit_sm per second; 0 or absent for no limit. */
   throughputPerSecond?: number
-  /** The pace of submit_sm; default: throughputPerSecond as a fixed cap. */
+  /**
+   * Learn the carrier's rate from its throttling answers (lib/smpp/adaptive-rate.ts), under
+   * throughputPerSecond when set. Default true.
+   */
+  adaptiveRate?: boolean
+  /** What data_coding 0 means to this SMSC (default gsm): see planSubmit. */
+  defaultAlphabet?: SmscAlphabet
+  /** The pace of submit_sm, for tests; default an AdaptiveRate as above. */
   pace?: SubmitPace
   /** Throttling answers one part may get before it is reported throttled (default 5). */
   throttleRequeues?: number
@@ -270,6 +279,9 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
   private readonly queue = new PartQueue()
   private readonly drainWaiters = new Set<() => void>()
   private readonly pace: SubmitPace
+  /** Lets the pace notice the end of a throttling episode while nothing is being sent. */
+  private readonly paceTick: (() => void) | null = null
+  private paceTimer: NodeJS.Timeout | null = null
   /** Submits without an answer in a row, and since when; null while the SMSC answers. */
   private silence: { count: number; since: number } | null = null
   private readonly logger: SmppLogger
@@ -279,7 +291,17 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     super()
     if (!(options.window >= 1)) throw new RangeError('window must be at least 1')
     this.logger = options.logger ?? consoleLogger
-    this.pace = options.pace ?? fixedPace(options.throughputPerSecond ?? 0)
+    if (options.pace) {
+      this.pace = options.pace
+    } else {
+      const rate = new AdaptiveRate({
+        ceiling: options.throughputPerSecond ?? 0,
+        enabled: options.adaptiveRate ?? true,
+        onEvent: (event) => this.logThrottling(event),
+      })
+      this.pace = rate
+      this.paceTick = () => rate.tick()
+    }
   }
 
   get state(): SmppClientState {
@@ -294,6 +316,10 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     this.currentState = 'connecting'
     this.stopping = null
     this.attempts = 0
+    if (this.paceTick && this.paceTimer === null) {
+      this.paceTimer = setInterval(this.paceTick, 1000)
+      this.paceTimer.unref()
+    }
     this.connect()
   }
 
@@ -337,7 +363,12 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     let plan: SubmitPlan
     try {
       const { reference } = request
-      plan = planSubmit(request, this.options.longSms, () => reference ?? this.nextReference())
+      plan = planSubmit(
+        request,
+        this.options.longSms,
+        () => reference ?? this.nextReference(),
+        this.options.defaultAlphabet,
+      )
     } catch (err) {
       return Promise.reject(err)
     }
@@ -375,6 +406,8 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
 
   private async shutdown(graceMs: number): Promise<void> {
     this.currentState = 'stopping'
+    if (this.paceTimer) clearInterval(this.paceTimer)
+    this.paceTimer = null
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
     if (this.pumpTimer) clearTimeout(this.pumpTimer)
     this.reconnectTimer = this.pumpTimer = null
@@ -456,15 +489,9 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     const wasBound = this.linkBound
     this.linkBound = false
     this.dropQueued(() => true, `connection lost: ${reason}`)
-    const stopping = this.currentState === 'stopping' || this.currentState === 'stopped'
-    if (wasBound) {
-      const line = `smpp disconnected host=${this.options.host}:${this.options.port} reason=${reason}`
-      // Our own stop closes the link too: that is the normal end, not a warning.
-      if (stopping) this.logger.info(line)
-      else this.logger.warn(line)
-      this.notify('disconnected', reason)
-    }
-    if (stopping) return
+    // The connection logged the close and its reason, as a warning unless we asked for it.
+    if (wasBound) this.notify('disconnected', reason)
+    if (this.currentState === 'stopping' || this.currentState === 'stopped') return
     this.currentState = 'connecting'
     this.scheduleReconnect()
   }
@@ -533,6 +560,18 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
           `(the SMSC's application may be stuck): reconnecting`,
       )
       void link.destroy(`${this.silence.count} submit_sm unanswered`)
+    }
+  }
+
+  /** One line when the carrier starts pushing back and one when it has stopped, not one per answer. */
+  private logThrottling(event: AdaptiveRateEvent): void {
+    const rate = event.rate === null ? 'unlimited' : `${Math.round(event.rate * 10) / 10}/s`
+    if (event.type === 'throttling-started') {
+      this.logger.warn(`smpp throttling started: the SMSC asks us to slow down rate=${rate}`)
+    } else {
+      this.logger.info(
+        `smpp throttling ended answers=${event.answers} duration_ms=${event.durationMs} rate=${rate}`,
+      )
     }
   }
 

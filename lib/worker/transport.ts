@@ -78,6 +78,8 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
       reconnectMaxMs: config.reconnectMaxMs,
       longSms: config.longSms,
       throughputPerSecond: config.throughputPerSecond,
+      adaptiveRate: config.adaptiveRate,
+      defaultAlphabet: config.defaultAlphabet,
       moAckTimeoutMs: options.moAckTimeoutMs,
       logger,
     })
