@@ -43,6 +43,8 @@ const BATCH = 500
 const REMATCH_WINDOW_MS = 24 * 60 * 60_000
 const DEFAULT_PERIOD_MS = 1000
 const DEFAULT_REMATCH_EVERY_MS = 60_000
+/** After a receipt matched nothing, how long recent ones are matched again every round. */
+const RECENT_MISS_MS = 2 * 60_000
 /** Longest pause while the database refuses the upkeep's statements. */
 const RETRY_MAX_MS = 30_000
 
@@ -61,6 +63,8 @@ export class ReceiptUpkeep {
   private nextRematchAt = 0
   /** Where the look at unmatched receipts resumes when the last one stopped at BATCH. */
   private rematchCursor = 0
+  /** When the last receipt that matched nothing arrived. */
+  private missedAt = -Infinity
 
   constructor(private readonly opts: ReceiptUpkeepOptions) {
     this.modes = new ReceiptModeChooser(opts.receipts, opts.log)
@@ -87,6 +91,7 @@ export class ReceiptUpkeep {
       )
     }
     this.opts.stats.unmatchedReceipts += applied.unmatched
+    if (applied.unmatched > 0) this.missedAt = now
     if (this.modes.watchingParts && applied.smsIds.length > 0) {
       const smsId = await smsWithReceiptsForSeveralParts(db, applied.smsIds)
       if (smsId !== null) this.modes.sawReceiptsPerPart(smsId)
@@ -137,6 +142,10 @@ export class ReceiptUpkeep {
         this.rematchCursor = cursor ?? 0
         if (cursor === null) this.nextRematchAt = now + this.rematchEveryMs
         else more = true
+      } else if (now - this.missedAt < RECENT_MISS_MS) {
+        // Most misses are receipts that overtook the record of their submit (another worker's,
+        // or one written late): matched within a round or two, not a minute later.
+        await this.rematch(now - RECENT_MISS_MS, now, 0, BATCH)
       }
       this.failures.succeeded()
       return more ? 0 : this.periodMs
