@@ -70,6 +70,8 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
     transport,
     config: config.worker,
     receipts: config.smpp.receipts,
+    receiptIdFormat: config.smpp.receiptIdFormat,
+    receiptPartWaitMs: config.smpp.receiptPartWaitMs,
     defaultSource: config.smpp.defaultSource,
     log,
   })

@@ -697,7 +697,11 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
         network_error_code: deliver.tlvs.get(TLV_TAG.networkErrorCode),
       })
       this.emitReceipt(
-        receipt && { ...receipt, handset: deliver.sourceAddr || undefined },
+        receipt && {
+          ...receipt,
+          handset: deliver.sourceAddr || undefined,
+          handsetTon: deliver.sourceAddr ? deliver.sourceAddrTon : undefined,
+        },
         deliver.shortMessage.toString('latin1'),
       )
       return
@@ -764,7 +768,9 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       this.logger.warn(`smpp deliver_sm read through smpp's decoding (${err.message})`)
       const handset =
         typeof pdu.source_addr === 'string' && pdu.source_addr ? pdu.source_addr : undefined
-      this.emitReceipt({ ...receipt, handset }, receipt.raw)
+      const handsetTon =
+        handset && typeof pdu.source_addr_ton === 'number' ? pdu.source_addr_ton : undefined
+      this.emitReceipt({ ...receipt, handset, handsetTon }, receipt.raw)
       return
     }
     this.logger.error(

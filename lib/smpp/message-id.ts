@@ -43,3 +43,46 @@ export function normaliseMessageId(id: string): string[] {
   if (HEX.test(canonical)) candidates.push(BigInt(`0x${canonical}`).toString(10))
   return [...new Set(candidates)]
 }
+
+/** How a carrier writes message ids in receipts compared with its submit_sm_resp. */
+export type ReceiptIdFormat = 'auto' | 'same' | 'hex' | 'decimal'
+
+/** The keys to look a receipt up by: its own id first, then other readings of it. */
+export interface ReceiptIdReadings {
+  own: string
+  others: string[]
+  /**
+   * True when the carrier is known to convert ids (format 'hex' or 'decimal'): a hit on another
+   * reading is then the message itself. In 'auto' it may be an unrelated SMS (sequential ids),
+   * so the receipt's phone number must agree.
+   */
+  othersTrusted: boolean
+}
+
+/**
+ * The readings of a receipt id under a declared format. 'hex': the receipt writes the number in
+ * hex whatever the response used, so the only other reading is that hex read as decimal;
+ * 'decimal' the reverse; 'same' none; 'auto' every reading of normaliseMessageId().
+ */
+export function receiptIdReadings(id: string, format: ReceiptIdFormat): ReceiptIdReadings {
+  const [own = '', ...others] = normaliseMessageId(id)
+  const canonical = canonicalMessageId(id)
+  switch (format) {
+    case 'same':
+      return { own, others: [], othersTrusted: false }
+    case 'hex':
+      return {
+        own,
+        others: HEX.test(canonical) ? [BigInt(`0x${canonical}`).toString(10)] : [],
+        othersTrusted: true,
+      }
+    case 'decimal':
+      return {
+        own,
+        others: DECIMAL.test(canonical) ? [BigInt(canonical).toString(16)] : [],
+        othersTrusted: true,
+      }
+    default:
+      return { own, others, othersTrusted: false }
+  }
+}

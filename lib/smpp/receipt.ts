@@ -40,6 +40,8 @@ export interface DeliveryReceipt {
   raw: string
   /** The deliver_sm's source_addr: the phone the SMS went to, when the SMSC says so. */
   handset?: string
+  /** source_addr_ton of that address (1 international, 2 national…): how to read its digits. */
+  handsetTon?: number
 }
 
 type TextLike = Buffer | string | { message?: Buffer | string | null } | null | undefined

@@ -1,10 +1,30 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
 import { isMysql, type Db } from '../db/connection'
-import { canonicalMessageId, normaliseMessageId } from '../smpp/message-id'
+import { normaliseAddress } from '../inbound/intake'
+import {
+  canonicalMessageId,
+  receiptIdReadings,
+  type ReceiptIdFormat,
+  type ReceiptIdReadings,
+} from '../smpp/message-id'
 import type { DeliveryReceipt, ReceiptState } from '../smpp/receipt'
 import { noticeDueColumns } from './store'
 
 export type ReceiptMode = 'per_part' | 'per_message' | 'auto'
+export type { ReceiptIdFormat } from '../smpp/message-id'
 type PartState = 'delivered' | 'undeliverable' | 'expired'
+/** What an SMS becomes once every part has an outcome (see smsOutcomeOf). */
+export type SmsOutcome = PartState | 'partial'
+
+/** Receipt states that end a part, as stored in delivery_events.state. */
+export const FINAL_RECEIPT_STATES: readonly ReceiptState[] = [
+  'delivered',
+  'undeliverable',
+  'expired',
+  'rejected',
+  'deleted',
+]
+const RECEIPTED_PART_STATES: readonly PartState[] = ['delivered', 'undeliverable', 'expired']
 
 /** Final receipt states, as the state of one part; interim ones (enroute, accepted…) are null. */
 function partStateOf(state: ReceiptState): PartState | null {
@@ -22,80 +42,175 @@ function partStateOf(state: ReceiptState): PartState | null {
   }
 }
 
-/** An SMS is settled by its parts: delivered when all are; otherwise by the worst outcome. */
-function smsStateOf(parts: string[]): PartState | null {
-  if (parts.some((p) => p === 'sent')) return null
+/** The worst of some part outcomes: undeliverable, then expired, then delivered. */
+function worstOf(states: PartState[]): PartState {
+  if (states.includes('undeliverable')) return 'undeliverable'
+  if (states.includes('expired')) return 'expired'
+  return 'delivered'
+}
+
+/**
+ * An SMS from the states of all its parts: null while one is still 'sent' (waiting for its
+ * receipt); delivered when all are; partial when some are (the sender is told which); else
+ * undeliverable when a part was, or was refused by the SMSC at submit, and expired otherwise.
+ */
+export function smsOutcomeOf(parts: string[]): SmsOutcome | null {
+  if (parts.length === 0 || parts.includes('sent')) return null
   if (parts.every((p) => p === 'delivered')) return 'delivered'
-  return parts.includes('undeliverable') ? 'undeliverable' : 'expired'
+  if (parts.includes('delivered')) return 'partial'
+  return parts.some((p) => p === 'undeliverable' || p === 'refused') ? 'undeliverable' : 'expired'
+}
+
+/** MySQL: two workers settling parts of one SMS at once would each miss the other's part. */
+async function lockParents(trx: Db, smsIds: number[]): Promise<void> {
+  if (!isMysql(trx) || smsIds.length === 0) return
+  await trx('outbound_sms').whereIn('id', smsIds).orderBy('id').select('id').forUpdate()
+}
+
+function groupBy<K, V>(items: Iterable<V>, key: (v: V) => K): Map<K, V[]> {
+  const groups = new Map<K, V[]>()
+  for (const item of items) {
+    const k = key(item)
+    const group = groups.get(k)
+    if (group) group.push(item)
+    else groups.set(k, [item])
+  }
+  return groups
+}
+
+function lastErrorOf(
+  outcome: SmsOutcome,
+  parts: Array<{ part_no: number; state: string }>,
+  error?: string,
+): string {
+  const detail =
+    outcome === 'partial'
+      ? ` (delivered parts ${parts
+          .filter((p) => p.state === 'delivered')
+          .map((p) => p.part_no)
+          .sort((a, b) => a - b)
+          .join(', ')} of ${parts.length})`
+      : ''
+  return `receipt: ${outcome}${detail}${error ? ` (error ${error})` : ''}`.slice(0, 500)
+}
+
+/**
+ * Settles each of these SMS that is in 'sent' and has all its part rows (`parts` of them)
+ * with none still 'sent', per smsOutcomeOf; failures owe a notice. Call inside the transaction
+ * that wrote the parts. `errors` adds a receipt's error code to an SMS's last_error. Returns
+ * the SMS settled.
+ */
+export async function settleFromParts(
+  trx: Db,
+  smsIds: number[],
+  now: number,
+  errors: ReadonlyMap<number, string> = new Map(),
+): Promise<number[]> {
+  const ids = [...new Set(smsIds)].sort((a, b) => a - b)
+  if (ids.length === 0) return []
+  await lockParents(trx, ids)
+  const sms = await trx('outbound_sms')
+    .whereIn('id', ids)
+    .where('status', 'sent')
+    .select('id', 'parts')
+  if (sms.length === 0) return []
+  const rows = await trx('outbound_sms_parts')
+    .whereIn(
+      'sms_id',
+      sms.map((s) => Number(s.id)),
+    )
+    .select('sms_id', 'part_no', 'state')
+  const partsOf = groupBy(rows, (r) => Number(r.sms_id))
+  const delivered: number[] = []
+  const settled: number[] = []
+  for (const s of sms) {
+    const id = Number(s.id)
+    const parts = partsOf.get(id) ?? []
+    // An SMS whose other parts are still to be submitted is not settled by the ones it has.
+    if (parts.length < Number(s.parts ?? parts.length)) continue
+    const outcome = smsOutcomeOf(parts.map((p) => String(p.state)))
+    if (outcome === null) continue
+    settled.push(id)
+    if (outcome === 'delivered') {
+      delivered.push(id)
+      continue
+    }
+    // Failures are rare: one statement each, so each keeps its own reason.
+    await trx('outbound_sms')
+      .where({ id, status: 'sent' })
+      .update({
+        status: outcome,
+        final_at: now,
+        updated_at: now,
+        ...noticeDueColumns(now),
+        last_error: lastErrorOf(outcome, parts, errors.get(id)),
+      })
+  }
+  if (delivered.length > 0) {
+    await trx('outbound_sms')
+      .whereIn('id', delivered)
+      .where({ status: 'sent' })
+      .update({ status: 'delivered', final_at: now, updated_at: now })
+  }
+  return settled
+}
+
+/** The SMS holding a message id: the newest one, with every part of it under that id. */
+interface IdHolder {
+  smsId: number
+  /** E.164, to compare with a receipt's handset. */
+  recipient: string
+  partIds: number[]
 }
 
 interface Match {
-  partId: number
-  smsId: number
+  holder: IdHolder
   state: PartState
   error: string | null
 }
 
+/**
+ * Records the parts the receipts name (only parts still 'sent': a receipt repeated later changes
+ * nothing), then settles their SMS. per_message: a receipt ends every part of its SMS still
+ * waiting, so one receipt settles the SMS (partial when a part was refused at submit).
+ */
 async function settle(trx: Db, matches: Match[], mode: ReceiptMode, now: number): Promise<void> {
   if (matches.length === 0) return
-  if (isMysql(trx)) {
-    // Two workers settling parts of one SMS at once would each miss the other's uncommitted
-    // part and leave the SMS 'sent' for ever: the parent row serialises them.
-    const parents = [...new Set(matches.map((m) => m.smsId))].sort((a, b) => a - b)
-    await trx('outbound_sms').whereIn('id', parents).orderBy('id').select('id').forUpdate()
-  }
-  const byState = new Map<PartState, number[]>()
-  for (const m of matches) byState.set(m.state, [...(byState.get(m.state) ?? []), m.partId])
-  for (const [state, ids] of byState) {
-    await trx('outbound_sms_parts').whereIn('id', ids).update({ state, final_at: now })
-  }
-  const smsIds = [...new Set(matches.map((m) => m.smsId))]
-  const outcome = new Map<number, PartState>()
+  const smsIds = [...new Set(matches.map((m) => m.holder.smsId))]
+  await lockParents(trx, smsIds)
   if (mode === 'per_message') {
-    for (const m of matches) outcome.set(m.smsId, m.state)
+    const worst = new Map<number, PartState>()
+    for (const [smsId, ms] of groupBy(matches, (m) => m.holder.smsId))
+      worst.set(smsId, worstOf(ms.map((m) => m.state)))
+    for (const [state, entries] of groupBy(worst, ([, s]) => s)) {
+      await trx('outbound_sms_parts')
+        .whereIn(
+          'sms_id',
+          entries.map(([id]) => id),
+        )
+        .where('state', 'sent')
+        .update({ state, final_at: now })
+    }
   } else {
-    const rows = await trx('outbound_sms_parts').whereIn('sms_id', smsIds).select('sms_id', 'state')
-    const states = new Map<number, string[]>()
-    for (const r of rows)
-      states.set(Number(r.sms_id), [...(states.get(Number(r.sms_id)) ?? []), r.state])
-    for (const [smsId, parts] of states) {
-      const state = smsStateOf(parts)
-      if (state) outcome.set(smsId, state)
+    for (const [state, ms] of groupBy(matches, (m) => m.state)) {
+      await trx('outbound_sms_parts')
+        .whereIn(
+          'id',
+          ms.flatMap((m) => m.holder.partIds),
+        )
+        .where('state', 'sent')
+        .update({ state, final_at: now })
     }
   }
-  const errors = new Map(matches.filter((m) => m.error).map((m) => [m.smsId, m.error as string]))
-  const byOutcome = new Map<PartState, number[]>()
-  for (const [smsId, state] of outcome)
-    byOutcome.set(state, [...(byOutcome.get(state) ?? []), smsId])
-  for (const [state, ids] of byOutcome) {
-    const update: Record<string, unknown> = { status: state, final_at: now, updated_at: now }
-    if (state !== 'delivered') {
-      // Failures are rare: one statement each, so each keeps its own reason.
-      for (const id of ids) {
-        await trx('outbound_sms')
-          .where({ id, status: 'sent' })
-          .update({
-            ...update,
-            ...noticeDueColumns(now),
-            last_error: `receipt: ${state}${errors.get(id) ? ` (error ${errors.get(id)})` : ''}`,
-          })
-      }
-      continue
-    }
-    await trx('outbound_sms').whereIn('id', ids).where({ status: 'sent' }).update(update)
-  }
+  const errors = new Map(
+    matches.filter((m) => m.error).map((m) => [m.holder.smsId, m.error as string]),
+  )
+  await settleFromParts(trx, smsIds, now, errors)
 }
 
-interface KnownPart {
-  id: number
-  smsId: number
-  /** The SMS's number without '+', to compare with a receipt's handset. */
-  handset: string
-}
-
-/** Parts stored under any reading of these ids, newest first per key. */
-async function partsByKey(trx: Db, keys: string[]): Promise<Map<string, KnownPart>> {
-  const found = new Map<string, KnownPart>()
+/** For each key, the newest SMS holding it, with all of that SMS's parts under the key. */
+async function holdersByKey(trx: Db, keys: string[]): Promise<Map<string, IdHolder>> {
+  const found = new Map<string, IdHolder>()
   if (keys.length === 0) return found
   const rows = await trx('outbound_sms_parts as p')
     .join('outbound_sms as o', 'o.id', 'p.sms_id')
@@ -103,65 +218,100 @@ async function partsByKey(trx: Db, keys: string[]): Promise<Map<string, KnownPar
     .orderBy('p.id', 'desc')
     .select('p.id', 'p.sms_id', 'p.smsc_message_id', 'o.recipient')
   for (const r of rows) {
-    if (found.has(r.smsc_message_id)) continue
-    found.set(r.smsc_message_id, {
-      id: Number(r.id),
-      smsId: Number(r.sms_id),
-      handset: String(r.recipient).replace(/^\+/, ''),
-    })
+    const key = String(r.smsc_message_id)
+    const holder = found.get(key)
+    if (!holder) {
+      found.set(key, {
+        smsId: Number(r.sms_id),
+        recipient: String(r.recipient),
+        partIds: [Number(r.id)],
+      })
+    } else if (holder.smsId === Number(r.sms_id)) {
+      // An SMSC that gives every part of a long SMS one id: the receipt is about them all.
+      holder.partIds.push(Number(r.id))
+    }
   }
   return found
 }
 
 /**
- * The part a receipt is about. Its id as given wins. Another reading of it (hex for decimal or
- * the reverse, see lib/smpp/message-id.ts) can also name an older, unrelated SMS when ids are
- * sequential, so such a match needs the receipt's handset to be that SMS's number; without a
- * handset in the receipt it is taken as it is.
+ * True when a receipt's handset is this E.164 number, whatever form the SMSC wrote it in:
+ * international digits, "+…", "00…", or national ("0612345678", TON 2 or a trunk 0), read in
+ * the number's own country.
  */
-function findPart(
-  candidates: string[],
+export function isSameHandset(recipient: string, handset: string, ton?: number): boolean {
+  const country = parsePhoneNumberFromString(recipient)?.country
+  return normaliseAddress(handset, ton, country) === recipient
+}
+
+/**
+ * The SMS a receipt is about. In 'auto' its id as given wins; another reading of it (hex for
+ * decimal or the reverse) can name an older, unrelated SMS when ids are sequential, so such a
+ * hit needs the receipt's handset to be that SMS's number (taken as it is when the receipt
+ * names no handset). A declared format trusts its readings, preferring one whose number agrees.
+ */
+function findHolder(
+  readings: ReceiptIdReadings,
   handset: string | null | undefined,
-  parts: Map<string, KnownPart>,
-): KnownPart | undefined {
-  const [own, ...others] = candidates
-  const exact = own !== undefined ? parts.get(own) : undefined
-  if (exact) return exact
-  const wanted = handset?.replace(/^\+/, '')
-  for (const key of others) {
-    const part = parts.get(key)
-    if (part && (!wanted || part.handset === wanted)) return part
+  ton: number | null | undefined,
+  holders: Map<string, IdHolder>,
+): IdHolder | undefined {
+  const agrees = (h: IdHolder) => !handset || isSameHandset(h.recipient, handset, ton ?? undefined)
+  const own = holders.get(readings.own)
+  const others = readings.others.flatMap((k) => holders.get(k) ?? [])
+  if (readings.othersTrusted) {
+    const hits = own ? [own, ...others] : others
+    return hits.find(agrees) ?? hits[0]
   }
-  return undefined
+  return own ?? others.find(agrees)
+}
+
+function allKeys(readings: ReceiptIdReadings[]): string[] {
+  return readings.flatMap((r) => (r.own ? [r.own, ...r.others] : r.others))
+}
+
+export interface AppliedReceipts {
+  matched: number
+  unmatched: number
+  /** The receipts that matched no SMS (kept in delivery_events for a later match). */
+  unmatchedReceipts: DeliveryReceipt[]
+  /** The SMS the matched receipts are about. */
+  smsIds: number[]
 }
 
 /**
  * Records delivery receipts and settles the SMS they complete. Every receipt is kept as a
  * delivery event; one whose message id is not known yet (it overtook the worker's record of
- * the submit) stays unmatched until recordSent settles it.
+ * the submit) stays unmatched until matchUnmatchedReceipts finds its SMS.
  */
 export async function applyReceipts(
   db: Db,
   receipts: DeliveryReceipt[],
   mode: ReceiptMode,
   now: number,
-): Promise<{ matched: number; unmatched: number }> {
-  if (receipts.length === 0) return { matched: 0, unmatched: 0 }
+  idFormat: ReceiptIdFormat = 'auto',
+): Promise<AppliedReceipts> {
+  if (receipts.length === 0) return { matched: 0, unmatched: 0, unmatchedReceipts: [], smsIds: [] }
   return db.transaction(async (trx) => {
     await takeWriteLock(trx)
-    const candidates = receipts.map((r) => normaliseMessageId(r.messageId))
-    const parts = await partsByKey(trx, candidates.flat())
+    const readings = receipts.map((r) => receiptIdReadings(r.messageId, idFormat))
+    const holders = await holdersByKey(trx, allKeys(readings))
     const matches: Match[] = []
+    const unmatchedReceipts: DeliveryReceipt[] = []
+    const smsIds = new Set<number>()
     const events = receipts.map((r, i) => {
-      const part = findPart(candidates[i], r.handset, parts)
+      const holder = findHolder(readings[i], r.handset, r.handsetTon, holders)
       const state = partStateOf(r.state)
-      if (part && state) matches.push({ partId: part.id, smsId: part.smsId, state, error: r.error })
+      if (holder) smsIds.add(holder.smsId)
+      else unmatchedReceipts.push(r)
+      if (holder && state) matches.push({ holder, state, error: r.error })
       return {
-        sms_id: part?.smsId ?? null,
+        sms_id: holder?.smsId ?? null,
         smsc_message_id: canonicalMessageId(r.messageId).slice(0, 72),
         state: r.state,
         error: r.error?.slice(0, 64) ?? null,
         handset: r.handset?.slice(0, 21) ?? null,
+        handset_ton: r.handset ? (r.handsetTon ?? null) : null,
         raw: r.raw.slice(0, 500),
         received_at: now,
       }
@@ -170,8 +320,12 @@ export async function applyReceipts(
       await trx('delivery_events').insert(events.slice(i, i + 500))
     }
     await settle(trx, matches, mode, now)
-    const matched = events.filter((e) => e.sms_id !== null).length
-    return { matched, unmatched: events.length - matched }
+    return {
+      matched: receipts.length - unmatchedReceipts.length,
+      unmatched: unmatchedReceipts.length,
+      unmatchedReceipts,
+      smsIds: [...smsIds],
+    }
   })
 }
 
@@ -185,37 +339,165 @@ async function takeWriteLock(trx: Db): Promise<void> {
   await trx('delivery_events').where('id', -1).update({ sms_id: null })
 }
 
+export interface RematchOptions {
+  /** Only receipts received at or after this instant. */
+  since: number
+  /** Only delivery events after this id (a cursor over a long backlog); 0 for all. */
+  afterId?: number
+  /** Most events looked at. */
+  limit?: number
+  mode: ReceiptMode
+  idFormat?: ReceiptIdFormat
+  now: number
+}
+
+export interface Rematched {
+  matched: Array<{ messageId: string; smsId: number }>
+  /** The last event id looked at (the next cursor), null when there was none. */
+  lastId: number | null
+  scanned: number
+}
+
 /**
- * Receipts that arrived before their message ids were recorded (the SMSC answered faster than
- * the sending worker wrote the submit, possibly a worker other than the one that got the
- * receipt): matched again now. Only recent ones are looked at: `since` bounds the scan.
+ * Receipts that matched nothing when they arrived, matched again: they overtook the record of
+ * their submit (another worker's, or one written late), or came from an SMSC slow to report.
  */
+export async function matchUnmatchedReceipts(db: Db, opts: RematchOptions): Promise<Rematched> {
+  return db.transaction(async (trx) => {
+    await takeWriteLock(trx)
+    const query = trx('delivery_events')
+      .whereNull('sms_id')
+      .where('received_at', '>=', opts.since)
+      .where('id', '>', opts.afterId ?? 0)
+      .orderBy('id')
+      .select('id', 'smsc_message_id', 'state', 'error', 'handset', 'handset_ton')
+    if (opts.limit !== undefined) query.limit(opts.limit)
+    const unmatched = await query
+    if (unmatched.length === 0) return { matched: [], lastId: null, scanned: 0 }
+    const readings = unmatched.map((e) =>
+      receiptIdReadings(String(e.smsc_message_id), opts.idFormat ?? 'auto'),
+    )
+    const holders = await holdersByKey(trx, allKeys(readings))
+    const matches: Match[] = []
+    const matched: Rematched['matched'] = []
+    for (const [i, e] of unmatched.entries()) {
+      const ton = e.handset_ton === null ? undefined : Number(e.handset_ton)
+      const holder = findHolder(readings[i], e.handset, ton, holders)
+      if (!holder) continue
+      await trx('delivery_events').where({ id: e.id }).update({ sms_id: holder.smsId })
+      matched.push({ messageId: String(e.smsc_message_id), smsId: holder.smsId })
+      const state = partStateOf(e.state as ReceiptState)
+      if (state) matches.push({ holder, state, error: e.error })
+    }
+    await settle(trx, matches, opts.mode, opts.now)
+    return {
+      matched,
+      lastId: Number(unmatched[unmatched.length - 1].id),
+      scanned: unmatched.length,
+    }
+  })
+}
+
+/** matchUnmatchedReceipts for receipts since `since`, all of them: how many found their SMS. */
 export async function settleUnmatchedReceipts(
   db: Db,
   since: number,
   mode: ReceiptMode,
   now: number,
+  idFormat: ReceiptIdFormat = 'auto',
 ): Promise<number> {
+  return (await matchUnmatchedReceipts(db, { since, mode, idFormat, now })).matched.length
+}
+
+/**
+ * receipts=auto: long SMS in 'sent' with a final receipt for some parts, received at least
+ * `cutoff` ago, and none for the others (the SMSC reports once per message). The parts without
+ * a receipt take the worst state of those with one, and the SMS is settled. Returns the SMS
+ * settled, at most `limit`.
+ */
+export async function settleWaitedParts(
+  db: Db,
+  cutoff: number,
+  now: number,
+  limit: number,
+): Promise<number[]> {
+  const waiting = await db('outbound_sms as o')
+    .join('outbound_sms_parts as p', 'p.sms_id', 'o.id')
+    .where('o.status', 'sent')
+    .where('o.parts', '>', 1)
+    .whereIn('p.state', RECEIPTED_PART_STATES)
+    .where('p.final_at', '<=', cutoff)
+    .distinct('o.id')
+    .limit(limit)
+  if (waiting.length === 0) return []
+  const ids = waiting.map((r) => Number(r.id)).sort((a, b) => a - b)
+  return db.transaction(async (trx) => {
+    await lockParents(trx, ids)
+    const rows = await trx('outbound_sms_parts').whereIn('sms_id', ids).select('sms_id', 'state')
+    const filled: number[] = []
+    for (const [smsId, parts] of groupBy(rows, (r) => Number(r.sms_id))) {
+      const states = parts.map((p) => String(p.state))
+      if (!states.includes('sent')) continue
+      const receipted = states.filter((s): s is PartState =>
+        (RECEIPTED_PART_STATES as readonly string[]).includes(s),
+      )
+      if (receipted.length === 0) continue
+      await trx('outbound_sms_parts')
+        .where({ sms_id: smsId, state: 'sent' })
+        .update({ state: worstOf(receipted), final_at: now })
+      filled.push(smsId)
+    }
+    return settleFromParts(trx, filled, now)
+  })
+}
+
+/**
+ * SMS accepted by the carrier that never got a final receipt: in 'sent' since at least
+ * `timeoutMs` (next_attempt_at is set to the deadline when an SMS is sent; rows sent before
+ * that have an older one, hence the sent_at condition too). They become 'unknown', a final
+ * status without a failure notice. Returns the SMS moved, at most `limit`.
+ */
+export async function markUnknown(
+  db: Db,
+  now: number,
+  timeoutMs: number,
+  limit: number,
+): Promise<number[]> {
   return db.transaction(async (trx) => {
     await takeWriteLock(trx)
-    const early = await trx('delivery_events')
-      .whereNull('sms_id')
-      .where('received_at', '>=', since)
-      .select('id', 'smsc_message_id', 'state', 'error', 'handset')
-    if (early.length === 0) return 0
-    const parts = await partsByKey(
-      trx,
-      early.flatMap((e) => normaliseMessageId(e.smsc_message_id)),
-    )
-    const matches: Match[] = []
-    for (const e of early) {
-      const part = findPart(normaliseMessageId(e.smsc_message_id), e.handset, parts)
-      if (!part) continue
-      await trx('delivery_events').where({ id: e.id }).update({ sms_id: part.smsId })
-      const state = partStateOf(e.state as ReceiptState)
-      if (state) matches.push({ partId: part.id, smsId: part.smsId, state, error: e.error })
+    const due = trx('outbound_sms')
+      .where('status', 'sent')
+      .where('next_attempt_at', '<=', now)
+      .where('sent_at', '<=', now - timeoutMs)
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .select('id')
+    // Another worker's sweep takes other rows; a receipt being applied keeps its SMS.
+    if (isMysql(trx)) due.forUpdate().skipLocked()
+    const ids = (await due).map((r) => Number(r.id))
+    if (ids.length > 0) {
+      await trx('outbound_sms')
+        .whereIn('id', ids)
+        .update({ status: 'unknown', final_at: now, updated_at: now })
     }
-    await settle(trx, matches, mode, now)
-    return matches.length
+    return ids
   })
+}
+
+/**
+ * One of these SMS that got final receipts under two or more distinct message ids (so the
+ * SMSC reports per part), or null.
+ */
+export async function smsWithReceiptsForSeveralParts(
+  db: Db,
+  smsIds: number[],
+): Promise<number | null> {
+  if (smsIds.length === 0) return null
+  const row = await db('delivery_events')
+    .whereIn('sms_id', smsIds)
+    .whereIn('state', FINAL_RECEIPT_STATES)
+    .groupBy('sms_id')
+    .havingRaw('count(distinct smsc_message_id) >= 2')
+    .first('sms_id')
+  return row ? Number(row.sms_id) : null
 }

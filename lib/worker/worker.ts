@@ -6,7 +6,8 @@ import { SmppSubmitError } from '../smpp/errors'
 import { canonicalMessageId } from '../smpp/message-id'
 import type { DeliveryReceipt } from '../smpp/receipt'
 import type { SmsSender } from '../smpp/submit'
-import { applyReceipts, settleUnmatchedReceipts, type ReceiptMode } from './receipts'
+import { ReceiptUpkeep } from './receipt-upkeep'
+import type { ReceiptIdFormat, ReceiptMode } from './receipts'
 import {
   claimDueSms,
   expireStale,
@@ -27,6 +28,11 @@ export interface WorkerOptions {
   transport: SmsTransport
   config: WorkerConfig
   receipts: ReceiptMode
+  /** smpp.receipt_id_format (default auto) and smpp.receipt_part_wait_ms (default 10 min). */
+  receiptIdFormat?: ReceiptIdFormat
+  receiptPartWaitMs?: number
+  /** Pause between rounds of the receipt upkeep (tests shorten it). */
+  receiptUpkeepMs?: number
   /** Sender for accounts with neither sender name nor virtual number ('' for none). */
   defaultSource: string
   owner?: string
@@ -118,7 +124,18 @@ export class SmsWorker {
   readonly owner: string
   /** Most SMS held at once: see heldSmsLimit(). */
   readonly maxHeld: number
-  readonly stats = { claimed: 0, sent: 0, retried: 0, failed: 0, expired: 0, receipts: 0 }
+  readonly stats = {
+    claimed: 0,
+    sent: 0,
+    retried: 0,
+    failed: 0,
+    expired: 0,
+    receipts: 0,
+    unmatchedReceipts: 0,
+    unknown: 0,
+  }
+  /** Applies receipts, matches them late, settles SMS that wait too long for theirs. */
+  readonly receiptUpkeep: ReceiptUpkeep
   private inFlight = 0
   /** Claimed SMS whose outcome is not committed yet: in flight or waiting to be written. */
   private holding = 0
@@ -154,6 +171,17 @@ export class SmsWorker {
       this.clock,
     )
     this.renewals = new FailureStreak('renew SMS leases', this.log, this.clock)
+    this.receiptUpkeep = new ReceiptUpkeep({
+      db: opts.db,
+      receipts: opts.receipts,
+      idFormat: opts.receiptIdFormat ?? 'auto',
+      partWaitMs: opts.receiptPartWaitMs ?? 600_000,
+      receiptTimeoutMs: opts.config.receiptTimeoutMs,
+      periodMs: opts.receiptUpkeepMs,
+      stats: this.stats,
+      log: this.log,
+      clock: this.clock,
+    })
   }
 
   start(): void {
@@ -163,6 +191,8 @@ export class SmsWorker {
     })
     this.opts.transport.start()
     this.loop.start()
+    // The console transport gets no receipts: its SMS would all end 'unknown'.
+    if (this.opts.transport.name !== 'console') this.receiptUpkeep.start()
     this.renewTimer = setInterval(
       () => {
         if (this.holding === 0) return
@@ -369,7 +399,7 @@ export class SmsWorker {
           receipts,
           this.receiptQueue,
           async (items) => {
-            const { unmatched } = await applyReceipts(this.opts.db, items, this.opts.receipts, now)
+            const { unmatched } = await this.receiptUpkeep.apply(items, now)
             if (unmatched > 0) this.rematchUntil = now + REMATCH_MS
           },
           (n) => (this.stats.receipts += n),
@@ -378,7 +408,7 @@ export class SmsWorker {
         // A receipt that overtook the record of its submit (another worker's): matched once
         // that record exists.
         if (now > this.rematchUntil) return
-        await settleUnmatchedReceipts(this.opts.db, now - 2 * REMATCH_MS, this.opts.receipts, now)
+        await this.receiptUpkeep.rematch(now - 2 * REMATCH_MS, now)
       },
     ]
     const taken: Array<[unknown[], unknown[]]> = [
@@ -454,6 +484,7 @@ export class SmsWorker {
 
   private async shutdown(graceMs: number): Promise<number> {
     await this.loop.stop()
+    await this.receiptUpkeep.stop()
     const deadline = this.clock() + graceMs
     while (this.inFlight > 0 && this.clock() < deadline) await new Promise((r) => setTimeout(r, 20))
     await this.opts.transport.stop(Math.max(0, deadline - this.clock()))

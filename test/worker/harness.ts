@@ -55,6 +55,9 @@ export function startTestWorker(
     transport: new SmppTransport(smpp, quiet),
     config: worker,
     receipts: smpp.receipts,
+    receiptIdFormat: smpp.receiptIdFormat,
+    receiptPartWaitMs: smpp.receiptPartWaitMs,
+    receiptUpkeepMs: 100,
     defaultSource: smpp.defaultSource,
     log: () => undefined,
   })

@@ -405,7 +405,8 @@ describe('lib/smpp/client', function () {
       const c = await boundClient()
       const received = once(c, 'receipt') as Promise<[DeliveryReceipt]>
       const response = await smsc.request('deliver_sm', {
-        source_addr: '33612345678',
+        source_addr: '0612345678',
+        source_addr_ton: 2,
         destination_addr: 'Mail2SMS',
         esm_class: 0x04,
         data_coding: 0,
@@ -420,7 +421,9 @@ describe('lib/smpp/client', function () {
         error: null,
         doneAt: new Date('2024-11-27T15:31:00Z'),
         raw: receiptText,
-        handset: '33612345678',
+        // National: the worker reads it in the SMS's own country.
+        handset: '0612345678',
+        handsetTon: 2,
       })
     })
 

@@ -63,7 +63,7 @@ for (const kind of databaseKinds()) {
         'per_part',
         Date.now(),
       )
-      assert.deepEqual(r, { matched: 1, unmatched: 0 })
+      assert.deepEqual([r.matched, r.unmatched], [1, 0])
       assert.equal(await status(id), 'delivered')
     })
 
@@ -75,7 +75,7 @@ for (const kind of databaseKinds()) {
         'per_part',
         Date.now(),
       )
-      assert.deepEqual(early, { matched: 0, unmatched: 1 })
+      assert.deepEqual([early.matched, early.unmatched], [0, 1])
       await recordSent(t.db, 'w1', [{ id, messageIds: ['77'] }], Date.now())
       assert.equal(await status(id), 'sent')
       assert.equal(
@@ -101,7 +101,7 @@ for (const kind of databaseKinds()) {
         'per_part',
         Date.now(),
       )
-      assert.deepEqual(early, { matched: 0, unmatched: 1 })
+      assert.deepEqual([early.matched, early.unmatched], [0, 1])
       assert.equal(await status(older), 'sent')
       await recordSent(t.db, 'w1', [{ id: newer, messageIds: ['4660'] }], Date.now())
       await settleUnmatchedReceipts(t.db, Date.now() - 60_000, 'per_part', Date.now())
@@ -127,7 +127,7 @@ for (const kind of databaseKinds()) {
         await once(holder.stdout!, 'data')
         const r = await applyReceipts(t.db, [receipt('busy1', 'delivered')], 'per_part', Date.now())
         await once(holder, 'exit')
-        assert.deepEqual(r, { matched: 1, unmatched: 0 })
+        assert.deepEqual([r.matched, r.unmatched], [1, 0])
         assert.equal(await status(id), 'delivered')
       })
     }

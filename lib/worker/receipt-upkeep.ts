@@ -1,0 +1,156 @@
+import type { Db } from '../db/connection'
+import { FailureStreak } from '../process/failure-streak'
+import { PollLoop } from '../process/poll-loop'
+import type { DeliveryReceipt } from '../smpp/receipt'
+import { ReceiptModeChooser } from './receipt-mode'
+import {
+  applyReceipts,
+  markUnknown,
+  matchUnmatchedReceipts,
+  settleWaitedParts,
+  smsWithReceiptsForSeveralParts,
+  type AppliedReceipts,
+  type ReceiptIdFormat,
+  type ReceiptMode,
+} from './receipts'
+
+/** The worker's counters this module keeps up to date. */
+export interface ReceiptStats {
+  unmatchedReceipts: number
+  unknown: number
+}
+
+export interface ReceiptUpkeepOptions {
+  db: Db
+  receipts: ReceiptMode
+  idFormat: ReceiptIdFormat
+  /** receipts=auto: how long a long SMS waits for the receipts of its other parts. */
+  partWaitMs: number
+  /** An SMS sent this long ago without a final receipt becomes 'unknown'. */
+  receiptTimeoutMs: number
+  stats: ReceiptStats
+  log: (line: string) => void
+  clock: () => number
+  /** Pause between rounds. */
+  periodMs?: number
+  /** Pause between two looks at the unmatched receipts of the last day. */
+  rematchEveryMs?: number
+}
+
+/** Most rows one statement of the upkeep touches: rounds stay short, locks brief. */
+const BATCH = 500
+/** Unmatched receipts this old are no longer matched again. */
+const REMATCH_WINDOW_MS = 24 * 60 * 60_000
+const DEFAULT_PERIOD_MS = 1000
+const DEFAULT_REMATCH_EVERY_MS = 60_000
+/** After a receipt matched nothing, how long recent ones are matched again every round. */
+const RECENT_MISS_MS = 2 * 60_000
+/** Longest pause while the database refuses the upkeep's statements. */
+const RETRY_MAX_MS = 30_000
+
+/**
+ * Receipts and the SMS waiting for them: applies receipts in the mode in force (see
+ * ReceiptModeChooser), logs and counts those that match nothing, and, in the background,
+ * matches them again later, settles long SMS whose other parts never got a receipt (auto), and
+ * gives up on SMS with no final receipt after receiptTimeoutMs ('unknown').
+ */
+export class ReceiptUpkeep {
+  readonly modes: ReceiptModeChooser
+  private readonly loop = new PollLoop(() => this.round())
+  private readonly failures: FailureStreak
+  private readonly periodMs: number
+  private readonly rematchEveryMs: number
+  private nextRematchAt = 0
+  /** Where the look at unmatched receipts resumes when the last one stopped at BATCH. */
+  private rematchCursor = 0
+  /** When the last receipt that matched nothing arrived. */
+  private missedAt = -Infinity
+
+  constructor(private readonly opts: ReceiptUpkeepOptions) {
+    this.modes = new ReceiptModeChooser(opts.receipts, opts.log)
+    this.failures = new FailureStreak('keep up SMS receipts', opts.log, opts.clock)
+    this.periodMs = opts.periodMs ?? DEFAULT_PERIOD_MS
+    this.rematchEveryMs = opts.rematchEveryMs ?? DEFAULT_REMATCH_EVERY_MS
+  }
+
+  start(): void {
+    this.loop.start()
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop()
+  }
+
+  /** Records receipts; each that matches nothing is logged here, once, and counted. */
+  async apply(receipts: DeliveryReceipt[], now: number): Promise<AppliedReceipts> {
+    const { db, idFormat } = this.opts
+    const applied = await applyReceipts(db, receipts, this.modes.mode, now, idFormat)
+    for (const r of applied.unmatchedReceipts) {
+      this.opts.log(
+        `receipt unmatched id=${r.messageId} source=${r.handset ?? '-'} state=${r.state}`,
+      )
+    }
+    this.opts.stats.unmatchedReceipts += applied.unmatched
+    if (applied.unmatched > 0) this.missedAt = now
+    if (this.modes.watchingParts && applied.smsIds.length > 0) {
+      const smsId = await smsWithReceiptsForSeveralParts(db, applied.smsIds)
+      if (smsId !== null) this.modes.sawReceiptsPerPart(smsId)
+    }
+    return applied
+  }
+
+  /** Matches the unmatched receipts received since `since`; logs each match. */
+  async rematch(since: number, now: number, afterId = 0, limit?: number): Promise<number | null> {
+    const found = await matchUnmatchedReceipts(this.opts.db, {
+      since,
+      afterId,
+      limit,
+      mode: this.modes.mode,
+      idFormat: this.opts.idFormat,
+      now,
+    })
+    for (const m of found.matched)
+      this.opts.log(`receipt matched late id=${m.messageId} sms=${m.smsId}`)
+    return found.scanned === limit ? found.lastId : null
+  }
+
+  private async round(): Promise<number> {
+    const now = this.opts.clock()
+    try {
+      let more = false
+      if (this.opts.receipts === 'auto') {
+        const settled = await settleWaitedParts(
+          this.opts.db,
+          now - this.opts.partWaitMs,
+          now,
+          BATCH,
+        )
+        this.modes.settledByWait(settled.length)
+        more ||= settled.length === BATCH
+      }
+      const unknown = await markUnknown(this.opts.db, now, this.opts.receiptTimeoutMs, BATCH)
+      if (unknown.length > 0) {
+        this.opts.stats.unknown += unknown.length
+        this.opts.log(
+          `sms status=unknown count=${unknown.length} reason="no final receipt in ${this.opts.receiptTimeoutMs} ms" ids=${unknown.join(',')}`,
+        )
+      }
+      more ||= unknown.length === BATCH
+      if (now >= this.nextRematchAt) {
+        const cursor = await this.rematch(now - REMATCH_WINDOW_MS, now, this.rematchCursor, BATCH)
+        // A full batch: the rest is looked at next round, not in a minute.
+        this.rematchCursor = cursor ?? 0
+        if (cursor === null) this.nextRematchAt = now + this.rematchEveryMs
+        else more = true
+      } else if (now - this.missedAt < RECENT_MISS_MS) {
+        // Most misses are receipts that overtook the record of their submit (another worker's,
+        // or one written late): matched within a round or two, not a minute later.
+        await this.rematch(now - RECENT_MISS_MS, now, 0, BATCH)
+      }
+      this.failures.succeeded()
+      return more ? 0 : this.periodMs
+    } catch (err) {
+      return this.failures.failed(err, this.periodMs, RETRY_MAX_MS)
+    }
+  }
+}
