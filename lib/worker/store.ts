@@ -1,6 +1,7 @@
 import type { Db } from '../db/connection'
 import { isMysql } from '../db/connection'
 import type { SmsEncoding } from '../sms/segments'
+import { settleFromParts } from './receipts'
 
 /** An SMS a worker holds under lease, with what it needs to send it. */
 export interface ClaimedSms {
@@ -252,6 +253,10 @@ export async function recordSent(
       sent.map((s) => ({ id: s.id, newParts: partRowsOf(s) })),
       now,
     )
+    // Parts taken on an earlier try may have their receipts already, and refused or expired
+    // parts are final: such an SMS can be settled the moment it is sent.
+    const partly = sent.filter((s) => s.newParts !== undefined).map((s) => s.id)
+    if (partly.length > 0) await settleFromParts(trx, partly, now)
   })
 }
 
