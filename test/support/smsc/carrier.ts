@@ -311,7 +311,7 @@ export class CarrierSmsc extends EventEmitter {
   private nextId: number
   private nextSessionId = 1
   private nextMoRef = 1
-  private counts = { binds: 0, unbinds: 0, enquireLinks: 0, sessions: 0 }
+  private counts = { binds: 0, unbinds: 0, enquireLinks: 0, enquireLinkResponses: 0, sessions: 0 }
   port = 0
 
   private constructor(private readonly options: CarrierSmscOptions) {
@@ -357,6 +357,11 @@ export class CarrierSmsc extends EventEmitter {
 
   get enquireLinks(): number {
     return this.counts.enquireLinks
+  }
+
+  /** Answers to our own enquire_link. */
+  get enquireLinkResponses(): number {
+    return this.counts.enquireLinkResponses
   }
 
   /** Connections accepted so far. */
@@ -553,8 +558,11 @@ export class CarrierSmsc extends EventEmitter {
         return session.send(CMD.enquire_link_resp, ESME.ROK, pdu.sequence)
       case CMD.submit_sm:
         return this.submit(session, pdu)
-      case CMD.deliver_sm_resp:
       case CMD.enquire_link_resp:
+        this.counts.enquireLinkResponses++
+        this.emit('activity')
+        return session.answered(pdu)
+      case CMD.deliver_sm_resp:
       case CMD.unbind_resp:
       case CMD.generic_nack:
         return session.answered(pdu)
