@@ -20,6 +20,7 @@ function mo(fields: Partial<MoMessage>): MoMessage {
     esmClass: 0,
     shortMessage: Buffer.alloc(0),
     tlvs: new Map(),
+    acknowledged: Promise.resolve(true),
     ...fields,
   }
 }
