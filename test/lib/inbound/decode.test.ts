@@ -139,6 +139,22 @@ describe('lib/inbound/decode', () => {
       assert.equal(part.concat, null)
     })
 
+    it("reads data_coding 0 in the SMSC's default alphabet, other codings as they are", () => {
+      const latin1 = Buffer.from('Réponse déjà reçue', 'latin1')
+      const asLatin1 = readMoPart(mo({ shortMessage: latin1 }), 'latin1')
+      assert.deepEqual(decodeUserData(asLatin1.dataCoding, asLatin1.body), {
+        text: 'Réponse déjà reçue',
+        encoding: 'latin1',
+      })
+      const asAscii = readMoPart(mo({ shortMessage: Buffer.from([0x4f, 0xcb]) }), 'ascii')
+      assert.deepEqual(decodeUserData(asAscii.dataCoding, asAscii.body), {
+        text: 'OK',
+        encoding: 'ascii',
+      })
+      assert.equal(readMoPart(mo({ shortMessage: latin1 })).dataCoding, 0, 'gsm by default')
+      assert.equal(readMoPart(mo({ dataCoding: 8 }), 'latin1').dataCoding, 8)
+    })
+
     it('reads a part numbered outside its set as a whole message', () => {
       const udh = Buffer.from([5, 0x00, 3, 7, 2, 3])
       const part = readMoPart(
