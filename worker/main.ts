@@ -75,7 +75,7 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
     defaultSource: config.smpp.defaultSource,
     log,
   })
-  const moReceiver = new MoReceiver({ db, log })
+  const moReceiver = new MoReceiver({ db, log, defaultAlphabet: config.smpp.defaultAlphabet })
   transport.on('mo', moReceiver.receive)
   const dispatcher = new InboundMailDispatcher({
     db,

@@ -166,3 +166,20 @@ export async function settleInbound(
     .update(update)
   return n === 1
 }
+
+/**
+ * An SMPP MO's dedupe key once the SMSC has our acknowledgement: unique to the row (the column
+ * is), and never a key a delivery looks up.
+ */
+export const releasedKey = (id: number): string => `released:${id}`
+
+/**
+ * Gives up an SMPP MO's dedupe key (see lib/inbound/redelivery.ts): an identical MO after this
+ * is a new SMS. False when the row no longer had that key (released already).
+ */
+export async function releaseInboundKey(db: Db, id: number, key: string): Promise<boolean> {
+  const n = await db('inbound_sms')
+    .where({ id, dedupe_key: key })
+    .update({ dedupe_key: releasedKey(id) })
+  return n === 1
+}

@@ -8,12 +8,14 @@
  * Assembled parts stay for `staleAfterMs`: a part the SMSC redelivers after its SMS was stored
  * (its acknowledgement got lost) is recognised, same octets, and dropped, instead of starting
  * a set that would be mailed a day later as a fragment. A new SMS that reuses the reference
- * has other octets, and is assembled as usual.
+ * has other octets, and is assembled as usual. The SMS a set makes holds a key of its parts and
+ * reference (redelivery.ts): the same long text sent again, under a new reference, is new.
  */
 
 import { isMysql, type Db } from '../db/connection'
 import { decodeUserData, encodingOf, type MoPart } from './decode'
 import { receiveInboundSms, takeSqliteWriteLock, type IntakeLog, type IntakeResult } from './intake'
+import { partKey, setKey } from './redelivery'
 
 export const DEFAULT_STALE_AFTER_MS = 24 * 3600_000
 
@@ -53,6 +55,7 @@ export async function acceptMoPart(
         encoding,
         parts: 1,
         source: options.source,
+        heldKey: heldKeyFor(options.source, () => partKey(part)),
         receivedAt,
       },
       log,
@@ -73,6 +76,11 @@ export async function acceptMoPart(
   const stored = await storePart(db, key, part, receivedAt, options.source)
   if (!stored) log(`inbound part repeated from=${part.from} ref=${key.ref} seq=${part.concat.seq}`)
   return assembleSet(db, key, { force: false, log })
+}
+
+/** Only an SMSC redelivers what it got no acknowledgement for: see redelivery.ts. */
+function heldKeyFor(source: 'smpp' | 'webhook', key: () => string): string | undefined {
+  return source === 'smpp' ? key() : undefined
 }
 
 /** Assembled parts keep their set with the total negated: out of the way of a new set. */
@@ -199,6 +207,7 @@ async function assembleSet(
           parts: rows.length,
           missingParts: missing,
           source: rows[0].source,
+          heldKey: heldKeyFor(rows[0].source, () => setKey(key, rows)),
           receivedAt: Math.min(...rows.map((r) => Number(r.received_at))),
         },
         opts.log,

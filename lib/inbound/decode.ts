@@ -83,7 +83,20 @@ function usable(concat: ConcatInfo | null): ConcatInfo | null {
   return concat
 }
 
-export function readMoPart(mo: MoMessage): MoPart {
+/** What data_coding 0 ("SMSC default alphabet", SMPP 3.4 §5.2.19) means to this SMSC. */
+export type DefaultAlphabet = 'gsm' | 'latin1' | 'ascii'
+
+const DATA_CODING_OF_DEFAULT: Readonly<Record<DefaultAlphabet, number>> = {
+  gsm: 0x00,
+  ascii: 0x01,
+  latin1: 0x03,
+}
+
+/**
+ * The MO's octets without their header, and its data_coding with 0 replaced by the coding the
+ * SMSC's default alphabet has of its own: the parts kept for reassembly then say what they are.
+ */
+export function readMoPart(mo: MoMessage, defaultAlphabet: DefaultAlphabet = 'gsm'): MoPart {
   let data = mo.shortMessage
   if (data.length === 0) data = mo.tlvs.get(TLV_TAG.messagePayload) ?? data
   let body = data
@@ -95,7 +108,7 @@ export function readMoPart(mo: MoMessage): MoPart {
     fromTon: mo.fromTon,
     to: mo.to,
     toTon: mo.toTon,
-    dataCoding: mo.dataCoding,
+    dataCoding: mo.dataCoding === 0 ? DATA_CODING_OF_DEFAULT[defaultAlphabet] : mo.dataCoding,
     body,
     concat: usable(concat),
   }

@@ -8,9 +8,10 @@ import crypto from 'node:crypto'
 import { parsePhoneNumberFromString, isSupportedCountry } from 'libphonenumber-js/max'
 import { isMysql, type Db } from '../db/connection'
 import { isUniqueViolation } from '../db/errors'
-import type { InboundStatus } from '../db/inbound'
+import { releaseInboundKey, type InboundStatus } from '../db/inbound'
 import { addOptOut, isOptedOut, removeOptOut } from '../db/opt-outs'
 import { matchKeyword } from './keywords'
+import { MO_KEY_HOLD_MS } from './redelivery'
 
 export interface InboundSmsInput {
   /** As the carrier gave them: with or without "+", national, or an alphanumeric sender. */
@@ -23,6 +24,11 @@ export interface InboundSmsInput {
   source: 'smpp' | 'webhook'
   /** The carrier's id for this SMS, when it gives one: a redelivery with the same id is one SMS. */
   carrierId?: string | null
+  /**
+   * SMPP: the key of this delivery (redelivery.ts), stored as the row's dedupe key and held
+   * until the SMSC has our acknowledgement. A delivery that finds it held is that SMS again.
+   */
+  heldKey?: string
   receivedAt: number
   /** SMPP type of number (1 international, 2 national) when known. */
   fromTon?: number
@@ -40,14 +46,17 @@ export interface IntakeResult {
   id: number
   status: string
   accountId: number | null
+  /** The key the row holds until the SMSC has our acknowledgement, for an SMPP delivery. */
+  heldKey?: string
 }
 
 export type IntakeLog = (line: string) => void
 
 /**
- * How close two identical SMS (same sender, number and text) must be to count as one SMS
- * delivered twice. The SMSC redelivers an MO whose acknowledgement it lost within moments; a
- * person who sends the same words again a few minutes later means it.
+ * Webhooks only (SMPP MO are told apart by what SMPP gives, see redelivery.ts): how close two
+ * identical SMS (same sender, number and text) without a carrier id must be to count as one
+ * SMS delivered twice. An HTTP carrier retries a request whose answer it lost within moments;
+ * a person who sends the same words again a few minutes later means it.
  */
 export const DEDUPE_WINDOW_MS = 2 * 60_000
 
@@ -116,9 +125,9 @@ async function findAccountByNumber(
 }
 
 /**
- * The keys an SMS is known by: the carrier id's, or the text's in its DEDUPE_WINDOW_MS bucket.
- * The first is the one stored. A text is also looked up under the bucket before, so that a
- * redelivery a moment after a bucket boundary still finds the first delivery.
+ * The keys an SMS is known by: the held SMPP key, the carrier id's, or the text's in its
+ * DEDUPE_WINDOW_MS bucket. The first is the one stored. A text is also looked up under the
+ * bucket before, so that a redelivery a moment after a bucket boundary still finds the first.
  */
 function dedupeKeys(
   sms: InboundSmsInput,
@@ -126,6 +135,7 @@ function dedupeKeys(
   to: string,
   accountId: number | null,
 ): string[] {
+  if (sms.heldKey) return [sms.heldKey]
   const digest = (text: string) => crypto.createHash('sha256').update(text).digest('hex')
   // Scoped by destination and account: two accounts' carriers may reuse one id, even on a
   // number both have.
@@ -136,15 +146,33 @@ function dedupeKeys(
   return [bucket, bucket - 1].map((b) => digest(`text\0${from}\0${to}\0${sms.text}\0${b}`))
 }
 
-/** The SMS stored under one of `keys`; under the bucket before, only if it came in the window. */
-async function existing(db: Db, keys: string[], receivedAt: number): Promise<IntakeResult | null> {
+/**
+ * The SMS stored under one of `keys`; under the bucket before, only if it came in the window.
+ * A held key counts for MO_KEY_HOLD_MS: older, it is released here so the new SMS can have it.
+ */
+async function existing(
+  db: Db,
+  keys: string[],
+  sms: InboundSmsInput,
+): Promise<IntakeResult | null> {
   const rows = await db('inbound_sms')
     .whereIn('dedupe_key', keys)
     .select('id', 'status', 'account_id', 'received_at', 'dedupe_key')
+  if (sms.heldKey && rows.length > 0) {
+    const held = rows[0]
+    if (Number(held.received_at) > sms.receivedAt - MO_KEY_HOLD_MS) {
+      return { ...resultOf(held), heldKey: sms.heldKey }
+    }
+    await releaseInboundKey(db, Number(held.id), sms.heldKey)
+    return null
+  }
   const row = rows.find(
-    (r) => r.dedupe_key === keys[0] || Number(r.received_at) >= receivedAt - DEDUPE_WINDOW_MS,
+    (r) => r.dedupe_key === keys[0] || Number(r.received_at) >= sms.receivedAt - DEDUPE_WINDOW_MS,
   )
-  if (!row) return null
+  return row ? resultOf(row) : null
+}
+
+function resultOf(row: Record<string, unknown>): IntakeResult {
   const accountId = row.account_id === null ? null : Number(row.account_id)
   return { id: Number(row.id), status: String(row.status), accountId }
 }
@@ -159,8 +187,9 @@ export async function takeSqliteWriteLock(trx: Db): Promise<void> {
 }
 
 /**
- * Stores one inbound SMS and returns its row. A redelivery (same carrier id, or same sender,
- * number and text within DEDUPE_WINDOW_MS) returns the row stored the first time.
+ * Stores one inbound SMS and returns its row. A redelivery (its SMPP key still held; from a
+ * webhook, the same carrier id, or the same sender, number and text within DEDUPE_WINDOW_MS)
+ * returns the row stored the first time.
  *
  * STOP (and its forms, see keywords.ts) records an opt-out for the account and is not mailed.
  * START removes one and is not mailed either; from a number that had not opted out, "START" or
@@ -177,9 +206,9 @@ export async function receiveInboundSms(
   const { account, number: to } = await findAccountByNumber(db, sms.to, sms.toTon, sms.accountId)
   const from = normaliseAddress(sms.from, sms.fromTon, account?.defaultCountry)
   const keys = dedupeKeys(sms, from, to, account?.id ?? null)
-  const known = await existing(db, keys, sms.receivedAt)
+  const known = await existing(db, keys, sms)
   if (known) {
-    log(`inbound duplicate id=${known.id} from=${from} to=${to} source=${sms.source}`)
+    log(`inbound redelivered id=${known.id} from=${from} to=${to} source=${sms.source}`)
     return known
   }
   try {
@@ -221,12 +250,13 @@ export async function receiveInboundSms(
           `parts=${sms.parts} encoding=${sms.encoding} source=${sms.source}` +
           (keyword && status !== 'received' ? ` keyword=${keyword.keyword}` : ''),
       )
-      return { id: Number(id), status, accountId: account?.id ?? null }
+      const stored: IntakeResult = { id: Number(id), status, accountId: account?.id ?? null }
+      return sms.heldKey ? { ...stored, heldKey: sms.heldKey } : stored
     })
   } catch (err) {
     // Two deliveries of one SMS at the same moment: the other one stored it.
     if (isUniqueViolation(err)) {
-      const winner = await existing(db, keys, sms.receivedAt)
+      const winner = await existing(db, keys, sms)
       if (winner) return winner
     }
     throw err

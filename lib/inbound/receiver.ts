@@ -5,13 +5,20 @@
  * The SMSC gets its deliver_sm_resp only once the part is committed (see MoListener): receive()
  * resolves true then, and false when the database refused it or the receiver is stopping, so
  * that the SMSC keeps the SMS and redelivers it later. No retry is needed here.
+ *
+ * Once the client has written status 0 (MoMessage.acknowledged), the SMS's held key is released
+ * (redelivery.ts): an identical MO after that is a new SMS. Identical MO that arrive together
+ * are taken one after the other, each once the one before has its answer, so that a second
+ * "OK" is not taken for a redelivery of a first one still being answered.
  */
 
 import type { Db } from '../db/connection'
+import { releaseInboundKey } from '../db/inbound'
 import type { MoMessage } from '../smpp/client'
 import { DEFAULT_STALE_AFTER_MS, acceptMoPart, sweepParts } from './assembly'
-import { readMoPart } from './decode'
-import type { IntakeLog } from './intake'
+import { readMoPart, type DefaultAlphabet } from './decode'
+import type { IntakeLog, IntakeResult } from './intake'
+import { partKey } from './redelivery'
 
 export interface MoReceiverOptions {
   db: Db
@@ -20,11 +27,15 @@ export interface MoReceiverOptions {
   /** An incomplete long SMS older than this is stored with what came. */
   staleAfterMs?: number
   sweepEveryMs?: number
+  /** What data_coding 0 means to this SMSC (smpp.default_alphabet). */
+  defaultAlphabet?: DefaultAlphabet
 }
 
 export class MoReceiver {
   readonly stats = { received: 0, stored: 0, failed: 0, refused: 0 }
   private readonly running = new Set<Promise<unknown>>()
+  /** By part key: the last delivery of those octets still being stored or answered. */
+  private readonly inFlight = new Map<string, Promise<void>>()
   private sweepTimer: NodeJS.Timeout | null = null
   private stopped = false
   private readonly log: IntakeLog
@@ -52,10 +63,22 @@ export class MoReceiver {
       return Promise.resolve(false)
     }
     this.stats.received++
-    const store = acceptMoPart(this.opts.db, readMoPart(mo), this.clock(), {
-      source: 'smpp',
-      log: this.log,
-    }).then(
+    const part = readMoPart(mo, this.opts.defaultAlphabet)
+    const key = partKey(part)
+    const before = this.inFlight.get(key) ?? Promise.resolve()
+    const stored = before.then(() =>
+      acceptMoPart(this.opts.db, part, this.clock(), { source: 'smpp', log: this.log }),
+    )
+    const answered = stored.then(
+      (result) => this.afterAnswer(mo, result),
+      () => undefined,
+    )
+    this.inFlight.set(key, answered)
+    void answered.finally(() => {
+      if (this.inFlight.get(key) === answered) this.inFlight.delete(key)
+    })
+    this.track(answered)
+    const verdict = stored.then(
       () => {
         this.stats.stored++
         return true
@@ -68,8 +91,19 @@ export class MoReceiver {
         return false
       },
     )
-    this.track(store)
-    return store
+    this.track(verdict)
+    return verdict
+  }
+
+  /** Releases the SMS's held key once the SMSC has our status 0; kept held otherwise. */
+  private async afterAnswer(mo: MoMessage, result: IntakeResult | null): Promise<void> {
+    if (!(await mo.acknowledged) || !result?.heldKey) return
+    try {
+      await releaseInboundKey(this.opts.db, result.id, result.heldKey)
+    } catch (err) {
+      // Held, the key only makes an identical MO within MO_KEY_HOLD_MS count as this one.
+      this.log(`inbound key release failed id=${result.id}: ${(err as Error).message}`)
+    }
   }
 
   /** Refuses new MO (the SMSC redelivers them) and waits up to graceMs for those being stored. */

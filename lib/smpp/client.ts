@@ -136,6 +136,11 @@ export interface MoMessage {
   shortMessage: Buffer
   /** Optional parameters by tag (message_payload 0x0424, sar_* 0x020C..0x020F, ...). */
   tlvs: Map<number, Buffer>
+  /**
+   * Settles once the deliver_sm_resp is decided: true when status 0 was written on the
+   * socket (the SMSC will not redeliver it), false for an error status or a closed session.
+   */
+  acknowledged: Promise<boolean>
 }
 
 export interface SmppClientEvents {
@@ -728,7 +733,10 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
    * Acknowledges an MO once the listeners have stored it, and asks for a redelivery when they
    * could not, took too long, or the client is stopping: nothing acknowledged may be lost.
    */
-  private offerMo(respond: DeliverResponder, mo: MoMessage): void {
+  private offerMo(reply: DeliverResponder, fields: Omit<MoMessage, 'acknowledged'>): void {
+    let acknowledge: (written: boolean) => void = () => undefined
+    const mo: MoMessage = { ...fields, acknowledged: new Promise((r) => (acknowledge = r)) }
+    const respond = (status: number) => acknowledge(reply(status) && status === 0)
     const label = `from=${mo.from} to=${mo.to}`
     if (this.currentState === 'stopping' || this.currentState === 'stopped') {
       this.logger.info(`smpp MO ${label} refused for now (stopping): the SMSC will redeliver it`)

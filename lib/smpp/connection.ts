@@ -68,9 +68,10 @@ export class BindError extends Error {
 
 /**
  * Sends the deliver_sm_resp with this command_status. Only the first call counts; once the
- * session has closed it does nothing (the SMSC redelivers what it got no answer for).
+ * session has closed it does nothing (the SMSC redelivers what it got no answer for). True
+ * when this call wrote the answer on the socket.
  */
-export type DeliverResponder = (commandStatus: number) => void
+export type DeliverResponder = (commandStatus: number) => boolean
 
 export interface ConnectionEvents {
   /** A deliver_sm read from its own bytes; the listener must call `respond` exactly once. */
@@ -294,17 +295,18 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
   private responder(pdu: PDU): DeliverResponder {
     let answered = false
     return (commandStatus) => {
-      if (answered) return
+      if (answered) return false
       answered = true
       const session = this.session
-      if (this.closed || session === null) return
+      if (this.closed || session === null) return false
       try {
-        session.send(pdu.response({ command_status: commandStatus }))
+        return session.send(pdu.response({ command_status: commandStatus })) !== false
       } catch (err) {
         // Called from promise callbacks: a socket gone bad must not become an unhandled error.
         this.options.logger.warn(
           `smpp deliver_sm_resp unsent error=${logValue((err as Error).message)}`,
         )
+        return false
       }
     }
   }

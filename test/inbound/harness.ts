@@ -24,10 +24,15 @@ export interface InboundWorker {
  * The worker process's parts wired as worker/main.ts wires them (SMS out, MO in, mails out),
  * with quick polls and retries, mailing through the sink.
  */
-export function startInboundWorker(db: Db, smpp: SmppConfig, sink: SmtpSink): InboundWorker {
+export function startInboundWorker(
+  db: Db,
+  smpp: SmppConfig,
+  sink: SmtpSink,
+  options: { moAckTimeoutMs?: number } = {},
+): InboundWorker {
   const log: string[] = []
   const record = (line: string) => log.push(line)
-  const transport = new SmppTransport(smpp, quiet)
+  const transport = new SmppTransport(smpp, quiet, options)
   const mailer = createMailer(sink.mailerConfig())
   const worker = new SmsWorker({
     db,
@@ -37,7 +42,7 @@ export function startInboundWorker(db: Db, smpp: SmppConfig, sink: SmtpSink): In
     defaultSource: smpp.defaultSource,
     log: () => undefined,
   })
-  const receiver = new MoReceiver({ db, log: record })
+  const receiver = new MoReceiver({ db, log: record, defaultAlphabet: smpp.defaultAlphabet })
   transport.on('mo', receiver.receive)
   const dispatcher = new InboundMailDispatcher({
     db,

@@ -20,6 +20,7 @@ function mo(fields: Partial<MoMessage>): MoMessage {
     esmClass: 0,
     shortMessage: Buffer.alloc(0),
     tlvs: new Map(),
+    acknowledged: Promise.resolve(true),
     ...fields,
   }
 }
@@ -136,6 +137,22 @@ describe('lib/inbound/decode', () => {
       const part = readMoPart(mo({ tlvs: new Map([[TLV_TAG.messagePayload, payload]]) }))
       assert.deepEqual(part.body, payload)
       assert.equal(part.concat, null)
+    })
+
+    it("reads data_coding 0 in the SMSC's default alphabet, other codings as they are", () => {
+      const latin1 = Buffer.from('Réponse déjà reçue', 'latin1')
+      const asLatin1 = readMoPart(mo({ shortMessage: latin1 }), 'latin1')
+      assert.deepEqual(decodeUserData(asLatin1.dataCoding, asLatin1.body), {
+        text: 'Réponse déjà reçue',
+        encoding: 'latin1',
+      })
+      const asAscii = readMoPart(mo({ shortMessage: Buffer.from([0x4f, 0xcb]) }), 'ascii')
+      assert.deepEqual(decodeUserData(asAscii.dataCoding, asAscii.body), {
+        text: 'OK',
+        encoding: 'ascii',
+      })
+      assert.equal(readMoPart(mo({ shortMessage: latin1 })).dataCoding, 0, 'gsm by default')
+      assert.equal(readMoPart(mo({ dataCoding: 8 }), 'latin1').dataCoding, 8)
     })
 
     it('reads a part numbered outside its set as a whole message', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import Database from 'better-sqlite3'
 import { createAccount } from '../../../lib/db/accounts'
+import { releaseInboundKey, releasedKey } from '../../../lib/db/inbound'
 import { isOptedOut } from '../../../lib/db/opt-outs'
 import { readCacheVersion } from '../../../lib/db/versions'
 import {
@@ -9,6 +10,7 @@ import {
   receiveInboundSms,
   type InboundSmsInput,
 } from '../../../lib/inbound/intake'
+import { MO_KEY_HOLD_MS } from '../../../lib/inbound/redelivery'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 describe('lib/inbound/intake normaliseAddress', () => {
@@ -182,6 +184,24 @@ for (const kind of databaseKinds()) {
       const first = await receiveInboundSms(t.db, sms({ text: 'ok' }))
       const later = await receiveInboundSms(t.db, sms({ text: 'ok' }))
       assert.notEqual(later.id, first.id)
+    })
+
+    it('takes an SMPP delivery for a redelivery only while its key is held', async () => {
+      const held = sms({ text: 'ok', heldKey: 'k'.repeat(64) })
+      const first = await receiveInboundSms(t.db, held)
+      assert.equal(first.heldKey, held.heldKey)
+      const again = await receiveInboundSms(t.db, { ...held, receivedAt: held.receivedAt + 1000 })
+      assert.equal(again.id, first.id, 'the SMSC did not have our acknowledgement: same SMS')
+      assert.equal(await releaseInboundKey(t.db, first.id, held.heldKey!), true)
+      assert.equal((await row(first.id)).dedupe_key, releasedKey(first.id))
+      const next = await receiveInboundSms(t.db, { ...held, receivedAt: held.receivedAt + 2000 })
+      assert.notEqual(next.id, first.id, 'acknowledged: the same words again are a new SMS')
+      const dayLater = await receiveInboundSms(t.db, {
+        ...held,
+        receivedAt: held.receivedAt + 2000 + MO_KEY_HOLD_MS,
+      })
+      assert.notEqual(dayLater.id, next.id, 'a key held a day is no longer a redelivery')
+      assert.equal((await row(next.id)).dedupe_key, releasedKey(next.id))
     })
 
     it('dedupes on the carrier id when there is one', async () => {

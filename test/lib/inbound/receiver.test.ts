@@ -15,6 +15,7 @@ const mo = (text: string, extra: Partial<MoMessage> = {}): MoMessage => ({
   esmClass: 0,
   shortMessage: encodeGsm7(text),
   tlvs: new Map(),
+  acknowledged: Promise.resolve(true),
   ...extra,
 })
 

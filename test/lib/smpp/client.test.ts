@@ -467,7 +467,11 @@ describe('lib/smpp/client', function () {
     it('emits MO messages with the octets, UDH and TLVs exactly as sent', async () => {
       const c = await boundClient()
       const mos: unknown[] = []
-      c.on('mo', (mo) => mos.push(mo))
+      const acks: Promise<boolean>[] = []
+      c.on('mo', ({ acknowledged, ...mo }) => {
+        mos.push(mo)
+        acks.push(acknowledged)
+      })
       const gsm = Buffer.from([0x00, 0x11, 0x02, 0x1b, 0x65, 0x48, 0x69])
       const withUdh = Buffer.from([0x05, 0x00, 0x03, 0x07, 0x02, 0x01, 0x61, 0x5f])
       await smsc.request('deliver_sm', {
@@ -509,6 +513,8 @@ describe('lib/smpp/client', function () {
           tlvs: new Map([[0x020c, Buffer.from([0x00, 0x07])]]),
         },
       ])
+      // A listener that returns no promise takes the MO as it is: status 0 at once.
+      assert.deepEqual(await Promise.all(acks), [true, true])
     })
 
     it("answers the SMSC's enquire_link", async () => {

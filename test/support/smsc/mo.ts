@@ -7,6 +7,8 @@ export interface MoMessage {
   to: string
   text: string
   encoding: MoEncoding
+  /** data_coding to label the octets with, when not the encoding's own (0 for Latin-1, say). */
+  dataCoding?: number
   /** Send as several deliver_sm, concatenated by UDH or by SAR TLVs. */
   split?: { method: 'udh' | 'sar'; parts: number }
 }
@@ -46,7 +48,7 @@ export function moParts(mo: MoMessage, ref: number): PduFields[] {
       dest_addr_npi: to.npi,
       destination_addr: to.addr,
       esm_class: useUdh ? ESM_CLASS_UDHI : 0,
-      data_coding: DATA_CODING[mo.encoding],
+      data_coding: mo.dataCoding ?? DATA_CODING[mo.encoding],
       short_message: useUdh ? Buffer.concat([concatUdh(concat), body]) : body,
       ...(useSar && {
         sar_msg_ref_num: ref,

@@ -248,6 +248,11 @@ export class SmscSimulator extends EventEmitter {
     this.dropCountdown = nSubmits
   }
 
+  /** Cuts every session, as a network failure would: what was not answered is kept. */
+  dropSessions(): void {
+    for (const state of this.states) state.session.socket.destroy()
+  }
+
   refuseBinds(refuse: boolean): void {
     this.refusingBinds = refuse
   }
@@ -256,8 +261,9 @@ export class SmscSimulator extends EventEmitter {
    * Sends an MO message to the first bound receiver or transceiver, as one deliver_sm per part.
    * Resolves with the command_status of each deliver_sm_resp (the last one, with `redeliver`).
    *
-   * With `redeliver`, a part answered with an error is sent again, the same octets, after
-   * `afterMs`, as an SMSC does, until it is answered 0 or `attempts` deliveries were made.
+   * With `redeliver`, a part answered with an error, or whose session closed before it was
+   * answered, is sent again, the same octets, after `afterMs` (on whichever session is bound
+   * then), as an SMSC does, until it is answered 0 or `attempts` deliveries were made.
    */
   injectMo(
     mo: MoMessage,
@@ -273,13 +279,14 @@ export class SmscSimulator extends EventEmitter {
           let made = 0
           const attempt = (target: SessionState | undefined): void => {
             made++
-            if (!target) return reject(new Error('no receiver or transceiver is bound'))
+            if (!target) return settle(new Error('no receiver or transceiver is bound'))
             this.deliver(target, { kind: 'mo', fields, settle })
           }
+          const again = () => this.later(afterMs, () => attempt(this.receiverSession()))
           const settle = (error: Error | null, status?: number): void => {
-            if (error) return reject(error)
+            if (error) return made >= attempts || this.closing ? reject(error) : again()
             if (status === STATUS.OK || made >= attempts) return resolve(status ?? 0)
-            this.later(afterMs, () => attempt(this.receiverSession()))
+            again()
           }
           attempt(state)
         }),
