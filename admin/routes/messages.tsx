@@ -23,7 +23,7 @@ import {
   type SmsLogEntry,
   type SmsLogFilter,
 } from '../../lib/db/sms-log'
-import { partNumberList } from '../../lib/notices/part-list'
+import { partNumberList } from '../../lib/notices/part-outcomes'
 
 const t = defineMessages(
   {
