@@ -122,8 +122,12 @@ function partialStatus(kind: MissedKind | undefined, errorCode: number | null): 
  * since the recipient does not have the text as sent), and which parts arrived, in words.
  */
 function partialReason(failure: RecordedFailure): FailureReason {
-  const summary = summariseParts(failure.parts ?? { count: 0, states: new Map() })
   const words = failure.lastError?.replace(/[\r\n]+/g, ' ').trim() ?? ''
+  if (!failure.parts || failure.parts.count < 1) {
+    // Parts unknown to the caller: still a notice, without the list.
+    return { ...PARTLY_DELIVERED, status: UNDELIVERABLE.status, diagnostic: words || 'partial' }
+  }
+  const summary = summariseParts(failure.parts)
   // The refusal of a part at submit is kept on the SMS: its SMPP status, or the worker's words.
   const carrierWords = words && !/^(receipt|expired)\b/.test(words) ? words.slice(0, 120) : null
   const refusal = failure.errorCode !== null ? statusName(failure.errorCode) : carrierWords

@@ -269,6 +269,13 @@ describe('lib/notices failure notice', () => {
       )
     })
 
+    it('still writes a notice when the parts are not known, without a list', () => {
+      const mail = composeFailureNotice({ ...partial, parts: undefined }, options)
+      assert.match(mail.text, /Raison : le destinataire n'a reçu qu'une partie du SMS\nDétail/)
+      assert.doesNotMatch(mail.text, /Parties remises|sur 0|X-SMS-Parts/)
+      assert.match(mail.attachments?.[0].content ?? '', /Diagnostic-Code: smpp; ESME_RINVCMDLEN/)
+    })
+
     it('lists part numbers as a sentence does', () => {
       assert.equal(partNumberList([2], 'fr'), '2')
       assert.equal(partNumberList([1, 3], 'fr'), '1 et 3')
