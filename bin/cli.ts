@@ -65,7 +65,9 @@ const USAGE = `Usage: mail2sms <command> [options]
   ip remove <account-ref> <address or CIDR>
   ip list [account-ref]
 
-  sms list [--account ref] [--status queued|sending|sent|delivered|failed|undeliverable|expired] [--limit 20]
+  sms list [--account ref] [--status S] [--limit 20]
+                 (S: queued, sending, sent, delivered, partial, undeliverable, expired,
+                 failed, or unknown: accepted by the carrier, no final receipt)
 
   admin-user create --email <email> --name <name> [--operator]
                  (password from MAIL2SMS_ADMIN_PASSWORD, else generated and printed once)
@@ -120,9 +122,11 @@ const STATUSES: SmsStatus[] = [
   'sending',
   'sent',
   'delivered',
-  'failed',
-  'expired',
+  'partial',
   'undeliverable',
+  'expired',
+  'failed',
+  'unknown',
 ]
 
 async function accountCommand(

@@ -6,7 +6,8 @@ import type { DailyCount } from '../../lib/db/sms-log'
  * SMS per day (bars, left scale) and delivery rate (dots joined by a line, right scale, 0-100 %)
  * as a plain SVG drawn on the server: no script, no inline style (the CSP forbids both), colours
  * as presentation attributes. The rate is delivered / (delivered + failed): SMS still waiting for
- * a receipt are not counted as failures. A day with no final outcome has no dot.
+ * a receipt, and those that never got one (unknown), are not counted as failures; a partly
+ * delivered SMS is one. A day with no final outcome has no dot.
  */
 
 const t = defineMessages(
@@ -18,6 +19,7 @@ const t = defineMessages(
     none: 'Aucun SMS sur la période.',
     day: (day: string, total: string, delivered: string, failed: string, rate: string) =>
       `${day} : ${total} SMS, ${delivered} remis, ${failed} en échec${rate ? `, ${rate} remis` : ''}`,
+    unknown: (count: string) => `, ${count} sans accusé de réception`,
     bars: 'SMS par jour',
     rate: 'Taux de remise (remis ÷ remis + en échec)',
     noRate: 'pas de résultat',
@@ -30,6 +32,7 @@ const t = defineMessages(
     none: 'No SMS in this period.',
     day: (day: string, total: string, delivered: string, failed: string, rate: string) =>
       `${day}: ${total} SMS, ${delivered} delivered, ${failed} failed${rate ? `, ${rate} delivered` : ''}`,
+    unknown: (count: string) => `, ${count} without a receipt`,
     bars: 'SMS per day',
     rate: 'Delivery rate (delivered ÷ delivered + failed)',
     noRate: 'no outcome',
@@ -204,6 +207,7 @@ export function DailyChart(props: DailyChartProps) {
                     f.count(d.failed),
                     rate === null ? '' : f.percent(rate),
                   )}
+                  {d.unknown > 0 ? l.unknown(f.count(d.unknown)) : ''}
                 </title>
               </rect>
             )

@@ -23,12 +23,13 @@ import {
   type SmsLogEntry,
   type SmsLogFilter,
 } from '../../lib/db/sms-log'
+import { partNumberList } from '../../lib/notices/part-outcomes'
 
 const t = defineMessages(
   {
     title: 'Journal des SMS',
     intro:
-      'Les SMS envoyés avec ce compte, du plus récent au plus ancien, avec leur statut : en attente, envoyé à l’opérateur, remis au destinataire, ou en échec avec la raison.',
+      'Les SMS envoyés avec ce compte, du plus récent au plus ancien, avec leur statut : en attente, envoyé à l’opérateur, remis au destinataire, en échec avec la raison (remis en partie compris), ou sans accusé de réception quand l’opérateur n’a jamais confirmé la remise.',
     chartTitle: 'Les 30 derniers jours',
     chartNote: 'Chiffres par jour UTC ; ceux du jour sont mis à jour chaque minute.',
     filterTitle: 'Filtrer',
@@ -48,6 +49,14 @@ const t = defineMessages(
     sent: 'Envoyé',
     delivered: 'Remis',
     failed: 'Échec',
+    unknown: 'Sans accusé de réception',
+    noReceipt: 'accepté par l’opérateur, qui n’a jamais confirmé la remise',
+    partial: (parts: number[], of: number) =>
+      parts.length === 0
+        ? `remis en partie (${of} parties)`
+        : parts.length === 1
+          ? `remis en partie (partie ${parts[0]} sur ${of})`
+          : `remis en partie (parties ${partNumberList(parts, 'fr')} sur ${of})`,
     undeliverable: 'non distribuable d’après l’opérateur',
     expired: 'expiré avant remise',
     refused: 'refusé par l’opérateur',
@@ -70,7 +79,7 @@ const t = defineMessages(
   {
     title: 'SMS log',
     intro:
-      'The SMS sent with this account, newest first, with their status: queued, sent to the carrier, delivered to the recipient, or failed with the reason.',
+      'The SMS sent with this account, newest first, with their status: queued, sent to the carrier, delivered to the recipient, failed with the reason (partly delivered included), or no receipt when the carrier never confirmed delivery.',
     chartTitle: 'The last 30 days',
     chartNote: 'Figures per UTC day; today’s are updated every minute.',
     filterTitle: 'Filter',
@@ -90,6 +99,14 @@ const t = defineMessages(
     sent: 'Sent',
     delivered: 'Delivered',
     failed: 'Failed',
+    unknown: 'No receipt',
+    noReceipt: 'accepted by the carrier, which never confirmed delivery',
+    partial: (parts: number[], of: number) =>
+      parts.length === 0
+        ? `partly delivered (${of} parts)`
+        : parts.length === 1
+          ? `partly delivered (part ${parts[0]} of ${of})`
+          : `partly delivered (parts ${partNumberList(parts, 'en')} of ${of})`,
     undeliverable: 'undeliverable, says the carrier',
     expired: 'expired before delivery',
     refused: 'refused by the carrier',
@@ -270,7 +287,7 @@ function countOf(entry: ChartEntry, day: number): DailyCount {
   if (known) return known.count
   const start = day * DAY_MS
   const date = new Date(start).toISOString().slice(0, 10)
-  return { day: date, start, total: 0, delivered: 0, failed: 0 }
+  return { day: date, start, total: 0, delivered: 0, failed: 0, unknown: 0 }
 }
 
 interface ChartFigures {
@@ -328,19 +345,34 @@ async function drawnChart(figures: ChartFigures, lang: Lang): Promise<HtmlEscape
 }
 
 function statusLabel(l: Labels, status: LogStatus): string {
-  return { queued: l.queued, sent: l.sent, delivered: l.delivered, failed: l.failed }[status]
+  const labels: Record<LogStatus, string> = {
+    queued: l.queued,
+    sent: l.sent,
+    delivered: l.delivered,
+    failed: l.failed,
+    unknown: l.unknown,
+  }
+  return labels[status]
 }
 
-function failureLabel(l: Labels, detail: string): string {
-  if (detail === 'undeliverable') return l.undeliverable
-  if (detail === 'expired') return l.expired
+function failureLabel(l: Labels, sms: SmsLogEntry): string {
+  if (sms.delivery) return l.partial(sms.delivery.delivered, sms.delivery.of)
+  if (sms.detail === 'undeliverable') return l.undeliverable
+  if (sms.detail === 'expired') return l.expired
   return l.refused
+}
+
+/** The line under the status: why it failed, why it waits, or what is not known. */
+function statusNote(l: Labels, sms: SmsLogEntry): string | null {
+  if (sms.status === 'failed') return failureLabel(l, sms)
+  if (sms.status === 'unknown') return l.noReceipt
+  return sms.reason ? l.retrying : null
 }
 
 // The rows are the page's hot loop (50 of them, each a dozen elements): written with Hono's html
 // template, which escapes every value like JSX does, at a third of the cost.
 function statusCell(l: Labels, sms: SmsLogEntry) {
-  const why = sms.status === 'failed' ? failureLabel(l, sms.detail) : sms.reason ? l.retrying : null
+  const why = statusNote(l, sms)
   const code = sms.errorCode !== null ? ` (${l.code(sms.errorCode)})` : ''
   const reason = sms.reason ? html` — <span lang="en">${sms.reason}</span>` : ''
   const more = why ? html`<span class="reason"><br />${why}${code}${reason}</span>` : ''

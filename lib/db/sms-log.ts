@@ -8,17 +8,29 @@ import type { SmsStatus } from './outbound'
  * (migrations/20261127160500_index_outbound_sms_log.ts), so it stops after one page of rows.
  */
 
-/** The four states the log shows; the worker's own states are finer. */
-export type LogStatus = 'queued' | 'sent' | 'delivered' | 'failed'
+/** The five states the log shows; the worker's own states are finer. */
+export type LogStatus = 'queued' | 'sent' | 'delivered' | 'failed' | 'unknown'
 
-export const LOG_STATUSES: readonly LogStatus[] = ['queued', 'sent', 'delivered', 'failed']
+export const LOG_STATUSES: readonly LogStatus[] = [
+  'queued',
+  'sent',
+  'delivered',
+  'failed',
+  'unknown',
+]
 
 const STATUSES_OF: Record<LogStatus, SmsStatus[]> = {
   // 'sending' is a worker's lease: to the account it is still waiting.
   queued: ['queued', 'sending'],
   sent: ['sent'],
   delivered: ['delivered'],
-  failed: ['failed', 'undeliverable', 'expired'],
+  // A partly delivered SMS failed as a whole: its recipient has an incomplete text, and its
+  // sender gets a failure notice, as for the others here. Its detail says which parts arrived.
+  failed: ['failed', 'undeliverable', 'expired', 'partial'],
+  // No final receipt ever came: neither delivered nor failed as far as anyone knows, and no
+  // notice was sent. Its own group, so that the account can find them and the chart's delivery
+  // rate leaves them out rather than count them either way.
+  unknown: ['unknown'],
 }
 
 export function isLogStatus(value: string): value is LogStatus {
@@ -53,13 +65,21 @@ export interface SmsLogEntry {
   body: string
   segments: number
   status: LogStatus
-  /** The worker's own state, e.g. 'undeliverable' or 'expired' for a failed SMS. */
+  /** The worker's own state, e.g. 'undeliverable', 'expired' or 'partial' for a failed SMS. */
   detail: string
+  /** Which parts of a partly delivered SMS arrived (numbers from 1, ascending); else null. */
+  delivery: PartDelivery | null
   /** Why it failed, or why the last attempt did when it is queued for a retry. */
   reason: string | null
   errorCode: number | null
   sentAt: number | null
   finalAt: number | null
+}
+
+export interface PartDelivery {
+  delivered: number[]
+  /** The SMS's number of parts. */
+  of: number
 }
 
 export interface SmsLogPage {
@@ -75,6 +95,7 @@ const COLUMNS = [
   'recipient',
   'body',
   'segments',
+  'parts',
   'status',
   'last_error',
   'error_code',
@@ -334,12 +355,38 @@ function toEntry(row: Record<string, unknown>): SmsLogEntry {
     segments: Number(row.segments),
     status,
     detail: String(row.status),
+    // Filled in by readDeliveredParts. parts is set by the worker at the first submit, and
+    // segments is what the MX planned: the same but for rows older than the parts column.
+    delivery:
+      row.status === 'partial' ? { delivered: [], of: Number(row.parts ?? row.segments) } : null,
     // A delivered or sent SMS may keep the error of an attempt that was retried: not a reason.
     reason: status === 'failed' || status === 'queued' ? lastError : null,
     errorCode:
       row.error_code === null || row.error_code === undefined ? null : Number(row.error_code),
     sentAt: row.sent_at === null || row.sent_at === undefined ? null : Number(row.sent_at),
     finalAt: row.final_at === null || row.final_at === undefined ? null : Number(row.final_at),
+  }
+}
+
+/**
+ * Fills in which parts of the page's partly delivered SMS arrived: one read of their part rows
+ * by sms_id, and none on a page without such an SMS.
+ */
+async function readDeliveredParts(db: Db, entries: SmsLogEntry[]): Promise<void> {
+  const partial = new Map<number, PartDelivery>()
+  for (const e of entries) if (e.delivery) partial.set(e.id, e.delivery)
+  if (partial.size === 0) return
+  const parts = (await db('outbound_sms_parts')
+    .whereIn('sms_id', [...partial.keys()])
+    .where('state', 'delivered')
+    .orderBy('part_no')
+    .select('sms_id', 'part_no')) as Array<{ sms_id: number | string; part_no: number | string }>
+  for (const p of parts) {
+    const delivery = partial.get(Number(p.sms_id)) as PartDelivery
+    const no = Number(p.part_no)
+    // A part reported twice (two receipts for one id) is still one part.
+    if (!delivery.delivered.includes(no)) delivery.delivered.push(no)
+    delivery.of = Math.max(delivery.of, no)
   }
 }
 
@@ -371,6 +418,7 @@ export async function listAccountSms(
     .sort((a, b) => b.id - a.id)
     .slice(0, wanted)
   const page = rows.slice(0, limit)
+  await readDeliveredParts(db, page)
   return { rows: page, nextBefore: rows.length > limit ? page[page.length - 1].id : null }
 }
 
@@ -381,7 +429,10 @@ export interface DailyCount {
   start: number
   total: number
   delivered: number
+  /** Failed for good, partly delivered included. */
   failed: number
+  /** Taken by the carrier, no final receipt ever came: neither delivered nor failed. */
+  unknown: number
 }
 
 export const DAY_MS = 86_400_000
@@ -437,6 +488,7 @@ export async function dailyCountsBetween(
         `SUM(CASE WHEN status IN (${failed.map(() => '?').join(', ')}) THEN 1 ELSE 0 END) AS failed`,
         failed,
       ),
+      db.raw("SUM(CASE WHEN status = 'unknown' THEN 1 ELSE 0 END) AS unknown"),
     )
     .groupBy('day_number')
   const byDay = new Map<number, Record<string, unknown>>()
@@ -450,6 +502,7 @@ export async function dailyCountsBetween(
       total: Number(r?.total ?? 0),
       delivered: Number(r?.delivered ?? 0),
       failed: Number(r?.failed ?? 0),
+      unknown: Number(r?.unknown ?? 0),
     })
   }
   return result

@@ -1,5 +1,6 @@
 import type { OutgoingMail } from '../mail/mailer'
 import { failureReason, type FailedStatus } from './failure-reason'
+import type { PartsReport } from './part-outcomes'
 
 /** A failed SMS, with what its notice needs (columns of outbound_sms). */
 export interface FailedSms {
@@ -17,6 +18,8 @@ export interface FailedSms {
   createdAt: number
   /** When the SMS failed for good. */
   finalAt: number | null
+  /** For a partly delivered SMS: what became of each of its parts. */
+  parts?: PartsReport
 }
 
 export interface NoticeOptions {
@@ -85,6 +88,11 @@ export function deliveryStatusFields(sms: FailedSms, options: NoticeOptions): st
     `Diagnostic-Code: smpp; ${oneLine(reason.diagnostic)}`,
     `Last-Attempt-Date: ${mailDate(failedAt)}`,
   ]
+  // An extension field (RFC 3464 §7) for programs that read which parts arrived.
+  if (reason.parts) {
+    const { delivered, count } = reason.parts.summary
+    recipient.push(`X-SMS-Parts-Delivered: ${delivered.join(',') || 'none'} of ${count}`)
+  }
   return `${message.join('\r\n')}\r\n\r\n${recipient.join('\r\n')}\r\n`
 }
 
@@ -98,13 +106,15 @@ export function deliveryStatusFields(sms: FailedSms, options: NoticeOptions): st
 export function composeFailureNotice(sms: FailedSms, options: NoticeOptions): OutgoingMail {
   const reason = failureReason(sms)
   const failedAt = sms.finalAt ?? sms.createdAt
+  const partial = sms.status === 'partial'
   const french = [
-    "Votre SMS n'a pas pu être remis.",
+    partial ? "Votre SMS n'a été remis qu'en partie." : "Votre SMS n'a pas pu être remis.",
     '',
     `Numéro : ${sms.recipient}`,
     `Envoyé le : ${frenchTime(sms.createdAt)}`,
     `Échec le : ${frenchTime(failedAt)}`,
     `Raison : ${reason.fr}`,
+    ...(reason.parts?.fr ?? []),
     `Détail technique : ${oneLine(reason.diagnostic)}`,
     '',
     'Texte du SMS :',
@@ -113,12 +123,13 @@ export function composeFailureNotice(sms: FailedSms, options: NoticeOptions): Ou
     'Ce message est automatique, merci de ne pas y répondre.',
   ]
   const english = [
-    'Your SMS could not be delivered.',
+    partial ? 'Your SMS was only partly delivered.' : 'Your SMS could not be delivered.',
     '',
     `Number: ${sms.recipient}`,
     `Sent: ${englishTime(sms.createdAt)}`,
     `Failed: ${englishTime(failedAt)}`,
     `Reason: ${reason.en}`,
+    ...(reason.parts?.en ?? []),
     `Technical detail: ${oneLine(reason.diagnostic)}`,
     '',
     'SMS text:',
@@ -130,7 +141,9 @@ export function composeFailureNotice(sms: FailedSms, options: NoticeOptions): Ou
   return {
     from: options.from,
     to: sms.senderEmail,
-    subject: `SMS non remis : ${sms.recipient} (SMS not delivered)`,
+    subject: partial
+      ? `SMS remis en partie : ${sms.recipient} (SMS partly delivered)`
+      : `SMS non remis : ${sms.recipient} (SMS not delivered)`,
     text: [...french, '', '-'.repeat(40), '', ...english, ''].join('\n'),
     inReplyTo: original,
     references: original,

@@ -1,7 +1,18 @@
-import { describeStatus } from '../smpp/status'
+import { describeStatus, statusName } from '../smpp/status'
+import {
+  partsDiagnostic,
+  partsLines,
+  summariseParts,
+  type MissedKind,
+  type PartsReport,
+  type PartsSummary,
+} from './part-outcomes'
 
-/** What became of an SMS for good, as outbound_sms.status records it. */
-export type FailedStatus = 'failed' | 'undeliverable' | 'expired'
+/**
+ * What became of an SMS for good, as outbound_sms.status records it, when its sender is told.
+ * Not 'unknown' (no final receipt): nothing is known to have failed, so no notice is sent.
+ */
+export type FailedStatus = 'failed' | 'undeliverable' | 'expired' | 'partial'
 
 /** Why an SMS failed, in plain words for its sender and in DSN terms for their mail system. */
 export interface FailureReason {
@@ -11,6 +22,8 @@ export interface FailureReason {
   status: string
   /** The carrier's own words, for the Diagnostic-Code field and the technical detail line. */
   diagnostic: string
+  /** For a partly delivered SMS: which parts arrived and which did not and why, as lines. */
+  parts?: { fr: string[]; en: string[]; summary: PartsSummary }
 }
 
 interface Wording {
@@ -54,6 +67,10 @@ const EXPIRED_UNDELIVERED: Wording = {
   en: 'expired: the phone stayed switched off or out of coverage for too long',
   status: '5.4.7',
 }
+const PARTLY_DELIVERED = {
+  fr: "le destinataire n'a reçu qu'une partie du SMS",
+  en: 'the recipient received only part of the SMS',
+}
 const EXPIRED_UNSENT: Wording = {
   fr: "délai dépassé : l'opérateur n'a pas pu prendre le SMS en charge à temps",
   en: 'expired: the carrier could not take the SMS in time',
@@ -86,6 +103,45 @@ export interface RecordedFailure {
   /** SMPP command_status of a refused submit; null for receipts and expiry. */
   errorCode: number | null
   lastError: string | null
+  /** For 'partial': what became of each part (outbound_sms_parts). */
+  parts?: PartsReport
+}
+
+/** Why the first part that did not arrive failed, as the whole SMS would have for that reason. */
+function partialStatus(kind: MissedKind | undefined, errorCode: number | null): string {
+  if (kind === 'refused') {
+    return (errorCode !== null && BY_SUBMIT_STATUS.get(errorCode)?.status) || REFUSED.status
+  }
+  if (kind === 'expired') return EXPIRED_UNDELIVERED.status
+  return UNDELIVERABLE.status
+}
+
+/**
+ * A partly delivered SMS: one status code, the one the first missing part's failure would give
+ * the whole SMS (RFC 3463 has no code for "part of the message"; the DSN's Action is 'failed'
+ * since the recipient does not have the text as sent), and which parts arrived, in words.
+ */
+function partialReason(failure: RecordedFailure): FailureReason {
+  const words = failure.lastError?.replace(/[\r\n]+/g, ' ').trim() ?? ''
+  if (!failure.parts || failure.parts.count < 1) {
+    // Parts unknown to the caller: still a notice, without the list.
+    return { ...PARTLY_DELIVERED, status: UNDELIVERABLE.status, diagnostic: words || 'partial' }
+  }
+  const summary = summariseParts(failure.parts)
+  // The refusal of a part at submit is kept on the SMS: its SMPP status, or the worker's words.
+  const carrierWords = words && !/^(receipt|expired)\b/.test(words) ? words.slice(0, 120) : null
+  const refusal = failure.errorCode !== null ? statusName(failure.errorCode) : carrierWords
+  const technical = failure.errorCode !== null ? describeStatus(failure.errorCode) : carrierWords
+  return {
+    ...PARTLY_DELIVERED,
+    status: partialStatus(summary.missed[0]?.kind, failure.errorCode),
+    diagnostic: partsDiagnostic(summary, technical),
+    parts: {
+      fr: partsLines(summary, refusal, 'fr'),
+      en: partsLines(summary, refusal, 'en'),
+      summary,
+    },
+  }
 }
 
 /**
@@ -95,6 +151,7 @@ export interface RecordedFailure {
  */
 export function failureReason(failure: RecordedFailure): FailureReason {
   const detail = failure.lastError?.trim() ?? ''
+  if (failure.status === 'partial') return partialReason(failure)
   if (failure.status === 'undeliverable') {
     return { ...UNDELIVERABLE, diagnostic: detail || 'receipt: undeliverable' }
   }

@@ -1,6 +1,7 @@
 import { isMysql, type Db } from '../db/connection'
 import type { FailedSms } from './failure-notice'
 import type { FailedStatus } from './failure-reason'
+import type { PartsReport } from './part-outcomes'
 
 /** A due notice one sender holds under lease, with the SMS it is about. */
 export interface ClaimedNotice {
@@ -76,6 +77,8 @@ export async function claimDueNotices(db: Db, opts: NoticeClaimOptions): Promise
       'o.recipient',
       'o.body',
       'o.status',
+      'o.segments',
+      'o.parts',
       'o.error_code',
       'o.last_error',
       'o.source_message_id',
@@ -84,6 +87,11 @@ export async function claimDueNotices(db: Db, opts: NoticeClaimOptions): Promise
       'o.notice_attempts',
       'a.failure_notices',
     )
+  const partial = rows.filter((r) => r.status === 'partial')
+  const parts = await readPartStates(
+    db,
+    partial.map((r) => Number(r.id)),
+  )
   return rows.map((r) => ({
     sms: {
       id: Number(r.id),
@@ -96,12 +104,41 @@ export async function claimDueNotices(db: Db, opts: NoticeClaimOptions): Promise
       sourceMessageId: (r.source_message_id as string | null) ?? null,
       createdAt: Number(r.created_at),
       finalAt: r.final_at === null ? null : Number(r.final_at),
+      parts: r.status === 'partial' ? partsReport(r, parts) : undefined,
     },
     accountId: Number(r.account_id),
     accountWantsNotices: Boolean(r.failure_notices),
     attempts: Number(r.notice_attempts),
     lease,
   }))
+}
+
+function partsReport(
+  row: Record<string, unknown>,
+  parts: Map<number, Map<number, string>>,
+): PartsReport {
+  // parts is set by the worker at the first submit; segments is what the MX planned, the same
+  // but for rows older than the parts column.
+  const count = Number(row.parts ?? row.segments)
+  return { count, states: parts.get(Number(row.id)) ?? new Map() }
+}
+
+/** The state of each part of these SMS (outbound_sms_parts), by SMS id then part number. */
+async function readPartStates(db: Db, smsIds: number[]): Promise<Map<number, Map<number, string>>> {
+  const bySms = new Map<number, Map<number, string>>()
+  if (smsIds.length === 0) return bySms
+  const rows = (await db('outbound_sms_parts')
+    .whereIn('sms_id', smsIds)
+    .select('sms_id', 'part_no', 'state')) as Array<Record<string, unknown>>
+  for (const r of rows) {
+    const id = Number(r.sms_id)
+    const states = bySms.get(id) ?? new Map<number, string>()
+    const no = Number(r.part_no)
+    // Two rows for one part (an SMSC that answered twice): delivered wins, it is what arrived.
+    if (states.get(no) !== 'delivered') states.set(no, String(r.state))
+    bySms.set(id, states)
+  }
+  return bySms
 }
 
 /** Only while the claim is still this sender's (see ClaimedNotice.lease). */

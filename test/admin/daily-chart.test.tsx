@@ -4,13 +4,16 @@ import { DAY_MS, type DailyCount } from '../../lib/db/sms-log'
 
 const FIRST = Date.UTC(2026, 10, 21)
 
-function days(counts: Array<[total: number, delivered: number, failed: number]>): DailyCount[] {
-  return counts.map(([total, delivered, failed], i) => ({
+function days(
+  counts: Array<[total: number, delivered: number, failed: number, unknown?: number]>,
+): DailyCount[] {
+  return counts.map(([total, delivered, failed, unknown = 0], i) => ({
     day: new Date(FIRST + i * DAY_MS).toISOString().slice(0, 10),
     start: FIRST + i * DAY_MS,
     total,
     delivered,
     failed,
+    unknown,
   }))
 }
 
@@ -94,6 +97,26 @@ describe('admin/components/daily-chart', () => {
     assert.match(svg, /21 Nov<\/text>/)
     assert.match(svg, /<title>2026-11-21: 1,200 SMS, 1,100 delivered, 50 failed, 95.7% delivered/)
     assert.doesNotMatch(svg, /<script|style=|on[a-z]+=/i)
+  })
+
+  it('says how many SMS got no receipt, in both languages, and leaves them out of the rate', async () => {
+    const data = days([
+      [10, 6, 2, 2],
+      [4, 4, 0],
+    ])
+    assert.equal(deliveryRate(data[0]), 0.75)
+    const fr = await render(data, 'fr')
+    assert.match(
+      fr,
+      /<title>2026-11-21 : 10 SMS, 6 remis, 2 en échec, 75\s%\sremis, 2 sans accusé de réception<\/title>/,
+    )
+    const en = await render(data, 'en')
+    assert.match(
+      en,
+      /<title>2026-11-21: 10 SMS, 6 delivered, 2 failed, 75% delivered, 2 without a receipt<\/title>/,
+    )
+    // A day where every SMS has its outcome says nothing of receipts.
+    assert.match(en, /<title>2026-11-22: 4 SMS, 4 delivered, 0 failed, 100% delivered<\/title>/)
   })
 
   it('escapes what it prints', async () => {

@@ -13,7 +13,18 @@ import {
   type AdminHarness,
 } from './harness'
 
-const STATES = ['delivered', 'sent', 'queued', 'failed', 'delivered', 'undeliverable', 'expired']
+const STATES = [
+  'delivered',
+  'sent',
+  'queued',
+  'failed',
+  'delivered',
+  'undeliverable',
+  'expired',
+  'partial',
+  'unknown',
+]
+const FAILED_STATES = ['failed', 'undeliverable', 'expired', 'partial']
 const NUMBERS = ['+33611111111', '+33622222222', '+33712345678']
 const SENDERS = ['alice@acme.test', 'bob@acme.test', 'alice@acme.test']
 
@@ -98,7 +109,7 @@ for (const kind of databaseKinds()) {
       // 120 of acme's SMS over the last five days, one every hour; globex's in between.
       for (let i = 0; i < 120; i++) {
         const status = STATES[i % STATES.length]
-        const failed = ['failed', 'undeliverable', 'expired'].includes(status)
+        const failed = FAILED_STATES.includes(status)
         acmeSms.push(
           await insertSms(h.db, h.accounts.acme.id, now - (120 - i) * 3_600_000, {
             status,
@@ -180,6 +191,59 @@ for (const kind of databaseKinds()) {
       )
     })
 
+    it('says which parts of a partly delivered SMS arrived, in French and in English', async () => {
+      const partial = [...acmeSms].reverse().find((s) => s.status === 'partial') as Sms
+      await h.db('outbound_sms').where({ id: partial.id }).update({
+        parts: 3,
+        error_code: 2,
+        last_error: 'ESME_RINVCMDLEN: refused',
+      })
+      const part = (no: number, state: string) => ({
+        sms_id: partial.id,
+        part_no: no,
+        smsc_message_id: state === 'refused' ? '' : `p${partial.id}-${no}`,
+        state,
+        created_at: h.clock.now,
+        final_at: h.clock.now,
+      })
+      await h
+        .db('outbound_sms_parts')
+        .insert([part(1, 'delivered'), part(2, 'refused'), part(3, 'delivered')])
+      const rowOf = (html: string) => {
+        const text = decoded(html)
+        const row = text.slice(text.indexOf(`<tr id="sms-${partial.id}"`))
+        return row.slice(0, row.indexOf('</tr>'))
+      }
+      assert.match(
+        rowOf((await page()).html),
+        /Échec<\/span><span class="reason"><br \/>remis en partie \(parties 1 et 3 sur 3\) \(code 2\) — <span lang="en">ESME_RINVCMDLEN: refused<\/span>/,
+      )
+      assert.match(
+        rowOf((await page('', { 'accept-language': 'en' })).html),
+        /Failed<\/span><span class="reason"><br \/>partly delivered \(parts 1 and 3 of 3\) \(code 2\)/,
+      )
+    })
+
+    it('shows an SMS that never got a receipt as such, and filters on it', async () => {
+      const unknownIds = expectedIds((s) => s.status === 'unknown')
+      assert.ok(unknownIds.length >= 2)
+      const fr = decoded((await page('?status=unknown')).html)
+      assert.deepEqual(shownIds(fr), unknownIds)
+      assert.ok(
+        fr.includes('<option value="unknown" selected="">Sans accusé de réception</option>'),
+      )
+      assert.ok(
+        fr.includes(
+          '<span class="status status-unknown">Sans accusé de réception</span><span class="reason"><br />accepté par l’opérateur, qui n’a jamais confirmé la remise</span>',
+        ),
+      )
+      assert.doesNotMatch(fr, /No receipt|never confirmed|partly delivered/)
+      const en = decoded((await page('?status=unknown', { 'accept-language': 'en' })).html)
+      assert.ok(en.includes('<option value="unknown" selected="">No receipt</option>'))
+      assert.ok(en.includes('<br />accepted by the carrier, which never confirmed delivery</span>'))
+      assert.doesNotMatch(en, /Sans accusé/)
+    })
+
     it('speaks English too', async () => {
       const { html } = await page('', { 'accept-language': 'en' })
       for (const label of [
@@ -251,8 +315,7 @@ for (const kind of databaseKinds()) {
         shownIds(alice.html),
         expectedIds((s) => s.sender === 'alice@acme.test' && s.status === 'delivered'),
       )
-      // 52 failed SMS (failed, undeliverable, expired): two pages, the filter in the link.
-      const failedStates = ['failed', 'undeliverable', 'expired']
+      // 53 failed SMS (failed, undeliverable, expired, partial): two pages, the filter in the link.
       const seen: number[] = []
       let link: string | null = `${base}?status=failed`
       while (link) {
@@ -261,7 +324,7 @@ for (const kind of databaseKinds()) {
         seen.push(...shownIds(html))
         link = nextLink(html)
       }
-      const failed = expectedIds((s) => failedStates.includes(s.status))
+      const failed = expectedIds((s) => FAILED_STATES.includes(s.status))
       assert.ok(failed.length > 50)
       assert.deepEqual(seen, failed)
     })

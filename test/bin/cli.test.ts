@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { run } from '../../bin/cli'
+import { openDb } from '../../lib/db/connection'
 
 const ROOT = path.resolve(__dirname, '..', '..')
 
@@ -147,6 +148,49 @@ describe('mail2sms CLI', function () {
     } finally {
       fs.writeFileSync(ini, original)
     }
+  })
+
+  it('lists SMS by status, partly delivered and without a receipt included', async () => {
+    const db = openDb({ url: null, sqliteFile: path.join(dir, 'cli.sqlite'), poolMax: 1 })
+    try {
+      const account = await db('accounts').where({ ref: 'acme' }).first()
+      const at = Date.UTC(2026, 10, 27, 9, 0)
+      for (const status of ['partial', 'unknown', 'delivered']) {
+        await db('outbound_sms').insert({
+          account_id: account.id,
+          sender_email: 'alice@example.com',
+          recipient: '+33612345678',
+          body: `${status} SMS`,
+          encoding: 'gsm7',
+          segments: 2,
+          status,
+          attempts: 1,
+          next_attempt_at: at,
+          dedupe_key: `cli-${status}`,
+          created_at: at,
+          updated_at: at,
+        })
+      }
+    } finally {
+      await db.destroy()
+    }
+    for (const status of ['partial', 'unknown']) {
+      const listed = await cli('sms', 'list', '--status', status)
+      assert.equal(listed.code, 0, listed.err)
+      assert.match(
+        listed.out,
+        new RegExp(
+          `^\\d+\\t2026-11-27T09:00:00.000Z\\t${status}\\t\\+33612345678\\t.*"${status} SMS"$`,
+        ),
+      )
+    }
+    const bad = await cli('sms', 'list', '--status', 'lost')
+    assert.equal(bad.code, 2)
+    assert.match(bad.err, /--status must be one of .*partial.*unknown/)
+    assert.match(
+      (await cli('help')).out,
+      /\(S: .*partial.*\n.*unknown: accepted by the carrier, no final receipt\)/,
+    )
   })
 
   it('refuses bad input with a message and a non-zero exit', async () => {

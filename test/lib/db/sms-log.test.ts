@@ -13,7 +13,17 @@ import {
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 const NOW = Date.UTC(2026, 10, 27, 9, 30, 0)
-const STATES = ['queued', 'sending', 'sent', 'delivered', 'failed', 'undeliverable', 'expired']
+const STATES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'failed',
+  'undeliverable',
+  'expired',
+  'partial',
+  'unknown',
+]
 const NUMBERS = ['+33611111111', '+33622222222', '+33712345678', '+447700900123', '+33611111199']
 const SENDERS = [
   'alice@acme.example',
@@ -110,7 +120,8 @@ const FILTERS: Array<[string, SmsLogFilter]> = [
   ['queued (queued and sending)', { status: 'queued' }],
   ['sent', { status: 'sent' }],
   ['delivered', { status: 'delivered' }],
-  ['failed (failed, undeliverable, expired)', { status: 'failed' }],
+  ['failed (failed, undeliverable, expired, partial)', { status: 'failed' }],
+  ['unknown (no receipt)', { status: 'unknown' }],
   ['a sender and a status', { sender: 'bob@acme.example', status: 'failed' }],
   ['a sender and delivered', { sender: 'alice@acme.example', status: 'delivered' }],
   ['a prefix and a status', { numberPrefix: '+33', status: 'queued' }],
@@ -134,7 +145,7 @@ describe('lib/db/sms-log prefixUpperBound', () => {
 })
 
 describe('lib/db/sms-log logStatusOf', () => {
-  it('groups the worker states into the four the log shows', () => {
+  it('groups the worker states into the five the log shows', () => {
     assert.deepEqual(STATES.map(logStatusOf), [
       'queued',
       'queued',
@@ -143,6 +154,8 @@ describe('lib/db/sms-log logStatusOf', () => {
       'failed',
       'failed',
       'failed',
+      'failed',
+      'unknown',
     ])
   })
 })
@@ -207,6 +220,60 @@ for (const kind of databaseKinds()) {
       assert.equal(delivered?.reason, null)
       const sending = page.rows.find((r) => r.detail === 'sending')
       assert.equal(sending?.status, 'queued')
+      assert.ok(page.rows.every((r) => (r.detail === 'partial') === (r.delivery !== null)))
+    })
+
+    it('says which parts of a partly delivered SMS arrived, and gives no reason for unknown', async () => {
+      const other = await createAccount(t.db, { ref: 'parts', name: 'Parts' })
+      const partial = await insertSms(t.db, other.id, {
+        status: 'partial',
+        last_error: 'ESME_RINVCMDLEN: bad length',
+      })
+      await t.db('outbound_sms').where({ id: partial.id }).update({ parts: 4 })
+      const unknown = await insertSms(t.db, other.id, {
+        status: 'unknown',
+        last_error: 'ESME_RTHROTTLED: an attempt that was retried',
+      })
+      const older = await insertSms(t.db, other.id, { status: 'partial', created_at: NOW - 1 })
+      const part = (sms: number, no: number, state: string) => ({
+        sms_id: sms,
+        part_no: no,
+        smsc_message_id: state === 'refused' ? '' : `${sms}-${no}`,
+        state,
+        created_at: NOW,
+        final_at: NOW,
+      })
+      await t.db('outbound_sms_parts').insert([
+        part(partial.id, 3, 'delivered'),
+        part(partial.id, 1, 'delivered'),
+        part(partial.id, 2, 'refused'),
+        part(partial.id, 4, 'undeliverable'),
+        part(older.id, 2, 'delivered'),
+        part(older.id, 1, 'expired'),
+        // An SMS that is not partial: its parts are not read.
+        part(unknown.id, 1, 'delivered'),
+      ])
+      const page = await listAccountSms(t.db, other.id, {}, 10)
+      const shown = new Map(page.rows.map((r) => [r.id, r]))
+      assert.deepEqual(shown.get(partial.id)?.delivery, { delivered: [1, 3], of: 4 })
+      assert.equal(shown.get(partial.id)?.status, 'failed')
+      assert.equal(shown.get(partial.id)?.reason, 'ESME_RINVCMDLEN: bad length')
+      // Without the worker's parts column (older rows), the planned segments.
+      const olderSegments = Number(
+        (await t.db('outbound_sms').where({ id: older.id }).first()).segments,
+      )
+      assert.deepEqual(shown.get(older.id)?.delivery, {
+        delivered: [2],
+        of: Math.max(2, olderSegments),
+      })
+      assert.equal(shown.get(unknown.id)?.status, 'unknown')
+      assert.equal(shown.get(unknown.id)?.delivery, null)
+      assert.equal(shown.get(unknown.id)?.reason, null)
+      const filtered = await listAccountSms(t.db, other.id, { status: 'unknown' }, 10)
+      assert.deepEqual(
+        filtered.rows.map((r) => r.id),
+        [unknown.id],
+      )
     })
 
     for (const [name, filter] of FILTERS) {
@@ -264,7 +331,9 @@ for (const kind of databaseKinds()) {
     it('reads every page through one of the log indexes', async () => {
       const statements: Array<{ sql: string; bindings: readonly Knex.RawBinding[] }> = []
       const record = (q: { sql: string; bindings?: readonly Knex.RawBinding[] }) => {
-        if (/outbound_sms/.test(q.sql)) statements.push({ sql: q.sql, bindings: q.bindings ?? [] })
+        // The part rows of a partly delivered SMS are read by sms_id, for that page's SMS only.
+        if (/outbound_sms(?!_parts)/.test(q.sql))
+          statements.push({ sql: q.sql, bindings: q.bindings ?? [] })
       }
       t.db.on('query', record)
       try {
@@ -327,9 +396,13 @@ for (const kind of databaseKinds()) {
         await insertSms(t.db, acme, { status, created_at: at(0, 3_600_000) })
       }
       await insertSms(t.db, acme, { status: 'delivered', created_at: at(0, DAY_MS - 1) })
-      // Two days ago at midnight sharp: 1 undeliverable, 1 delivered.
+      // Two days ago at midnight sharp: 1 undeliverable, 1 delivered, 1 partly delivered (a
+      // failure), and 2 without a receipt (neither).
       await insertSms(t.db, acme, { status: 'undeliverable', created_at: at(2, 0) })
       await insertSms(t.db, acme, { status: 'delivered', created_at: at(2, 0) })
+      await insertSms(t.db, acme, { status: 'partial', created_at: at(2, 0) })
+      await insertSms(t.db, acme, { status: 'unknown', created_at: at(2, 0) })
+      await insertSms(t.db, acme, { status: 'unknown', created_at: at(2, 1) })
       // Just before the 7-day window, and tomorrow: outside.
       await insertSms(t.db, acme, { status: 'delivered', created_at: at(6, -1) })
       await insertSms(t.db, acme, { status: 'delivered', created_at: at(-1, 0) })
@@ -340,7 +413,7 @@ for (const kind of databaseKinds()) {
 
     after(async () => t?.drop())
 
-    it('counts SMS, delivered and failed per UTC day, with empty days as zeros', async () => {
+    it('counts SMS, delivered, failed and unknown per UTC day, with empty days as zeros', async () => {
       const days = await dailyCounts(t.db, acme, 7, NOW)
       assert.equal(days.length, 7)
       assert.deepEqual(
@@ -357,15 +430,15 @@ for (const kind of databaseKinds()) {
       )
       assert.equal(days[6].start, today)
       assert.deepEqual(
-        days.map((d) => [d.total, d.delivered, d.failed]),
+        days.map((d) => [d.total, d.delivered, d.failed, d.unknown]),
         [
-          [0, 0, 0],
-          [0, 0, 0],
-          [0, 0, 0],
-          [0, 0, 0],
-          [2, 1, 1],
-          [0, 0, 0],
-          [7, 3, 2],
+          [0, 0, 0, 0],
+          [0, 0, 0, 0],
+          [0, 0, 0, 0],
+          [0, 0, 0, 0],
+          [5, 1, 2, 2],
+          [0, 0, 0, 0],
+          [7, 3, 2, 0],
         ],
       )
     })
@@ -385,7 +458,7 @@ for (const kind of databaseKinds()) {
       const other = (await createAccount(t.db, { ref: 'initech', name: 'Initech' })).id
       const days = await dailyCounts(t.db, other, 30, NOW)
       assert.equal(days.length, 30)
-      assert.ok(days.every((d) => d.total === 0 && d.delivered === 0 && d.failed === 0))
+      assert.ok(days.every((d) => d.total === 0 && d.delivered + d.failed + d.unknown === 0))
     })
   })
 }

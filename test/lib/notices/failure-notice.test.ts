@@ -6,6 +6,7 @@ import {
   type FailedSms,
 } from '../../../lib/notices/failure-notice'
 import { failureReason } from '../../../lib/notices/failure-reason'
+import { partNumberList, summariseParts } from '../../../lib/notices/part-outcomes'
 
 const base: FailedSms = {
   id: 7,
@@ -141,6 +142,149 @@ describe('lib/notices failure notice', () => {
       )
       assert.ok(fields.includes('Diagnostic-Code: smpp; bad Status: 2.0.0\r\n'))
       assert.equal(fields.match(/^Status:/gm)?.length, 1)
+    })
+  })
+
+  describe('a partly delivered SMS', () => {
+    const partial: FailedSms = {
+      ...base,
+      status: 'partial',
+      errorCode: 0x02,
+      lastError: 'ESME_RINVCMDLEN: refused',
+      parts: {
+        count: 3,
+        states: new Map([
+          [1, 'delivered'],
+          [2, 'refused'],
+          [3, 'delivered'],
+        ]),
+      },
+    }
+
+    it('says which parts were delivered and why the others were not, in both languages', () => {
+      const mail = composeFailureNotice(partial, options)
+      assert.equal(mail.subject, 'SMS remis en partie : +33612345678 (SMS partly delivered)')
+      assert.ok(mail.text.startsWith("Votre SMS n'a été remis qu'en partie.\n"), mail.text)
+      const lines = mail.text.split('\n')
+      const fr = lines.indexOf("Raison : le destinataire n'a reçu qu'une partie du SMS")
+      assert.ok(fr > 0, mail.text)
+      assert.deepEqual(lines.slice(fr + 1, fr + 3), [
+        'Parties remises : 1 et 3 sur 3.',
+        "Partie 2 refusée par l'opérateur (ESME_RINVCMDLEN).",
+      ])
+      const en = lines.indexOf('Reason: the recipient received only part of the SMS')
+      assert.ok(en > fr, mail.text)
+      assert.deepEqual(lines.slice(en + 1, en + 3), [
+        'Parts delivered: 1 and 3 of 3.',
+        'Part 2 refused by the carrier (ESME_RINVCMDLEN).',
+      ])
+      assert.ok(lines.includes('Your SMS was only partly delivered.'))
+      assert.ok(
+        lines.includes(
+          'Technical detail: delivered parts 1,3 of 3; part 2 refused: ESME_RINVCMDLEN (0x00000002)',
+        ),
+      )
+    })
+
+    it('writes the parts in the DSN fields, with the status its refused part would give', () => {
+      const lines = deliveryStatusFields(partial, options).split('\r\n')
+      assert.ok(lines.includes('Action: failed'))
+      assert.ok(lines.includes('Status: 5.3.0'), lines.join('\n'))
+      assert.ok(
+        lines.includes(
+          'Diagnostic-Code: smpp; delivered parts 1,3 of 3; part 2 refused: ESME_RINVCMDLEN (0x00000002)',
+        ),
+      )
+      assert.ok(lines.includes('X-SMS-Parts-Delivered: 1,3 of 3'))
+      // An SMS that failed whole has no such field.
+      assert.doesNotMatch(deliveryStatusFields(base, options), /X-SMS-Parts/)
+    })
+
+    it('groups the missing parts by why, agreeing in French, a part without a row as no receipt', () => {
+      const mail = composeFailureNotice(
+        {
+          ...partial,
+          errorCode: null,
+          lastError: 'receipt: undeliverable (error 001)',
+          parts: {
+            count: 5,
+            states: new Map([
+              [1, 'undeliverable'],
+              [2, 'delivered'],
+              [3, 'expired'],
+              [4, 'undeliverable'],
+            ]),
+          },
+        },
+        options,
+      )
+      for (const line of [
+        'Partie remise : 2 sur 5.',
+        "Parties 1 et 4 non distribuables d'après l'opérateur.",
+        'Partie 3 expirée avant remise.',
+        "Partie 5 sans accusé de réception de l'opérateur.",
+        'Part delivered: 2 of 5.',
+        'Parts 1 and 4 undeliverable, says the carrier.',
+        'Part 3 expired before delivery.',
+        'Part 5 without a receipt from the carrier.',
+      ]) {
+        assert.ok(mail.text.split('\n').includes(line), `missing ${line}\n${mail.text}`)
+      }
+      const dsn = mail.attachments?.[0].content ?? ''
+      assert.match(dsn, /\r\nStatus: 5\.4\.0\r\n/)
+      assert.match(
+        dsn,
+        /Diagnostic-Code: smpp; delivered parts 2 of 5; parts 1,4 undeliverable; part 3 expired; part 5 no-receipt\r\n/,
+      )
+    })
+
+    it('takes the status code from the cause of the first missing part', () => {
+      const reason = (code: number | null, states: Array<[number, string]>) =>
+        failureReason({
+          status: 'partial',
+          errorCode: code,
+          lastError: null,
+          parts: { count: 2, states: new Map(states) },
+        }).status
+      assert.equal(
+        reason(0x0b, [
+          [1, 'delivered'],
+          [2, 'refused'],
+        ]),
+        '5.1.1',
+      )
+      assert.equal(
+        reason(0x01, [
+          [1, 'delivered'],
+          [2, 'refused'],
+        ]),
+        '5.6.0',
+      )
+      assert.equal(
+        reason(null, [
+          [1, 'expired'],
+          [2, 'delivered'],
+        ]),
+        '5.4.7',
+      )
+    })
+
+    it('still writes a notice when the parts are not known, without a list', () => {
+      const mail = composeFailureNotice({ ...partial, parts: undefined }, options)
+      assert.match(mail.text, /Raison : le destinataire n'a reçu qu'une partie du SMS\nDétail/)
+      assert.doesNotMatch(mail.text, /Parties remises|sur 0|X-SMS-Parts/)
+      assert.match(mail.attachments?.[0].content ?? '', /Diagnostic-Code: smpp; ESME_RINVCMDLEN/)
+    })
+
+    it('lists part numbers as a sentence does', () => {
+      assert.equal(partNumberList([2], 'fr'), '2')
+      assert.equal(partNumberList([1, 3], 'fr'), '1 et 3')
+      assert.equal(partNumberList([1, 2, 4], 'en'), '1, 2 and 4')
+      assert.deepEqual(summariseParts({ count: 2, states: new Map([[3, 'delivered']]) }), {
+        count: 3,
+        delivered: [3],
+        missed: [{ kind: 'no-receipt', parts: [1, 2] }],
+      })
     })
   })
 })

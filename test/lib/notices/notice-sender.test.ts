@@ -112,6 +112,61 @@ for (const kind of databaseKinds()) {
       assert.match(details?.content.toString() ?? '', /Action: failed/)
     })
 
+    it('tells the sender of a partly delivered SMS which parts arrived, read from its parts', async () => {
+      const id = await failedSms({ status: 'partial' })
+      await t.db('outbound_sms').where({ id }).update({
+        parts: 3,
+        segments: 3,
+        error_code: 0x02,
+        last_error: 'ESME_RINVCMDLEN: refused',
+      })
+      const other = await failedSms({ status: 'partial' })
+      const part = (sms: number, no: number, state: string) => ({
+        sms_id: sms,
+        part_no: no,
+        smsc_message_id: state === 'refused' ? '' : `${kind}-${sms}-${no}`,
+        state,
+        created_at: Date.now(),
+        final_at: Date.now(),
+      })
+      await t
+        .db('outbound_sms_parts')
+        .insert([
+          part(id, 1, 'delivered'),
+          part(id, 2, 'refused'),
+          part(id, 3, 'delivered'),
+          part(other, 1, 'expired'),
+          part(other, 2, 'delivered'),
+        ])
+      const sms = await row(id)()
+      start()
+      await eventually(row(id), (r) => r.notice_status === 'sent')
+      await eventually(row(other), (r) => r.notice_status === 'sent')
+      const [mail] = sink.mailsTo(String(sms.sender_email))
+      assert.equal(
+        mail.parsed.subject,
+        `SMS remis en partie : ${sms.recipient} (SMS partly delivered)`,
+      )
+      const text = (mail.parsed.text ?? '').split('\n')
+      for (const line of [
+        'Parties remises : 1 et 3 sur 3.',
+        "Partie 2 refusée par l'opérateur (ESME_RINVCMDLEN).",
+        'Parts delivered: 1 and 3 of 3.',
+        'Part 2 refused by the carrier (ESME_RINVCMDLEN).',
+      ]) {
+        assert.ok(text.includes(line), `missing ${line}`)
+      }
+      const details = mail.parsed.attachments.find((a) => a.filename === 'details.txt')
+      assert.match(details?.content.toString() ?? '', /\r\nX-SMS-Parts-Delivered: 1,3 of 3\r\n/)
+      // Each SMS its own parts: the other's notice speaks of its own.
+      const otherSms = await row(other)()
+      const [otherMail] = sink.mailsTo(String(otherSms.sender_email))
+      assert.match(
+        otherMail.parsed.text ?? '',
+        /Partie remise : 2 sur 2\.\nPartie 1 expirée avant remise\./,
+      )
+    })
+
     it('skips the notice when the account has failure notices off, and sends nothing', async () => {
       const id = await failedSms({ account: quietId })
       const sms = await row(id)()
