@@ -245,10 +245,12 @@ export function isSameHandset(recipient: string, handset: string, ton?: number):
 }
 
 /**
- * The SMS a receipt is about. In 'auto' its id as given wins; another reading of it (hex for
- * decimal or the reverse) can name an older, unrelated SMS when ids are sequential, so such a
- * hit needs the receipt's handset to be that SMS's number (taken as it is when the receipt
- * names no handset). A declared format trusts its readings, preferring one whose number agrees.
+ * The SMS a receipt is about. In 'auto' its id as given wins unless the receipt names another
+ * handset and a converted reading names an SMS to that handset: decimal "4000000002" may be one
+ * SMS's own id and, read as hex, another's (ids are sequential, and several carriers or a
+ * restarted SMSC reuse ranges). A converted reading alone needs the handset to agree (taken as
+ * it is when the receipt names none). A declared format trusts its readings, preferring one
+ * whose number agrees.
  */
 function findHolder(
   readings: ReceiptIdReadings,
@@ -263,7 +265,9 @@ function findHolder(
     const hits = own ? [own, ...others] : others
     return hits.find(agrees) ?? hits[0]
   }
-  return own ?? others.find(agrees)
+  const converted = others.find(agrees)
+  if (own && handset && converted && !agrees(own)) return converted
+  return own ?? converted
 }
 
 function allKeys(readings: ReceiptIdReadings[]): string[] {

@@ -112,6 +112,21 @@ for (const kind of databaseKinds()) {
       assert.equal(await status(sms), 'sent')
     })
 
+    it("prefers a converted id to the phone's SMS over another SMS holding the id as given", async () => {
+      const id = freshId()
+      // Another SMS, to another phone, holds the decimal reading as its own id.
+      const other = await sentSms([id.decimal], '+33611111111')
+      const mine = await sentSms([id.hex])
+      await applyReceipts(
+        t.db,
+        [receipt(id.decimal, 'delivered', '0612345678', 2)],
+        'per_part',
+        Date.now(),
+      )
+      assert.equal(await status(mine), 'delivered')
+      assert.equal(await status(other), 'sent')
+    })
+
     const formats: Array<[ReceiptIdFormat, boolean]> = [
       ['same', false],
       ['auto', false],
