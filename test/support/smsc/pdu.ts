@@ -1,31 +1,14 @@
 import type { PDU, Session } from 'smpp'
+// One layout for both test SMSCs; each still reads the octets with its own code.
+import type { ShortMessageBody } from './carrier-pdu'
 
 /**
  * The fields of a submit_sm or deliver_sm (SMPP 3.4 §4.4.1 and §4.6.1 share one layout), read
  * from the raw PDU. The `smpp` package decodes short_message into text with its own (lossy)
  * tables and reads TLV strings up to the first NUL, so the simulator reads the octets itself.
  */
-export interface ShortMessagePdu {
+export interface ShortMessagePdu extends ShortMessageBody {
   sequenceNumber: number
-  serviceType: string
-  sourceTon: number
-  sourceNpi: number
-  sourceAddr: string
-  destTon: number
-  destNpi: number
-  destAddr: string
-  esmClass: number
-  protocolId: number
-  priorityFlag: number
-  scheduleDeliveryTime: string
-  validityPeriod: string
-  registeredDelivery: number
-  replaceIfPresent: number
-  dataCoding: number
-  smDefaultMsgId: number
-  shortMessage: Buffer
-  /** Every TLV by tag, values as sent. */
-  tlvs: Map<number, Buffer>
 }
 
 export const TLV = {
