@@ -208,7 +208,12 @@ async function settle(trx: Db, matches: Match[], mode: ReceiptMode, now: number)
   await settleFromParts(trx, smsIds, now, errors)
 }
 
-/** For each key, the newest SMS holding it, with all of that SMS's parts under the key. */
+/**
+ * The SMS holding each of these ids. When a carrier reuses an id (ids restart, or count in a
+ * range that wraps), the newest SMS with a part still waiting for its receipt holds it, else
+ * the newest SMS: a receipt is far likelier about a message still in flight than a repeat for
+ * one settled long ago.
+ */
 async function holdersByKey(trx: Db, keys: string[]): Promise<Map<string, IdHolder>> {
   const found = new Map<string, IdHolder>()
   if (keys.length === 0) return found
@@ -216,20 +221,34 @@ async function holdersByKey(trx: Db, keys: string[]): Promise<Map<string, IdHold
     .join('outbound_sms as o', 'o.id', 'p.sms_id')
     .whereIn('p.smsc_message_id', [...new Set(keys)])
     .orderBy('p.id', 'desc')
-    .select('p.id', 'p.sms_id', 'p.smsc_message_id', 'o.recipient')
+    .select('p.id', 'p.sms_id', 'p.smsc_message_id', 'p.state', 'o.recipient')
+  const candidates = new Map<string, Array<IdHolder & { waiting: boolean }>>()
   for (const r of rows) {
     const key = String(r.smsc_message_id)
-    const holder = found.get(key)
+    const list = candidates.get(key) ?? []
+    candidates.set(key, list)
+    let holder = list.find((h) => h.smsId === Number(r.sms_id))
     if (!holder) {
-      found.set(key, {
+      holder = {
         smsId: Number(r.sms_id),
         recipient: String(r.recipient),
-        partIds: [Number(r.id)],
-      })
-    } else if (holder.smsId === Number(r.sms_id)) {
-      // An SMSC that gives every part of a long SMS one id: the receipt is about them all.
-      holder.partIds.push(Number(r.id))
+        partIds: [],
+        waiting: false,
+      }
+      list.push(holder)
     }
+    // An SMSC that gives every part of a long SMS one id: the receipt is about them all.
+    holder.partIds.push(Number(r.id))
+    if (r.state === 'sent') holder.waiting = true
+  }
+  for (const [key, list] of candidates) {
+    const chosen = list.find((h) => h.waiting) ?? list[0]
+    const holder: IdHolder = {
+      smsId: chosen.smsId,
+      recipient: chosen.recipient,
+      partIds: chosen.partIds,
+    }
+    found.set(key, holder)
   }
   return found
 }

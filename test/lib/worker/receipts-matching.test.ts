@@ -172,6 +172,15 @@ for (const kind of databaseKinds()) {
       assert.equal(await status(older), 'sent')
     })
 
+    it('an id reused by the carrier: the SMS still waiting for it wins over a newer settled one', async () => {
+      const waiting = await sentSms(['reused1'])
+      const settled = await sentSms(['reused1'], '+33611111112')
+      await t.db('outbound_sms_parts').where({ sms_id: settled }).update({ state: 'delivered' })
+      await t.db('outbound_sms').where({ id: settled }).update({ status: 'delivered' })
+      await applyReceipts(t.db, [receipt('reused1', 'delivered')], 'per_part', Date.now())
+      assert.equal(await status(waiting), 'delivered')
+    })
+
     it('per_message: a delivered receipt with a part refused at submit makes it partial', async () => {
       const sms = await sentSms(['pm1', 'pm2'])
       await t.db('outbound_sms').where({ id: sms }).update({ parts: 3 })
