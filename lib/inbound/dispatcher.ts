@@ -48,8 +48,11 @@ export interface DispatcherOptions {
   clock?: () => number
 }
 
-/** The SMS statuses a direct reply can answer: ones that went out to the phone. */
-const REPLIABLE = ['sending', 'sent', 'delivered']
+/**
+ * The SMS statuses a direct reply can answer: ones that went out to the phone, in whole or in
+ * part ('partial'), or with no word from the carrier since ('unknown').
+ */
+const REPLIABLE = ['sending', 'sent', 'delivered', 'partial', 'unknown']
 
 export function parseForwardAddresses(value: unknown): string[] {
   if (typeof value !== 'string') return []

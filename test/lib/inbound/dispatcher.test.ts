@@ -167,7 +167,7 @@ for (const kind of databaseKinds()) {
       await addSender(t.db, account, 'carol@acme.example', { status: 'accepted' })
       const twoHoursAgo = Date.now() - 2 * 3600_000
       /** A number Carol texted two hours ago, and the SMS it sends back now. */
-      async function answerToCarol(text: string) {
+      async function answerToCarol(text: string, status = 'delivered') {
         const from = `+3361234${String(++n).padStart(4, '0')}`
         const [smsId] = await t.db('outbound_sms').insert({
           account_id: account,
@@ -176,7 +176,7 @@ for (const kind of databaseKinds()) {
           body: 'hello',
           encoding: 'gsm7',
           segments: 1,
-          status: 'delivered',
+          status,
           attempts: 1,
           dedupe_key: `w${n}`,
           next_attempt_at: twoHoursAgo,
@@ -209,6 +209,13 @@ for (const kind of databaseKinds()) {
       assert.equal(Number(replied.reply_to_sms_id), inTime.smsId)
       const [inTimeMail] = sink.mails.filter((m) => m.parsed.text?.includes('within the window'))
       assert.deepEqual(inTimeMail.envelopeTo, ['carol@acme.example'])
+
+      // An SMS that reached the phone in part, or with no receipt, is answered like any other.
+      for (const status of ['partial', 'unknown']) {
+        const answer = await answerToCarol(`answer to a ${status} SMS`, status)
+        const row = await eventually(statusOf(answer.id), (r) => r.status === 'replied')
+        assert.equal(Number(row.reply_to_sms_id), answer.smsId)
+      }
     })
 
     it('takes back an SMS whose dispatcher died holding it, once its lease ran out', async () => {
