@@ -437,7 +437,7 @@ export class CarrierSmsc extends EventEmitter {
     return out
   }
 
-  /** Resolves once `check` holds, tested after every submit and receipt. */
+  /** Resolves once `check` holds, tested after every bind, submit and receipt. */
   until(check: () => boolean, timeoutMs = 5000): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = (): void => {
@@ -607,6 +607,7 @@ export class CarrierSmsc extends EventEmitter {
     reply(ESME.ROK)
     if (this.options.enquireLinkMs) session.startEnquireLinks(this.options.enquireLinkMs)
     for (const pending of this.undelivered.splice(0)) this.deliverReceipt(session, pending.body)
+    this.emit('activity')
   }
 
   private submit(session: CarrierSession, pdu: Pdu): void {
