@@ -6,6 +6,7 @@ import { MoReceiver } from '../lib/inbound/receiver'
 import { createMailer } from '../lib/mail/mailer'
 import { NoticeSender } from '../lib/notices/notice-sender'
 import { QuotaAlertSender } from '../lib/limits/quota-alert-sender'
+import type { SmppLogger } from '../lib/smpp/client'
 import { ConsoleTransport, SmppTransport, type SmsTransport } from '../lib/worker/transport'
 import { SmsWorker } from '../lib/worker/worker'
 
@@ -17,14 +18,21 @@ function log(line: string): void {
   console.log(`${new Date().toISOString()} [worker] ${line}`)
 }
 
+/**
+ * The SMPP client's lines as the worker prints them. They name their subsystem themselves
+ * ("smpp bound …"): only the level is added, and only for warnings and errors.
+ */
+export function smppLogger(print: (line: string) => void): SmppLogger {
+  return {
+    info: (m) => print(m),
+    warn: (m) => print(`WARN ${m}`),
+    error: (m) => print(`ERROR ${m}`),
+  }
+}
+
 function makeTransport(config: Mail2SmsConfig): SmsTransport {
   if (config.worker.transport === 'console') return new ConsoleTransport((l) => log(l))
-  // SMPP lines name their subsystem themselves ("smpp bound …"): only the level is added.
-  return new SmppTransport(config.smpp, {
-    info: (m) => log(m),
-    warn: (m) => log(`WARN ${m}`),
-    error: (m) => log(`ERROR ${m}`),
-  })
+  return new SmppTransport(config.smpp, smppLogger(log))
 }
 
 export interface RunWorkerOptions {

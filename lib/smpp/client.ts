@@ -575,7 +575,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       this.logger.warn(`smpp throttling started: the SMSC asks us to slow down rate=${rate}`)
     } else {
       this.logger.info(
-        `smpp throttling ended answers=${event.answers} duration_ms=${event.durationMs} rate=${rate}`,
+        `smpp throttling ended answers=${event.answers} duration_ms=${Math.round(event.durationMs)} rate=${rate}`,
       )
     }
   }

@@ -125,6 +125,14 @@ describe('carrier-like test SMSC', function () {
       await smsc.until(() => smsc.enquireLinkResponses >= 2)
     })
 
+    it('unbindSessions() sends unbind, then closes the connection', async function () {
+      await start()
+      const esme = await bound()
+      await smsc.unbindSessions(100)
+      await esme.closed
+      assert.equal(smsc.openSessions, 0)
+    })
+
     it('dropSessions() cuts every connection', async function () {
       await start()
       const esme = await bound()
@@ -156,6 +164,20 @@ describe('carrier-like test SMSC', function () {
       assert.deepEqual(receiptIds(esme, 0), { text: '4000000000', tlv: '4000000000' })
       assert.equal(esme.delivers[0].esmClass, 0x04)
       assert.deepEqual([...esme.delivers[0].tlvs.get(MESSAGE_STATE)!], [2])
+    })
+
+    it('sends a receipt for any id on demand, written with the quirks in force', async function () {
+      await start({ receiptSource: 'national', receiptTlvs: false })
+      const esme = await bound()
+      smsc.sendReceipt({ id: '12345', dest: HANDSET, stat: 'UNDELIV' })
+      await esme.untilDelivers(1)
+      assert.deepEqual(receiptIds(esme, 0), { text: '12345', tlv: null })
+      assert.equal(esme.delivers[0].sourceAddr, '0612345678')
+      assert.match(esme.delivers[0].shortMessage.toString('latin1'), /stat:UNDELIV/)
+      assert.deepEqual(
+        smsc.receiptsSent.map((r) => [r.id, r.source, r.stat]),
+        [['12345', '0612345678', 'UNDELIV']],
+      )
     })
 
     it('sends text-only receipts when receiptTlvs is off', async function () {
@@ -246,6 +268,20 @@ describe('carrier-like test SMSC', function () {
         assert.equal(receiptIds(esme, 0).text, which === 'first' ? ids[0] : ids[2])
       })
     }
+
+    it('reads DCS 0 submits in its default alphabet', async function () {
+      await start({ defaultAlphabet: 'latin1' })
+      const esme = await bound()
+      const text = 'Réponse déjà notée'
+      await submitOk(esme, submitFields({ short_message: Buffer.from(text, 'latin1') }))
+      await submitOk(esme, submitFields({ short_message: encodeGsm7(text) }))
+      assert.deepEqual(
+        smsc.messages().map((m) => m.text),
+        [text, encodeGsm7(text).toString('latin1')],
+      )
+      smsc.setQuirks({ defaultAlphabet: 'gsm' })
+      assert.equal(smsc.messages()[1].text, text)
+    })
 
     it('joins parts into messages, reads SAR TLVs and UCS-2, and counts duplicates', async function () {
       await start()

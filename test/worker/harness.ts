@@ -2,6 +2,7 @@ import type { Mail2SmsConfig, SmppConfig, WorkerConfig } from '../../lib/config'
 import type { Db } from '../../lib/db/connection'
 import { SmppTransport } from '../../lib/worker/transport'
 import { SmsWorker } from '../../lib/worker/worker'
+import { smppLogger } from '../../worker/main'
 
 /** Worker settings for tests: quick polls and retries, short leases. */
 export function testWorkerConfig(overrides: Partial<WorkerConfig> = {}): WorkerConfig {
@@ -45,21 +46,51 @@ export function testSmppConfig(port: number, overrides: Partial<SmppConfig> = {}
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
 
+/**
+ * The worker process's log as worker/main.ts prints it, minus the timestamp: the worker's own
+ * lines and the SMPP client's, each with its level when it is not info.
+ */
+export class CapturedLog {
+  readonly lines: string[] = []
+  /** The SmsWorker's `log` option. */
+  readonly log = (line: string): void => {
+    this.lines.push(`[worker] ${line}`)
+  }
+  /** The SmppTransport's logger, leveled as in production. */
+  readonly smpp = smppLogger(this.log)
+
+  /** Lines that match, from line `from` on. */
+  matching(pattern: RegExp, from = 0): string[] {
+    return this.lines.slice(from).filter((l) => pattern.test(l))
+  }
+
+  /** Lines logged as a warning or an error, from line `from` on. */
+  warningsAndErrors(from = 0): string[] {
+    return this.matching(/^\[worker\] (WARN|ERROR) /, from)
+  }
+}
+
+export interface TestWorkerOptions {
+  /** Where the worker's and the SMPP client's lines go; silenced when not given. */
+  log?: CapturedLog
+}
+
 export function startTestWorker(
   db: Db,
   smpp: SmppConfig,
   worker: WorkerConfig = testWorkerConfig(),
+  options: TestWorkerOptions = {},
 ): SmsWorker {
   const w = new SmsWorker({
     db,
-    transport: new SmppTransport(smpp, quiet),
+    transport: new SmppTransport(smpp, options.log?.smpp ?? quiet),
     config: worker,
     receipts: smpp.receipts,
     receiptIdFormat: smpp.receiptIdFormat,
     receiptPartWaitMs: smpp.receiptPartWaitMs,
     receiptUpkeepMs: 100,
     defaultSource: smpp.defaultSource,
-    log: () => undefined,
+    log: options.log?.log ?? (() => undefined),
   })
   w.start()
   return w

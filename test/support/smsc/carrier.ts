@@ -62,7 +62,8 @@ export interface CarrierQuirks {
   genericNack: ((s: CarrierSubmit, attempt: number) => number | null) | null
   /** The application hangs: enquire_link is still answered, submit_sm never is. */
   silentApplication: boolean
-  /** What data_coding 0 means to this SMSC, for the MO text it writes with DCS 0. */
+  /** What data_coding 0 means to this SMSC: how it writes MO text with DCS 0, and how it reads
+   *  the DCS 0 submits it receives (messages(), receipt excerpts). */
   defaultAlphabet: 'gsm' | 'latin1' | 'ascii'
 }
 
@@ -209,8 +210,15 @@ const MESSAGE_STATE: Readonly<Record<ReceiptStat, number>> = {
   REJECTD: 8,
 }
 
-/** User data as text: DCS 0 as GSM septets (what the worker writes), 8 UCS-2, 3 Latin-1. */
-export function decodeUserData(dataCoding: number, data: Buffer): string {
+/**
+ * User data as text: DCS 0 in the SMSC's default alphabet (GSM septets unless told otherwise),
+ * 8 UCS-2, 3 Latin-1, 1 ASCII.
+ */
+export function decodeUserData(
+  dataCoding: number,
+  data: Buffer,
+  defaultAlphabet: CarrierQuirks['defaultAlphabet'] = 'gsm',
+): string {
   switch (dataCoding) {
     case 8:
       return Buffer.from(data).swap16().toString('utf16le')
@@ -219,7 +227,8 @@ export function decodeUserData(dataCoding: number, data: Buffer): string {
     case 1:
       return data.toString('ascii')
     default:
-      return decodeGsm7(data)
+      if (defaultAlphabet === 'gsm') return decodeGsm7(data)
+      return data.toString(defaultAlphabet)
   }
 }
 
@@ -394,8 +403,12 @@ export class CarrierSmsc extends EventEmitter {
     return count
   }
 
-  /** Complete messages received, parts joined in order and decoded, first submit first. */
+  /**
+   * Complete messages received, parts joined in order and decoded as this SMSC reads them (DCS 0
+   * in its default alphabet), first submit first.
+   */
   messages(): CarrierMessage[] {
+    const alphabet = this.quirkSet.defaultAlphabet
     const out: CarrierMessage[] = []
     const groups = new Map<
       string,
@@ -403,7 +416,8 @@ export class CarrierSmsc extends EventEmitter {
     >()
     for (const s of this.accepted()) {
       if (!s.concat) {
-        out.push({ dest: s.destAddr, text: decodeUserData(s.dataCoding, s.payload), parts: 1 })
+        const text = decodeUserData(s.dataCoding, s.payload, alphabet)
+        out.push({ dest: s.destAddr, text, parts: 1 })
         continue
       }
       const key = `${s.destAddr}|${s.concat.ref}|${s.concat.total}`
@@ -415,7 +429,7 @@ export class CarrierSmsc extends EventEmitter {
       const data = Buffer.concat(ordered.map((p) => p.payload))
       out.push({
         dest: group.dest,
-        text: decodeUserData(ordered[0].dataCoding, data),
+        text: decodeUserData(ordered[0].dataCoding, data, alphabet),
         parts: group.total,
       })
       groups.delete(key)
@@ -423,7 +437,7 @@ export class CarrierSmsc extends EventEmitter {
     return out
   }
 
-  /** Resolves once `check` holds, tested after every submit and receipt. */
+  /** Resolves once `check` holds, tested after every bind, submit and receipt. */
   until(check: () => boolean, timeoutMs = 5000): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = (): void => {
@@ -593,6 +607,7 @@ export class CarrierSmsc extends EventEmitter {
     reply(ESME.ROK)
     if (this.options.enquireLinkMs) session.startEnquireLinks(this.options.enquireLinkMs)
     for (const pending of this.undelivered.splice(0)) this.deliverReceipt(session, pending.body)
+    this.emit('activity')
   }
 
   private submit(session: CarrierSession, pdu: Pdu): void {
@@ -696,35 +711,86 @@ export class CarrierSmsc extends EventEmitter {
     if (stat === null || wanted === 0 || (wanted === 2 && stat === 'DELIVRD')) return
     const id =
       q.receiptIdFormat === 'same' ? (s.messageId as string) : formatId(number, q.receiptIdFormat)
-    const handset = handsetAddress(s.destAddr, q.receiptSource)
-    const excerpt = decodeUserData(s.dataCoding, s.payload)
-      .slice(0, 20)
-      .replace(/[^A-Za-z0-9 .,:]/g, '.')
+    const excerpt = decodeUserData(s.dataCoding, s.payload, q.defaultAlphabet)
+    const receipt = this.receiptFor({ id, dest: s.destAddr, stat, submittedAt: s.at, excerpt }, s)
+    const timer = setTimeout(() => {
+      this.timers.delete(timer)
+      const session = [...this.live].find((l) => l.id === s.sessionId)
+      this.dispatchReceipt(receipt, session)
+    }, q.receiptDelayMs)
+    this.timers.add(timer)
+  }
+
+  /**
+   * Sends a receipt now for any id, as if for a message to `dest` (E.164 digits), written with
+   * the receipt quirks in force: a receipt for a message this SMSC never took, say, or one a
+   * carrier sends twice.
+   */
+  sendReceipt(receipt: { id: string; dest: string; stat: ReceiptStat }): void {
+    const now = Date.now()
+    this.dispatchReceipt(this.receiptFor({ ...receipt, submittedAt: now, excerpt: '' }, null))
+  }
+
+  /**
+   * Unbinds every bound session as an SMSC going down for maintenance does: an unbind the ESME
+   * should answer, then the socket is closed. Resolves once every such socket has closed.
+   */
+  async unbindSessions(timeoutMs = 2000): Promise<void> {
+    const bound = [...this.live].filter((s) => s.bound && s.open)
+    await Promise.all(
+      bound.map(async (session) => {
+        try {
+          await session.request(CMD.unbind, Buffer.alloc(0), timeoutMs)
+        } catch {
+          // Unanswered or cut first: the session is closed all the same.
+        }
+        session.bound = false
+        if (session.socket.destroyed) return
+        const closed = new Promise((resolve) => session.socket.once('close', resolve))
+        const cut = setTimeout(() => session.socket.destroy(), timeoutMs)
+        session.socket.end()
+        await closed
+        clearTimeout(cut)
+      }),
+    )
+  }
+
+  private receiptFor(
+    r: { id: string; dest: string; stat: ReceiptStat; submittedAt: number; excerpt: string },
+    s: CarrierSubmit | null,
+  ): { body: Buffer; log: Omit<SentReceipt, 'at'> } {
+    const q = this.quirkSet
+    const handset = handsetAddress(r.dest, q.receiptSource)
     const tlvs = new Map<number, Buffer>()
     if (q.receiptTlvs) {
-      tlvs.set(TLV.receipted_message_id, Buffer.from(`${id}\0`, 'latin1'))
-      tlvs.set(TLV.message_state, Buffer.from([MESSAGE_STATE[stat]]))
+      tlvs.set(TLV.receipted_message_id, Buffer.from(`${r.id}\0`, 'latin1'))
+      tlvs.set(TLV.message_state, Buffer.from([MESSAGE_STATE[r.stat]]))
     }
+    const excerpt = r.excerpt.slice(0, 20).replace(/[^A-Za-z0-9 .,:]/g, '.')
     const body = writeShortMessage({
       sourceAddr: handset.addr,
       sourceTon: handset.ton,
       sourceNpi: NPI_ISDN,
-      destAddr: s.sourceAddr,
-      destTon: s.sourceTon,
+      destAddr: s?.sourceAddr ?? '',
+      destTon: s?.sourceTon ?? TON_UNKNOWN,
       esmClass: ESM_DELIVERY_RECEIPT,
       dataCoding: 0,
-      shortMessage: Buffer.from(receiptText(id, stat, s.at, excerpt), 'latin1'),
+      shortMessage: Buffer.from(receiptText(r.id, r.stat, r.submittedAt, excerpt), 'latin1'),
       tlvs,
     })
-    const timer = setTimeout(() => {
-      this.timers.delete(timer)
-      this.receiptLog.push({ id, dest: s.destAddr, source: handset.addr, stat, at: Date.now() })
-      const session = this.boundSession([...this.live].find((l) => l.id === s.sessionId))
-      if (session) this.deliverReceipt(session, body)
-      else this.undelivered.push({ body })
-      this.emit('activity')
-    }, q.receiptDelayMs)
-    this.timers.add(timer)
+    return { body, log: { id: r.id, dest: r.dest, source: handset.addr, stat: r.stat } }
+  }
+
+  /** Delivers a receipt on `preferred` or any bound session, or keeps it for the next bind. */
+  private dispatchReceipt(
+    receipt: { body: Buffer; log: Omit<SentReceipt, 'at'> },
+    preferred?: CarrierSession,
+  ): void {
+    this.receiptLog.push({ ...receipt.log, at: Date.now() })
+    const session = this.boundSession(preferred)
+    if (session) this.deliverReceipt(session, receipt.body)
+    else this.undelivered.push({ body: receipt.body })
+    this.emit('activity')
   }
 
   private deliverReceipt(session: CarrierSession, body: Buffer): void {
