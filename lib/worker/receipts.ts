@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
+import type { Knex } from 'knex'
 import { isMysql, type Db } from '../db/connection'
 import { normaliseAddress } from '../inbound/intake'
 import {
@@ -109,17 +110,23 @@ export async function settleFromParts(
   const ids = [...new Set(smsIds)].sort((a, b) => a - b)
   if (ids.length === 0) return []
   await lockParents(trx, ids)
-  const sms = await trx('outbound_sms')
-    .whereIn('id', ids)
-    .where('status', 'sent')
-    .select('id', 'parts')
+  // MySQL: locking reads. Under REPEATABLE READ a plain read would see the snapshot this
+  // transaction took before it waited for the parent rows: not the parts another worker settled
+  // meanwhile, and then neither transaction would settle the SMS.
+  const current = <T extends Knex.QueryBuilder>(q: T): T =>
+    isMysql(trx) ? (q.forUpdate() as T) : q
+  const sms = await current(
+    trx('outbound_sms').whereIn('id', ids).where('status', 'sent').select('id', 'parts'),
+  )
   if (sms.length === 0) return []
-  const rows = await trx('outbound_sms_parts')
-    .whereIn(
-      'sms_id',
-      sms.map((s) => Number(s.id)),
-    )
-    .select('sms_id', 'part_no', 'state')
+  const rows = await current(
+    trx('outbound_sms_parts')
+      .whereIn(
+        'sms_id',
+        sms.map((s) => Number(s.id)),
+      )
+      .select('sms_id', 'part_no', 'state'),
+  )
   const partsOf = groupBy(rows, (r) => Number(r.sms_id))
   const delivered: number[] = []
   const settled: number[] = []

@@ -181,6 +181,26 @@ for (const kind of databaseKinds()) {
       assert.equal(await status(waiting), 'delivered')
     })
 
+    if (kind === 'mysql') {
+      it('settles an SMS whose other part another transaction settled while this one waited', async () => {
+        const sms = await sentSms(['race1', 'race2'])
+        const now = Date.now()
+        await t.db.transaction(async (trx) => {
+          // This transaction's snapshot is taken here, before the other part is settled.
+          await trx('outbound_sms_parts').where({ sms_id: sms }).select('id')
+          await t
+            .db('outbound_sms_parts')
+            .where({ sms_id: sms, part_no: 1 })
+            .update({ state: 'delivered', final_at: now })
+          await trx('outbound_sms_parts')
+            .where({ sms_id: sms, part_no: 2 })
+            .update({ state: 'delivered', final_at: now })
+          await settleFromParts(trx, [sms], now)
+        })
+        assert.equal(await status(sms), 'delivered')
+      })
+    }
+
     it('per_message: a delivered receipt with a part refused at submit makes it partial', async () => {
       const sms = await sentSms(['pm1', 'pm2'])
       await t.db('outbound_sms').where({ id: sms }).update({ parts: 3 })
