@@ -21,6 +21,8 @@
  * of an episode) is applied by the next call of any method, or of `tick()`.
  */
 
+import { TokenBucket } from './throttle'
+
 export type AdaptiveRateEvent =
   /** `rate`: per second once the answer is taken into account; null = unlimited. */
   | { type: 'throttling-started'; rate: number | null }
@@ -42,9 +44,6 @@ const LATER_CUT = 0.7
 const RISE = 1.1
 const MIN_RATE = 1
 const UNLIMITED_AFTER = 4
-// A tenth of a second's worth, as in TokenBucket: bursts short enough for SMSCs that police per
-// 100 ms.
-const BURST_SECONDS = 0.1
 
 interface Episode {
   startedAt: number
@@ -58,8 +57,8 @@ export class AdaptiveRate {
   private readonly now: () => number
   private readonly onEvent: (event: AdaptiveRateEvent) => void
   private rate: number | null
-  private tokens = 0
-  private refilledAt: number
+  /** Paces submits at `rate`; null while unlimited. */
+  private bucket: TokenBucket | null
   /** Times of accepted submits, oldest first; those before `acceptedHead` are forgotten. */
   private acceptedTimes: number[] = []
   private acceptedHead = 0
@@ -82,8 +81,8 @@ export class AdaptiveRate {
     this.now = options.now ?? (() => performance.now())
     this.onEvent = options.onEvent ?? (() => {})
     this.rate = this.ceiling
-    this.refilledAt = this.calmSince = this.now()
-    this.tokens = this.capacity()
+    this.bucket = this.rate === null ? null : new TokenBucket(this.rate, this.now)
+    this.calmSince = this.now()
   }
 
   /** Submits per second now; null when unlimited. */
@@ -95,15 +94,9 @@ export class AdaptiveRate {
   /** Takes a slot and returns 0, or takes nothing and returns the milliseconds until one. */
   take(): number {
     this.tick()
-    if (this.rate === null) return 0
-    const now = this.now()
-    this.refill(now)
-    if (this.tokens >= 1) {
-      this.tokens -= 1
-      return 0
-    }
-    this.heldBack = true
-    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.rate))
+    const wait = this.bucket?.take() ?? 0
+    if (wait > 0) this.heldBack = true
+    return wait
   }
 
   /** The SMSC accepted a submit_sm. */
@@ -172,26 +165,12 @@ export class AdaptiveRate {
 
   private setRate(rate: number | null, now: number): void {
     if (rate === this.rate) return
-    // Tokens earned so far were earned at the old rate.
-    if (this.rate !== null) this.refill(now)
-    else this.tokens = 0
     if (rate !== null && (this.rate === null || rate < this.rate)) this.lastCutAt = now
     this.rate = rate
-    this.refilledAt = now
-    this.tokens = Math.min(this.tokens, this.capacity())
-  }
-
-  private refill(now: number): void {
-    if (this.rate === null) return
-    this.tokens = Math.min(
-      this.capacity(),
-      this.tokens + ((now - this.refilledAt) * this.rate) / 1000,
-    )
-    this.refilledAt = now
-  }
-
-  private capacity(): number {
-    return this.rate === null ? 0 : Math.max(1, this.rate * BURST_SECONDS)
+    if (rate === null) this.bucket = null
+    // From unlimited, nothing has been earned at the new rate yet.
+    else if (this.bucket === null) this.bucket = new TokenBucket(rate, this.now, true)
+    else this.bucket.setRate(rate)
   }
 
   private acceptedInLastWindow(now: number): number {

@@ -29,7 +29,6 @@ import {
 import { classifySubmitStatus, describeStatus } from './status'
 import { planSubmit, type LongSmsMethod, type SubmitMessage, type SubmitPlan } from './submit'
 import { AdaptiveRate, type AdaptiveRateEvent } from './adaptive-rate'
-import { TokenBucket } from './throttle'
 import type { SmscAlphabet } from '../sms'
 
 export type { SmppLogger } from './connection'
@@ -77,12 +76,8 @@ export interface SubmitPace {
   accepted(): void
   /** The SMSC answered ESME_RTHROTTLED or ESME_RMSGQFUL. */
   throttled(status: number): void
-}
-
-/** A fixed cap (or none): throttling answers only delay the part that got them. */
-export function fixedPace(perSecond: number): SubmitPace {
-  const bucket = perSecond > 0 ? new TokenBucket(perSecond) : null
-  return { take: () => bucket?.take() ?? 0, accepted: () => undefined, throttled: () => undefined }
+  /** Called every second while the client runs: time-driven changes with nothing being sent. */
+  tick?(): void
 }
 
 export type SmppClientState = 'idle' | 'connecting' | 'bound' | 'stopping' | 'stopped'
@@ -285,7 +280,6 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
   private readonly drainWaiters = new Set<() => void>()
   private readonly pace: SubmitPace
   /** Lets the pace notice the end of a throttling episode while nothing is being sent. */
-  private readonly paceTick: (() => void) | null = null
   private paceTimer: NodeJS.Timeout | null = null
   /** Submits without an answer in a row, and since when; null while the SMSC answers. */
   private silence: { count: number; since: number } | null = null
@@ -296,17 +290,13 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     super()
     if (!(options.window >= 1)) throw new RangeError('window must be at least 1')
     this.logger = options.logger ?? consoleLogger
-    if (options.pace) {
-      this.pace = options.pace
-    } else {
-      const rate = new AdaptiveRate({
+    this.pace =
+      options.pace ??
+      new AdaptiveRate({
         ceiling: options.throughputPerSecond ?? 0,
         enabled: options.adaptiveRate ?? true,
         onEvent: (event) => this.logThrottling(event),
       })
-      this.pace = rate
-      this.paceTick = () => rate.tick()
-    }
   }
 
   get state(): SmppClientState {
@@ -321,8 +311,8 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     this.currentState = 'connecting'
     this.stopping = null
     this.attempts = 0
-    if (this.paceTick && this.paceTimer === null) {
-      this.paceTimer = setInterval(this.paceTick, 1000)
+    if (this.pace.tick && this.paceTimer === null) {
+      this.paceTimer = setInterval(() => this.pace.tick?.(), 1000)
       this.paceTimer.unref()
     }
     this.connect()
@@ -619,7 +609,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
         return
       }
     }
-    const refusal = `${response.command === 'generic_nack' ? 'generic_nack' : 'refused'}`
+    const refusal = response.command === 'generic_nack' ? 'generic_nack' : 'refused'
     const error = new SmppSubmitError(
       // Only status 0 is 'ok', and it was handled above.
       kind === 'ok' ? 'temporary' : kind,

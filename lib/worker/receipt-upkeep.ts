@@ -61,6 +61,11 @@ export class ReceiptUpkeep {
   private readonly periodMs: number
   private readonly rematchEveryMs: number
   private nextRematchAt = 0
+  /**
+   * When long SMS waiting for their other parts' receipts are looked for next: that look reads
+   * every long SMS in 'sent', so it runs ten times per receipt_part_wait_ms, not every round.
+   */
+  private nextWaitCheckAt = 0
   /** Where the look at unmatched receipts resumes when the last one stopped at BATCH. */
   private rematchCursor = 0
   /** When the last receipt that matched nothing arrived. */
@@ -118,7 +123,7 @@ export class ReceiptUpkeep {
     const now = this.opts.clock()
     try {
       let more = false
-      if (this.opts.receipts === 'auto') {
+      if (this.opts.receipts === 'auto' && now >= this.nextWaitCheckAt) {
         const settled = await settleWaitedParts(
           this.opts.db,
           now - this.opts.partWaitMs,
@@ -126,7 +131,8 @@ export class ReceiptUpkeep {
           BATCH,
         )
         this.modes.settledByWait(settled.length)
-        more ||= settled.length === BATCH
+        if (settled.length === BATCH) more = true
+        else this.nextWaitCheckAt = now + Math.max(this.periodMs, this.opts.partWaitMs / 10)
       }
       const unknown = await markUnknown(this.opts.db, now, this.opts.receiptTimeoutMs, BATCH)
       if (unknown.length > 0) {

@@ -18,7 +18,7 @@ type PartState = 'delivered' | 'undeliverable' | 'expired'
 export type SmsOutcome = PartState | 'partial'
 
 /** Receipt states that end a part, as stored in delivery_events.state. */
-export const FINAL_RECEIPT_STATES: readonly ReceiptState[] = [
+const FINAL_RECEIPT_STATES: readonly ReceiptState[] = [
   'delivered',
   'undeliverable',
   'expired',
@@ -426,17 +426,6 @@ export async function matchUnmatchedReceipts(db: Db, opts: RematchOptions): Prom
       scanned: unmatched.length,
     }
   })
-}
-
-/** matchUnmatchedReceipts for receipts since `since`, all of them: how many found their SMS. */
-export async function settleUnmatchedReceipts(
-  db: Db,
-  since: number,
-  mode: ReceiptMode,
-  now: number,
-  idFormat: ReceiptIdFormat = 'auto',
-): Promise<number> {
-  return (await matchUnmatchedReceipts(db, { since, mode, idFormat, now })).matched.length
 }
 
 /**

@@ -208,7 +208,7 @@ function partRowsOf(s: SentSms): PartRow[] {
 /**
  * Records SMS whose every part has an outcome and at least one was taken: status 'sent', and a
  * part row for each part settled on this try (the rows of earlier tries exist already). A
- * receipt that arrived before this record is settled afterwards by settleUnmatchedReceipts.
+ * receipt that arrived before this record is matched afterwards by matchUnmatchedReceipts.
  * next_attempt_at becomes the time the receipt is given up for (worker.receipt_timeout_ms), so
  * the (status, next_attempt_at) index finds the SMS that waited too long. The status only
  * moves while the lease is still this worker's; the part rows are written regardless, since

@@ -42,8 +42,6 @@ export interface WorkerOptions {
 
 /** How often buffered results and receipts are written: one transaction serves many SMS. */
 const FLUSH_MS = 10
-/** How long after an unmatched receipt the worker keeps trying to match recent ones. */
-const REMATCH_MS = 60_000
 /** Backoff between tries to record results while the database refuses them. */
 const RECORD_RETRY_MS = { initial: 500, max: 5000 }
 /** Most time between two claims while the database refuses them. */
@@ -79,18 +77,6 @@ export function senderFor(sms: ClaimedSms, defaultSource: string): SmsSender {
 }
 
 /**
- * Claims due SMS under a lease, hands them to the transport, and records what happened:
- * accepted (with the carrier's message ids), to retry later, failed or expired; and the
- * delivery receipts the transport reports. Results are buffered for a few milliseconds and
- * written together.
- *
- * Sent twice: an SMS the carrier accepted but whose result was not yet committed when the
- * worker died is claimed again once its lease expires, and sent again. A live worker renews
- * its leases (every lease_ms / 3), so this takes a crash, or a database out of reach for a
- * whole lease. The worker holds at most heldSmsLimit() SMS without a committed outcome
- * (batch_size, less under a rate cap), so that is the most one crash can send twice.
- */
-/**
  * The concatenation reference of an SMS's parts (1..255): derived from its id, so that parts
  * sent on different tries carry the same one and join up on the handset.
  */
@@ -104,14 +90,26 @@ function acceptedCount(sms: ClaimedSms): number {
   return n
 }
 
-/** An SMS some of whose parts were taken, given up for the rest: those become 'expired' rows. */
-function expiredRest(sms: ClaimedSms, parts: number): SentSms {
+/**
+ * An SMS some of whose parts were taken, given up for the rest: the parts without an outcome
+ * (neither in `settled` nor in `newParts`) become 'expired' rows beside `newParts`.
+ */
+function expiredRest(
+  smsId: number,
+  parts: number,
+  settled: Iterable<number>,
+  newParts: PartRow[] = [],
+): SentSms {
+  const known = new Set([...settled, ...newParts.map((p) => p.partNo)])
   const missing: number[] = []
-  for (let part = 1; part <= parts; part++) if (!sms.settledParts.has(part)) missing.push(part)
+  for (let part = 1; part <= parts; part++) if (!known.has(part)) missing.push(part)
   return {
-    id: sms.id,
+    id: smsId,
     parts,
-    newParts: missing.map((partNo) => ({ partNo, messageId: '', state: 'expired' as const })),
+    newParts: [
+      ...newParts,
+      ...missing.map((partNo) => ({ partNo, messageId: '', state: 'expired' as const })),
+    ],
     error: `part ${missing.join(', ')} of ${parts} expired before the carrier accepted it`,
   }
 }
@@ -120,6 +118,18 @@ function describeFailure(err: SmppSubmitError): string {
   return err.statusName ? `${err.statusName}: ${err.message}` : err.message
 }
 
+/**
+ * Claims due SMS under a lease, hands them to the transport, and records what happened:
+ * accepted (with the carrier's message ids), to retry later, failed or expired; and the
+ * delivery receipts the transport reports. Results are buffered for a few milliseconds and
+ * written together.
+ *
+ * Sent twice: an SMS the carrier accepted but whose result was not yet committed when the
+ * worker died is claimed again once its lease expires, and sent again. A live worker renews
+ * its leases (every lease_ms / 3), so this takes a crash, or a database out of reach for a
+ * whole lease. The worker holds at most heldSmsLimit() SMS without a committed outcome
+ * (batch_size, less under a rate cap), so that is the most one crash can send twice.
+ */
 export class SmsWorker {
   readonly owner: string
   /** Most SMS held at once: see heldSmsLimit(). */
@@ -145,7 +155,6 @@ export class SmsWorker {
   private receiptQueue: DeliveryReceipt[] = []
   private flushTimer: NodeJS.Timeout | null = null
   private flushing: Promise<void> = Promise.resolve()
-  private rematchUntil = 0
   private stopped = false
   private stopping$: Promise<number> | null = null
   private renewTimer: NodeJS.Timeout | null = null
@@ -236,7 +245,8 @@ export class SmsWorker {
   private dispatch(sms: ClaimedSms): void {
     const now = this.clock()
     if (now - sms.createdAt > this.opts.config.maxAgeMs) {
-      if (acceptedCount(sms) > 0) this.sent.push(expiredRest(sms, sms.parts || sms.segments))
+      if (acceptedCount(sms) > 0)
+        this.sent.push(expiredRest(sms.id, sms.parts || sms.segments, sms.settledParts.keys()))
       else this.stale.push(sms.id)
       this.scheduleFlush()
       return
@@ -271,19 +281,19 @@ export class SmsWorker {
   private afterTry(sms: ClaimedSms, result: SendResult): void {
     const newParts: PartRow[] = []
     const left: SmppSubmitError[] = []
-    const refusals: string[] = []
+    const refused: SmppSubmitError[] = []
     for (const o of result.outcomes) {
       if ('messageId' in o) {
         newParts.push({ partNo: o.part, messageId: canonicalMessageId(o.messageId), state: 'sent' })
       } else if (o.error.kind === 'permanent') {
         newParts.push({ partNo: o.part, messageId: '', state: 'refused' })
-        refusals.push(describeFailure(o.error))
+        refused.push(o.error)
       } else {
         left.push(o.error)
       }
     }
     const accepted = acceptedCount(sms) + newParts.filter((p) => p.state === 'sent').length
-    const refusal = refusals.length > 0 ? refusals.join('; ') : null
+    const refusal = refused.length > 0 ? refused.map(describeFailure).join('; ') : null
     if (left.length === 0 && accepted > 0) {
       if (refusal === null && newParts.length === result.parts) {
         // Every part at once, the common case.
@@ -294,19 +304,15 @@ export class SmsWorker {
       return
     }
     if (left.length === 0) {
-      const error = result.outcomes.find((o) => 'error' in o && o.error.kind === 'permanent')
-      const failure = this.afterFailure(sms, error && 'error' in error ? error.error : refusal)
+      // Every part refused for good (this try or an earlier one): a permanent failure.
+      const failure = this.afterFailure(sms, refused[0] ?? refusal)
       this.unsent.push({ ...failure, newParts, parts: result.parts })
       return
     }
     const retry = this.afterFailure(sms, left[0])
     if (retry.retryAt === null && accepted > 0) {
       // Expired with some parts taken: those can still reach the phone; the rest never will.
-      const settled = new Map(sms.settledParts)
-      for (const p of newParts)
-        settled.set(p.partNo, p.state === 'refused' ? 'refused' : 'accepted')
-      const rest = expiredRest({ ...sms, settledParts: settled }, result.parts)
-      this.sent.push({ ...rest, newParts: [...newParts, ...(rest.newParts ?? [])] })
+      this.sent.push(expiredRest(sms.id, result.parts, sms.settledParts.keys(), newParts))
       return
     }
     this.unsent.push({ ...retry, newParts, parts: result.parts })
@@ -398,18 +404,12 @@ export class SmsWorker {
         this.writeStep(
           receipts,
           this.receiptQueue,
+          // A receipt that overtook the record of its submit is matched again by the upkeep.
           async (items) => {
-            const { unmatched } = await this.receiptUpkeep.apply(items, now)
-            if (unmatched > 0) this.rematchUntil = now + REMATCH_MS
+            await this.receiptUpkeep.apply(items, now)
           },
           (n) => (this.stats.receipts += n),
         ),
-      async () => {
-        // A receipt that overtook the record of its submit (another worker's): matched once
-        // that record exists.
-        if (now > this.rematchUntil) return
-        await this.receiptUpkeep.rematch(now - 2 * REMATCH_MS, now)
-      },
     ]
     const taken: Array<[unknown[], unknown[]]> = [
       [sent, this.sent],

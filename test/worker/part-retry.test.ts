@@ -82,6 +82,25 @@ for (const kind of databaseKinds()) {
       )
     })
 
+    it('sends the parts taken when the rest expire, and ends partial once they are delivered', async () => {
+      const id = await queue(LONG('expiring'), '+33611000003')
+      // Parts 1 and 2 are taken; the link drops on part 3, and its retry would come past the age.
+      smsc.dropConnectionsAfter(3)
+      worker = startTestWorker(
+        t.db,
+        testSmppConfig(smsc.port, { window: 1 }),
+        testWorkerConfig({ maxAgeMs: 2000, retryInitialMs: 10_000, retryMaxMs: 10_000 }),
+      )
+      const done = await eventually(row(id), (r) => r.status === 'partial')
+      assert.match(String(done.last_error), /delivered parts 1, 2 of 3/)
+      assert.equal(done.notice_status, 'due')
+      const parts = await t.db('outbound_sms_parts').where({ sms_id: id }).orderBy('part_no')
+      assert.deepEqual(
+        parts.map((p) => `${p.part_no}:${p.state}`),
+        ['1:delivered', '2:delivered', '3:expired'],
+      )
+    })
+
     it('fails an SMS only when every part was refused for good', async () => {
       const id = await queue(LONG('refused'), '+33611000002')
       smsc.failNext(3, STATUS.INVALID_DEST_ADDR)

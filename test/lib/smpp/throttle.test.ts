@@ -32,4 +32,16 @@ describe('lib/smpp/throttle', () => {
     assert.equal(slow.take(), 0)
     assert.equal(slow.take(), 500)
   })
+
+  it('changes its rate keeping what was earned at the old one, within the new capacity', () => {
+    let now = 0
+    const bucket = new TokenBucket(100, () => now, true)
+    assert.equal(bucket.take(), 10, 'starts empty when asked')
+    now += 50
+    // 5 tokens earned at 100/s; the new capacity at 20/s is 2.
+    bucket.setRate(20)
+    assert.equal(bucket.take(), 0)
+    assert.equal(bucket.take(), 0)
+    assert.equal(bucket.take(), 50)
+  })
 })

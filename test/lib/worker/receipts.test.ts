@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import path from 'node:path'
 import { createAccount } from '../../../lib/db/accounts'
 import type { DeliveryReceipt } from '../../../lib/smpp/receipt'
-import { applyReceipts, settleUnmatchedReceipts } from '../../../lib/worker/receipts'
+import { applyReceipts, matchUnmatchedReceipts } from '../../../lib/worker/receipts'
 import { claimDueSms, recordSent } from '../../../lib/worker/store'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
@@ -53,6 +53,12 @@ for (const kind of databaseKinds()) {
     }
 
     const status = async (id: number) => (await t.db('outbound_sms').where({ id }).first()).status
+    const rematch = () =>
+      matchUnmatchedReceipts(t.db, {
+        since: Date.now() - 60_000,
+        mode: 'per_part',
+        now: Date.now(),
+      })
 
     it('matches a decimal receipt to a hex submit id', async () => {
       const id = await claimedSms()
@@ -78,10 +84,7 @@ for (const kind of databaseKinds()) {
       assert.deepEqual([early.matched, early.unmatched], [0, 1])
       await recordSent(t.db, 'w1', [{ id, messageIds: ['77'] }], Date.now())
       assert.equal(await status(id), 'sent')
-      assert.equal(
-        await settleUnmatchedReceipts(t.db, Date.now() - 60_000, 'per_part', Date.now()),
-        1,
-      )
+      assert.equal((await rematch()).matched.length, 1)
       assert.equal(await status(id), 'undeliverable')
       const [event] = await t.db('delivery_events').where({ smsc_message_id: '77' })
       assert.equal(Number(event.sms_id), id)
@@ -104,7 +107,7 @@ for (const kind of databaseKinds()) {
       assert.deepEqual([early.matched, early.unmatched], [0, 1])
       assert.equal(await status(older), 'sent')
       await recordSent(t.db, 'w1', [{ id: newer, messageIds: ['4660'] }], Date.now())
-      await settleUnmatchedReceipts(t.db, Date.now() - 60_000, 'per_part', Date.now())
+      await rematch()
       assert.equal(await status(newer), 'undeliverable')
       assert.equal(await status(older), 'sent')
     })
