@@ -38,7 +38,7 @@ const consoleIo: CliIo = { out: (l) => console.log(l), err: (l) => console.error
 const USAGE = `Usage: mail2sms <command> [options]
 
   start                                the MX, the SMS worker and the admin, and migrations
-  mx                                   the MX alone, and migrations
+  mx [--no-migrate]                    the MX alone, and migrations
   worker [--no-migrate]                the SMS worker alone, after migrations
   admin [--no-migrate]                 the web admin alone, after migrations
                                        (all wait for a database that is down; with
@@ -451,12 +451,14 @@ export async function run(
     const config = loadConfig()
     switch (command) {
       case 'start':
-      case 'mx':
         // The services start even with the database down; migrations follow once it answers.
-        return await runSupervisor(config, {
-          only: command === 'mx' ? 'mx' : undefined,
-          migrate: true,
-        })
+        return await runSupervisor(config, { migrate: true })
+      case 'mx': {
+        // --no-migrate: a database login without DDL grants (the MX answers 451 until another
+        // process, e.g. `mail2sms migrate` run with the migration login, has applied them).
+        const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
+        return await runSupervisor(config, { only: 'mx', migrate: !o['no-migrate'] })
+      }
       case 'worker': {
         const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
         // Under `mail2sms start`: stop with the supervisor, however it dies.
