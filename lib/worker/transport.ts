@@ -27,7 +27,7 @@ export interface TransportEvents {
   receipt: [DeliveryReceipt]
   /**
    * An SMS a phone sent to one of our numbers (SMPP only). The SMSC is answered when the promise
-   * a listener returns settles: see MoListener in lib/smpp/client.ts.
+   * a listener returns settles: see MoListener in lib/smpp/mo-offer.ts.
    */
   mo: [MoMessage]
 }
