@@ -8,15 +8,17 @@
  *
  * This class wires the parts together: the session (session-keeper.ts), the window and its
  * queue (submit-window.ts, part-queue.ts), the pace (submit-pace.ts), the watch on unanswered
- * submits (unanswered-submits.ts), and what arrives from the SMSC (deliver-dispatch.ts,
- * mo-offer.ts).
+ * submits (unanswered-submits.ts), what arrives from the SMSC (deliver-dispatch.ts,
+ * mo-offer.ts), and what an observer is told (observed.ts).
  */
 
 import { EventEmitter } from 'node:events'
+import type { SmppBindState, SmppObserver } from '../ops/observers'
 import type { SmscAlphabet } from '../sms'
 import type { SmppLogger } from './connection'
 import { dispatchDeliver, dispatchUnparsedDeliver, type DeliverSinks } from './deliver-dispatch'
 import { SmppSubmitError } from './errors'
+import { bindStateOf, guarded } from './observed'
 import { DEFAULT_MO_ACK_TIMEOUT_MS, answerMo, type MoMessage } from './mo-offer'
 import type { DeliveryReceipt } from './receipt'
 import { SessionKeeper, type SmppClientState } from './session-keeper'
@@ -72,6 +74,8 @@ export interface SmppClientOptions {
    */
   moAckTimeoutMs?: number
   logger?: SmppLogger
+  /** Told of the bind state, the window in use and each submit_sm's outcome (for metrics). */
+  observer?: SmppObserver
 }
 
 export interface SmppClientEvents {
@@ -102,6 +106,8 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
     super()
     if (!(options.window >= 1)) throw new RangeError('window must be at least 1')
     const logger = (this.logger = options.logger ?? consoleLogger)
+    const observer = guarded(options.observer, logger)
+    let bindState: SmppBindState = bindStateOf('idle')
     this.pace = options.pace ?? adaptivePace(options, logger)
     const sinks: DeliverSinks = {
       logger,
@@ -114,7 +120,11 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
         }),
     }
     this.session = new SessionKeeper(options, logger, {
-      stateChanged: () => undefined,
+      stateChanged: (state) => {
+        if (bindStateOf(state) === bindState) return
+        bindState = bindStateOf(state)
+        observer.bindState(bindState)
+      },
       bound: () => {
         this.notify('bound')
         this.window.pump()
@@ -139,6 +149,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       pace: this.pace,
       unanswered,
       logger,
+      observer,
       boundLink: () => this.session.boundLink(),
     })
   }

@@ -6,8 +6,10 @@
  */
 
 import type { PDU } from 'smpp'
+import type { SmppObserver } from '../ops/observers'
 import { RequestError, type SmppConnection, type SmppLogger } from './connection'
 import { SmppSubmitError } from './errors'
+import { outcomeOf, secondsSince } from './observed'
 import {
   PartQueue,
   partLabel,
@@ -36,6 +38,7 @@ export interface SubmitWindowOptions {
   pace: SubmitPace
   unanswered: UnansweredSubmits
   logger: SmppLogger
+  observer: SmppObserver
   /** The session's connection while it is bound, else null: parts leave only then. */
   boundLink(): SmppConnection | null
 }
@@ -109,17 +112,27 @@ export class SubmitWindow {
   }
 
   private send(link: SmppConnection, part: QueuedPart): void {
-    this.outstanding++
+    this.changeOutstanding(+1)
+    const sentAt = performance.now()
     const pdu = part.job.plan.pdus[part.index]
     link.request('submit_sm', pdu, this.options.requestTimeoutMs).then(
-      (response) => this.onResponse(part, response),
+      (response) => {
+        this.options.observer.submitAnswered(outcomeOf(response), secondsSince(sentAt))
+        this.onResponse(part, response)
+      },
       (err: Error) => {
-        if (err instanceof RequestError && err.kind === 'timeout') {
-          this.options.unanswered.timedOut(link)
-        }
+        const timedOut = err instanceof RequestError && err.kind === 'timeout'
+        // Not answered in time, or never to be: the session closed, or the PDU was not sent.
+        this.options.observer.submitAnswered(timedOut ? 'timeout' : 'error', secondsSince(sentAt))
+        if (timedOut) this.options.unanswered.timedOut(link)
         this.finishSent(part, submitErrorFromRequest(err, part))
       },
     )
+  }
+
+  private changeOutstanding(by: number): void {
+    this.outstanding += by
+    this.options.observer.windowInUse(this.outstanding)
   }
 
   private onResponse(part: QueuedPart, response: PDU): void {
@@ -144,7 +157,7 @@ export class SubmitWindow {
         // Throttling is the carrier's flow control, not a failure: the part goes back to the
         // head of the queue and leaves at the lowered pace.
         part.throttled++
-        this.outstanding--
+        this.changeOutstanding(-1)
         part.job.queued++
         this.queue.unshift(part)
         this.pump()
@@ -162,7 +175,7 @@ export class SubmitWindow {
   }
 
   private finishSent(part: QueuedPart, outcome: string | SmppSubmitError): void {
-    this.outstanding--
+    this.changeOutstanding(-1)
     const { job } = part
     // A part refused for good leaves the others deliverable; any other failure means trouble at
     // the SMSC or on the link: the rest of this SMS waits for the worker's retry.
