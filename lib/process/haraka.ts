@@ -68,11 +68,3 @@ export async function waitForPort(
     await new Promise((r) => setTimeout(r, 100))
   }
 }
-
-/** Haraka's `listen` line: the first address, as host and port. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const first = listen.split(',')[0].trim()
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(first)
-  if (!m) throw new Error(`cannot read listen address "${listen}"`)
-  return { host: m[1] === '::0' || m[1] === '0.0.0.0' ? '127.0.0.1' : m[1], port: Number(m[2]) }
-}

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { SmppConfig } from '../config'
+import type { SmppObserver } from '../ops/observers'
 import { SmppClient, offerMo, type MoMessage, type PartOutcome } from '../smpp/client'
 import type { DeliveryReceipt } from '../smpp/receipt'
 import type { SmsSender } from '../smpp/submit'
@@ -27,7 +28,7 @@ export interface TransportEvents {
   receipt: [DeliveryReceipt]
   /**
    * An SMS a phone sent to one of our numbers (SMPP only). The SMSC is answered when the promise
-   * a listener returns settles: see MoListener in lib/smpp/client.ts.
+   * a listener returns settles: see MoListener in lib/smpp/mo-offer.ts.
    */
   mo: [MoMessage]
 }
@@ -60,7 +61,7 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
   constructor(
     config: SmppConfig,
     logger?: { info(m: string): void; warn(m: string): void; error(m: string): void },
-    options: { moAckTimeoutMs?: number } = {},
+    options: { moAckTimeoutMs?: number; observer?: SmppObserver } = {},
   ) {
     super()
     if (config.throughputPerSecond > 0)
@@ -82,6 +83,7 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
       defaultAlphabet: config.defaultAlphabet,
       moAckTimeoutMs: options.moAckTimeoutMs,
       logger,
+      observer: options.observer,
     })
     this.client.on('receipt', (r) => this.emit('receipt', r))
     // Returns the listeners' verdict, so that the client answers the SMSC once the MO is stored.
