@@ -73,9 +73,12 @@ export function logfmtValue(value: LogValue): string {
   return `"${text.replace(ESCAPED, escapeChar)}"`
 }
 
-/** U+2028/U+2029 are valid inside JSON strings but end a line for some readers. */
+/**
+ * JSON.stringify leaves DEL, the C1 controls (NEL among them) and U+2028/U+2029 as they are:
+ * valid inside JSON strings, but some readers end a line at them.
+ */
 function jsonText(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => escapeChar(c))
+  return JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => escapeChar(c))
 }
 
 export function formatLogfmt(head: LogHead, fields: LogFields): string {
