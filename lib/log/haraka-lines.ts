@@ -95,6 +95,8 @@ export function writeHarakaItem(logger: Logger, item: HarakaLogItem): void {
       Object.assign(fields, read.fields)
     }
   }
+  // Haraka's hook records carry an empty msg when the hook said nothing.
+  if (rest.msg === '') delete rest.msg
   for (const [key, value] of Object.entries(rest)) fields[key] = fieldValue(value)
   logger[level](name ?? (typeof origin === 'string' ? origin : 'haraka'), fields)
 }

@@ -99,7 +99,8 @@ describe('worker: database link that stops answering (mysql)', function () {
     await queue(3)
     await eventually(
       async () => lines,
-      (l) => count(l, /^WARN cannot claim SMS/) > 0 && count(l, /^WARN cannot record SMS results/) > 0,
+      (l) =>
+        count(l, /^WARN cannot claim SMS/) > 0 && count(l, /^WARN cannot record SMS results/) > 0,
     )
     // Several polls fail meanwhile; each kind of failure is logged once.
     await new Promise((r) => setTimeout(r, 2500))
