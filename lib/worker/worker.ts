@@ -320,7 +320,7 @@ export class SmsWorker {
         })
       } else {
         left.push(o.error)
-        log.info('sms.part', {
+        log.debug('sms.part', {
           part: o.part,
           of,
           outcome: 'retry',
