@@ -22,7 +22,8 @@ export function readFreeText(
     if (m[2]) break
   }
   const event = words.length > 0 ? words.join('.') : fallbackEvent
-  if (rest === '') return { event, fields: {} }
+  // Words alone ("database ready") are a sentence too: kept, so that it can be searched for.
+  if (rest === '') return { event, fields: words.length > 1 ? { msg: text } : {} }
   const pairs = readPairs(rest)
   return { event, fields: pairs ?? { msg: text } }
 }

@@ -157,7 +157,10 @@ describe('lib/log free text', () => {
         fields: { host: 'h:1', reason: '3 submit_sm unanswered' },
       },
     )
-    assert.deepEqual(readFreeText('database ready', 'log'), { event: 'database.ready', fields: {} })
+    assert.deepEqual(readFreeText('database ready', 'log'), {
+      event: 'database.ready',
+      fields: { msg: 'database ready' },
+    })
   })
 
   it('keeps a sentence whole as msg, so it can still be searched for as written', () => {
