@@ -21,7 +21,9 @@ interface ServerSpec {
 }
 
 // Haraka's own notice for every message a queue plugin took, whichever plugin that was.
-const QUEUED = /origin=core message=queue code=OK/g
+// Our MX's lines (log.sms_format), or Haraka's own json ones on a server without that plugin.
+const QUEUED =
+  / event=queue trace=\S+ origin=core code=OK|"origin":"core","message":"queue","code":"OK"/g
 const OUR_ENVELOPE_PLUGINS = [
   'connect.sms_concurrency',
   'connect.sms_allowlist',

@@ -22,6 +22,7 @@ import { runWorker } from '../worker/main'
 import { runAdmin } from '../admin/main'
 import { createAdmin, findAdminByEmail, grantAccount, listAdmins } from '../lib/db/admins'
 import { checkPasswordPolicy, generatePassword, hashPassword } from '../lib/auth/password'
+import { createLogger, errorText, lineSink } from '../lib/log'
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */
 class UsageError extends Error {
@@ -436,6 +437,27 @@ async function withDb<T>(config: Mail2SmsConfig, fn: (db: Db) => Promise<T>): Pr
   }
 }
 
+/**
+ * A service as this process (worker, admin): it stops with the supervisor that started it,
+ * and a failure to run is one log line in the configured format, like everything it writes.
+ */
+async function runService(
+  config: Mail2SmsConfig,
+  service: 'worker' | 'admin',
+  run: () => Promise<number>,
+): Promise<number> {
+  const logger = createLogger({ service, ...config.log })
+  // Under `mail2sms start`: stop with the supervisor, however it dies.
+  watchParent({ signal: 'SIGTERM', log: lineSink(logger, 'warn') })
+  try {
+    return await run()
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError) throw err
+    logger.error(`${service}.failed`, { error: errorText(err) })
+    return 1
+  }
+}
+
 /** Runs one command; returns the process exit code (0 ok, 1 refused or failed, 2 bad usage). */
 export async function run(
   argv: string[],
@@ -461,14 +483,15 @@ export async function run(
       }
       case 'worker': {
         const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
-        // Under `mail2sms start`: stop with the supervisor, however it dies.
-        watchParent({ signal: 'SIGTERM' })
-        return await runWorker(config, { migrate: !o['no-migrate'] })
+        return await runService(config, 'worker', () =>
+          runWorker(config, { migrate: !o['no-migrate'] }),
+        )
       }
       case 'admin': {
         const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
-        watchParent({ signal: 'SIGTERM' })
-        return await runAdmin(config, { migrate: !o['no-migrate'] })
+        return await runService(config, 'admin', () =>
+          runAdmin(config, { migrate: !o['no-migrate'] }),
+        )
       }
       case 'admin-user':
         await withDb(config, (db) => adminUserCommand(db, sub, rest, io, env))

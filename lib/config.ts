@@ -5,6 +5,7 @@ import ini from 'ini'
 import { parseAllowlistEntry } from './net/allowlist'
 import { parseDestinationList } from './limits/destinations'
 import { DEFAULT_ALLOWLIST_LIMITS, type AllowlistLimits } from './net/allowlist-coverage'
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log/format'
 
 /** Where the project lives: config paths and the SQLite file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(
@@ -140,8 +141,16 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   loopWindowMinutes: 10,
 }
 
+/** How every process writes its log lines. */
+export interface LogConfig {
+  format: LogFormat
+  /** Lines below this level are not written. */
+  level: LogLevel
+}
+
 export interface Mail2SmsConfig {
   file: string
+  log: LogConfig
   limits: LimitsConfig
   admin: AdminConfig
   mailer: MailerConfig
@@ -247,6 +256,10 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     allowed_destinations: { kind: 'list', default: DEFAULT_LIMITS.allowedDestinations },
     loop_max_repeats: { kind: 'int', default: DEFAULT_LIMITS.loopMaxRepeats, min: 0 },
     loop_window_minutes: { kind: 'int', default: DEFAULT_LIMITS.loopWindowMinutes, min: 1 },
+  },
+  log: {
+    format: { kind: 'choice', default: 'logfmt', choices: [...LOG_FORMATS] },
+    level: { kind: 'choice', default: 'info', choices: [...LOG_LEVELS] },
   },
   allowlist: {
     max_ipv4_prefix: {
@@ -431,6 +444,10 @@ export function loadConfig(
     throw new ConfigError(`${file}: limits.allowed_destinations: ${destinations.message}`)
   return {
     file,
+    log: {
+      format: values.log.format as LogFormat,
+      level: values.log.level as LogLevel,
+    },
     limits: {
       accountSmsPerMinute: li.account_sms_per_minute as number,
       senderSmsPerMinute: li.sender_sms_per_minute as number,

@@ -182,3 +182,15 @@ export async function extendNoticeLease(
   if (extended) notice.lease = until
   return extended
 }
+
+/**
+ * The MX transaction id (the log's trace) of each of these SMS. Read apart from the claim,
+ * which stays one shared shape; notices are few, so the extra query costs little.
+ */
+export async function smsTraces(db: Db, smsIds: number[]): Promise<Map<number, string>> {
+  const traces = new Map<number, string>()
+  if (smsIds.length === 0) return traces
+  const rows = await db('outbound_sms').whereIn('id', smsIds).select('id', 'mx_transaction')
+  for (const r of rows) if (r.mx_transaction) traces.set(Number(r.id), String(r.mx_transaction))
+  return traces
+}

@@ -19,6 +19,8 @@ export function harakaCommand(opts: HarakaOptions): { command: string; args: str
   // Resolved here: Haraka's working folder has no node_modules of its own.
   const preload = opts.typescript ? ['-r', require.resolve('ts-node/register/transpile-only')] : []
   // Resolves to the .ts source under ts-node and to the build otherwise, like the caller.
+  // haraka-console first: what the others print comes out in our log format.
+  preload.push('-r', require.resolve('./haraka-console'))
   if (opts.dieWithParentGraceMs !== undefined)
     preload.push('-r', require.resolve('./haraka-parent-watch'))
   // `-c` must come first on Haraka's own command line.

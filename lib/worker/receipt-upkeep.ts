@@ -2,6 +2,7 @@ import type { Db } from '../db/connection'
 import { FailureStreak } from '../process/failure-streak'
 import { PollLoop } from '../process/poll-loop'
 import type { DeliveryReceipt } from '../smpp/receipt'
+import { asLogger, lineSink, silentLogger, type Logger, type LogSink } from '../log'
 import { ReceiptModeChooser } from './receipt-mode'
 import {
   applyReceipts,
@@ -12,6 +13,7 @@ import {
   type AppliedReceipts,
   type ReceiptIdFormat,
   type ReceiptMode,
+  type SmsOutcome,
 } from './receipts'
 
 /** The worker's counters this module keeps up to date. */
@@ -29,7 +31,8 @@ export interface ReceiptUpkeepOptions {
   /** An SMS sent this long ago without a final receipt becomes 'unknown'. */
   receiptTimeoutMs: number
   stats: ReceiptStats
-  log: (line: string) => void
+  /** Lines about a receipt carry its SMS's trace and id. */
+  log: LogSink
   clock: () => number
   /** Pause between rounds. */
   periodMs?: number
@@ -47,6 +50,24 @@ const DEFAULT_REMATCH_EVERY_MS = 60_000
 const RECENT_MISS_MS = 2 * 60_000
 /** Longest pause while the database refuses the upkeep's statements. */
 const RETRY_MAX_MS = 30_000
+
+/** The fields tying a line to its SMS, as in the worker's lines. */
+function smsFields(smsId: number, trace: string | null): { trace?: string; sms: number } {
+  return trace ? { trace, sms: smsId } : { sms: smsId }
+}
+
+/** A receipt's line; the one that settles its SMS says how (`final`). */
+function logReceipt(
+  log: Logger,
+  fields: Record<string, string | number | null | undefined>,
+  smsId: number,
+  trace: string | null,
+  settled: Map<number, SmsOutcome>,
+  last: boolean,
+): void {
+  const final = last ? settled.get(smsId) : undefined
+  log.info('sms.receipt', { ...smsFields(smsId, trace), ...fields, final })
+}
 
 /**
  * Receipts and the SMS waiting for them: applies receipts in the mode in force (see
@@ -70,10 +91,16 @@ export class ReceiptUpkeep {
   private rematchCursor = 0
   /** When the last receipt that matched nothing arrived. */
   private missedAt = -Infinity
+  private readonly log: Logger
 
   constructor(private readonly opts: ReceiptUpkeepOptions) {
-    this.modes = new ReceiptModeChooser(opts.receipts, opts.log)
-    this.failures = new FailureStreak('keep up SMS receipts', opts.log, opts.clock)
+    this.log = asLogger(opts.log, () => silentLogger)
+    this.modes = new ReceiptModeChooser(opts.receipts, lineSink(this.log))
+    this.failures = new FailureStreak(
+      'keep up SMS receipts',
+      lineSink(this.log, 'warn'),
+      opts.clock,
+    )
     this.periodMs = opts.periodMs ?? DEFAULT_PERIOD_MS
     this.rematchEveryMs = opts.rematchEveryMs ?? DEFAULT_REMATCH_EVERY_MS
   }
@@ -90,10 +117,17 @@ export class ReceiptUpkeep {
   async apply(receipts: DeliveryReceipt[], now: number): Promise<AppliedReceipts> {
     const { db, idFormat } = this.opts
     const applied = await applyReceipts(db, receipts, this.modes.mode, now, idFormat)
+    const lastOf = new Map(applied.matchedReceipts.map((m, i) => [m.smsId, i]))
+    for (const [i, { receipt: r, smsId, trace }] of applied.matchedReceipts.entries()) {
+      const fields = { message_id: r.messageId, state: r.state, error: r.error ?? undefined }
+      logReceipt(this.log, fields, smsId, trace, applied.settled, lastOf.get(smsId) === i)
+    }
     for (const r of applied.unmatchedReceipts) {
-      this.opts.log(
-        `receipt unmatched id=${r.messageId} source=${r.handset ?? '-'} state=${r.state}`,
-      )
+      this.log.info('receipt.unmatched', {
+        message_id: r.messageId,
+        handset: r.handset ?? '-',
+        state: r.state,
+      })
     }
     this.opts.stats.unmatchedReceipts += applied.unmatched
     if (applied.unmatched > 0) this.missedAt = now
@@ -114,8 +148,11 @@ export class ReceiptUpkeep {
       idFormat: this.opts.idFormat,
       now,
     })
-    for (const m of found.matched)
-      this.opts.log(`receipt matched late id=${m.messageId} sms=${m.smsId}`)
+    const lastOf = new Map(found.matched.map((m, i) => [m.smsId, i]))
+    for (const [i, m] of found.matched.entries()) {
+      const fields = { message_id: m.messageId, state: m.state, late: 'yes' }
+      logReceipt(this.log, fields, m.smsId, m.trace, found.settled, lastOf.get(m.smsId) === i)
+    }
     return found.scanned === limit ? found.lastId : null
   }
 
@@ -137,9 +174,13 @@ export class ReceiptUpkeep {
       const unknown = await markUnknown(this.opts.db, now, this.opts.receiptTimeoutMs, BATCH)
       if (unknown.length > 0) {
         this.opts.stats.unknown += unknown.length
-        this.opts.log(
-          `sms status=unknown count=${unknown.length} reason="no final receipt in ${this.opts.receiptTimeoutMs} ms" ids=${unknown.join(',')}`,
-        )
+        for (const u of unknown) {
+          this.log.warn('sms.unknown', {
+            ...smsFields(u.id, u.trace),
+            status: 'unknown',
+            error: `no final receipt in ${this.opts.receiptTimeoutMs} ms`,
+          })
+        }
       }
       more ||= unknown.length === BATCH
       if (now >= this.nextRematchAt) {

@@ -19,6 +19,8 @@ export interface ClaimedSms {
   virtualNumber: string | null
   /** Parts an earlier try settled, by number: the carrier took them, or refused them for good. */
   settledParts: Map<number, SettledPart>
+  /** The MX transaction that queued it: the `trace` of every log line about this SMS. */
+  trace: string | null
 }
 
 /** A part's fate at submit time: accepted (any receipt state since) or refused for good. */
@@ -109,6 +111,7 @@ export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSm
       'o.created_at',
       'a.sender_name',
       'a.virtual_number',
+      'o.mx_transaction',
     )
   // Only SMS tried before can have parts already settled: the first try (attempts 1) of the
   // common case costs no query.
@@ -129,6 +132,7 @@ export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSm
     senderName: (r.sender_name as string | null) ?? null,
     virtualNumber: (r.virtual_number as string | null) ?? null,
     settledParts: settled.get(Number(r.id)) ?? new Map(),
+    trace: (r.mx_transaction as string | null) ?? null,
   }))
 }
 

@@ -5,9 +5,12 @@ import { SmppClient, offerMo, type MoMessage, type PartOutcome } from '../smpp/c
 import type { DeliveryReceipt } from '../smpp/receipt'
 import type { SmsSender } from '../smpp/submit'
 import { encodeSms } from '../sms/segments'
+import { asLogger, lineLogger, type Logger, type LogSink } from '../log'
 
 export interface OutgoingSms {
   id: number
+  /** The MX transaction that queued it, for the log. */
+  trace?: string | null
   from: SmsSender
   /** E.164 */
   to: string
@@ -120,9 +123,11 @@ export class ConsoleTransport extends EventEmitter<TransportEvents> implements S
   readonly name = 'console'
   readonly ready = true
   private count = 0
+  private readonly log: Logger
 
-  constructor(private readonly print: (line: string) => void = (l) => console.log(l)) {
+  constructor(log?: LogSink) {
     super()
+    this.log = asLogger(log, () => lineLogger((l) => console.log(l)))
   }
 
   start(): void {}
@@ -135,9 +140,15 @@ export class ConsoleTransport extends EventEmitter<TransportEvents> implements S
         : sms.from.type === 'number'
           ? sms.from.number
           : '(carrier default)'
-    this.print(
-      `[sms] id=${sms.id} from=${from} to=${sms.to} encoding=${encoded.encoding} segments=${encoded.segments} text=${JSON.stringify(sms.text)}`,
-    )
+    this.log.info('sms.console', {
+      trace: sms.trace ?? undefined,
+      sms: sms.id,
+      from,
+      to: sms.to,
+      encoding: encoded.encoding,
+      segments: encoded.segments,
+      text: sms.text,
+    })
     const parts = Math.max(1, encoded.parts.length)
     const outcomes: PartOutcome[] = []
     for (let part = 1; part <= parts; part++) {

@@ -22,6 +22,7 @@ import {
 import type { SendResult, SmsTransport } from './transport'
 import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
+import { asLogger, lineLogger, lineSink, type Logger, type LogSink } from '../log'
 
 export interface WorkerOptions {
   db: Db
@@ -36,7 +37,8 @@ export interface WorkerOptions {
   /** Sender for accounts with neither sender name nor virtual number ('' for none). */
   defaultSource: string
   owner?: string
-  log?: (line: string) => void
+  /** Lines about each SMS carry its trace (the MX transaction id) and id. */
+  log?: LogSink
   clock?: () => number
 }
 
@@ -118,6 +120,14 @@ function describeFailure(err: SmppSubmitError): string {
   return err.statusName ? `${err.statusName}: ${err.message}` : err.message
 }
 
+/** The fields that tie a line to one SMS: `grep trace=<id>` follows it from the MX on. */
+export function smsLogFields(sms: { id: number; trace: string | null }): {
+  trace?: string
+  sms: number
+} {
+  return sms.trace ? { trace: sms.trace, sms: sms.id } : { sms: sms.id }
+}
+
 /**
  * Claims due SMS under a lease, hands them to the transport, and records what happened:
  * accepted (with the carrier's message ids), to retry later, failed or expired; and the
@@ -161,6 +171,8 @@ export class SmsWorker {
   /** Claims SMS; its pause is cut short when an SMS finishes (room to claim more) or on stop(). */
   private readonly loop = new PollLoop(() => this.round())
   private readonly clock: () => number
+  private readonly logger: Logger
+  /** Free-text warnings of the helpers below (database outages). */
   private readonly log: (line: string) => void
   /** One log line when a database outage starts and one when it ends, not one per poll. */
   private readonly claims: FailureStreak
@@ -172,7 +184,8 @@ export class SmsWorker {
       opts.owner ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`
     this.clock = opts.clock ?? Date.now
     this.maxHeld = heldSmsLimit(opts.config.batchSize, opts.transport.rateLimit)
-    this.log = opts.log ?? ((l) => console.log(`[worker] ${l}`))
+    this.logger = asLogger(opts.log, () => lineLogger((l) => console.log(`[worker] ${l}`)))
+    this.log = lineSink(this.logger, 'warn')
     this.claims = new FailureStreak('claim SMS', this.log, this.clock)
     this.records = new FailureStreak(
       'record SMS results (kept, to write later)',
@@ -188,7 +201,7 @@ export class SmsWorker {
       receiptTimeoutMs: opts.config.receiptTimeoutMs,
       periodMs: opts.receiptUpkeepMs,
       stats: this.stats,
-      log: this.log,
+      log: this.logger,
       clock: this.clock,
     })
   }
@@ -244,10 +257,17 @@ export class SmsWorker {
 
   private dispatch(sms: ClaimedSms): void {
     const now = this.clock()
+    const log = this.logger.child(smsLogFields(sms))
+    log.debug('sms.claimed', { attempt: sms.attempts, owner: this.owner })
     if (now - sms.createdAt > this.opts.config.maxAgeMs) {
-      if (acceptedCount(sms) > 0)
-        this.sent.push(expiredRest(sms.id, sms.parts || sms.segments, sms.settledParts.keys()))
-      else this.stale.push(sms.id)
+      if (acceptedCount(sms) > 0) {
+        const rest = expiredRest(sms.id, sms.parts || sms.segments, sms.settledParts.keys())
+        log.warn('sms.expired', { status: 'sent', error: rest.error })
+        this.sent.push(rest)
+      } else {
+        log.warn('sms.expired', { status: 'expired', error: 'too old to send' })
+        this.stale.push(sms.id)
+      }
       this.scheduleFlush()
       return
     }
@@ -256,6 +276,7 @@ export class SmsWorker {
     this.opts.transport
       .send({
         id: sms.id,
+        trace: sms.trace,
         from,
         to: sms.recipient,
         text: sms.body,
@@ -263,8 +284,8 @@ export class SmsWorker {
         skipParts: new Set(sms.settledParts.keys()),
       })
       .then(
-        (result) => this.afterTry(sms, result),
-        (err) => this.unsent.push(this.afterFailure(sms, err)),
+        (result) => this.afterTry(sms, result, log),
+        (err) => this.unsent.push(this.logUnsent(this.afterFailure(sms, err), sms, log)),
       )
       .finally(() => {
         this.inFlight -= 1
@@ -278,23 +299,44 @@ export class SmsWorker {
    * 'sent' once every part has an outcome and one was taken; failed when every part was refused;
    * otherwise it waits for a retry of the parts left.
    */
-  private afterTry(sms: ClaimedSms, result: SendResult): void {
+  private afterTry(sms: ClaimedSms, result: SendResult, log: Logger): void {
     const newParts: PartRow[] = []
     const left: SmppSubmitError[] = []
     const refused: SmppSubmitError[] = []
     for (const o of result.outcomes) {
+      const of = result.parts
       if ('messageId' in o) {
-        newParts.push({ partNo: o.part, messageId: canonicalMessageId(o.messageId), state: 'sent' })
+        const messageId = canonicalMessageId(o.messageId)
+        newParts.push({ partNo: o.part, messageId, state: 'sent' })
+        log.debug('sms.part', { part: o.part, of, outcome: 'accepted', message_id: messageId })
       } else if (o.error.kind === 'permanent') {
         newParts.push({ partNo: o.part, messageId: '', state: 'refused' })
         refused.push(o.error)
+        log.warn('sms.part', {
+          part: o.part,
+          of,
+          outcome: 'refused',
+          error: describeFailure(o.error),
+        })
       } else {
         left.push(o.error)
+        log.debug('sms.part', {
+          part: o.part,
+          of,
+          outcome: 'retry',
+          error: describeFailure(o.error),
+        })
       }
     }
     const accepted = acceptedCount(sms) + newParts.filter((p) => p.state === 'sent').length
     const refusal = refused.length > 0 ? refused.map(describeFailure).join('; ') : null
     if (left.length === 0 && accepted > 0) {
+      log.info('sms.submitted', {
+        attempt: sms.attempts,
+        parts: result.parts,
+        message_ids: newParts.filter((p) => p.state === 'sent').map((p) => p.messageId),
+        error: refusal ?? undefined,
+      })
       if (refusal === null && newParts.length === result.parts) {
         // Every part at once, the common case.
         this.sent.push({ id: sms.id, messageIds: newParts.map((p) => p.messageId) })
@@ -305,17 +347,37 @@ export class SmsWorker {
     }
     if (left.length === 0) {
       // Every part refused for good (this try or an earlier one): a permanent failure.
-      const failure = this.afterFailure(sms, refused[0] ?? refusal)
+      const failure = this.logUnsent(this.afterFailure(sms, refused[0] ?? refusal), sms, log)
       this.unsent.push({ ...failure, newParts, parts: result.parts })
       return
     }
     const retry = this.afterFailure(sms, left[0])
     if (retry.retryAt === null && accepted > 0) {
       // Expired with some parts taken: those can still reach the phone; the rest never will.
-      this.sent.push(expiredRest(sms.id, result.parts, sms.settledParts.keys(), newParts))
+      const rest = expiredRest(sms.id, result.parts, sms.settledParts.keys(), newParts)
+      log.warn('sms.expired', { status: 'sent', error: rest.error })
+      this.sent.push(rest)
       return
     }
-    this.unsent.push({ ...retry, newParts, parts: result.parts })
+    this.unsent.push({ ...this.logUnsent(retry, sms, log), newParts, parts: result.parts })
+  }
+
+  /** One line for an SMS that goes back to the queue, or ends failed or expired. */
+  private logUnsent(u: RetryOrFailure, sms: ClaimedSms, log: Logger): RetryOrFailure {
+    if (u.retryAt !== null) {
+      log.info('sms.retry', {
+        attempt: sms.attempts,
+        retry_in_ms: Math.max(0, u.retryAt - this.clock()),
+        error: u.error,
+      })
+    } else {
+      log.warn(`sms.${u.finalStatus}`, {
+        status: u.finalStatus,
+        code: u.code ?? undefined,
+        error: u.error,
+      })
+    }
+    return u
   }
 
   private afterFailure(sms: ClaimedSms, err: unknown): RetryOrFailure {
@@ -376,10 +438,6 @@ export class SmsWorker {
           (n) => {
             this.stats.sent += n
             this.released(n)
-          },
-          (items) => {
-            for (const s of items)
-              if (s.error) this.log(`sms=${s.id} status=sent error=${JSON.stringify(s.error)}`)
           },
         ),
       () =>
@@ -467,8 +525,6 @@ export class SmsWorker {
       if (u.retryAt !== null) this.stats.retried += 1
       else if (u.finalStatus === 'expired') this.stats.expired += 1
       else this.stats.failed += 1
-      if (u.retryAt === null)
-        this.log(`sms=${u.id} status=${u.finalStatus} error=${JSON.stringify(u.error)}`)
     }
   }
 
@@ -495,13 +551,18 @@ export class SmsWorker {
     await this.flush()
     if (this.renewTimer) clearInterval(this.renewTimer)
     if (this.inFlight > 0) {
-      this.log(
-        `${this.inFlight} SMS still unanswered at shutdown; they come back when their lease ends`,
-      )
+      this.logger.warn('worker.unanswered', {
+        count: this.inFlight,
+        msg: 'SMS still unanswered at shutdown; they come back when their lease ends',
+      })
     }
     const unwritten =
       this.sent.length + this.unsent.length + this.stale.length + this.receiptQueue.length
-    if (unwritten > 0) this.log(`${unwritten} results could not be written before shutdown`)
+    if (unwritten > 0)
+      this.logger.warn('worker.unwritten', {
+        count: unwritten,
+        msg: 'results could not be written before shutdown',
+      })
     return unwritten
   }
 }

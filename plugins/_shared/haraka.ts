@@ -19,13 +19,15 @@ export interface SmsTransactionNotes {
   usage: CounterDelta[]
 }
 
+/** mail2sms.ini: MAIL2SMS_CONFIG, else the one in Haraka's config folder. */
+export function configFile(): string {
+  const haraka = process.env.HARAKA ?? process.cwd()
+  return process.env.MAIL2SMS_CONFIG ?? path.join(haraka, 'config', 'mail2sms.ini')
+}
+
 /** The process's runtime; `log` serves the first call, which makes it (at Haraka's start). */
 export function runtime(log?: (line: string) => void): MxRuntime {
-  const haraka = process.env.HARAKA ?? process.cwd()
-  return getMxRuntime(
-    process.env.MAIL2SMS_CONFIG ?? path.join(haraka, 'config', 'mail2sms.ini'),
-    log,
-  )
+  return getMxRuntime(configFile(), log)
 }
 
 export function smsNotes(connection: Connection): SmsTransactionNotes {

@@ -56,6 +56,16 @@ describe('lib/config', () => {
     )
   })
 
+  it('reads [log]: logfmt at info by default, json or another level when set, nothing else', () => {
+    assert.deepEqual(load('').log, { format: 'logfmt', level: 'info' })
+    assert.deepEqual(load('[log]\nformat=json\nlevel=debug\n').log, {
+      format: 'json',
+      level: 'debug',
+    })
+    assert.throws(() => load('[log]\nformat=xml\n'), /log\.format must be one of logfmt, json/)
+    assert.throws(() => load('[log]\nlevel=notice\n'), /log\.level must be one of debug, info/)
+  })
+
   it('reads the IP list limits, between /1 and the family’s full length', () => {
     const defaults = load('')
     assert.deepEqual(defaults.allowlist, { maxIpv4Prefix: 16, maxIpv6Prefix: 48 })

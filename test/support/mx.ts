@@ -37,6 +37,8 @@ export interface MxOptions {
   limits?: Record<string, string | number>
   /** Listen on this port instead of a free one: an MX restarted where its clients expect it. */
   port?: number
+  /** Keys of mail2sms.ini's [log] section, e.g. { format: 'json' }. */
+  log?: Record<string, string>
 }
 
 export async function freePort(): Promise<number> {
@@ -64,6 +66,8 @@ function writeMail2SmsIni(file: string, opts: MxOptions): void {
     ...Object.entries(opts.mxSettings ?? {}).map(([key, value]) => `${key}=${value}`),
     '[limits]',
     ...Object.entries(opts.limits ?? {}).map(([key, value]) => `${key}=${value}`),
+    '[log]',
+    ...Object.entries(opts.log ?? {}).map(([key, value]) => `${key}=${value}`),
   ]
   fs.writeFileSync(file, lines.join('\n') + '\n')
 }

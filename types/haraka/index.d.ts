@@ -48,7 +48,8 @@ declare module 'haraka' {
       }
     }
     loginfo(plugin: unknown, msg: string): void
-    lognotice(plugin: unknown, msg: string): void
+    /** A plain object's keys become the line's fields (Haraka's logfmt and json formats). */
+    lognotice(plugin: unknown, msg: string | Record<string, unknown>): void
     logwarn(plugin: unknown, msg: string): void
     logerror(plugin: unknown, msg: string): void
   }
@@ -61,6 +62,8 @@ declare module 'haraka' {
     name: string
     timeout: number
     register_hook(hook: string, method: string): void
+    /** One of Haraka's own modules (`logger`, …), as its plugins load them. */
+    haraka_require(name: string): unknown
     loginfo(msg: string): void
     lognotice(msg: string): void
     logerror(msg: string): void

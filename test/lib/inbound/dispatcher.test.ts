@@ -111,7 +111,9 @@ for (const kind of databaseKinds()) {
       const { id } = await inbound('+33700000003', 'nobody reads this')
       const row = await eventually(statusOf(id), (r) => r.status === 'kept')
       assert.match(String(row.last_error), /no forward address/)
-      assert.ok(lines.some((l) => l.includes(`inbound id=${id} account=quiet kept`)))
+      assert.ok(
+        lines.some((l) => l.startsWith(`mo.kept trace=mo-${id} inbound=${id} account=quiet`)),
+      )
       assert.equal(sink.mails.filter((m) => m.parsed.text?.includes('nobody reads')).length, 0)
     })
 
@@ -266,7 +268,8 @@ for (const kind of databaseKinds()) {
         mailer: slow,
         log: (line) => {
           // A failure outside the relay exchange (here the log itself) in one dispatch.
-          if (line.includes(`inbound id=${kept.id} account=keeper kept`)) throw new Error('boom')
+          if (line.startsWith(`mo.kept trace=mo-${kept.id} inbound=${kept.id} account=keeper`))
+            throw new Error('boom')
           lines.push(line)
         },
       })
@@ -274,7 +277,11 @@ for (const kind of databaseKinds()) {
       await d.stop()
       assert.equal(slowDone, true, 'the mail under way finished before stop() returned')
       assert.equal((await statusOf(slowOne.id)()).status, 'forwarded')
-      assert.ok(lines.some((l) => l.includes(`inbound id=${kept.id}: boom`)))
+      assert.ok(
+        lines.some((l) =>
+          l.startsWith(`WARN mo.mail_error trace=mo-${kept.id} inbound=${kept.id} error=boom`),
+        ),
+      )
     })
 
     it('gives up, as failed, once the relay refused past the maximum age', async () => {
