@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { Knex } from 'knex'
 import { isMysql, openUntimedDb, type Db } from './connection'
 import { isDeadlock } from './errors'
+import { freeClusterLock, isGaleraNode, withClusterLock } from './migration-lock'
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations')
 
@@ -67,9 +68,10 @@ function isConcurrentMigration(err: unknown): boolean {
 
 /**
  * Several nodes may start together on one database: the others wait for the one migrating.
- * On MySQL a named lock (GET_LOCK) makes them wait for each other; on a Galera cluster that
- * lock is only the node's own, and knex's lock row is what settles it between nodes: whoever
- * loses there, or trips over tables the winner just created, tries again after a pause.
+ * On MySQL a named lock (GET_LOCK) makes them wait for each other; on a Galera cluster, where
+ * that lock is only the node's own, a lock row of ours as well (lib/db/migration-lock.ts).
+ * A node that still trips over another's work (knex's tables created a moment before, a
+ * commit refused by certification) tries again after a pause.
  */
 export async function migrateLatestWaiting(db: Db, timeoutMs = 60_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs
@@ -116,8 +118,13 @@ async function withServerLock<T>(db: Db, timeoutMs: number, fn: () => Promise<T>
       throw new Error(`another node has been migrating this database for over ${seconds}s`)
     }
     try {
-      await collapseKnexLockRows(db)
-      return await fn()
+      const run = async () => {
+        await collapseKnexLockRows(db)
+        return fn()
+      }
+      // Under Galera the named lock is the node's own: the cluster needs one of its own too.
+      if (await isGaleraNode(lockDb)) return await withClusterLock(lockDb, { timeoutMs }, run)
+      return await run()
     } finally {
       await lockDb.raw('SELECT RELEASE_LOCK(?)', [SERVER_LOCK])
     }
@@ -140,6 +147,7 @@ async function collapseKnexLockRows(db: Db): Promise<void> {
 
 /** Clears the lock a killed migration left behind. */
 export async function unlockMigrations(db: Db): Promise<void> {
+  if (isMysql(db)) await freeClusterLock(db)
   await collapseKnexLockRows(db)
   await db.migrate.forceFreeMigrationsLock(migrationConfig())
 }

@@ -35,6 +35,8 @@ describe('cluster: two MX and two workers on a three-node Galera cluster', funct
       },
     )
     console.log(result.report.replace(/^/gm, '      '))
+    for (const exit of result.unplannedExits)
+      console.log(`      --- ${exit.service} ended by itself:\n${exit.logTail.slice(-800)}`)
   })
 
   after(async () => {
