@@ -165,6 +165,8 @@ export class PrivateMariaDb {
    * server's group is killed, also taking the helpers a state transfer may have left behind.
    */
   destroyNow(): void {
+    // Once only: later, the group's id may belong to some other process.
+    if (!live.has(this)) return
     this.killGroup()
     fs.rmSync(this.dir, { recursive: true, force: true })
     live.delete(this)
