@@ -18,6 +18,8 @@ export interface ChaosResult {
   silentWorkers: string[]
   /** The migrations started at once from each database server at the start. */
   migrations: MigrationRun[]
+  /** What each worker's running process printed, by worker. */
+  workerLogs: string[]
 }
 
 const LIVENESS_WINDOW_MS = 3000
@@ -132,6 +134,7 @@ export async function runChaos(
       probes,
       silentWorkers: silent,
       migrations: cluster.migrations,
+      workerLogs: cluster.workers.map((w) => w.service.logs()),
     }
   } finally {
     await cluster.stop()
