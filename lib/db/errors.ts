@@ -34,6 +34,9 @@ const UNREACHABLE_CODES = new Set([
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
+  // 1047, from a Galera node outside the cluster's primary component or still joining it:
+  // "WSREP has not yet prepared node for application use". It serves again once synced.
+  'ER_UNKNOWN_COM_ERROR',
   'SQLITE_CANTOPEN',
 ])
 

@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection'
 import { isMysql } from '../db/connection'
+import { isDeadlock } from '../db/errors'
 import type { SmsEncoding } from '../sms/segments'
 import { settleFromParts } from './receipts'
 
@@ -60,30 +61,7 @@ export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSm
   }
   let ids: number[]
   if (isMysql(db)) {
-    ids = await db.transaction(
-      async (trx) => {
-        // One SELECT per status, each read in the order of the (status, next_attempt_at) index:
-        // with both statuses in one IN list MariaDB sorts, and locks, every due row.
-        const pick = (status: string, limit: number) =>
-          trx('outbound_sms')
-            .select('id')
-            .where('status', status)
-            .where('next_attempt_at', '<=', opts.now)
-            .orderBy('next_attempt_at')
-            .limit(limit)
-            .forUpdate()
-            .skipLocked()
-        const abandoned = await pick('sending', opts.limit)
-        const queued =
-          abandoned.length < opts.limit ? await pick('queued', opts.limit - abandoned.length) : []
-        const taken = [...abandoned, ...queued].map((r) => Number(r.id))
-        if (taken.length > 0) await trx('outbound_sms').whereIn('id', taken).update(lease)
-        return taken
-        // READ COMMITTED: under REPEATABLE READ the scan takes next-key locks to the end of the
-        // index, and the UPDATE's new entries then deadlock with the MX's inserts.
-      },
-      { isolationLevel: 'read committed' },
-    )
+    ids = await retryCertification(() => claimOnMysql(db, opts, lease))
   } else {
     const due = db('outbound_sms')
       .select('id')
@@ -134,6 +112,52 @@ export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSm
     settledParts: settled.get(Number(r.id)) ?? new Map(),
     trace: (r.mx_transaction as string | null) ?? null,
   }))
+}
+
+/**
+ * Galera: two workers on two nodes can both take the same rows (SKIP LOCKED skips only this
+ * node's locks); one COMMIT then fails certification with ER_LOCK_DEADLOCK and has taken
+ * nothing. Trying again at once finds the rows taken and goes on to others.
+ */
+async function retryCertification<T>(claim: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await claim()
+    } catch (err) {
+      if (!isDeadlock(err) || attempt >= tries) throw err
+    }
+  }
+}
+
+function claimOnMysql(
+  db: Db,
+  opts: ClaimOptions,
+  lease: Record<string, unknown>,
+): Promise<number[]> {
+  return db.transaction(
+    async (trx) => {
+      // One SELECT per status, each read in the order of the (status, next_attempt_at) index:
+      // with both statuses in one IN list MariaDB sorts, and locks, every due row.
+      const pick = (status: string, limit: number) =>
+        trx('outbound_sms')
+          .select('id')
+          .where('status', status)
+          .where('next_attempt_at', '<=', opts.now)
+          .orderBy('next_attempt_at')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked()
+      const abandoned = await pick('sending', opts.limit)
+      const queued =
+        abandoned.length < opts.limit ? await pick('queued', opts.limit - abandoned.length) : []
+      const taken = [...abandoned, ...queued].map((r) => Number(r.id))
+      if (taken.length > 0) await trx('outbound_sms').whereIn('id', taken).update(lease)
+      return taken
+      // READ COMMITTED: under REPEATABLE READ the scan takes next-key locks to the end of the
+      // index, and the UPDATE's new entries then deadlock with the MX's inserts.
+    },
+    { isolationLevel: 'read committed' },
+  )
 }
 
 async function settledPartsOf(

@@ -79,11 +79,13 @@ export function senderFor(sms: ClaimedSms, defaultSource: string): SmsSender {
 }
 
 /**
- * The concatenation reference of an SMS's parts (1..255): derived from its id, so that parts
- * sent on different tries carry the same one and join up on the handset.
+ * The concatenation reference of an SMS's parts (1..251): derived from its id, so that parts
+ * sent on different tries carry the same one and join up on the handset. Modulo a prime, not
+ * 255: a Galera node hands out ids in steps of the cluster's size (1, 4, 7… on three nodes),
+ * and 255 = 3 × 5 × 17 would give one node's SMS only 85 references (51 on five nodes).
  */
 export function concatReference(smsId: number): number {
-  return (smsId % 255) + 1
+  return (smsId % 251) + 1
 }
 
 function acceptedCount(sms: ClaimedSms): number {
