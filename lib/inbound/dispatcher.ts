@@ -23,6 +23,7 @@ import { composeForwardMail, type RepliedSms } from './forward-mail'
 import { whileHoldingLease } from './lease-keeper'
 import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
+import type { PollerObservers } from '../ops/poller-observers'
 
 /** Most time between two claims while the database refuses them. */
 const CLAIM_RETRY_MAX_MS = 30_000
@@ -46,6 +47,8 @@ export interface DispatcherOptions {
   maxAgeMs?: number
   log?: (line: string) => void
   clock?: () => number
+  /** Counts the loop's rounds and its claims (metrics); nothing by default. */
+  observers?: PollerObservers
 }
 
 /**
@@ -64,8 +67,7 @@ export function parseForwardAddresses(value: unknown): string[] {
 
 export class InboundMailDispatcher {
   readonly stats = { forwarded: 0, replied: 0, kept: 0, retried: 0, failed: 0 }
-  private readonly loop = new PollLoop(() => this.round())
-  private readonly claims: FailureStreak
+  private readonly loop: PollLoop
   private readonly log: (line: string) => void
   private readonly clock: () => number
   private readonly leaseMs: number
@@ -74,7 +76,16 @@ export class InboundMailDispatcher {
     this.log = opts.log ?? (() => undefined)
     this.clock = opts.clock ?? Date.now
     this.leaseMs = opts.leaseMs ?? 15 * 60_000
-    this.claims = new FailureStreak('claim inbound SMS to mail', this.log, this.clock)
+    const pollMs = opts.pollMs ?? 1000
+    this.loop = new PollLoop(() => this.round(pollMs), {
+      name: 'inbound-mail',
+      observer: opts.observers?.loop,
+      failures: {
+        streak: new FailureStreak('claim inbound SMS to mail', this.log, this.clock),
+        initialMs: pollMs,
+        maxMs: CLAIM_RETRY_MAX_MS,
+      },
+    })
   }
 
   start(): void {
@@ -86,19 +97,14 @@ export class InboundMailDispatcher {
     await this.loop.stop()
   }
 
-  private async round(): Promise<number> {
-    const pollMs = this.opts.pollMs ?? 1000
-    let claimed: ClaimedInbound[]
-    try {
-      claimed = await claimDueInbound(this.opts.db, {
-        limit: this.opts.batchSize ?? 20,
-        leaseMs: this.leaseMs,
-        now: this.clock(),
-      })
-    } catch (err) {
-      return this.claims.failed(err, pollMs, CLAIM_RETRY_MAX_MS)
-    }
-    this.claims.succeeded()
+  /** Claims and mails a batch; throws when the claim fails (the loop backs off). */
+  private async round(pollMs: number): Promise<number> {
+    const claimed = await claimDueInbound(this.opts.db, {
+      limit: this.opts.batchSize ?? 20,
+      leaseMs: this.leaseMs,
+      now: this.clock(),
+      observer: this.opts.observers?.claim,
+    })
     // Every mail of the batch is waited for, even when one fails: stop() must not return,
     // and the mailer close, while another is still with the relay.
     const results = await Promise.allSettled(claimed.map((claim) => this.dispatch(claim)))
