@@ -25,6 +25,7 @@ import { whileHoldingLease } from './lease-keeper'
 import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
 import { asLogger, errorText, lineSink, silentLogger, type Logger, type LogSink } from '../log'
+import type { PollerObservers } from '../ops/poller-observers'
 
 /** Most time between two claims while the database refuses them. */
 const CLAIM_RETRY_MAX_MS = 30_000
@@ -49,6 +50,8 @@ export interface DispatcherOptions {
   /** Lines about an inbound SMS carry its trace, mo-<inbound id>, and id. */
   log?: LogSink
   clock?: () => number
+  /** Counts the loop's rounds and its claims (metrics); nothing by default. */
+  observers?: PollerObservers
 }
 
 /**
@@ -67,8 +70,7 @@ export function parseForwardAddresses(value: unknown): string[] {
 
 export class InboundMailDispatcher {
   readonly stats = { forwarded: 0, replied: 0, kept: 0, retried: 0, failed: 0 }
-  private readonly loop = new PollLoop(() => this.round())
-  private readonly claims: FailureStreak
+  private readonly loop: PollLoop
   private readonly log: Logger
   private readonly clock: () => number
   private readonly leaseMs: number
@@ -77,11 +79,20 @@ export class InboundMailDispatcher {
     this.log = asLogger(opts.log, () => silentLogger)
     this.clock = opts.clock ?? Date.now
     this.leaseMs = opts.leaseMs ?? 15 * 60_000
-    this.claims = new FailureStreak(
-      'claim inbound SMS to mail',
-      lineSink(this.log, 'warn'),
-      this.clock,
-    )
+    const pollMs = opts.pollMs ?? 1000
+    this.loop = new PollLoop(() => this.round(pollMs), {
+      name: 'inbound-mail',
+      observer: opts.observers?.loop,
+      failures: {
+        streak: new FailureStreak(
+          'claim inbound SMS to mail',
+          lineSink(this.log, 'warn'),
+          this.clock,
+        ),
+        initialMs: pollMs,
+        maxMs: CLAIM_RETRY_MAX_MS,
+      },
+    })
   }
 
   start(): void {
@@ -93,19 +104,14 @@ export class InboundMailDispatcher {
     await this.loop.stop()
   }
 
-  private async round(): Promise<number> {
-    const pollMs = this.opts.pollMs ?? 1000
-    let claimed: ClaimedInbound[]
-    try {
-      claimed = await claimDueInbound(this.opts.db, {
-        limit: this.opts.batchSize ?? 20,
-        leaseMs: this.leaseMs,
-        now: this.clock(),
-      })
-    } catch (err) {
-      return this.claims.failed(err, pollMs, CLAIM_RETRY_MAX_MS)
-    }
-    this.claims.succeeded()
+  /** Claims and mails a batch; throws when the claim fails (the loop backs off). */
+  private async round(pollMs: number): Promise<number> {
+    const claimed = await claimDueInbound(this.opts.db, {
+      limit: this.opts.batchSize ?? 20,
+      leaseMs: this.leaseMs,
+      now: this.clock(),
+      observer: this.opts.observers?.claim,
+    })
     // Every mail of the batch is waited for, even when one fails: stop() must not return,
     // and the mailer close, while another is still with the relay.
     const results = await Promise.allSettled(claimed.map((claim) => this.dispatch(claim)))

@@ -5,6 +5,7 @@ import { whileHoldingLease } from '../inbound/lease-keeper'
 import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
 import { asLogger, errorText, lineLogger, lineSink, type Logger, type LogSink } from '../log'
+import type { PollerObservers } from '../ops/poller-observers'
 import {
   claimDueNotices,
   extendNoticeLease,
@@ -43,6 +44,8 @@ export interface NoticeSenderOptions {
   maxAttempts?: number
   maxAgeMs?: number
   clock?: () => number
+  /** Counts the loop's rounds and its claims (metrics); nothing by default. */
+  observers?: PollerObservers
 }
 
 /**
@@ -65,8 +68,7 @@ export class NoticeSender {
   private readonly retryMaxMs: number
   private readonly maxAttempts: number
   private readonly maxAgeMs: number
-  private readonly loop = new PollLoop(() => this.round())
-  private readonly claims: FailureStreak
+  private readonly loop: PollLoop
 
   constructor(private readonly opts: NoticeSenderOptions) {
     this.db = opts.db
@@ -79,7 +81,15 @@ export class NoticeSender {
     this.retryMaxMs = opts.retryMaxMs ?? 3_600_000
     this.maxAttempts = opts.maxAttempts ?? 8
     this.maxAgeMs = opts.maxAgeMs ?? 5 * 24 * 3600_000
-    this.claims = new FailureStreak('claim failure notices', lineSink(this.log, 'warn'), this.clock)
+    this.loop = new PollLoop(() => this.round(), {
+      name: 'notices',
+      observer: opts.observers?.loop,
+      failures: {
+        streak: new FailureStreak('claim failure notices', lineSink(this.log, 'warn'), this.clock),
+        initialMs: this.pollMs * 2,
+        maxMs: 30_000,
+      },
+    })
   }
 
   start(): void {
@@ -91,18 +101,14 @@ export class NoticeSender {
     await this.loop.stop()
   }
 
+  /** Claims and handles a batch; throws when the claim fails (the loop backs off). */
   private async round(): Promise<number> {
-    let claimed: ClaimedNotice[]
-    try {
-      claimed = await claimDueNotices(this.db, {
-        limit: this.batch,
-        leaseMs: this.leaseMs,
-        now: this.clock(),
-      })
-      this.claims.succeeded()
-    } catch (err) {
-      return this.claims.failed(err, this.pollMs * 2, 30_000)
-    }
+    const claimed = await claimDueNotices(this.db, {
+      limit: this.batch,
+      leaseMs: this.leaseMs,
+      now: this.clock(),
+      observer: this.opts.observers?.claim,
+    })
     const traces = await this.tracesOf(claimed)
     // One at a time or all together makes little odds: the mailer pools its connections.
     await Promise.all(

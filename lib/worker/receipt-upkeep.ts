@@ -1,6 +1,7 @@
 import type { Db } from '../db/connection'
 import { FailureStreak } from '../process/failure-streak'
 import { PollLoop } from '../process/poll-loop'
+import type { LoopObserver } from '../ops/observers'
 import type { DeliveryReceipt } from '../smpp/receipt'
 import { asLogger, lineSink, silentLogger, type Logger, type LogSink } from '../log'
 import { ReceiptModeChooser } from './receipt-mode'
@@ -38,6 +39,8 @@ export interface ReceiptUpkeepOptions {
   periodMs?: number
   /** Pause between two looks at the unmatched receipts of the last day. */
   rematchEveryMs?: number
+  /** Counts the loop's rounds (metrics); nothing by default. */
+  loopObserver?: LoopObserver
 }
 
 /** Most rows one statement of the upkeep touches: rounds stay short, locks brief. */
@@ -77,8 +80,7 @@ function logReceipt(
  */
 export class ReceiptUpkeep {
   readonly modes: ReceiptModeChooser
-  private readonly loop = new PollLoop(() => this.round())
-  private readonly failures: FailureStreak
+  private readonly loop: PollLoop
   private readonly periodMs: number
   private readonly rematchEveryMs: number
   private nextRematchAt = 0
@@ -96,12 +98,16 @@ export class ReceiptUpkeep {
   constructor(private readonly opts: ReceiptUpkeepOptions) {
     this.log = asLogger(opts.log, () => silentLogger)
     this.modes = new ReceiptModeChooser(opts.receipts, lineSink(this.log))
-    this.failures = new FailureStreak(
-      'keep up SMS receipts',
-      lineSink(this.log, 'warn'),
-      opts.clock,
-    )
     this.periodMs = opts.periodMs ?? DEFAULT_PERIOD_MS
+    this.loop = new PollLoop(() => this.round(), {
+      name: 'receipts',
+      observer: opts.loopObserver,
+      failures: {
+        streak: new FailureStreak('keep up SMS receipts', lineSink(this.log, 'warn'), opts.clock),
+        initialMs: this.periodMs,
+        maxMs: RETRY_MAX_MS,
+      },
+    })
     this.rematchEveryMs = opts.rematchEveryMs ?? DEFAULT_REMATCH_EVERY_MS
   }
 
@@ -156,48 +162,39 @@ export class ReceiptUpkeep {
     return found.scanned === limit ? found.lastId : null
   }
 
+  /** One look at what needs keeping up; throws when the database refuses (the loop backs off). */
   private async round(): Promise<number> {
     const now = this.opts.clock()
-    try {
-      let more = false
-      if (this.opts.receipts === 'auto' && now >= this.nextWaitCheckAt) {
-        const settled = await settleWaitedParts(
-          this.opts.db,
-          now - this.opts.partWaitMs,
-          now,
-          BATCH,
-        )
-        this.modes.settledByWait(settled.length)
-        if (settled.length === BATCH) more = true
-        else this.nextWaitCheckAt = now + Math.max(this.periodMs, this.opts.partWaitMs / 10)
-      }
-      const unknown = await markUnknown(this.opts.db, now, this.opts.receiptTimeoutMs, BATCH)
-      if (unknown.length > 0) {
-        this.opts.stats.unknown += unknown.length
-        for (const u of unknown) {
-          this.log.warn('sms.unknown', {
-            ...smsFields(u.id, u.trace),
-            status: 'unknown',
-            error: `no final receipt in ${this.opts.receiptTimeoutMs} ms`,
-          })
-        }
-      }
-      more ||= unknown.length === BATCH
-      if (now >= this.nextRematchAt) {
-        const cursor = await this.rematch(now - REMATCH_WINDOW_MS, now, this.rematchCursor, BATCH)
-        // A full batch: the rest is looked at next round, not in a minute.
-        this.rematchCursor = cursor ?? 0
-        if (cursor === null) this.nextRematchAt = now + this.rematchEveryMs
-        else more = true
-      } else if (now - this.missedAt < RECENT_MISS_MS) {
-        // Most misses are receipts that overtook the record of their submit (another worker's,
-        // or one written late): matched within a round or two, not a minute later.
-        await this.rematch(now - RECENT_MISS_MS, now, 0, BATCH)
-      }
-      this.failures.succeeded()
-      return more ? 0 : this.periodMs
-    } catch (err) {
-      return this.failures.failed(err, this.periodMs, RETRY_MAX_MS)
+    let more = false
+    if (this.opts.receipts === 'auto' && now >= this.nextWaitCheckAt) {
+      const settled = await settleWaitedParts(this.opts.db, now - this.opts.partWaitMs, now, BATCH)
+      this.modes.settledByWait(settled.length)
+      if (settled.length === BATCH) more = true
+      else this.nextWaitCheckAt = now + Math.max(this.periodMs, this.opts.partWaitMs / 10)
     }
+    const unknown = await markUnknown(this.opts.db, now, this.opts.receiptTimeoutMs, BATCH)
+    if (unknown.length > 0) {
+      this.opts.stats.unknown += unknown.length
+      for (const u of unknown) {
+        this.log.warn('sms.unknown', {
+          ...smsFields(u.id, u.trace),
+          status: 'unknown',
+          error: `no final receipt in ${this.opts.receiptTimeoutMs} ms`,
+        })
+      }
+    }
+    more ||= unknown.length === BATCH
+    if (now >= this.nextRematchAt) {
+      const cursor = await this.rematch(now - REMATCH_WINDOW_MS, now, this.rematchCursor, BATCH)
+      // A full batch: the rest is looked at next round, not in a minute.
+      this.rematchCursor = cursor ?? 0
+      if (cursor === null) this.nextRematchAt = now + this.rematchEveryMs
+      else more = true
+    } else if (now - this.missedAt < RECENT_MISS_MS) {
+      // Most misses are receipts that overtook the record of their submit (another worker's,
+      // or one written late): matched within a round or two, not a minute later.
+      await this.rematch(now - RECENT_MISS_MS, now, 0, BATCH)
+    }
+    return more ? 0 : this.periodMs
   }
 }

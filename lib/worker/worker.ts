@@ -23,6 +23,7 @@ import type { SendResult, SmsTransport } from './transport'
 import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
 import { asLogger, lineLogger, lineSink, type Logger, type LogSink } from '../log'
+import type { PollerObservers } from '../ops/poller-observers'
 
 export interface WorkerOptions {
   db: Db
@@ -40,6 +41,8 @@ export interface WorkerOptions {
   /** Lines about each SMS carry its trace (the MX transaction id) and id. */
   log?: LogSink
   clock?: () => number
+  /** Counts the rounds of its loops and its claims (metrics); nothing by default. */
+  observers?: PollerObservers
 }
 
 /** How often buffered results and receipts are written: one transaction serves many SMS. */
@@ -169,9 +172,10 @@ export class SmsWorker {
   private flushing: Promise<void> = Promise.resolve()
   private stopped = false
   private stopping$: Promise<number> | null = null
-  private renewTimer: NodeJS.Timeout | null = null
   /** Claims SMS; its pause is cut short when an SMS finishes (room to claim more) or on stop(). */
-  private readonly loop = new PollLoop(() => this.round())
+  private readonly loop: PollLoop
+  /** Renews the leases of the SMS held, every lease_ms / 3. */
+  private readonly renewal: PollLoop
   private readonly clock: () => number
   private readonly logger: Logger
   /** Free-text warnings of the helpers below (database outages). */
@@ -195,6 +199,18 @@ export class SmsWorker {
       this.clock,
     )
     this.renewals = new FailureStreak('renew SMS leases', this.log, this.clock)
+    const { pollMs, leaseMs } = opts.config
+    this.loop = new PollLoop(() => this.round(), {
+      name: 'sms',
+      observer: opts.observers?.loop,
+      failures: { streak: this.claims, initialMs: pollMs * 2, maxMs: CLAIM_RETRY_MAX_MS },
+    })
+    const renewEveryMs = Math.max(100, Math.floor(leaseMs / 3))
+    this.renewal = new PollLoop(() => this.renewRound(renewEveryMs), {
+      name: 'sms-lease-renewal',
+      observer: opts.observers?.loop,
+      failures: { streak: this.renewals, initialMs: renewEveryMs, maxMs: renewEveryMs },
+    })
     this.receiptUpkeep = new ReceiptUpkeep({
       db: opts.db,
       receipts: opts.receipts,
@@ -205,6 +221,7 @@ export class SmsWorker {
       stats: this.stats,
       log: this.logger,
       clock: this.clock,
+      loopObserver: opts.observers?.loop,
     })
   }
 
@@ -217,19 +234,17 @@ export class SmsWorker {
     this.loop.start()
     // The console transport gets no receipts: its SMS would all end 'unknown'.
     if (this.opts.transport.name !== 'console') this.receiptUpkeep.start()
-    this.renewTimer = setInterval(
-      () => {
-        if (this.holding === 0) return
-        renewLeases(this.opts.db, this.owner, this.opts.config.leaseMs, this.clock()).then(
-          () => this.renewals.succeeded(),
-          (err) => this.renewals.failed(err, 0, 0),
-        )
-      },
-      Math.max(100, Math.floor(this.opts.config.leaseMs / 3)),
-    )
-    this.renewTimer.unref()
+    this.renewal.start()
   }
 
+  private async renewRound(everyMs: number): Promise<number> {
+    if (this.holding > 0) {
+      await renewLeases(this.opts.db, this.owner, this.opts.config.leaseMs, this.clock())
+    }
+    return everyMs
+  }
+
+  /** Claims what there is room for; throws when the claim fails (the loop backs off). */
   private async round(): Promise<number> {
     const { config } = this.opts
     // Nothing is claimed while the carrier link is down: leases would only run out.
@@ -239,18 +254,13 @@ export class SmsWorker {
     // maxHeld SMS can be in that state.
     const room = this.maxHeld - this.holding
     if (room <= 0) return config.pollMs
-    let claimed: ClaimedSms[]
-    try {
-      claimed = await claimDueSms(this.opts.db, {
-        owner: this.owner,
-        limit: room,
-        leaseMs: config.leaseMs,
-        now: this.clock(),
-      })
-      this.claims.succeeded()
-    } catch (err) {
-      return this.claims.failed(err, config.pollMs * 2, CLAIM_RETRY_MAX_MS)
-    }
+    const claimed = await claimDueSms(this.opts.db, {
+      owner: this.owner,
+      limit: room,
+      leaseMs: config.leaseMs,
+      now: this.clock(),
+      observer: this.opts.observers?.claim,
+    })
     this.stats.claimed += claimed.length
     this.holding += claimed.length
     for (const sms of claimed) this.dispatch(sms)
@@ -551,7 +561,7 @@ export class SmsWorker {
     await this.flushing
     this.stopped = true
     await this.flush()
-    if (this.renewTimer) clearInterval(this.renewTimer)
+    await this.renewal.stop()
     if (this.inFlight > 0) {
       this.logger.warn('worker.unanswered', {
         count: this.inFlight,

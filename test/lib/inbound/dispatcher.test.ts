@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
 import { createAccount } from '../../../lib/db/accounts'
-import { claimDueInbound } from '../../../lib/db/inbound'
+import {
+  claimDueInbound,
+  extendInboundLease,
+  settleInbound,
+  type ClaimedInbound,
+} from '../../../lib/db/inbound'
 import { addSender, removeSender } from '../../../lib/db/senders'
 import { InboundMailDispatcher, parseForwardAddresses } from '../../../lib/inbound/dispatcher'
 import { receiveInboundSms } from '../../../lib/inbound/intake'
@@ -229,6 +234,27 @@ for (const kind of databaseKinds()) {
       assert.equal((await statusOf(id)()).status, 'mailing')
       const row = await eventually(statusOf(id), (r) => r.status === 'forwarded')
       assert.equal(Number(row.mail_attempts), 2)
+    })
+
+    it('a dispatcher whose lease ran out and was taken over records nothing', async () => {
+      const { id } = await inbound('+33700000001', 'claimed twice')
+      const now = Date.now()
+      const ours = (claims: ClaimedInbound[]) => claims.find((c) => c.sms.id === id)
+      const first = ours(await claimDueInbound(t.db, { limit: 10, leaseMs: 10, now }))
+      assert.ok(first, 'claimed')
+      const second = ours(
+        await claimDueInbound(t.db, { limit: 10, leaseMs: 60_000, now: now + 20 }),
+      )
+      assert.ok(second, 'claimed again once the lease ran out')
+      assert.equal(second.sms.mailAttempts, 2)
+      assert.equal(await extendInboundLease(t.db, first, now + 90_000), false)
+      const mailed = { kind: 'mailed', status: 'forwarded', replyToSmsId: null, at: now } as const
+      assert.equal(await settleInbound(t.db, first, mailed), false)
+      const held = await statusOf(id)()
+      assert.equal(held.status, 'mailing')
+      assert.equal(Number(held.next_attempt_at), now + 20 + 60_000)
+      assert.equal(await settleInbound(t.db, second, mailed), true)
+      assert.equal((await statusOf(id)()).status, 'forwarded')
     })
 
     it('keeps its lease while a slow relay takes longer than the lease: mailed once', async () => {
