@@ -1,5 +1,5 @@
 import type { Db } from '../lib/db/connection'
-import { DAY_MS } from '../lib/db/sms-log'
+import { DAY_MS } from '../lib/db/outbound'
 import { analyseSms } from '../lib/sms'
 import { seededRandom } from '../test/support/seeded-random'
 

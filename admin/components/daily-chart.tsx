@@ -1,6 +1,6 @@
 import type { Lang } from '../env'
 import { defineMessages } from '../i18n'
-import type { DailyCount } from '../../lib/db/sms-log'
+import type { DailyCount } from '../../lib/db/outbound'
 
 /**
  * SMS per day (bars, left scale) and delivery rate (dots joined by a line, right scale, 0-100 %)

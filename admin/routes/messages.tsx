@@ -22,7 +22,7 @@ import {
   type LogStatus,
   type SmsLogEntry,
   type SmsLogFilter,
-} from '../../lib/db/sms-log'
+} from '../../lib/db/outbound'
 import { partNumberList } from '../../lib/notices/part-outcomes'
 
 const t = defineMessages(

@@ -1,4 +1,5 @@
 import { isMysql, type Db } from './connection'
+import { storedDedupeKeysSql } from './outbound/enqueue'
 
 /** One counter to raise once a message's SMS are committed. */
 export interface CounterDelta {
@@ -52,7 +53,7 @@ function readSql(counters: number, stored: number): string {
     sql =
       `select 'c' as kind, counter_key as name, used as value from usage_counters ` +
       `where counter_key in (${marks(counters)}) ` +
-      `union all select 's', dedupe_key, id from outbound_sms where dedupe_key in (${marks(stored)})`
+      `union all ${storedDedupeKeysSql(stored)}`
     readSqlCache.set(shape, sql)
   }
   return sql

@@ -11,6 +11,7 @@
  */
 
 import type { Db } from '../db/connection'
+import { findLatestSmsTo } from '../db/outbound'
 import {
   claimDueInbound,
   extendInboundLease,
@@ -219,27 +220,20 @@ export class InboundMailDispatcher {
     sms: ClaimedInbound['sms'],
   ): Promise<RepliedSms | null> {
     const since = sms.receivedAt - this.opts.directReplyWindowHours * 3600_000
-    const last = await this.opts
-      .db('outbound_sms')
-      .where({ account_id: accountId, recipient: sms.fromNumber })
-      .whereIn('status', REPLIABLE)
-      .where('created_at', '>=', since)
-      .where('created_at', '<=', sms.receivedAt)
-      .orderBy('id', 'desc')
-      .first('id', 'sender_email', 'body', 'source_message_id', 'created_at', 'mx_transaction')
+    const last = await findLatestSmsTo(
+      this.opts.db,
+      accountId,
+      sms.fromNumber,
+      REPLIABLE,
+      since,
+      sms.receivedAt,
+    )
     if (!last) return null
     const sender = await this.opts
       .db('account_senders')
-      .where({ account_id: accountId, email: last.sender_email, status: 'accepted' })
+      .where({ account_id: accountId, email: last.senderEmail, status: 'accepted' })
       .first('id')
     if (!sender) return null
-    return {
-      id: Number(last.id),
-      senderEmail: String(last.sender_email),
-      body: String(last.body),
-      sourceMessageId: (last.source_message_id as string | null) ?? null,
-      createdAt: Number(last.created_at),
-      trace: (last.mx_transaction as string | null) ?? null,
-    }
+    return last
   }
 }

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto'
 import { hashSecretToken } from '../auth/tokens'
 import type { Db } from '../db/connection'
+import { findNewestSmsByCarrierId } from '../db/outbound'
 import { analyseSms } from '../sms'
 import { canonicalMessageId } from '../smpp/message-id'
 import type { ReceiptState } from '../smpp/receipt'
@@ -311,12 +312,8 @@ export async function applyStatusCallback(
 ): Promise<{ smsId: number } | null> {
   // applyReceipts settles the newest part stored under this id, whichever account it is:
   // that part must be this account's.
-  const newest = await db('outbound_sms_parts as p')
-    .join('outbound_sms as o', 'o.id', 'p.sms_id')
-    .where('p.smsc_message_id', status.messageId)
-    .orderBy('p.id', 'desc')
-    .first('p.sms_id', 'o.account_id')
-  if (!newest || Number(newest.account_id) !== account.id) return null
+  const newest = await findNewestSmsByCarrierId(db, status.messageId)
+  if (!newest || newest.accountId !== account.id) return null
   await applyReceipts(
     db,
     [
@@ -331,5 +328,5 @@ export async function applyStatusCallback(
     'per_part',
     now,
   )
-  return { smsId: Number(newest.sms_id) }
+  return { smsId: newest.smsId }
 }

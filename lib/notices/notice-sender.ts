@@ -14,7 +14,7 @@ import {
   scheduleNoticeRetry,
   smsTraces,
   type ClaimedNotice,
-} from './notice-store'
+} from '../db/outbound'
 
 export interface NoticeSenderOptions {
   db: Db

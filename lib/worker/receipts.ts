@@ -1,6 +1,19 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
-import type { Knex } from 'knex'
 import { isMysql, type Db } from '../db/connection'
+import {
+  findLongSmsWithPartsFinalSince,
+  findPartsByCarrierIds,
+  lockSmsRows,
+  readPartStates,
+  readSentSmsAndParts,
+  settleSmsAsDelivered,
+  settleSmsAsFailed,
+  settleSmsAsUnknown,
+  settleWaitingPartsById,
+  settleWaitingPartsOfOneSms,
+  settleWaitingPartsOfSms,
+  takeSmsPastReceiptDeadline,
+} from '../db/outbound'
 import { normaliseAddress } from '../inbound/intake'
 import {
   canonicalMessageId,
@@ -9,7 +22,6 @@ import {
   type ReceiptIdReadings,
 } from '../smpp/message-id'
 import type { DeliveryReceipt, ReceiptState } from '../smpp/receipt'
-import { noticeDueColumns } from './store'
 
 export type ReceiptMode = 'per_part' | 'per_message' | 'auto'
 export type { ReceiptIdFormat } from '../smpp/message-id'
@@ -62,12 +74,6 @@ export function smsOutcomeOf(parts: string[]): SmsOutcome | null {
   return parts.some((p) => p === 'undeliverable' || p === 'refused') ? 'undeliverable' : 'expired'
 }
 
-/** MySQL: two workers settling parts of one SMS at once would each miss the other's part. */
-async function lockParents(trx: Db, smsIds: number[]): Promise<void> {
-  if (!isMysql(trx) || smsIds.length === 0) return
-  await trx('outbound_sms').whereIn('id', smsIds).orderBy('id').select('id').forUpdate()
-}
-
 function groupBy<K, V>(items: Iterable<V>, key: (v: V) => K): Map<K, V[]> {
   const groups = new Map<K, V[]>()
   for (const item of items) {
@@ -110,24 +116,9 @@ export async function settleFromParts(
 ): Promise<number[]> {
   const ids = [...new Set(smsIds)].sort((a, b) => a - b)
   if (ids.length === 0) return []
-  await lockParents(trx, ids)
-  // MySQL: locking reads. Under REPEATABLE READ a plain read would see the snapshot this
-  // transaction took before it waited for the parent rows: not the parts another worker settled
-  // meanwhile, and then neither transaction would settle the SMS.
-  const current = <T extends Knex.QueryBuilder>(q: T): T =>
-    isMysql(trx) ? (q.forUpdate() as T) : q
-  const sms = await current(
-    trx('outbound_sms').whereIn('id', ids).where('status', 'sent').select('id', 'parts'),
-  )
+  await lockSmsRows(trx, ids)
+  const { sms, parts: rows } = await readSentSmsAndParts(trx, ids)
   if (sms.length === 0) return []
-  const rows = await current(
-    trx('outbound_sms_parts')
-      .whereIn(
-        'sms_id',
-        sms.map((s) => Number(s.id)),
-      )
-      .select('sms_id', 'part_no', 'state'),
-  )
   const partsOf = groupBy(rows, (r) => Number(r.sms_id))
   const delivered: number[] = []
   const settled: number[] = []
@@ -145,22 +136,9 @@ export async function settleFromParts(
       continue
     }
     // Failures are rare: one statement each, so each keeps its own reason.
-    await trx('outbound_sms')
-      .where({ id, status: 'sent' })
-      .update({
-        status: outcome,
-        final_at: now,
-        updated_at: now,
-        ...noticeDueColumns(now),
-        last_error: lastErrorOf(outcome, parts, errors.get(id)),
-      })
+    await settleSmsAsFailed(trx, id, outcome, lastErrorOf(outcome, parts, errors.get(id)), now)
   }
-  if (delivered.length > 0) {
-    await trx('outbound_sms')
-      .whereIn('id', delivered)
-      .where({ status: 'sent' })
-      .update({ status: 'delivered', final_at: now, updated_at: now })
-  }
+  if (delivered.length > 0) await settleSmsAsDelivered(trx, delivered, now)
   return settled
 }
 
@@ -194,29 +172,27 @@ async function settle(
 ): Promise<void> {
   if (matches.length === 0) return
   const smsIds = [...new Set(matches.map((m) => m.holder.smsId))]
-  await lockParents(trx, smsIds)
+  await lockSmsRows(trx, smsIds)
   if (mode === 'per_message') {
     const worst = new Map<number, PartState>()
     for (const [smsId, ms] of groupBy(matches, (m) => m.holder.smsId))
       worst.set(smsId, worstOf(ms.map((m) => m.state)))
     for (const [state, entries] of groupBy(worst, ([, s]) => s)) {
-      await trx('outbound_sms_parts')
-        .whereIn(
-          'sms_id',
-          entries.map(([id]) => id),
-        )
-        .where('state', 'sent')
-        .update({ state, final_at: now })
+      await settleWaitingPartsOfSms(
+        trx,
+        entries.map(([id]) => id),
+        state,
+        now,
+      )
     }
   } else {
     for (const [state, ms] of groupBy(matches, (m) => m.state)) {
-      await trx('outbound_sms_parts')
-        .whereIn(
-          'id',
-          ms.flatMap((m) => m.holder.partIds),
-        )
-        .where('state', 'sent')
-        .update({ state, final_at: now })
+      await settleWaitingPartsById(
+        trx,
+        ms.flatMap((m) => m.holder.partIds),
+        state,
+        now,
+      )
     }
   }
   const errors = new Map(
@@ -234,11 +210,7 @@ async function settle(
 async function holdersByKey(trx: Db, keys: string[]): Promise<Map<string, IdHolder>> {
   const found = new Map<string, IdHolder>()
   if (keys.length === 0) return found
-  const rows = await trx('outbound_sms_parts as p')
-    .join('outbound_sms as o', 'o.id', 'p.sms_id')
-    .whereIn('p.smsc_message_id', [...new Set(keys)])
-    .orderBy('p.id', 'desc')
-    .select('p.id', 'p.sms_id', 'p.smsc_message_id', 'p.state', 'o.recipient', 'o.mx_transaction')
+  const rows = await findPartsByCarrierIds(trx, keys)
   const candidates = new Map<string, Array<IdHolder & { waiting: boolean }>>()
   for (const r of rows) {
     const key = String(r.smsc_message_id)
@@ -487,19 +459,12 @@ export async function settleWaitedParts(
   now: number,
   limit: number,
 ): Promise<number[]> {
-  const waiting = await db('outbound_sms as o')
-    .join('outbound_sms_parts as p', 'p.sms_id', 'o.id')
-    .where('o.status', 'sent')
-    .where('o.parts', '>', 1)
-    .whereIn('p.state', RECEIPTED_PART_STATES)
-    .where('p.final_at', '<=', cutoff)
-    .distinct('o.id')
-    .limit(limit)
+  const waiting = await findLongSmsWithPartsFinalSince(db, RECEIPTED_PART_STATES, cutoff, limit)
   if (waiting.length === 0) return []
-  const ids = waiting.map((r) => Number(r.id)).sort((a, b) => a - b)
+  const ids = waiting.sort((a, b) => a - b)
   return db.transaction(async (trx) => {
-    await lockParents(trx, ids)
-    const rows = await trx('outbound_sms_parts').whereIn('sms_id', ids).select('sms_id', 'state')
+    await lockSmsRows(trx, ids)
+    const rows = await readPartStates(trx, ids)
     const filled: number[] = []
     for (const [smsId, parts] of groupBy(rows, (r) => Number(r.sms_id))) {
       const states = parts.map((p) => String(p.state))
@@ -508,9 +473,7 @@ export async function settleWaitedParts(
         (RECEIPTED_PART_STATES as readonly string[]).includes(s),
       )
       if (receipted.length === 0) continue
-      await trx('outbound_sms_parts')
-        .where({ sms_id: smsId, state: 'sent' })
-        .update({ state: worstOf(receipted), final_at: now })
+      await settleWaitingPartsOfOneSms(trx, smsId, worstOf(receipted), now)
       filled.push(smsId)
     }
     return settleFromParts(trx, filled, now)
@@ -531,26 +494,13 @@ export async function markUnknown(
 ): Promise<Array<{ id: number; trace: string | null }>> {
   return db.transaction(async (trx) => {
     await takeWriteLock(trx)
-    const due = trx('outbound_sms')
-      .where('status', 'sent')
-      .where('next_attempt_at', '<=', now)
-      .where('sent_at', '<=', now - timeoutMs)
-      .orderBy('next_attempt_at')
-      .limit(limit)
-      .select('id', 'mx_transaction')
-    // Another worker's sweep takes other rows; a receipt being applied keeps its SMS.
-    if (isMysql(trx)) due.forUpdate().skipLocked()
-    const found = (await due).map((r) => ({
-      id: Number(r.id),
-      trace: (r.mx_transaction as string | null) ?? null,
-    }))
+    const found = await takeSmsPastReceiptDeadline(trx, now, timeoutMs, limit)
     if (found.length > 0) {
-      await trx('outbound_sms')
-        .whereIn(
-          'id',
-          found.map((f) => f.id),
-        )
-        .update({ status: 'unknown', final_at: now, updated_at: now })
+      await settleSmsAsUnknown(
+        trx,
+        found.map((f) => f.id),
+        now,
+      )
     }
     return found
   })

@@ -12,13 +12,12 @@ import {
   claimDueSms,
   expireStale,
   renewLeases,
-  recordSent,
   recordUnsent,
   type ClaimedSms,
   type PartRow,
   type RetryOrFailure,
-  type SentSms,
-} from './store'
+} from '../db/outbound'
+import { recordSent, type SentSms } from './store'
 import type { SendResult, SmsTransport } from './transport'
 import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'

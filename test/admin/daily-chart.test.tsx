@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { DailyChart, deliveryRate, scaleTop } from '../../admin/components/daily-chart'
-import { DAY_MS, type DailyCount } from '../../lib/db/sms-log'
+import { DAY_MS, type DailyCount } from '../../lib/db/outbound'
 
 const FIRST = Date.UTC(2026, 10, 21)
 

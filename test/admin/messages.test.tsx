@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { Db } from '../../lib/db/connection'
 import { chartDayTtl } from '../../admin/routes/messages'
-import { DAY_MS } from '../../lib/db/sms-log'
+import { DAY_MS } from '../../lib/db/outbound'
 import { databaseKinds } from '../support/databases'
 import {
   PASSWORD,

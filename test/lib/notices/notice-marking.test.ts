@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { createAccount } from '../../../lib/db/accounts'
 import type { DeliveryReceipt } from '../../../lib/smpp/receipt'
 import { applyReceipts } from '../../../lib/worker/receipts'
-import { claimDueSms, expireStale, recordSent, recordUnsent } from '../../../lib/worker/store'
+import { claimDueSms, expireStale, recordUnsent } from '../../../lib/db/outbound'
+import { recordSent } from '../../../lib/worker/store'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 const receipt = (messageId: string, state: DeliveryReceipt['state']): DeliveryReceipt => ({

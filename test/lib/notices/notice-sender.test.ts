@@ -3,11 +3,7 @@ import { createAccount } from '../../../lib/db/accounts'
 import { updateReceiving } from '../../../lib/db/account-settings'
 import { createMailer, type Mailer } from '../../../lib/mail/mailer'
 import { NoticeSender, type NoticeSenderOptions } from '../../../lib/notices/notice-sender'
-import {
-  claimDueNotices,
-  markNoticeSent,
-  scheduleNoticeRetry,
-} from '../../../lib/notices/notice-store'
+import { claimDueNotices, markNoticeSent, scheduleNoticeRetry } from '../../../lib/db/outbound'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 import { SmtpSink } from '../../support/smtp-sink'
 import { eventually } from '../../worker/harness'

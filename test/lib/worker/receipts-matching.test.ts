@@ -9,7 +9,8 @@ import {
   settleWaitedParts,
   type ReceiptIdFormat,
 } from '../../../lib/worker/receipts'
-import { claimDueSms, recordSent } from '../../../lib/worker/store'
+import { claimDueSms } from '../../../lib/db/outbound'
+import { recordSent } from '../../../lib/worker/store'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 const PHONE = '+33612345678'

@@ -5,13 +5,8 @@ import path from 'node:path'
 import { createAccount } from '../../../lib/db/accounts'
 import type { DeliveryReceipt } from '../../../lib/smpp/receipt'
 import { applyReceipts, matchUnmatchedReceipts } from '../../../lib/worker/receipts'
-import {
-  claimDueSms,
-  expireStale,
-  recordSent,
-  recordUnsent,
-  renewLeases,
-} from '../../../lib/worker/store'
+import { claimDueSms, expireStale, recordUnsent, renewLeases } from '../../../lib/db/outbound'
+import { recordSent } from '../../../lib/worker/store'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 const ROOT = path.resolve(__dirname, '..', '..', '..')

@@ -1,9 +1,9 @@
-import type { Db } from '../db/connection'
-import { claimUnderLease, renewLease, type LeasedTable } from '../db/lease-claim'
-import type { ClaimObserver } from '../ops/observers'
-import type { FailedSms } from './failure-notice'
-import type { FailedStatus } from './failure-reason'
-import type { PartsReport } from './part-outcomes'
+import type { Db } from '../connection'
+import { claimUnderLease, renewLease, type LeasedTable } from '../lease-claim'
+import type { ClaimObserver } from '../../ops/observers'
+import type { FailedSms } from '../../notices/failure-notice'
+import type { FailedStatus } from '../../notices/failure-reason'
+import type { PartsReport } from '../../notices/part-outcomes'
 
 /** A due notice one sender holds under lease, with the SMS it is about. */
 export interface ClaimedNotice {

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict'
-import { createAccount } from '../../../lib/db/accounts'
+import { createAccount } from '../../../../lib/db/accounts'
 import {
   dedupeKeyFor,
   insertEmails,
   listSms,
   type EnqueueResult,
   type NewSms,
-} from '../../../lib/db/outbound'
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
+} from '../../../../lib/db/outbound'
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../../../support/databases'
 
 for (const kind of databaseKinds()) {
-  describe(`lib/db/outbound insertEmails (${kind})`, () => {
+  describe(`lib/db/outbound/enqueue insertEmails (${kind})`, () => {
     let t: TestDatabase
     let accountId: number
     let n = 0

@@ -1,22 +1,6 @@
 import crypto from 'node:crypto'
-import { isMysql, type Db } from './connection'
-import type { SmsEncoding } from '../sms/segments'
-
-/**
- * An SMS's state. Final: delivered, undeliverable, expired, failed (refused at submit), partial
- * (some parts delivered, others not: its sender gets a notice) and unknown (the carrier took it
- * but no final receipt came within worker.receipt_timeout_ms: no notice, nothing is known).
- */
-export type SmsStatus =
-  | 'queued'
-  | 'sending'
-  | 'sent'
-  | 'delivered'
-  | 'failed'
-  | 'expired'
-  | 'undeliverable'
-  | 'partial'
-  | 'unknown'
+import { isMysql, type Db } from '../connection'
+import type { SmsEncoding } from '../../sms/segments'
 
 export interface NewSms {
   accountId: number
@@ -102,6 +86,16 @@ export async function insertEmails(
   })
 }
 
+/**
+ * One arm of the MX's counter read (lib/db/usage-counters.ts), which asks in a single UNION ALL
+ * statement for its counters and for which of `count` dedupe keys are stored already (a retried
+ * email): rows of ('s', dedupe key, id), one placeholder per key.
+ */
+export function storedDedupeKeysSql(count: number): string {
+  const marks = Array(count).fill('?').join(', ')
+  return `select 's', dedupe_key, id from outbound_sms where dedupe_key in (${marks})`
+}
+
 function toRow(item: NewSms, now: number): Record<string, unknown> {
   return {
     account_id: item.accountId,
@@ -120,52 +114,4 @@ function toRow(item: NewSms, now: number): Record<string, unknown> {
     created_at: now,
     updated_at: now,
   }
-}
-
-export interface OutboundSms {
-  id: number
-  accountId: number
-  senderEmail: string
-  recipient: string
-  body: string
-  encoding: SmsEncoding
-  segments: number
-  status: SmsStatus
-  attempts: number
-  sourceMessageId: string | null
-  createdAt: number
-}
-
-function toOutbound(row: Record<string, unknown>): OutboundSms {
-  return {
-    id: Number(row.id),
-    accountId: Number(row.account_id),
-    senderEmail: String(row.sender_email),
-    recipient: String(row.recipient),
-    body: String(row.body),
-    encoding: row.encoding as SmsEncoding,
-    segments: Number(row.segments),
-    status: row.status as SmsStatus,
-    attempts: Number(row.attempts),
-    sourceMessageId: (row.source_message_id as string | null) ?? null,
-    createdAt: Number(row.created_at),
-  }
-}
-
-export interface ListSmsFilter {
-  accountId?: number
-  status?: SmsStatus
-  limit?: number
-  /** Keyset pagination: only rows with a smaller id. */
-  beforeId?: number
-}
-
-export async function listSms(db: Db, filter: ListSmsFilter = {}): Promise<OutboundSms[]> {
-  const q = db('outbound_sms')
-    .orderBy('id', 'desc')
-    .limit(filter.limit ?? 50)
-  if (filter.accountId !== undefined) q.where({ account_id: filter.accountId })
-  if (filter.status) q.where({ status: filter.status })
-  if (filter.beforeId !== undefined) q.where('id', '<', filter.beforeId)
-  return (await q).map(toOutbound)
 }

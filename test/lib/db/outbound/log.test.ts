@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { createAccount } from '../../../lib/db/accounts'
+import { createAccount } from '../../../../lib/db/accounts'
 import type { Knex } from 'knex'
-import { isMysql, type Db } from '../../../lib/db/connection'
+import { isMysql, type Db } from '../../../../lib/db/connection'
 import {
   DAY_MS,
   dailyCounts,
@@ -9,8 +9,8 @@ import {
   logStatusOf,
   prefixUpperBound,
   type SmsLogFilter,
-} from '../../../lib/db/sms-log'
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
+} from '../../../../lib/db/outbound'
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../../../support/databases'
 
 const NOW = Date.UTC(2026, 10, 27, 9, 30, 0)
 const STATES = [
@@ -130,7 +130,7 @@ const FILTERS: Array<[string, SmsLogFilter]> = [
   ['nothing matches', { sender: 'nobody@acme.example' }],
 ]
 
-describe('lib/db/sms-log prefixUpperBound', () => {
+describe('lib/db/outbound/log prefixUpperBound', () => {
   it('is the smallest string above every number with the prefix', () => {
     assert.equal(prefixUpperBound('+336'), '+337')
     assert.equal(prefixUpperBound('+3369'), '+337')
@@ -144,7 +144,7 @@ describe('lib/db/sms-log prefixUpperBound', () => {
   })
 })
 
-describe('lib/db/sms-log logStatusOf', () => {
+describe('lib/db/outbound/log logStatusOf', () => {
   it('groups the worker states into the five the log shows', () => {
     assert.deepEqual(STATES.map(logStatusOf), [
       'queued',
@@ -161,7 +161,7 @@ describe('lib/db/sms-log logStatusOf', () => {
 })
 
 for (const kind of databaseKinds()) {
-  describe(`lib/db/sms-log (${kind})`, () => {
+  describe(`lib/db/outbound/log (${kind})`, () => {
     let t: TestDatabase
     let acme: number
     let globex: number
@@ -380,7 +380,7 @@ for (const kind of databaseKinds()) {
     })
   })
 
-  describe(`lib/db/sms-log dailyCounts (${kind})`, () => {
+  describe(`lib/db/outbound/log dailyCounts (${kind})`, () => {
     let t: TestDatabase
     let acme: number
     let globex: number

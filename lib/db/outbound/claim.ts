@@ -1,0 +1,130 @@
+import type { Db } from '../connection'
+import { claimUnderLease, renewLease, type LeasedTable } from '../lease-claim'
+import type { ClaimObserver } from '../../ops/observers'
+import type { SmsEncoding } from '../../sms/segments'
+
+/** An SMS a worker holds under lease, with what it needs to send it. */
+export interface ClaimedSms {
+  id: number
+  accountId: number
+  recipient: string
+  body: string
+  encoding: SmsEncoding
+  segments: number
+  /** submit_sm PDUs, once a try has counted them; null before. */
+  parts: number | null
+  attempts: number
+  createdAt: number
+  senderName: string | null
+  virtualNumber: string | null
+  /** Parts an earlier try settled, by number: the carrier took them, or refused them for good. */
+  settledParts: Map<number, SettledPart>
+  /** The MX transaction that queued it: the `trace` of every log line about this SMS. */
+  trace: string | null
+}
+
+/** A part's fate at submit time: accepted (any receipt state since) or refused for good. */
+export type SettledPart = 'accepted' | 'refused'
+
+export interface ClaimOptions {
+  owner: string
+  limit: number
+  leaseMs: number
+  now: number
+  observer?: ClaimObserver
+}
+
+/** While an SMS is leased ('sending'), next_attempt_at holds the lease's end. */
+const SMS_LEASE: LeasedTable = { table: 'outbound_sms', leaseColumn: 'next_attempt_at' }
+
+/**
+ * Takes up to `limit` due SMS under lease (lib/db/lease-claim.ts): 'sending' ones whose lease
+ * ran out (their worker died) first, then queued ones whose time has come.
+ */
+export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSms[]> {
+  const { ids } = await claimUnderLease(
+    db,
+    {
+      ...SMS_LEASE,
+      due: [{ where: { status: 'sending' } }, { where: { status: 'queued' } }],
+      set: {
+        status: 'sending',
+        lease_owner: opts.owner,
+        attempts: db.raw('attempts + 1'),
+        updated_at: opts.now,
+      },
+    },
+    opts,
+  )
+  if (ids.length === 0) return []
+  const rows = await db('outbound_sms as o')
+    .join('accounts as a', 'a.id', 'o.account_id')
+    .whereIn('o.id', ids)
+    .orderBy('o.id')
+    .select(
+      'o.id',
+      'o.account_id',
+      'o.recipient',
+      'o.body',
+      'o.encoding',
+      'o.segments',
+      'o.parts',
+      'o.attempts',
+      'o.created_at',
+      'a.sender_name',
+      'a.virtual_number',
+      'o.mx_transaction',
+    )
+  // Only SMS tried before can have parts already settled: the first try (attempts 1) of the
+  // common case costs no query.
+  const settled = await settledPartsOf(
+    db,
+    rows.filter((r) => Number(r.attempts) > 1).map((r) => Number(r.id)),
+  )
+  return rows.map((r) => ({
+    id: Number(r.id),
+    accountId: Number(r.account_id),
+    recipient: String(r.recipient),
+    body: String(r.body),
+    encoding: r.encoding as SmsEncoding,
+    segments: Number(r.segments),
+    parts: r.parts === null || r.parts === undefined ? null : Number(r.parts),
+    attempts: Number(r.attempts),
+    createdAt: Number(r.created_at),
+    senderName: (r.sender_name as string | null) ?? null,
+    virtualNumber: (r.virtual_number as string | null) ?? null,
+    settledParts: settled.get(Number(r.id)) ?? new Map(),
+    trace: (r.mx_transaction as string | null) ?? null,
+  }))
+}
+
+async function settledPartsOf(
+  db: Db,
+  ids: number[],
+): Promise<Map<number, Map<number, SettledPart>>> {
+  const bySms = new Map<number, Map<number, SettledPart>>()
+  if (ids.length === 0) return bySms
+  const rows = await db('outbound_sms_parts')
+    .whereIn('sms_id', ids)
+    .select('sms_id', 'part_no', 'state')
+  for (const r of rows) {
+    const parts = bySms.get(Number(r.sms_id)) ?? new Map<number, SettledPart>()
+    parts.set(Number(r.part_no), r.state === 'refused' ? 'refused' : 'accepted')
+    bySms.set(Number(r.sms_id), parts)
+  }
+  return bySms
+}
+
+/**
+ * Extends the lease of every SMS this worker still holds. Claimed SMS can wait in the SMPP
+ * client's queue (window, throughput limit, a slow carrier) longer than one lease: without
+ * renewal they would be claimed again and sent twice with no crash at all.
+ */
+export async function renewLeases(
+  db: Db,
+  owner: string,
+  leaseMs: number,
+  now: number,
+): Promise<number> {
+  return renewLease(db, SMS_LEASE, { status: 'sending', lease_owner: owner }, now + leaseMs)
+}

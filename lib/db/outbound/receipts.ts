@@ -1,0 +1,214 @@
+/**
+ * The statements of delivery receipts on SMS and their parts. Which SMS a receipt is about and
+ * which status follows from the parts are decided in lib/worker/receipts.ts; the statements
+ * here run inside its transactions.
+ */
+import type { Knex } from 'knex'
+import { isMysql, type Db } from '../connection'
+import { noticeDueColumns } from './results'
+
+/** A part stored under a carrier message id, with its SMS's recipient and trace. */
+export interface PartUnderCarrierId {
+  id: number | string
+  sms_id: number | string
+  smsc_message_id: string
+  state: string
+  recipient: string
+  mx_transaction: string | null
+}
+
+/** MySQL: two workers settling parts of one SMS at once would each miss the other's part. */
+export async function lockSmsRows(trx: Db, smsIds: number[]): Promise<void> {
+  if (!isMysql(trx) || smsIds.length === 0) return
+  await trx('outbound_sms').whereIn('id', smsIds).orderBy('id').select('id').forUpdate()
+}
+
+/**
+ * Every part stored under these carrier ids, newest part first, with its SMS's recipient (to
+ * compare with a receipt's handset) and MX transaction (the log's trace).
+ */
+export async function findPartsByCarrierIds(
+  trx: Db,
+  carrierIds: string[],
+): Promise<PartUnderCarrierId[]> {
+  return trx('outbound_sms_parts as p')
+    .join('outbound_sms as o', 'o.id', 'p.sms_id')
+    .whereIn('p.smsc_message_id', [...new Set(carrierIds)])
+    .orderBy('p.id', 'desc')
+    .select('p.id', 'p.sms_id', 'p.smsc_message_id', 'p.state', 'o.recipient', 'o.mx_transaction')
+}
+
+/**
+ * The SMS stored under a carrier id (that of its newest part under it), with its account: a
+ * status callback must name one of its own account's SMS. Null when no part has that id.
+ */
+export async function findNewestSmsByCarrierId(
+  db: Db,
+  carrierId: string,
+): Promise<{ smsId: number; accountId: number } | null> {
+  const newest = await db('outbound_sms_parts as p')
+    .join('outbound_sms as o', 'o.id', 'p.sms_id')
+    .where('p.smsc_message_id', carrierId)
+    .orderBy('p.id', 'desc')
+    .first('p.sms_id', 'o.account_id')
+  if (!newest) return null
+  return { smsId: Number(newest.sms_id), accountId: Number(newest.account_id) }
+}
+
+/**
+ * Of these SMS, those still 'sent' (id and part count), and the state of each of their parts.
+ * Call after lockSmsRows, in the same transaction.
+ */
+export async function readSentSmsAndParts(
+  trx: Db,
+  smsIds: number[],
+): Promise<{
+  sms: Array<{ id: number | string; parts: number | string | null }>
+  parts: Array<{ sms_id: number | string; part_no: number; state: string }>
+}> {
+  // MySQL: locking reads. Under REPEATABLE READ a plain read would see the snapshot this
+  // transaction took before it waited for the parent rows: not the parts another worker settled
+  // meanwhile, and then neither transaction would settle the SMS.
+  const current = <T extends Knex.QueryBuilder>(q: T): T =>
+    isMysql(trx) ? (q.forUpdate() as T) : q
+  const sms = await current(
+    trx('outbound_sms').whereIn('id', smsIds).where('status', 'sent').select('id', 'parts'),
+  )
+  if (sms.length === 0) return { sms, parts: [] }
+  const parts = await current(
+    trx('outbound_sms_parts')
+      .whereIn(
+        'sms_id',
+        sms.map((s: { id: number | string }) => Number(s.id)),
+      )
+      .select('sms_id', 'part_no', 'state'),
+  )
+  return { sms, parts }
+}
+
+/** A 'sent' SMS failed for good (undeliverable, expired or partial): its sender is owed a notice. */
+export async function settleSmsAsFailed(
+  trx: Db,
+  smsId: number,
+  status: 'undeliverable' | 'expired' | 'partial',
+  lastError: string,
+  now: number,
+): Promise<void> {
+  await trx('outbound_sms')
+    .where({ id: smsId, status: 'sent' })
+    .update({
+      status,
+      final_at: now,
+      updated_at: now,
+      ...noticeDueColumns(now),
+      last_error: lastError,
+    })
+}
+
+/** These 'sent' SMS reached the phone, every part of them. */
+export async function settleSmsAsDelivered(trx: Db, smsIds: number[], now: number): Promise<void> {
+  await trx('outbound_sms')
+    .whereIn('id', smsIds)
+    .where({ status: 'sent' })
+    .update({ status: 'delivered', final_at: now, updated_at: now })
+}
+
+/** Every part of these SMS still waiting for its receipt ends in `state`. */
+export async function settleWaitingPartsOfSms(
+  trx: Db,
+  smsIds: number[],
+  state: string,
+  now: number,
+): Promise<void> {
+  await trx('outbound_sms_parts')
+    .whereIn('sms_id', smsIds)
+    .where('state', 'sent')
+    .update({ state, final_at: now })
+}
+
+/** These parts, those still waiting for their receipt, end in `state`. */
+export async function settleWaitingPartsById(
+  trx: Db,
+  partIds: number[],
+  state: string,
+  now: number,
+): Promise<void> {
+  await trx('outbound_sms_parts')
+    .whereIn('id', partIds)
+    .where('state', 'sent')
+    .update({ state, final_at: now })
+}
+
+/** The parts of this SMS still waiting for their receipt end in `state`. */
+export async function settleWaitingPartsOfOneSms(
+  trx: Db,
+  smsId: number,
+  state: string,
+  now: number,
+): Promise<void> {
+  await trx('outbound_sms_parts')
+    .where({ sms_id: smsId, state: 'sent' })
+    .update({ state, final_at: now })
+}
+
+/**
+ * Long SMS in 'sent' with a part that got one of `finalStates` at or before `cutoff`: at most
+ * `limit` SMS ids, in no set order.
+ */
+export async function findLongSmsWithPartsFinalSince(
+  db: Db,
+  finalStates: readonly string[],
+  cutoff: number,
+  limit: number,
+): Promise<number[]> {
+  const waiting = await db('outbound_sms as o')
+    .join('outbound_sms_parts as p', 'p.sms_id', 'o.id')
+    .where('o.status', 'sent')
+    .where('o.parts', '>', 1)
+    .whereIn('p.state', finalStates)
+    .where('p.final_at', '<=', cutoff)
+    .distinct('o.id')
+    .limit(limit)
+  return waiting.map((r) => Number(r.id))
+}
+
+/** The state of every part of these SMS (a plain read). */
+export async function readPartStates(
+  trx: Db,
+  smsIds: number[],
+): Promise<Array<{ sms_id: number | string; state: string }>> {
+  return trx('outbound_sms_parts').whereIn('sms_id', smsIds).select('sms_id', 'state')
+}
+
+/**
+ * SMS in 'sent' whose receipt deadline (next_attempt_at) has passed and that were sent at least
+ * `timeoutMs` ago, oldest deadline first, at most `limit`: on MySQL locked, skipping rows
+ * another transaction holds (another worker's sweep takes other rows; a receipt being applied
+ * keeps its SMS).
+ */
+export async function takeSmsPastReceiptDeadline(
+  trx: Db,
+  now: number,
+  timeoutMs: number,
+  limit: number,
+): Promise<Array<{ id: number; trace: string | null }>> {
+  const due = trx('outbound_sms')
+    .where('status', 'sent')
+    .where('next_attempt_at', '<=', now)
+    .where('sent_at', '<=', now - timeoutMs)
+    .orderBy('next_attempt_at')
+    .limit(limit)
+    .select('id', 'mx_transaction')
+  if (isMysql(trx)) due.forUpdate().skipLocked()
+  return (await due).map((r) => ({
+    id: Number(r.id),
+    trace: (r.mx_transaction as string | null) ?? null,
+  }))
+}
+
+/** These SMS got no final receipt in time: 'unknown', final, and no notice. */
+export async function settleSmsAsUnknown(trx: Db, smsIds: number[], now: number): Promise<void> {
+  await trx('outbound_sms')
+    .whereIn('id', smsIds)
+    .update({ status: 'unknown', final_at: now, updated_at: now })
+}

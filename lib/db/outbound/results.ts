@@ -1,0 +1,148 @@
+import type { Db } from '../connection'
+
+/** A part row the worker writes when a part gets its outcome at submit. */
+export interface PartRow {
+  partNo: number
+  /** Canonical SMSC id; '' for a part the carrier never took. */
+  messageId: string
+  /** 'sent' (accepted), 'refused' (refused for good), 'expired' (never taken before expiry). */
+  state: 'sent' | 'refused' | 'expired'
+}
+
+/**
+ * Columns that make a failed SMS owe its sender a failure notice (lib/notices). Written by the
+ * same statement that records the failure, so no failure goes without its notice and the hot
+ * path gains no statement; the notice sender decides later whether the account wants it.
+ */
+export function noticeDueColumns(now: number): { notice_status: 'due'; notice_next_at: number } {
+  return { notice_status: 'due', notice_next_at: now }
+}
+
+/**
+ * Moves these SMS from 'sending' to 'sent' while the lease is still `owner`'s: the status, the
+ * part count, and next_attempt_at as the time their receipt is given up for (the
+ * (status, next_attempt_at) index then finds the SMS that waited too long). `error` says why
+ * some parts will not reach the phone. Call inside recordSent's transaction.
+ */
+export async function markSmsSent(
+  trx: Db,
+  owner: string,
+  sent: Array<{ id: number; parts: number; error?: string | null }>,
+  now: number,
+  receiptTimeoutMs: number,
+): Promise<void> {
+  const common = {
+    status: 'sent',
+    sent_at: now,
+    next_attempt_at: now + receiptTimeoutMs,
+    lease_owner: null,
+    updated_at: now,
+  }
+  // One statement per part count for the common case; SMS with a part lost are rare.
+  const byParts = new Map<number, number[]>()
+  for (const s of sent) {
+    const parts = s.parts
+    if (s.error) {
+      await trx('outbound_sms')
+        .where({ id: s.id, status: 'sending', lease_owner: owner })
+        .update({ ...common, parts, last_error: s.error.slice(0, 500) })
+      continue
+    }
+    byParts.set(parts, [...(byParts.get(parts) ?? []), s.id])
+  }
+  for (const [parts, ids] of byParts) {
+    await trx('outbound_sms')
+      .whereIn('id', ids)
+      .where({ status: 'sending', lease_owner: owner })
+      .update({ ...common, parts, last_error: null })
+  }
+}
+
+/** The part rows of some SMS, settled at submit: taken by the SMSC, refused, or expired. */
+export async function insertPartRows(
+  trx: Db,
+  items: Array<{ id: number; newParts?: PartRow[] }>,
+  now: number,
+): Promise<void> {
+  const rows = items.flatMap((item) =>
+    (item.newParts ?? []).map((p) => ({
+      sms_id: item.id,
+      part_no: p.partNo,
+      smsc_message_id: p.messageId,
+      state: p.state,
+      created_at: now,
+      final_at: p.state === 'sent' ? null : now,
+    })),
+  )
+  for (let i = 0; i < rows.length; i += 500) {
+    await trx('outbound_sms_parts').insert(rows.slice(i, i + 500))
+  }
+}
+
+export interface RetryOrFailure {
+  id: number
+  error: string
+  code: number | null
+  /** Set for a retry; null for a final failure. */
+  retryAt: number | null
+  /** The status to record when not retried. */
+  finalStatus: 'failed' | 'expired'
+  /** Part rows this try settled (parts taken or refused before the others failed). */
+  newParts?: PartRow[]
+  /** submit_sm PDUs the SMS takes, when known. */
+  parts?: number
+}
+
+/**
+ * Records tries that did not reach the SMSC, while the lease is still `owner`'s: queued again
+ * for `retryAt`, or failed for good (the sender is then owed a notice); with the part rows the
+ * try settled before it stopped.
+ */
+export async function recordUnsent(
+  db: Db,
+  owner: string,
+  items: RetryOrFailure[],
+  now: number,
+): Promise<void> {
+  if (items.length === 0) return
+  await db.transaction(async (trx) => {
+    for (const item of items) {
+      const common = {
+        lease_owner: null,
+        last_error: item.error.slice(0, 500),
+        error_code: item.code,
+        updated_at: now,
+        ...(item.parts !== undefined ? { parts: item.parts } : {}),
+      }
+      const update =
+        item.retryAt !== null
+          ? { ...common, status: 'queued', next_attempt_at: item.retryAt }
+          : { ...common, status: item.finalStatus, final_at: now, ...noticeDueColumns(now) }
+      await trx('outbound_sms')
+        .where({ id: item.id, status: 'sending', lease_owner: owner })
+        .update(update)
+    }
+    await insertPartRows(trx, items, now)
+  })
+}
+
+/** SMS that are too old to try: expired without being sent. */
+export async function expireStale(
+  db: Db,
+  owner: string,
+  ids: number[],
+  now: number,
+): Promise<void> {
+  if (ids.length === 0) return
+  await db('outbound_sms')
+    .whereIn('id', ids)
+    .where({ status: 'sending', lease_owner: owner })
+    .update({
+      status: 'expired',
+      lease_owner: null,
+      last_error: 'expired before the carrier accepted it',
+      final_at: now,
+      updated_at: now,
+      ...noticeDueColumns(now),
+    })
+}
