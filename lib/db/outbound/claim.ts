@@ -1,3 +1,4 @@
+/** The worker's claim of due SMS under lease, and the renewal of the leases it holds. */
 import type { Db } from '../connection'
 import { claimUnderLease, renewLease, type LeasedTable } from '../lease-claim'
 import type { ClaimObserver } from '../../ops/observers'

@@ -1,3 +1,4 @@
+/** The admin's chart: SMS per UTC day for one account, by outcome. */
 import { isMysql, type Db } from '../connection'
 import { STATUSES_OF } from './log'
 

@@ -1,3 +1,4 @@
+/** The MX's writes: the SMS rows of an email, committed before it answers 250. */
 import crypto from 'node:crypto'
 import { isMysql, type Db } from '../connection'
 import type { SmsEncoding } from '../../sms/segments'

@@ -1,3 +1,4 @@
+/** Failure notices owed to senders, claimed under lease on the SMS rows (notice_* columns). */
 import type { Db } from '../connection'
 import { claimUnderLease, renewLease, type LeasedTable } from '../lease-claim'
 import type { ClaimObserver } from '../../ops/observers'

@@ -1,3 +1,4 @@
+/** The SMS an inbound SMS answers, for a direct reply to its sender. */
 import type { Db } from '../connection'
 
 /** An SMS an inbound SMS may answer, with what its reply mail is threaded and addressed by. */

@@ -1,3 +1,7 @@
+/**
+ * The worker's record of each try: sent (the status part, see lib/worker/store.ts for the
+ * transaction), queued again, failed or expired, with the part rows the try settled.
+ */
 import type { Db } from '../connection'
 
 /** A part row the worker writes when a part gets its outcome at submit. */
