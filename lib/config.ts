@@ -116,6 +116,18 @@ export interface InboundConfig {
   directReplyWindowHours: number
 }
 
+/**
+ * How long message text and addresses are kept once an SMS or inbound SMS reached a final
+ * state, in days (0: for ever), and how the worker's purge paces itself.
+ */
+export interface RetentionConfig {
+  textDays: number
+  addressesDays: number
+  purgeIntervalMinutes: number
+  purgeBatchSize: number
+  purgePauseMs: number
+}
+
 /** Spend limits: defaults for every account; the operator overrides them per account. 0 = none. */
 export interface LimitsConfig {
   accountSmsPerMinute: number
@@ -146,6 +158,7 @@ export interface Mail2SmsConfig {
   admin: AdminConfig
   mailer: MailerConfig
   inbound: InboundConfig
+  retention: RetentionConfig
   allowlist: AllowlistLimits
   database: DatabaseConfig
   mx: MxConfig
@@ -238,6 +251,13 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
   },
   inbound: {
     direct_reply_window_hours: { kind: 'int', default: 72, min: 1 },
+  },
+  retention: {
+    text_days: { kind: 'int', default: 0, min: 0 },
+    addresses_days: { kind: 'int', default: 0, min: 0 },
+    purge_interval_minutes: { kind: 'int', default: 60, min: 1 },
+    purge_batch_size: { kind: 'int', default: 500, min: 1, max: 10000 },
+    purge_pause_ms: { kind: 'int', default: 100, min: 0 },
   },
   limits: {
     account_sms_per_minute: { kind: 'int', default: DEFAULT_LIMITS.accountSmsPerMinute, min: 0 },
@@ -357,6 +377,33 @@ function isDnsServer(value: string): boolean {
   return Boolean(v4 && net.isIPv4(v4[1]) && Number(v4[2]) <= 65535)
 }
 
+/**
+ * A direct reply quotes the SMS it answers and goes to its sender: both must outlive the
+ * reply window, or replies would silently go to the forward list instead.
+ */
+function readRetention(
+  file: string,
+  values: Record<string, Record<string, unknown>>,
+): RetentionConfig {
+  const r = values.retention
+  const windowHours = values.inbound.direct_reply_window_hours as number
+  for (const key of ['text_days', 'addresses_days']) {
+    const days = r[key] as number
+    if (days > 0 && days * 24 < windowHours) {
+      throw new ConfigError(
+        `${file}: retention.${key} is ${days} day(s), shorter than inbound.direct_reply_window_hours (${windowHours} h): a direct reply needs the SMS it answers; keep at least ${Math.ceil(windowHours / 24)} days, or 0 for ever`,
+      )
+    }
+  }
+  return {
+    textDays: r.text_days as number,
+    addressesDays: r.addresses_days as number,
+    purgeIntervalMinutes: r.purge_interval_minutes as number,
+    purgeBatchSize: r.purge_batch_size as number,
+    purgePauseMs: r.purge_pause_ms as number,
+  }
+}
+
 export function loadConfig(
   file = defaultConfigPath(),
   env: NodeJS.ProcessEnv = process.env,
@@ -425,6 +472,7 @@ export function loadConfig(
       throw new ConfigError(`${file}: admin.trusted_proxies entry "${proxy}": ${parsed.message}`)
     }
   }
+  const retention = readRetention(file, values)
   const li = values.limits
   const destinations = parseDestinationList((li.allowed_destinations as string[]).join(','))
   if (!destinations.ok)
@@ -464,6 +512,7 @@ export function loadConfig(
     inbound: {
       directReplyWindowHours: values.inbound.direct_reply_window_hours as number,
     },
+    retention,
     allowlist: {
       maxIpv4Prefix: values.allowlist.max_ipv4_prefix as number,
       maxIpv6Prefix: values.allowlist.max_ipv6_prefix as number,

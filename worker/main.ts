@@ -6,6 +6,7 @@ import { MoReceiver } from '../lib/inbound/receiver'
 import { createMailer } from '../lib/mail/mailer'
 import { NoticeSender } from '../lib/notices/notice-sender'
 import { QuotaAlertSender } from '../lib/limits/quota-alert-sender'
+import { RetentionPurgeJob } from '../lib/retention/purge-job'
 import type { SmppLogger } from '../lib/smpp/client'
 import { ConsoleTransport, SmppTransport, type SmsTransport } from '../lib/worker/transport'
 import { SmsWorker } from '../lib/worker/worker'
@@ -94,6 +95,14 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
   })
   const notices = new NoticeSender({ db, mailer, smsDomain: config.mx.domains[0], log })
   const quotaAlerts = new QuotaAlertSender({ db, mailer, log })
+  const retention = new RetentionPurgeJob({
+    db,
+    policy: config.retention,
+    intervalMs: config.retention.purgeIntervalMinutes * 60_000,
+    batchSize: config.retention.purgeBatchSize,
+    pauseMs: config.retention.purgePauseMs,
+    log,
+  })
   log(
     `owner=${worker.owner} transport=${transport.name} batch=${config.worker.batchSize} held_at_most=${worker.maxHeld}`,
   )
@@ -102,6 +111,7 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
   dispatcher.start()
   notices.start()
   quotaAlerts.start()
+  retention.start()
   let last = { ...worker.stats }
   const stats = setInterval(() => {
     const s = worker.stats
@@ -142,6 +152,7 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
         await step('mail dispatcher', () => dispatcher.stop())
         await step('failure notices', () => notices.stop())
         await step('quota alerts', () => quotaAlerts.stop())
+        await step('retention purge', () => retention.stop())
         await step('mailer', () => mailer.close())
         await step('database', () => db.destroy())
         return !failed && unwritten === 0 ? 0 : 1

@@ -1,0 +1,241 @@
+import { isMysql, type Db } from './connection'
+
+/**
+ * The SQL of the retention purge ([retention] in config/mail2sms.ini): message text and
+ * addresses are removed from SMS some days after they reached a final state, in small batches.
+ *
+ * Rows are blanked, never deleted: the ids, statuses, segment counts and times stay, so the
+ * admin's charts and message counts, the spend limits and the exports keep adding up, and the
+ * dedupe key stays, so an email its sender's server retries still finds its SMS and is not sent
+ * twice. `purged` records what was removed (bits below); the retention index leads with it, so
+ * each batch reads only rows that still hold data, however many were purged before.
+ *
+ * A batch is idempotent: its UPDATE repeats the conditions of the read that picked its ids, so
+ * two workers purging at once only repeat each other's work, and a batch cut short is done
+ * again by the next one.
+ */
+
+export const PURGED_TEXT = 1
+export const PURGED_ADDRESSES = 2
+
+/** Outbound states after which nothing happens to an SMS any more (see lib/db/outbound.ts). */
+export const FINAL_OUTBOUND_STATES = [
+  'delivered',
+  'failed',
+  'expired',
+  'undeliverable',
+  'partial',
+  'unknown',
+] as const
+
+/** Inbound states after which nothing happens to an SMS any more (see lib/db/inbound.ts). */
+export const FINAL_INBOUND_STATES = [
+  'forwarded',
+  'replied',
+  'kept',
+  'unrouted',
+  'opt_out',
+  'opt_in',
+  'failed',
+] as const
+
+export type PurgeKind = 'text' | 'addresses'
+
+export type PurgeStepName =
+  | 'outbound_text'
+  | 'outbound_addresses'
+  | 'inbound_text'
+  | 'inbound_addresses'
+  | 'unmatched_receipts'
+
+/** One kind of data removed from one table, a batch of ids at a time. */
+export interface PurgeStep {
+  name: PurgeStepName
+  /** Ids of up to `limit` rows with something to remove, older than `cutoff` (UTC ms). */
+  pick(db: Db, cutoff: number, limit: number): Promise<number[]>
+  /** Removes it from those of `ids` that still qualify; returns how many rows changed. */
+  apply(db: Db, ids: number[], cutoff: number): Promise<number>
+  /** How many rows a purge at `cutoff` would change (the dry run). */
+  count(db: Db, cutoff: number): Promise<number>
+}
+
+type Query = ReturnType<Db['from']>
+
+/** Read through `index` on MariaDB and SQLite alike: the planner may prefer a scan of the table. */
+function fromIndex(db: Db, table: string, index: string): Query {
+  if (isMysql(db)) return db.from(db.raw('?? FORCE INDEX (??)', [table, index]))
+  return db.from(db.raw('?? INDEXED BY ??', [table, index]))
+}
+
+/** The `purged` values of rows with / without a bit: two short ranges of the retention index. */
+const without = (bit: number): number[] => [0, 1, 2, 3].filter((v) => (v & bit) === 0)
+const having = (bit: number): number[] => [0, 1, 2, 3].filter((v) => (v & bit) !== 0)
+
+interface RowPurge {
+  name: PurgeStepName
+  table: 'outbound_sms' | 'inbound_sms'
+  index: string
+  /** The row's time the retention counts from. */
+  time: 'final_at' | 'received_at'
+  states: readonly string[]
+  bit: number
+  /** The columns' values once purged. */
+  blank: Record<string, string | null>
+  /** The same data in the SMS's delivery receipts, removed with it. */
+  events?: Record<string, null>
+  /** Rows kept whatever their age, for work still owed on them. */
+  hold?: (q: Query) => void
+}
+
+// A failure notice quotes the SMS to its sender: not before it is mailed (or skipped).
+const noticeNotDue = (q: Query): void => {
+  q.where((w) => w.whereNull('notice_status').orWhereNot('notice_status', 'due'))
+}
+
+const ROW_PURGES: RowPurge[] = [
+  {
+    name: 'outbound_text',
+    table: 'outbound_sms',
+    index: 'outbound_sms_retention',
+    time: 'final_at',
+    states: FINAL_OUTBOUND_STATES,
+    bit: PURGED_TEXT,
+    blank: { body: '' },
+    // A receipt's text carries the start of the message ("text:Meeting moved…").
+    events: { raw: null },
+    hold: noticeNotDue,
+  },
+  {
+    name: 'outbound_addresses',
+    table: 'outbound_sms',
+    index: 'outbound_sms_retention',
+    time: 'final_at',
+    states: FINAL_OUTBOUND_STATES,
+    bit: PURGED_ADDRESSES,
+    // sender_id would name the sender as surely as the address; a Message-ID usually holds the
+    // sender's domain or host.
+    blank: { recipient: '', sender_email: '', sender_id: null, source_message_id: null },
+    events: { handset: null, handset_ton: null },
+    hold: noticeNotDue,
+  },
+  {
+    name: 'inbound_text',
+    table: 'inbound_sms',
+    index: 'inbound_sms_retention',
+    // An inbound SMS has no time of its own for its last state: it reaches it within hours of
+    // its arrival (mailed, kept, or given up after inbound retries), days before any cutoff.
+    time: 'received_at',
+    states: FINAL_INBOUND_STATES,
+    bit: PURGED_TEXT,
+    blank: { body: '' },
+  },
+  {
+    name: 'inbound_addresses',
+    table: 'inbound_sms',
+    index: 'inbound_sms_retention',
+    time: 'received_at',
+    states: FINAL_INBOUND_STATES,
+    bit: PURGED_ADDRESSES,
+    // The relay's refusal of a forward names the forward addresses. to_number stays: it is the
+    // account's own virtual number, not a person's.
+    blank: { from_number: '', last_error: null },
+  },
+]
+
+function whereDue(q: Query, p: RowPurge, cutoff: number): Query {
+  q.whereIn('purged', without(p.bit)).where(p.time, '<', cutoff).whereIn('status', p.states)
+  p.hold?.(q)
+  return q
+}
+
+function rowStep(p: RowPurge): PurgeStep {
+  return {
+    name: p.name,
+    async pick(db, cutoff, limit) {
+      // No ORDER BY: the range read stops at the limit. A plain read, which locks nothing.
+      const q = whereDue(fromIndex(db, p.table, p.index).select('id'), p, cutoff).limit(limit)
+      return ((await q) as Array<{ id: number | string }>).map((r) => Number(r.id))
+    },
+    async apply(db, ids, cutoff) {
+      if (ids.length === 0) return 0
+      // One short transaction: the rows and their receipts are purged together or not at all.
+      // By primary key, so InnoDB locks these rows only, and no gap an insert or claim needs.
+      return db.transaction(async (trx) => {
+        const changed = await whereDue(trx(p.table).whereIn('id', ids), p, cutoff).update({
+          ...p.blank,
+          purged: trx.raw(`purged | ${p.bit}`),
+        })
+        if (p.events && changed > 0) {
+          const done = (await trx(p.table)
+            .whereIn('id', ids)
+            .whereIn('purged', having(p.bit))
+            .select('id')) as Array<{ id: number | string }>
+          if (done.length > 0) {
+            await trx('delivery_events')
+              .whereIn(
+                'sms_id',
+                done.map((r) => Number(r.id)),
+              )
+              .update(p.events)
+          }
+        }
+        return changed
+      })
+    },
+    async count(db, cutoff) {
+      const q = whereDue(fromIndex(db, p.table, p.index), p, cutoff).count({ n: '*' })
+      const [row] = (await q) as Array<{ n: number | string }>
+      return Number(row.n)
+    },
+  }
+}
+
+const UNMATCHED_INDEX = 'delivery_events_sms_id_received_at_index'
+
+/**
+ * Receipts that never matched an SMS hold a handset and the start of a text, and nothing will
+ * read them again (the worker looks for their SMS for a day): deleted once past the cutoff.
+ */
+const unmatchedReceipts: PurgeStep = {
+  name: 'unmatched_receipts',
+  async pick(db, cutoff, limit) {
+    const q = fromIndex(db, 'delivery_events', UNMATCHED_INDEX)
+      .select('id')
+      .whereNull('sms_id')
+      .where('received_at', '<', cutoff)
+      .limit(limit)
+    return ((await q) as Array<{ id: number | string }>).map((r) => Number(r.id))
+  },
+  async apply(db, ids, cutoff) {
+    if (ids.length === 0) return 0
+    // Matched meanwhile: then it is the SMS's receipt, and goes with the SMS's purge instead.
+    return db('delivery_events')
+      .whereIn('id', ids)
+      .whereNull('sms_id')
+      .where('received_at', '<', cutoff)
+      .delete()
+  },
+  async count(db, cutoff) {
+    const [row] = (await fromIndex(db, 'delivery_events', UNMATCHED_INDEX)
+      .whereNull('sms_id')
+      .where('received_at', '<', cutoff)
+      .count({ n: '*' })) as Array<{ n: number | string }>
+    return Number(row.n)
+  },
+}
+
+const STEPS = new Map<PurgeStepName, PurgeStep>([
+  ...ROW_PURGES.map((p) => [p.name, rowStep(p)] as const),
+  ['unmatched_receipts', unmatchedReceipts],
+])
+
+export function purgeStep(name: PurgeStepName): PurgeStep {
+  return STEPS.get(name) as PurgeStep
+}
+
+/** The steps that remove one kind of data. */
+export function stepsFor(kind: PurgeKind): PurgeStep[] {
+  return kind === 'text'
+    ? [purgeStep('outbound_text'), purgeStep('inbound_text')]
+    : [purgeStep('outbound_addresses'), purgeStep('inbound_addresses')]
+}

@@ -1,0 +1,92 @@
+import type { Db } from '../db/connection'
+import { FailureStreak } from '../process/failure-streak'
+import { InterruptibleSleep } from '../process/interruptible-sleep'
+import { PollLoop } from '../process/poll-loop'
+import { describePurge, isRetentionOn, runPurge, type RetentionPolicy } from './purge'
+
+export interface RetentionPurgeJobOptions {
+  db: Db
+  policy: RetentionPolicy
+  /** Time between the starts of two purges. */
+  intervalMs: number
+  batchSize: number
+  pauseMs: number
+  log: (line: string) => void
+  clock?: () => number
+  /** Wait before the first purge, so a worker's start is not slowed by it. Default 1 min. */
+  firstDelayMs?: number
+}
+
+/**
+ * The worker's retention purge: every intervalMs, removes text and addresses past their
+ * retention, in small batches with pauses (lib/retention/purge.ts). Every worker runs it; two
+ * at once only repeat each other's batches, which are idempotent, so no leader is elected.
+ * A purge under way when the worker stops ends after its current batch.
+ */
+export class RetentionPurgeJob {
+  readonly stats = { runs: 0, rows: 0 }
+  private readonly clock: () => number
+  private readonly loop = new PollLoop(() => this.round())
+  private readonly pause = new InterruptibleSleep()
+  private readonly failures: FailureStreak
+  private stopping = false
+  private first = true
+
+  constructor(private readonly opts: RetentionPurgeJobOptions) {
+    this.clock = opts.clock ?? Date.now
+    this.failures = new FailureStreak('purge old SMS data', opts.log, this.clock)
+  }
+
+  get enabled(): boolean {
+    return isRetentionOn(this.opts.policy)
+  }
+
+  start(): void {
+    if (!this.enabled) return
+    const { textDays, addressesDays } = this.opts.policy
+    const kept = (days: number) => (days > 0 ? `${days}d` : 'forever')
+    this.opts.log(
+      `retention on: text=${kept(textDays)} addresses=${kept(addressesDays)} purge_every_min=${Math.round(this.opts.intervalMs / 60_000)}`,
+    )
+    this.stopping = false
+    this.first = true
+    this.loop.start()
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.pause.wake()
+    await this.loop.stop()
+  }
+
+  private async round(): Promise<number> {
+    if (this.first) {
+      this.first = false
+      // Spread over the first minute: workers started together then purge apart.
+      return Math.round((this.opts.firstDelayMs ?? 60_000) * (0.5 + Math.random() / 2))
+    }
+    const started = this.clock()
+    try {
+      const report = await runPurge(this.opts.db, this.opts.policy, {
+        batchSize: this.opts.batchSize,
+        pauseMs: this.opts.pauseMs,
+        now: started,
+        shouldStop: () => this.stopping,
+        sleep: (ms) => this.pause.sleep(ms),
+      })
+      this.failures.succeeded()
+      this.stats.runs += 1
+      const rows = report.rows.reduce((n, r) => n + r.rows, 0)
+      this.stats.rows += rows
+      if (rows > 0 || report.interrupted) {
+        const seconds = ((this.clock() - started) / 1000).toFixed(1)
+        this.opts.log(
+          `retention purge ${report.interrupted ? 'interrupted' : 'done'}: ${describePurge(report)} batches=${report.batches} duration_s=${seconds}`,
+        )
+      }
+      return Math.max(1000, this.opts.intervalMs - (this.clock() - started))
+    } catch (err) {
+      return this.failures.failed(err, 10_000, this.opts.intervalMs)
+    }
+  }
+}
