@@ -4,6 +4,9 @@
  */
 
 const MINUTE_MS = 60_000
+const DAY_MS = 86_400_000
+
+const two = (n: number): string => (n < 10 ? `0${n}` : String(n))
 /** Offsets change at whole quarter hours of UTC in every zone since the 1970s. */
 const BUCKET_MS = 15 * MINUTE_MS
 
@@ -64,18 +67,34 @@ export class ZonedClock {
   /** ISO 8601 local time with its offset: 2026-03-29T03:30:00+02:00 (Z in UTC). */
   format(ms: number): string {
     const offset = this.offsetAt(ms)
-    const local = new Date(ms + offset).toISOString().slice(0, 19)
-    if (offset === 0 && this.zone.toUpperCase() === 'UTC') return `${local}Z`
-    const sign = offset < 0 ? '-' : '+'
+    const local = ms + offset
+    const day = Math.floor(local / DAY_MS)
+    const secondOfDay = Math.floor((local - day * DAY_MS) / 1000)
+    const time = `${two(Math.floor(secondOfDay / 3600))}:${two(Math.floor(secondOfDay / 60) % 60)}:${two(secondOfDay % 60)}`
+    return `${this.dateOf(day)}T${time}${this.offsetSuffix(offset)}`
+  }
+
+  // Date#toISOString costs microseconds: a million rows each format a day already seen.
+  private readonly dates = new Map<number, string>()
+  private dateOf(day: number): string {
+    let date = this.dates.get(day)
+    if (date === undefined) {
+      date = new Date(day * DAY_MS).toISOString().slice(0, 10)
+      if (this.dates.size > 100_000) this.dates.clear()
+      this.dates.set(day, date)
+    }
+    return date
+  }
+
+  private offsetSuffix(offset: number): string {
+    if (offset === 0 && this.zone.toUpperCase() === 'UTC') return 'Z'
     const minutes = Math.abs(offset) / MINUTE_MS
-    const hh = String(Math.floor(minutes / 60)).padStart(2, '0')
-    const mm = String(Math.floor(minutes % 60)).padStart(2, '0')
-    return `${local}${sign}${hh}:${mm}`
+    return `${offset < 0 ? '-' : '+'}${two(Math.floor(minutes / 60))}:${two(Math.floor(minutes % 60))}`
   }
 
   /** The local calendar day of `ms` as days since 1970-01-01. */
   private localDay(ms: number): number {
-    return Math.floor((ms + this.offsetFromData(ms)) / 86_400_000)
+    return Math.floor((ms + this.offsetFromData(ms)) / DAY_MS)
   }
 
   /**
@@ -88,7 +107,7 @@ export class ZonedClock {
     if (!m || new Date(guess).toISOString().slice(0, 10) !== day) {
       throw new RangeError(`"${day}" is not a date of the form YYYY-MM-DD`)
     }
-    const target = Math.floor(guess / 86_400_000)
+    const target = Math.floor(guess / DAY_MS)
     // Offsets lie within ±14 h (+14 in Kiribati, −12 at sea): the day starts in this range.
     // Local days only move forward with time, so the first instant of the day is found by
     // bisection, to the millisecond.
