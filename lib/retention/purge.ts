@@ -94,12 +94,14 @@ export async function runPurge(
       line.rows = await step.count(db, cutoff)
       continue
     }
+    const stopped = () => (report.interrupted = opts.shouldStop?.() ?? false)
     for (;;) {
-      if (opts.shouldStop?.()) {
-        report.interrupted = true
-        return report
+      if (stopped()) return report
+      if (report.batches > 0 && opts.pauseMs > 0) {
+        await sleep(opts.pauseMs)
+        // The pause is where a stopping process wakes the purge: no batch after it then.
+        if (stopped()) return report
       }
-      if (report.batches > 0 && opts.pauseMs > 0) await sleep(opts.pauseMs)
       const ids = await step.pick(db, cutoff, opts.batchSize)
       if (ids.length === 0) break
       line.rows += await applyBatch(db, step, ids, cutoff)

@@ -299,7 +299,7 @@ for (const kind of databaseKinds()) {
           sleep: async (ms) => {
             pauses.push(ms)
           },
-          shouldStop: () => ++asked > 2,
+          shouldStop: () => ++asked > 3,
         },
       )
       assert.equal(report.interrupted, true)
