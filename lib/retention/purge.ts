@@ -1,6 +1,12 @@
 import type { Db } from '../db/connection'
 import { isDeadlock } from '../db/errors'
-import { purgeStep, stepsFor, type PurgeStep, type PurgeStepName } from '../db/retention'
+import {
+  purgeStep,
+  stepsFor,
+  type PurgeKind,
+  type PurgeStep,
+  type PurgeStepName,
+} from '../db/retention'
 
 export const DAY_MS = 86_400_000
 
@@ -18,26 +24,30 @@ export function isRetentionOn(policy: RetentionPolicy): boolean {
 export interface PlannedStep {
   step: PurgeStep
   cutoff: number
+  /** Rows older than this were the step for both kinds' (so a dry run counts them once). */
+  notBefore?: number
 }
 
 /**
- * What a purge at `now` removes: text older than textDays, addresses older than addressesDays,
- * and receipts that never matched an SMS once either applies to them (they hold both).
+ * What a purge at `now` removes: first both kinds from rows past both retentions (one
+ * statement each), then text older than textDays, addresses older than addressesDays, and
+ * receipts that never matched an SMS once either retention applies to them (they hold both).
  */
 export function planPurge(policy: RetentionPolicy, now: number): PlannedStep[] {
+  const cutoff = (days: number) => (days > 0 ? now - days * DAY_MS : null)
+  const text = cutoff(policy.textDays)
+  const addresses = cutoff(policy.addressesDays)
   const plan: PlannedStep[] = []
-  const cutoffs: number[] = []
-  for (const [kind, days] of [
-    ['text', policy.textDays],
-    ['addresses', policy.addressesDays],
-  ] as const) {
-    if (days <= 0) continue
-    const cutoff = now - days * DAY_MS
-    cutoffs.push(cutoff)
-    for (const step of stepsFor(kind)) plan.push({ step, cutoff })
+  const older = text !== null && addresses !== null ? Math.min(text, addresses) : undefined
+  const add = (kind: PurgeKind, at: number, notBefore?: number) => {
+    for (const step of stepsFor(kind)) plan.push({ step, cutoff: at, notBefore })
   }
-  if (cutoffs.length > 0) {
-    plan.push({ step: purgeStep('unmatched_receipts'), cutoff: Math.max(...cutoffs) })
+  if (older !== undefined) add('both', older)
+  if (text !== null) add('text', text, older)
+  if (addresses !== null) add('addresses', addresses, older)
+  const applied = [text, addresses].filter((c): c is number => c !== null)
+  if (applied.length > 0) {
+    plan.push({ step: purgeStep('unmatched_receipts'), cutoff: Math.max(...applied) })
   }
   return plan
 }
@@ -87,11 +97,11 @@ export async function runPurge(
 ): Promise<PurgeReport> {
   const sleep = opts.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)))
   const report: PurgeReport = { rows: [], batches: 0, interrupted: false }
-  for (const { step, cutoff } of planPurge(policy, opts.now)) {
+  for (const { step, cutoff, notBefore } of planPurge(policy, opts.now)) {
     const line = { step: step.name, cutoff, rows: 0 }
     report.rows.push(line)
     if (opts.dryRun) {
-      line.rows = await step.count(db, cutoff)
+      line.rows = await step.count(db, cutoff, notBefore)
       continue
     }
     const stopped = () => (report.interrupted = opts.shouldStop?.() ?? false)
@@ -102,7 +112,7 @@ export async function runPurge(
         // The pause is where a stopping process wakes the purge: no batch after it then.
         if (stopped()) return report
       }
-      const ids = await step.pick(db, cutoff, opts.batchSize)
+      const ids = await step.pick(db, cutoff, opts.batchSize, notBefore)
       if (ids.length === 0) break
       line.rows += await applyBatch(db, step, ids, cutoff)
       report.batches += 1

@@ -47,7 +47,7 @@ for (const kind of databaseKinds()) {
         { textDays: 30, addressesDays: 30 },
         { batchSize: 100, pauseMs: 0, now: Date.now() },
       )
-      assert.equal(report.rows.find((r) => r.step === 'outbound_addresses')?.rows, 2)
+      assert.equal(report.rows.find((r) => r.step === 'outbound_both')?.rows, 2)
       const again = await sendMail(mx.port, env)
       assert.equal(again.data?.code, 250, again.data?.text)
       assert.match(again.data?.text ?? '', /already queued as 2 SMS/)
