@@ -375,8 +375,12 @@ for (const kind of databaseKinds()) {
           db.off('query', deletes)
         }
         assert.ok(del, 'the delete statement was seen')
-        await receipt(null, 40)
-        const [d] = await plan(del as unknown as { sql: string; bindings: readonly unknown[] })
+        // Explained for a receipt still there: for the deleted one, MariaDB reads no index.
+        const another = await receipt(null, 40)
+        const [d] = await plan({
+          sql: (del as unknown as { sql: string }).sql,
+          bindings: [another, ago(30)],
+        })
         assert.equal(d.key, 'PRIMARY')
         assert.ok(isMysql(db))
       })
