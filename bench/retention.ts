@@ -19,10 +19,10 @@ const USAGE = `npm run bench:retention -- [options]
   --rows N        old delivered SMS to purge (default 100000)
   --rate N        emails per second the MX commits meanwhile (default 200)
   --baseline N    seconds of load without a purge, before and after it (default 15)
-  --batch N       rows per purge statement (default 500, as [retention] purge_batch_size)
+  --batch N       rows per purge statement (default 100, as [retention] purge_batch_size)
   --pause N       ms between purge statements (default 100, as purge_pause_ms)`
 
-const o = { rows: 100_000, rate: 200, baseline: 15, batch: 500, pause: 100 }
+const o = { rows: 100_000, rate: 200, baseline: 15, batch: 100, pause: 100 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)))
 

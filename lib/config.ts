@@ -256,7 +256,7 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     text_days: { kind: 'int', default: 0, min: 0 },
     addresses_days: { kind: 'int', default: 0, min: 0 },
     purge_interval_minutes: { kind: 'int', default: 60, min: 1 },
-    purge_batch_size: { kind: 'int', default: 500, min: 1, max: 10000 },
+    purge_batch_size: { kind: 'int', default: 100, min: 1, max: 10000 },
     purge_pause_ms: { kind: 'int', default: 100, min: 0 },
   },
   limits: {

@@ -130,7 +130,7 @@ describe('lib/config', () => {
         textDays: 0,
         addressesDays: 0,
         purgeIntervalMinutes: 60,
-        purgeBatchSize: 500,
+        purgeBatchSize: 100,
         purgePauseMs: 100,
       })
     }
