@@ -211,12 +211,19 @@ function rowStep(p: RowPurge): PurgeStep {
             .whereIn('id', ids)
             .whereIn('purged', having(p.bit))
             .select('id')) as Array<{ id: number | string }>
-          if (done.length > 0) {
-            await trx('delivery_events')
+          const smsIds = done.map((r) => Number(r.id))
+          // Found by a plain read, then changed by primary key: an UPDATE through the sms_id
+          // index would also lock the gaps beside these SMS where receipts are inserted.
+          const events = (await trx('delivery_events')
+            .whereIn('sms_id', smsIds)
+            .select('id')) as Array<{ id: number | string }>
+          if (events.length > 0) {
+            await byPrimaryKey(trx, 'delivery_events')
               .whereIn(
-                'sms_id',
-                done.map((r) => Number(r.id)),
+                'id',
+                events.map((e) => Number(e.id)),
               )
+              .whereIn('sms_id', smsIds)
               .update(p.events)
           }
         }
