@@ -7,6 +7,8 @@ import { openDb, describeDb } from '../lib/db/connection'
 import { waitForDatabaseOrStop } from '../lib/db/readiness'
 import { createMailer, type Mailer } from '../lib/mail/mailer'
 import { createApp } from './app'
+import { requestMetrics } from './metrics'
+import { startServiceOps } from '../lib/ops/service'
 
 const SESSION_SECRET_FILE = path.join(PROJECT_ROOT, 'data', 'session.secret')
 
@@ -79,6 +81,8 @@ export async function runAdmin(
   options: RunAdminOptions = {},
 ): Promise<number> {
   const db = openDb(config.database)
+  // Up before the wait for the database, so that /readyz says what the admin waits for.
+  const ops = await startServiceOps({ listen: config.ops.admin, db, log })
   let mailer: Mailer | null = null
   let server: ServerType
   try {
@@ -88,6 +92,7 @@ export async function runAdmin(
       log,
     })
     if (!ready) {
+      await ops.close()
       await db.destroy()
       return 0
     }
@@ -103,6 +108,7 @@ export async function runAdmin(
       limits: config.limits,
       allowlist: config.allowlist,
       log,
+      observeRequests: ops.registry ? requestMetrics(ops.registry) : undefined,
     })
     server = await new Promise((resolve, reject) => {
       const s = serve(
@@ -120,6 +126,7 @@ export async function runAdmin(
   } catch (err) {
     // Nothing may keep the process alive after a failed start: the caller reports and exits.
     await mailer?.close()
+    await ops.close()
     await db.destroy()
     throw err
   }
@@ -134,7 +141,7 @@ export async function runAdmin(
       process.off('SIGINT', stop)
       // Requests in progress finish; idle keep-alive connections are closed at once.
       server.close(() => {
-        Promise.all([openMailer.close(), db.destroy()]).then(
+        Promise.all([openMailer.close(), ops.close(), db.destroy()]).then(
           () => resolve(0),
           (err) => {
             log(`stop failed: ${(err as Error).message}`)

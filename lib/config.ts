@@ -140,8 +140,22 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   loopWindowMinutes: 10,
 }
 
+/** Where a service's ops listener (/metrics, /healthz, /readyz) listens. */
+export interface OpsListen {
+  host: string
+  port: number
+}
+
+/** One ops listener per service; null: that service has none, and collects no metrics. */
+export interface OpsConfig {
+  mx: OpsListen | null
+  worker: OpsListen | null
+  admin: OpsListen | null
+}
+
 export interface Mail2SmsConfig {
   file: string
+  ops: OpsConfig
   limits: LimitsConfig
   admin: AdminConfig
   mailer: MailerConfig
@@ -247,6 +261,11 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     allowed_destinations: { kind: 'list', default: DEFAULT_LIMITS.allowedDestinations },
     loop_max_repeats: { kind: 'int', default: DEFAULT_LIMITS.loopMaxRepeats, min: 0 },
     loop_window_minutes: { kind: 'int', default: DEFAULT_LIMITS.loopWindowMinutes, min: 1 },
+  },
+  ops: {
+    mx_listen: { kind: 'string', default: '127.0.0.1:9471' },
+    worker_listen: { kind: 'string', default: '127.0.0.1:9472' },
+    admin_listen: { kind: 'string', default: '127.0.0.1:9473' },
   },
   allowlist: {
     max_ipv4_prefix: {
@@ -357,6 +376,31 @@ function isDnsServer(value: string): boolean {
   return Boolean(v4 && net.isIPv4(v4[1]) && Number(v4[2]) <= 65535)
 }
 
+/**
+ * `host:port` or `[IPv6]:port`; '' (the key present and empty) turns the listener off. The
+ * host must be an IP address: an ops listener is meant for loopback or a private network.
+ */
+function readOpsListen(file: string, key: string, given: unknown): OpsListen | null {
+  const text = String(given ?? '').trim()
+  if (text === '') return null
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text)
+  const port = m ? Number(m[2]) : NaN
+  if (!m || !net.isIP(m[1]) || port > 65535) {
+    throw new ConfigError(
+      `${file}: ${key} must be IP:port or [IPv6]:port (e.g. 127.0.0.1:9471), or empty for none; got "${text}"`,
+    )
+  }
+  return { host: m[1], port }
+}
+
+function readOps(file: string, values: Record<string, unknown>, parsed: unknown): OpsConfig {
+  const given = (parsed ?? {}) as Record<string, unknown>
+  // readValue turns an empty value into the default: here empty means off, so read the file's.
+  const listen = (key: string) =>
+    readOpsListen(file, `ops.${key}`, key in given ? given[key] : values[key])
+  return { mx: listen('mx_listen'), worker: listen('worker_listen'), admin: listen('admin_listen') }
+}
+
 export function loadConfig(
   file = defaultConfigPath(),
   env: NodeJS.ProcessEnv = process.env,
@@ -429,8 +473,10 @@ export function loadConfig(
   const destinations = parseDestinationList((li.allowed_destinations as string[]).join(','))
   if (!destinations.ok)
     throw new ConfigError(`${file}: limits.allowed_destinations: ${destinations.message}`)
+  const ops = readOps(file, values.ops, parsed.ops)
   return {
     file,
+    ops,
     limits: {
       accountSmsPerMinute: li.account_sms_per_minute as number,
       senderSmsPerMinute: li.sender_sms_per_minute as number,

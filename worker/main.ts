@@ -9,6 +9,9 @@ import { QuotaAlertSender } from '../lib/limits/quota-alert-sender'
 import type { SmppLogger } from '../lib/smpp/client'
 import { ConsoleTransport, SmppTransport, type SmsTransport } from '../lib/worker/transport'
 import { SmsWorker } from '../lib/worker/worker'
+import { startServiceOps, type ServiceOps } from '../lib/ops/service'
+import { stateCheck, transportCheck } from '../lib/ops/readiness'
+import { workerMetrics, type WorkerMetrics } from '../lib/ops/worker-metrics'
 
 const STATS_EVERY_MS = 10_000
 /** How long a stopping worker waits for inbound SMS still being stored (then acknowledged). */
@@ -53,6 +56,11 @@ export async function runWorker(
   options: RunWorkerOptions = {},
 ): Promise<number> {
   const db = openDb(config.database)
+  // Up before the wait for the database, so that /readyz says what the worker waits for.
+  const ops = await startServiceOps({ listen: config.ops.worker, db, log })
+  ops.setCheck(
+    stateCheck('smsc', () => ({ ok: false, detail: 'not started: waiting for the database' })),
+  )
   let ready: boolean
   try {
     ready = await waitForDatabaseOrStop(db, config.database, {
@@ -60,19 +68,22 @@ export async function runWorker(
       log,
     })
   } catch (err) {
+    await ops.close()
     await db.destroy()
     throw err
   }
   if (!ready) {
+    await ops.close()
     await db.destroy()
     return 0
   }
-  return serve(config, db)
+  return serve(config, db, ops)
 }
 
-function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
+function serve(config: Mail2SmsConfig, db: Db, ops: ServiceOps): Promise<number> {
   const mailer = createMailer(config.mailer, { info: (m) => log(m) })
   const transport = makeTransport(config)
+  let metrics: WorkerMetrics | null = null
   const worker = new SmsWorker({
     db,
     transport,
@@ -82,6 +93,7 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
     receiptPartWaitMs: config.smpp.receiptPartWaitMs,
     defaultSource: config.smpp.defaultSource,
     log,
+    onSettled: (settled, now) => metrics?.settled(settled, now),
   })
   const moReceiver = new MoReceiver({ db, log, defaultAlphabet: config.smpp.defaultAlphabet })
   transport.on('mo', moReceiver.receive)
@@ -94,6 +106,18 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
   })
   const notices = new NoticeSender({ db, mailer, smsDomain: config.mx.domains[0], log })
   const quotaAlerts = new QuotaAlertSender({ db, mailer, log })
+  ops.setCheck(transportCheck(transport, `${config.smpp.host}:${config.smpp.port}`))
+  if (ops.registry) {
+    metrics = workerMetrics(ops.registry, {
+      db,
+      totals: {
+        sms: () => worker.stats,
+        inbound: () => moReceiver.stats,
+        inboundMail: () => dispatcher.stats,
+        notices: () => notices.stats,
+      },
+    })
+  }
   log(
     `owner=${worker.owner} transport=${transport.name} batch=${config.worker.batchSize} held_at_most=${worker.maxHeld}`,
   )
@@ -123,6 +147,7 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
       stopping = true
       log(`${sig}: stopping`)
       clearInterval(stats)
+      ops.setCheck(stateCheck('stopping', () => ({ ok: false, detail: `on ${sig}` })))
       // Each step runs even when one before it failed: a stuck mailer or receiver must not keep
       // the database open and the process alive until it is killed.
       const shutdown = async (): Promise<number> => {
@@ -144,6 +169,7 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
         await step('quota alerts', () => quotaAlerts.stop())
         await step('mailer', () => mailer.close())
         await step('database', () => db.destroy())
+        await step('ops listener', () => ops.close())
         return !failed && unwritten === 0 ? 0 : 1
       }
       shutdown().then(resolve, (err) => {

@@ -12,6 +12,7 @@ import {
   type AppliedReceipts,
   type ReceiptIdFormat,
   type ReceiptMode,
+  type SettleListener,
 } from './receipts'
 
 /** The worker's counters this module keeps up to date. */
@@ -35,6 +36,8 @@ export interface ReceiptUpkeepOptions {
   periodMs?: number
   /** Pause between two looks at the unmatched receipts of the last day. */
   rematchEveryMs?: number
+  /** Hears of the SMS receipts settle (the worker's metrics). */
+  onSettled?: SettleListener
 }
 
 /** Most rows one statement of the upkeep touches: rounds stay short, locks brief. */
@@ -89,7 +92,14 @@ export class ReceiptUpkeep {
   /** Records receipts; each that matches nothing is logged here, once, and counted. */
   async apply(receipts: DeliveryReceipt[], now: number): Promise<AppliedReceipts> {
     const { db, idFormat } = this.opts
-    const applied = await applyReceipts(db, receipts, this.modes.mode, now, idFormat)
+    const applied = await applyReceipts(
+      db,
+      receipts,
+      this.modes.mode,
+      now,
+      idFormat,
+      this.opts.onSettled,
+    )
     for (const r of applied.unmatchedReceipts) {
       this.opts.log(
         `receipt unmatched id=${r.messageId} source=${r.handset ?? '-'} state=${r.state}`,
@@ -113,6 +123,7 @@ export class ReceiptUpkeep {
       mode: this.modes.mode,
       idFormat: this.opts.idFormat,
       now,
+      onSettled: this.opts.onSettled,
     })
     for (const m of found.matched)
       this.opts.log(`receipt matched late id=${m.messageId} sms=${m.smsId}`)
@@ -129,6 +140,7 @@ export class ReceiptUpkeep {
           now - this.opts.partWaitMs,
           now,
           BATCH,
+          this.opts.onSettled,
         )
         this.modes.settledByWait(settled.length)
         if (settled.length === BATCH) more = true

@@ -62,6 +62,16 @@ export function smsOutcomeOf(parts: string[]): SmsOutcome | null {
   return parts.some((p) => p === 'undeliverable' || p === 'refused') ? 'undeliverable' : 'expired'
 }
 
+/** An SMS settled by its parts' receipts: its outcome, and when the carrier took it (epoch ms). */
+export interface SettledSms {
+  id: number
+  outcome: SmsOutcome
+  sentAt: number | null
+}
+
+/** Told of the SMS settled by receipts once they are committed, with the time they settled. */
+export type SettleListener = (settled: SettledSms[], now: number) => void
+
 /** MySQL: two workers settling parts of one SMS at once would each miss the other's part. */
 async function lockParents(trx: Db, smsIds: number[]): Promise<void> {
   if (!isMysql(trx) || smsIds.length === 0) return
@@ -99,13 +109,14 @@ function lastErrorOf(
  * Settles each of these SMS that is in 'sent' and has all its part rows (`parts` of them)
  * with none still 'sent', per smsOutcomeOf; failures owe a notice. Call inside the transaction
  * that wrote the parts. `errors` adds a receipt's error code to an SMS's last_error. Returns
- * the SMS settled.
+ * the SMS settled; `out` also gets each one's outcome.
  */
 export async function settleFromParts(
   trx: Db,
   smsIds: number[],
   now: number,
   errors: ReadonlyMap<number, string> = new Map(),
+  out?: SettledSms[],
 ): Promise<number[]> {
   const ids = [...new Set(smsIds)].sort((a, b) => a - b)
   if (ids.length === 0) return []
@@ -116,7 +127,7 @@ export async function settleFromParts(
   const current = <T extends Knex.QueryBuilder>(q: T): T =>
     isMysql(trx) ? (q.forUpdate() as T) : q
   const sms = await current(
-    trx('outbound_sms').whereIn('id', ids).where('status', 'sent').select('id', 'parts'),
+    trx('outbound_sms').whereIn('id', ids).where('status', 'sent').select('id', 'parts', 'sent_at'),
   )
   if (sms.length === 0) return []
   const rows = await current(
@@ -138,6 +149,7 @@ export async function settleFromParts(
     const outcome = smsOutcomeOf(parts.map((p) => String(p.state)))
     if (outcome === null) continue
     settled.push(id)
+    out?.push({ id, outcome, sentAt: s.sent_at === null ? null : Number(s.sent_at) })
     if (outcome === 'delivered') {
       delivered.push(id)
       continue
@@ -181,7 +193,13 @@ interface Match {
  * nothing), then settles their SMS. per_message: a receipt ends every part of its SMS still
  * waiting, so one receipt settles the SMS (partial when a part was refused at submit).
  */
-async function settle(trx: Db, matches: Match[], mode: ReceiptMode, now: number): Promise<void> {
+async function settle(
+  trx: Db,
+  matches: Match[],
+  mode: ReceiptMode,
+  now: number,
+  out?: SettledSms[],
+): Promise<void> {
   if (matches.length === 0) return
   const smsIds = [...new Set(matches.map((m) => m.holder.smsId))]
   await lockParents(trx, smsIds)
@@ -212,7 +230,7 @@ async function settle(trx: Db, matches: Match[], mode: ReceiptMode, now: number)
   const errors = new Map(
     matches.filter((m) => m.error).map((m) => [m.holder.smsId, m.error as string]),
   )
-  await settleFromParts(trx, smsIds, now, errors)
+  await settleFromParts(trx, smsIds, now, errors, out)
 }
 
 /**
@@ -312,7 +330,8 @@ export interface AppliedReceipts {
 /**
  * Records delivery receipts and settles the SMS they complete. Every receipt is kept as a
  * delivery event; one whose message id is not known yet (it overtook the worker's record of
- * the submit) stays unmatched until matchUnmatchedReceipts finds its SMS.
+ * the submit) stays unmatched until matchUnmatchedReceipts finds its SMS. `onSettled` hears
+ * of the SMS settled once the transaction is committed.
  */
 export async function applyReceipts(
   db: Db,
@@ -320,9 +339,12 @@ export async function applyReceipts(
   mode: ReceiptMode,
   now: number,
   idFormat: ReceiptIdFormat = 'auto',
+  onSettled?: SettleListener,
 ): Promise<AppliedReceipts> {
   if (receipts.length === 0) return { matched: 0, unmatched: 0, unmatchedReceipts: [], smsIds: [] }
-  return db.transaction(async (trx) => {
+  const settled: SettledSms[] = []
+  const applied = await db.transaction(async (trx) => {
+    settled.length = 0
     await takeWriteLock(trx)
     const readings = receipts.map((r) => receiptIdReadings(r.messageId, idFormat))
     const holders = await holdersByKey(trx, allKeys(readings))
@@ -349,7 +371,7 @@ export async function applyReceipts(
     for (let i = 0; i < events.length; i += 500) {
       await trx('delivery_events').insert(events.slice(i, i + 500))
     }
-    await settle(trx, matches, mode, now)
+    await settle(trx, matches, mode, now, settled)
     return {
       matched: receipts.length - unmatchedReceipts.length,
       unmatched: unmatchedReceipts.length,
@@ -357,6 +379,8 @@ export async function applyReceipts(
       smsIds: [...smsIds],
     }
   })
+  if (settled.length > 0) onSettled?.(settled, now)
+  return applied
 }
 
 /**
@@ -379,6 +403,7 @@ export interface RematchOptions {
   mode: ReceiptMode
   idFormat?: ReceiptIdFormat
   now: number
+  onSettled?: SettleListener
 }
 
 export interface Rematched {
@@ -393,7 +418,9 @@ export interface Rematched {
  * their submit (another worker's, or one written late), or came from an SMSC slow to report.
  */
 export async function matchUnmatchedReceipts(db: Db, opts: RematchOptions): Promise<Rematched> {
-  return db.transaction(async (trx) => {
+  const settled: SettledSms[] = []
+  const found = await db.transaction(async (trx) => {
+    settled.length = 0
     await takeWriteLock(trx)
     const query = trx('delivery_events')
       .whereNull('sms_id')
@@ -419,13 +446,15 @@ export async function matchUnmatchedReceipts(db: Db, opts: RematchOptions): Prom
       const state = partStateOf(e.state as ReceiptState)
       if (state) matches.push({ holder, state, error: e.error })
     }
-    await settle(trx, matches, opts.mode, opts.now)
+    await settle(trx, matches, opts.mode, opts.now, settled)
     return {
       matched,
       lastId: Number(unmatched[unmatched.length - 1].id),
       scanned: unmatched.length,
     }
   })
+  if (settled.length > 0) opts.onSettled?.(settled, opts.now)
+  return found
 }
 
 /**
@@ -439,6 +468,7 @@ export async function settleWaitedParts(
   cutoff: number,
   now: number,
   limit: number,
+  onSettled?: SettleListener,
 ): Promise<number[]> {
   const waiting = await db('outbound_sms as o')
     .join('outbound_sms_parts as p', 'p.sms_id', 'o.id')
@@ -450,7 +480,9 @@ export async function settleWaitedParts(
     .limit(limit)
   if (waiting.length === 0) return []
   const ids = waiting.map((r) => Number(r.id)).sort((a, b) => a - b)
-  return db.transaction(async (trx) => {
+  const settled: SettledSms[] = []
+  const ended = await db.transaction(async (trx) => {
+    settled.length = 0
     await lockParents(trx, ids)
     const rows = await trx('outbound_sms_parts').whereIn('sms_id', ids).select('sms_id', 'state')
     const filled: number[] = []
@@ -466,8 +498,10 @@ export async function settleWaitedParts(
         .update({ state: worstOf(receipted), final_at: now })
       filled.push(smsId)
     }
-    return settleFromParts(trx, filled, now)
+    return settleFromParts(trx, filled, now, new Map(), settled)
   })
+  if (settled.length > 0) onSettled?.(settled, now)
+  return ended
 }
 
 /**

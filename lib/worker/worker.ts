@@ -7,7 +7,7 @@ import { canonicalMessageId } from '../smpp/message-id'
 import type { DeliveryReceipt } from '../smpp/receipt'
 import type { SmsSender } from '../smpp/submit'
 import { ReceiptUpkeep } from './receipt-upkeep'
-import type { ReceiptIdFormat, ReceiptMode } from './receipts'
+import type { ReceiptIdFormat, ReceiptMode, SettleListener } from './receipts'
 import {
   claimDueSms,
   expireStale,
@@ -38,6 +38,8 @@ export interface WorkerOptions {
   owner?: string
   log?: (line: string) => void
   clock?: () => number
+  /** Hears of the SMS receipts settle, once committed (the worker's metrics). */
+  onSettled?: SettleListener
 }
 
 /** How often buffered results and receipts are written: one transaction serves many SMS. */
@@ -190,6 +192,7 @@ export class SmsWorker {
       stats: this.stats,
       log: this.log,
       clock: this.clock,
+      onSettled: opts.onSettled,
     })
   }
 

@@ -24,6 +24,7 @@ export function store_sms(this: Plugin, nextHook: Next, connection: Connection):
   Promise.resolve()
     .then(() => runtime().outbox.write(notes.rows, notes.usage))
     .then(({ ids, duplicates }) => {
+      runtime().metrics.queued(ids.length - duplicates)
       connection.lognotice(
         this,
         `queued sms_ids=${ids.join(',')} duplicates=${duplicates} sender=${sender} encoding=${first.encoding} segments=${first.segments} message_id=${txn.notes.sms_message_id ?? 'none'}`,

@@ -37,6 +37,8 @@ export interface MxOptions {
   limits?: Record<string, string | number>
   /** Listen on this port instead of a free one: an MX restarted where its clients expect it. */
   port?: number
+  /** The ops listener's port (/metrics, /healthz, /readyz); off when absent. */
+  opsPort?: number
 }
 
 export async function freePort(): Promise<number> {
@@ -64,6 +66,9 @@ function writeMail2SmsIni(file: string, opts: MxOptions): void {
     ...Object.entries(opts.mxSettings ?? {}).map(([key, value]) => `${key}=${value}`),
     '[limits]',
     ...Object.entries(opts.limits ?? {}).map(([key, value]) => `${key}=${value}`),
+    // Off unless asked for: MX nodes of parallel tests must not compete for one port.
+    '[ops]',
+    `mx_listen=${opts.opsPort ? `127.0.0.1:${opts.opsPort}` : ''}`,
   ]
   fs.writeFileSync(file, lines.join('\n') + '\n')
 }

@@ -55,6 +55,8 @@ declare module 'haraka' {
 
   export interface Server {
     notes: Notes
+    /** node:cluster, set when smtp.ini nodes > 0 (master and workers). */
+    cluster?: unknown
   }
 
   export interface Plugin {
@@ -63,6 +65,7 @@ declare module 'haraka' {
     register_hook(hook: string, method: string): void
     loginfo(msg: string): void
     lognotice(msg: string): void
+    logwarn?(msg: string): void
     logerror(msg: string): void
   }
 }
