@@ -72,7 +72,7 @@ export function databaseMetrics(registry: Registry, db: Db): () => void {
   })
   const errors = new Counter({
     name: `${METRIC_PREFIX}db_query_errors_total`,
-    help: 'Database statements that failed (refused, timed out, deadlocked, connection lost…)',
+    help: 'Database statements that failed (refused, timed out, deadlocked, connection lost…); operation "connect": no connection could be had',
     labelNames: ['operation'],
     registers: [registry],
   })
@@ -97,7 +97,18 @@ export function databaseMetrics(registry: Registry, db: Db): () => void {
   db.on('query', onQuery)
   db.on('query-response', onResponse)
   db.on('query-error', onError)
+  // A statement that never got a connection (server down, pool exhausted) emits no query
+  // event: its failure is counted where the pool hands connections out.
+  const client = db.client as { acquireConnection: (...args: unknown[]) => Promise<unknown> }
+  const acquire = client.acquireConnection
+  client.acquireConnection = function (this: unknown, ...args: unknown[]) {
+    return acquire.apply(this, args).catch((err: unknown) => {
+      errors.inc({ operation: 'connect' })
+      throw err
+    })
+  }
   return () => {
+    client.acquireConnection = acquire
     db.off('query', onQuery)
     db.off('query-response', onResponse)
     db.off('query-error', onError)

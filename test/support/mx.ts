@@ -106,6 +106,8 @@ export async function startMx(opts: MxOptions): Promise<RunningMx> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   try {
     await waitForPort('127.0.0.1', port, 30_000, child)
+    // The ops listener opens in init_master, which may end after SMTP is listening.
+    if (opts.opsPort) await waitForPort('127.0.0.1', opts.opsPort, 30_000, child)
   } catch (err) {
     child.kill('SIGKILL')
     throw new Error(`Haraka did not start: ${(err as Error).message}\n${output.slice(-3000)}`, {
