@@ -20,6 +20,7 @@ import { EXIT_CONFIG, runSupervisor } from '../lib/process/supervisor'
 import { watchParent } from '../lib/process/parent-watch'
 import { runWorker } from '../worker/main'
 import { runAdmin } from '../admin/main'
+import { collectStatus } from '../lib/ops/status'
 import { createAdmin, findAdminByEmail, grantAccount, listAdmins } from '../lib/db/admins'
 import { checkPasswordPolicy, generatePassword, hashPassword } from '../lib/auth/password'
 import { createLogger, errorText, lineSink } from '../lib/log'
@@ -46,6 +47,9 @@ const USAGE = `Usage: mail2sms <command> [options]
                                        --no-migrate, for another process to migrate it)
   migrate [--status] [--unlock]        apply database migrations (or list pending ones, or
                                        clear the lock of a migration that was killed)
+  status                               what is up and down (MX, worker and SMSC link, admin,
+                                       database, migrations), the queue, the last errors;
+                                       exit code 1 when something is down
 
   account create <ref> --name <name> [--country FR] [--sender-name NAME]
                  [--signature "first line"] [--cap 4] [--virtual-number +33700000001]
@@ -496,6 +500,12 @@ export async function run(
       case 'admin-user':
         await withDb(config, (db) => adminUserCommand(db, sub, rest, io, env))
         return 0
+      case 'status': {
+        parse(sub ? [sub, ...rest] : [], {}, [])
+        const report = await collectStatus(config)
+        for (const line of report.lines) io.out(line)
+        return report.down ? 1 : 0
+      }
       case 'migrate':
         await withDb(config, (db) => migrateCommand(db, config, sub ? [sub, ...rest] : [], io))
         return 0

@@ -148,9 +148,23 @@ export interface LogConfig {
   level: LogLevel
 }
 
+/** Where a service's ops listener (/metrics, /healthz, /readyz) listens. */
+export interface OpsListen {
+  host: string
+  port: number
+}
+
+/** One ops listener per service; null: that service has none, and collects no metrics. */
+export interface OpsConfig {
+  mx: OpsListen | null
+  worker: OpsListen | null
+  admin: OpsListen | null
+}
+
 export interface Mail2SmsConfig {
   file: string
   log: LogConfig
+  ops: OpsConfig
   limits: LimitsConfig
   admin: AdminConfig
   mailer: MailerConfig
@@ -261,6 +275,11 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     format: { kind: 'choice', default: 'logfmt', choices: [...LOG_FORMATS] },
     level: { kind: 'choice', default: 'info', choices: [...LOG_LEVELS] },
   },
+  ops: {
+    mx_listen: { kind: 'string', default: '127.0.0.1:9471' },
+    worker_listen: { kind: 'string', default: '127.0.0.1:9472' },
+    admin_listen: { kind: 'string', default: '127.0.0.1:9473' },
+  },
   allowlist: {
     max_ipv4_prefix: {
       kind: 'int',
@@ -370,6 +389,31 @@ function isDnsServer(value: string): boolean {
   return Boolean(v4 && net.isIPv4(v4[1]) && Number(v4[2]) <= 65535)
 }
 
+/**
+ * `host:port` or `[IPv6]:port`; '' (the key present and empty) turns the listener off. The
+ * host must be an IP address: an ops listener is meant for loopback or a private network.
+ */
+function readOpsListen(file: string, key: string, given: unknown): OpsListen | null {
+  const text = String(given ?? '').trim()
+  if (text === '') return null
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text)
+  const port = m ? Number(m[2]) : NaN
+  if (!m || !net.isIP(m[1]) || port > 65535) {
+    throw new ConfigError(
+      `${file}: ${key} must be IP:port or [IPv6]:port (e.g. 127.0.0.1:9471), or empty for none; got "${text}"`,
+    )
+  }
+  return { host: m[1], port }
+}
+
+function readOps(file: string, values: Record<string, unknown>, parsed: unknown): OpsConfig {
+  const given = (parsed ?? {}) as Record<string, unknown>
+  // readValue turns an empty value into the default: here empty means off, so read the file's.
+  const listen = (key: string) =>
+    readOpsListen(file, `ops.${key}`, key in given ? given[key] : values[key])
+  return { mx: listen('mx_listen'), worker: listen('worker_listen'), admin: listen('admin_listen') }
+}
+
 export function loadConfig(
   file = defaultConfigPath(),
   env: NodeJS.ProcessEnv = process.env,
@@ -442,12 +486,14 @@ export function loadConfig(
   const destinations = parseDestinationList((li.allowed_destinations as string[]).join(','))
   if (!destinations.ok)
     throw new ConfigError(`${file}: limits.allowed_destinations: ${destinations.message}`)
+  const ops = readOps(file, values.ops, parsed.ops)
   return {
     file,
     log: {
       format: values.log.format as LogFormat,
       level: values.log.level as LogLevel,
     },
+    ops,
     limits: {
       accountSmsPerMinute: li.account_sms_per_minute as number,
       senderSmsPerMinute: li.sender_sms_per_minute as number,
