@@ -137,6 +137,13 @@ for (const kind of databaseKinds()) {
       assert.ok(after.value('mail2sms_dlr_delay_seconds_sum', { outcome: 'delivered' }) < 30)
       assert.ok(moved('mail2sms_db_query_duration_seconds_count', { operation: 'update' }) >= 2)
       assert.ok(after.has('mail2sms_notices_total', { outcome: 'sent' }))
+      // The SMPP client, the poll loops and the lease claims report through their observers.
+      assert.equal(after.value('mail2sms_smpp_bind_state', { state: 'bound' }), 1)
+      assert.equal(after.value('mail2sms_smpp_bind_state', { state: 'unbound' }), 0)
+      assert.equal(moved('mail2sms_smpp_submit_duration_seconds_count', { outcome: 'accepted' }), 3)
+      assert.equal(after.value('mail2sms_smpp_window_in_use'), 0)
+      assert.ok(moved('mail2sms_poll_round_duration_seconds_count', { loop: 'sms' }) >= 1)
+      assert.equal(moved('mail2sms_lease_claimed_rows_total', { table: 'outbound_sms' }), 3)
       assert.ok(after.has('mail2sms_inbound_sms_received_total', { outcome: 'stored' }))
     })
 
