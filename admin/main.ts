@@ -6,18 +6,17 @@ import { ConfigError, PROJECT_ROOT, type Mail2SmsConfig } from '../lib/config'
 import { openDb, describeDb } from '../lib/db/connection'
 import { waitForDatabaseOrStop } from '../lib/db/readiness'
 import { createMailer, type Mailer } from '../lib/mail/mailer'
+import { createLogger, errorText, lineSink, type Logger } from '../lib/log'
 import { createApp } from './app'
+import { requestMetrics } from './metrics'
+import { startServiceOps } from '../lib/ops/service'
 
 const SESSION_SECRET_FILE = path.join(PROJECT_ROOT, 'data', 'session.secret')
-
-function log(line: string): void {
-  console.log(`${new Date().toISOString()} [admin] ${line}`)
-}
 
 const MIN_SECRET_LENGTH = 32
 
 /** The secret kept in the file; null when there is no file yet. */
-function readSecretFile(file: string): string | null {
+function readSecretFile(file: string, logger: Logger): string | null {
   let kept: string
   try {
     kept = fs.readFileSync(file, 'utf8').trim()
@@ -32,7 +31,10 @@ function readSecretFile(file: string): string | null {
     )
   }
   if ((fs.statSync(file).mode & 0o077) !== 0) {
-    log(`warning: ${file} is readable by others than its owner; chmod 600 it`)
+    logger.warn('admin.secret_readable', {
+      file,
+      msg: 'readable by others than its owner; chmod 600 it',
+    })
   }
   return kept
 }
@@ -41,9 +43,13 @@ function readSecretFile(file: string): string | null {
  * The configured secret, else the one kept in data/session.secret, else a new one written
  * there (readable by the owner only), so sessions survive a restart.
  */
-export function sessionSecret(configured: string, file = SESSION_SECRET_FILE): string {
+export function sessionSecret(
+  configured: string,
+  file = SESSION_SECRET_FILE,
+  logger: Logger = createLogger({ service: 'admin' }),
+): string {
   if (configured) return configured
-  const kept = readSecretFile(file)
+  const kept = readSecretFile(file, logger)
   if (kept !== null) return kept
   const secret = crypto.randomBytes(48).toString('hex')
   fs.mkdirSync(path.dirname(file), { recursive: true })
@@ -56,11 +62,11 @@ export function sessionSecret(configured: string, file = SESSION_SECRET_FILE): s
     fs.linkSync(temporary, file)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    return sessionSecret('', file)
+    return sessionSecret('', file, logger)
   } finally {
     fs.rmSync(temporary, { force: true })
   }
-  log(`session secret created in ${file}`)
+  logger.info('admin.secret_created', { file })
   return secret
 }
 
@@ -78,7 +84,11 @@ export async function runAdmin(
   config: Mail2SmsConfig,
   options: RunAdminOptions = {},
 ): Promise<number> {
+  const logger = createLogger({ service: 'admin', ...config.log })
+  const log = lineSink(logger)
   const db = openDb(config.database)
+  // Up before the wait for the database, so that /readyz says what the admin waits for.
+  const ops = await startServiceOps({ listen: config.ops.admin, db, log })
   let mailer: Mailer | null = null
   let server: ServerType
   try {
@@ -88,10 +98,11 @@ export async function runAdmin(
       log,
     })
     if (!ready) {
+      await ops.close()
       await db.destroy()
       return 0
     }
-    const secret = sessionSecret(config.admin.sessionSecret, options.secretFile)
+    const secret = sessionSecret(config.admin.sessionSecret, options.secretFile, logger)
     mailer = createMailer(config.mailer, { info: log })
     const app = createApp({
       db,
@@ -103,14 +114,17 @@ export async function runAdmin(
       limits: config.limits,
       allowlist: config.allowlist,
       log,
+      observeRequests: ops.registry ? requestMetrics(ops.registry) : undefined,
     })
     server = await new Promise((resolve, reject) => {
       const s = serve(
         { fetch: app.fetch, hostname: config.admin.host, port: config.admin.port },
         (info) => {
-          log(
-            `listening on http://${config.admin.host}:${info.port} (${config.admin.baseUrl}); database ${describeDb(config.database)}`,
-          )
+          logger.info('admin.listening', {
+            url: `http://${config.admin.host}:${info.port}`,
+            base_url: config.admin.baseUrl,
+            database: describeDb(config.database),
+          })
           options.onListening?.(info.port)
           resolve(s)
         },
@@ -120,6 +134,7 @@ export async function runAdmin(
   } catch (err) {
     // Nothing may keep the process alive after a failed start: the caller reports and exits.
     await mailer?.close()
+    await ops.close()
     await db.destroy()
     throw err
   }
@@ -129,15 +144,18 @@ export async function runAdmin(
     const stop = (sig: NodeJS.Signals) => {
       if (stopping) return
       stopping = true
-      log(`${sig}: stopping`)
+      logger.info('admin.stopping', { signal: sig })
       process.off('SIGTERM', stop)
       process.off('SIGINT', stop)
       // Requests in progress finish; idle keep-alive connections are closed at once.
       server.close(() => {
-        Promise.all([openMailer.close(), db.destroy()]).then(
-          () => resolve(0),
+        Promise.all([openMailer.close(), ops.close(), db.destroy()]).then(
+          () => {
+            logger.info('admin.stopped')
+            resolve(0)
+          },
           (err) => {
-            log(`stop failed: ${(err as Error).message}`)
+            logger.error('admin.stop_failed', { error: errorText(err) })
             resolve(1)
           },
         )

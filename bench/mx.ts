@@ -183,7 +183,11 @@ async function measure(
   }
   if (server.name === 'full') {
     r.rowsInserted = (await countRows(t)) - rowsBefore
-    r.alreadyQueued = [...log.matchAll(/duplicates=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0)
+    // Each SMS line of a message repeats the message's count: one per trace.
+    const perMessage = new Map<string, number>()
+    for (const m of log.matchAll(/event=sms\.queued trace=(\S+) .*?duplicates=(\d+)/g))
+      perMessage.set(m[1], Number(m[2]))
+    r.alreadyQueued = [...perMessage.values()].reduce((n, d) => n + d, 0)
   }
   console.log(describeRound(r))
   for (const refusal of result.refused.slice(0, 3)) {

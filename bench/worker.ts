@@ -350,8 +350,8 @@ async function runWorker(
     maxOutstanding: report.maxOutstanding,
     submits: checkSubmits(seeded.recipients, report.submits),
     cpu: cpuPerSms(before, after, count),
-    claimErrors: running.log.filter((l) => l.startsWith('cannot claim')).length,
-    writeErrors: running.log.filter((l) => l.startsWith('cannot record')).length,
+    claimErrors: running.log.filter((l) => /^(WARN )?cannot claim/.test(l)).length,
+    writeErrors: running.log.filter((l) => /^(WARN )?cannot record/.test(l)).length,
     deadlocks: running.log.filter((l) => l.includes('Deadlock found')).length,
     workerLog: running.log.slice(0, 20),
   }
@@ -363,7 +363,10 @@ async function runWorker(
   )
   if (run.claimErrors || run.writeErrors) console.log(`  ${describeErrors(run)}`)
   // Stopping the worker closes its session: anything else it logged is worth seeing.
-  const other = running.log.filter((l) => !/client stopped|^cannot (claim|record)/.test(l))
+  // (Each SMS's own lines, sms.submitted…, are not worth showing here.)
+  const other = running.log.filter(
+    (l) => !/client stopped|^(WARN )?cannot (claim|record)|^sms\./.test(l),
+  )
   for (const line of other.slice(0, 3)) console.log(`  worker log: ${line.slice(0, 200)}`)
   return run
 }

@@ -21,11 +21,13 @@ import { EXIT_CONFIG, runSupervisor } from '../lib/process/supervisor'
 import { watchParent } from '../lib/process/parent-watch'
 import { runWorker } from '../worker/main'
 import { runAdmin } from '../admin/main'
+import { collectStatus } from '../lib/ops/status'
 import { createAdmin, findAdminByEmail, grantAccount, listAdmins } from '../lib/db/admins'
 import { checkPasswordPolicy, generatePassword, hashPassword } from '../lib/auth/password'
 import { exportRange, writeSmsCsv } from '../lib/export/sms-csv'
 import { TimeZoneError } from '../lib/export/time-zone'
 import { purgeReportLines, runPurge } from '../lib/retention/purge'
+import { createLogger, errorText, lineSink } from '../lib/log'
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */
 class UsageError extends Error {
@@ -44,13 +46,16 @@ const consoleIo: CliIo = { out: (l) => console.log(l), err: (l) => console.error
 const USAGE = `Usage: mail2sms <command> [options]
 
   start                                the MX, the SMS worker and the admin, and migrations
-  mx                                   the MX alone, and migrations
+  mx [--no-migrate]                    the MX alone, and migrations
   worker [--no-migrate]                the SMS worker alone, after migrations
   admin [--no-migrate]                 the web admin alone, after migrations
                                        (all wait for a database that is down; with
                                        --no-migrate, for another process to migrate it)
   migrate [--status] [--unlock]        apply database migrations (or list pending ones, or
                                        clear the lock of a migration that was killed)
+  status                               what is up and down (MX, worker and SMSC link, admin,
+                                       database, migrations), the queue, the last errors;
+                                       exit code 1 when something is down
 
   account create <ref> --name <name> [--country FR] [--sender-name NAME]
                  [--signature "first line"] [--cap 4] [--virtual-number +33700000001]
@@ -499,6 +504,27 @@ async function withDb<T>(config: Mail2SmsConfig, fn: (db: Db) => Promise<T>): Pr
   }
 }
 
+/**
+ * A service as this process (worker, admin): it stops with the supervisor that started it,
+ * and a failure to run is one log line in the configured format, like everything it writes.
+ */
+async function runService(
+  config: Mail2SmsConfig,
+  service: 'worker' | 'admin',
+  run: () => Promise<number>,
+): Promise<number> {
+  const logger = createLogger({ service, ...config.log })
+  // Under `mail2sms start`: stop with the supervisor, however it dies.
+  watchParent({ signal: 'SIGTERM', log: lineSink(logger, 'warn') })
+  try {
+    return await run()
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError) throw err
+    logger.error(`${service}.failed`, { error: errorText(err) })
+    return 1
+  }
+}
+
 /** Runs one command; returns the process exit code (0 ok, 1 refused or failed, 2 bad usage). */
 export async function run(
   argv: string[],
@@ -514,26 +540,35 @@ export async function run(
     const config = loadConfig()
     switch (command) {
       case 'start':
-      case 'mx':
         // The services start even with the database down; migrations follow once it answers.
-        return await runSupervisor(config, {
-          only: command === 'mx' ? 'mx' : undefined,
-          migrate: true,
-        })
+        return await runSupervisor(config, { migrate: true })
+      case 'mx': {
+        // --no-migrate: a database login without DDL grants (the MX answers 451 until another
+        // process, e.g. `mail2sms migrate` run with the migration login, has applied them).
+        const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
+        return await runSupervisor(config, { only: 'mx', migrate: !o['no-migrate'] })
+      }
       case 'worker': {
         const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
-        // Under `mail2sms start`: stop with the supervisor, however it dies.
-        watchParent({ signal: 'SIGTERM' })
-        return await runWorker(config, { migrate: !o['no-migrate'] })
+        return await runService(config, 'worker', () =>
+          runWorker(config, { migrate: !o['no-migrate'] }),
+        )
       }
       case 'admin': {
         const o = parse(sub ? [sub, ...rest] : [], { 'no-migrate': { type: 'boolean' } }, [])
-        watchParent({ signal: 'SIGTERM' })
-        return await runAdmin(config, { migrate: !o['no-migrate'] })
+        return await runService(config, 'admin', () =>
+          runAdmin(config, { migrate: !o['no-migrate'] }),
+        )
       }
       case 'admin-user':
         await withDb(config, (db) => adminUserCommand(db, sub, rest, io, env))
         return 0
+      case 'status': {
+        parse(sub ? [sub, ...rest] : [], {}, [])
+        const report = await collectStatus(config)
+        for (const line of report.lines) io.out(line)
+        return report.down ? 1 : 0
+      }
       case 'migrate':
         await withDb(config, (db) => migrateCommand(db, config, sub ? [sub, ...rest] : [], io))
         return 0

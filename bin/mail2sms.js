@@ -9,6 +9,11 @@ const built = path.join(__dirname, '..', 'dist', 'bin', 'cli.js')
 if (process.env.NODE_ENV === 'production' && fs.existsSync(built)) {
   require(built).main(process.argv.slice(2))
 } else {
-  require('ts-node').register({ transpileOnly: true })
+  // The project's own tsconfig, wherever the command is run from (ts-node would otherwise look
+  // for one from the current folder and fail outside the project).
+  require('ts-node').register({
+    transpileOnly: true,
+    project: path.join(__dirname, '..', 'tsconfig.json'),
+  })
   require('./cli.ts').main(process.argv.slice(2))
 }

@@ -5,6 +5,7 @@ import ini from 'ini'
 import { parseAllowlistEntry } from './net/allowlist'
 import { parseDestinationList } from './limits/destinations'
 import { DEFAULT_ALLOWLIST_LIMITS, type AllowlistLimits } from './net/allowlist-coverage'
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log/format'
 
 /** Where the project lives: config paths and the SQLite file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(
@@ -152,8 +153,30 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   loopWindowMinutes: 10,
 }
 
+/** How every process writes its log lines. */
+export interface LogConfig {
+  format: LogFormat
+  /** Lines below this level are not written. */
+  level: LogLevel
+}
+
+/** Where a service's ops listener (/metrics, /healthz, /readyz) listens. */
+export interface OpsListen {
+  host: string
+  port: number
+}
+
+/** One ops listener per service; null: that service has none, and collects no metrics. */
+export interface OpsConfig {
+  mx: OpsListen | null
+  worker: OpsListen | null
+  admin: OpsListen | null
+}
+
 export interface Mail2SmsConfig {
   file: string
+  log: LogConfig
+  ops: OpsConfig
   limits: LimitsConfig
   admin: AdminConfig
   mailer: MailerConfig
@@ -267,6 +290,15 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     allowed_destinations: { kind: 'list', default: DEFAULT_LIMITS.allowedDestinations },
     loop_max_repeats: { kind: 'int', default: DEFAULT_LIMITS.loopMaxRepeats, min: 0 },
     loop_window_minutes: { kind: 'int', default: DEFAULT_LIMITS.loopWindowMinutes, min: 1 },
+  },
+  log: {
+    format: { kind: 'choice', default: 'logfmt', choices: [...LOG_FORMATS] },
+    level: { kind: 'choice', default: 'info', choices: [...LOG_LEVELS] },
+  },
+  ops: {
+    mx_listen: { kind: 'string', default: '127.0.0.1:9471' },
+    worker_listen: { kind: 'string', default: '127.0.0.1:9472' },
+    admin_listen: { kind: 'string', default: '127.0.0.1:9473' },
   },
   allowlist: {
     max_ipv4_prefix: {
@@ -404,6 +436,31 @@ function readRetention(
   }
 }
 
+/**
+ * `host:port` or `[IPv6]:port`; '' (the key present and empty) turns the listener off. The
+ * host must be an IP address: an ops listener is meant for loopback or a private network.
+ */
+function readOpsListen(file: string, key: string, given: unknown): OpsListen | null {
+  const text = String(given ?? '').trim()
+  if (text === '') return null
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text)
+  const port = m ? Number(m[2]) : NaN
+  if (!m || !net.isIP(m[1]) || port > 65535) {
+    throw new ConfigError(
+      `${file}: ${key} must be IP:port or [IPv6]:port (e.g. 127.0.0.1:9471), or empty for none; got "${text}"`,
+    )
+  }
+  return { host: m[1], port }
+}
+
+function readOps(file: string, values: Record<string, unknown>, parsed: unknown): OpsConfig {
+  const given = (parsed ?? {}) as Record<string, unknown>
+  // readValue turns an empty value into the default: here empty means off, so read the file's.
+  const listen = (key: string) =>
+    readOpsListen(file, `ops.${key}`, key in given ? given[key] : values[key])
+  return { mx: listen('mx_listen'), worker: listen('worker_listen'), admin: listen('admin_listen') }
+}
+
 export function loadConfig(
   file = defaultConfigPath(),
   env: NodeJS.ProcessEnv = process.env,
@@ -477,8 +534,14 @@ export function loadConfig(
   const destinations = parseDestinationList((li.allowed_destinations as string[]).join(','))
   if (!destinations.ok)
     throw new ConfigError(`${file}: limits.allowed_destinations: ${destinations.message}`)
+  const ops = readOps(file, values.ops, parsed.ops)
   return {
     file,
+    log: {
+      format: values.log.format as LogFormat,
+      level: values.log.level as LogLevel,
+    },
+    ops,
     limits: {
       accountSmsPerMinute: li.account_sms_per_minute as number,
       senderSmsPerMinute: li.sender_sms_per_minute as number,

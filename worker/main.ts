@@ -8,32 +8,38 @@ import { NoticeSender } from '../lib/notices/notice-sender'
 import { QuotaAlertSender } from '../lib/limits/quota-alert-sender'
 import { RetentionPurgeJob } from '../lib/retention/purge-job'
 import type { SmppLogger } from '../lib/smpp/client'
+import { createLogger, errorText, lineSink, type Logger } from '../lib/log'
 import { ConsoleTransport, SmppTransport, type SmsTransport } from '../lib/worker/transport'
 import { SmsWorker } from '../lib/worker/worker'
+import { startServiceOps, type ServiceOps } from '../lib/ops/service'
+import { stateCheck, transportCheck } from '../lib/ops/readiness'
+import { workerMetrics, type WorkerMetrics } from '../lib/ops/worker-metrics'
+import { claimMetrics, loopMetrics, smppMetrics } from '../lib/ops/metrics'
+import type { SmppObserver } from '../lib/ops/observers'
 
 const STATS_EVERY_MS = 10_000
 /** How long a stopping worker waits for inbound SMS still being stored (then acknowledged). */
 const INBOUND_STORE_GRACE_MS = 2000
 
-function log(line: string): void {
-  console.log(`${new Date().toISOString()} [worker] ${line}`)
-}
-
 /**
- * The SMPP client's lines as the worker prints them. They name their subsystem themselves
- * ("smpp bound …"): only the level is added, and only for warnings and errors.
+ * The SMPP client's lines as the worker writes them. They are free text that names its subject
+ * first ("smpp bound host=…"): the logger reads the event and fields from it, at their level.
  */
-export function smppLogger(print: (line: string) => void): SmppLogger {
+export function smppLogger(logger: Logger): SmppLogger {
   return {
-    info: (m) => print(m),
-    warn: (m) => print(`WARN ${m}`),
-    error: (m) => print(`ERROR ${m}`),
+    info: (m) => logger.line('info', m),
+    warn: (m) => logger.line('warn', m),
+    error: (m) => logger.line('error', m),
   }
 }
 
-function makeTransport(config: Mail2SmsConfig): SmsTransport {
-  if (config.worker.transport === 'console') return new ConsoleTransport((l) => log(l))
-  return new SmppTransport(config.smpp, smppLogger(log))
+function makeTransport(
+  config: Mail2SmsConfig,
+  logger: Logger,
+  observer?: SmppObserver,
+): SmsTransport {
+  if (config.worker.transport === 'console') return new ConsoleTransport(logger)
+  return new SmppTransport(config.smpp, smppLogger(logger), { observer })
 }
 
 export interface RunWorkerOptions {
@@ -53,27 +59,45 @@ export async function runWorker(
   config: Mail2SmsConfig,
   options: RunWorkerOptions = {},
 ): Promise<number> {
+  const logger = createLogger({ service: 'worker', ...config.log })
   const db = openDb(config.database)
+  // Up before the wait for the database, so that /readyz says what the worker waits for.
+  const ops = await startServiceOps({ listen: config.ops.worker, db, log: lineSink(logger) })
+  ops.setCheck(
+    stateCheck('smsc', () => ({ ok: false, detail: 'not started: waiting for the database' })),
+  )
   let ready: boolean
   try {
     ready = await waitForDatabaseOrStop(db, config.database, {
       migrate: options.migrate !== false,
-      log,
+      log: lineSink(logger),
     })
   } catch (err) {
+    await ops.close()
     await db.destroy()
     throw err
   }
   if (!ready) {
+    await ops.close()
     await db.destroy()
     return 0
   }
-  return serve(config, db)
+  return serve(config, db, logger, ops)
 }
 
-function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
-  const mailer = createMailer(config.mailer, { info: (m) => log(m) })
-  const transport = makeTransport(config)
+function serve(config: Mail2SmsConfig, db: Db, logger: Logger, ops: ServiceOps): Promise<number> {
+  const log = lineSink(logger)
+  const mailer = createMailer(config.mailer, { info: log })
+  // Counted once, at the one place each happens: SMPP answers, poll rounds, lease claims.
+  const observers = ops.registry
+    ? { loop: loopMetrics(ops.registry), claim: claimMetrics(ops.registry) }
+    : {}
+  const transport = makeTransport(
+    config,
+    logger,
+    ops.registry ? smppMetrics(ops.registry) : undefined,
+  )
+  let metrics: WorkerMetrics | null = null
   const worker = new SmsWorker({
     db,
     transport,
@@ -82,30 +106,59 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
     receiptIdFormat: config.smpp.receiptIdFormat,
     receiptPartWaitMs: config.smpp.receiptPartWaitMs,
     defaultSource: config.smpp.defaultSource,
-    log,
+    log: logger,
+    observers,
+    onSettled: (settled, now) => metrics?.settled(settled, now),
   })
-  const moReceiver = new MoReceiver({ db, log, defaultAlphabet: config.smpp.defaultAlphabet })
+  const moReceiver = new MoReceiver({
+    db,
+    log,
+    defaultAlphabet: config.smpp.defaultAlphabet,
+  })
   transport.on('mo', moReceiver.receive)
   const dispatcher = new InboundMailDispatcher({
     db,
     mailer,
     smsDomain: config.mx.domains[0],
     directReplyWindowHours: config.inbound.directReplyWindowHours,
-    log,
+    log: logger,
+    observers,
   })
-  const notices = new NoticeSender({ db, mailer, smsDomain: config.mx.domains[0], log })
-  const quotaAlerts = new QuotaAlertSender({ db, mailer, log })
+  const notices = new NoticeSender({
+    db,
+    mailer,
+    smsDomain: config.mx.domains[0],
+    log: logger,
+    observers,
+  })
+  const quotaAlerts = new QuotaAlertSender({ db, mailer, log, observers })
+  ops.setCheck(transportCheck(transport, `${config.smpp.host}:${config.smpp.port}`))
+  if (ops.registry) {
+    metrics = workerMetrics(ops.registry, {
+      db,
+      totals: {
+        sms: () => worker.stats,
+        inbound: () => moReceiver.stats,
+        inboundMail: () => dispatcher.stats,
+        notices: () => notices.stats,
+      },
+    })
+  }
+  logger.info('worker.started', {
+    owner: worker.owner,
+    transport: transport.name,
+    batch: config.worker.batchSize,
+    held_at_most: worker.maxHeld,
+  })
   const retention = new RetentionPurgeJob({
     db,
     policy: config.retention,
     intervalMs: config.retention.purgeIntervalMinutes * 60_000,
     batchSize: config.retention.purgeBatchSize,
     pauseMs: config.retention.purgePauseMs,
-    log,
+    log: logger,
+    observers,
   })
-  log(
-    `owner=${worker.owner} transport=${transport.name} batch=${config.worker.batchSize} held_at_most=${worker.maxHeld}`,
-  )
   moReceiver.start()
   worker.start()
   dispatcher.start()
@@ -116,11 +169,10 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
   const stats = setInterval(() => {
     const s = worker.stats
     if (JSON.stringify(s) === JSON.stringify(last)) return
-    log(
-      Object.entries(s)
-        .map(([k, v]) => `${k}=${v - last[k as keyof typeof s]}`)
-        .join(' ') + ' (last 10 s)',
+    const counts = Object.fromEntries(
+      Object.entries(s).map(([k, v]) => [k, v - last[k as keyof typeof s]]),
     )
+    logger.info('worker.stats', { ...counts, seconds: STATS_EVERY_MS / 1000 })
     last = { ...s }
   }, STATS_EVERY_MS)
   stats.unref()
@@ -131,8 +183,9 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
     const stop = (sig: NodeJS.Signals) => {
       if (stopping) return
       stopping = true
-      log(`${sig}: stopping`)
+      logger.info('worker.stopping', { signal: sig })
       clearInterval(stats)
+      ops.setCheck(stateCheck('stopping', () => ({ ok: false, detail: `on ${sig}` })))
       // Each step runs even when one before it failed: a stuck mailer or receiver must not keep
       // the database open and the process alive until it is killed.
       const shutdown = async (): Promise<number> => {
@@ -142,7 +195,7 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
             return await run()
           } catch (err) {
             failed = true
-            log(`stop: ${name} failed: ${(err as Error).message}`)
+            logger.error('worker.stop_failed', { step: name, error: errorText(err) })
             return undefined
           }
         }
@@ -155,12 +208,19 @@ function serve(config: Mail2SmsConfig, db: Db): Promise<number> {
         await step('retention purge', () => retention.stop())
         await step('mailer', () => mailer.close())
         await step('database', () => db.destroy())
+        await step('ops listener', () => ops.close())
         return !failed && unwritten === 0 ? 0 : 1
       }
-      shutdown().then(resolve, (err) => {
-        log(`stop failed: ${(err as Error).message}`)
-        resolve(1)
-      })
+      shutdown().then(
+        (code) => {
+          logger.info('worker.stopped', { code })
+          resolve(code)
+        },
+        (err) => {
+          logger.error('worker.stop_failed', { error: errorText(err) })
+          resolve(1)
+        },
+      )
     }
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)

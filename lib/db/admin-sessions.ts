@@ -71,18 +71,6 @@ export async function deleteSession(db: Db, token: string): Promise<boolean> {
   )
 }
 
-/** Ends every session of the admin but the one whose hash is given. */
-export async function deleteOtherSessions(
-  db: Db,
-  adminId: number,
-  keepTokenHash: string,
-): Promise<number> {
-  return db('admin_sessions')
-    .where({ admin_id: adminId })
-    .whereNot({ token_hash: keepTokenHash })
-    .delete()
-}
-
 export async function purgeExpiredSessions(db: Db, now = Date.now()): Promise<number> {
   return db('admin_sessions').where('expires_at', '<=', now).delete()
 }

@@ -10,7 +10,19 @@ export function isUniqueViolation(err: unknown): boolean {
 
 /** MySQL chose this transaction as a deadlock victim: running it again is the remedy. */
 export function isDeadlock(err: unknown): boolean {
-  return (err as { code?: string } | null)?.code === 'ER_LOCK_DEADLOCK'
+  const e = err as { code?: string; errno?: number } | null
+  return e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1213
+}
+
+/**
+ * Another transaction got the rows first: a deadlock victim (1213), a lock wait that ran out
+ * (1205), or on a Galera cluster a certification failure, which the node reports as a deadlock
+ * at any statement or at COMMIT when another node committed a write to the same rows. The work
+ * was rolled back whole; nothing is wrong with the database.
+ */
+export function isLockConflict(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number } | null
+  return isDeadlock(err) || e?.code === 'ER_LOCK_WAIT_TIMEOUT' || e?.errno === 1205
 }
 
 /** What a statement that outlived database.query_timeout_ms rejects with. */
@@ -34,6 +46,9 @@ const UNREACHABLE_CODES = new Set([
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
+  // 1047, from a Galera node outside the cluster's primary component or still joining it:
+  // "WSREP has not yet prepared node for application use". It serves again once synced.
+  'ER_UNKNOWN_COM_ERROR',
   'SQLITE_CANTOPEN',
 ])
 

@@ -1,4 +1,6 @@
 import type { Db } from './connection'
+import { claimUnderLease, renewLease, type LeasedTable } from './lease-claim'
+import type { ClaimObserver } from '../ops/observers'
 
 /**
  * received: waiting for the mail dispatcher; mailing: a dispatcher holds it (next_attempt_at is
@@ -68,40 +70,29 @@ export interface ClaimedInbound {
   lease: number
 }
 
+/** While an inbound SMS is 'mailing', next_attempt_at holds the lease's end (and its fence). */
+const INBOUND_LEASE: LeasedTable = { table: 'inbound_sms', leaseColumn: 'next_attempt_at' }
+
 /**
- * Takes up to `limit` due SMS: 'received' ones whose time has come and 'mailing' ones whose
- * lease ran out (their dispatcher died). Each row is taken by an UPDATE that only matches the
- * status and next_attempt_at just read, so of several dispatchers on one database exactly one
- * wins each row, on MySQL and SQLite alike, without holding locks across the mail.
+ * Takes up to `limit` due SMS under lease (lib/db/lease-claim.ts): 'mailing' ones whose lease
+ * ran out (their dispatcher died) first, then 'received' ones whose time has come. No lock is
+ * held across the mail: the lease keeps other dispatchers away.
  */
 export async function claimDueInbound(
   db: Db,
-  opts: { limit: number; leaseMs: number; now: number },
+  opts: { limit: number; leaseMs: number; now: number; observer?: ClaimObserver },
 ): Promise<ClaimedInbound[]> {
-  const pick = (status: InboundStatus, limit: number) =>
-    db('inbound_sms')
-      .select('id', 'status', 'next_attempt_at')
-      .where('status', status)
-      .where('next_attempt_at', '<=', opts.now)
-      .orderBy('next_attempt_at')
-      .limit(limit)
-  const abandoned = await pick('mailing', opts.limit)
-  const due =
-    abandoned.length < opts.limit ? await pick('received', opts.limit - abandoned.length) : []
-  const lease = opts.now + opts.leaseMs
-  const claimed: number[] = []
-  for (const row of [...abandoned, ...due]) {
-    const n = await db('inbound_sms')
-      .where({ id: row.id, status: row.status, next_attempt_at: row.next_attempt_at })
-      .update({
-        status: 'mailing',
-        next_attempt_at: lease,
-        mail_attempts: db.raw('mail_attempts + 1'),
-      })
-    if (n === 1) claimed.push(Number(row.id))
-  }
-  if (claimed.length === 0) return []
-  const rows = await db('inbound_sms').whereIn('id', claimed).orderBy('id')
+  const { ids, leaseUntil: lease } = await claimUnderLease(
+    db,
+    {
+      ...INBOUND_LEASE,
+      due: [{ where: { status: 'mailing' } }, { where: { status: 'received' } }],
+      set: { status: 'mailing', mail_attempts: db.raw('mail_attempts + 1') },
+    },
+    opts,
+  )
+  if (ids.length === 0) return []
+  const rows = await db('inbound_sms').whereIn('id', ids).orderBy('id')
   return rows.map((row) => ({ sms: toInboundSms(row), lease }))
 }
 
@@ -114,11 +105,10 @@ export async function extendInboundLease(
   claim: ClaimedInbound,
   until: number,
 ): Promise<boolean> {
-  const n = await db('inbound_sms')
-    .where({ id: claim.sms.id, status: 'mailing', next_attempt_at: claim.lease })
-    .update({ next_attempt_at: until })
-  if (n === 1) claim.lease = until
-  return n === 1
+  const held = { id: claim.sms.id, status: 'mailing', next_attempt_at: claim.lease }
+  const extended = (await renewLease(db, INBOUND_LEASE, held, until)) === 1
+  if (extended) claim.lease = until
+  return extended
 }
 
 export type InboundOutcome =

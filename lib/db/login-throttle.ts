@@ -82,20 +82,6 @@ export async function lockSpentKeys(
 }
 
 /**
- * Counts one failure against the key; returns the lock time when this failure locks it.
- * Counting is one UPDATE so that two processes failing at once both count.
- */
-export async function recordLoginFailure(
-  db: Db,
-  key: string,
-  policy: ThrottlePolicy,
-  now = Date.now(),
-): Promise<number | null> {
-  await countAttempt(db, key, policy, now)
-  return lockSpentKeys(db, [key], policy, now)
-}
-
-/**
  * Counts an attempt against its keys before the password is checked, and says whether it may go
  * on: null, or the time until which it is refused. Checking the lock and counting only after the
  * slow hash would let a burst of attempts sent at once all pass the check; counted first, at most

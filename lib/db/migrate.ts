@@ -2,6 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Knex } from 'knex'
 import { isMysql, openUntimedDb, type Db } from './connection'
+import { isDeadlock } from './errors'
+import { freeClusterLock, isGaleraNode, withClusterLock } from './migration-lock'
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations')
 
@@ -45,41 +47,55 @@ export async function migrateLatest(db: Db): Promise<string[]> {
 }
 
 /**
- * Another process is migrating the same database: its lock is held, or it created knex's own
- * tables a moment before us.
+ * Another process is migrating the same database: its lock is held, it created knex's own
+ * tables a moment before us, or (Galera) our lock or table creation lost the certification
+ * against its own on another node.
  */
 function isConcurrentMigration(err: unknown): boolean {
   const message = String((err as Error)?.message ?? '')
   const code = (err as { code?: string })?.code ?? ''
   return (
     message.includes('Migration table is already locked') ||
+    // knex wraps a failed lock in an error of its own that keeps only the message.
+    isDeadlock(err) ||
+    /Deadlock found when trying to get lock/.test(message) ||
     (/knex_migrations/.test(message) &&
       (code === 'ER_TABLE_EXISTS_ERROR' ||
         code === 'ER_DUP_ENTRY' ||
-        /already exists|UNIQUE/.test(message)))
+        /already exists|UNIQUE|Duplicate entry/.test(message)))
   )
 }
 
-/** Several nodes may start together on one database: the others wait for the one migrating. */
+/**
+ * Several nodes may start together on one database: the others wait for the one migrating.
+ * On MySQL a named lock (GET_LOCK) makes them wait for each other; on a Galera cluster, where
+ * that lock is only the node's own, a lock row of ours as well (lib/db/migration-lock.ts).
+ * A node that still trips over another's work (knex's tables created a moment before, a
+ * commit refused by certification) tries again after a pause.
+ */
 export async function migrateLatestWaiting(db: Db, timeoutMs = 60_000): Promise<string[]> {
-  if (isMysql(db)) {
-    // Without the query timeout: an ALTER on a large table may rightly take minutes.
-    const untimed = openUntimedDb(db, 2)
-    try {
-      return await withServerLock(untimed.db, timeoutMs, () => migrateLatest(untimed.db))
-    } finally {
-      await untimed.close()
-    }
-  }
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
-      await collapseKnexLockRows(db)
-      return await migrateLatest(db)
+      return await migrateOnce(db, Math.max(1000, deadline - Date.now()))
     } catch (err) {
       if (!isConcurrentMigration(err) || Date.now() > deadline) throw err
       await new Promise((resolve) => setTimeout(resolve, 250 + Math.random() * 500))
     }
+  }
+}
+
+async function migrateOnce(db: Db, timeoutMs: number): Promise<string[]> {
+  if (!isMysql(db)) {
+    await collapseKnexLockRows(db)
+    return migrateLatest(db)
+  }
+  // Without the query timeout: an ALTER on a large table may rightly take minutes.
+  const untimed = openUntimedDb(db, 2)
+  try {
+    return await withServerLock(untimed.db, timeoutMs, () => migrateLatest(untimed.db))
+  } finally {
+    await untimed.close()
   }
 }
 
@@ -102,8 +118,13 @@ async function withServerLock<T>(db: Db, timeoutMs: number, fn: () => Promise<T>
       throw new Error(`another node has been migrating this database for over ${seconds}s`)
     }
     try {
-      await collapseKnexLockRows(db)
-      return await fn()
+      const run = async () => {
+        await collapseKnexLockRows(db)
+        return fn()
+      }
+      // Under Galera the named lock is the node's own: the cluster needs one of its own too.
+      if (await isGaleraNode(lockDb)) return await withClusterLock(lockDb, { timeoutMs }, run)
+      return await run()
     } finally {
       await lockDb.raw('SELECT RELEASE_LOCK(?)', [SERVER_LOCK])
     }
@@ -126,6 +147,7 @@ async function collapseKnexLockRows(db: Db): Promise<void> {
 
 /** Clears the lock a killed migration left behind. */
 export async function unlockMigrations(db: Db): Promise<void> {
+  if (isMysql(db)) await freeClusterLock(db)
   await collapseKnexLockRows(db)
   await db.migrate.forceFreeMigrationsLock(migrationConfig())
 }

@@ -54,38 +54,6 @@ export async function isOptedOut(db: Db, accountId: number, number: string): Pro
   return row !== undefined
 }
 
-export interface ListOptOutsOptions {
-  limit?: number
-  /** Keyset pagination, newest first: only opt-outs older than this one. */
-  before?: { createdAt: number; number: string }
-}
-
-/** An account's opt-outs, newest first. */
-export async function listOptOuts(
-  db: Db,
-  accountId: number,
-  options: ListOptOutsOptions = {},
-): Promise<OptOut[]> {
-  const q = db('opt_outs')
-    .where({ account_id: accountId })
-    .orderBy([
-      { column: 'created_at', order: 'desc' },
-      { column: 'number', order: 'desc' },
-    ])
-    .limit(options.limit ?? 100)
-  const before = options.before
-  if (before) {
-    q.where((w) =>
-      w
-        .where('created_at', '<', before.createdAt)
-        .orWhere((same) =>
-          same.where('created_at', before.createdAt).andWhere('number', '<', before.number),
-        ),
-    )
-  }
-  return (await q).map(toOptOut)
-}
-
 /** Every opt-out, for the MX's directory: account id → numbers. */
 export async function loadOptOutsByAccount(db: Db): Promise<Map<number, Map<string, OptOut>>> {
   const rows = await db('opt_outs').select('account_id', 'number', 'keyword', 'created_at')

@@ -1,5 +1,7 @@
 import type { Db } from './connection'
 import { isMysql } from './connection'
+import { claimUnderLease, type LeasedTable } from './lease-claim'
+import type { ClaimObserver } from '../ops/observers'
 import type { QuotaAlert, QuotaPeriod } from '../limits/spend'
 
 /**
@@ -47,31 +49,37 @@ export interface DueQuotaAlert {
   attempts: number
   /** The account's admins, who get the mail. */
   recipients: string[]
+  /**
+   * The lease's end, as written in lease_until. It doubles as the claim's fence: a sender whose
+   * lease ran out and was claimed again finds another value there and changes nothing.
+   */
+  lease: number
 }
 
+/** An alert's retry time, and while it is claimed, its lease's end (and the claim's fence). */
+const ALERT_LEASE: LeasedTable = { table: 'quota_alerts', leaseColumn: 'lease_until' }
+
 /**
- * Takes due alerts under a lease, one row at a time: they are a handful a day, so a claim per
- * row (an UPDATE that only one worker can win) is simpler than a batch claim and as safe.
+ * Takes due alerts under lease (lib/db/lease-claim.ts): new ones (no lease yet), and those whose
+ * retry time has come or whose sender died. A handful a day: their accounts are read one by one.
  */
 export async function claimDueQuotaAlerts(
   db: Db,
-  opts: { now: number; leaseMs: number; limit: number },
+  opts: { now: number; leaseMs: number; limit: number; observer?: ClaimObserver },
 ): Promise<DueQuotaAlert[]> {
-  const due = await db('quota_alerts')
-    .where((q) =>
-      q
-        .where({ status: 'due' })
-        .andWhere((r) => r.whereNull('lease_until').orWhere('lease_until', '<', opts.now)),
-    )
-    .orderBy('id')
-    .limit(opts.limit)
+  const { ids, leaseUntil } = await claimUnderLease(
+    db,
+    {
+      ...ALERT_LEASE,
+      due: [{ where: { status: 'due' }, orUnleased: true }],
+      set: { attempts: db.raw('attempts + 1') },
+    },
+    opts,
+  )
+  if (ids.length === 0) return []
+  const rows = await db('quota_alerts').whereIn('id', ids).orderBy('id')
   const claimed: DueQuotaAlert[] = []
-  for (const row of due) {
-    const won = await db('quota_alerts')
-      .where({ id: row.id, status: 'due' })
-      .andWhere((r) => r.whereNull('lease_until').orWhere('lease_until', '<', opts.now))
-      .update({ lease_until: opts.now + opts.leaseMs, attempts: Number(row.attempts) + 1 })
-    if (won !== 1) continue
+  for (const row of rows) {
     const account = await db('accounts').where({ id: row.account_id }).first('ref', 'name')
     const admins = await db('account_admins')
       .join('admins', 'admins.id', 'account_admins.admin_id')
@@ -87,23 +95,37 @@ export async function claimDueQuotaAlerts(
       threshold: Number(row.threshold),
       limit: Number(row.limit_segments),
       used: Number(row.used_segments),
-      attempts: Number(row.attempts) + 1,
+      attempts: Number(row.attempts),
       recipients: admins.map(String),
+      lease: leaseUntil,
     })
   }
   return claimed
 }
 
-export async function finishQuotaAlert(
-  db: Db,
-  id: number,
-  status: 'sent' | 'skipped',
-  now = Date.now(),
-): Promise<void> {
-  await db('quota_alerts').where({ id }).update({ status, sent_at: now, lease_until: null })
+/** Only while the claim is still this sender's (see DueQuotaAlert.lease). */
+function held(db: Db, alert: DueQuotaAlert) {
+  return db('quota_alerts').where({ id: alert.id, status: 'due', lease_until: alert.lease })
 }
 
-/** The relay refused: try again after `retryAt` (the lease doubles as the retry time). */
-export async function retryQuotaAlert(db: Db, id: number, retryAt: number): Promise<void> {
-  await db('quota_alerts').where({ id }).update({ lease_until: retryAt })
+/** Mailed, or given up: never sent again. False when the claim was no longer held. */
+export async function finishQuotaAlert(
+  db: Db,
+  alert: DueQuotaAlert,
+  status: 'sent' | 'skipped',
+  now = Date.now(),
+): Promise<boolean> {
+  return (await held(db, alert).update({ status, sent_at: now, lease_until: null })) > 0
+}
+
+/**
+ * The relay refused: try again after `retryAt` (the lease column doubles as the retry time).
+ * False when the claim was no longer held.
+ */
+export async function retryQuotaAlert(
+  db: Db,
+  alert: DueQuotaAlert,
+  retryAt: number,
+): Promise<boolean> {
+  return (await held(db, alert).update({ lease_until: retryAt })) > 0
 }

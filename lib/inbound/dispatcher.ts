@@ -20,9 +20,12 @@ import {
 } from '../db/inbound'
 import type { Mailer } from '../mail/mailer'
 import { composeForwardMail, type RepliedSms } from './forward-mail'
+import { inboundTrace } from './intake'
 import { whileHoldingLease } from './lease-keeper'
 import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
+import { asLogger, errorText, lineSink, silentLogger, type Logger, type LogSink } from '../log'
+import type { PollerObservers } from '../ops/poller-observers'
 
 /** Most time between two claims while the database refuses them. */
 const CLAIM_RETRY_MAX_MS = 30_000
@@ -44,8 +47,11 @@ export interface DispatcherOptions {
   retryMaxMs?: number
   /** A mail the relay still refuses this long after the SMS came is given up ('failed'). */
   maxAgeMs?: number
-  log?: (line: string) => void
+  /** Lines about an inbound SMS carry its trace, mo-<inbound id>, and id. */
+  log?: LogSink
   clock?: () => number
+  /** Counts the loop's rounds and its claims (metrics); nothing by default. */
+  observers?: PollerObservers
 }
 
 /**
@@ -64,17 +70,29 @@ export function parseForwardAddresses(value: unknown): string[] {
 
 export class InboundMailDispatcher {
   readonly stats = { forwarded: 0, replied: 0, kept: 0, retried: 0, failed: 0 }
-  private readonly loop = new PollLoop(() => this.round())
-  private readonly claims: FailureStreak
-  private readonly log: (line: string) => void
+  private readonly loop: PollLoop
+  private readonly log: Logger
   private readonly clock: () => number
   private readonly leaseMs: number
 
   constructor(private readonly opts: DispatcherOptions) {
-    this.log = opts.log ?? (() => undefined)
+    this.log = asLogger(opts.log, () => silentLogger)
     this.clock = opts.clock ?? Date.now
     this.leaseMs = opts.leaseMs ?? 15 * 60_000
-    this.claims = new FailureStreak('claim inbound SMS to mail', this.log, this.clock)
+    const pollMs = opts.pollMs ?? 1000
+    this.loop = new PollLoop(() => this.round(pollMs), {
+      name: 'inbound-mail',
+      observer: opts.observers?.loop,
+      failures: {
+        streak: new FailureStreak(
+          'claim inbound SMS to mail',
+          lineSink(this.log, 'warn'),
+          this.clock,
+        ),
+        initialMs: pollMs,
+        maxMs: CLAIM_RETRY_MAX_MS,
+      },
+    })
   }
 
   start(): void {
@@ -86,27 +104,23 @@ export class InboundMailDispatcher {
     await this.loop.stop()
   }
 
-  private async round(): Promise<number> {
-    const pollMs = this.opts.pollMs ?? 1000
-    let claimed: ClaimedInbound[]
-    try {
-      claimed = await claimDueInbound(this.opts.db, {
-        limit: this.opts.batchSize ?? 20,
-        leaseMs: this.leaseMs,
-        now: this.clock(),
-      })
-    } catch (err) {
-      return this.claims.failed(err, pollMs, CLAIM_RETRY_MAX_MS)
-    }
-    this.claims.succeeded()
+  /** Claims and mails a batch; throws when the claim fails (the loop backs off). */
+  private async round(pollMs: number): Promise<number> {
+    const claimed = await claimDueInbound(this.opts.db, {
+      limit: this.opts.batchSize ?? 20,
+      leaseMs: this.leaseMs,
+      now: this.clock(),
+      observer: this.opts.observers?.claim,
+    })
     // Every mail of the batch is waited for, even when one fails: stop() must not return,
     // and the mailer close, while another is still with the relay.
     const results = await Promise.allSettled(claimed.map((claim) => this.dispatch(claim)))
     for (const [i, result] of results.entries()) {
       if (result.status === 'rejected') {
-        this.log(
-          `inbound id=${claimed[i].sms.id}: ${(result.reason as Error).message}; taken again when its lease ends`,
-        )
+        this.logFor(claimed[i].sms.id).warn('mo.mail_error', {
+          error: errorText(result.reason),
+          msg: 'taken again when its lease ends',
+        })
       }
     }
     return claimed.length === 0 ? pollMs : 0
@@ -117,7 +131,7 @@ export class InboundMailDispatcher {
     const recorded = await settleInbound(this.opts.db, claim, outcome)
     const sms = claim.sms
     if (!recorded) {
-      this.log(`inbound id=${sms.id}: lease lost before recording ${outcome.kind}`)
+      this.logFor(sms.id).warn('mo.lease_lost', { outcome: outcome.kind })
       return
     }
     if (outcome.kind === 'mailed') this.stats[outcome.status]++
@@ -125,8 +139,13 @@ export class InboundMailDispatcher {
     else this.stats[outcome.kind]++
   }
 
+  private logFor(id: number): Logger {
+    return this.log.child({ trace: inboundTrace(id), inbound: id })
+  }
+
   private async mailOne(claim: ClaimedInbound): Promise<InboundOutcome> {
     const { sms } = claim
+    const log = this.logFor(sms.id)
     const now = () => this.clock()
     const account =
       sms.accountId === null
@@ -134,14 +153,14 @@ export class InboundMailDispatcher {
         : await this.opts.db('accounts').where({ id: sms.accountId }).first()
     if (!account || !account.is_active) {
       const reason = 'no active account owns this number any more'
-      this.log(`inbound id=${sms.id} kept: ${reason}`)
+      log.info('mo.kept', { reason })
       return { kind: 'kept', at: now(), reason }
     }
     const replied = account.direct_reply ? await this.lastSender(sms.accountId!, sms) : null
     const to = replied ? [replied.senderEmail] : parseForwardAddresses(account.forward_addresses)
     if (to.length === 0) {
       const reason = 'the account has no forward address and no sender to reply to'
-      this.log(`inbound id=${sms.id} account=${account.ref} kept: ${reason}`)
+      log.info('mo.kept', { account: String(account.ref), reason })
       return { kind: 'kept', at: now(), reason }
     }
     const mail = composeForwardMail({
@@ -157,15 +176,18 @@ export class InboundMailDispatcher {
           leaseMs: this.leaseMs,
           clock: this.clock,
           extend: (until) => extendInboundLease(this.opts.db, claim, until),
-          log: (line) => this.log(`inbound id=${sms.id}: ${line}`),
+          log: lineSink(log, 'warn'),
         },
         () => this.opts.mailer.send(mail),
       )
       const status = replied ? 'replied' : 'forwarded'
-      this.log(
-        `inbound id=${sms.id} account=${account.ref} ${status} to=${to.join(',')} mail=${sent.messageId}` +
-          (replied ? ` in_reply_to_sms=${replied.id}` : ''),
-      )
+      log.info(`mo.${status}`, {
+        account: String(account.ref),
+        to,
+        mail: sent.messageId,
+        in_reply_to_sms: replied?.id,
+        in_reply_to_trace: replied?.trace ?? undefined,
+      })
       return { kind: 'mailed', status, replyToSmsId: replied?.id ?? null, at: now() }
     } catch (err) {
       return this.failure(claim, err as Error)
@@ -174,15 +196,16 @@ export class InboundMailDispatcher {
 
   private failure(claim: ClaimedInbound, err: Error): InboundOutcome {
     const { sms } = claim
+    const log = this.logFor(sms.id)
     const at = this.clock()
     const error = `relay refused: ${err.message}`
     if (at - sms.receivedAt > (this.opts.maxAgeMs ?? 5 * 24 * 3600_000)) {
-      this.log(`inbound id=${sms.id} FAILED after ${sms.mailAttempts} attempts: ${error}`)
+      log.error('mo.failed', { attempts: sms.mailAttempts, error })
       return { kind: 'failed', at, error }
     }
     const initial = this.opts.retryInitialMs ?? 60_000
     const delay = Math.min(this.opts.retryMaxMs ?? 3600_000, initial * 2 ** (sms.mailAttempts - 1))
-    this.log(`inbound id=${sms.id} attempt=${sms.mailAttempts} ${error}; retry in ${delay} ms`)
+    log.info('mo.retry', { attempt: sms.mailAttempts, retry_in_ms: delay, error })
     return { kind: 'retry', at, retryAt: at + delay, error }
   }
 
@@ -203,7 +226,7 @@ export class InboundMailDispatcher {
       .where('created_at', '>=', since)
       .where('created_at', '<=', sms.receivedAt)
       .orderBy('id', 'desc')
-      .first('id', 'sender_email', 'body', 'source_message_id', 'created_at')
+      .first('id', 'sender_email', 'body', 'source_message_id', 'created_at', 'mx_transaction')
     if (!last) return null
     const sender = await this.opts
       .db('account_senders')
@@ -216,6 +239,7 @@ export class InboundMailDispatcher {
       body: String(last.body),
       sourceMessageId: (last.source_message_id as string | null) ?? null,
       createdAt: Number(last.created_at),
+      trace: (last.mx_transaction as string | null) ?? null,
     }
   }
 }

@@ -30,6 +30,8 @@ export interface RepliedSms {
   body: string
   sourceMessageId: string | null
   createdAt: number
+  /** The MX transaction that queued the SMS answered, for the log. */
+  trace?: string | null
 }
 
 export interface ForwardMailInput {

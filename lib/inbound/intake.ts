@@ -186,6 +186,11 @@ export async function takeSqliteWriteLock(trx: Db): Promise<void> {
   if (!isMysql(trx)) await trx('inbound_sms').where('id', -1).delete()
 }
 
+/** The trace of an inbound SMS's log lines (mo-<inbound id>), as the MX transaction is an SMS's. */
+export function inboundTrace(id: number): string {
+  return `mo-${id}`
+}
+
 /**
  * Stores one inbound SMS and returns its row. A redelivery (its SMPP key still held; from a
  * webhook, the same carrier id, or the same sender, number and text within DEDUPE_WINDOW_MS)
@@ -208,7 +213,9 @@ export async function receiveInboundSms(
   const keys = dedupeKeys(sms, from, to, account?.id ?? null)
   const known = await existing(db, keys, sms)
   if (known) {
-    log(`inbound redelivered id=${known.id} from=${from} to=${to} source=${sms.source}`)
+    log(
+      `inbound redelivered trace=${inboundTrace(known.id)} id=${known.id} from=${from} to=${to} source=${sms.source}`,
+    )
     return known
   }
   try {
@@ -244,9 +251,11 @@ export async function receiveInboundSms(
         next_attempt_at: status === 'received' ? sms.receivedAt : null,
         received_at: sms.receivedAt,
       })
-      const where = account ? `account=${account.ref}` : 'account=none (no account has this number)'
+      const where = account
+        ? `account=${account.ref}`
+        : 'account=none reason="no account has this number"'
       log(
-        `inbound stored id=${id} from=${from} to=${to} ${where} status=${status} ` +
+        `inbound stored trace=${inboundTrace(Number(id))} id=${id} from=${from} to=${to} ${where} status=${status} ` +
           `parts=${sms.parts} encoding=${sms.encoding} source=${sms.source}` +
           (keyword && status !== 'received' ? ` keyword=${keyword.keyword}` : ''),
       )

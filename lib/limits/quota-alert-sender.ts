@@ -9,6 +9,7 @@ import { deleteExpiredCounters } from '../db/usage-counters'
 import type { Mailer, OutgoingMail } from '../mail/mailer'
 import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
+import type { PollerObservers } from '../ops/poller-observers'
 
 export interface QuotaAlertSenderOptions {
   db: Db
@@ -19,6 +20,8 @@ export interface QuotaAlertSenderOptions {
   /** How often spent counter rows are deleted. Default 10 min. */
   sweepMs?: number
   clock?: () => number
+  /** Counts the loop's rounds and its claims (metrics); nothing by default. */
+  observers?: PollerObservers
 }
 
 const LEASE_MS = 10 * 60_000
@@ -64,16 +67,23 @@ export class QuotaAlertSender {
   private readonly pollMs: number
   private readonly sweepMs: number
   private lastSweep = 0
-  private readonly loop = new PollLoop(() => this.round())
-  /** One log line when the database stops answering and one when it is back. */
-  private readonly reads: FailureStreak
+  private readonly loop: PollLoop
 
   constructor(private readonly opts: QuotaAlertSenderOptions) {
     this.log = opts.log ?? ((line) => console.log(`[quota] ${line}`))
     this.clock = opts.clock ?? Date.now
     this.pollMs = opts.pollMs ?? 5000
     this.sweepMs = opts.sweepMs ?? 600_000
-    this.reads = new FailureStreak('read quota alerts', this.log, this.clock)
+    this.loop = new PollLoop(() => this.round(), {
+      name: 'quota-alerts',
+      observer: opts.observers?.loop,
+      // One log line when the database stops answering and one when it is back.
+      failures: {
+        streak: new FailureStreak('read quota alerts', this.log, this.clock),
+        initialMs: this.pollMs,
+        maxMs: 60_000,
+      },
+    })
   }
 
   start(): void {
@@ -84,20 +94,17 @@ export class QuotaAlertSender {
     await this.loop.stop()
   }
 
+  /** Throws when the database refuses (the loop backs off). */
   private async round(): Promise<number> {
-    try {
-      await this.sweep()
-      const due = await claimDueQuotaAlerts(this.opts.db, {
-        now: this.clock(),
-        leaseMs: LEASE_MS,
-        limit: 20,
-      })
-      this.reads.succeeded()
-      for (const alert of due) await this.handle(alert)
-      return this.pollMs
-    } catch (err) {
-      return this.reads.failed(err, this.pollMs, 60_000)
-    }
+    await this.sweep()
+    const due = await claimDueQuotaAlerts(this.opts.db, {
+      now: this.clock(),
+      leaseMs: LEASE_MS,
+      limit: 20,
+      observer: this.opts.observers?.claim,
+    })
+    for (const alert of due) await this.handle(alert)
+    return this.pollMs
   }
 
   private async sweep(): Promise<void> {
@@ -109,24 +116,24 @@ export class QuotaAlertSender {
   private async handle(alert: DueQuotaAlert): Promise<void> {
     const what = `quota alert account=${alert.accountRef} period=${alert.periodLabel} threshold=${alert.threshold}%`
     if (alert.recipients.length === 0) {
-      await finishQuotaAlert(this.opts.db, alert.id, 'skipped', this.clock())
+      await finishQuotaAlert(this.opts.db, alert, 'skipped', this.clock())
       this.stats.skipped += 1
       this.log(`${what} skipped: the account has no admin`)
       return
     }
     try {
       const sent = await this.opts.mailer.send(composeQuotaAlert(alert))
-      await finishQuotaAlert(this.opts.db, alert.id, 'sent', this.clock())
+      await finishQuotaAlert(this.opts.db, alert, 'sent', this.clock())
       this.stats.sent += 1
       this.log(`${what} sent to=${alert.recipients.join(',')} id=${sent.messageId}`)
     } catch (err) {
       if (alert.attempts >= MAX_ATTEMPTS) {
-        await finishQuotaAlert(this.opts.db, alert.id, 'skipped', this.clock())
+        await finishQuotaAlert(this.opts.db, alert, 'skipped', this.clock())
         this.log(`${what} given up after ${alert.attempts} attempts: ${(err as Error).message}`)
         return
       }
       const delay = RETRY_MS[Math.min(alert.attempts - 1, RETRY_MS.length - 1)]
-      await retryQuotaAlert(this.opts.db, alert.id, this.clock() + delay)
+      await retryQuotaAlert(this.opts.db, alert, this.clock() + delay)
       this.stats.retried += 1
       this.log(`${what} relay failed, retry in ${delay / 1000} s: ${(err as Error).message}`)
     }

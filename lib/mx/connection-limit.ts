@@ -35,9 +35,4 @@ export class ConnectionsPerClient {
     if (count > 0) this.open.set(key, count)
     else this.open.delete(key)
   }
-
-  /** Open connections counted against this client (for logs and tests). */
-  countFor(ip: string): number {
-    return this.open.get(clientKey(ip)) ?? 0
-  }
 }

@@ -305,8 +305,4 @@ export class IpAllowlist {
     }
     return found
   }
-
-  allows(accountId: number, ip: string): boolean {
-    return this.accountsFor(ip).has(accountId)
-  }
 }

@@ -4,12 +4,15 @@ import { composeFailureNotice } from './failure-notice'
 import { whileHoldingLease } from '../inbound/lease-keeper'
 import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
+import { asLogger, errorText, lineLogger, lineSink, type Logger, type LogSink } from '../log'
+import type { PollerObservers } from '../ops/poller-observers'
 import {
   claimDueNotices,
   extendNoticeLease,
   markNoticeSent,
   markNoticeSkipped,
   scheduleNoticeRetry,
+  smsTraces,
   type ClaimedNotice,
 } from './notice-store'
 
@@ -18,7 +21,8 @@ export interface NoticeSenderOptions {
   mailer: Mailer
   /** The SMS domain named in the notices' DSN fields (the first of mx.domains). */
   smsDomain: string
-  log?: (line: string) => void
+  /** Lines about a notice carry its SMS's trace (the MX transaction id) and id. */
+  log?: LogSink
   /** How often to look for due notices when there were none. Default 1 s. */
   pollMs?: number
   /** Notices claimed at once. Default 20. */
@@ -40,6 +44,8 @@ export interface NoticeSenderOptions {
   maxAttempts?: number
   maxAgeMs?: number
   clock?: () => number
+  /** Counts the loop's rounds and its claims (metrics); nothing by default. */
+  observers?: PollerObservers
 }
 
 /**
@@ -53,7 +59,7 @@ export interface NoticeSenderOptions {
 export class NoticeSender {
   readonly stats = { sent: 0, skipped: 0, retried: 0, abandoned: 0 }
   private readonly db: Db
-  private readonly log: (line: string) => void
+  private readonly log: Logger
   private readonly clock: () => number
   private readonly pollMs: number
   private readonly batch: number
@@ -62,12 +68,11 @@ export class NoticeSender {
   private readonly retryMaxMs: number
   private readonly maxAttempts: number
   private readonly maxAgeMs: number
-  private readonly loop = new PollLoop(() => this.round())
-  private readonly claims: FailureStreak
+  private readonly loop: PollLoop
 
   constructor(private readonly opts: NoticeSenderOptions) {
     this.db = opts.db
-    this.log = opts.log ?? ((line) => console.log(`[notices] ${line}`))
+    this.log = asLogger(opts.log, () => lineLogger((line) => console.log(`[notices] ${line}`)))
     this.clock = opts.clock ?? Date.now
     this.pollMs = opts.pollMs ?? 1000
     this.batch = opts.batch ?? 20
@@ -76,7 +81,15 @@ export class NoticeSender {
     this.retryMaxMs = opts.retryMaxMs ?? 3_600_000
     this.maxAttempts = opts.maxAttempts ?? 8
     this.maxAgeMs = opts.maxAgeMs ?? 5 * 24 * 3600_000
-    this.claims = new FailureStreak('claim failure notices', this.log, this.clock)
+    this.loop = new PollLoop(() => this.round(), {
+      name: 'notices',
+      observer: opts.observers?.loop,
+      failures: {
+        streak: new FailureStreak('claim failure notices', lineSink(this.log, 'warn'), this.clock),
+        initialMs: this.pollMs * 2,
+        maxMs: 30_000,
+      },
+    })
   }
 
   start(): void {
@@ -88,32 +101,49 @@ export class NoticeSender {
     await this.loop.stop()
   }
 
+  /** Claims and handles a batch; throws when the claim fails (the loop backs off). */
   private async round(): Promise<number> {
-    let claimed: ClaimedNotice[]
-    try {
-      claimed = await claimDueNotices(this.db, {
-        limit: this.batch,
-        leaseMs: this.leaseMs,
-        now: this.clock(),
-      })
-      this.claims.succeeded()
-    } catch (err) {
-      return this.claims.failed(err, this.pollMs * 2, 30_000)
-    }
+    const claimed = await claimDueNotices(this.db, {
+      limit: this.batch,
+      leaseMs: this.leaseMs,
+      now: this.clock(),
+      observer: this.opts.observers?.claim,
+    })
+    const traces = await this.tracesOf(claimed)
     // One at a time or all together makes little odds: the mailer pools its connections.
-    await Promise.all(claimed.map((notice) => this.handle(notice)))
+    await Promise.all(
+      claimed.map((notice) => {
+        const trace = traces.get(notice.sms.id)
+        const fields = trace ? { trace, sms: notice.sms.id } : { sms: notice.sms.id }
+        return this.handle(notice, this.log.child(fields))
+      }),
+    )
     return claimed.length < this.batch ? this.pollMs : 0
   }
 
+  /** The traces only serve the log: a failure to read them costs the lines their trace. */
+  private async tracesOf(claimed: ClaimedNotice[]): Promise<Map<number, string>> {
+    if (claimed.length === 0) return new Map()
+    try {
+      return await smsTraces(
+        this.db,
+        claimed.map((n) => n.sms.id),
+      )
+    } catch (err) {
+      this.log.warn('notice.trace_unread', { error: errorText(err) })
+      return new Map()
+    }
+  }
+
   /** Never throws: a notice that cannot be recorded now comes back when its lease ends. */
-  private async handle(notice: ClaimedNotice): Promise<void> {
+  private async handle(notice: ClaimedNotice, log: Logger): Promise<void> {
     const { sms } = notice
     try {
       if (!notice.accountWantsNotices || !sms.senderEmail) {
         const why = notice.accountWantsNotices ? 'no sender address' : 'notices off for account'
         if (await markNoticeSkipped(this.db, notice)) {
           this.stats.skipped += 1
-          this.log(`notice sms=${sms.id} skipped (${why})`)
+          log.info('notice.skipped', { reason: why })
         }
         return
       }
@@ -125,37 +155,40 @@ export class NoticeSender {
             leaseMs: this.leaseMs,
             clock: this.clock,
             extend: (until) => extendNoticeLease(this.db, notice, until),
-            log: (line) => this.log(`notice sms=${sms.id}: ${line}`),
+            log: lineSink(log, 'warn'),
           },
           () => this.opts.mailer.send(mail),
         )
         sentId = sent.messageId
       } catch (err) {
-        await this.afterRelayFailure(notice, err as Error)
+        await this.afterRelayFailure(notice, err as Error, log)
         return
       }
       if (await markNoticeSent(this.db, notice)) this.stats.sent += 1
-      this.log(`notice sms=${sms.id} sent to=${sms.senderEmail} id=${sentId}`)
+      log.info('notice.sent', { status: sms.status, to: sms.senderEmail, mail: sentId })
     } catch (err) {
-      this.log(`notice sms=${sms.id} not recorded (lease will expire): ${(err as Error).message}`)
+      log.warn('notice.unrecorded', {
+        error: errorText(err),
+        msg: 'sent again when its lease expires',
+      })
     }
   }
 
-  private async afterRelayFailure(notice: ClaimedNotice, err: Error): Promise<void> {
+  private async afterRelayFailure(notice: ClaimedNotice, err: Error, log: Logger): Promise<void> {
     const { sms } = notice
     const reason = err.message.replace(/\s+/g, ' ').slice(0, 200)
     const age = this.clock() - (sms.finalAt ?? sms.createdAt)
     if (notice.attempts >= this.maxAttempts && age > this.maxAgeMs) {
       if (await markNoticeSkipped(this.db, notice)) this.stats.abandoned += 1
-      this.log(
-        `notice sms=${sms.id} given up after ${notice.attempts} attempts to=${sms.senderEmail} error=${JSON.stringify(reason)}`,
-      )
+      log.error('notice.given_up', {
+        attempts: notice.attempts,
+        to: sms.senderEmail,
+        error: reason,
+      })
       return
     }
     const delay = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (notice.attempts - 1))
     if (await scheduleNoticeRetry(this.db, notice, this.clock() + delay)) this.stats.retried += 1
-    this.log(
-      `notice sms=${sms.id} relay failed (attempt ${notice.attempts}), retry in ${Math.round(delay / 1000)} s: ${reason}`,
-    )
+    log.info('notice.retry', { attempt: notice.attempts, retry_in_ms: delay, error: reason })
   }
 }

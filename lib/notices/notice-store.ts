@@ -1,4 +1,6 @@
-import { isMysql, type Db } from '../db/connection'
+import type { Db } from '../db/connection'
+import { claimUnderLease, renewLease, type LeasedTable } from '../db/lease-claim'
+import type { ClaimObserver } from '../ops/observers'
 import type { FailedSms } from './failure-notice'
 import type { FailedStatus } from './failure-reason'
 import type { PartsReport } from './part-outcomes'
@@ -22,49 +24,26 @@ export interface NoticeClaimOptions {
   limit: number
   leaseMs: number
   now: number
+  observer?: ClaimObserver
 }
 
+/** A notice's due time, and while it is claimed, its lease's end (and the claim's fence). */
+const NOTICE_LEASE: LeasedTable = { table: 'outbound_sms', leaseColumn: 'notice_next_at' }
+
 /**
- * Takes up to `limit` due notices by moving their notice_next_at to the end of a lease, so
- * that no other sender sees them due until it runs out (a sender that died mid-send leaves
- * them to be taken again). As claimDueSms: MySQL reads with FOR UPDATE SKIP LOCKED, SQLite
- * takes them in one UPDATE … RETURNING under its single writer.
+ * Takes up to `limit` due notices under lease (lib/db/lease-claim.ts), so that no other sender
+ * sees them due until it runs out (a sender that died mid-send leaves them to be taken again).
  */
 export async function claimDueNotices(db: Db, opts: NoticeClaimOptions): Promise<ClaimedNotice[]> {
-  const lease = opts.now + opts.leaseMs
-  const claim = {
-    notice_next_at: lease,
-    notice_attempts: db.raw('notice_attempts + 1'),
-  }
-  let ids: number[]
-  if (isMysql(db)) {
-    ids = await db.transaction(
-      async (trx) => {
-        const due = await trx('outbound_sms')
-          .select('id')
-          .where('notice_status', 'due')
-          .where('notice_next_at', '<=', opts.now)
-          .orderBy('notice_next_at')
-          .limit(opts.limit)
-          .forUpdate()
-          .skipLocked()
-        const taken = due.map((r) => Number(r.id))
-        if (taken.length > 0) await trx('outbound_sms').whereIn('id', taken).update(claim)
-        return taken
-      },
-      // As claimDueSms: no next-key locks to the end of the index under the MX's inserts.
-      { isolationLevel: 'read committed' },
-    )
-  } else {
-    const due = db('outbound_sms')
-      .select('id')
-      .where('notice_status', 'due')
-      .where('notice_next_at', '<=', opts.now)
-      .orderBy('notice_next_at')
-      .limit(opts.limit)
-    const rows = await db('outbound_sms').whereIn('id', due).update(claim).returning('id')
-    ids = rows.map((r: { id: number } | number) => Number(typeof r === 'object' ? r.id : r))
-  }
+  const { ids, leaseUntil: lease } = await claimUnderLease(
+    db,
+    {
+      ...NOTICE_LEASE,
+      due: [{ where: { notice_status: 'due' } }],
+      set: { notice_attempts: db.raw('notice_attempts + 1') },
+    },
+    opts,
+  )
   if (ids.length === 0) return []
   const rows = await db('outbound_sms as o')
     .join('accounts as a', 'a.id', 'o.account_id')
@@ -178,7 +157,20 @@ export async function extendNoticeLease(
   notice: ClaimedNotice,
   until: number,
 ): Promise<boolean> {
-  const extended = (await held(db, notice).update({ notice_next_at: until })) > 0
+  const held = { id: notice.sms.id, notice_status: 'due', notice_next_at: notice.lease }
+  const extended = (await renewLease(db, NOTICE_LEASE, held, until)) > 0
   if (extended) notice.lease = until
   return extended
+}
+
+/**
+ * The MX transaction id (the log's trace) of each of these SMS. Read apart from the claim,
+ * which stays one shared shape; notices are few, so the extra query costs little.
+ */
+export async function smsTraces(db: Db, smsIds: number[]): Promise<Map<number, string>> {
+  const traces = new Map<number, string>()
+  if (smsIds.length === 0) return traces
+  const rows = await db('outbound_sms').whereIn('id', smsIds).select('id', 'mx_transaction')
+  for (const r of rows) if (r.mx_transaction) traces.set(Number(r.id), String(r.mx_transaction))
+  return traces
 }

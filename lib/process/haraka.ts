@@ -19,6 +19,8 @@ export function harakaCommand(opts: HarakaOptions): { command: string; args: str
   // Resolved here: Haraka's working folder has no node_modules of its own.
   const preload = opts.typescript ? ['-r', require.resolve('ts-node/register/transpile-only')] : []
   // Resolves to the .ts source under ts-node and to the build otherwise, like the caller.
+  // haraka-console first: what the others print comes out in our log format.
+  preload.push('-r', require.resolve('./haraka-console'))
   if (opts.dieWithParentGraceMs !== undefined)
     preload.push('-r', require.resolve('./haraka-parent-watch'))
   // `-c` must come first on Haraka's own command line.
@@ -67,12 +69,4 @@ export async function waitForPort(
       throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, 100))
   }
-}
-
-/** Haraka's `listen` line: the first address, as host and port. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const first = listen.split(',')[0].trim()
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(first)
-  if (!m) throw new Error(`cannot read listen address "${listen}"`)
-  return { host: m[1] === '::0' || m[1] === '0.0.0.0' ? '127.0.0.1' : m[1], port: Number(m[2]) }
 }

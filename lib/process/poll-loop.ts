@@ -1,17 +1,44 @@
+import { performance } from 'node:perf_hooks'
+import { noLoopObserver, type LoopObserver } from '../ops/observers'
+import type { FailureStreak } from './failure-streak'
 import { InterruptibleSleep } from './interruptible-sleep'
 
+export interface PollLoopOptions {
+  /** What the observer calls the loop ('sms', 'notices', …). */
+  name?: string
+  observer?: LoopObserver
+  /**
+   * A round that throws (the database refused a claim, say) is reported through this streak,
+   * once when failures start and once when they end, and the next round waits its backoff:
+   * initialMs, doubling up to maxMs. Without it, a failed round is logged and the next waits
+   * DEFAULT_FAILURE_PAUSE_MS.
+   */
+  failures?: { streak: FailureStreak; initialMs: number; maxMs: number }
+}
+
+const DEFAULT_FAILURE_PAUSE_MS = 1000
+
 /**
- * The loop of every poller (the SMS worker, the inbound mail dispatcher, the failure notice and
- * quota alert senders): run a round, sleep as long as the round asks, again until stop(). The
- * sleep ends early on stop() or wake() (new work, room to claim more), so a loop reacts at once.
- * A round handles its own errors: it returns the pause before the next, 0 for none.
+ * The loop of every poller (the SMS worker and its lease renewal, the receipt upkeep, the
+ * inbound mail dispatcher, the failure notice and quota alert senders): run a round, sleep as
+ * long as the round asks, again until stop(). The sleep ends early on stop() or wake() (new
+ * work, room to claim more), so a loop reacts at once. A round returns the pause before the
+ * next, 0 for none; a round that throws failed, and the loop backs off (see `failures`).
  */
 export class PollLoop {
   private stopping = false
   private done: Promise<void> | null = null
   private readonly idle = new InterruptibleSleep()
+  private readonly name: string
+  private readonly observer: LoopObserver
 
-  constructor(private readonly round: () => Promise<number>) {}
+  constructor(
+    private readonly round: () => Promise<number>,
+    private readonly options: PollLoopOptions = {},
+  ) {
+    this.name = options.name ?? 'poll'
+    this.observer = options.observer ?? noLoopObserver
+  }
 
   start(): void {
     if (this.done) return
@@ -34,8 +61,30 @@ export class PollLoop {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      const pause = await this.round()
+      const pause = await this.timedRound()
       if (pause > 0 && !this.stopping) await this.idle.sleep(pause)
     }
+  }
+
+  private async timedRound(): Promise<number> {
+    const started = performance.now()
+    let pause: number
+    let failed = false
+    try {
+      pause = await this.round()
+      this.options.failures?.streak.succeeded()
+    } catch (err) {
+      failed = true
+      pause = this.failed(err)
+    }
+    this.observer.round(this.name, (performance.now() - started) / 1000, failed)
+    return pause
+  }
+
+  private failed(err: unknown): number {
+    const failures = this.options.failures
+    if (failures) return failures.streak.failed(err, failures.initialMs, failures.maxMs)
+    console.error(`${this.name} round failed: ${(err as Error)?.message ?? err}`)
+    return DEFAULT_FAILURE_PAUSE_MS
   }
 }

@@ -6,6 +6,7 @@ import { describeDb, openDb } from '../db/connection'
 import { waitForDatabase } from '../db/readiness'
 import { spawnHaraka } from './haraka'
 import { parentPipeSpawnOptions } from './parent-watch'
+import { asLogger, createLogger, errorText, lineSink, type Logger, type LogSink } from '../log'
 
 export interface SupervisorOptions {
   only?: 'mx' | 'worker' | 'admin'
@@ -14,7 +15,7 @@ export interface SupervisorOptions {
    * reach; the services wait for the schema meanwhile (the MX answers 451).
    */
   migrate?: boolean
-  log?: (line: string) => void
+  log?: LogSink
 }
 
 interface Service {
@@ -68,7 +69,7 @@ export function runSupervisor(
   config: Mail2SmsConfig,
   opts: SupervisorOptions = {},
 ): Promise<number> {
-  const log = opts.log ?? ((l: string) => console.log(`[mail2sms] ${l}`))
+  const log = asLogger(opts.log, () => createLogger({ service: 'supervisor', ...config.log }))
   const typescript = useTypescript()
   const services: Service[] = [
     {
@@ -93,7 +94,10 @@ export function runSupervisor(
       stopSignal: 'SIGTERM',
     },
   ]
-  log(`database ${describeDb(config.database)}; sms domains ${config.mx.domains.join(', ')}`)
+  log.info('supervisor.starting', {
+    database: describeDb(config.database),
+    sms_domains: config.mx.domains,
+  })
   const running = new Map<string, ChildProcess>()
   let stopping = false
   let exitCode = 0
@@ -104,7 +108,7 @@ export function runSupervisor(
       const startedAt = Date.now()
       const child = service.start()
       running.set(service.name, child)
-      log(`${service.name} started (pid ${child.pid})`)
+      log.info('service.started', { name: service.name, pid: child.pid })
       child.on('exit', (code, signal) => {
         running.delete(service.name)
         // Our end of the pipe the child watched (see parent-watch.ts): nobody reads it now.
@@ -114,14 +118,22 @@ export function runSupervisor(
           return
         }
         if (code === EXIT_CONFIG) {
-          log(`${service.name} stopped on a configuration error; fix it and start again`)
+          log.error('service.config_error', {
+            name: service.name,
+            msg: 'stopped on a configuration error; fix it and start again',
+          })
           exitCode = EXIT_CONFIG
           stop('SIGTERM')
           return
         }
         // A service that ran a while before dying restarts at once; one that keeps dying waits longer.
         const next = Date.now() - startedAt > 60_000 ? 1000 : Math.min(backoff * 2, MAX_BACKOFF_MS)
-        log(`${service.name} exited (code ${code}, signal ${signal}); restarting in ${next} ms`)
+        log.warn('service.exited', {
+          name: service.name,
+          code,
+          signal,
+          restart_in_ms: next,
+        })
         setTimeout(() => !stopping && launch(service, next), next)
       })
     }
@@ -129,7 +141,7 @@ export function runSupervisor(
       if (stopping) return
       stopping = true
       migration.abort()
-      log(`${sig}: stopping ${[...running.keys()].join(', ') || 'nothing'}`)
+      log.info('supervisor.stopping', { signal: sig, services: [...running.keys()] })
       if (running.size === 0) return resolve(exitCode)
       for (const [name, child] of running) {
         child.kill(services.find((s) => s.name === name)?.stopSignal ?? 'SIGTERM')
@@ -145,7 +157,7 @@ export function runSupervisor(
     }
     if (opts.migrate) {
       migrate(config, log, migration.signal).catch((err) => {
-        log(`migrations failed: ${(err as Error).message}`)
+        log.error('db.migrations_failed', { error: errorText(err) })
         exitCode = 1
         stop('SIGTERM')
       })
@@ -154,15 +166,11 @@ export function runSupervisor(
 }
 
 /** The services start at once; the schema catches up as soon as the database answers. */
-async function migrate(
-  config: Mail2SmsConfig,
-  log: (line: string) => void,
-  signal: AbortSignal,
-): Promise<void> {
+async function migrate(config: Mail2SmsConfig, log: Logger, signal: AbortSignal): Promise<void> {
   const db = openDb(config.database)
   try {
-    if (await waitForDatabase(db, config.database, { migrate: true, signal, log })) {
-      log(`database ${describeDb(config.database)}: schema current`)
+    if (await waitForDatabase(db, config.database, { migrate: true, signal, log: lineSink(log) })) {
+      log.info('db.ready', { database: describeDb(config.database), schema: 'current' })
     }
   } finally {
     await db.destroy()

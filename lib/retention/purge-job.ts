@@ -1,8 +1,10 @@
 import type { Db } from '../db/connection'
+import { asLogger, lineLogger, lineSink, type Logger, type LogSink } from '../log'
+import type { PollerObservers } from '../ops/poller-observers'
 import { FailureStreak } from '../process/failure-streak'
 import { InterruptibleSleep } from '../process/interruptible-sleep'
 import { PollLoop } from '../process/poll-loop'
-import { describePurge, isRetentionOn, runPurge, type RetentionPolicy } from './purge'
+import { isRetentionOn, runPurge, type RetentionPolicy } from './purge'
 
 export interface RetentionPurgeJobOptions {
   db: Db
@@ -11,7 +13,8 @@ export interface RetentionPurgeJobOptions {
   intervalMs: number
   batchSize: number
   pauseMs: number
-  log: (line: string) => void
+  log?: LogSink
+  observers?: PollerObservers
   clock?: () => number
   /** Wait before the first purge, so a worker's start is not slowed by it. Default 1 min. */
   firstDelayMs?: number
@@ -26,15 +29,25 @@ export interface RetentionPurgeJobOptions {
 export class RetentionPurgeJob {
   readonly stats = { runs: 0, rows: 0 }
   private readonly clock: () => number
-  private readonly loop = new PollLoop(() => this.round())
+  private readonly logger: Logger
+  private readonly loop: PollLoop
   private readonly pause = new InterruptibleSleep()
-  private readonly failures: FailureStreak
   private stopping = false
   private first = true
 
   constructor(private readonly opts: RetentionPurgeJobOptions) {
     this.clock = opts.clock ?? Date.now
-    this.failures = new FailureStreak('purge old SMS data', opts.log, this.clock)
+    this.logger = asLogger(opts.log, () => lineLogger((l) => console.log(`[retention] ${l}`)))
+    this.loop = new PollLoop(() => this.round(), {
+      name: 'retention',
+      observer: opts.observers?.loop,
+      // One log line when the database stops answering and one when it is back.
+      failures: {
+        streak: new FailureStreak('purge old SMS data', lineSink(this.logger), this.clock),
+        initialMs: 10_000,
+        maxMs: opts.intervalMs,
+      },
+    })
   }
 
   get enabled(): boolean {
@@ -44,10 +57,11 @@ export class RetentionPurgeJob {
   start(): void {
     if (!this.enabled) return
     const { textDays, addressesDays } = this.opts.policy
-    const kept = (days: number) => (days > 0 ? `${days}d` : 'forever')
-    this.opts.log(
-      `retention on: text=${kept(textDays)} addresses=${kept(addressesDays)} purge_every_min=${Math.round(this.opts.intervalMs / 60_000)}`,
-    )
+    this.logger.info('retention.on', {
+      text_days: textDays || 'forever',
+      addresses_days: addressesDays || 'forever',
+      every_min: Math.round(this.opts.intervalMs / 60_000),
+    })
     this.stopping = false
     this.first = true
     this.loop.start()
@@ -59,6 +73,7 @@ export class RetentionPurgeJob {
     await this.loop.stop()
   }
 
+  /** Throws when the database refuses (the loop backs off). */
   private async round(): Promise<number> {
     if (this.first) {
       this.first = false
@@ -66,27 +81,24 @@ export class RetentionPurgeJob {
       return Math.round((this.opts.firstDelayMs ?? 60_000) * (0.5 + Math.random() / 2))
     }
     const started = this.clock()
-    try {
-      const report = await runPurge(this.opts.db, this.opts.policy, {
-        batchSize: this.opts.batchSize,
-        pauseMs: this.opts.pauseMs,
-        now: started,
-        shouldStop: () => this.stopping,
-        sleep: (ms) => this.pause.sleep(ms),
+    const report = await runPurge(this.opts.db, this.opts.policy, {
+      batchSize: this.opts.batchSize,
+      pauseMs: this.opts.pauseMs,
+      now: started,
+      shouldStop: () => this.stopping,
+      sleep: (ms) => this.pause.sleep(ms),
+    })
+    this.stats.runs += 1
+    const rows = report.rows.reduce((n, r) => n + r.rows, 0)
+    this.stats.rows += rows
+    if (rows > 0 || report.interrupted) {
+      this.logger.info('retention.purged', {
+        ...Object.fromEntries(report.rows.map((r) => [r.step, r.rows])),
+        batches: report.batches,
+        interrupted: report.interrupted,
+        duration_s: Number(((this.clock() - started) / 1000).toFixed(1)),
       })
-      this.failures.succeeded()
-      this.stats.runs += 1
-      const rows = report.rows.reduce((n, r) => n + r.rows, 0)
-      this.stats.rows += rows
-      if (rows > 0 || report.interrupted) {
-        const seconds = ((this.clock() - started) / 1000).toFixed(1)
-        this.opts.log(
-          `retention purge ${report.interrupted ? 'interrupted' : 'done'}: ${describePurge(report)} batches=${report.batches} duration_s=${seconds}`,
-        )
-      }
-      return Math.max(1000, this.opts.intervalMs - (this.clock() - started))
-    } catch (err) {
-      return this.failures.failed(err, 10_000, this.opts.intervalMs)
     }
+    return Math.max(1000, this.opts.intervalMs - (this.clock() - started))
   }
 }

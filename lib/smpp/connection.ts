@@ -203,10 +203,6 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
     return this.dropSession()
   }
 
-  whenClosed(): Promise<void> {
-    return this.closedPromise
-  }
-
   // The package reads a PDU as read(4) then read(length - 4) and keeps no bytes. Remembering the
   // last chunk it read gives the octets of the PDU it is about to emit.
   private keepRawReads(session: Session): void {

@@ -1,7 +1,9 @@
 import type { Db } from '../db/connection'
 import { FailureStreak } from '../process/failure-streak'
 import { PollLoop } from '../process/poll-loop'
+import type { LoopObserver } from '../ops/observers'
 import type { DeliveryReceipt } from '../smpp/receipt'
+import { asLogger, lineSink, silentLogger, type Logger, type LogSink } from '../log'
 import { ReceiptModeChooser } from './receipt-mode'
 import {
   applyReceipts,
@@ -12,6 +14,8 @@ import {
   type AppliedReceipts,
   type ReceiptIdFormat,
   type ReceiptMode,
+  type SmsOutcome,
+  type SettleListener,
 } from './receipts'
 
 /** The worker's counters this module keeps up to date. */
@@ -29,12 +33,17 @@ export interface ReceiptUpkeepOptions {
   /** An SMS sent this long ago without a final receipt becomes 'unknown'. */
   receiptTimeoutMs: number
   stats: ReceiptStats
-  log: (line: string) => void
+  /** Lines about a receipt carry its SMS's trace and id. */
+  log: LogSink
   clock: () => number
   /** Pause between rounds. */
   periodMs?: number
   /** Pause between two looks at the unmatched receipts of the last day. */
   rematchEveryMs?: number
+  /** Counts the loop's rounds (metrics); nothing by default. */
+  loopObserver?: LoopObserver
+  /** Hears of the SMS receipts settle (the worker's metrics). */
+  onSettled?: SettleListener
 }
 
 /** Most rows one statement of the upkeep touches: rounds stay short, locks brief. */
@@ -48,6 +57,24 @@ const RECENT_MISS_MS = 2 * 60_000
 /** Longest pause while the database refuses the upkeep's statements. */
 const RETRY_MAX_MS = 30_000
 
+/** The fields tying a line to its SMS, as in the worker's lines. */
+function smsFields(smsId: number, trace: string | null): { trace?: string; sms: number } {
+  return trace ? { trace, sms: smsId } : { sms: smsId }
+}
+
+/** A receipt's line; the one that settles its SMS says how (`final`). */
+function logReceipt(
+  log: Logger,
+  fields: Record<string, string | number | null | undefined>,
+  smsId: number,
+  trace: string | null,
+  settled: Map<number, SmsOutcome>,
+  last: boolean,
+): void {
+  const final = last ? settled.get(smsId) : undefined
+  log.info('sms.receipt', { ...smsFields(smsId, trace), ...fields, final })
+}
+
 /**
  * Receipts and the SMS waiting for them: applies receipts in the mode in force (see
  * ReceiptModeChooser), logs and counts those that match nothing, and, in the background,
@@ -56,8 +83,7 @@ const RETRY_MAX_MS = 30_000
  */
 export class ReceiptUpkeep {
   readonly modes: ReceiptModeChooser
-  private readonly loop = new PollLoop(() => this.round())
-  private readonly failures: FailureStreak
+  private readonly loop: PollLoop
   private readonly periodMs: number
   private readonly rematchEveryMs: number
   private nextRematchAt = 0
@@ -70,11 +96,21 @@ export class ReceiptUpkeep {
   private rematchCursor = 0
   /** When the last receipt that matched nothing arrived. */
   private missedAt = -Infinity
+  private readonly log: Logger
 
   constructor(private readonly opts: ReceiptUpkeepOptions) {
-    this.modes = new ReceiptModeChooser(opts.receipts, opts.log)
-    this.failures = new FailureStreak('keep up SMS receipts', opts.log, opts.clock)
+    this.log = asLogger(opts.log, () => silentLogger)
+    this.modes = new ReceiptModeChooser(opts.receipts, lineSink(this.log))
     this.periodMs = opts.periodMs ?? DEFAULT_PERIOD_MS
+    this.loop = new PollLoop(() => this.round(), {
+      name: 'receipts',
+      observer: opts.loopObserver,
+      failures: {
+        streak: new FailureStreak('keep up SMS receipts', lineSink(this.log, 'warn'), opts.clock),
+        initialMs: this.periodMs,
+        maxMs: RETRY_MAX_MS,
+      },
+    })
     this.rematchEveryMs = opts.rematchEveryMs ?? DEFAULT_REMATCH_EVERY_MS
   }
 
@@ -89,11 +125,25 @@ export class ReceiptUpkeep {
   /** Records receipts; each that matches nothing is logged here, once, and counted. */
   async apply(receipts: DeliveryReceipt[], now: number): Promise<AppliedReceipts> {
     const { db, idFormat } = this.opts
-    const applied = await applyReceipts(db, receipts, this.modes.mode, now, idFormat)
+    const applied = await applyReceipts(
+      db,
+      receipts,
+      this.modes.mode,
+      now,
+      idFormat,
+      this.opts.onSettled,
+    )
+    const lastOf = new Map(applied.matchedReceipts.map((m, i) => [m.smsId, i]))
+    for (const [i, { receipt: r, smsId, trace }] of applied.matchedReceipts.entries()) {
+      const fields = { message_id: r.messageId, state: r.state, error: r.error ?? undefined }
+      logReceipt(this.log, fields, smsId, trace, applied.settled, lastOf.get(smsId) === i)
+    }
     for (const r of applied.unmatchedReceipts) {
-      this.opts.log(
-        `receipt unmatched id=${r.messageId} source=${r.handset ?? '-'} state=${r.state}`,
-      )
+      this.log.info('receipt.unmatched', {
+        message_id: r.messageId,
+        handset: r.handset ?? '-',
+        state: r.state,
+      })
     }
     this.opts.stats.unmatchedReceipts += applied.unmatched
     if (applied.unmatched > 0) this.missedAt = now
@@ -113,50 +163,55 @@ export class ReceiptUpkeep {
       mode: this.modes.mode,
       idFormat: this.opts.idFormat,
       now,
+      onSettled: this.opts.onSettled,
     })
-    for (const m of found.matched)
-      this.opts.log(`receipt matched late id=${m.messageId} sms=${m.smsId}`)
+    const lastOf = new Map(found.matched.map((m, i) => [m.smsId, i]))
+    for (const [i, m] of found.matched.entries()) {
+      const fields = { message_id: m.messageId, state: m.state, late: 'yes' }
+      logReceipt(this.log, fields, m.smsId, m.trace, found.settled, lastOf.get(m.smsId) === i)
+    }
     return found.scanned === limit ? found.lastId : null
   }
 
+  /** One look at what needs keeping up; throws when the database refuses (the loop backs off). */
   private async round(): Promise<number> {
     const now = this.opts.clock()
-    try {
-      let more = false
-      if (this.opts.receipts === 'auto' && now >= this.nextWaitCheckAt) {
-        const settled = await settleWaitedParts(
-          this.opts.db,
-          now - this.opts.partWaitMs,
-          now,
-          BATCH,
-        )
-        this.modes.settledByWait(settled.length)
-        if (settled.length === BATCH) more = true
-        else this.nextWaitCheckAt = now + Math.max(this.periodMs, this.opts.partWaitMs / 10)
-      }
-      const unknown = await markUnknown(this.opts.db, now, this.opts.receiptTimeoutMs, BATCH)
-      if (unknown.length > 0) {
-        this.opts.stats.unknown += unknown.length
-        this.opts.log(
-          `sms status=unknown count=${unknown.length} reason="no final receipt in ${this.opts.receiptTimeoutMs} ms" ids=${unknown.join(',')}`,
-        )
-      }
-      more ||= unknown.length === BATCH
-      if (now >= this.nextRematchAt) {
-        const cursor = await this.rematch(now - REMATCH_WINDOW_MS, now, this.rematchCursor, BATCH)
-        // A full batch: the rest is looked at next round, not in a minute.
-        this.rematchCursor = cursor ?? 0
-        if (cursor === null) this.nextRematchAt = now + this.rematchEveryMs
-        else more = true
-      } else if (now - this.missedAt < RECENT_MISS_MS) {
-        // Most misses are receipts that overtook the record of their submit (another worker's,
-        // or one written late): matched within a round or two, not a minute later.
-        await this.rematch(now - RECENT_MISS_MS, now, 0, BATCH)
-      }
-      this.failures.succeeded()
-      return more ? 0 : this.periodMs
-    } catch (err) {
-      return this.failures.failed(err, this.periodMs, RETRY_MAX_MS)
+    let more = false
+    if (this.opts.receipts === 'auto' && now >= this.nextWaitCheckAt) {
+      const settled = await settleWaitedParts(
+        this.opts.db,
+        now - this.opts.partWaitMs,
+        now,
+        BATCH,
+        this.opts.onSettled,
+      )
+      this.modes.settledByWait(settled.length)
+      if (settled.length === BATCH) more = true
+      else this.nextWaitCheckAt = now + Math.max(this.periodMs, this.opts.partWaitMs / 10)
     }
+    const unknown = await markUnknown(this.opts.db, now, this.opts.receiptTimeoutMs, BATCH)
+    if (unknown.length > 0) {
+      this.opts.stats.unknown += unknown.length
+      for (const u of unknown) {
+        this.log.warn('sms.unknown', {
+          ...smsFields(u.id, u.trace),
+          status: 'unknown',
+          error: `no final receipt in ${this.opts.receiptTimeoutMs} ms`,
+        })
+      }
+    }
+    more ||= unknown.length === BATCH
+    if (now >= this.nextRematchAt) {
+      const cursor = await this.rematch(now - REMATCH_WINDOW_MS, now, this.rematchCursor, BATCH)
+      // A full batch: the rest is looked at next round, not in a minute.
+      this.rematchCursor = cursor ?? 0
+      if (cursor === null) this.nextRematchAt = now + this.rematchEveryMs
+      else more = true
+    } else if (now - this.missedAt < RECENT_MISS_MS) {
+      // Most misses are receipts that overtook the record of their submit (another worker's,
+      // or one written late): matched within a round or two, not a minute later.
+      await this.rematch(now - RECENT_MISS_MS, now, 0, BATCH)
+    }
+    return more ? 0 : this.periodMs
   }
 }

@@ -62,6 +62,19 @@ export function smsOutcomeOf(parts: string[]): SmsOutcome | null {
   return parts.some((p) => p === 'undeliverable' || p === 'refused') ? 'undeliverable' : 'expired'
 }
 
+/** An SMS settled by its parts' receipts: its outcome, and when the carrier took it (epoch ms). */
+export interface SettledSms {
+  id: number
+  outcome: SmsOutcome
+  sentAt: number | null
+}
+
+const outcomesOf = (settled: SettledSms[]): Map<number, SmsOutcome> =>
+  new Map(settled.map((s) => [s.id, s.outcome]))
+
+/** Told of the SMS settled by receipts once they are committed, with the time they settled. */
+export type SettleListener = (settled: SettledSms[], now: number) => void
+
 /** MySQL: two workers settling parts of one SMS at once would each miss the other's part. */
 async function lockParents(trx: Db, smsIds: number[]): Promise<void> {
   if (!isMysql(trx) || smsIds.length === 0) return
@@ -99,13 +112,14 @@ function lastErrorOf(
  * Settles each of these SMS that is in 'sent' and has all its part rows (`parts` of them)
  * with none still 'sent', per smsOutcomeOf; failures owe a notice. Call inside the transaction
  * that wrote the parts. `errors` adds a receipt's error code to an SMS's last_error. Returns
- * the SMS settled.
+ * the SMS settled; `out`, when given, receives each one's outcome and when it was sent.
  */
 export async function settleFromParts(
   trx: Db,
   smsIds: number[],
   now: number,
   errors: ReadonlyMap<number, string> = new Map(),
+  out?: SettledSms[],
 ): Promise<number[]> {
   const ids = [...new Set(smsIds)].sort((a, b) => a - b)
   if (ids.length === 0) return []
@@ -116,7 +130,7 @@ export async function settleFromParts(
   const current = <T extends Knex.QueryBuilder>(q: T): T =>
     isMysql(trx) ? (q.forUpdate() as T) : q
   const sms = await current(
-    trx('outbound_sms').whereIn('id', ids).where('status', 'sent').select('id', 'parts'),
+    trx('outbound_sms').whereIn('id', ids).where('status', 'sent').select('id', 'parts', 'sent_at'),
   )
   if (sms.length === 0) return []
   const rows = await current(
@@ -138,6 +152,7 @@ export async function settleFromParts(
     const outcome = smsOutcomeOf(parts.map((p) => String(p.state)))
     if (outcome === null) continue
     settled.push(id)
+    out?.push({ id, outcome, sentAt: s.sent_at === null ? null : Number(s.sent_at) })
     if (outcome === 'delivered') {
       delivered.push(id)
       continue
@@ -165,6 +180,8 @@ export async function settleFromParts(
 /** The SMS holding a message id: the newest one, with every part of it under that id. */
 interface IdHolder {
   smsId: number
+  /** The SMS's MX transaction id, for the log. */
+  trace: string | null
   /** E.164, to compare with a receipt's handset. */
   recipient: string
   partIds: number[]
@@ -181,7 +198,13 @@ interface Match {
  * nothing), then settles their SMS. per_message: a receipt ends every part of its SMS still
  * waiting, so one receipt settles the SMS (partial when a part was refused at submit).
  */
-async function settle(trx: Db, matches: Match[], mode: ReceiptMode, now: number): Promise<void> {
+async function settle(
+  trx: Db,
+  matches: Match[],
+  mode: ReceiptMode,
+  now: number,
+  out?: SettledSms[],
+): Promise<void> {
   if (matches.length === 0) return
   const smsIds = [...new Set(matches.map((m) => m.holder.smsId))]
   await lockParents(trx, smsIds)
@@ -212,7 +235,7 @@ async function settle(trx: Db, matches: Match[], mode: ReceiptMode, now: number)
   const errors = new Map(
     matches.filter((m) => m.error).map((m) => [m.holder.smsId, m.error as string]),
   )
-  await settleFromParts(trx, smsIds, now, errors)
+  await settleFromParts(trx, smsIds, now, errors, out)
 }
 
 /**
@@ -228,7 +251,7 @@ async function holdersByKey(trx: Db, keys: string[]): Promise<Map<string, IdHold
     .join('outbound_sms as o', 'o.id', 'p.sms_id')
     .whereIn('p.smsc_message_id', [...new Set(keys)])
     .orderBy('p.id', 'desc')
-    .select('p.id', 'p.sms_id', 'p.smsc_message_id', 'p.state', 'o.recipient')
+    .select('p.id', 'p.sms_id', 'p.smsc_message_id', 'p.state', 'o.recipient', 'o.mx_transaction')
   const candidates = new Map<string, Array<IdHolder & { waiting: boolean }>>()
   for (const r of rows) {
     const key = String(r.smsc_message_id)
@@ -238,6 +261,7 @@ async function holdersByKey(trx: Db, keys: string[]): Promise<Map<string, IdHold
     if (!holder) {
       holder = {
         smsId: Number(r.sms_id),
+        trace: (r.mx_transaction as string | null) ?? null,
         recipient: String(r.recipient),
         partIds: [],
         waiting: false,
@@ -252,6 +276,7 @@ async function holdersByKey(trx: Db, keys: string[]): Promise<Map<string, IdHold
     const chosen = list.find((h) => h.waiting) ?? list[0]
     const holder: IdHolder = {
       smsId: chosen.smsId,
+      trace: chosen.trace,
       recipient: chosen.recipient,
       partIds: chosen.partIds,
     }
@@ -300,6 +325,13 @@ function allKeys(readings: ReceiptIdReadings[]): string[] {
   return readings.flatMap((r) => (r.own ? [r.own, ...r.others] : r.others))
 }
 
+/** A receipt and the SMS it was found to be about. */
+export interface MatchedReceipt {
+  receipt: DeliveryReceipt
+  smsId: number
+  trace: string | null
+}
+
 export interface AppliedReceipts {
   matched: number
   unmatched: number
@@ -307,12 +339,17 @@ export interface AppliedReceipts {
   unmatchedReceipts: DeliveryReceipt[]
   /** The SMS the matched receipts are about. */
   smsIds: number[]
+  /** Each matched receipt with its SMS, in the order received. */
+  matchedReceipts: MatchedReceipt[]
+  /** The SMS these receipts settled, with the status each one got. */
+  settled: Map<number, SmsOutcome>
 }
 
 /**
  * Records delivery receipts and settles the SMS they complete. Every receipt is kept as a
  * delivery event; one whose message id is not known yet (it overtook the worker's record of
- * the submit) stays unmatched until matchUnmatchedReceipts finds its SMS.
+ * the submit) stays unmatched until matchUnmatchedReceipts finds its SMS. `onSettled` hears
+ * of the SMS settled once the transaction is committed.
  */
 export async function applyReceipts(
   db: Db,
@@ -320,20 +357,36 @@ export async function applyReceipts(
   mode: ReceiptMode,
   now: number,
   idFormat: ReceiptIdFormat = 'auto',
+  onSettled?: SettleListener,
 ): Promise<AppliedReceipts> {
-  if (receipts.length === 0) return { matched: 0, unmatched: 0, unmatchedReceipts: [], smsIds: [] }
-  return db.transaction(async (trx) => {
+  if (receipts.length === 0) {
+    return {
+      matched: 0,
+      unmatched: 0,
+      unmatchedReceipts: [],
+      smsIds: [],
+      matchedReceipts: [],
+      settled: new Map(),
+    }
+  }
+  const settled: SettledSms[] = []
+  const applied = await db.transaction(async (trx) => {
+    // Emptied on each try: a transaction retried after a deadlock settles its SMS again.
+    settled.length = 0
     await takeWriteLock(trx)
     const readings = receipts.map((r) => receiptIdReadings(r.messageId, idFormat))
     const holders = await holdersByKey(trx, allKeys(readings))
     const matches: Match[] = []
     const unmatchedReceipts: DeliveryReceipt[] = []
+    const matchedReceipts: MatchedReceipt[] = []
     const smsIds = new Set<number>()
     const events = receipts.map((r, i) => {
       const holder = findHolder(readings[i], r.handset, r.handsetTon, holders)
       const state = partStateOf(r.state)
-      if (holder) smsIds.add(holder.smsId)
-      else unmatchedReceipts.push(r)
+      if (holder) {
+        smsIds.add(holder.smsId)
+        matchedReceipts.push({ receipt: r, smsId: holder.smsId, trace: holder.trace })
+      } else unmatchedReceipts.push(r)
       if (holder && state) matches.push({ holder, state, error: r.error })
       return {
         sms_id: holder?.smsId ?? null,
@@ -349,14 +402,18 @@ export async function applyReceipts(
     for (let i = 0; i < events.length; i += 500) {
       await trx('delivery_events').insert(events.slice(i, i + 500))
     }
-    await settle(trx, matches, mode, now)
+    await settle(trx, matches, mode, now, settled)
     return {
       matched: receipts.length - unmatchedReceipts.length,
       unmatched: unmatchedReceipts.length,
       unmatchedReceipts,
       smsIds: [...smsIds],
+      matchedReceipts,
+      settled: outcomesOf(settled),
     }
   })
+  if (settled.length > 0) onSettled?.(settled, now)
+  return applied
 }
 
 /**
@@ -379,10 +436,13 @@ export interface RematchOptions {
   mode: ReceiptMode
   idFormat?: ReceiptIdFormat
   now: number
+  onSettled?: SettleListener
 }
 
 export interface Rematched {
-  matched: Array<{ messageId: string; smsId: number }>
+  matched: Array<{ messageId: string; smsId: number; trace: string | null; state: string }>
+  /** The SMS these receipts settled, with the status each one got. */
+  settled: Map<number, SmsOutcome>
   /** The last event id looked at (the next cursor), null when there was none. */
   lastId: number | null
   scanned: number
@@ -393,7 +453,9 @@ export interface Rematched {
  * their submit (another worker's, or one written late), or came from an SMSC slow to report.
  */
 export async function matchUnmatchedReceipts(db: Db, opts: RematchOptions): Promise<Rematched> {
-  return db.transaction(async (trx) => {
+  const settled: SettledSms[] = []
+  const found = await db.transaction(async (trx) => {
+    settled.length = 0
     await takeWriteLock(trx)
     const query = trx('delivery_events')
       .whereNull('sms_id')
@@ -403,7 +465,7 @@ export async function matchUnmatchedReceipts(db: Db, opts: RematchOptions): Prom
       .select('id', 'smsc_message_id', 'state', 'error', 'handset', 'handset_ton')
     if (opts.limit !== undefined) query.limit(opts.limit)
     const unmatched = await query
-    if (unmatched.length === 0) return { matched: [], lastId: null, scanned: 0 }
+    if (unmatched.length === 0) return { matched: [], settled: new Map(), lastId: null, scanned: 0 }
     const readings = unmatched.map((e) =>
       receiptIdReadings(String(e.smsc_message_id), opts.idFormat ?? 'auto'),
     )
@@ -415,17 +477,25 @@ export async function matchUnmatchedReceipts(db: Db, opts: RematchOptions): Prom
       const holder = findHolder(readings[i], e.handset, ton, holders)
       if (!holder) continue
       await trx('delivery_events').where({ id: e.id }).update({ sms_id: holder.smsId })
-      matched.push({ messageId: String(e.smsc_message_id), smsId: holder.smsId })
+      matched.push({
+        messageId: String(e.smsc_message_id),
+        smsId: holder.smsId,
+        trace: holder.trace,
+        state: String(e.state),
+      })
       const state = partStateOf(e.state as ReceiptState)
       if (state) matches.push({ holder, state, error: e.error })
     }
-    await settle(trx, matches, opts.mode, opts.now)
+    await settle(trx, matches, opts.mode, opts.now, settled)
     return {
       matched,
+      settled: outcomesOf(settled),
       lastId: Number(unmatched[unmatched.length - 1].id),
       scanned: unmatched.length,
     }
   })
+  if (settled.length > 0) opts.onSettled?.(settled, opts.now)
+  return found
 }
 
 /**
@@ -439,6 +509,7 @@ export async function settleWaitedParts(
   cutoff: number,
   now: number,
   limit: number,
+  onSettled?: SettleListener,
 ): Promise<number[]> {
   const waiting = await db('outbound_sms as o')
     .join('outbound_sms_parts as p', 'p.sms_id', 'o.id')
@@ -450,7 +521,9 @@ export async function settleWaitedParts(
     .limit(limit)
   if (waiting.length === 0) return []
   const ids = waiting.map((r) => Number(r.id)).sort((a, b) => a - b)
-  return db.transaction(async (trx) => {
+  const settled: SettledSms[] = []
+  const ended = await db.transaction(async (trx) => {
+    settled.length = 0
     await lockParents(trx, ids)
     const rows = await trx('outbound_sms_parts').whereIn('sms_id', ids).select('sms_id', 'state')
     const filled: number[] = []
@@ -466,22 +539,24 @@ export async function settleWaitedParts(
         .update({ state: worstOf(receipted), final_at: now })
       filled.push(smsId)
     }
-    return settleFromParts(trx, filled, now)
+    return settleFromParts(trx, filled, now, new Map(), settled)
   })
+  if (settled.length > 0) onSettled?.(settled, now)
+  return ended
 }
 
 /**
  * SMS accepted by the carrier that never got a final receipt: in 'sent' since at least
  * `timeoutMs` (next_attempt_at is set to the deadline when an SMS is sent; rows sent before
  * that have an older one, hence the sent_at condition too). They become 'unknown', a final
- * status without a failure notice. Returns the SMS moved, at most `limit`.
+ * status without a failure notice. Returns the SMS moved (with their trace), at most `limit`.
  */
 export async function markUnknown(
   db: Db,
   now: number,
   timeoutMs: number,
   limit: number,
-): Promise<number[]> {
+): Promise<Array<{ id: number; trace: string | null }>> {
   return db.transaction(async (trx) => {
     await takeWriteLock(trx)
     const due = trx('outbound_sms')
@@ -490,16 +565,22 @@ export async function markUnknown(
       .where('sent_at', '<=', now - timeoutMs)
       .orderBy('next_attempt_at')
       .limit(limit)
-      .select('id')
+      .select('id', 'mx_transaction')
     // Another worker's sweep takes other rows; a receipt being applied keeps its SMS.
     if (isMysql(trx)) due.forUpdate().skipLocked()
-    const ids = (await due).map((r) => Number(r.id))
-    if (ids.length > 0) {
+    const found = (await due).map((r) => ({
+      id: Number(r.id),
+      trace: (r.mx_transaction as string | null) ?? null,
+    }))
+    if (found.length > 0) {
       await trx('outbound_sms')
-        .whereIn('id', ids)
+        .whereIn(
+          'id',
+          found.map((f) => f.id),
+        )
         .update({ status: 'unknown', final_at: now, updated_at: now })
     }
-    return ids
+    return found
   })
 }
 

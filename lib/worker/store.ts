@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection'
-import { isMysql } from '../db/connection'
+import { claimUnderLease, renewLease, type LeasedTable } from '../db/lease-claim'
+import type { ClaimObserver } from '../ops/observers'
 import type { SmsEncoding } from '../sms/segments'
 import { settleFromParts } from './receipts'
 
@@ -19,6 +20,8 @@ export interface ClaimedSms {
   virtualNumber: string | null
   /** Parts an earlier try settled, by number: the carrier took them, or refused them for good. */
   settledParts: Map<number, SettledPart>
+  /** The MX transaction that queued it: the `trace` of every log line about this SMS. */
+  trace: string | null
 }
 
 /** A part's fate at submit time: accepted (any receipt state since) or refused for good. */
@@ -38,60 +41,31 @@ export interface ClaimOptions {
   limit: number
   leaseMs: number
   now: number
+  observer?: ClaimObserver
 }
 
-const DUE_STATUSES = ['queued', 'sending']
+/** While an SMS is leased ('sending'), next_attempt_at holds the lease's end. */
+const SMS_LEASE: LeasedTable = { table: 'outbound_sms', leaseColumn: 'next_attempt_at' }
 
 /**
- * Takes up to `limit` due SMS: queued ones whose time has come, and 'sending' ones whose
- * lease ran out (their worker died). While leased, next_attempt_at holds the lease's end.
- * MySQL: SELECT … FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows without
- * waiting on each other. SQLite: one UPDATE … RETURNING, atomic under its single writer.
+ * Takes up to `limit` due SMS under lease (lib/db/lease-claim.ts): 'sending' ones whose lease
+ * ran out (their worker died) first, then queued ones whose time has come.
  */
 export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSms[]> {
-  const lease = {
-    status: 'sending',
-    lease_owner: opts.owner,
-    next_attempt_at: opts.now + opts.leaseMs,
-    attempts: db.raw('attempts + 1'),
-    updated_at: opts.now,
-  }
-  let ids: number[]
-  if (isMysql(db)) {
-    ids = await db.transaction(
-      async (trx) => {
-        // One SELECT per status, each read in the order of the (status, next_attempt_at) index:
-        // with both statuses in one IN list MariaDB sorts, and locks, every due row.
-        const pick = (status: string, limit: number) =>
-          trx('outbound_sms')
-            .select('id')
-            .where('status', status)
-            .where('next_attempt_at', '<=', opts.now)
-            .orderBy('next_attempt_at')
-            .limit(limit)
-            .forUpdate()
-            .skipLocked()
-        const abandoned = await pick('sending', opts.limit)
-        const queued =
-          abandoned.length < opts.limit ? await pick('queued', opts.limit - abandoned.length) : []
-        const taken = [...abandoned, ...queued].map((r) => Number(r.id))
-        if (taken.length > 0) await trx('outbound_sms').whereIn('id', taken).update(lease)
-        return taken
-        // READ COMMITTED: under REPEATABLE READ the scan takes next-key locks to the end of the
-        // index, and the UPDATE's new entries then deadlock with the MX's inserts.
+  const { ids } = await claimUnderLease(
+    db,
+    {
+      ...SMS_LEASE,
+      due: [{ where: { status: 'sending' } }, { where: { status: 'queued' } }],
+      set: {
+        status: 'sending',
+        lease_owner: opts.owner,
+        attempts: db.raw('attempts + 1'),
+        updated_at: opts.now,
       },
-      { isolationLevel: 'read committed' },
-    )
-  } else {
-    const due = db('outbound_sms')
-      .select('id')
-      .whereIn('status', DUE_STATUSES)
-      .where('next_attempt_at', '<=', opts.now)
-      .orderBy('next_attempt_at')
-      .limit(opts.limit)
-    const rows = await db('outbound_sms').whereIn('id', due).update(lease).returning('id')
-    ids = rows.map((r: { id: number } | number) => Number(typeof r === 'object' ? r.id : r))
-  }
+    },
+    opts,
+  )
   if (ids.length === 0) return []
   const rows = await db('outbound_sms as o')
     .join('accounts as a', 'a.id', 'o.account_id')
@@ -109,6 +83,7 @@ export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSm
       'o.created_at',
       'a.sender_name',
       'a.virtual_number',
+      'o.mx_transaction',
     )
   // Only SMS tried before can have parts already settled: the first try (attempts 1) of the
   // common case costs no query.
@@ -129,6 +104,7 @@ export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSm
     senderName: (r.sender_name as string | null) ?? null,
     virtualNumber: (r.virtual_number as string | null) ?? null,
     settledParts: settled.get(Number(r.id)) ?? new Map(),
+    trace: (r.mx_transaction as string | null) ?? null,
   }))
 }
 
@@ -180,9 +156,7 @@ export async function renewLeases(
   leaseMs: number,
   now: number,
 ): Promise<number> {
-  return db('outbound_sms')
-    .where({ status: 'sending', lease_owner: owner })
-    .update({ next_attempt_at: now + leaseMs })
+  return renewLease(db, SMS_LEASE, { status: 'sending', lease_owner: owner }, now + leaseMs)
 }
 
 export interface SentSms {

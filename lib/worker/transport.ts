@@ -1,12 +1,16 @@
 import { EventEmitter } from 'node:events'
 import type { SmppConfig } from '../config'
+import type { SmppObserver } from '../ops/observers'
 import { SmppClient, offerMo, type MoMessage, type PartOutcome } from '../smpp/client'
 import type { DeliveryReceipt } from '../smpp/receipt'
 import type { SmsSender } from '../smpp/submit'
 import { encodeSms } from '../sms/segments'
+import { asLogger, lineLogger, type Logger, type LogSink } from '../log'
 
 export interface OutgoingSms {
   id: number
+  /** The MX transaction that queued it, for the log. */
+  trace?: string | null
   from: SmsSender
   /** E.164 */
   to: string
@@ -27,7 +31,7 @@ export interface TransportEvents {
   receipt: [DeliveryReceipt]
   /**
    * An SMS a phone sent to one of our numbers (SMPP only). The SMSC is answered when the promise
-   * a listener returns settles: see MoListener in lib/smpp/client.ts.
+   * a listener returns settles: see MoListener in lib/smpp/mo-offer.ts.
    */
   mo: [MoMessage]
 }
@@ -60,7 +64,7 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
   constructor(
     config: SmppConfig,
     logger?: { info(m: string): void; warn(m: string): void; error(m: string): void },
-    options: { moAckTimeoutMs?: number } = {},
+    options: { moAckTimeoutMs?: number; observer?: SmppObserver } = {},
   ) {
     super()
     if (config.throughputPerSecond > 0)
@@ -82,6 +86,7 @@ export class SmppTransport extends EventEmitter<TransportEvents> implements SmsT
       defaultAlphabet: config.defaultAlphabet,
       moAckTimeoutMs: options.moAckTimeoutMs,
       logger,
+      observer: options.observer,
     })
     this.client.on('receipt', (r) => this.emit('receipt', r))
     // Returns the listeners' verdict, so that the client answers the SMSC once the MO is stored.
@@ -118,9 +123,11 @@ export class ConsoleTransport extends EventEmitter<TransportEvents> implements S
   readonly name = 'console'
   readonly ready = true
   private count = 0
+  private readonly log: Logger
 
-  constructor(private readonly print: (line: string) => void = (l) => console.log(l)) {
+  constructor(log?: LogSink) {
     super()
+    this.log = asLogger(log, () => lineLogger((l) => console.log(l)))
   }
 
   start(): void {}
@@ -133,9 +140,15 @@ export class ConsoleTransport extends EventEmitter<TransportEvents> implements S
         : sms.from.type === 'number'
           ? sms.from.number
           : '(carrier default)'
-    this.print(
-      `[sms] id=${sms.id} from=${from} to=${sms.to} encoding=${encoded.encoding} segments=${encoded.segments} text=${JSON.stringify(sms.text)}`,
-    )
+    this.log.info('sms.console', {
+      trace: sms.trace ?? undefined,
+      sms: sms.id,
+      from,
+      to: sms.to,
+      encoding: encoded.encoding,
+      segments: encoded.segments,
+      text: sms.text,
+    })
     const parts = Math.max(1, encoded.parts.length)
     const outcomes: PartOutcome[] = []
     for (let part = 1; part <= parts; part++) {

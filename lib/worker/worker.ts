@@ -7,7 +7,7 @@ import { canonicalMessageId } from '../smpp/message-id'
 import type { DeliveryReceipt } from '../smpp/receipt'
 import type { SmsSender } from '../smpp/submit'
 import { ReceiptUpkeep } from './receipt-upkeep'
-import type { ReceiptIdFormat, ReceiptMode } from './receipts'
+import type { ReceiptIdFormat, ReceiptMode, SettleListener } from './receipts'
 import {
   claimDueSms,
   expireStale,
@@ -22,6 +22,8 @@ import {
 import type { SendResult, SmsTransport } from './transport'
 import { PollLoop } from '../process/poll-loop'
 import { FailureStreak } from '../process/failure-streak'
+import { asLogger, lineLogger, lineSink, type Logger, type LogSink } from '../log'
+import type { PollerObservers } from '../ops/poller-observers'
 
 export interface WorkerOptions {
   db: Db
@@ -36,8 +38,13 @@ export interface WorkerOptions {
   /** Sender for accounts with neither sender name nor virtual number ('' for none). */
   defaultSource: string
   owner?: string
-  log?: (line: string) => void
+  /** Lines about each SMS carry its trace (the MX transaction id) and id. */
+  log?: LogSink
   clock?: () => number
+  /** Counts the rounds of its loops and its claims (metrics); nothing by default. */
+  observers?: PollerObservers
+  /** Hears of the SMS receipts settle, once committed (the worker's metrics). */
+  onSettled?: SettleListener
 }
 
 /** How often buffered results and receipts are written: one transaction serves many SMS. */
@@ -77,11 +84,13 @@ export function senderFor(sms: ClaimedSms, defaultSource: string): SmsSender {
 }
 
 /**
- * The concatenation reference of an SMS's parts (1..255): derived from its id, so that parts
- * sent on different tries carry the same one and join up on the handset.
+ * The concatenation reference of an SMS's parts (1..251): derived from its id, so that parts
+ * sent on different tries carry the same one and join up on the handset. Modulo a prime, not
+ * 255: a Galera node hands out ids in steps of the cluster's size (1, 4, 7… on three nodes),
+ * and 255 = 3 × 5 × 17 would give one node's SMS only 85 references (51 on five nodes).
  */
 export function concatReference(smsId: number): number {
-  return (smsId % 255) + 1
+  return (smsId % 251) + 1
 }
 
 function acceptedCount(sms: ClaimedSms): number {
@@ -116,6 +125,14 @@ function expiredRest(
 
 function describeFailure(err: SmppSubmitError): string {
   return err.statusName ? `${err.statusName}: ${err.message}` : err.message
+}
+
+/** The fields that tie a line to one SMS: `grep trace=<id>` follows it from the MX on. */
+export function smsLogFields(sms: { id: number; trace: string | null }): {
+  trace?: string
+  sms: number
+} {
+  return sms.trace ? { trace: sms.trace, sms: sms.id } : { sms: sms.id }
 }
 
 /**
@@ -157,10 +174,13 @@ export class SmsWorker {
   private flushing: Promise<void> = Promise.resolve()
   private stopped = false
   private stopping$: Promise<number> | null = null
-  private renewTimer: NodeJS.Timeout | null = null
   /** Claims SMS; its pause is cut short when an SMS finishes (room to claim more) or on stop(). */
-  private readonly loop = new PollLoop(() => this.round())
+  private readonly loop: PollLoop
+  /** Renews the leases of the SMS held, every lease_ms / 3. */
+  private readonly renewal: PollLoop
   private readonly clock: () => number
+  private readonly logger: Logger
+  /** Free-text warnings of the helpers below (database outages). */
   private readonly log: (line: string) => void
   /** One log line when a database outage starts and one when it ends, not one per poll. */
   private readonly claims: FailureStreak
@@ -172,7 +192,8 @@ export class SmsWorker {
       opts.owner ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`
     this.clock = opts.clock ?? Date.now
     this.maxHeld = heldSmsLimit(opts.config.batchSize, opts.transport.rateLimit)
-    this.log = opts.log ?? ((l) => console.log(`[worker] ${l}`))
+    this.logger = asLogger(opts.log, () => lineLogger((l) => console.log(`[worker] ${l}`)))
+    this.log = lineSink(this.logger, 'warn')
     this.claims = new FailureStreak('claim SMS', this.log, this.clock)
     this.records = new FailureStreak(
       'record SMS results (kept, to write later)',
@@ -180,6 +201,18 @@ export class SmsWorker {
       this.clock,
     )
     this.renewals = new FailureStreak('renew SMS leases', this.log, this.clock)
+    const { pollMs, leaseMs } = opts.config
+    this.loop = new PollLoop(() => this.round(), {
+      name: 'sms',
+      observer: opts.observers?.loop,
+      failures: { streak: this.claims, initialMs: pollMs * 2, maxMs: CLAIM_RETRY_MAX_MS },
+    })
+    const renewEveryMs = Math.max(100, Math.floor(leaseMs / 3))
+    this.renewal = new PollLoop(() => this.renewRound(renewEveryMs), {
+      name: 'sms-lease-renewal',
+      observer: opts.observers?.loop,
+      failures: { streak: this.renewals, initialMs: renewEveryMs, maxMs: renewEveryMs },
+    })
     this.receiptUpkeep = new ReceiptUpkeep({
       db: opts.db,
       receipts: opts.receipts,
@@ -188,8 +221,10 @@ export class SmsWorker {
       receiptTimeoutMs: opts.config.receiptTimeoutMs,
       periodMs: opts.receiptUpkeepMs,
       stats: this.stats,
-      log: this.log,
+      log: this.logger,
       clock: this.clock,
+      loopObserver: opts.observers?.loop,
+      onSettled: opts.onSettled,
     })
   }
 
@@ -202,19 +237,17 @@ export class SmsWorker {
     this.loop.start()
     // The console transport gets no receipts: its SMS would all end 'unknown'.
     if (this.opts.transport.name !== 'console') this.receiptUpkeep.start()
-    this.renewTimer = setInterval(
-      () => {
-        if (this.holding === 0) return
-        renewLeases(this.opts.db, this.owner, this.opts.config.leaseMs, this.clock()).then(
-          () => this.renewals.succeeded(),
-          (err) => this.renewals.failed(err, 0, 0),
-        )
-      },
-      Math.max(100, Math.floor(this.opts.config.leaseMs / 3)),
-    )
-    this.renewTimer.unref()
+    this.renewal.start()
   }
 
+  private async renewRound(everyMs: number): Promise<number> {
+    if (this.holding > 0) {
+      await renewLeases(this.opts.db, this.owner, this.opts.config.leaseMs, this.clock())
+    }
+    return everyMs
+  }
+
+  /** Claims what there is room for; throws when the claim fails (the loop backs off). */
   private async round(): Promise<number> {
     const { config } = this.opts
     // Nothing is claimed while the carrier link is down: leases would only run out.
@@ -224,18 +257,13 @@ export class SmsWorker {
     // maxHeld SMS can be in that state.
     const room = this.maxHeld - this.holding
     if (room <= 0) return config.pollMs
-    let claimed: ClaimedSms[]
-    try {
-      claimed = await claimDueSms(this.opts.db, {
-        owner: this.owner,
-        limit: room,
-        leaseMs: config.leaseMs,
-        now: this.clock(),
-      })
-      this.claims.succeeded()
-    } catch (err) {
-      return this.claims.failed(err, config.pollMs * 2, CLAIM_RETRY_MAX_MS)
-    }
+    const claimed = await claimDueSms(this.opts.db, {
+      owner: this.owner,
+      limit: room,
+      leaseMs: config.leaseMs,
+      now: this.clock(),
+      observer: this.opts.observers?.claim,
+    })
     this.stats.claimed += claimed.length
     this.holding += claimed.length
     for (const sms of claimed) this.dispatch(sms)
@@ -244,10 +272,17 @@ export class SmsWorker {
 
   private dispatch(sms: ClaimedSms): void {
     const now = this.clock()
+    const log = this.logger.child(smsLogFields(sms))
+    log.debug('sms.claimed', { attempt: sms.attempts, owner: this.owner })
     if (now - sms.createdAt > this.opts.config.maxAgeMs) {
-      if (acceptedCount(sms) > 0)
-        this.sent.push(expiredRest(sms.id, sms.parts || sms.segments, sms.settledParts.keys()))
-      else this.stale.push(sms.id)
+      if (acceptedCount(sms) > 0) {
+        const rest = expiredRest(sms.id, sms.parts || sms.segments, sms.settledParts.keys())
+        log.warn('sms.expired', { status: 'sent', error: rest.error })
+        this.sent.push(rest)
+      } else {
+        log.warn('sms.expired', { status: 'expired', error: 'too old to send' })
+        this.stale.push(sms.id)
+      }
       this.scheduleFlush()
       return
     }
@@ -256,6 +291,7 @@ export class SmsWorker {
     this.opts.transport
       .send({
         id: sms.id,
+        trace: sms.trace,
         from,
         to: sms.recipient,
         text: sms.body,
@@ -263,8 +299,8 @@ export class SmsWorker {
         skipParts: new Set(sms.settledParts.keys()),
       })
       .then(
-        (result) => this.afterTry(sms, result),
-        (err) => this.unsent.push(this.afterFailure(sms, err)),
+        (result) => this.afterTry(sms, result, log),
+        (err) => this.unsent.push(this.logUnsent(this.afterFailure(sms, err), sms, log)),
       )
       .finally(() => {
         this.inFlight -= 1
@@ -278,23 +314,44 @@ export class SmsWorker {
    * 'sent' once every part has an outcome and one was taken; failed when every part was refused;
    * otherwise it waits for a retry of the parts left.
    */
-  private afterTry(sms: ClaimedSms, result: SendResult): void {
+  private afterTry(sms: ClaimedSms, result: SendResult, log: Logger): void {
     const newParts: PartRow[] = []
     const left: SmppSubmitError[] = []
     const refused: SmppSubmitError[] = []
     for (const o of result.outcomes) {
+      const of = result.parts
       if ('messageId' in o) {
-        newParts.push({ partNo: o.part, messageId: canonicalMessageId(o.messageId), state: 'sent' })
+        const messageId = canonicalMessageId(o.messageId)
+        newParts.push({ partNo: o.part, messageId, state: 'sent' })
+        log.debug('sms.part', { part: o.part, of, outcome: 'accepted', message_id: messageId })
       } else if (o.error.kind === 'permanent') {
         newParts.push({ partNo: o.part, messageId: '', state: 'refused' })
         refused.push(o.error)
+        log.warn('sms.part', {
+          part: o.part,
+          of,
+          outcome: 'refused',
+          error: describeFailure(o.error),
+        })
       } else {
         left.push(o.error)
+        log.debug('sms.part', {
+          part: o.part,
+          of,
+          outcome: 'retry',
+          error: describeFailure(o.error),
+        })
       }
     }
     const accepted = acceptedCount(sms) + newParts.filter((p) => p.state === 'sent').length
     const refusal = refused.length > 0 ? refused.map(describeFailure).join('; ') : null
     if (left.length === 0 && accepted > 0) {
+      log.info('sms.submitted', {
+        attempt: sms.attempts,
+        parts: result.parts,
+        message_ids: newParts.filter((p) => p.state === 'sent').map((p) => p.messageId),
+        error: refusal ?? undefined,
+      })
       if (refusal === null && newParts.length === result.parts) {
         // Every part at once, the common case.
         this.sent.push({ id: sms.id, messageIds: newParts.map((p) => p.messageId) })
@@ -305,17 +362,37 @@ export class SmsWorker {
     }
     if (left.length === 0) {
       // Every part refused for good (this try or an earlier one): a permanent failure.
-      const failure = this.afterFailure(sms, refused[0] ?? refusal)
+      const failure = this.logUnsent(this.afterFailure(sms, refused[0] ?? refusal), sms, log)
       this.unsent.push({ ...failure, newParts, parts: result.parts })
       return
     }
     const retry = this.afterFailure(sms, left[0])
     if (retry.retryAt === null && accepted > 0) {
       // Expired with some parts taken: those can still reach the phone; the rest never will.
-      this.sent.push(expiredRest(sms.id, result.parts, sms.settledParts.keys(), newParts))
+      const rest = expiredRest(sms.id, result.parts, sms.settledParts.keys(), newParts)
+      log.warn('sms.expired', { status: 'sent', error: rest.error })
+      this.sent.push(rest)
       return
     }
-    this.unsent.push({ ...retry, newParts, parts: result.parts })
+    this.unsent.push({ ...this.logUnsent(retry, sms, log), newParts, parts: result.parts })
+  }
+
+  /** One line for an SMS that goes back to the queue, or ends failed or expired. */
+  private logUnsent(u: RetryOrFailure, sms: ClaimedSms, log: Logger): RetryOrFailure {
+    if (u.retryAt !== null) {
+      log.info('sms.retry', {
+        attempt: sms.attempts,
+        retry_in_ms: Math.max(0, u.retryAt - this.clock()),
+        error: u.error,
+      })
+    } else {
+      log.warn(`sms.${u.finalStatus}`, {
+        status: u.finalStatus,
+        code: u.code ?? undefined,
+        error: u.error,
+      })
+    }
+    return u
   }
 
   private afterFailure(sms: ClaimedSms, err: unknown): RetryOrFailure {
@@ -376,10 +453,6 @@ export class SmsWorker {
           (n) => {
             this.stats.sent += n
             this.released(n)
-          },
-          (items) => {
-            for (const s of items)
-              if (s.error) this.log(`sms=${s.id} status=sent error=${JSON.stringify(s.error)}`)
           },
         ),
       () =>
@@ -467,8 +540,6 @@ export class SmsWorker {
       if (u.retryAt !== null) this.stats.retried += 1
       else if (u.finalStatus === 'expired') this.stats.expired += 1
       else this.stats.failed += 1
-      if (u.retryAt === null)
-        this.log(`sms=${u.id} status=${u.finalStatus} error=${JSON.stringify(u.error)}`)
     }
   }
 
@@ -493,15 +564,20 @@ export class SmsWorker {
     await this.flushing
     this.stopped = true
     await this.flush()
-    if (this.renewTimer) clearInterval(this.renewTimer)
+    await this.renewal.stop()
     if (this.inFlight > 0) {
-      this.log(
-        `${this.inFlight} SMS still unanswered at shutdown; they come back when their lease ends`,
-      )
+      this.logger.warn('worker.unanswered', {
+        count: this.inFlight,
+        msg: 'SMS still unanswered at shutdown; they come back when their lease ends',
+      })
     }
     const unwritten =
       this.sent.length + this.unsent.length + this.stale.length + this.receiptQueue.length
-    if (unwritten > 0) this.log(`${unwritten} results could not be written before shutdown`)
+    if (unwritten > 0)
+      this.logger.warn('worker.unwritten', {
+        count: unwritten,
+        msg: 'results could not be written before shutdown',
+      })
     return unwritten
   }
 }

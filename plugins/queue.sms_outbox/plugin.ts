@@ -20,14 +20,24 @@ export function store_sms(this: Plugin, nextHook: Next, connection: Connection):
     return replyTemporaryFailure(this, connection, next, new Error('no prepared SMS'), 'SMS queue')
   }
   const sender = notes.sender.sender
-  const first = notes.rows[0]
   Promise.resolve()
     .then(() => runtime().outbox.write(notes.rows, notes.usage))
     .then(({ ids, duplicates }) => {
-      connection.lognotice(
-        this,
-        `queued sms_ids=${ids.join(',')} duplicates=${duplicates} sender=${sender} encoding=${first.encoding} segments=${first.segments} message_id=${txn.notes.sms_message_id ?? 'none'}`,
-      )
+      runtime().metrics.queued(ids.length - duplicates)
+      // One line per SMS, under this transaction's id: the trace its later lines carry.
+      for (const [i, id] of ids.entries()) {
+        connection.lognotice(this, {
+          event: 'sms.queued',
+          sms: id,
+          to: notes.rows[i].recipient,
+          sender,
+          encoding: notes.rows[i].encoding,
+          segments: notes.rows[i].segments,
+          message_id: txn.notes.sms_message_id ?? 'none',
+          // A retry of a message already queued: its SMS keep the first try's trace.
+          duplicates: duplicates > 0 ? duplicates : undefined,
+        })
+      }
       const what = ids.length === 1 ? `SMS ${ids[0]}` : `${ids.length} SMS (${ids.join(', ')})`
       txn.notes.sms_queued = answer('queued', { what, duplicate: duplicates === ids.length })
       next()

@@ -179,7 +179,10 @@ describe('mail2sms admin commands', function () {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     try {
-      const [, port] = await waitForOutput(child, /listening on http:\/\/127\.0\.0\.1:(\d+)/)
+      const [, port] = await waitForOutput(
+        child,
+        /event=admin\.listening url=http:\/\/127\.0\.0\.1:(\d+)/,
+      )
       const res = await fetch(`http://127.0.0.1:${port}/login`)
       assert.equal(res.status, 200)
       assert.match(await res.text(), /<h1>Connexion<\/h1>/)
@@ -218,8 +221,11 @@ describe('mail2sms admin commands', function () {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     try {
-      await waitForOutput(child, /admin started \(pid \d+\)/)
-      const [, port] = await waitForOutput(child, /listening on http:\/\/127\.0\.0\.1:(\d+)/)
+      await waitForOutput(child, /event=service\.started name=admin pid=\d+/)
+      const [, port] = await waitForOutput(
+        child,
+        /event=admin\.listening url=http:\/\/127\.0\.0\.1:(\d+)/,
+      )
       assert.equal((await fetch(`http://127.0.0.1:${port}/login`)).status, 200)
       child.kill('SIGTERM')
       assert.equal(await exitOf(child), 0)

@@ -247,13 +247,16 @@ describe('mail2sms CLI', function () {
     }
   })
 
-  it('runs as a real command with exit codes', async () => {
+  it('runs as a real command with exit codes', async function () {
+    // Two processes starting under ts-node: slow on a loaded machine.
+    this.timeout(90_000)
     const exec = promisify(execFile)
     const env = { ...process.env, MAIL2SMS_CONFIG: path.join(dir, 'mail2sms.ini') }
     const ok = await exec(
       process.execPath,
       [path.join(ROOT, 'bin', 'mail2sms.js'), 'account', 'list'],
-      { env },
+      // Run from outside the project, as from a service manager or another folder.
+      { env, cwd: dir },
     )
     assert.match(ok.stdout, /^acme\tAcme SA\tcountry=FR\tsender_name=Acme\tcap=4\tgsm_only=off$/m)
     await assert.rejects(

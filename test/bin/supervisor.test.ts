@@ -30,7 +30,7 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
 interface Supervisor {
   process: ChildProcess
   output(): string
-  /** The pid of each service, from the supervisor's "<name> started (pid N)" lines. */
+  /** The pid of each service, from the supervisor's service.started lines. */
   pids(): Record<string, number>
 }
 
@@ -87,10 +87,9 @@ describe('mail2sms start: children die with the supervisor', function () {
       output: () => output,
       pids: () =>
         Object.fromEntries(
-          [...output.matchAll(/\b(mx|worker|admin) started \(pid (\d+)\)/g)].map((m) => [
-            m[1],
-            Number(m[2]),
-          ]),
+          [...output.matchAll(/event=service\.started name=(mx|worker|admin) pid=(\d+)/g)].map(
+            (m) => [m[1], Number(m[2])],
+          ),
         ),
     }
     started.push(supervisor)

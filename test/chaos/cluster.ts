@@ -7,11 +7,11 @@ import { loadConfig } from '../../lib/config'
 import { createAccount } from '../../lib/db/accounts'
 import { addAllowedIp } from '../../lib/db/allowlist'
 import { openDb, type Db } from '../../lib/db/connection'
-import { migrateLatest } from '../../lib/db/migrate'
+import { migrateLatestWaiting } from '../../lib/db/migrate'
 import { addSender } from '../../lib/db/senders'
 import { freePort, startMx } from '../support/mx'
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy'
-import { PrivateMariaDb } from './private-mariadb'
+import { SingleServer, type DatabaseServers } from './database-servers'
 import type { ChaosSettings } from './settings'
 import { RestartableSmsc, SMSC_CREDENTIALS } from './smsc'
 import { launchWorkerProcess, SupervisedService } from './supervised'
@@ -34,32 +34,58 @@ export interface WorkerLimits {
   window: number
 }
 
-/** Everything the chaos run starts: one database, two MX, two workers, one SMSC. */
+/** One of the migrations started at once at the start: what it applied, or why it failed. */
+export interface MigrationRun {
+  server: string
+  applied: string[]
+  error?: string
+}
+
+/** Everything the chaos run starts: the database, two MX, two workers, one SMSC. */
 export interface Cluster {
-  database: PrivateMariaDb
-  databaseUrl: string
+  servers: DatabaseServers
+  migrations: MigrationRun[]
   smsc: RestartableSmsc
   mx: MxNode[]
   workers: Node[]
   /** As the workers read them from their config file. */
   limits: WorkerLimits
-  /** A connection of the harness's own, straight to the database. */
+  /** A connection of the harness's own, straight to a server that answers now. */
   openDb(): Db
   stop(): Promise<void>
 }
 
-async function createDatabase(server: PrivateMariaDb): Promise<string> {
-  const admin = knex({ client: 'mysql2', connection: { uri: server.serverUrl } as never })
+const databaseUrl = (server: string) => `${server}/${DATABASE}`
+
+async function createDatabase(serverUrl: string): Promise<void> {
+  const admin = knex({ client: 'mysql2', connection: { uri: serverUrl } as never })
   try {
     await admin.raw(`CREATE DATABASE ${DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
   } finally {
     await admin.destroy()
   }
-  return `${server.serverUrl}/${DATABASE}`
+}
+
+/**
+ * Migrates from every server at once, as nodes started together would (each waits for the one
+ * migrating), and says how each fared.
+ */
+async function migrateFromEach(servers: string[]): Promise<MigrationRun[]> {
+  return Promise.all(
+    servers.map(async (server): Promise<MigrationRun> => {
+      const db = openDb({ url: databaseUrl(server), sqliteFile: '', poolMax: 2 })
+      try {
+        return { server, applied: await migrateLatestWaiting(db) }
+      } catch (err) {
+        return { server, applied: [], error: (err as Error).message }
+      } finally {
+        await db.destroy()
+      }
+    }),
+  )
 }
 
 async function seed(db: Db): Promise<void> {
-  await migrateLatest(db)
   const acme = await createAccount(db, { ref: 'acme', name: 'Acme', senderName: 'Acme' })
   for (const sender of SENDERS) await addSender(db, acme.id, sender, { status: 'accepted' })
   await addAllowedIp(db, acme.id, '127.0.0.1')
@@ -150,7 +176,14 @@ async function startWorkerNode(
   }
 }
 
-export async function startCluster(s: ChaosSettings): Promise<Cluster> {
+/**
+ * Starts the database (by default one private server), migrates and seeds it, then the SMSC,
+ * the two MX and the two workers, each on the server `servers` places it on.
+ */
+export async function startCluster(
+  s: ChaosSettings,
+  startServers: () => Promise<DatabaseServers> = () => SingleServer.start(2),
+): Promise<Cluster> {
   const stops: Array<() => Promise<unknown>> = []
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined)
@@ -158,10 +191,15 @@ export async function startCluster(s: ChaosSettings): Promise<Cluster> {
   try {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2s-chaos-'))
     stops.push(async () => fs.rmSync(dir, { recursive: true, force: true }))
-    const database = await PrivateMariaDb.create()
-    stops.push(() => database.destroy())
-    const databaseUrl = await createDatabase(database)
-    const db = openDb({ url: databaseUrl, sqliteFile: '', poolMax: 2 })
+    const servers = await startServers()
+    stops.push(() => servers.destroy())
+    await createDatabase(servers.liveServer())
+    const migrations = await migrateFromEach(servers.migrationServers())
+    const failed = migrations.filter((m) => m.error)
+    if (failed.length === migrations.length) throw new Error(`migrations: ${failed[0].error}`)
+    const open = () =>
+      openDb({ url: databaseUrl(servers.liveServer()), sqliteFile: '', poolMax: 2 })
+    const db = open()
     try {
       await seed(db)
     } finally {
@@ -170,10 +208,10 @@ export async function startCluster(s: ChaosSettings): Promise<Cluster> {
     const smsc = await RestartableSmsc.start()
     stops.push(() => smsc.close())
     const nodes = await Promise.all([
-      startMxNode(0, databaseUrl, s),
-      startMxNode(1, databaseUrl, s),
-      startWorkerNode(0, databaseUrl, dir, smsc.port, s),
-      startWorkerNode(1, databaseUrl, dir, smsc.port, s),
+      startMxNode(0, databaseUrl(servers.serverFor('mx', 0)), s),
+      startMxNode(1, databaseUrl(servers.serverFor('mx', 1)), s),
+      startWorkerNode(0, databaseUrl(servers.serverFor('worker', 0)), dir, smsc.port, s),
+      startWorkerNode(1, databaseUrl(servers.serverFor('worker', 1)), dir, smsc.port, s),
     ])
     for (const node of nodes) {
       stops.push(() => node.dbProxy.close())
@@ -181,13 +219,13 @@ export async function startCluster(s: ChaosSettings): Promise<Cluster> {
     }
     const [mx1, mx2, w1, w2] = nodes
     return {
-      database,
-      databaseUrl,
+      servers,
+      migrations,
       smsc,
       mx: [mx1, mx2],
       workers: [w1, w2],
       limits: w1.limits,
-      openDb: () => openDb({ url: databaseUrl, sqliteFile: '', poolMax: 2 }),
+      openDb: open,
       stop: stopAll,
     }
   } catch (err) {

@@ -15,6 +15,8 @@ export interface InjectedFault {
   restoredAt: number | null
   /** How it ended, for those that can end more than one way. */
   detail: string
+  /** For a database kill: the workers whose server it was. */
+  workersCut?: number
   error?: string
 }
 
@@ -86,11 +88,12 @@ async function act(
   switch (kind) {
     case 'dbkill': {
       const down = pickInRange(random, s.downMs)
-      fault.target = 'mariadbd'
+      fault.target = 'database'
       fault.detail = `down ${down} ms`
-      await c.database.kill()
-      await sleep(down)
-      await c.database.start()
+      const done = await c.servers.killAndRestart(down, random)
+      fault.target = done.target
+      fault.detail = done.detail
+      fault.workersCut = done.workersCut
       break
     }
     case 'workerkill':

@@ -23,6 +23,8 @@ export interface FaultOutcome {
   /** Submits of an SMS already submitted, made after this fault and before the next one. */
   duplicates: number
   allowance: number
+  /** Tries answered 4xx, or whose connection failed, from the fault until it was undone. */
+  softRefusals: number
 }
 
 export interface Reconciliation {
@@ -47,6 +49,12 @@ export interface Reconciliation {
   wrongText: number
   /** Rows for emails that never got 250 (the client gave up or was refused). */
   rowsWithout250: number
+  /** SMS rows, and of them those the SMSC took once, and more than once. */
+  rows: number
+  submittedOnce: number
+  submittedMore: number
+  /** SMS rows by final status. */
+  finalStates: Record<string, number>
   faults: FaultOutcome[]
 }
 
@@ -61,7 +69,7 @@ export function duplicateAllowance(fault: InjectedFault, limits: WorkerLimits, w
       // Submits the SMSC took but whose answer was lost with the link are sent again.
       return limits.window * workers
     case 'dbkill':
-      return limits.batchSize * workers
+      return limits.batchSize * (fault.workersCut ?? workers)
     case 'dbfreeze':
       return fault.target.startsWith('worker') ? limits.batchSize : 0
     case 'mxkill':
@@ -113,8 +121,10 @@ export function reconcile(input: {
       againAt: taken.slice(1).map((t) => t.at),
     }))
   const extraAt = duplicates.flatMap((d) => d.againAt)
+  const attempts = emails.flatMap((e) => e.attempts)
   const faultOutcomes = faults.map((fault, i) => {
     const until = faults[i + 1]?.at ?? Infinity
+    const undone = fault.restoredAt ?? until
     return {
       fault,
       next250Ms: firstAfter(
@@ -127,8 +137,17 @@ export function reconcile(input: {
       ),
       duplicates: extraAt.filter((at) => at >= fault.at && at < until).length,
       allowance: duplicateAllowance(fault, limits, workers),
+      softRefusals: attempts.filter(
+        (a) =>
+          a.at >= fault.at &&
+          a.at <= undone &&
+          (a.reply === null || (a.reply.code >= 400 && a.reply.code < 500)),
+      ).length,
     }
   })
+  const finalStates: Record<string, number> = {}
+  for (const row of rows) finalStates[row.status] = (finalStates[row.status] ?? 0) + 1
+  const submitCounts = rows.map((r) => submitsByNumber.get(digits(r.recipient))?.length ?? 0)
   return {
     emails: emails.length,
     accepted: accepted.length,
@@ -146,6 +165,10 @@ export function reconcile(input: {
     duplicatesBeforeFaults: extraAt.filter((at) => at < (faults[0]?.at ?? Infinity)).length,
     wrongText,
     rowsWithout250: rows.filter((r) => !acceptedNumbers.has(digits(r.recipient))).length,
+    rows: rows.length,
+    submittedOnce: submitCounts.filter((n) => n === 1).length,
+    submittedMore: submitCounts.filter((n) => n > 1).length,
+    finalStates,
     faults: faultOutcomes,
   }
 }

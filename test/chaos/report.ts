@@ -36,6 +36,18 @@ export function formatReport(
         `(allowed ${r.duplicateAllowance}; ${r.duplicatesBeforeFaults} before any fault)`,
     ],
     ['wrong text', String(r.wrongText)],
+    [
+      'SMS rows',
+      `${r.rows}: submitted once ${r.submittedOnce}, more than once ${r.submittedMore}, ` +
+        `never ${r.rows - r.submittedOnce - r.submittedMore}`,
+    ],
+    [
+      'final states',
+      Object.entries(r.finalStates)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([status, n]) => `${status} ${n}`)
+        .join(', '),
+    ],
     ['rows without 250', String(r.rowsWithout250)],
     ['probe per MX after', probes.join(' ')],
     ['silent workers after', after.silentWorkers.join(' ') || 'none'],
@@ -52,6 +64,7 @@ export function formatReport(
       'restored s',
       'next 250 s',
       'next submit s',
+      '4xx/lost',
       'dups',
       'allowed',
       'detail',
@@ -63,6 +76,7 @@ export function formatReport(
       seconds(f.fault.restoredAt === null ? null : f.fault.restoredAt - f.fault.at),
       seconds(f.next250Ms),
       seconds(f.nextSubmitMs),
+      String(f.softRefusals),
       String(f.duplicates),
       String(f.allowance),
       f.fault.error ? `FAILED: ${f.fault.error}` : f.fault.detail,

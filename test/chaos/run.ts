@@ -1,4 +1,5 @@
-import { startCluster, type Cluster } from './cluster'
+import { startCluster, type Cluster, type MigrationRun } from './cluster'
+import type { DatabaseServers } from './database-servers'
 import { planFaults, runFaults } from './faults'
 import { runLoad, sendProbe, type SentEmail } from './load'
 import { IN_PROGRESS, reconcile, type Reconciliation, type SmsRow } from './reconcile'
@@ -15,13 +16,17 @@ export interface ChaosResult {
   probes: SentEmail[]
   /** Workers whose database link carried nothing for a while after the drain. */
   silentWorkers: string[]
+  /** The migrations started at once from each database server at the start. */
+  migrations: MigrationRun[]
+  /** What each worker's running process printed, by worker. */
+  workerLogs: string[]
 }
 
 const LIVENESS_WINDOW_MS = 3000
 
 /** Undoes whatever a fault that failed half-way may have left: every part up, every link open. */
 async function restoreAll(c: Cluster): Promise<void> {
-  if (!c.database.running) await c.database.start()
+  await c.servers.restore()
   for (const node of [...c.mx, ...c.workers]) node.dbProxy.thaw()
 }
 
@@ -71,13 +76,14 @@ export async function runChaos(
   s: ChaosSettings,
   log: (line: string) => void,
   onStarted: (stop: () => Promise<void>) => void = () => undefined,
+  startServers?: () => Promise<DatabaseServers>,
 ): Promise<ChaosResult> {
   log(
     `chaos ${s.scale}: seed ${s.seed} (CHAOS_SEED=${s.seed} to replay), faults ${s.faults.join(',')}`,
   )
   const random = seededRandom(s.seed)
   const plan = planFaults(s, random)
-  const cluster = await startCluster(s)
+  const cluster = await startCluster(s, startServers)
   onStarted(() => cluster.stop())
   try {
     const loadStart = Date.now()
@@ -127,6 +133,8 @@ export async function runChaos(
       unplannedExits,
       probes,
       silentWorkers: silent,
+      migrations: cluster.migrations,
+      workerLogs: cluster.workers.map((w) => w.service.logs()),
     }
   } finally {
     await cluster.stop()

@@ -280,7 +280,7 @@ for (const kind of databaseKinds()) {
       )
       assert.equal(Number(row.mail_attempts), 3)
       assert.equal(row.last_error, null)
-      assert.ok(worker.log.some((l) => /attempt=1 relay refused: .*451/.test(l)))
+      assert.ok(worker.log.some((l) => /^mo\.retry .*attempt=1 .*relay refused: .*451/.test(l)))
     })
   })
 }

@@ -45,6 +45,28 @@ describe('lib/config', () => {
     assert.ok(Number(pluginTimeout) * 1000 >= needed, `plugin_timeout ${pluginTimeout} s`)
   })
 
+  it('reads [ops]: loopback listeners by default, empty for none, IPv6 in brackets', () => {
+    assert.deepEqual(load('').ops, {
+      mx: { host: '127.0.0.1', port: 9471 },
+      worker: { host: '127.0.0.1', port: 9472 },
+      admin: { host: '127.0.0.1', port: 9473 },
+    })
+    const shipped = loadConfig(path.resolve(__dirname, '../../config/mail2sms.ini'), {})
+    assert.deepEqual(shipped.ops, load('').ops)
+    const set = load('[ops]\nmx_listen=\nworker_listen=[::1]:9100\nadmin_listen=10.0.0.5:9200\n')
+    assert.deepEqual(set.ops, {
+      mx: null,
+      worker: { host: '::1', port: 9100 },
+      admin: { host: '10.0.0.5', port: 9200 },
+    })
+    for (const bad of ['localhost:9471', '127.0.0.1', '127.0.0.1:70000', '::1:9471']) {
+      assert.throws(
+        () => load(`[ops]\nworker_listen=${bad}\n`),
+        /ops\.worker_listen must be IP:port/,
+      )
+    }
+  })
+
   it('names an unknown key', () => {
     assert.throws(
       () => load('[admin]\nprot=1\n'),
@@ -54,6 +76,16 @@ describe('lib/config', () => {
         return true
       },
     )
+  })
+
+  it('reads [log]: logfmt at info by default, json or another level when set, nothing else', () => {
+    assert.deepEqual(load('').log, { format: 'logfmt', level: 'info' })
+    assert.deepEqual(load('[log]\nformat=json\nlevel=debug\n').log, {
+      format: 'json',
+      level: 'debug',
+    })
+    assert.throws(() => load('[log]\nformat=xml\n'), /log\.format must be one of logfmt, json/)
+    assert.throws(() => load('[log]\nlevel=notice\n'), /log\.level must be one of debug, info/)
   })
 
   it('reads the IP list limits, between /1 and the family’s full length', () => {

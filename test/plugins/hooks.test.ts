@@ -17,6 +17,7 @@ function fakePlugin(name: string): Plugin {
     name,
     timeout: 30,
     register_hook: () => undefined,
+    haraka_require: () => undefined,
     loginfo: () => undefined,
     lognotice: () => undefined,
     logerror: () => undefined,

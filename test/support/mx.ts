@@ -37,6 +37,10 @@ export interface MxOptions {
   limits?: Record<string, string | number>
   /** Listen on this port instead of a free one: an MX restarted where its clients expect it. */
   port?: number
+  /** Keys of mail2sms.ini's [log] section, e.g. { format: 'json' }. */
+  log?: Record<string, string>
+  /** The ops listener's port (/metrics, /healthz, /readyz); off when absent. */
+  opsPort?: number
 }
 
 export async function freePort(): Promise<number> {
@@ -64,6 +68,11 @@ function writeMail2SmsIni(file: string, opts: MxOptions): void {
     ...Object.entries(opts.mxSettings ?? {}).map(([key, value]) => `${key}=${value}`),
     '[limits]',
     ...Object.entries(opts.limits ?? {}).map(([key, value]) => `${key}=${value}`),
+    '[log]',
+    ...Object.entries(opts.log ?? {}).map(([key, value]) => `${key}=${value}`),
+    // Off unless asked for: MX nodes of parallel tests must not compete for one port.
+    '[ops]',
+    `mx_listen=${opts.opsPort ? `127.0.0.1:${opts.opsPort}` : ''}`,
   ]
   fs.writeFileSync(file, lines.join('\n') + '\n')
 }
@@ -101,6 +110,8 @@ export async function startMx(opts: MxOptions): Promise<RunningMx> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   try {
     await waitForPort('127.0.0.1', port, 30_000, child)
+    // The ops listener opens in init_master, which may end after SMTP is listening.
+    if (opts.opsPort) await waitForPort('127.0.0.1', opts.opsPort, 30_000, child)
   } catch (err) {
     child.kill('SIGKILL')
     throw new Error(`Haraka did not start: ${(err as Error).message}\n${output.slice(-3000)}`, {

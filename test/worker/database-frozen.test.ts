@@ -99,7 +99,8 @@ describe('worker: database link that stops answering (mysql)', function () {
     await queue(3)
     await eventually(
       async () => lines,
-      (l) => count(l, /^cannot claim SMS/) > 0 && count(l, /^cannot record SMS results/) > 0,
+      (l) =>
+        count(l, /^WARN cannot claim SMS/) > 0 && count(l, /^WARN cannot record SMS results/) > 0,
     )
     // Several polls fail meanwhile; each kind of failure is logged once.
     await new Promise((r) => setTimeout(r, 2500))
@@ -113,13 +114,13 @@ describe('worker: database link that stops answering (mysql)', function () {
     const numbers = smsc.received.map((r) => r.destAddr)
     assert.equal(numbers.length, 9, `submits: ${numbers.join(' ')}`)
     assert.equal(new Set(numbers).size, 9, 'an SMS was sent twice')
-    assert.equal(count(lines, /^cannot claim SMS/), 1, lines.join('\n'))
-    assert.equal(count(lines, /^cannot record SMS results/), 1, lines.join('\n'))
+    assert.equal(count(lines, /^WARN cannot claim SMS/), 1, lines.join('\n'))
+    assert.equal(count(lines, /^WARN cannot record SMS results/), 1, lines.join('\n'))
     await eventually(
       async () => lines,
       (l) =>
-        count(l, /^claim SMS: working again after/) === 1 &&
-        count(l, /^record SMS results .*: working again after/) === 1,
+        count(l, /^WARN claim SMS: working again after/) === 1 &&
+        count(l, /^WARN record SMS results .*: working again after/) === 1,
     )
   })
 })

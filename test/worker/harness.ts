@@ -3,6 +3,7 @@ import type { Db } from '../../lib/db/connection'
 import { SmppTransport } from '../../lib/worker/transport'
 import { SmsWorker } from '../../lib/worker/worker'
 import { smppLogger } from '../../worker/main'
+import { lineLogger } from '../../lib/log'
 
 /** Worker settings for tests: quick polls and retries, short leases. */
 export function testWorkerConfig(overrides: Partial<WorkerConfig> = {}): WorkerConfig {
@@ -47,15 +48,16 @@ export function testSmppConfig(port: number, overrides: Partial<SmppConfig> = {}
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
 
 /**
- * The worker process's log as worker/main.ts prints it, minus the timestamp: the worker's own
- * lines and the SMPP client's, each with its level when it is not info.
+ * The worker process's log as worker/main.ts reports it, before formatting: the worker's own
+ * events (`event key=value…`) and the SMPP client's lines, each with its level when it is not
+ * info.
  */
 export class CapturedLog {
   readonly lines: string[] = []
   /** The SmsWorker's `log` option. */
-  readonly log = (line: string): void => {
+  readonly log = lineLogger((line: string): void => {
     this.lines.push(`[worker] ${line}`)
-  }
+  })
   /** The SmppTransport's logger, leveled as in production. */
   readonly smpp = smppLogger(this.log)
 

@@ -74,6 +74,7 @@ for (const kind of databaseKinds()) {
         attempts: 0,
         next_attempt_at: now,
         dedupe_key: `u-${kind}-${n}`,
+        mx_transaction: `u-txn-${kind}-${n}`,
         created_at: now,
         updated_at: now,
       })
@@ -141,9 +142,10 @@ for (const kind of databaseKinds()) {
         async () => w.stats.unknown,
         (count) => count === 1,
       )
-      const logged = lines.filter((l) => l.startsWith('sms status=unknown'))
-      assert.equal(logged.length, 1)
-      assert.match(logged[0], new RegExp(`count=1 .*ids=${id}$`))
+      const logged = lines.filter((l) => l.startsWith('WARN sms.unknown '))
+      assert.deepEqual(logged, [
+        `WARN sms.unknown trace=u-txn-${kind}-${n} sms=${id} status=unknown error="no final receipt in 400 ms"`,
+      ])
     })
 
     it('a receipt that matches nothing is logged once, counted, kept and matched late', async () => {
@@ -161,15 +163,22 @@ for (const kind of databaseKinds()) {
       const messageId = String(parts[0].smsc_message_id)
       const recipient = String((await row(id)()).recipient).slice(1)
       assert.deepEqual(
-        lines.filter((l) => l.startsWith('receipt unmatched')),
-        [`receipt unmatched id=${messageId} source=${recipient} state=delivered`],
+        lines.filter((l) => l.startsWith('receipt.unmatched')),
+        [`receipt.unmatched message_id=${messageId} handset=${recipient} state=delivered`],
       )
       const [kept] = await t.db('delivery_events').where({ smsc_message_id: messageId })
       assert.equal(kept.sms_id, null)
       await t.db('outbound_sms_parts').insert(parts.map(({ id: _id, ...p }) => p))
       await eventually(row(id), (r) => r.status === 'delivered', 10_000)
-      assert.ok(lines.includes(`receipt matched late id=${messageId} sms=${id}`))
-      assert.equal(lines.filter((l) => l.startsWith('receipt unmatched')).length, 1)
+      // Matched late, it settles the SMS: its line says so, under the SMS's trace.
+      const trace = String((await row(id)()).mx_transaction)
+      assert.ok(
+        lines.includes(
+          `sms.receipt trace=${trace} sms=${id} message_id=${messageId} state=delivered late=yes final=delivered`,
+        ),
+        lines.join('\n'),
+      )
+      assert.equal(lines.filter((l) => l.startsWith('receipt.unmatched')).length, 1)
     })
   })
 }

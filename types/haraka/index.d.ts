@@ -48,21 +48,27 @@ declare module 'haraka' {
       }
     }
     loginfo(plugin: unknown, msg: string): void
-    lognotice(plugin: unknown, msg: string): void
+    /** A plain object's keys become the line's fields (Haraka's logfmt and json formats). */
+    lognotice(plugin: unknown, msg: string | Record<string, unknown>): void
     logwarn(plugin: unknown, msg: string): void
     logerror(plugin: unknown, msg: string): void
   }
 
   export interface Server {
     notes: Notes
+    /** node:cluster, set when smtp.ini nodes > 0 (master and workers). */
+    cluster?: unknown
   }
 
   export interface Plugin {
     name: string
     timeout: number
     register_hook(hook: string, method: string): void
+    /** One of Haraka's own modules (`logger`, …), as its plugins load them. */
+    haraka_require(name: string): unknown
     loginfo(msg: string): void
     lognotice(msg: string): void
+    logwarn?(msg: string): void
     logerror(msg: string): void
   }
 }

@@ -7,7 +7,6 @@ import {
   lockSpentKeys,
   lockedUntil,
   purgeLoginThrottle,
-  recordLoginFailure,
   refundLoginAttempt,
 } from '../../../lib/db/login-throttle'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
@@ -25,6 +24,12 @@ for (const kind of databaseKinds()) {
       t = await createTestDatabase(kind, { migrate: true })
     })
     afterEach(() => t.drop())
+
+    /** A wrong password, as the login page handles it: counted first, then locked if spent. */
+    async function failLogin(throttleKey: string, at: number): Promise<number | null> {
+      const refused = await beginLoginAttempt(t.db, [throttleKey], policy, at)
+      return refused ?? lockSpentKeys(t.db, [throttleKey], policy, at)
+    }
 
     it('names keys by address, lower-cased', () => {
       assert.equal(key, 'email:alice@acme.test')
@@ -85,35 +90,35 @@ for (const kind of databaseKinds()) {
     })
 
     it('locks a key at the last allowed failure, for the window', async () => {
-      assert.equal(await recordLoginFailure(t.db, key, policy, now), null)
-      assert.equal(await recordLoginFailure(t.db, key, policy, now + 1), null)
+      assert.equal(await failLogin(key, now), null)
+      assert.equal(await failLogin(key, now + 1), null)
       assert.equal(await lockedUntil(t.db, [key], now + 2), null)
-      assert.equal(await recordLoginFailure(t.db, key, policy, now + 2), now + 2 + policy.windowMs)
+      assert.equal(await failLogin(key, now + 2), now + 2 + policy.windowMs)
       assert.equal(await lockedUntil(t.db, [key, 'ip:x'], now + 3), now + 2 + policy.windowMs)
       assert.equal(await lockedUntil(t.db, ['ip:x'], now + 3), null)
       assert.equal(await lockedUntil(t.db, [key], now + 2 + policy.windowMs), null)
     })
 
     it('forgets failures older than the window', async () => {
-      await recordLoginFailure(t.db, key, policy, now)
-      await recordLoginFailure(t.db, key, policy, now + 1)
+      await failLogin(key, now)
+      await failLogin(key, now + 1)
       const later = now + policy.windowMs + 1
-      assert.equal(await recordLoginFailure(t.db, key, policy, later), null)
-      assert.equal(await recordLoginFailure(t.db, key, policy, later + 1), null)
-      assert.notEqual(await recordLoginFailure(t.db, key, policy, later + 2), null)
+      assert.equal(await failLogin(key, later), null)
+      assert.equal(await failLogin(key, later + 1), null)
+      assert.notEqual(await failLogin(key, later + 2), null)
     })
 
     it('counts failures from two processes at once', async () => {
-      await Promise.all([0, 1, 2].map((i) => recordLoginFailure(t.db, key, policy, now + i)))
+      await Promise.all([0, 1, 2].map((i) => failLogin(key, now + i)))
       assert.notEqual(await lockedUntil(t.db, [key], now + 3), null)
     })
 
     it('clears a key, and purges keys with nothing to remember', async () => {
-      await recordLoginFailure(t.db, key, policy, now)
+      await failLogin(key, now)
       await clearLoginFailures(t.db, key)
-      for (let i = 0; i < 3; i++) await recordLoginFailure(t.db, key, policy, now + i)
+      for (let i = 0; i < 3; i++) await failLogin(key, now + i)
       assert.notEqual(await lockedUntil(t.db, [key], now + 3), null)
-      await recordLoginFailure(t.db, 'ip:old', policy, now)
+      await failLogin('ip:old', now)
       assert.equal(await purgeLoginThrottle(t.db, policy, now + policy.windowMs), 1)
       assert.notEqual(await lockedUntil(t.db, [key], now + 3), null)
       assert.equal(await purgeLoginThrottle(t.db, policy, now + 2 * policy.windowMs + 2), 1)

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
 import { createAccount } from '../../../lib/db/accounts'
-import { claimDueInbound } from '../../../lib/db/inbound'
+import {
+  claimDueInbound,
+  extendInboundLease,
+  settleInbound,
+  type ClaimedInbound,
+} from '../../../lib/db/inbound'
 import { addSender, removeSender } from '../../../lib/db/senders'
 import { InboundMailDispatcher, parseForwardAddresses } from '../../../lib/inbound/dispatcher'
 import { receiveInboundSms } from '../../../lib/inbound/intake'
@@ -111,7 +116,9 @@ for (const kind of databaseKinds()) {
       const { id } = await inbound('+33700000003', 'nobody reads this')
       const row = await eventually(statusOf(id), (r) => r.status === 'kept')
       assert.match(String(row.last_error), /no forward address/)
-      assert.ok(lines.some((l) => l.includes(`inbound id=${id} account=quiet kept`)))
+      assert.ok(
+        lines.some((l) => l.startsWith(`mo.kept trace=mo-${id} inbound=${id} account=quiet`)),
+      )
       assert.equal(sink.mails.filter((m) => m.parsed.text?.includes('nobody reads')).length, 0)
     })
 
@@ -229,6 +236,27 @@ for (const kind of databaseKinds()) {
       assert.equal(Number(row.mail_attempts), 2)
     })
 
+    it('a dispatcher whose lease ran out and was taken over records nothing', async () => {
+      const { id } = await inbound('+33700000001', 'claimed twice')
+      const now = Date.now()
+      const ours = (claims: ClaimedInbound[]) => claims.find((c) => c.sms.id === id)
+      const first = ours(await claimDueInbound(t.db, { limit: 10, leaseMs: 10, now }))
+      assert.ok(first, 'claimed')
+      const second = ours(
+        await claimDueInbound(t.db, { limit: 10, leaseMs: 60_000, now: now + 20 }),
+      )
+      assert.ok(second, 'claimed again once the lease ran out')
+      assert.equal(second.sms.mailAttempts, 2)
+      assert.equal(await extendInboundLease(t.db, first, now + 90_000), false)
+      const mailed = { kind: 'mailed', status: 'forwarded', replyToSmsId: null, at: now } as const
+      assert.equal(await settleInbound(t.db, first, mailed), false)
+      const held = await statusOf(id)()
+      assert.equal(held.status, 'mailing')
+      assert.equal(Number(held.next_attempt_at), now + 20 + 60_000)
+      assert.equal(await settleInbound(t.db, second, mailed), true)
+      assert.equal((await statusOf(id)()).status, 'forwarded')
+    })
+
     it('keeps its lease while a slow relay takes longer than the lease: mailed once', async () => {
       const slow: Mailer = {
         send: async (mail) => {
@@ -266,7 +294,8 @@ for (const kind of databaseKinds()) {
         mailer: slow,
         log: (line) => {
           // A failure outside the relay exchange (here the log itself) in one dispatch.
-          if (line.includes(`inbound id=${kept.id} account=keeper kept`)) throw new Error('boom')
+          if (line.startsWith(`mo.kept trace=mo-${kept.id} inbound=${kept.id} account=keeper`))
+            throw new Error('boom')
           lines.push(line)
         },
       })
@@ -274,7 +303,11 @@ for (const kind of databaseKinds()) {
       await d.stop()
       assert.equal(slowDone, true, 'the mail under way finished before stop() returned')
       assert.equal((await statusOf(slowOne.id)()).status, 'forwarded')
-      assert.ok(lines.some((l) => l.includes(`inbound id=${kept.id}: boom`)))
+      assert.ok(
+        lines.some((l) =>
+          l.startsWith(`WARN mo.mail_error trace=mo-${kept.id} inbound=${kept.id} error=boom`),
+        ),
+      )
     })
 
     it('gives up, as failed, once the relay refused past the maximum age', async () => {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict'
 import { createAccount } from '../../../lib/db/accounts'
 import { createAdmin, grantAccount } from '../../../lib/db/admins'
-import { recordQuotaAlerts } from '../../../lib/db/quota-alerts'
+import {
+  claimDueQuotaAlerts,
+  finishQuotaAlert,
+  recordQuotaAlerts,
+  retryQuotaAlert,
+} from '../../../lib/db/quota-alerts'
 import { addToCounters } from '../../../lib/db/usage-counters'
 import { createMailer, type Mailer } from '../../../lib/mail/mailer'
 import { QuotaAlertSender } from '../../../lib/limits/quota-alert-sender'
@@ -123,6 +128,31 @@ for (const kind of databaseKinds()) {
         await sender.stop()
       }
       assert.equal(outage.filter((l) => /cannot read quota alerts/.test(l)).length, 1)
+    })
+
+    it('a sender whose lease ran out and was taken over records nothing', async () => {
+      await recordQuotaAlerts(t.db, [{ ...alert(acme, 80), periodLabel: '2026-12-07' }])
+      const now = Date.now()
+      const [first] = await claimDueQuotaAlerts(t.db, { now, leaseMs: 10, limit: 20 })
+      assert.ok(first, 'claimed')
+      assert.deepEqual(
+        await claimDueQuotaAlerts(t.db, { now: now + 5, leaseMs: 10, limit: 20 }),
+        [],
+      )
+      const [second] = await claimDueQuotaAlerts(t.db, {
+        now: now + 20,
+        leaseMs: 60_000,
+        limit: 20,
+      })
+      assert.equal(second?.id, first.id)
+      assert.equal(second.attempts, 2)
+      assert.equal(await finishQuotaAlert(t.db, first, 'sent', now + 30), false)
+      assert.equal(await retryQuotaAlert(t.db, first, now + 99_000), false)
+      const held = await t.db('quota_alerts').where({ id: first.id }).first()
+      assert.equal(held.status, 'due')
+      assert.equal(Number(held.lease_until), now + 20 + 60_000)
+      assert.equal(await finishQuotaAlert(t.db, second, 'sent', now + 30), true)
+      assert.equal((await t.db('quota_alerts').where({ id: first.id }).first()).status, 'sent')
     })
   })
 }

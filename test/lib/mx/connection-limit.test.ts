@@ -27,15 +27,17 @@ describe('connections per client', () => {
     // The refused one counts until it closes too.
     c.closed(third.key)
     c.closed(a.key)
-    assert.equal(c.countFor('2001:db8::9'), 1)
-    assert.equal(c.opened('2001:db8::4').decision, null)
+    const fourth = c.opened('2001:db8::4')
+    assert.equal(fourth.count, 2)
+    assert.equal(fourth.decision, null)
   })
 
   it('has no limit at 0 and forgets clients with no connection left', () => {
     const c = new ConnectionsPerClient(0)
     const keys = Array.from({ length: 500 }, () => c.opened('192.0.2.1'))
     assert.ok(keys.every((k) => k.decision === null))
+    assert.equal(keys.at(-1)?.count, 500)
     for (const k of keys) c.closed(k.key)
-    assert.equal(c.countFor('192.0.2.1'), 0)
+    assert.equal(c.opened('192.0.2.1').count, 1)
   })
 })

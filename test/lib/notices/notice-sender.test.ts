@@ -83,6 +83,7 @@ for (const kind of databaseKinds()) {
         last_error: 'receipt: undeliverable (error 001)',
         source_message_id: `<m${n}@client.example.net>`,
         dedupe_key: `ns-${kind}-${n}`,
+        mx_transaction: `ns-txn-${kind}-${n}`,
         created_at: now,
         updated_at: now,
         final_at: now,
@@ -110,6 +111,13 @@ for (const kind of databaseKinds()) {
       assert.match(mail.parsed.text ?? '', new RegExp(String(sms.body)))
       const details = mail.parsed.attachments.find((a) => a.filename === 'details.txt')
       assert.match(details?.content.toString() ?? '', /Action: failed/)
+      // The line carries the SMS's trace, read apart from the claim.
+      const sent = lines.filter((l) => l.startsWith(`notice.sent trace=${sms.mx_transaction} `))
+      assert.equal(sent.length, 1, lines.join('\n'))
+      assert.match(
+        sent[0],
+        new RegExp(`sms=${id} status=undeliverable to=${sms.sender_email} mail=`),
+      )
     })
 
     it('tells the sender of a partly delivered SMS which parts arrived, read from its parts', async () => {
@@ -175,14 +183,14 @@ for (const kind of databaseKinds()) {
       assert.equal(done.notice_next_at, null)
       await new Promise((r) => setTimeout(r, 100))
       assert.equal(sink.mailsTo(String(sms.sender_email)).length, 0)
-      assert.ok(lines.some((l) => l.includes(`sms=${id} skipped (notices off for account)`)))
+      assert.ok(lines.some((l) => /^notice\.skipped .*reason="notices off for account"/.test(l)))
     })
 
     it('skips the notice when the SMS has no sender address', async () => {
       const id = await failedSms({ sender: '' })
       start()
       await eventually(row(id), (r) => r.notice_status === 'skipped')
-      assert.ok(lines.some((l) => l.includes(`sms=${id} skipped (no sender address)`)))
+      assert.ok(lines.some((l) => /^notice\.skipped .*reason="no sender address"/.test(l)))
     })
 
     it('retries with backoff while the relay refuses, and the notice arrives once', async () => {
@@ -194,7 +202,9 @@ for (const kind of databaseKinds()) {
       assert.equal(Number(done.notice_attempts), 3)
       await new Promise((r) => setTimeout(r, 150))
       assert.equal(sink.mailsTo(String(sms.sender_email)).length, 1)
-      assert.ok(lines.some((l) => l.includes(`sms=${id} relay failed (attempt 1)`)))
+      assert.ok(
+        lines.some((l) => l.startsWith('notice.retry ') && l.includes(`sms=${id} attempt=1 `)),
+      )
     })
 
     it('gives up after maxAttempts past maxAgeMs and logs it', async () => {
@@ -205,7 +215,11 @@ for (const kind of databaseKinds()) {
       const done = await eventually(row(id), (r) => r.notice_status === 'skipped')
       assert.equal(Number(done.notice_attempts), 3)
       assert.equal(sink.mailsTo(String(sms.sender_email)).length, 0)
-      assert.ok(lines.some((l) => l.includes(`sms=${id} given up after 3 attempts`)))
+      assert.ok(
+        lines.some(
+          (l) => l.startsWith('ERROR notice.given_up ') && l.includes(`sms=${id} attempts=3 `),
+        ),
+      )
     })
 
     it('keeps retrying past maxAttempts while the SMS failed recently', async () => {

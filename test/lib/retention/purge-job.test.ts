@@ -66,10 +66,10 @@ for (const kind of databaseKinds()) {
         await job.stop()
       }
       assert.equal(await left(), 0)
-      assert.match(lines[0], /^retention on: text=30d addresses=forever purge_every_min=60$/)
+      assert.equal(lines[0], 'retention.on text_days=30 addresses_days=forever every_min=60')
       assert.match(
         lines[1],
-        /^retention purge done: outbound_text=7 inbound_text=0 unmatched_receipts=0 batches=3 /,
+        /^retention\.purged outbound_text=7 inbound_text=0 unmatched_receipts=0 batches=3 interrupted=false duration_s=/,
       )
     })
 

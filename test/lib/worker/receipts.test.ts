@@ -5,7 +5,13 @@ import path from 'node:path'
 import { createAccount } from '../../../lib/db/accounts'
 import type { DeliveryReceipt } from '../../../lib/smpp/receipt'
 import { applyReceipts, matchUnmatchedReceipts } from '../../../lib/worker/receipts'
-import { claimDueSms, recordSent } from '../../../lib/worker/store'
+import {
+  claimDueSms,
+  expireStale,
+  recordSent,
+  recordUnsent,
+  renewLeases,
+} from '../../../lib/worker/store'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 const ROOT = path.resolve(__dirname, '..', '..', '..')
@@ -160,6 +166,15 @@ for (const kind of databaseKinds()) {
       const id = await claimedSms()
       await recordSent(t.db, 'w2', [{ id, messageIds: ['x9'] }], Date.now())
       assert.equal(await status(id), 'sending')
+      const retry = { id, error: 'throttled', code: 0x58, finalStatus: 'failed' as const }
+      await recordUnsent(t.db, 'w2', [{ ...retry, retryAt: Date.now() }], Date.now())
+      await recordUnsent(t.db, 'w2', [{ ...retry, retryAt: null }], Date.now())
+      await expireStale(t.db, 'w2', [id], Date.now())
+      assert.equal(await renewLeases(t.db, 'w2', 60_000, Date.now()), 0)
+      const row = await t.db('outbound_sms').where({ id }).first()
+      assert.equal(row.status, 'sending')
+      assert.equal(row.lease_owner, 'w1')
+      assert.equal(row.notice_status, null)
     })
   })
 }

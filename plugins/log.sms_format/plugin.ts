@@ -1,0 +1,44 @@
+import constants from 'haraka-constants'
+import type { Next, Plugin } from 'haraka'
+import { loadConfig, type LogConfig } from '../../lib/config'
+import { createLogger, type Logger } from '../../lib/log'
+import { harakaLevelFor, writeHarakaItem, type HarakaLogItem } from '../../lib/log/haraka-lines'
+import { configFile } from '../_shared/haraka'
+
+/** The parts of Haraka's logger this plugin sets. */
+interface HarakaLogger {
+  set_format(format: string): void
+  set_loglevel(level: string): void
+}
+
+let logger: Logger = createLogger({ service: 'mx' })
+
+/**
+ * Writes Haraka's log lines, its own and our plugins', as every Mail2SMS process writes them:
+ * `[log] format` and `level` of mail2sms.ini, service=mx, and the transaction id as `trace`.
+ */
+export function register(this: Plugin): void {
+  let config: LogConfig = { format: 'logfmt', level: 'info' }
+  try {
+    config = loadConfig(configFile()).log
+  } catch {
+    // Bad settings stop the MX in connect.sms_allowlist, naming the key; until then, defaults.
+  }
+  logger = createLogger({ service: 'mx', ...config })
+  this.register_hook('log', 'write_line')
+  const haraka = this.haraka_require('logger') as HarakaLogger
+  // write_line reads Haraka's records as JSON; it lets through what our level asks for.
+  haraka.set_format('JSON')
+  haraka.set_loglevel(harakaLevelFor(config.level))
+}
+
+export function write_line(this: Plugin, next: Next, _logger: unknown, item: HarakaLogItem): void {
+  try {
+    writeHarakaItem(logger, item)
+  } catch {
+    // A line that cannot be read is printed by Haraka as it is: never lost, never fatal.
+    return next()
+  }
+  // OK stops the hook: Haraka's own output would print the line a second time.
+  next(constants.ok)
+}
