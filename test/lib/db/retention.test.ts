@@ -287,6 +287,18 @@ for (const kind of databaseKinds()) {
       assert.deepEqual([rows.outbound_both, rows.outbound_text, rows.outbound_addresses], [2, 2, 0])
     })
 
+    it('removes addresses before text when addresses have the shorter retention', async () => {
+      const both = await outbound('delivered', 100)
+      const young = await outbound('delivered', 45)
+      const report = await purge({ textDays: 60, addressesDays: 30 })
+      const rows = Object.fromEntries(report.rows.map((r) => [r.step, r.rows]))
+      assert.deepEqual([rows.outbound_both, rows.outbound_text, rows.outbound_addresses], [1, 0, 1])
+      const y = await row('outbound_sms', young.id)
+      assert.deepEqual([y.recipient, y.sender_email, Number(y.purged)], ['', '', PURGED_ADDRESSES])
+      assert.match(y.body, /^Rendez-vous/)
+      assert.equal(Number((await row('outbound_sms', both.id)).purged), 3)
+    })
+
     it('purges each row once when two purges run at the same time', async () => {
       for (let i = 0; i < 30; i++) await outbound('delivered', 40)
       const policy = { textDays: 30, addressesDays: 30 }
