@@ -95,6 +95,7 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   const secure = deps.config.baseUrl.startsWith('https:')
   const app = new Hono<AdminEnv>()
 
+  if (deps.observeRequests) app.use('*', deps.observeRequests)
   app.use(
     '*',
     secureHeaders({

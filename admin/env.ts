@@ -1,4 +1,4 @@
-import type {} from 'hono'
+import type { MiddlewareHandler } from 'hono'
 import type { Db } from '../lib/db/connection'
 import type { Mailer } from '../lib/mail/mailer'
 import type { AdminConfig, InboundConfig, LimitsConfig } from '../lib/config'
@@ -25,6 +25,8 @@ export interface AdminDeps {
   sleep?: (ms: number) => Promise<void>
   /** Where the admin reports what it cannot show on a page (a mail that failed, a 500). */
   log?: (line: string) => void
+  /** Runs first on every request: the request timing of admin/metrics.ts, when metrics are on. */
+  observeRequests?: MiddlewareHandler
 }
 
 /** A one-time message shown on the next page (see admin/flash.ts). */

@@ -8,6 +8,8 @@ import { waitForDatabaseOrStop } from '../lib/db/readiness'
 import { createMailer, type Mailer } from '../lib/mail/mailer'
 import { createLogger, errorText, lineSink, type Logger } from '../lib/log'
 import { createApp } from './app'
+import { requestMetrics } from './metrics'
+import { startServiceOps } from '../lib/ops/service'
 
 const SESSION_SECRET_FILE = path.join(PROJECT_ROOT, 'data', 'session.secret')
 
@@ -85,6 +87,8 @@ export async function runAdmin(
   const logger = createLogger({ service: 'admin', ...config.log })
   const log = lineSink(logger)
   const db = openDb(config.database)
+  // Up before the wait for the database, so that /readyz says what the admin waits for.
+  const ops = await startServiceOps({ listen: config.ops.admin, db, log })
   let mailer: Mailer | null = null
   let server: ServerType
   try {
@@ -94,6 +98,7 @@ export async function runAdmin(
       log,
     })
     if (!ready) {
+      await ops.close()
       await db.destroy()
       return 0
     }
@@ -109,6 +114,7 @@ export async function runAdmin(
       limits: config.limits,
       allowlist: config.allowlist,
       log,
+      observeRequests: ops.registry ? requestMetrics(ops.registry) : undefined,
     })
     server = await new Promise((resolve, reject) => {
       const s = serve(
@@ -128,6 +134,7 @@ export async function runAdmin(
   } catch (err) {
     // Nothing may keep the process alive after a failed start: the caller reports and exits.
     await mailer?.close()
+    await ops.close()
     await db.destroy()
     throw err
   }
@@ -142,7 +149,7 @@ export async function runAdmin(
       process.off('SIGINT', stop)
       // Requests in progress finish; idle keep-alive connections are closed at once.
       server.close(() => {
-        Promise.all([openMailer.close(), db.destroy()]).then(
+        Promise.all([openMailer.close(), ops.close(), db.destroy()]).then(
           () => {
             logger.info('admin.stopped')
             resolve(0)

@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { DatabaseConfig } from '../lib/config'
-import { startMx, SMS_DOMAIN, type RunningMx } from '../test/support/mx'
+import { freePort, startMx, SMS_DOMAIN, type RunningMx } from '../test/support/mx'
+import { benchMetricsOn, scrapeEverySecond } from './metrics-switch'
 import { findHarakaPid } from './proc'
 import { summariseProfile, type ProfileSummary } from './cpu-profile'
 
@@ -106,7 +107,10 @@ export async function startServer(
     env.NODE_OPTIONS = `--require ${path.join(__dirname, 'profile-preload.js')}`
     env.MAIL2SMS_BENCH_PROFILE_DIR = profileDir
   }
+  // The ops listener is one of our plugins: the bare server has none.
+  const opsPort = benchMetricsOn() && !spec.plugins ? await freePort() : undefined
   const mx = await startMx({
+    opsPort,
     database,
     // The production default: the directory is checked once a second, not for every message.
     cacheRefreshMs: 1000,
@@ -118,6 +122,14 @@ export async function startServer(
     extraConfigFiles: name === 'bare' ? { host_list: `${SMS_DOMAIN}\n` } : undefined,
     env,
   })
+  if (opsPort) {
+    const stopScraping = scrapeEverySecond(opsPort)
+    const stop = mx.stop
+    mx.stop = () => {
+      stopScraping()
+      return stop()
+    }
+  }
   return { name, mx, pid: findHarakaPid(mx.dir), logOffset: 0, profileDir }
 }
 

@@ -15,6 +15,9 @@ import {
   type TransportEvents,
 } from '../lib/worker/transport'
 import { SmsWorker } from '../lib/worker/worker'
+import { createMetricsRegistry, databaseMetrics } from '../lib/ops/metrics'
+import { workerMetrics, type WorkerMetrics } from '../lib/ops/worker-metrics'
+import { benchMetricsOn, SCRAPE_EVERY_MS } from './metrics-switch'
 
 export interface Seeded {
   ids: number[]
@@ -144,6 +147,10 @@ export async function startBenchWorker(
   const db = openDb(database)
   const log: string[] = []
   const transport = await BoundTransport.start(smpp, 10_000, (line) => log.push(line))
+  // As worker/main.ts wires them, scraped every second.
+  const registry = benchMetricsOn() ? createMetricsRegistry() : null
+  const detach = registry ? databaseMetrics(registry, db) : () => undefined
+  let metrics: WorkerMetrics | null = null
   const worker = new SmsWorker({
     db,
     transport,
@@ -151,7 +158,12 @@ export async function startBenchWorker(
     receipts: smpp.receipts,
     defaultSource: smpp.defaultSource,
     log: (line) => log.push(line),
+    onSettled: (settled, now) => metrics?.settled(settled, now),
   })
+  if (registry) metrics = workerMetrics(registry, { db, totals: { sms: () => worker.stats } })
+  const scraper = registry
+    ? setInterval(() => void registry.metrics().catch(() => undefined), SCRAPE_EVERY_MS)
+    : null
   const startedAt = process.hrtime.bigint()
   worker.start()
   return {
@@ -160,7 +172,9 @@ export async function startBenchWorker(
     startedAt,
     log,
     stop: async () => {
+      if (scraper) clearInterval(scraper)
       await worker.stop(2000)
+      detach()
       await db.destroy()
     },
   }

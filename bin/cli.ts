@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import type { Writable } from 'node:stream'
 import { loadConfig, ConfigError, type LimitsConfig, type Mail2SmsConfig } from '../lib/config'
 import { openDb, describeDb, type Db } from '../lib/db/connection'
 import { migrateLatestWaiting, migrationStatus, unlockMigrations } from '../lib/db/migrate'
@@ -20,8 +21,12 @@ import { EXIT_CONFIG, runSupervisor } from '../lib/process/supervisor'
 import { watchParent } from '../lib/process/parent-watch'
 import { runWorker } from '../worker/main'
 import { runAdmin } from '../admin/main'
+import { collectStatus } from '../lib/ops/status'
 import { createAdmin, findAdminByEmail, grantAccount, listAdmins } from '../lib/db/admins'
 import { checkPasswordPolicy, generatePassword, hashPassword } from '../lib/auth/password'
+import { exportRange, writeSmsCsv } from '../lib/export/sms-csv'
+import { TimeZoneError } from '../lib/export/time-zone'
+import { purgeReportLines, runPurge } from '../lib/retention/purge'
 import { createLogger, errorText, lineSink } from '../lib/log'
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */
@@ -32,6 +37,8 @@ class UsageError extends Error {
 export interface CliIo {
   out(line: string): void
   err(line: string): void
+  /** Where bulk output (an export) is streamed. Default: process.stdout. */
+  stdout?: Writable
 }
 
 const consoleIo: CliIo = { out: (l) => console.log(l), err: (l) => console.error(l) }
@@ -46,6 +53,9 @@ const USAGE = `Usage: mail2sms <command> [options]
                                        --no-migrate, for another process to migrate it)
   migrate [--status] [--unlock]        apply database migrations (or list pending ones, or
                                        clear the lock of a migration that was killed)
+  status                               what is up and down (MX, worker and SMSC link, admin,
+                                       database, migrations), the queue, the last errors;
+                                       exit code 1 when something is down
 
   account create <ref> --name <name> [--country FR] [--sender-name NAME]
                  [--signature "first line"] [--cap 4] [--virtual-number +33700000001]
@@ -69,6 +79,13 @@ const USAGE = `Usage: mail2sms <command> [options]
   sms list [--account ref] [--status S] [--limit 20]
                  (S: queued, sending, sent, delivered, partial, undeliverable, expired,
                  failed, or unknown: accepted by the carrier, no final receipt)
+  sms export --account ref [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--tz Europe/Paris] [--bom]
+                 (CSV on standard output, oldest first: days created, both included, in
+                 --tz, UTC by default; --bom for spreadsheets that need it to read UTF-8)
+
+  purge [--dry-run]                    remove text and addresses past [retention] now (or
+                                       count what would go); the worker does it every
+                                       [retention] purge_interval_minutes
 
   admin-user create --email <email> --name <name> [--operator]
                  (password from MAIL2SMS_ADMIN_PASSWORD, else generated and printed once)
@@ -318,6 +335,7 @@ async function ipCommand(
 }
 
 async function smsCommand(db: Db, sub: string, args: string[], io: CliIo): Promise<void> {
+  if (sub === 'export') return smsExportCommand(db, args, io)
   if (sub !== 'list') throw new UsageError(`unknown command "sms ${sub ?? ''}"`)
   const o = parse(
     args,
@@ -339,6 +357,55 @@ async function smsCommand(db: Db, sub: string, args: string[], io: CliIo): Promi
       `${r.id}\t${when}\t${r.status}\t${r.recipient}\t${r.senderEmail}\t${r.encoding}/${r.segments}\t${JSON.stringify(r.body)}`,
     )
   }
+}
+
+/** CSV of one account's SMS on standard output, streamed (see lib/export/sms-csv.ts). */
+async function smsExportCommand(db: Db, args: string[], io: CliIo): Promise<void> {
+  const o = parse(
+    args,
+    {
+      account: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      tz: { type: 'string' },
+      bom: { type: 'boolean' },
+    },
+    [],
+  )
+  if (typeof o.account !== 'string') throw new UsageError('sms export needs --account <ref>')
+  let range
+  try {
+    range = exportRange(o.from as string | undefined, o.to as string | undefined, o.tz as string)
+  } catch (err) {
+    if (err instanceof RangeError || err instanceof TimeZoneError) throw new UsageError(err.message)
+    throw err
+  }
+  const account = await requireAccount(db, o.account)
+  const out = io.stdout ?? process.stdout
+  const count = await writeSmsCsv(db, out, {
+    range: { accountId: account.id, from: range.from, to: range.to },
+    clock: range.clock,
+    bom: Boolean(o.bom),
+  })
+  io.err(`exported ${count} SMS of ${account.ref}`)
+}
+
+/** One purge now, with the settings of [retention] (see lib/retention/purge.ts). */
+async function purgeCommand(
+  db: Db,
+  config: Mail2SmsConfig,
+  args: string[],
+  io: CliIo,
+): Promise<void> {
+  const o = parse(args, { 'dry-run': { type: 'boolean' } }, [])
+  const r = config.retention
+  const report = await runPurge(db, r, {
+    batchSize: r.purgeBatchSize,
+    pauseMs: r.purgePauseMs,
+    now: Date.now(),
+    dryRun: Boolean(o['dry-run']),
+  })
+  for (const line of purgeReportLines(r, report, Boolean(o['dry-run']))) io.out(line)
 }
 
 /** A login for the web admin; its password never appears on the command line (ps, history). */
@@ -496,6 +563,12 @@ export async function run(
       case 'admin-user':
         await withDb(config, (db) => adminUserCommand(db, sub, rest, io, env))
         return 0
+      case 'status': {
+        parse(sub ? [sub, ...rest] : [], {}, [])
+        const report = await collectStatus(config)
+        for (const line of report.lines) io.out(line)
+        return report.down ? 1 : 0
+      }
       case 'migrate':
         await withDb(config, (db) => migrateCommand(db, config, sub ? [sub, ...rest] : [], io))
         return 0
@@ -510,6 +583,9 @@ export async function run(
         return 0
       case 'sms':
         await withDb(config, (db) => smsCommand(db, sub, rest, io))
+        return 0
+      case 'purge':
+        await withDb(config, (db) => purgeCommand(db, config, sub ? [sub, ...rest] : [], io))
         return 0
       default:
         throw new UsageError(`unknown command "${command}"`)

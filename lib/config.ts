@@ -117,6 +117,18 @@ export interface InboundConfig {
   directReplyWindowHours: number
 }
 
+/**
+ * How long message text and addresses are kept once an SMS or inbound SMS reached a final
+ * state, in days (0: for ever), and how the worker's purge paces itself.
+ */
+export interface RetentionConfig {
+  textDays: number
+  addressesDays: number
+  purgeIntervalMinutes: number
+  purgeBatchSize: number
+  purgePauseMs: number
+}
+
 /** Spend limits: defaults for every account; the operator overrides them per account. 0 = none. */
 export interface LimitsConfig {
   accountSmsPerMinute: number
@@ -148,13 +160,28 @@ export interface LogConfig {
   level: LogLevel
 }
 
+/** Where a service's ops listener (/metrics, /healthz, /readyz) listens. */
+export interface OpsListen {
+  host: string
+  port: number
+}
+
+/** One ops listener per service; null: that service has none, and collects no metrics. */
+export interface OpsConfig {
+  mx: OpsListen | null
+  worker: OpsListen | null
+  admin: OpsListen | null
+}
+
 export interface Mail2SmsConfig {
   file: string
   log: LogConfig
+  ops: OpsConfig
   limits: LimitsConfig
   admin: AdminConfig
   mailer: MailerConfig
   inbound: InboundConfig
+  retention: RetentionConfig
   allowlist: AllowlistLimits
   database: DatabaseConfig
   mx: MxConfig
@@ -248,6 +275,13 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
   inbound: {
     direct_reply_window_hours: { kind: 'int', default: 72, min: 1 },
   },
+  retention: {
+    text_days: { kind: 'int', default: 0, min: 0 },
+    addresses_days: { kind: 'int', default: 0, min: 0 },
+    purge_interval_minutes: { kind: 'int', default: 60, min: 1 },
+    purge_batch_size: { kind: 'int', default: 100, min: 1, max: 10000 },
+    purge_pause_ms: { kind: 'int', default: 100, min: 0 },
+  },
   limits: {
     account_sms_per_minute: { kind: 'int', default: DEFAULT_LIMITS.accountSmsPerMinute, min: 0 },
     sender_sms_per_minute: { kind: 'int', default: DEFAULT_LIMITS.senderSmsPerMinute, min: 0 },
@@ -260,6 +294,11 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
   log: {
     format: { kind: 'choice', default: 'logfmt', choices: [...LOG_FORMATS] },
     level: { kind: 'choice', default: 'info', choices: [...LOG_LEVELS] },
+  },
+  ops: {
+    mx_listen: { kind: 'string', default: '127.0.0.1:9471' },
+    worker_listen: { kind: 'string', default: '127.0.0.1:9472' },
+    admin_listen: { kind: 'string', default: '127.0.0.1:9473' },
   },
   allowlist: {
     max_ipv4_prefix: {
@@ -370,6 +409,58 @@ function isDnsServer(value: string): boolean {
   return Boolean(v4 && net.isIPv4(v4[1]) && Number(v4[2]) <= 65535)
 }
 
+/**
+ * A direct reply quotes the SMS it answers and goes to its sender: both must outlive the
+ * reply window, or replies would silently go to the forward list instead.
+ */
+function readRetention(
+  file: string,
+  values: Record<string, Record<string, unknown>>,
+): RetentionConfig {
+  const r = values.retention
+  const windowHours = values.inbound.direct_reply_window_hours as number
+  for (const key of ['text_days', 'addresses_days']) {
+    const days = r[key] as number
+    if (days > 0 && days * 24 < windowHours) {
+      throw new ConfigError(
+        `${file}: retention.${key} is ${days} day(s), shorter than inbound.direct_reply_window_hours (${windowHours} h): a direct reply needs the SMS it answers; keep at least ${Math.ceil(windowHours / 24)} days, or 0 for ever`,
+      )
+    }
+  }
+  return {
+    textDays: r.text_days as number,
+    addressesDays: r.addresses_days as number,
+    purgeIntervalMinutes: r.purge_interval_minutes as number,
+    purgeBatchSize: r.purge_batch_size as number,
+    purgePauseMs: r.purge_pause_ms as number,
+  }
+}
+
+/**
+ * `host:port` or `[IPv6]:port`; '' (the key present and empty) turns the listener off. The
+ * host must be an IP address: an ops listener is meant for loopback or a private network.
+ */
+function readOpsListen(file: string, key: string, given: unknown): OpsListen | null {
+  const text = String(given ?? '').trim()
+  if (text === '') return null
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text)
+  const port = m ? Number(m[2]) : NaN
+  if (!m || !net.isIP(m[1]) || port > 65535) {
+    throw new ConfigError(
+      `${file}: ${key} must be IP:port or [IPv6]:port (e.g. 127.0.0.1:9471), or empty for none; got "${text}"`,
+    )
+  }
+  return { host: m[1], port }
+}
+
+function readOps(file: string, values: Record<string, unknown>, parsed: unknown): OpsConfig {
+  const given = (parsed ?? {}) as Record<string, unknown>
+  // readValue turns an empty value into the default: here empty means off, so read the file's.
+  const listen = (key: string) =>
+    readOpsListen(file, `ops.${key}`, key in given ? given[key] : values[key])
+  return { mx: listen('mx_listen'), worker: listen('worker_listen'), admin: listen('admin_listen') }
+}
+
 export function loadConfig(
   file = defaultConfigPath(),
   env: NodeJS.ProcessEnv = process.env,
@@ -438,16 +529,19 @@ export function loadConfig(
       throw new ConfigError(`${file}: admin.trusted_proxies entry "${proxy}": ${parsed.message}`)
     }
   }
+  const retention = readRetention(file, values)
   const li = values.limits
   const destinations = parseDestinationList((li.allowed_destinations as string[]).join(','))
   if (!destinations.ok)
     throw new ConfigError(`${file}: limits.allowed_destinations: ${destinations.message}`)
+  const ops = readOps(file, values.ops, parsed.ops)
   return {
     file,
     log: {
       format: values.log.format as LogFormat,
       level: values.log.level as LogLevel,
     },
+    ops,
     limits: {
       accountSmsPerMinute: li.account_sms_per_minute as number,
       senderSmsPerMinute: li.sender_sms_per_minute as number,
@@ -481,6 +575,7 @@ export function loadConfig(
     inbound: {
       directReplyWindowHours: values.inbound.direct_reply_window_hours as number,
     },
+    retention,
     allowlist: {
       maxIpv4Prefix: values.allowlist.max_ipv4_prefix as number,
       maxIpv6Prefix: values.allowlist.max_ipv6_prefix as number,

@@ -6,10 +6,16 @@ import { MoReceiver } from '../lib/inbound/receiver'
 import { createMailer } from '../lib/mail/mailer'
 import { NoticeSender } from '../lib/notices/notice-sender'
 import { QuotaAlertSender } from '../lib/limits/quota-alert-sender'
+import { RetentionPurgeJob } from '../lib/retention/purge-job'
 import type { SmppLogger } from '../lib/smpp/client'
 import { createLogger, errorText, lineSink, type Logger } from '../lib/log'
 import { ConsoleTransport, SmppTransport, type SmsTransport } from '../lib/worker/transport'
 import { SmsWorker } from '../lib/worker/worker'
+import { startServiceOps, type ServiceOps } from '../lib/ops/service'
+import { stateCheck, transportCheck } from '../lib/ops/readiness'
+import { workerMetrics, type WorkerMetrics } from '../lib/ops/worker-metrics'
+import { claimMetrics, loopMetrics, smppMetrics } from '../lib/ops/metrics'
+import type { SmppObserver } from '../lib/ops/observers'
 
 const STATS_EVERY_MS = 10_000
 /** How long a stopping worker waits for inbound SMS still being stored (then acknowledged). */
@@ -27,9 +33,13 @@ export function smppLogger(logger: Logger): SmppLogger {
   }
 }
 
-function makeTransport(config: Mail2SmsConfig, logger: Logger): SmsTransport {
+function makeTransport(
+  config: Mail2SmsConfig,
+  logger: Logger,
+  observer?: SmppObserver,
+): SmsTransport {
   if (config.worker.transport === 'console') return new ConsoleTransport(logger)
-  return new SmppTransport(config.smpp, smppLogger(logger))
+  return new SmppTransport(config.smpp, smppLogger(logger), { observer })
 }
 
 export interface RunWorkerOptions {
@@ -51,6 +61,11 @@ export async function runWorker(
 ): Promise<number> {
   const logger = createLogger({ service: 'worker', ...config.log })
   const db = openDb(config.database)
+  // Up before the wait for the database, so that /readyz says what the worker waits for.
+  const ops = await startServiceOps({ listen: config.ops.worker, db, log: lineSink(logger) })
+  ops.setCheck(
+    stateCheck('smsc', () => ({ ok: false, detail: 'not started: waiting for the database' })),
+  )
   let ready: boolean
   try {
     ready = await waitForDatabaseOrStop(db, config.database, {
@@ -58,20 +73,31 @@ export async function runWorker(
       log: lineSink(logger),
     })
   } catch (err) {
+    await ops.close()
     await db.destroy()
     throw err
   }
   if (!ready) {
+    await ops.close()
     await db.destroy()
     return 0
   }
-  return serve(config, db, logger)
+  return serve(config, db, logger, ops)
 }
 
-function serve(config: Mail2SmsConfig, db: Db, logger: Logger): Promise<number> {
+function serve(config: Mail2SmsConfig, db: Db, logger: Logger, ops: ServiceOps): Promise<number> {
   const log = lineSink(logger)
   const mailer = createMailer(config.mailer, { info: log })
-  const transport = makeTransport(config, logger)
+  // Counted once, at the one place each happens: SMPP answers, poll rounds, lease claims.
+  const observers = ops.registry
+    ? { loop: loopMetrics(ops.registry), claim: claimMetrics(ops.registry) }
+    : {}
+  const transport = makeTransport(
+    config,
+    logger,
+    ops.registry ? smppMetrics(ops.registry) : undefined,
+  )
+  let metrics: WorkerMetrics | null = null
   const worker = new SmsWorker({
     db,
     transport,
@@ -81,6 +107,8 @@ function serve(config: Mail2SmsConfig, db: Db, logger: Logger): Promise<number> 
     receiptPartWaitMs: config.smpp.receiptPartWaitMs,
     defaultSource: config.smpp.defaultSource,
     log: logger,
+    observers,
+    onSettled: (settled, now) => metrics?.settled(settled, now),
   })
   const moReceiver = new MoReceiver({
     db,
@@ -94,25 +122,49 @@ function serve(config: Mail2SmsConfig, db: Db, logger: Logger): Promise<number> 
     smsDomain: config.mx.domains[0],
     directReplyWindowHours: config.inbound.directReplyWindowHours,
     log: logger,
+    observers,
   })
   const notices = new NoticeSender({
     db,
     mailer,
     smsDomain: config.mx.domains[0],
     log: logger,
+    observers,
   })
-  const quotaAlerts = new QuotaAlertSender({ db, mailer, log })
+  const quotaAlerts = new QuotaAlertSender({ db, mailer, log, observers })
+  ops.setCheck(transportCheck(transport, `${config.smpp.host}:${config.smpp.port}`))
+  if (ops.registry) {
+    metrics = workerMetrics(ops.registry, {
+      db,
+      totals: {
+        sms: () => worker.stats,
+        inbound: () => moReceiver.stats,
+        inboundMail: () => dispatcher.stats,
+        notices: () => notices.stats,
+      },
+    })
+  }
   logger.info('worker.started', {
     owner: worker.owner,
     transport: transport.name,
     batch: config.worker.batchSize,
     held_at_most: worker.maxHeld,
   })
+  const retention = new RetentionPurgeJob({
+    db,
+    policy: config.retention,
+    intervalMs: config.retention.purgeIntervalMinutes * 60_000,
+    batchSize: config.retention.purgeBatchSize,
+    pauseMs: config.retention.purgePauseMs,
+    log: logger,
+    observers,
+  })
   moReceiver.start()
   worker.start()
   dispatcher.start()
   notices.start()
   quotaAlerts.start()
+  retention.start()
   let last = { ...worker.stats }
   const stats = setInterval(() => {
     const s = worker.stats
@@ -133,6 +185,7 @@ function serve(config: Mail2SmsConfig, db: Db, logger: Logger): Promise<number> 
       stopping = true
       logger.info('worker.stopping', { signal: sig })
       clearInterval(stats)
+      ops.setCheck(stateCheck('stopping', () => ({ ok: false, detail: `on ${sig}` })))
       // Each step runs even when one before it failed: a stuck mailer or receiver must not keep
       // the database open and the process alive until it is killed.
       const shutdown = async (): Promise<number> => {
@@ -152,8 +205,10 @@ function serve(config: Mail2SmsConfig, db: Db, logger: Logger): Promise<number> 
         await step('mail dispatcher', () => dispatcher.stop())
         await step('failure notices', () => notices.stop())
         await step('quota alerts', () => quotaAlerts.stop())
+        await step('retention purge', () => retention.stop())
         await step('mailer', () => mailer.close())
         await step('database', () => db.destroy())
+        await step('ops listener', () => ops.close())
         return !failed && unwritten === 0 ? 0 : 1
       }
       shutdown().then(

@@ -9,6 +9,9 @@ import { OutboxWriter } from '../db/outbox-writer'
 import { SpendGuard } from './spend-guard'
 import type { EnqueueResult, NewSms } from '../db/outbound'
 import type { CounterDelta } from '../db/usage-counters'
+import type { Registry } from 'prom-client'
+import { createMetricsRegistry, databaseMetrics } from '../ops/metrics'
+import { mxMetrics, noMxMetrics, type MxMetrics } from '../ops/mx-metrics'
 
 /** The longest the health probe waits for the database before counting it as down. */
 const PROBE_TIMEOUT_MS = 2000
@@ -34,6 +37,10 @@ export interface MxRuntime {
    * whichever comes first: a hook passes the time by which it must have answered.
    */
   spf(ip: string, sender: string, helo: string, deadline?: number): Promise<SpfOutcome>
+  /** This process's metrics; null when `[ops] mx_listen` is empty (nothing is measured). */
+  registry: Registry | null
+  /** What the hooks count (no-ops when metrics are off). */
+  metrics: MxMetrics
   close(): Promise<void>
 }
 
@@ -67,6 +74,8 @@ export function createMxRuntime(
   const directory = new DirectoryCache(db, config.mx.cacheRefreshMs)
   const outbox = new OutboxWriter(db, { log })
   const spend = new SpendGuard(db, config.limits)
+  const registry = config.ops.mx ? createMetricsRegistry() : null
+  const detachDbMetrics = registry ? databaseMetrics(registry, db) : () => undefined
   return {
     config,
     db,
@@ -82,8 +91,11 @@ export function createMxRuntime(
       const timeoutMs = Math.max(0, Math.min(config.mx.spfTimeoutMs, deadline - Date.now()))
       return checkSpf({ ip, sender, helo, resolver, timeoutMs, mta })
     },
+    registry,
+    metrics: registry ? mxMetrics(registry) : noMxMetrics,
     close: async () => {
       health.close()
+      detachDbMetrics()
       await outbox.counters.drain()
       if (probeDb !== db) await probeDb.destroy()
       await db.destroy()
@@ -94,6 +106,11 @@ export function createMxRuntime(
 /** Every plugin asks for the runtime; the first call makes it, with the log it is given. */
 export function getMxRuntime(configFile?: string, log?: (line: string) => void): MxRuntime {
   shared ??= createMxRuntime(loadConfig(configFile), log)
+  return shared
+}
+
+/** The runtime if it was made, without making it (what counts must never open a database). */
+export function peekMxRuntime(): MxRuntime | null {
   return shared
 }
 

@@ -15,6 +15,7 @@ import {
   type ReceiptIdFormat,
   type ReceiptMode,
   type SmsOutcome,
+  type SettleListener,
 } from './receipts'
 
 /** The worker's counters this module keeps up to date. */
@@ -41,6 +42,8 @@ export interface ReceiptUpkeepOptions {
   rematchEveryMs?: number
   /** Counts the loop's rounds (metrics); nothing by default. */
   loopObserver?: LoopObserver
+  /** Hears of the SMS receipts settle (the worker's metrics). */
+  onSettled?: SettleListener
 }
 
 /** Most rows one statement of the upkeep touches: rounds stay short, locks brief. */
@@ -122,7 +125,14 @@ export class ReceiptUpkeep {
   /** Records receipts; each that matches nothing is logged here, once, and counted. */
   async apply(receipts: DeliveryReceipt[], now: number): Promise<AppliedReceipts> {
     const { db, idFormat } = this.opts
-    const applied = await applyReceipts(db, receipts, this.modes.mode, now, idFormat)
+    const applied = await applyReceipts(
+      db,
+      receipts,
+      this.modes.mode,
+      now,
+      idFormat,
+      this.opts.onSettled,
+    )
     const lastOf = new Map(applied.matchedReceipts.map((m, i) => [m.smsId, i]))
     for (const [i, { receipt: r, smsId, trace }] of applied.matchedReceipts.entries()) {
       const fields = { message_id: r.messageId, state: r.state, error: r.error ?? undefined }
@@ -153,6 +163,7 @@ export class ReceiptUpkeep {
       mode: this.modes.mode,
       idFormat: this.opts.idFormat,
       now,
+      onSettled: this.opts.onSettled,
     })
     const lastOf = new Map(found.matched.map((m, i) => [m.smsId, i]))
     for (const [i, m] of found.matched.entries()) {
@@ -167,7 +178,13 @@ export class ReceiptUpkeep {
     const now = this.opts.clock()
     let more = false
     if (this.opts.receipts === 'auto' && now >= this.nextWaitCheckAt) {
-      const settled = await settleWaitedParts(this.opts.db, now - this.opts.partWaitMs, now, BATCH)
+      const settled = await settleWaitedParts(
+        this.opts.db,
+        now - this.opts.partWaitMs,
+        now,
+        BATCH,
+        this.opts.onSettled,
+      )
       this.modes.settledByWait(settled.length)
       if (settled.length === BATCH) more = true
       else this.nextWaitCheckAt = now + Math.max(this.periodMs, this.opts.partWaitMs / 10)

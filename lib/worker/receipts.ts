@@ -74,6 +74,19 @@ export function smsOutcomeOf(parts: string[]): SmsOutcome | null {
   return parts.some((p) => p === 'undeliverable' || p === 'refused') ? 'undeliverable' : 'expired'
 }
 
+/** An SMS settled by its parts' receipts: its outcome, and when the carrier took it (epoch ms). */
+export interface SettledSms {
+  id: number
+  outcome: SmsOutcome
+  sentAt: number | null
+}
+
+const outcomesOf = (settled: SettledSms[]): Map<number, SmsOutcome> =>
+  new Map(settled.map((s) => [s.id, s.outcome]))
+
+/** Told of the SMS settled by receipts once they are committed, with the time they settled. */
+export type SettleListener = (settled: SettledSms[], now: number) => void
+
 function groupBy<K, V>(items: Iterable<V>, key: (v: V) => K): Map<K, V[]> {
   const groups = new Map<K, V[]>()
   for (const item of items) {
@@ -105,14 +118,14 @@ function lastErrorOf(
  * Settles each of these SMS that is in 'sent' and has all its part rows (`parts` of them)
  * with none still 'sent', per smsOutcomeOf; failures owe a notice. Call inside the transaction
  * that wrote the parts. `errors` adds a receipt's error code to an SMS's last_error. Returns
- * the SMS settled; `outcomes`, when given, receives the status each one got.
+ * the SMS settled; `out`, when given, receives each one's outcome and when it was sent.
  */
 export async function settleFromParts(
   trx: Db,
   smsIds: number[],
   now: number,
   errors: ReadonlyMap<number, string> = new Map(),
-  outcomes?: Map<number, SmsOutcome>,
+  out?: SettledSms[],
 ): Promise<number[]> {
   const ids = [...new Set(smsIds)].sort((a, b) => a - b)
   if (ids.length === 0) return []
@@ -130,7 +143,7 @@ export async function settleFromParts(
     const outcome = smsOutcomeOf(parts.map((p) => String(p.state)))
     if (outcome === null) continue
     settled.push(id)
-    outcomes?.set(id, outcome)
+    out?.push({ id, outcome, sentAt: s.sent_at === null ? null : Number(s.sent_at) })
     if (outcome === 'delivered') {
       delivered.push(id)
       continue
@@ -168,7 +181,7 @@ async function settle(
   matches: Match[],
   mode: ReceiptMode,
   now: number,
-  outcomes: Map<number, SmsOutcome>,
+  out?: SettledSms[],
 ): Promise<void> {
   if (matches.length === 0) return
   const smsIds = [...new Set(matches.map((m) => m.holder.smsId))]
@@ -198,7 +211,7 @@ async function settle(
   const errors = new Map(
     matches.filter((m) => m.error).map((m) => [m.holder.smsId, m.error as string]),
   )
-  await settleFromParts(trx, smsIds, now, errors, outcomes)
+  await settleFromParts(trx, smsIds, now, errors, out)
 }
 
 /**
@@ -307,7 +320,8 @@ export interface AppliedReceipts {
 /**
  * Records delivery receipts and settles the SMS they complete. Every receipt is kept as a
  * delivery event; one whose message id is not known yet (it overtook the worker's record of
- * the submit) stays unmatched until matchUnmatchedReceipts finds its SMS.
+ * the submit) stays unmatched until matchUnmatchedReceipts finds its SMS. `onSettled` hears
+ * of the SMS settled once the transaction is committed.
  */
 export async function applyReceipts(
   db: Db,
@@ -315,6 +329,7 @@ export async function applyReceipts(
   mode: ReceiptMode,
   now: number,
   idFormat: ReceiptIdFormat = 'auto',
+  onSettled?: SettleListener,
 ): Promise<AppliedReceipts> {
   if (receipts.length === 0) {
     return {
@@ -326,7 +341,10 @@ export async function applyReceipts(
       settled: new Map(),
     }
   }
-  return db.transaction(async (trx) => {
+  const settled: SettledSms[] = []
+  const applied = await db.transaction(async (trx) => {
+    // Emptied on each try: a transaction retried after a deadlock settles its SMS again.
+    settled.length = 0
     await takeWriteLock(trx)
     const readings = receipts.map((r) => receiptIdReadings(r.messageId, idFormat))
     const holders = await holdersByKey(trx, allKeys(readings))
@@ -356,7 +374,6 @@ export async function applyReceipts(
     for (let i = 0; i < events.length; i += 500) {
       await trx('delivery_events').insert(events.slice(i, i + 500))
     }
-    const settled = new Map<number, SmsOutcome>()
     await settle(trx, matches, mode, now, settled)
     return {
       matched: receipts.length - unmatchedReceipts.length,
@@ -364,9 +381,11 @@ export async function applyReceipts(
       unmatchedReceipts,
       smsIds: [...smsIds],
       matchedReceipts,
-      settled,
+      settled: outcomesOf(settled),
     }
   })
+  if (settled.length > 0) onSettled?.(settled, now)
+  return applied
 }
 
 /**
@@ -389,6 +408,7 @@ export interface RematchOptions {
   mode: ReceiptMode
   idFormat?: ReceiptIdFormat
   now: number
+  onSettled?: SettleListener
 }
 
 export interface Rematched {
@@ -405,7 +425,9 @@ export interface Rematched {
  * their submit (another worker's, or one written late), or came from an SMSC slow to report.
  */
 export async function matchUnmatchedReceipts(db: Db, opts: RematchOptions): Promise<Rematched> {
-  return db.transaction(async (trx) => {
+  const settled: SettledSms[] = []
+  const found = await db.transaction(async (trx) => {
+    settled.length = 0
     await takeWriteLock(trx)
     const query = trx('delivery_events')
       .whereNull('sms_id')
@@ -436,15 +458,16 @@ export async function matchUnmatchedReceipts(db: Db, opts: RematchOptions): Prom
       const state = partStateOf(e.state as ReceiptState)
       if (state) matches.push({ holder, state, error: e.error })
     }
-    const settled = new Map<number, SmsOutcome>()
     await settle(trx, matches, opts.mode, opts.now, settled)
     return {
       matched,
-      settled,
+      settled: outcomesOf(settled),
       lastId: Number(unmatched[unmatched.length - 1].id),
       scanned: unmatched.length,
     }
   })
+  if (settled.length > 0) opts.onSettled?.(settled, opts.now)
+  return found
 }
 
 /**
@@ -458,11 +481,14 @@ export async function settleWaitedParts(
   cutoff: number,
   now: number,
   limit: number,
+  onSettled?: SettleListener,
 ): Promise<number[]> {
   const waiting = await findLongSmsWithPartsFinalSince(db, RECEIPTED_PART_STATES, cutoff, limit)
   if (waiting.length === 0) return []
   const ids = waiting.sort((a, b) => a - b)
-  return db.transaction(async (trx) => {
+  const settled: SettledSms[] = []
+  const ended = await db.transaction(async (trx) => {
+    settled.length = 0
     await lockSmsRows(trx, ids)
     const rows = await readPartStates(trx, ids)
     const filled: number[] = []
@@ -476,8 +502,10 @@ export async function settleWaitedParts(
       await settleWaitingPartsOfOneSms(trx, smsId, worstOf(receipted), now)
       filled.push(smsId)
     }
-    return settleFromParts(trx, filled, now)
+    return settleFromParts(trx, filled, now, new Map(), settled)
   })
+  if (settled.length > 0) onSettled?.(settled, now)
+  return ended
 }
 
 /**

@@ -7,7 +7,7 @@ import { canonicalMessageId } from '../smpp/message-id'
 import type { DeliveryReceipt } from '../smpp/receipt'
 import type { SmsSender } from '../smpp/submit'
 import { ReceiptUpkeep } from './receipt-upkeep'
-import type { ReceiptIdFormat, ReceiptMode } from './receipts'
+import type { ReceiptIdFormat, ReceiptMode, SettleListener } from './receipts'
 import {
   claimDueSms,
   expireStale,
@@ -42,6 +42,8 @@ export interface WorkerOptions {
   clock?: () => number
   /** Counts the rounds of its loops and its claims (metrics); nothing by default. */
   observers?: PollerObservers
+  /** Hears of the SMS receipts settle, once committed (the worker's metrics). */
+  onSettled?: SettleListener
 }
 
 /** How often buffered results and receipts are written: one transaction serves many SMS. */
@@ -221,6 +223,7 @@ export class SmsWorker {
       log: this.logger,
       clock: this.clock,
       loopObserver: opts.observers?.loop,
+      onSettled: opts.onSettled,
     })
   }
 

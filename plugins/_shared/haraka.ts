@@ -3,7 +3,7 @@ import constants from 'haraka-constants'
 import DSN from 'haraka-dsn'
 import type { Connection, Next, Plugin } from 'haraka'
 import type { Decision } from '../../lib/mx/decision'
-import { getMxRuntime, type MxRuntime } from '../../lib/mx/runtime'
+import { getMxRuntime, peekMxRuntime, type MxRuntime } from '../../lib/mx/runtime'
 import type { SenderState } from '../../lib/mx/sender-policy'
 import type { PlannedRecipient } from '../../lib/mx/recipient-policy'
 import type { NewSms } from '../../lib/db/outbound'
@@ -69,15 +69,28 @@ export function hookDeadline(plugin: Plugin, started = Date.now()): number {
   return plugin.timeout > 0 ? started + Math.max(0, plugin.timeout - 1) * 1000 : Infinity
 }
 
-/** Maps a policy decision to Haraka's return code and an enhanced-status reply. */
-export function reply(next: Next, decision: Decision): void {
+/**
+ * Maps a policy decision to Haraka's return code and an enhanced-status reply; `disconnect`
+ * closes the connection after a refusal. Every answer of our own passes here, so this is
+ * where the MX's metrics count acceptances and refusals (by code and catalogue name).
+ */
+export function reply(next: Next, decision: Decision, opts: { disconnect?: boolean } = {}): void {
+  peekMxRuntime()?.metrics.replied(decision)
   if (decision.action === 'accept') {
     next(constants.ok, decision.message)
     return
   }
   const [, subject, detail] = decision.status.split('.').map(Number)
   const dsn = DSN.create(decision.code, decision.message, subject, detail)
-  next(decision.action === 'deny' ? constants.deny : constants.denysoft, dsn)
+  const code =
+    decision.action === 'deny'
+      ? opts.disconnect
+        ? constants.denydisconnect
+        : constants.deny
+      : opts.disconnect
+        ? constants.denysoftdisconnect
+        : constants.denysoft
+  next(code, dsn)
 }
 
 /** Infrastructure failures ask the client to retry: never a 5xx for our own trouble. */

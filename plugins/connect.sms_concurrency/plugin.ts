@@ -1,8 +1,7 @@
-import constants from 'haraka-constants'
-import DSN from 'haraka-dsn'
 import type { Connection, Next, Plugin } from 'haraka'
+import type { Decision } from '../../lib/mx/decision'
 import { ConnectionsPerClient } from '../../lib/mx/connection-limit'
-import { runtime } from '../_shared/haraka'
+import { reply, runtime } from '../_shared/haraka'
 
 /** Per process: with Haraka's `nodes` above 0, each cluster worker counts on its own. */
 let counter: ConnectionsPerClient | null = null
@@ -26,7 +25,7 @@ export function register(this: Plugin): void {
 interface Counted {
   key: string
   count: number
-  refusal: string | null
+  refusal: Decision | null
 }
 
 export function count_connection(this: Plugin, next: Next, connection: Connection): void {
@@ -35,7 +34,7 @@ export function count_connection(this: Plugin, next: Next, connection: Connectio
     const counted: Counted = {
       key,
       count,
-      refusal: decision && decision.action !== 'accept' ? decision.message : null,
+      refusal: decision && decision.action !== 'accept' ? decision : null,
     }
     connection.notes.sms_connection_count = counted
   } catch (err) {
@@ -52,7 +51,7 @@ export function refuse_over_limit(this: Plugin, next: Next, connection: Connecti
     this,
     `ip=${connection.remote.ip} client=${counted.key} open_connections=${counted.count} limit=${limit} decision=defer status=4.7.0`,
   )
-  next(constants.denysoftdisconnect, DSN.create(421, counted.refusal, 7, 0))
+  reply(next, counted.refusal, { disconnect: true })
 }
 
 export function uncount_connection(this: Plugin, next: Next, connection: Connection): void {

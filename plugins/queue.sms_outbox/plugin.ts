@@ -23,6 +23,7 @@ export function store_sms(this: Plugin, nextHook: Next, connection: Connection):
   Promise.resolve()
     .then(() => runtime().outbox.write(notes.rows, notes.usage))
     .then(({ ids, duplicates }) => {
+      runtime().metrics.queued(ids.length - duplicates)
       // One line per SMS, under this transaction's id: the trace its later lines carry.
       for (const [i, id] of ids.entries()) {
         connection.lognotice(this, {

@@ -45,6 +45,28 @@ describe('lib/config', () => {
     assert.ok(Number(pluginTimeout) * 1000 >= needed, `plugin_timeout ${pluginTimeout} s`)
   })
 
+  it('reads [ops]: loopback listeners by default, empty for none, IPv6 in brackets', () => {
+    assert.deepEqual(load('').ops, {
+      mx: { host: '127.0.0.1', port: 9471 },
+      worker: { host: '127.0.0.1', port: 9472 },
+      admin: { host: '127.0.0.1', port: 9473 },
+    })
+    const shipped = loadConfig(path.resolve(__dirname, '../../config/mail2sms.ini'), {})
+    assert.deepEqual(shipped.ops, load('').ops)
+    const set = load('[ops]\nmx_listen=\nworker_listen=[::1]:9100\nadmin_listen=10.0.0.5:9200\n')
+    assert.deepEqual(set.ops, {
+      mx: null,
+      worker: { host: '::1', port: 9100 },
+      admin: { host: '10.0.0.5', port: 9200 },
+    })
+    for (const bad of ['localhost:9471', '127.0.0.1', '127.0.0.1:70000', '::1:9471']) {
+      assert.throws(
+        () => load(`[ops]\nworker_listen=${bad}\n`),
+        /ops\.worker_listen must be IP:port/,
+      )
+    }
+  })
+
   it('names an unknown key', () => {
     assert.throws(
       () => load('[admin]\nprot=1\n'),
@@ -132,5 +154,48 @@ describe('lib/config', () => {
 
   it('refuses a database URL that is not MySQL', () => {
     assert.throws(() => load('', { DATABASE_URL: 'postgres://x' }), /must start with mysql:\/\//)
+  })
+  it('keeps text and addresses for ever unless [retention] says otherwise', () => {
+    const shipped = loadConfig(path.resolve(__dirname, '../../config/mail2sms.ini'), {})
+    for (const config of [shipped, load('')]) {
+      assert.deepEqual(config.retention, {
+        textDays: 0,
+        addressesDays: 0,
+        purgeIntervalMinutes: 60,
+        purgeBatchSize: 100,
+        purgePauseMs: 100,
+      })
+    }
+    const set = load('[retention]\ntext_days=30\naddresses_days=365\npurge_batch_size=200\n')
+    assert.equal(set.retention.textDays, 30)
+    assert.equal(set.retention.addressesDays, 365)
+    assert.equal(set.retention.purgeBatchSize, 200)
+  })
+
+  it('refuses a retention shorter than the direct reply window, naming the key', () => {
+    assert.throws(
+      () => load('[retention]\naddresses_days=2\n'),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError)
+        assert.match(
+          err.message,
+          /retention\.addresses_days is 2 day.*direct_reply_window_hours \(72 h\).*at least 3 days/,
+        )
+        return true
+      },
+    )
+    assert.equal(
+      load('[inbound]\ndirect_reply_window_hours=24\n[retention]\ntext_days=1\n').retention
+        .textDays,
+      1,
+    )
+    assert.throws(
+      () => load('[retention]\ntext_days=-1\n'),
+      /retention\.text_days must be a whole number/,
+    )
+    assert.throws(
+      () => load('[retention]\npurge_batch_size=0\n'),
+      /retention\.purge_batch_size must be at least 1/,
+    )
   })
 })

@@ -39,6 +39,8 @@ export interface MxOptions {
   port?: number
   /** Keys of mail2sms.ini's [log] section, e.g. { format: 'json' }. */
   log?: Record<string, string>
+  /** The ops listener's port (/metrics, /healthz, /readyz); off when absent. */
+  opsPort?: number
 }
 
 export async function freePort(): Promise<number> {
@@ -68,6 +70,9 @@ function writeMail2SmsIni(file: string, opts: MxOptions): void {
     ...Object.entries(opts.limits ?? {}).map(([key, value]) => `${key}=${value}`),
     '[log]',
     ...Object.entries(opts.log ?? {}).map(([key, value]) => `${key}=${value}`),
+    // Off unless asked for: MX nodes of parallel tests must not compete for one port.
+    '[ops]',
+    `mx_listen=${opts.opsPort ? `127.0.0.1:${opts.opsPort}` : ''}`,
   ]
   fs.writeFileSync(file, lines.join('\n') + '\n')
 }
@@ -105,6 +110,8 @@ export async function startMx(opts: MxOptions): Promise<RunningMx> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   try {
     await waitForPort('127.0.0.1', port, 30_000, child)
+    // The ops listener opens in init_master, which may end after SMTP is listening.
+    if (opts.opsPort) await waitForPort('127.0.0.1', opts.opsPort, 30_000, child)
   } catch (err) {
     child.kill('SIGKILL')
     throw new Error(`Haraka did not start: ${(err as Error).message}\n${output.slice(-3000)}`, {

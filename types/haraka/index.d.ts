@@ -56,6 +56,8 @@ declare module 'haraka' {
 
   export interface Server {
     notes: Notes
+    /** node:cluster, set when smtp.ini nodes > 0 (master and workers). */
+    cluster?: unknown
   }
 
   export interface Plugin {
@@ -66,6 +68,7 @@ declare module 'haraka' {
     haraka_require(name: string): unknown
     loginfo(msg: string): void
     lognotice(msg: string): void
+    logwarn?(msg: string): void
     logerror(msg: string): void
   }
 }

@@ -56,14 +56,18 @@ export async function findNewestSmsByCarrierId(
 }
 
 /**
- * Of these SMS, those still 'sent' (id and part count), and the state of each of their parts.
+ * Of these SMS, those still 'sent' (id, part count, when the carrier took it), and the state of each of their parts.
  * Call after lockSmsRows, in the same transaction.
  */
 export async function readSentSmsAndParts(
   trx: Db,
   smsIds: number[],
 ): Promise<{
-  sms: Array<{ id: number | string; parts: number | string | null }>
+  sms: Array<{
+    id: number | string
+    parts: number | string | null
+    sent_at: number | string | null
+  }>
   parts: Array<{ sms_id: number | string; part_no: number; state: string }>
 }> {
   // MySQL: locking reads. Under REPEATABLE READ a plain read would see the snapshot this
@@ -72,7 +76,10 @@ export async function readSentSmsAndParts(
   const current = <T extends Knex.QueryBuilder>(q: T): T =>
     isMysql(trx) ? (q.forUpdate() as T) : q
   const sms = await current(
-    trx('outbound_sms').whereIn('id', smsIds).where('status', 'sent').select('id', 'parts'),
+    trx('outbound_sms')
+      .whereIn('id', smsIds)
+      .where('status', 'sent')
+      .select('id', 'parts', 'sent_at'),
   )
   if (sms.length === 0) return { sms, parts: [] }
   const parts = await current(

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict'
+import { createAccount } from '../../../lib/db/accounts'
+import { DAY_MS } from '../../../lib/retention/purge'
+import { RetentionPurgeJob } from '../../../lib/retention/purge-job'
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
+
+async function waitFor(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+for (const kind of databaseKinds()) {
+  describe(`lib/retention/purge-job (${kind})`, function () {
+    this.timeout(30_000)
+    let t: TestDatabase
+    let accountId: number
+
+    before(async () => {
+      t = await createTestDatabase(kind)
+      accountId = (await createAccount(t.db, { ref: 'acme', name: 'Acme' })).id
+    })
+
+    after(async () => t?.drop())
+
+    async function oldDelivered(n: number): Promise<void> {
+      const at = Date.now() - 40 * DAY_MS
+      const rows = Array.from({ length: n }, (_, i) => ({
+        account_id: accountId,
+        sender_email: 'alice@acme.example',
+        recipient: '+33612345678',
+        body: 'old text',
+        encoding: 'gsm7',
+        segments: 1,
+        status: 'delivered',
+        next_attempt_at: at,
+        dedupe_key: `job-${kind}-${Date.now()}-${Math.random()}-${i}`,
+        created_at: at,
+        updated_at: at,
+        final_at: at,
+      }))
+      await t.db('outbound_sms').insert(rows)
+    }
+
+    const left = async () =>
+      Number((await t.db('outbound_sms').where('purged', 0).count({ n: '*' }))[0].n)
+
+    it('purges on its own once started, and logs what it removed', async () => {
+      await oldDelivered(7)
+      const lines: string[] = []
+      const job = new RetentionPurgeJob({
+        db: t.db,
+        policy: { textDays: 30, addressesDays: 0 },
+        intervalMs: 3_600_000,
+        batchSize: 3,
+        pauseMs: 1,
+        firstDelayMs: 0,
+        log: (l) => lines.push(l),
+      })
+      job.start()
+      try {
+        await waitFor(() => job.stats.runs === 1)
+      } finally {
+        await job.stop()
+      }
+      assert.equal(await left(), 0)
+      assert.equal(lines[0], 'retention.on text_days=30 addresses_days=forever every_min=60')
+      assert.match(
+        lines[1],
+        /^retention\.purged outbound_text=7 inbound_text=0 unmatched_receipts=0 batches=3 interrupted=false duration_s=/,
+      )
+    })
+
+    it('stops within a batch when the worker stops, leaving the rest for the next run', async () => {
+      await oldDelivered(10)
+      const job = new RetentionPurgeJob({
+        db: t.db,
+        policy: { textDays: 30, addressesDays: 0 },
+        intervalMs: 3_600_000,
+        batchSize: 2,
+        // A pause far longer than the test: only stop() can end it.
+        pauseMs: 600_000,
+        firstDelayMs: 0,
+        log: () => undefined,
+      })
+      job.start()
+      await waitFor(async () => (await left()) === 8)
+      const started = Date.now()
+      await job.stop()
+      assert.ok(Date.now() - started < 2000, 'stopped at once')
+      assert.equal(await left(), 8)
+    })
+
+    it('does nothing at all when both retentions are 0', async () => {
+      const lines: string[] = []
+      const job = new RetentionPurgeJob({
+        db: t.db,
+        policy: { textDays: 0, addressesDays: 0 },
+        intervalMs: 1000,
+        batchSize: 2,
+        pauseMs: 0,
+        firstDelayMs: 0,
+        log: (l) => lines.push(l),
+      })
+      job.start()
+      await new Promise((r) => setTimeout(r, 100))
+      await job.stop()
+      assert.equal(job.stats.runs, 0)
+      assert.deepEqual(lines, [])
+      assert.equal(await left(), 8)
+    })
+  })
+}
