@@ -71,7 +71,11 @@ export interface ClaimedInbound {
 }
 
 /** While an inbound SMS is 'mailing', next_attempt_at holds the lease's end (and its fence). */
-const INBOUND_LEASE: LeasedTable = { table: 'inbound_sms', leaseColumn: 'next_attempt_at' }
+const INBOUND_LEASE: LeasedTable = {
+  work: 'inbound',
+  table: 'inbound_sms',
+  leaseColumn: 'next_attempt_at',
+}
 
 /**
  * Takes up to `limit` due SMS under lease (lib/db/lease-claim.ts): 'mailing' ones whose lease

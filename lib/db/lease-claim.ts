@@ -24,6 +24,11 @@ import { noClaimObserver, type ClaimObserver } from '../ops/observers'
 
 /** A table whose rows are claimed under lease; rows have an `id` primary key. */
 export interface LeasedTable {
+  /**
+   * What the rows are to the service (sms, notices, inbound, quota_alerts): how its claims are
+   * counted. Two kinds of work can share a table (SMS and their failure notices).
+   */
+  work: string
   table: string
   /** When the row is due; while it is claimed, when the lease ends. */
   leaseColumn: string
@@ -77,7 +82,7 @@ export async function claimUnderLease(
   const { value, conflicts } = await retryingConflicts(() => claim(db, spec, request, leaseUntil))
   const ids = value ?? []
   const seconds = (performance.now() - started) / 1000
-  ;(request.observer ?? noClaimObserver).claimed(spec.table, ids.length, seconds, conflicts)
+  ;(request.observer ?? noClaimObserver).claimed(spec.work, ids.length, seconds, conflicts)
   return { ids, leaseUntil }
 }
 

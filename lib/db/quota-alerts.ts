@@ -57,7 +57,11 @@ export interface DueQuotaAlert {
 }
 
 /** An alert's retry time, and while it is claimed, its lease's end (and the claim's fence). */
-const ALERT_LEASE: LeasedTable = { table: 'quota_alerts', leaseColumn: 'lease_until' }
+const ALERT_LEASE: LeasedTable = {
+  work: 'quota_alerts',
+  table: 'quota_alerts',
+  leaseColumn: 'lease_until',
+}
 
 /**
  * Takes due alerts under lease (lib/db/lease-claim.ts): new ones (no lease yet), and those whose

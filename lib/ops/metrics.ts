@@ -186,28 +186,28 @@ export function loopMetrics(registry: Registry): LoopObserver {
 export function claimMetrics(registry: Registry): ClaimObserver {
   const duration = new Histogram({
     name: `${METRIC_PREFIX}lease_claim_duration_seconds`,
-    help: 'Time one lease claim took, retries included, by table',
-    labelNames: ['table'],
+    help: 'Time one lease claim took, retries included, by kind of work',
+    labelNames: ['work'],
     buckets: FAST_BUCKETS,
     registers: [registry],
   })
   const rows = new Counter({
     name: `${METRIC_PREFIX}lease_claimed_rows_total`,
-    help: 'Rows taken under lease, by table',
-    labelNames: ['table'],
+    help: 'Rows taken under lease, by kind of work',
+    labelNames: ['work'],
     registers: [registry],
   })
   const conflicts = new Counter({
     name: `${METRIC_PREFIX}lease_claim_conflicts_total`,
-    help: 'Lease claims retried after a deadlock or a Galera certification failure, by table',
-    labelNames: ['table'],
+    help: 'Lease claims retried after a deadlock or a Galera certification failure, by kind of work',
+    labelNames: ['work'],
     registers: [registry],
   })
   return {
-    claimed: (table, n, seconds, retried) => {
-      duration.observe({ table }, seconds)
-      if (n > 0) rows.inc({ table }, n)
-      if (retried > 0) conflicts.inc({ table }, retried)
+    claimed: (work, n, seconds, retried) => {
+      duration.observe({ work }, seconds)
+      if (n > 0) rows.inc({ work }, n)
+      if (retried > 0) conflicts.inc({ work }, retried)
     },
   }
 }

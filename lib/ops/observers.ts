@@ -21,10 +21,10 @@ export interface LoopObserver {
 
 export interface ClaimObserver {
   /**
-   * A lease claim on `table` took `seconds` and returned `rows`, after `conflicts` retried
-   * deadlock or certification failures.
+   * A lease claim of `work` (sms, notices, inbound…) took `seconds` and returned `rows`, after
+   * `conflicts` retried deadlock or certification failures.
    */
-  claimed(table: string, rows: number, seconds: number, conflicts: number): void
+  claimed(work: string, rows: number, seconds: number, conflicts: number): void
 }
 
 export const noSmppObserver: SmppObserver = {

@@ -143,7 +143,7 @@ for (const kind of databaseKinds()) {
       assert.equal(moved('mail2sms_smpp_submit_duration_seconds_count', { outcome: 'accepted' }), 3)
       assert.equal(after.value('mail2sms_smpp_window_in_use'), 0)
       assert.ok(moved('mail2sms_poll_round_duration_seconds_count', { loop: 'sms' }) >= 1)
-      assert.equal(moved('mail2sms_lease_claimed_rows_total', { table: 'outbound_sms' }), 3)
+      assert.equal(moved('mail2sms_lease_claimed_rows_total', { work: 'sms' }), 3)
       assert.ok(after.has('mail2sms_inbound_sms_received_total', { outcome: 'stored' }))
     })
 

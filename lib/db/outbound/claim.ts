@@ -36,7 +36,11 @@ export interface ClaimOptions {
 }
 
 /** While an SMS is leased ('sending'), next_attempt_at holds the lease's end. */
-const SMS_LEASE: LeasedTable = { table: 'outbound_sms', leaseColumn: 'next_attempt_at' }
+const SMS_LEASE: LeasedTable = {
+  work: 'sms',
+  table: 'outbound_sms',
+  leaseColumn: 'next_attempt_at',
+}
 
 /**
  * Takes up to `limit` due SMS under lease (lib/db/lease-claim.ts): 'sending' ones whose lease

@@ -29,7 +29,11 @@ export interface NoticeClaimOptions {
 }
 
 /** A notice's due time, and while it is claimed, its lease's end (and the claim's fence). */
-const NOTICE_LEASE: LeasedTable = { table: 'outbound_sms', leaseColumn: 'notice_next_at' }
+const NOTICE_LEASE: LeasedTable = {
+  work: 'notices',
+  table: 'outbound_sms',
+  leaseColumn: 'notice_next_at',
+}
 
 /**
  * Takes up to `limit` due notices under lease (lib/db/lease-claim.ts), so that no other sender

@@ -17,6 +17,7 @@ const NOW = 1_700_000_000_000
 /** Rows that wait, then are held under lease; `tries` counts the claims of each row. */
 function claimSpec(db: Db, owner: string): ClaimSpec {
   return {
+    work: 'things',
     table: TABLE,
     leaseColumn: 'lease_until',
     due: [{ where: { status: 'held' } }, { where: { status: 'waiting' }, orUnleased: true }],
@@ -62,12 +63,12 @@ function failingCommits(db: Db, errors: Error[]): Db {
 }
 
 function recordingObserver(): ClaimObserver & {
-  calls: Array<{ table: string; rows: number; seconds: number; conflicts: number }>
+  calls: Array<{ work: string; rows: number; seconds: number; conflicts: number }>
 } {
-  const calls: Array<{ table: string; rows: number; seconds: number; conflicts: number }> = []
+  const calls: Array<{ work: string; rows: number; seconds: number; conflicts: number }> = []
   return {
     calls,
-    claimed: (table, rows, seconds, conflicts) => calls.push({ table, rows, seconds, conflicts }),
+    claimed: (work, rows, seconds, conflicts) => calls.push({ work, rows, seconds, conflicts }),
   }
 }
 
@@ -139,7 +140,7 @@ for (const kind of databaseKinds()) {
       }
       for (const id of [later, leased, done]) assert.equal(rows.get(id)?.owner, null)
       assert.equal(observer.calls.length, 1)
-      assert.equal(observer.calls[0].table, TABLE)
+      assert.equal(observer.calls[0].work, 'things')
       assert.equal(observer.calls[0].rows, 3)
       assert.equal(observer.calls[0].conflicts, 0)
       assert.ok(observer.calls[0].seconds >= 0 && observer.calls[0].seconds < 10)
@@ -173,7 +174,7 @@ for (const kind of databaseKinds()) {
       await t.db(TABLE).where({ id: theirs }).update({ owner: 'w2' })
       const moved = await renewLease(
         t.db,
-        { table: TABLE, leaseColumn: 'lease_until' },
+        { work: 'things', table: TABLE, leaseColumn: 'lease_until' },
         { status: 'held', owner: 'w1' },
         NOW + 999,
       )

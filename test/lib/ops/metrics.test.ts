@@ -55,26 +55,23 @@ describe('lib/ops/metrics', () => {
     assert.equal(s.value('mail2sms_smpp_throttled_total'), 1)
   })
 
-  it('times poll rounds and lease claims by loop and table', async () => {
+  it('times poll rounds and lease claims by loop and kind of work', async () => {
     const registry = new Registry()
     const loops = loopMetrics(registry)
     const claims = claimMetrics(registry)
     loops.round('sms', 0.01, false)
     loops.round('sms', 0.02, true)
     loops.round('notices', 0.001, false)
-    claims.claimed('outbound_sms', 50, 0.003, 0)
-    claims.claimed('outbound_sms', 0, 0.001, 2)
-    claims.claimed('inbound_sms', 1, 0.002, 0)
+    claims.claimed('sms', 50, 0.003, 0)
+    claims.claimed('sms', 0, 0.001, 2)
+    claims.claimed('inbound', 1, 0.002, 0)
     const s = await samplesOf(registry)
     assert.equal(s.value('mail2sms_poll_round_duration_seconds_count', { loop: 'sms' }), 2)
     assert.equal(s.value('mail2sms_poll_round_failures_total', { loop: 'sms' }), 1)
     assert.equal(s.value('mail2sms_poll_round_failures_total', { loop: 'notices' }), 0)
-    assert.equal(s.value('mail2sms_lease_claimed_rows_total', { table: 'outbound_sms' }), 50)
-    assert.equal(s.value('mail2sms_lease_claim_conflicts_total', { table: 'outbound_sms' }), 2)
-    assert.equal(
-      s.value('mail2sms_lease_claim_duration_seconds_count', { table: 'inbound_sms' }),
-      1,
-    )
+    assert.equal(s.value('mail2sms_lease_claimed_rows_total', { work: 'sms' }), 50)
+    assert.equal(s.value('mail2sms_lease_claim_conflicts_total', { work: 'sms' }), 2)
+    assert.equal(s.value('mail2sms_lease_claim_duration_seconds_count', { work: 'inbound' }), 1)
   })
 
   it('counts what running totals grew by since the last scrape, every label from the start', async () => {
