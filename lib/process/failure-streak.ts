@@ -13,10 +13,6 @@ export class FailureStreak {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  get failing(): boolean {
-    return this.since !== null
-  }
-
   /** Records a failure; returns how long to wait before trying again (doubling, capped). */
   failed(err: unknown, initialMs: number, maxMs: number): number {
     this.failures += 1

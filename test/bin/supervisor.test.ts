@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { waitForPort } from '../../lib/process/haraka'
+import { waitForPort } from '../support/wait-for-port'
 import { freePort } from '../support/mx'
 import { makeHarakaDir } from '../support/haraka-dir'
 

@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { loadConfig } from '../../lib/config'
 import { EXIT_CONFIG } from '../../lib/process/supervisor'
-import { waitForPort } from '../../lib/process/haraka'
+import { waitForPort } from '../support/wait-for-port'
 import { makeHarakaDir } from '../support/haraka-dir'
 import { freePort } from '../support/mx'
 

@@ -4,7 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import type { DatabaseConfig } from '../../lib/config'
-import { spawnHaraka, waitForPort } from '../../lib/process/haraka'
+import { spawnHaraka } from '../../lib/process/haraka'
+import { waitForPort } from './wait-for-port'
 
 const ROOT = path.resolve(__dirname, '..', '..')
 export const SMS_DOMAIN = 'sms.example.test'
