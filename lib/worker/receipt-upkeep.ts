@@ -147,8 +147,9 @@ export class ReceiptUpkeep {
     }
     this.opts.stats.unmatchedReceipts += applied.unmatched
     if (applied.unmatched > 0) this.missedAt = now
-    if (this.modes.watchingParts && applied.smsIds.length > 0) {
-      const smsId = await smsWithReceiptsForSeveralParts(db, applied.smsIds)
+    if (this.modes.watchingParts && applied.matchedReceipts.length > 0) {
+      const smsIds = [...new Set(applied.matchedReceipts.map((m) => m.smsId))]
+      const smsId = await smsWithReceiptsForSeveralParts(db, smsIds)
       if (smsId !== null) this.modes.sawReceiptsPerPart(smsId)
     }
     return applied

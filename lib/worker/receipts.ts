@@ -309,8 +309,6 @@ export interface AppliedReceipts {
   unmatched: number
   /** The receipts that matched no SMS (kept in delivery_events for a later match). */
   unmatchedReceipts: DeliveryReceipt[]
-  /** The SMS the matched receipts are about. */
-  smsIds: number[]
   /** Each matched receipt with its SMS, in the order received. */
   matchedReceipts: MatchedReceipt[]
   /** The SMS these receipts settled, with the status each one got. */
@@ -336,7 +334,6 @@ export async function applyReceipts(
       matched: 0,
       unmatched: 0,
       unmatchedReceipts: [],
-      smsIds: [],
       matchedReceipts: [],
       settled: new Map(),
     }
@@ -351,12 +348,10 @@ export async function applyReceipts(
     const matches: Match[] = []
     const unmatchedReceipts: DeliveryReceipt[] = []
     const matchedReceipts: MatchedReceipt[] = []
-    const smsIds = new Set<number>()
     const events = receipts.map((r, i) => {
       const holder = findHolder(readings[i], r.handset, r.handsetTon, holders)
       const state = partStateOf(r.state)
       if (holder) {
-        smsIds.add(holder.smsId)
         matchedReceipts.push({ receipt: r, smsId: holder.smsId, trace: holder.trace })
       } else unmatchedReceipts.push(r)
       if (holder && state) matches.push({ holder, state, error: r.error })
@@ -379,7 +374,6 @@ export async function applyReceipts(
       matched: receipts.length - unmatchedReceipts.length,
       unmatched: unmatchedReceipts.length,
       unmatchedReceipts,
-      smsIds: [...smsIds],
       matchedReceipts,
       settled: outcomesOf(settled),
     }
