@@ -17,14 +17,19 @@ interface ServerSpec {
   label: string
   /** Instead of config/plugins; unset runs the production list. */
   plugins?: string[]
-  /** The line each server logs once per message it took: its own count of accepted mail. */
+  /**
+   * The line a server logs for a message it took: its own count of accepted mail. With a
+   * capture group (the trace), lines are counted once per distinct value.
+   */
   acceptedLine: RegExp
 }
 
-// Haraka's own notice for every message a queue plugin took, whichever plugin that was.
-// Our MX's lines (log.sms_format), or Haraka's own json ones on a server without that plugin.
-const QUEUED =
-  / event=queue trace=\S+ origin=core code=OK|"origin":"core","message":"queue","code":"OK"/g
+// Haraka's own notice, in its json, for every message a queue plugin took, whichever plugin
+// that was: the servers without our log.sms_format plugin.
+const QUEUED = /"origin":"core","message":"queue","code":"OK"/g
+// Our MX writes Haraka's accepted steps at debug; each SMS it committed has an sms.queued
+// line naming the message's trace.
+const SMS_QUEUED = / event=sms\.queued trace=(\S+)/g
 const OUR_ENVELOPE_PLUGINS = [
   'connect.sms_concurrency',
   'connect.sms_allowlist',
@@ -50,11 +55,11 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
   },
   unlimited: {
     label: 'full Mail2SMS MX with every spend limit off (no counters read or written)',
-    acceptedLine: QUEUED,
+    acceptedLine: SMS_QUEUED,
   },
   full: {
     label: 'full Mail2SMS MX: config/plugins, spend limits on, commit to MariaDB',
-    acceptedLine: QUEUED,
+    acceptedLine: SMS_QUEUED,
   },
 }
 
@@ -142,7 +147,10 @@ export function takeLog(server: Server): string {
 }
 
 export function acceptedInLog(server: Server, log: string): number {
-  return [...log.matchAll(SERVERS[server.name].acceptedLine)].length
+  const matches = [...log.matchAll(SERVERS[server.name].acceptedLine)]
+  return matches.some((m) => m[1] !== undefined)
+    ? new Set(matches.map((m) => m[1])).size
+    : matches.length
 }
 
 /** Starts, or stops and writes, the CPU profile of each server (see profile-preload.js). */

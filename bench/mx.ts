@@ -313,6 +313,7 @@ async function run(s: Settings, binary: string, cleanups: BenchCleanups) {
     for (const server of servers) profiles[server.name] = await collectProfile(server)
   }
   if (s.saveLogs) {
+    fs.mkdirSync(RESULTS_DIR, { recursive: true })
     for (const server of servers) {
       fs.writeFileSync(
         path.join(RESULTS_DIR, `mx-${RUN_STAMP}-${server.name}.log`),

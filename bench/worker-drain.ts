@@ -4,6 +4,9 @@
  * every row went out exactly once and came back delivered.
  */
 import { EventEmitter } from 'node:events'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import type { DatabaseConfig, SmppConfig, WorkerConfig } from '../lib/config'
 import { openDb, type Db } from '../lib/db/connection'
 import { dedupeKeyFor, insertEmails, type NewSms } from '../lib/db/outbound'
@@ -15,7 +18,16 @@ import {
   type TransportEvents,
 } from '../lib/worker/transport'
 import { SmsWorker } from '../lib/worker/worker'
-import { createMetricsRegistry, databaseMetrics } from '../lib/ops/metrics'
+import { createLogger, type Logger } from '../lib/log'
+import {
+  claimMetrics,
+  createMetricsRegistry,
+  databaseMetrics,
+  loopMetrics,
+  smppMetrics,
+} from '../lib/ops/metrics'
+import type { SmppObserver } from '../lib/ops/observers'
+import { smppLogger } from '../worker/main'
 import { workerMetrics, type WorkerMetrics } from '../lib/ops/worker-metrics'
 import { benchMetricsOn, SCRAPE_EVERY_MS } from './metrics-switch'
 
@@ -98,13 +110,10 @@ class BoundTransport extends EventEmitter<TransportEvents> implements SmsTranspo
   static async start(
     config: SmppConfig,
     timeoutMs: number,
-    log: (line: string) => void,
+    logger: Logger,
+    observer?: SmppObserver,
   ): Promise<BoundTransport> {
-    const inner = new SmppTransport(config, {
-      info: () => undefined,
-      warn: (m) => log(`smpp warn: ${m}`),
-      error: (m) => log(`smpp error: ${m}`),
-    })
+    const inner = new SmppTransport(config, smppLogger(logger), { observer })
     const bound = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no bind to the SMSC')), timeoutMs)
       inner.client.once('bound', () => {
@@ -133,12 +142,35 @@ export interface RunningWorker {
   db: Db
   /** hrtime (ns) just before worker.start(), the session already bound. */
   startedAt: bigint
-  /** What the worker and its SMPP client logged, except the client's info lines. */
+  /** What the worker and its SMPP client logged, but for the lines about each SMS. */
   log: string[]
   stop(): Promise<void>
 }
 
-/** A worker on its own connection pool, as in production, with its session already bound. */
+/**
+ * The worker's logger as in production (logfmt, info, one write per line), writing to a file
+ * as it would to the journal: the lines about each SMS (sms.submitted, sms.receipt) are part of
+ * its cost per SMS. The other lines are also kept for the report, up to a bound.
+ */
+function benchLogger(file: string, kept: string[]): { logger: Logger; close(): void } {
+  const fd = fs.openSync(file, 'a')
+  const logger = createLogger({
+    service: 'worker',
+    format: 'logfmt',
+    level: 'info',
+    write: (line) => {
+      fs.writeSync(fd, `${line}\n`)
+      if (kept.length < 1000 && !/ event=sms\./.test(line)) kept.push(line)
+    },
+  })
+  return { logger, close: () => fs.closeSync(fd) }
+}
+
+/**
+ * A worker on its own connection pool, with its session already bound, wired as
+ * worker/main.ts wires it: the same logger and, unless the metrics are switched off, the same
+ * observers and metrics, scraped every second.
+ */
 export async function startBenchWorker(
   database: DatabaseConfig,
   smpp: SmppConfig,
@@ -146,9 +178,15 @@ export async function startBenchWorker(
 ): Promise<RunningWorker> {
   const db = openDb(database)
   const log: string[] = []
-  const transport = await BoundTransport.start(smpp, 10_000, (line) => log.push(line))
-  // As worker/main.ts wires them, scraped every second.
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mail2sms-bench-worker-'))
+  const { logger, close } = benchLogger(path.join(logDir, 'worker.log'), log)
   const registry = benchMetricsOn() ? createMetricsRegistry() : null
+  const transport = await BoundTransport.start(
+    smpp,
+    10_000,
+    logger,
+    registry ? smppMetrics(registry) : undefined,
+  )
   const detach = registry ? databaseMetrics(registry, db) : () => undefined
   let metrics: WorkerMetrics | null = null
   const worker = new SmsWorker({
@@ -157,7 +195,8 @@ export async function startBenchWorker(
     config,
     receipts: smpp.receipts,
     defaultSource: smpp.defaultSource,
-    log: (line) => log.push(line),
+    log: logger,
+    observers: registry ? { loop: loopMetrics(registry), claim: claimMetrics(registry) } : {},
     onSettled: (settled, now) => metrics?.settled(settled, now),
   })
   if (registry) metrics = workerMetrics(registry, { db, totals: { sms: () => worker.stats } })
@@ -176,6 +215,8 @@ export async function startBenchWorker(
       await worker.stop(2000)
       detach()
       await db.destroy()
+      close()
+      fs.rmSync(logDir, { recursive: true, force: true })
     },
   }
 }

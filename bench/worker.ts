@@ -350,8 +350,8 @@ async function runWorker(
     maxOutstanding: report.maxOutstanding,
     submits: checkSubmits(seeded.recipients, report.submits),
     cpu: cpuPerSms(before, after, count),
-    claimErrors: running.log.filter((l) => /^(WARN )?cannot claim/.test(l)).length,
-    writeErrors: running.log.filter((l) => /^(WARN )?cannot record/.test(l)).length,
+    claimErrors: running.log.filter((l) => / event=cannot\.claim /.test(l)).length,
+    writeErrors: running.log.filter((l) => / event=cannot\.record/.test(l)).length,
     deadlocks: running.log.filter((l) => l.includes('Deadlock found')).length,
     workerLog: running.log.slice(0, 20),
   }
@@ -363,9 +363,9 @@ async function runWorker(
   )
   if (run.claimErrors || run.writeErrors) console.log(`  ${describeErrors(run)}`)
   // Stopping the worker closes its session: anything else it logged is worth seeing.
-  // (Each SMS's own lines, sms.submitted…, are not worth showing here.)
+  // (Each SMS's own lines, sms.submitted…, are not kept.)
   const other = running.log.filter(
-    (l) => !/client stopped|^(WARN )?cannot (claim|record)|^sms\./.test(l),
+    (l) => !/ event=(smpp\.bound|cannot\.claim|cannot\.record|worker\.)|client stopped/.test(l),
   )
   for (const line of other.slice(0, 3)) console.log(`  worker log: ${line.slice(0, 200)}`)
   return run

@@ -23,8 +23,21 @@ export interface LogHead {
 
 const HEAD_KEYS: ReadonlySet<string> = new Set(['time', 'level', 'service', 'event'])
 
+/** Cleaned keys by key: a program uses a few dozen names, on every line. */
+const cleanKeys = new Map<string, string>()
+const CLEAN_KEYS_MAX = 1000
+
 /** Keys are plain words: anything else becomes '_', so a key never needs quoting. */
 export function logKey(key: string): string {
+  const known = cleanKeys.get(key)
+  if (known !== undefined) return known
+  const clean = cleanKey(key)
+  // Keys come from code, not from data; the bound only guards against a caller that varies them.
+  if (cleanKeys.size < CLEAN_KEYS_MAX) cleanKeys.set(key, clean)
+  return clean
+}
+
+function cleanKey(key: string): string {
   const clean = key.replace(/[^A-Za-z0-9_.-]/g, '_')
   if (clean === '') return '_'
   // A field may not pass itself off as one of the head's keys.

@@ -22,6 +22,21 @@ export function levelOfHaraka(level: string): LogLevel {
   }
 }
 
+/**
+ * Haraka's notice for each step an accepted message passed: MAIL FROM, RCPT TO and the end of
+ * DATA answered OK or CONT, and the queue's OK. Four lines per mail, which the `sms.queued` line
+ * of each of its SMS already covers (trace, sender, number, Message-ID), so they are debug;
+ * a refusal at any step stays a notice. Read from the raw record, before it is parsed: at
+ * info they are dropped at the cost of one match. JSON escapes the quotes inside values, so
+ * a sender cannot forge the `"code":"OK"` this looks for.
+ */
+const ACCEPTED_STEP =
+  /^\{"level":"NOTICE","uuid":"[^"]*","origin":"core","message":"(?:sender|recipient|message|queue)\b[^\n]*"code":"(?:OK|CONT)"/
+
+function levelOfItem(item: HarakaLogItem): LogLevel {
+  return ACCEPTED_STEP.test(item.data) ? 'debug' : levelOfHaraka(item.level)
+}
+
 /** Our level on Haraka's: what Haraka must let through for our level to see it. */
 export function harakaLevelFor(level: LogLevel): string {
   switch (level) {
@@ -70,7 +85,7 @@ function fieldValue(value: unknown): LogFields[string] {
  * words, else the plugin's name.
  */
 export function writeHarakaItem(logger: Logger, item: HarakaLogItem): void {
-  const level = levelOfHaraka(item.level)
+  const level = levelOfItem(item)
   if (!logger.enabled(level)) return
   const record = readRecord(item.data)
   if (!record || !('message' in record || 'origin' in record)) {

@@ -20,9 +20,22 @@ export function redactText(text: string): string {
     .replace(INLINE_SECRET, (_m, key: string, sep: string) => `${key}${sep}${REDACTED}`)
 }
 
+/** Whether each key seen names a secret: the same few names come back on every line. */
+const secretKeys = new Map<string, boolean>()
+const SECRET_KEYS_MAX = 1000
+
+function isSecretKey(key: string): boolean {
+  let secret = secretKeys.get(key)
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key)
+    if (secretKeys.size < SECRET_KEYS_MAX) secretKeys.set(key, secret)
+  }
+  return secret
+}
+
 function redactValue(key: string, value: LogValue): LogValue {
   if (value === null || value === undefined || value === '') return value
-  if (SECRET_KEY.test(key)) return REDACTED
+  if (isSecretKey(key)) return REDACTED
   if (typeof value === 'string') return redactText(value)
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? redactText(v) : v))
   return value

@@ -25,9 +25,13 @@ export function configFile(): string {
   return process.env.MAIL2SMS_CONFIG ?? path.join(haraka, 'config', 'mail2sms.ini')
 }
 
-/** The process's runtime; `log` serves the first call, which makes it (at Haraka's start). */
+/**
+ * The process's runtime; `log` serves the first call, which makes it (at Haraka's start).
+ * Once made, it is returned as it is: every hook asks for it, and reading the environment for
+ * the config file's name on each call cost more than the rest of the lookup.
+ */
 export function runtime(log?: (line: string) => void): MxRuntime {
-  return getMxRuntime(configFile(), log)
+  return peekMxRuntime() ?? getMxRuntime(configFile(), log)
 }
 
 export function smsNotes(connection: Connection): SmsTransactionNotes {

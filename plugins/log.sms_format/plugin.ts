@@ -4,6 +4,7 @@ import { loadConfig, type LogConfig } from '../../lib/config'
 import { createLogger, type Logger } from '../../lib/log'
 import { harakaLevelFor, writeHarakaItem, type HarakaLogItem } from '../../lib/log/haraka-lines'
 import { configFile } from '../_shared/haraka'
+import { setMxLogger } from '../_shared/log'
 
 /** The parts of Haraka's logger this plugin sets. */
 interface HarakaLogger {
@@ -25,6 +26,7 @@ export function register(this: Plugin): void {
     // Bad settings stop the MX in connect.sms_allowlist, naming the key; until then, defaults.
   }
   logger = createLogger({ service: 'mx', ...config })
+  setMxLogger(logger)
   this.register_hook('log', 'write_line')
   const haraka = this.haraka_require('logger') as HarakaLogger
   // write_line reads Haraka's records as JSON; it lets through what our level asks for.

@@ -2,6 +2,7 @@ import type { Connection, Next, Plugin } from 'haraka'
 import type { Decision } from '../../lib/mx/decision'
 import { answer } from '../../lib/mx/replies'
 import { once, reply, replyTemporaryFailure, runtime, smsNotes } from '../_shared/haraka'
+import { directLogger } from '../_shared/log'
 
 export function register(this: Plugin): void {
   // The commit happens at the end of DATA, after data.sms_text, rather than in the queue hook:
@@ -24,19 +25,22 @@ export function store_sms(this: Plugin, nextHook: Next, connection: Connection):
     .then(() => runtime().outbox.write(notes.rows, notes.usage))
     .then(({ ids, duplicates }) => {
       runtime().metrics.queued(ids.length - duplicates)
-      // One line per SMS, under this transaction's id: the trace its later lines carry.
+      // One line per SMS, under this transaction's id: the trace its later lines carry. The
+      // line every accepted message gets, so it goes to our logger directly when it can.
+      const log = directLogger()
       for (const [i, id] of ids.entries()) {
-        connection.lognotice(this, {
-          event: 'sms.queued',
+        const fields = {
           sms: id,
           to: notes.rows[i].recipient,
           sender,
           encoding: notes.rows[i].encoding,
           segments: notes.rows[i].segments,
-          message_id: txn.notes.sms_message_id ?? 'none',
+          message_id: String(txn.notes.sms_message_id ?? 'none'),
           // A retry of a message already queued: its SMS keep the first try's trace.
           duplicates: duplicates > 0 ? duplicates : undefined,
-        })
+        }
+        if (log) log.info('sms.queued', { trace: txn.uuid, origin: this.name, ...fields })
+        else connection.lognotice(this, { event: 'sms.queued', ...fields })
       }
       const what = ids.length === 1 ? `SMS ${ids[0]}` : `${ids.length} SMS (${ids.join(', ')})`
       txn.notes.sms_queued = answer('queued', { what, duplicate: duplicates === ids.length })

@@ -159,8 +159,15 @@ for (const kind of databaseKinds()) {
         assert.match(String(submitted.message_ids), new RegExp(String(part.smsc_message_id)))
         const receipt = traced.find((l) => l.event === 'sms.receipt')!
         assert.equal(receipt.final, 'undeliverable')
-        // The SMTP dialogue is under the same id: Haraka's transaction id is the trace.
-        assert.ok(mxLines.some((l) => l.trace === trace && l.event !== 'sms.queued'))
+        // The trace is Haraka's transaction id, `<connection>.<n>`. A message's accepted steps are
+        // debug: at info, sms.queued stands for them, and the end of the connection (who, TLS,
+        // counts) carries the trace too; its start is found with the connection's part.
+        assert.deepEqual(
+          mxLines.filter((l) => l.trace === trace).map((l) => l.event),
+          ['sms.queued', 'disconnect'],
+        )
+        const connection = trace.replace(/\.\d+$/, '')
+        assert.ok(mxLines.some((l) => l.trace === connection && l.event === 'connect'))
         assert.doesNotMatch(worker.output() + mx.logs(), /password=secret|:secret@/)
       })
     })

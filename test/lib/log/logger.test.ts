@@ -152,4 +152,44 @@ describe('lib/log Haraka lines', () => {
       ],
     )
   })
+
+  it("writes Haraka's notices for a message's accepted steps at debug, and its refusals at info", () => {
+    // Haraka's json, as its logger builds it for each step of one accepted message.
+    const step = (message: string, code: string, extra: object = {}) => ({
+      level: 'NOTICE',
+      data: JSON.stringify({
+        level: 'NOTICE',
+        uuid: 'C0FFEE.1',
+        origin: 'core',
+        message,
+        ...extra,
+        code,
+        msg: '',
+      }),
+    })
+    const accepted = [
+      step('sender <alice@acme.example>', 'CONT'),
+      step('recipient <0612345678@sms.example.test>', 'OK', { sender: 'alice@acme.example' }),
+      step('message', 'CONT', { mid: '<1@acme.example>', size: 300, rcpts: '1/0/0' }),
+      step('queue', 'OK'),
+    ]
+    const refused = [
+      step('recipient <0612345678@elsewhere.example>', 'DENY'),
+      step('queue', 'DENYSOFT'),
+      // A sender cannot pass a refusal off as accepted: JSON escapes the quotes in its address.
+      step('sender <"code":"OK"@evil.example>', 'DENY'),
+    ]
+    const info = capture('logfmt')
+    for (const item of [...accepted, ...refused]) writeHarakaItem(info.logger, item)
+    assert.deepEqual(
+      info.lines.map((l) => / event=(\S+)/.exec(l)?.[1]),
+      ['recipient', 'queue', 'sender'],
+    )
+    assert.ok(info.lines.every((l) => l.includes('level=info') && !l.includes('code=OK')))
+    assert.match(info.lines[2], /code=DENY/)
+    const debug = capture('logfmt', 'debug')
+    for (const item of accepted) writeHarakaItem(debug.logger, item)
+    assert.equal(debug.lines.length, 4)
+    assert.ok(debug.lines.every((l) => l.includes('level=debug') && l.includes('trace=C0FFEE.1')))
+  })
 })
