@@ -187,6 +187,14 @@ export class ReceiptUpkeep {
         this.opts.onSettled,
       )
       this.modes.settledByWait(settled.length)
+      // The receipt that came for one part was logged without final=: this is the SMS's end.
+      for (const s of settled) {
+        this.log.info('sms.settled', {
+          ...smsFields(s.id, s.trace),
+          final: s.outcome,
+          reason: 'receipt for one part only',
+        })
+      }
       if (settled.length === BATCH) more = true
       else this.nextWaitCheckAt = now + Math.max(this.periodMs, this.opts.partWaitMs / 10)
     }

@@ -468,7 +468,7 @@ export async function matchUnmatchedReceipts(db: Db, opts: RematchOptions): Prom
  * receipts=auto: long SMS in 'sent' with a final receipt for some parts, received at least
  * `cutoff` ago, and none for the others (the SMSC reports once per message). The parts without
  * a receipt take the worst state of those with one, and the SMS is settled. Returns the SMS
- * settled, at most `limit`.
+ * settled, at most `limit`, in id order, with their trace and how they ended (for the log).
  */
 export async function settleWaitedParts(
   db: Db,
@@ -476,10 +476,11 @@ export async function settleWaitedParts(
   now: number,
   limit: number,
   onSettled?: SettleListener,
-): Promise<number[]> {
+): Promise<Array<{ id: number; trace: string | null; outcome: SmsOutcome }>> {
   const waiting = await findLongSmsWithPartsFinalSince(db, RECEIPTED_PART_STATES, cutoff, limit)
   if (waiting.length === 0) return []
-  const ids = waiting.sort((a, b) => a - b)
+  const traces = new Map(waiting.map((w) => [w.id, w.trace]))
+  const ids = [...traces.keys()].sort((a, b) => a - b)
   const settled: SettledSms[] = []
   const ended = await db.transaction(async (trx) => {
     settled.length = 0
@@ -499,7 +500,11 @@ export async function settleWaitedParts(
     return settleFromParts(trx, filled, now, new Map(), settled)
   })
   if (settled.length > 0) onSettled?.(settled, now)
-  return ended
+  const outcomes = outcomesOf(settled)
+  return ended.flatMap((id) => {
+    const outcome = outcomes.get(id)
+    return outcome ? [{ id, trace: traces.get(id) ?? null, outcome }] : []
+  })
 }
 
 /**

@@ -102,6 +102,17 @@ for (const kind of databaseKinds()) {
         lines.filter((l) => l.startsWith('receipts mode=')),
         ['receipts mode=per_message reason="3 long SMS got a receipt for one part only"'],
       )
+      // Their one receipt was logged without final=: the wait's end is each SMS's last line.
+      const rows = await t.db('outbound_sms').whereIn('id', first).select('id', 'mx_transaction')
+      assert.deepEqual(
+        lines.filter((l) => l.startsWith('sms.settled ')).sort(),
+        rows
+          .map(
+            (r) =>
+              `sms.settled trace=${r.mx_transaction} sms=${r.id} final=delivered reason="receipt for one part only"`,
+          )
+          .sort(),
+      )
       const parts = await t.db('outbound_sms_parts').whereIn('sms_id', first).select('state')
       assert.deepEqual(new Set(parts.map((p) => p.state)), new Set(['delivered']))
       assert.equal(parts.length, 6)

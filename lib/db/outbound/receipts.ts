@@ -167,16 +167,19 @@ export async function findLongSmsWithPartsFinalSince(
   finalStates: readonly string[],
   cutoff: number,
   limit: number,
-): Promise<number[]> {
+): Promise<Array<{ id: number; trace: string | null }>> {
   const waiting = await db('outbound_sms as o')
     .join('outbound_sms_parts as p', 'p.sms_id', 'o.id')
     .where('o.status', 'sent')
     .where('o.parts', '>', 1)
     .whereIn('p.state', finalStates)
     .where('p.final_at', '<=', cutoff)
-    .distinct('o.id')
+    .distinct('o.id', 'o.mx_transaction')
     .limit(limit)
-  return waiting.map((r) => Number(r.id))
+  return waiting.map((r) => ({
+    id: Number(r.id),
+    trace: (r.mx_transaction as string | null) ?? null,
+  }))
 }
 
 /** The state of every part of these SMS (a plain read). */
