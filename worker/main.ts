@@ -14,7 +14,7 @@ import { SmsWorker } from '../lib/worker/worker'
 import { startServiceOps, type ServiceOps } from '../lib/ops/service'
 import { stateCheck, transportCheck } from '../lib/ops/readiness'
 import { workerMetrics, type WorkerMetrics } from '../lib/ops/worker-metrics'
-import { claimMetrics, loopMetrics, smppMetrics } from '../lib/ops/metrics'
+import { claimMetrics, loopMetrics, purgeMetrics, smppMetrics } from '../lib/ops/metrics'
 import type { SmppObserver } from '../lib/ops/observers'
 
 const STATS_EVERY_MS = 10_000
@@ -158,6 +158,7 @@ function serve(config: Mail2SmsConfig, db: Db, logger: Logger, ops: ServiceOps):
     pauseMs: config.retention.purgePauseMs,
     log: logger,
     observers,
+    purgeObserver: ops.registry ? purgeMetrics(ops.registry) : undefined,
   })
   moReceiver.start()
   worker.start()

@@ -10,6 +10,7 @@ import type { Db } from '../db/connection'
 import type {
   ClaimObserver,
   LoopObserver,
+  PurgeObserver,
   SmppBindState,
   SmppObserver,
   SubmitOutcome,
@@ -180,6 +181,17 @@ export function loopMetrics(registry: Registry): LoopObserver {
       if (failed) failures.inc({ loop })
     },
   }
+}
+
+/** The retention purge: rows blanked by step, so a purge that stopped working shows. */
+export function purgeMetrics(registry: Registry): PurgeObserver {
+  const purged = new Counter({
+    name: `${METRIC_PREFIX}retention_purged_rows_total`,
+    help: 'Rows whose text or addresses the retention purge blanked, by step',
+    labelNames: ['step'],
+    registers: [registry],
+  })
+  return { purged: (step, rows) => purged.inc({ step }, rows) }
 }
 
 /** Lease claims on the queues (outbound SMS, inbound SMS, notices). */

@@ -19,6 +19,11 @@ export interface LoopObserver {
   round(loop: string, seconds: number, failed: boolean): void
 }
 
+export interface PurgeObserver {
+  /** A purge run blanked `rows` rows in the named step (outbound_text, inbound_both…). */
+  purged(step: string, rows: number): void
+}
+
 export interface ClaimObserver {
   /**
    * A lease claim of `work` (sms, notices, inbound…) took `seconds` and returned `rows`, after

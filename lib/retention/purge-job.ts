@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection'
 import { asLogger, lineLogger, lineSink, type Logger, type LogSink } from '../log'
+import type { PurgeObserver } from '../ops/observers'
 import type { PollerObservers } from '../ops/poller-observers'
 import { FailureStreak } from '../process/failure-streak'
 import { InterruptibleSleep } from '../process/interruptible-sleep'
@@ -15,6 +16,8 @@ export interface RetentionPurgeJobOptions {
   pauseMs: number
   log?: LogSink
   observers?: PollerObservers
+  /** Told the rows of each step after every purge run (the metrics). */
+  purgeObserver?: PurgeObserver
   clock?: () => number
   /** Wait before the first purge, so a worker's start is not slowed by it. Default 1 min. */
   firstDelayMs?: number
@@ -89,6 +92,7 @@ export class RetentionPurgeJob {
       sleep: (ms) => this.pause.sleep(ms),
     })
     this.stats.runs += 1
+    for (const r of report.rows) this.opts.purgeObserver?.purged(r.step, r.rows)
     const rows = report.rows.reduce((n, r) => n + r.rows, 0)
     this.stats.rows += rows
     if (rows > 0 || report.interrupted) {

@@ -7,6 +7,7 @@ import {
   databaseMetrics,
   loopMetrics,
   operationOf,
+  purgeMetrics,
   smppMetrics,
 } from '../../../lib/ops/metrics'
 import { mxMetrics } from '../../../lib/ops/mx-metrics'
@@ -72,6 +73,17 @@ describe('lib/ops/metrics', () => {
     assert.equal(s.value('mail2sms_lease_claimed_rows_total', { work: 'sms' }), 50)
     assert.equal(s.value('mail2sms_lease_claim_conflicts_total', { work: 'sms' }), 2)
     assert.equal(s.value('mail2sms_lease_claim_duration_seconds_count', { work: 'inbound' }), 1)
+  })
+
+  it('counts the rows the retention purge blanked, by step', async () => {
+    const registry = new Registry()
+    const purge = purgeMetrics(registry)
+    purge.purged('outbound_text', 7)
+    purge.purged('outbound_text', 3)
+    purge.purged('inbound_both', 0)
+    const s = await samplesOf(registry)
+    assert.equal(s.value('mail2sms_retention_purged_rows_total', { step: 'outbound_text' }), 10)
+    assert.equal(s.value('mail2sms_retention_purged_rows_total', { step: 'inbound_both' }), 0)
   })
 
   it('counts what running totals grew by since the last scrape, every label from the start', async () => {

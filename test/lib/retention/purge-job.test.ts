@@ -50,6 +50,7 @@ for (const kind of databaseKinds()) {
     it('purges on its own once started, and logs what it removed', async () => {
       await oldDelivered(7)
       const lines: string[] = []
+      const purged = new Map<string, number>()
       const job = new RetentionPurgeJob({
         db: t.db,
         policy: { textDays: 30, addressesDays: 0 },
@@ -58,6 +59,7 @@ for (const kind of databaseKinds()) {
         pauseMs: 1,
         firstDelayMs: 0,
         log: (l) => lines.push(l),
+        purgeObserver: { purged: (step, rows) => purged.set(step, (purged.get(step) ?? 0) + rows) },
       })
       job.start()
       try {
@@ -66,6 +68,12 @@ for (const kind of databaseKinds()) {
         await job.stop()
       }
       assert.equal(await left(), 0)
+      // What the metrics count: each step of the run, with its rows.
+      assert.deepEqual(Object.fromEntries(purged), {
+        outbound_text: 7,
+        inbound_text: 0,
+        unmatched_receipts: 0,
+      })
       assert.equal(lines[0], 'retention.on text_days=30 addresses_days=forever every_min=60')
       assert.match(
         lines[1],
