@@ -4,7 +4,7 @@
  */
 import type { Db } from '../db/connection'
 import { insertPartRows, markSmsSent, type PartRow } from '../db/outbound'
-import { settleFromParts } from './receipts'
+import { settleFromParts, type SettledSms, type SettleListener } from './receipts'
 
 export interface SentSms {
   id: number
@@ -41,9 +41,12 @@ export async function recordSent(
   sent: SentSms[],
   now: number,
   receiptTimeoutMs = 72 * 3600_000,
+  onSettled?: SettleListener,
 ): Promise<void> {
   if (sent.length === 0) return
+  const settled: SettledSms[] = []
   await db.transaction(async (trx) => {
+    settled.length = 0
     await markSmsSent(
       trx,
       owner,
@@ -59,6 +62,8 @@ export async function recordSent(
     // Parts taken on an earlier try may have their receipts already, and refused or expired
     // parts are final: such an SMS can be settled the moment it is sent.
     const partly = sent.filter((s) => s.newParts !== undefined).map((s) => s.id)
-    if (partly.length > 0) await settleFromParts(trx, partly, now)
+    if (partly.length > 0) await settleFromParts(trx, partly, now, new Map(), settled)
   })
+  // Told once committed, as the receipts' own settlements are (the metrics' delay to the end).
+  if (settled.length > 0) onSettled?.(settled, now)
 }

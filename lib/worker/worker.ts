@@ -448,7 +448,14 @@ export class SmsWorker {
           sent,
           this.sent,
           (items) =>
-            recordSent(this.opts.db, this.owner, items, now, this.opts.config.receiptTimeoutMs),
+            recordSent(
+              this.opts.db,
+              this.owner,
+              items,
+              now,
+              this.opts.config.receiptTimeoutMs,
+              this.opts.onSettled,
+            ),
           (n) => {
             this.stats.sent += n
             this.released(n)

@@ -61,6 +61,56 @@ for (const kind of databaseKinds()) {
         now: Date.now(),
       })
 
+    it('a long SMS whose last part is refused after the others were delivered: settled at its record, and told', async () => {
+      const id = await claimedSms()
+      await t.db('outbound_sms').where({ id }).update({ segments: 2 })
+      // Try 1: part 1 taken, part 2 throttled; part 1's receipt comes while the SMS waits.
+      await recordUnsent(
+        t.db,
+        'w1',
+        [
+          {
+            id,
+            error: 'throttled',
+            code: 0x58,
+            retryAt: Date.now(),
+            finalStatus: 'failed',
+            parts: 2,
+            newParts: [{ partNo: 1, messageId: `lp${n}`, state: 'sent' }],
+          },
+        ],
+        Date.now(),
+      )
+      await applyReceipts(t.db, [receipt(`lp${n}`, 'delivered')], 'per_part', Date.now())
+      const [again] = await claimDueSms(t.db, {
+        owner: 'w1',
+        limit: 1,
+        leaseMs: 60_000,
+        now: Date.now(),
+      })
+      assert.equal(again.id, id)
+      // Try 2: part 2 refused for good. Nothing is left to wait for.
+      const told: Array<{ id: number; outcome: string }> = []
+      const now = Date.now()
+      await recordSent(
+        t.db,
+        'w1',
+        [
+          {
+            id,
+            parts: 2,
+            newParts: [{ partNo: 2, messageId: '', state: 'refused' }],
+            error: 'part 2 refused',
+          },
+        ],
+        now,
+        60_000,
+        (settled) => told.push(...settled.map((s) => ({ id: s.id, outcome: s.outcome }))),
+      )
+      assert.equal(await status(id), 'partial')
+      assert.deepEqual(told, [{ id, outcome: 'partial' }])
+    })
+
     it('matches a decimal receipt to a hex submit id', async () => {
       const id = await claimedSms()
       await recordSent(t.db, 'w1', [{ id, messageIds: ['a1b2'] }], Date.now())
