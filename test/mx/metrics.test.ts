@@ -99,6 +99,35 @@ for (const kind of databaseKinds()) {
       assert.ok(after.has('mail2sms_nodejs_eventloop_lag_seconds'))
     })
 
+    it('with Haraka cluster workers (nodes=2): the master serves the sum of its workers', async () => {
+      t = await createTestDatabase(kind)
+      await seed(t)
+      const opsPort = await freePort()
+      mx = await startMx({ database: t.config, opsPort, nodes: 2 })
+      // One connection per email: the cluster hands connections to its workers in turn.
+      const emails = 6
+      for (let i = 0; i < emails; i++) {
+        const s = await SmtpSession.open(mx.port)
+        try {
+          await s.ehlo()
+          assert.equal((await s.command('MAIL FROM:<alice@acme.example>')).code, 250)
+          assert.equal((await s.command(`RCPT TO:<061234567${i}@${SMS_DOMAIN}>`)).code, 250)
+          const r = await s.data(
+            buildMessage({ from: 'alice@acme.example', to: 'x', body: `node ${i}` }),
+          )
+          assert.equal(r.code, 250, r.text)
+        } finally {
+          await s.quit()
+        }
+      }
+      // The master takes no mail: every count comes from the workers, added up. (Served alone,
+      // the master's own registry would say 0, and one worker's about half.)
+      const after = await scrape(opsPort)
+      assert.equal(after.value('mail2sms_mx_emails_accepted_total'), emails)
+      assert.equal(after.value('mail2sms_mx_sms_queued_total'), emails)
+      assert.equal((await httpGet(opsPort, '/readyz')).status, 200)
+    })
+
     it('is not ready while the schema is behind, ready once migrated', async () => {
       t = await createTestDatabase(kind, { migrate: false })
       const opsPort = await freePort()

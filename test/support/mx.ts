@@ -42,6 +42,8 @@ export interface MxOptions {
   log?: Record<string, string>
   /** The ops listener's port (/metrics, /healthz, /readyz); off when absent. */
   opsPort?: number
+  /** smtp.ini `nodes`: Haraka's cluster workers (0, the shipped value, when absent). */
+  nodes?: number
 }
 
 export async function freePort(): Promise<number> {
@@ -91,7 +93,9 @@ export async function startMx(opts: MxOptions): Promise<RunningMx> {
   const smtpIni = fs.readFileSync(path.join(configDir, 'smtp.ini'), 'utf8')
   fs.writeFileSync(
     path.join(configDir, 'smtp.ini'),
-    smtpIni.replace(/^listen=.*$/m, `listen=127.0.0.1:${port}`),
+    smtpIni
+      .replace(/^listen=.*$/m, `listen=127.0.0.1:${port}`)
+      .replace(/^nodes=.*$/m, `nodes=${opts.nodes ?? 0}`),
   )
   if (opts.plugins)
     fs.writeFileSync(path.join(configDir, 'plugins'), opts.plugins.join('\n') + '\n')
