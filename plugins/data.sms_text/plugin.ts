@@ -41,7 +41,8 @@ export function prepare_sms(this: Plugin, nextHook: Next, connection: Connection
             this,
             connection,
             decision,
-            `sender=${notes.sender?.sender ?? '<>'} message_id=${mail?.messageId ?? 'none'} bytes=${raw.length}`,
+            // The numbers too: their accepted RCPT lines are debug.
+            `sender=${notes.sender?.sender ?? '<>'} to=${notes.recipients.map((r) => r.e164).join(',') || 'none'} message_id=${mail?.messageId ?? 'none'} bytes=${raw.length}`,
           )
           return reply(next, decision)
         }

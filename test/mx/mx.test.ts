@@ -235,6 +235,18 @@ for (const kind of databaseKinds()) {
       })
       assertReply(r.data, 550, '5.3.4', /needs 5 SMS .* at most 4/)
       assert.equal((await rowsFor('+33612345679')).length, 0)
+      // At info, the refusal's own line says who sent it to which number: the accepted MAIL and
+      // RCPT steps before it are debug.
+      const refusal = mx
+        .logs()
+        .split('\n')
+        .find((l) => l.includes(' event=data.sms_text ') && l.includes('decision=deny'))
+      assert.ok(refusal, mx.logs().slice(-2000))
+      assert.match(
+        refusal,
+        / level=info .*sender=alice@acme\.example to=\+33612345679 .*status=5\.3\.4/,
+      )
+      assert.doesNotMatch(mx.logs(), / event=recipient .*0612345679/)
     })
 
     it('refuses a message with no text', async () => {
