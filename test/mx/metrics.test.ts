@@ -99,11 +99,21 @@ for (const kind of databaseKinds()) {
       assert.ok(after.has('mail2sms_nodejs_eventloop_lag_seconds'))
     })
 
-    it('with Haraka cluster workers (nodes=2): the master serves the sum of its workers', async () => {
+    it('with Haraka cluster workers (nodes=2): the master serves the sum of its workers', async function () {
+      this.timeout(120_000)
       t = await createTestDatabase(kind)
       await seed(t)
       const opsPort = await freePort()
       mx = await startMx({ database: t.config, opsPort, nodes: 2 })
+      // The master answers /metrics once every worker answers it (a worker still loading its
+      // plugins makes the scrape fail): wait for both, so that both take mail.
+      const until = Date.now() + 60_000
+      for (;;) {
+        const answer = await httpGet(opsPort, '/metrics')
+        if (answer.status === 200) break
+        if (Date.now() > until) throw new Error(`/metrics: ${answer.status} ${answer.body}`)
+        await new Promise((r) => setTimeout(r, 200))
+      }
       // One connection per email: the cluster hands connections to its workers in turn.
       const emails = 6
       for (let i = 0; i < emails; i++) {
