@@ -12,7 +12,6 @@ import {
   markNoticeSent,
   markNoticeSkipped,
   scheduleNoticeRetry,
-  smsTraces,
   type ClaimedNotice,
 } from '../db/outbound'
 
@@ -109,30 +108,15 @@ export class NoticeSender {
       now: this.clock(),
       observer: this.opts.observers?.claim,
     })
-    const traces = await this.tracesOf(claimed)
     // One at a time or all together makes little odds: the mailer pools its connections.
     await Promise.all(
       claimed.map((notice) => {
-        const trace = traces.get(notice.sms.id)
+        const { trace } = notice
         const fields = trace ? { trace, sms: notice.sms.id } : { sms: notice.sms.id }
         return this.handle(notice, this.log.child(fields))
       }),
     )
     return claimed.length < this.batch ? this.pollMs : 0
-  }
-
-  /** The traces only serve the log: a failure to read them costs the lines their trace. */
-  private async tracesOf(claimed: ClaimedNotice[]): Promise<Map<number, string>> {
-    if (claimed.length === 0) return new Map()
-    try {
-      return await smsTraces(
-        this.db,
-        claimed.map((n) => n.sms.id),
-      )
-    } catch (err) {
-      this.log.warn('notice.trace_unread', { error: errorText(err) })
-      return new Map()
-    }
   }
 
   /** Never throws: a notice that cannot be recorded now comes back when its lease ends. */

@@ -1,6 +1,7 @@
 /** The worker's claim of due SMS under lease, and the renewal of the leases it holds. */
 import type { Db } from '../connection'
 import { claimUnderLease, renewLease, type LeasedTable } from '../lease-claim'
+import { partStatesBySms } from './results'
 import type { ClaimObserver } from '../../ops/observers'
 import type { SmsEncoding } from '../../sms/segments'
 
@@ -108,14 +109,10 @@ async function settledPartsOf(
   ids: number[],
 ): Promise<Map<number, Map<number, SettledPart>>> {
   const bySms = new Map<number, Map<number, SettledPart>>()
-  if (ids.length === 0) return bySms
-  const rows = await db('outbound_sms_parts')
-    .whereIn('sms_id', ids)
-    .select('sms_id', 'part_no', 'state')
-  for (const r of rows) {
-    const parts = bySms.get(Number(r.sms_id)) ?? new Map<number, SettledPart>()
-    parts.set(Number(r.part_no), r.state === 'refused' ? 'refused' : 'accepted')
-    bySms.set(Number(r.sms_id), parts)
+  for (const [smsId, states] of await partStatesBySms(db, ids)) {
+    const parts = new Map<number, SettledPart>()
+    for (const [no, state] of states) parts.set(no, state === 'refused' ? 'refused' : 'accepted')
+    bySms.set(smsId, parts)
   }
   return bySms
 }

@@ -1,6 +1,7 @@
 /** Failure notices owed to senders, claimed under lease on the SMS rows (notice_* columns). */
 import type { Db } from '../connection'
 import { claimUnderLease, renewLease, type LeasedTable } from '../lease-claim'
+import { partStatesBySms } from './results'
 import type { ClaimObserver } from '../../ops/observers'
 import type { FailedSms } from '../../notices/failure-notice'
 import type { FailedStatus } from '../../notices/failure-reason'
@@ -14,6 +15,8 @@ export interface ClaimedNotice {
   accountWantsNotices: boolean
   /** Claims so far, this one included. */
   attempts: number
+  /** The SMS's MX transaction id: the trace of the notice's log lines. */
+  trace: string | null
   /**
    * The lease's end, as written in notice_next_at. It doubles as the claim's fence: a sender
    * whose lease ran out and was claimed again finds another value there and changes nothing.
@@ -69,10 +72,11 @@ export async function claimDueNotices(db: Db, opts: NoticeClaimOptions): Promise
       'o.created_at',
       'o.final_at',
       'o.notice_attempts',
+      'o.mx_transaction',
       'a.failure_notices',
     )
   const partial = rows.filter((r) => r.status === 'partial')
-  const parts = await readPartStates(
+  const parts = await partStatesBySms(
     db,
     partial.map((r) => Number(r.id)),
   )
@@ -93,6 +97,7 @@ export async function claimDueNotices(db: Db, opts: NoticeClaimOptions): Promise
     accountId: Number(r.account_id),
     accountWantsNotices: Boolean(r.failure_notices),
     attempts: Number(r.notice_attempts),
+    trace: (r.mx_transaction as string | null) ?? null,
     lease,
   }))
 }
@@ -105,24 +110,6 @@ function partsReport(
   // but for rows older than the parts column.
   const count = Number(row.parts ?? row.segments)
   return { count, states: parts.get(Number(row.id)) ?? new Map() }
-}
-
-/** The state of each part of these SMS (outbound_sms_parts), by SMS id then part number. */
-async function readPartStates(db: Db, smsIds: number[]): Promise<Map<number, Map<number, string>>> {
-  const bySms = new Map<number, Map<number, string>>()
-  if (smsIds.length === 0) return bySms
-  const rows = (await db('outbound_sms_parts')
-    .whereIn('sms_id', smsIds)
-    .select('sms_id', 'part_no', 'state')) as Array<Record<string, unknown>>
-  for (const r of rows) {
-    const id = Number(r.sms_id)
-    const states = bySms.get(id) ?? new Map<number, string>()
-    const no = Number(r.part_no)
-    // Two rows for one part (an SMSC that answered twice): delivered wins, it is what arrived.
-    if (states.get(no) !== 'delivered') states.set(no, String(r.state))
-    bySms.set(id, states)
-  }
-  return bySms
 }
 
 /** Only while the claim is still this sender's (see ClaimedNotice.lease). */
@@ -166,16 +153,4 @@ export async function extendNoticeLease(
   const extended = (await renewLease(db, NOTICE_LEASE, held, until)) > 0
   if (extended) notice.lease = until
   return extended
-}
-
-/**
- * The MX transaction id (the log's trace) of each of these SMS. Read apart from the claim,
- * which stays one shared shape; notices are few, so the extra query costs little.
- */
-export async function smsTraces(db: Db, smsIds: number[]): Promise<Map<number, string>> {
-  const traces = new Map<number, string>()
-  if (smsIds.length === 0) return traces
-  const rows = await db('outbound_sms').whereIn('id', smsIds).select('id', 'mx_transaction')
-  for (const r of rows) if (r.mx_transaction) traces.set(Number(r.id), String(r.mx_transaction))
-  return traces
 }

@@ -4,6 +4,27 @@
  */
 import type { Db } from '../connection'
 
+/** The state of each part of these SMS (outbound_sms_parts), by SMS id then part number. */
+export async function partStatesBySms(
+  db: Db,
+  smsIds: number[],
+): Promise<Map<number, Map<number, string>>> {
+  const bySms = new Map<number, Map<number, string>>()
+  if (smsIds.length === 0) return bySms
+  const rows = (await db('outbound_sms_parts')
+    .whereIn('sms_id', smsIds)
+    .select('sms_id', 'part_no', 'state')) as Array<Record<string, unknown>>
+  for (const r of rows) {
+    const id = Number(r.sms_id)
+    const states = bySms.get(id) ?? new Map<number, string>()
+    const no = Number(r.part_no)
+    // Two rows for one part (an SMSC that answered twice): delivered wins, it is what arrived.
+    if (states.get(no) !== 'delivered') states.set(no, String(r.state))
+    bySms.set(id, states)
+  }
+  return bySms
+}
+
 /** A part row the worker writes when a part gets its outcome at submit. */
 export interface PartRow {
   partNo: number
