@@ -6,7 +6,7 @@ import { addAllowedIp } from '../../lib/db/allowlist'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { buildMessage, SmtpSession } from '../support/smtp-client'
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy'
+import { proxyMysqlUrl, startTcpProxy, type TcpProxy } from '../support/tcp-proxy'
 
 async function seed(t: TestDatabase): Promise<void> {
   const acme = await createAccount(t.db, { ref: 'acme', name: 'Acme' })
@@ -54,12 +54,11 @@ for (const kind of databaseKinds()) {
       let breakDb: () => void
       let lock: Database.Database | undefined
       if (kind === 'mysql') {
-        const url = new URL(t.config.url as string)
-        proxy = await startTcpProxy(url.hostname, Number(url.port || 3306))
-        url.port = String(proxy.port)
+        const proxied = await proxyMysqlUrl(t.config.url as string)
+        proxy = proxied.proxy
         // A long refresh keeps the directory loaded at start, so only the commit meets the outage.
         mx = await startMx({
-          database: { ...t.config, url: url.toString() },
+          database: { ...t.config, url: proxied.url },
           cacheRefreshMs: 600_000,
         })
         breakDb = () => proxy!.cut()

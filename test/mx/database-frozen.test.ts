@@ -5,7 +5,7 @@ import { addAllowedIp } from '../../lib/db/allowlist'
 import { createTestDatabase, type TestDatabase } from '../support/databases'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { buildMessage, SmtpSession, type SmtpReply } from '../support/smtp-client'
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy'
+import { proxyMysqlUrl, type TcpProxy } from '../support/tcp-proxy'
 
 const QUERY_TIMEOUT_MS = 2000
 
@@ -40,12 +40,11 @@ describe('MX: database link that stops answering (mysql)', function () {
     const acme = await createAccount(t.db, { ref: 'acme', name: 'Acme' })
     await addSender(t.db, acme.id, 'alice@acme.example', { status: 'accepted' })
     await addAllowedIp(t.db, acme.id, '127.0.0.1')
-    const url = new URL(t.config.url as string)
-    proxy = await startTcpProxy(url.hostname, Number(url.port || 3306))
-    url.port = String(proxy.port)
+    const proxied = await proxyMysqlUrl(t.config.url as string)
+    proxy = proxied.proxy
     // cache_refresh_ms=0: every MAIL FROM asks the database, so each message meets the fault.
     mx = await startMx({
-      database: { ...t.config, url: url.toString(), queryTimeoutMs: QUERY_TIMEOUT_MS },
+      database: { ...t.config, url: proxied.url, queryTimeoutMs: QUERY_TIMEOUT_MS },
       cacheRefreshMs: 0,
     })
   })

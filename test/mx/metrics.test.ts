@@ -7,7 +7,7 @@ import { createTestDatabase, databaseKinds, type TestDatabase } from '../support
 import { freePort, startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { httpGet, scrape, type Samples } from '../support/ops'
 import { buildMessage, SmtpSession } from '../support/smtp-client'
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy'
+import { proxyMysqlUrl, type TcpProxy } from '../support/tcp-proxy'
 
 async function seed(t: TestDatabase): Promise<void> {
   const acme = await createAccount(t.db, { ref: 'acme', name: 'Acme', defaultCountry: 'FR' })
@@ -156,11 +156,10 @@ for (const kind of databaseKinds()) {
     if (kind === 'mysql') {
       it('is not ready while the database is out of reach', async () => {
         t = await createTestDatabase(kind)
-        const url = new URL(t.config.url as string)
-        proxy = await startTcpProxy(url.hostname, Number(url.port || 3306))
-        url.port = String(proxy.port)
+        const proxied = await proxyMysqlUrl(t.config.url as string)
+        proxy = proxied.proxy
         const opsPort = await freePort()
-        mx = await startMx({ database: { ...t.config, url: url.toString() }, opsPort })
+        mx = await startMx({ database: { ...t.config, url: proxied.url }, opsPort })
         assert.equal((await httpGet(opsPort, '/readyz')).status, 200)
         proxy.cut()
         const down = await httpGet(opsPort, '/readyz')

@@ -106,3 +106,14 @@ export async function startTcpProxy(
       }),
   }
 }
+
+/**
+ * A relay in front of the server of a MySQL URL, and that URL pointed at the relay: what a
+ * test hands a service whose database it will cut or freeze.
+ */
+export async function proxyMysqlUrl(dbUrl: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const url = new URL(dbUrl)
+  const proxy = await startTcpProxy(url.hostname, Number(url.port || 3306))
+  url.port = String(proxy.port)
+  return { proxy, url: url.toString() }
+}

@@ -7,7 +7,7 @@ import { SmppTransport } from '../../lib/worker/transport'
 import { SmsWorker } from '../../lib/worker/worker'
 import { createTestDatabase, type TestDatabase } from '../support/databases'
 import { SmscSimulator } from '../support/smsc/simulator'
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy'
+import { proxyMysqlUrl, type TcpProxy } from '../support/tcp-proxy'
 import { eventually, testSmppConfig, testWorkerConfig } from './harness'
 
 const count = (lines: string[], re: RegExp) => lines.filter((l) => re.test(l)).length
@@ -26,10 +26,9 @@ describe('worker: database link that stops answering (mysql)', function () {
   before(async () => {
     t = await createTestDatabase('mysql')
     accountId = (await createAccount(t.db, { ref: 'acme', name: 'Acme', senderName: 'Acme' })).id
-    const url = new URL(t.config.url as string)
-    proxy = await startTcpProxy(url.hostname, Number(url.port || 3306))
-    url.port = String(proxy.port)
-    workerDb = openDb({ ...t.config, url: url.toString(), queryTimeoutMs: 1000 })
+    const proxied = await proxyMysqlUrl(t.config.url as string)
+    proxy = proxied.proxy
+    workerDb = openDb({ ...t.config, url: proxied.url, queryTimeoutMs: 1000 })
     smsc = await SmscSimulator.start({ systemId: 'mail2sms', password: 'secret' })
   })
 

@@ -12,7 +12,7 @@ import { httpGet, scrape } from '../support/ops'
 import { databaseIni, startService, type ServiceProcess } from '../support/service-process'
 import { SmscSimulator } from '../support/smsc/simulator'
 import { buildMessage, sendMail } from '../support/smtp-client'
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy'
+import { proxyMysqlUrl, type TcpProxy } from '../support/tcp-proxy'
 import { eventually } from './harness'
 
 async function seed(t: TestDatabase): Promise<void> {
@@ -212,13 +212,12 @@ for (const kind of databaseKinds()) {
     if (kind === 'mysql') {
       it('is not ready while the database is out of reach', async () => {
         t = await createTestDatabase(kind)
-        const url = new URL(t.config.url as string)
-        proxy = await startTcpProxy(url.hostname, Number(url.port || 3306))
-        url.port = String(proxy.port)
+        const proxied = await proxyMysqlUrl(t.config.url as string)
+        proxy = proxied.proxy
         const opsPort = await freePort()
         worker = startService(
           path.join(dir, 'worker.ini'),
-          workerIni({ dir, t, opsPort, dbUrl: url.toString() }),
+          workerIni({ dir, t, opsPort, dbUrl: proxied.url }),
           ['worker'],
         )
         await eventually(
