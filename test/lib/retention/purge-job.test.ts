@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createAccount } from '../../../lib/db/accounts'
 import { DAY_MS } from '../../../lib/retention/purge'
-import { RetentionPurgeJob } from '../../../lib/retention/purge-job'
+import { RetentionPurgeJob, type RetentionPurgeJobOptions } from '../../../lib/retention/purge-job'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
 async function waitFor(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
@@ -47,17 +47,26 @@ for (const kind of databaseKinds()) {
     const left = async () =>
       Number((await t.db('outbound_sms').where('purged', 0).count({ n: '*' }))[0].n)
 
+    /** A job on the test database that purges text after 30 days and starts at once. */
+    const purgeJob = (options: Partial<RetentionPurgeJobOptions>) =>
+      new RetentionPurgeJob({
+        db: t.db,
+        policy: { textDays: 30, addressesDays: 0 },
+        intervalMs: 3_600_000,
+        batchSize: 2,
+        pauseMs: 0,
+        firstDelayMs: 0,
+        log: () => undefined,
+        ...options,
+      })
+
     it('purges on its own once started, and logs what it removed', async () => {
       await oldDelivered(7)
       const lines: string[] = []
       const purged = new Map<string, number>()
-      const job = new RetentionPurgeJob({
-        db: t.db,
-        policy: { textDays: 30, addressesDays: 0 },
-        intervalMs: 3_600_000,
+      const job = purgeJob({
         batchSize: 3,
         pauseMs: 1,
-        firstDelayMs: 0,
         log: (l) => lines.push(l),
         purgeObserver: { purged: (step, rows) => purged.set(step, (purged.get(step) ?? 0) + rows) },
       })
@@ -83,16 +92,8 @@ for (const kind of databaseKinds()) {
 
     it('stops within a batch when the worker stops, leaving the rest for the next run', async () => {
       await oldDelivered(10)
-      const job = new RetentionPurgeJob({
-        db: t.db,
-        policy: { textDays: 30, addressesDays: 0 },
-        intervalMs: 3_600_000,
-        batchSize: 2,
-        // A pause far longer than the test: only stop() can end it.
-        pauseMs: 600_000,
-        firstDelayMs: 0,
-        log: () => undefined,
-      })
+      // A pause far longer than the test: only stop() can end it.
+      const job = purgeJob({ pauseMs: 600_000 })
       job.start()
       await waitFor(async () => (await left()) === 8)
       const started = Date.now()
@@ -103,13 +104,9 @@ for (const kind of databaseKinds()) {
 
     it('does nothing at all when both retentions are 0', async () => {
       const lines: string[] = []
-      const job = new RetentionPurgeJob({
-        db: t.db,
+      const job = purgeJob({
         policy: { textDays: 0, addressesDays: 0 },
         intervalMs: 1000,
-        batchSize: 2,
-        pauseMs: 0,
-        firstDelayMs: 0,
         log: (l) => lines.push(l),
       })
       job.start()
