@@ -1,7 +1,6 @@
 import {
   formatEventLine,
   formatRecord,
-  LOG_LEVELS,
   type LogFields,
   type LogFormat,
   type LogLevel,
@@ -152,8 +151,4 @@ export function lineSink(logger: Logger, level: LogLevel = 'info'): (line: strin
 export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message
   return String(err)
-}
-
-export function isLogLevel(value: string): value is LogLevel {
-  return (LOG_LEVELS as readonly string[]).includes(value)
 }

@@ -482,7 +482,7 @@ export async function settleWaitedParts(
   const traces = new Map(waiting.map((w) => [w.id, w.trace]))
   const ids = [...traces.keys()].sort((a, b) => a - b)
   const settled: SettledSms[] = []
-  const ended = await db.transaction(async (trx) => {
+  await db.transaction(async (trx) => {
     settled.length = 0
     await lockSmsRows(trx, ids)
     const rows = await readPartStates(trx, ids)
@@ -497,14 +497,12 @@ export async function settleWaitedParts(
       await settleWaitingPartsOfOneSms(trx, smsId, worstOf(receipted), now)
       filled.push(smsId)
     }
-    return settleFromParts(trx, filled, now, new Map(), settled)
+    await settleFromParts(trx, filled, now, new Map(), settled)
   })
   if (settled.length > 0) onSettled?.(settled, now)
-  const outcomes = outcomesOf(settled)
-  return ended.flatMap((id) => {
-    const outcome = outcomes.get(id)
-    return outcome ? [{ id, trace: traces.get(id) ?? null, outcome }] : []
-  })
+  return settled
+    .map((s) => ({ id: s.id, trace: traces.get(s.id) ?? null, outcome: s.outcome }))
+    .sort((a, b) => a.id - b.id)
 }
 
 /**
