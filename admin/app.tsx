@@ -6,7 +6,8 @@ import { getCookie, setCookie } from 'hono/cookie'
 import { jsxRenderer } from 'hono/jsx-renderer'
 import type { AdminDeps, AdminEnv, Lang } from './env'
 import { chooseLang, defineMessages, LANGS } from './i18n'
-import { Layout, isAccountSection } from './layout'
+import { HOME_SECTION, Layout, accountHref, isAccountSection } from './layout'
+import { rememberAccount, rememberedAccount } from './current-account'
 import { loadFlash } from './flash'
 import { requireSession, safeLocalPath } from './session'
 import { requireSameOrigin } from './origin-check'
@@ -50,6 +51,7 @@ const requireAccount: MiddlewareHandler<AdminEnv> = async (c, next) => {
   const account = id === null ? undefined : c.get('accounts').find((a) => a.id === id)
   if (!account) return c.notFound()
   c.set('account', account)
+  rememberAccount(c, account)
   await next()
 }
 
@@ -160,8 +162,8 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   )
 
   app.get('/', (c) => {
-    const first = c.get('accounts')[0]
-    if (first) return c.redirect(`/a/${first.id}/users`, 302)
+    const account = rememberedAccount(c, c.get('accounts'))
+    if (account) return c.redirect(accountHref(account, HOME_SECTION), 302)
     const m = t(c.get('lang'))
     return c.render(<MessageBody text={m.noAccount} />, { title: m.noAccountTitle })
   })
@@ -175,7 +177,9 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   app.route('/details', detailsRoutes)
 
   app.use('/a/:accountId/*', requireAccount)
-  app.get('/a/:accountId', requireAccount, (c) => c.redirect(`/a/${c.get('account').id}/users`))
+  app.get('/a/:accountId', requireAccount, (c) =>
+    c.redirect(accountHref(c.get('account'), HOME_SECTION)),
+  )
   app.route('/a/:accountId/users', usersRoutes)
   app.route('/a/:accountId/preferences', preferencesRoutes)
   app.route('/a/:accountId/receiving', receivingRoutes)

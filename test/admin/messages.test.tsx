@@ -148,7 +148,7 @@ for (const kind of databaseKinds()) {
       assert.equal(status, 200)
       const text = decoded(html)
       for (const label of [
-        '<h1>Journal des SMS</h1>',
+        '<h1 class="page-title">Journal des SMS<',
         '>Date (UTC)</th>',
         '>Expéditeur</th>',
         '>Numéro</th>',
@@ -247,7 +247,7 @@ for (const kind of databaseKinds()) {
     it('speaks English too', async () => {
       const { html } = await page('', { 'accept-language': 'en' })
       for (const label of [
-        '<h1>SMS log</h1>',
+        '<h1 class="page-title">SMS log<',
         '>Sender</th>',
         '>Next page</a>',
         '>Delivered</span>',
@@ -351,7 +351,7 @@ for (const kind of databaseKinds()) {
         assert.equal(status, 400, query)
         assert.ok(decoded(html).includes(message), `${query}: ${message}`)
         assert.deepEqual(shownIds(html), [], query)
-        assert.ok(html.includes('<h1>Journal des SMS</h1>'), query)
+        assert.ok(html.includes('<h1 class="page-title">Journal des SMS<'), query)
       }
     })
 

@@ -52,7 +52,7 @@ for (const kind of databaseKinds()) {
       assert.equal(res.status, 200)
       const html = decoded(await res.text())
       for (const label of [
-        '<h1>Préférences</h1>',
+        '<h1 class="page-title">Préférences<',
         '>Signature</label>',
         ">Nom d'émetteur</label>",
         '>Pays par défaut</label>',
@@ -72,7 +72,12 @@ for (const kind of databaseKinds()) {
     it('shows the form in English for Accept-Language: en', async () => {
       const res = await get(h.app, base, cookie, { 'accept-language': 'en-GB,en;q=0.9' })
       const html = decoded(await res.text())
-      for (const label of ['<h1>Preferences</h1>', '>Sender name</label>', 'Save', 'Preview']) {
+      for (const label of [
+        '<h1 class="page-title">Preferences<',
+        '>Sender name</label>',
+        'Save',
+        'Preview',
+      ]) {
         assert.ok(html.includes(label), `missing ${label}`)
       }
       assert.match(html, /<option value="BE">Belgium \(BE\)<\/option>/)
@@ -307,7 +312,7 @@ for (const kind of databaseKinds()) {
       const res = await postForm(h.app, `${base}/preview`, { email: FRENCH_EMAIL }, { cookie })
       assert.equal(res.status, 200)
       const html = await res.text()
-      assert.match(html, /<h1>Préférences<\/h1>/)
+      assert.match(html, /<h1 class="page-title">Préférences</)
       // The pasted email stays in the textarea.
       assert.ok(decoded(html).includes('Service client Acme'))
       const box = decoded(resultBox(html))
