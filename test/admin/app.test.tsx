@@ -148,7 +148,7 @@ for (const kind of databaseKinds()) {
 
     it('keeps every link of a page in the account the page is about', async () => {
       const bob = await login(h.app, 'bob@multi.test', PASSWORD)
-      const { acme, globex } = h.accounts
+      const { globex } = h.accounts
       // Acme comes first in bob's list: a link that fell back to the first account would show.
       for (const section of ACCOUNT_SECTIONS) {
         const html = await (await get(h.app, `/a/${globex.id}/${section}`, bob)).text()
