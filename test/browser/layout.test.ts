@@ -52,34 +52,50 @@ async function seedWideContent(db: Db, accountId: number, now: number): Promise<
   await db('outbound_sms').insert(rows)
 }
 
-/** How the page sits in the screen: wider than it, and which elements stick out. */
-async function measure(page: Page) {
-  return page.evaluate(() => {
-    const width = document.documentElement.clientWidth
-    const clipped = (el: Element): boolean => {
-      for (let p = el.parentElement; p; p = p.parentElement) {
-        const overflow = getComputedStyle(p).overflowX
-        if (overflow !== 'visible') return p !== document.documentElement && p !== document.body
+interface Measure {
+  width: number
+  scrollWidth: number
+  outside: string[]
+  headerHeight: number
+  h1: string
+  title: string
+}
+
+/**
+ * How the page sits in the screen: its width, and which elements stick out (those inside a box
+ * that scrolls or clips do not count). Run in the page, hence a string: the tests are compiled
+ * without the DOM's types.
+ */
+const MEASURE = `(() => {
+  const width = document.documentElement.clientWidth
+  const clipped = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible') {
+        return p !== document.documentElement && p !== document.body
       }
-      return false
     }
-    const outside: string[] = []
-    for (const el of document.querySelectorAll('body *')) {
-      const box = el.getBoundingClientRect()
-      if (box.width > 0 && box.right > width + 1 && !clipped(el)) {
-        outside.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(box.right)}`)
-      }
+    return false
+  }
+  const outside = []
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect()
+    if (box.width > 0 && box.right > width + 1 && !clipped(el)) {
+      outside.push(el.tagName.toLowerCase() + '.' + el.className + ' right=' + Math.round(box.right))
     }
-    const header = document.querySelector('.site-header')?.getBoundingClientRect()
-    return {
-      width,
-      scrollWidth: document.documentElement.scrollWidth,
-      outside: outside.slice(0, 8),
-      headerHeight: header ? Math.round(header.height) : 0,
-      h1: document.querySelector('h1')?.textContent ?? '',
-      title: document.title,
-    }
-  })
+  }
+  const header = document.querySelector('.site-header')
+  return {
+    width,
+    scrollWidth: document.documentElement.scrollWidth,
+    outside: outside.slice(0, 8),
+    headerHeight: header ? Math.round(header.getBoundingClientRect().height) : 0,
+    h1: document.querySelector('h1')?.textContent ?? '',
+    title: document.title,
+  }
+})()`
+
+function measure(page: Page): Promise<Measure> {
+  return page.evaluate(MEASURE) as Promise<Measure>
 }
 
 describe('the admin at 1280×800 and 390×844, in French and English (sqlite)', function () {
