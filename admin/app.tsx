@@ -25,6 +25,7 @@ import { limitsRoutes } from './routes/limits'
 import { ipsRoutes } from './routes/ips'
 import { messagesRoutes } from './routes/messages'
 import { webhookRoutes } from './routes/webhook'
+import { testSmsRoutes } from './routes/test-sms'
 
 export const LANG_COOKIE = 'lang'
 const MAX_FORM_BYTES = 64 * 1024
@@ -182,6 +183,7 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   )
   app.route('/a/:accountId/users', usersRoutes)
   app.route('/a/:accountId/preferences', preferencesRoutes)
+  app.route('/a/:accountId/test-sms', testSmsRoutes)
   app.route('/a/:accountId/receiving', receivingRoutes)
   app.route('/a/:accountId/ips', ipsRoutes)
   app.route('/a/:accountId/limits', limitsRoutes)

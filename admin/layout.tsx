@@ -9,6 +9,7 @@ import { rememberedAccount } from './current-account'
 export const ACCOUNT_SECTIONS = [
   'users',
   'preferences',
+  'test-sms',
   'receiving',
   'ips',
   'limits',
@@ -25,7 +26,7 @@ export const HOME_SECTION: AccountSection = 'users'
 
 /** The menu: the guide's groups, each opening on its first section. */
 const MENU_GROUPS = [
-  { group: 'sending', sections: ['users', 'preferences'] },
+  { group: 'sending', sections: ['users', 'preferences', 'test-sms'] },
   { group: 'receiving', sections: ['receiving'] },
   { group: 'log', sections: ['messages'] },
   { group: 'advanced', sections: ['ips', 'limits'] },
@@ -48,6 +49,7 @@ const t = defineMessages(
     group_advanced: 'Avancé',
     users: 'Utilisateurs',
     preferences: 'Préférences',
+    'test-sms': 'SMS de test',
     receiving: 'Réception en cours',
     ips: 'Gestion des adresses IP',
     limits: "Limites d'envoi",
@@ -75,6 +77,7 @@ const t = defineMessages(
     group_advanced: 'Advanced',
     users: 'Users',
     preferences: 'Preferences',
+    'test-sms': 'Test SMS',
     receiving: 'Receiving',
     ips: 'IP addresses',
     limits: 'Sending limits',
