@@ -26,6 +26,7 @@ import { ipsRoutes } from './routes/ips'
 import { messagesRoutes } from './routes/messages'
 import { webhookRoutes } from './routes/webhook'
 import { testSmsRoutes } from './routes/test-sms'
+import { messagesExportRoutes } from './routes/messages-export'
 
 export const LANG_COOKIE = 'lang'
 const MAX_FORM_BYTES = 64 * 1024
@@ -187,6 +188,7 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   app.route('/a/:accountId/receiving', receivingRoutes)
   app.route('/a/:accountId/ips', ipsRoutes)
   app.route('/a/:accountId/limits', limitsRoutes)
+  app.route('/a/:accountId/messages/export.csv', messagesExportRoutes)
   app.route('/a/:accountId/messages', messagesRoutes)
 
   app.notFound((c) => errorPage(c, 404))

@@ -25,7 +25,7 @@ import {
 } from '../../lib/db/outbound'
 import { partNumberList } from '../../lib/notices/part-outcomes'
 
-const t = defineMessages(
+export const logLabels = defineMessages(
   {
     title: 'Journal des SMS',
     intro:
@@ -128,6 +128,7 @@ const t = defineMessages(
   },
 )
 
+const t = logLabels
 type Labels = ReturnType<typeof t>
 
 export const PAGE_SIZE = 50
@@ -170,7 +171,7 @@ function parseNumberFilter(
   return /^\+\d{1,15}$/.test(international) ? { numberPrefix: international } : null
 }
 
-async function readFilter(
+export async function readFilter(
   db: Db,
   accountId: number,
   query: LogQuery,
@@ -488,7 +489,7 @@ function pageLink(base: string, query: LogQuery, before: number | null): string 
   return search ? `${base}?${search}` : base
 }
 
-function readQuery(c: Context<AdminEnv>): LogQuery {
+export function readQuery(c: Context<AdminEnv>): LogQuery {
   const value = (name: string) => (c.req.query(name) ?? '').trim().slice(0, 300)
   return {
     number: value('number'),

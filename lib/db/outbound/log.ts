@@ -82,6 +82,13 @@ export interface SmsLogEntry {
   errorCode: number | null
   sentAt: number | null
   finalAt: number | null
+  encoding: string
+  /** The last error as stored, whatever the status (the export shows it; the page, `reason`). */
+  lastError: string | null
+  /** The MX transaction id: the `trace=` of every log line about this SMS. */
+  trace: string | null
+  /** What the retention purge removed (bits of lib/db/purged.ts): those fields are blank. */
+  purged: number
 }
 
 export interface PartDelivery {
@@ -114,6 +121,9 @@ const COLUMNS = [
   'error_code',
   'sent_at',
   'final_at',
+  'encoding',
+  'mx_transaction',
+  'purged',
 ]
 
 const NUMBER_PREFIX = /^\+\d{1,15}$/
@@ -461,6 +471,10 @@ function toEntry(row: Record<string, unknown>): SmsLogEntry {
       row.error_code === null || row.error_code === undefined ? null : Number(row.error_code),
     sentAt: row.sent_at === null || row.sent_at === undefined ? null : Number(row.sent_at),
     finalAt: row.final_at === null || row.final_at === undefined ? null : Number(row.final_at),
+    encoding: String(row.encoding),
+    lastError,
+    trace: (row.mx_transaction as string | null) ?? null,
+    purged: Number(row.purged ?? 0),
   }
 }
 
