@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { rangeBounds } from '../../../lib/net/allowlist'
 import {
+  checkAllowlistAdditions,
   checkAllowlistCoverage,
   coveredAddresses,
   describeAddressCount,
@@ -28,6 +29,18 @@ describe('lib/net/allowlist-coverage', () => {
     assert.deepEqual(v4, { family: 4, limitPrefix: 16, limit: 65_536n, covered: 1n << 32n })
     const v6 = checkAllowlistCoverage(['::/1'], '8000::/1', LIMITS)
     assert.deepEqual(v6, { family: 6, limitPrefix: 48, limit: 1n << 80n, covered: 1n << 128n })
+  })
+
+  it('judges several additions together, family by family', () => {
+    // Each /17 fits alone; the blocks of one range are judged as the whole they make.
+    const blocks = ['10.0.0.0/17', '10.0.128.0/17', '10.1.0.0/32']
+    assert.equal(checkAllowlistAdditions([], blocks.slice(0, 2), LIMITS), null)
+    assert.equal(checkAllowlistAdditions([], blocks, LIMITS)?.covered, 65_537n)
+    assert.equal(checkAllowlistAdditions(['10.1.0.0/32'], blocks.slice(0, 2), LIMITS)?.family, 4)
+    // An IPv6 addition is not judged by the IPv4 list, even one already over.
+    assert.equal(checkAllowlistAdditions(['0.0.0.0/1'], ['2001:db8::/48'], LIMITS), null)
+    const v6 = checkAllowlistAdditions([], ['10.0.0.0/24', '2001:db8::/47'], LIMITS)
+    assert.equal(v6?.family, 6)
   })
 
   it('judges the union: pieces that fit alone but not together are refused', () => {
