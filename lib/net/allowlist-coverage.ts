@@ -78,6 +78,21 @@ export function checkAllowlistAdditions(
   return null
 }
 
+/** Whether some entry of `existing` already holds every address of `cidr`. */
+export function isCoveredBy(existing: string[], cidr: string): boolean {
+  const inner = rangeBounds(cidr)
+  if (!inner) return false
+  return existing.some((entry) => {
+    const outer = rangeBounds(entry)
+    return (
+      outer !== undefined &&
+      outer.family === inner.family &&
+      outer.first <= inner.first &&
+      inner.last <= outer.last
+    )
+  })
+}
+
 /**
  * "65,536" for what fits a sentence, "2^80" for what does not; `group` separates thousands.
  * Exact either way: coverage is a sum of powers of two, so the short form is used only for

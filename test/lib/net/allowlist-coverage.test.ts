@@ -6,6 +6,7 @@ import {
   coveredAddresses,
   describeAddressCount,
   formatAddressCount,
+  isCoveredBy,
 } from '../../../lib/net/allowlist-coverage'
 
 const LIMITS = { maxIpv4Prefix: 16, maxIpv6Prefix: 48 }
@@ -41,6 +42,17 @@ describe('lib/net/allowlist-coverage', () => {
     assert.equal(checkAllowlistAdditions(['0.0.0.0/1'], ['2001:db8::/48'], LIMITS), null)
     const v6 = checkAllowlistAdditions([], ['10.0.0.0/24', '2001:db8::/47'], LIMITS)
     assert.equal(v6?.family, 6)
+  })
+
+  it('tells a block some entry already holds from one it does not', () => {
+    const list = ['192.168.1.0/24', '2001:db8::/48']
+    assert.equal(isCoveredBy(list, '192.168.1.16/30'), true)
+    assert.equal(isCoveredBy(list, '192.168.1.0/24'), true)
+    assert.equal(isCoveredBy(list, '192.168.0.0/23'), false)
+    assert.equal(isCoveredBy(list, '2001:db8:0:1::/64'), true)
+    // ::ffff:192.168.1.7 is IPv4; 2001:db8::/48 holds no IPv4 address.
+    assert.equal(isCoveredBy(['::/1'], '192.168.1.7/32'), false)
+    assert.equal(isCoveredBy([], '192.168.1.7/32'), false)
   })
 
   it('judges the union: pieces that fit alone but not together are refused', () => {
