@@ -393,9 +393,11 @@ function SpfNote(props: {
         </p>
       )}
       <p>{cidrs.length > 0 ? l.spfRecord : l.spfExample}</p>
-      <pre class="spf-record">{txtLine(lang, suggestSpfRecord(ranges))}</pre>
+      <pre class="spf-record copyable">{txtLine(lang, suggestSpfRecord(ranges))}</pre>
       <p>{l.spfInclude}</p>
-      <pre class="spf-record">{txtLine(lang, suggestSpfRecord(ranges, [EXAMPLE_INCLUDE]))}</pre>
+      <pre class="spf-record copyable">
+        {txtLine(lang, suggestSpfRecord(ranges, [EXAMPLE_INCLUDE]))}
+      </pre>
       <p>{l.spfOneRecord}</p>
     </section>
   )
