@@ -24,6 +24,9 @@ import {
   type SmsLogFilter,
 } from '../../lib/db/outbound'
 import { partNumberList } from '../../lib/notices/part-outcomes'
+import { submitRefusalWording } from '../../lib/notices/failure-reason'
+import { classifySubmitStatus } from '../../lib/smpp/status'
+import { isErrorCode, readLastError, type LastError } from '../../lib/worker/last-error'
 
 export const logLabels = defineMessages(
   {
@@ -62,6 +65,27 @@ export const logLabels = defineMessages(
     refused: 'refusé par l’opérateur',
     retrying: 'nouvel essai prévu',
     code: (code: number) => `code ${code}`,
+    carrierCode: (code: string) => `code d’erreur de l’opérateur : ${code}`,
+    carrierWords: (words: string) => `motif de l’opérateur : « ${words} »`,
+    notTakenInTime: 'l’opérateur ne l’a pas pris en charge à temps',
+    partsNotTakenInTime: (parts: number[], of: number) =>
+      parts.length === 1
+        ? `partie ${parts[0]} sur ${of} non prise en charge à temps par l’opérateur`
+        : `parties ${partNumberList(parts, 'fr')} sur ${of} non prises en charge à temps par l’opérateur`,
+    lastTry: (why: string) => `dernier essai : ${why}`,
+    carrierStatus: (status: string) => `réponse de l’opérateur : ${status}`,
+    throttled: (status: string) => `l’opérateur a demandé de ralentir (${status})`,
+    noAnswer: 'l’opérateur n’a pas répondu à temps',
+    notBound: 'pas de connexion à l’opérateur à ce moment-là',
+    connectionLost: 'connexion à l’opérateur perdue pendant l’envoi',
+    earlierPartFailed: 'non envoyé : une partie précédente n’a pas été prise en charge',
+    unexpectedAnswer: 'réponse inattendue de l’opérateur',
+    notEncodable: 'le texte n’a pas pu être encodé pour l’opérateur',
+    badNumberSent: 'numéro de destination invalide',
+    badSenderSent: 'nom ou numéro d’expéditeur invalide',
+    tooLong: (segments: number) => `texte trop long : ${segments} SMS, 255 au plus`,
+    noFinalReceipt: 'aucun accusé de réception final dans le délai',
+    untranslated: (text: string) => `détail enregistré, non traduit : « ${text} »`,
     none: 'Aucun SMS pour l’instant.',
     noMatch: 'Aucun SMS ne correspond à ces filtres.',
     noMore: 'Pas d’autre SMS plus ancien.',
@@ -112,6 +136,27 @@ export const logLabels = defineMessages(
     refused: 'refused by the carrier',
     retrying: 'to be tried again',
     code: (code: number) => `code ${code}`,
+    carrierCode: (code: string) => `carrier’s error code: ${code}`,
+    carrierWords: (words: string) => `carrier’s reason: “${words}”`,
+    notTakenInTime: 'the carrier did not take it in time',
+    partsNotTakenInTime: (parts: number[], of: number) =>
+      parts.length === 1
+        ? `part ${parts[0]} of ${of} not taken by the carrier in time`
+        : `parts ${partNumberList(parts, 'en')} of ${of} not taken by the carrier in time`,
+    lastTry: (why: string) => `last try: ${why}`,
+    carrierStatus: (status: string) => `carrier’s answer: ${status}`,
+    throttled: (status: string) => `the carrier asked to slow down (${status})`,
+    noAnswer: 'the carrier did not answer in time',
+    notBound: 'no connection to the carrier at that moment',
+    connectionLost: 'the connection to the carrier was lost while sending',
+    earlierPartFailed: 'not sent: an earlier part was not taken',
+    unexpectedAnswer: 'unexpected answer from the carrier',
+    notEncodable: 'the text could not be encoded for the carrier',
+    badNumberSent: 'invalid destination number',
+    badSenderSent: 'invalid sender name or number',
+    tooLong: (segments: number) => `text too long: ${segments} SMS, 255 at most`,
+    noFinalReceipt: 'no final receipt in time',
+    untranslated: (text: string) => `recorded detail, not translated: “${text}”`,
     none: 'No SMS yet.',
     noMatch: 'No SMS matches these filters.',
     noMore: 'No older SMS.',
@@ -370,12 +415,72 @@ function statusNote(l: Labels, sms: SmsLogEntry): string | null {
   return sms.reason ? l.retrying : null
 }
 
+/**
+ * What the worker recorded (last_error, in English for the logs), in the page's language. Null
+ * when the status line already says it all (a receipt without an error of its own).
+ */
+function recordedReason(
+  l: Labels,
+  lang: Lang,
+  error: LastError,
+  code: number | null,
+): string | null {
+  switch (error.kind) {
+    case 'receipt':
+      if (error.carrierError === null) return null
+      return isErrorCode(error.carrierError)
+        ? l.carrierCode(error.carrierError)
+        : l.carrierWords(error.carrierError)
+    case 'not_taken_in_time':
+      return l.notTakenInTime
+    case 'parts_not_taken_in_time':
+      return l.partsNotTakenInTime(error.parts, error.of)
+    case 'gave_up': {
+      const last = recordedReason(l, lang, error.last, code)
+      return last === null ? l.notTakenInTime : l.lastTry(last)
+    }
+    case 'carrier_status': {
+      const wording = code === null ? null : submitRefusalWording(code)
+      if (wording) return `${wording[lang]} (${error.status})`
+      if (code !== null && classifySubmitStatus(code) === 'throttled') {
+        return l.throttled(error.status)
+      }
+      return l.carrierStatus(error.status)
+    }
+    case 'no_answer':
+      return l.noAnswer
+    case 'not_bound':
+      return l.notBound
+    case 'connection_lost':
+      return l.connectionLost
+    case 'earlier_part_failed':
+      return l.earlierPartFailed
+    case 'unexpected_answer':
+      return l.unexpectedAnswer
+    case 'not_encodable':
+      return l.notEncodable
+    case 'bad_number':
+      return l.badNumberSent
+    case 'bad_sender':
+      return l.badSenderSent
+    case 'too_long':
+      return l.tooLong(error.segments)
+    case 'no_final_receipt':
+      return l.noFinalReceipt
+    case 'other':
+      return l.untranslated(error.text)
+  }
+}
+
 // The rows are the page's hot loop (50 of them, each a dozen elements): written with Hono's html
 // template, which escapes every value like JSX does, at a third of the cost.
-function statusCell(l: Labels, sms: SmsLogEntry) {
+function statusCell(l: Labels, lang: Lang, sms: SmsLogEntry) {
   const why = statusNote(l, sms)
   const code = sms.errorCode !== null ? ` (${l.code(sms.errorCode)})` : ''
-  const reason = sms.reason ? html` — <span lang="en">${sms.reason}</span>` : ''
+  const recorded = sms.reason
+    ? recordedReason(l, lang, readLastError(sms.reason), sms.errorCode)
+    : null
+  const reason = recorded ? ` — ${recorded}` : ''
   const more = why ? html`<span class="reason"><br />${why}${code}${reason}</span>` : ''
   return html`<td class="sms-status">
     <span class="status status-${sms.status}">${statusLabel(l, sms.status)}</span>${more}
@@ -393,7 +498,7 @@ function smsText(body: string) {
   </details>`
 }
 
-function logRow(l: Labels, sms: SmsLogEntry) {
+function logRow(l: Labels, lang: Lang, sms: SmsLogEntry) {
   const at = new Date(sms.createdAt).toISOString()
   return html`<tr id="sms-${sms.id}">
     <td class="mono"><time datetime="${at}">${at.slice(0, 19).replace('T', ' ')}</time></td>
@@ -401,12 +506,12 @@ function logRow(l: Labels, sms: SmsLogEntry) {
     <td class="mono">${sms.recipient}</td>
     <td>${smsText(sms.body)}</td>
     <td>${sms.segments}</td>
-    ${statusCell(l, sms)}
+    ${statusCell(l, lang, sms)}
   </tr>`
 }
 
-function LogTable(props: { l: Labels; rows: SmsLogEntry[] }) {
-  const { l, rows } = props
+function LogTable(props: { l: Labels; lang: Lang; rows: SmsLogEntry[] }) {
+  const { l, lang, rows } = props
   return (
     <table class="sms-log">
       <thead>
@@ -419,7 +524,7 @@ function LogTable(props: { l: Labels; rows: SmsLogEntry[] }) {
           <th scope="col">{l.status}</th>
         </tr>
       </thead>
-      <tbody>{rows.map((sms) => logRow(l, sms))}</tbody>
+      <tbody>{rows.map((sms) => logRow(l, lang, sms))}</tbody>
     </table>
   )
 }
@@ -526,7 +631,7 @@ messagesRoutes.get('/', async (c) => {
         <p class="hint">{l.chartNote}</p>
       </section>
       <FilterForm l={l} base={base} query={query} errors={errors} />
-      {page && page.rows.length > 0 && <LogTable l={l} rows={page.rows} />}
+      {page && page.rows.length > 0 && <LogTable l={l} lang={lang} rows={page.rows} />}
       {page && page.rows.length === 0 && (
         <p class="empty">
           {filter.before !== undefined ? l.noMore : filtered ? l.noMatch : l.none}

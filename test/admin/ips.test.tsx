@@ -105,9 +105,15 @@ for (const kind of databaseKinds()) {
 
     const INVALID: Array<[string, RegExp]> = [
       ['not-an-ip', /« not-an-ip » n'est pas une adresse IP ni une plage CIDR acceptée/],
-      ['192.0.2.7/24', /host bits set: the network is 192\.0\.2\.0\/24/],
-      ['10.0.0.0/33', /« 10\.0\.0\.0\/33 » n'est pas une adresse IP/],
-      ['0.0.0.0/0', /every IPv4 address/],
+      [
+        '192.0.2.7/24',
+        /« 192\.0\.2\.7\/24 » désigne une adresse à l’intérieur d’une plage, pas le début de cette plage .* Vous pensiez sans doute au réseau 192\.0\.2\.0\/24 ; pour cette seule adresse, saisissez 192\.0\.2\.7\./,
+      ],
+      [
+        '10.0.0.0/33',
+        /« 10\.0\.0\.0\/33 » n'est pas une adresse IP ni une plage CIDR acceptée : en IPv4, la longueur du préfixe va de 0 à 32\./,
+      ],
+      ['0.0.0.0/0', /« 0\.0\.0\.0\/0 » couvre tout l’Internet \(toutes les adresses IPv4\)/],
       ['', /Saisissez une adresse IP ou une plage CIDR\./],
     ]
     for (const [address, message] of INVALID) {

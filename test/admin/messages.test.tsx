@@ -187,7 +187,7 @@ for (const kind of databaseKinds()) {
       const row = text.slice(text.indexOf(`<tr id="sms-${undeliverable.id}"`))
       assert.match(
         row.slice(0, row.indexOf('</tr>')),
-        /Échec<\/span><span class="reason"><br \/>non distribuable d’après l’opérateur — <span lang="en">receipt: undeliverable \(error 0\d+\)<\/span>/,
+        /Échec<\/span><span class="reason"><br \/>non distribuable d’après l’opérateur — code d’erreur de l’opérateur : 0\d+<\/span>/,
       )
     })
 
@@ -196,7 +196,7 @@ for (const kind of databaseKinds()) {
       await h.db('outbound_sms').where({ id: partial.id }).update({
         parts: 3,
         error_code: 2,
-        last_error: 'ESME_RINVCMDLEN: refused',
+        last_error: 'ESME_RINVCMDLEN: part 2/3 refused: ESME_RINVCMDLEN (0x00000002)',
       })
       const part = (no: number, state: string) => ({
         sms_id: partial.id,
@@ -216,11 +216,11 @@ for (const kind of databaseKinds()) {
       }
       assert.match(
         rowOf((await page()).html),
-        /Échec<\/span><span class="reason"><br \/>remis en partie \(parties 1 et 3 sur 3\) \(code 2\) — <span lang="en">ESME_RINVCMDLEN: refused<\/span>/,
+        /Échec<\/span><span class="reason"><br \/>remis en partie \(parties 1 et 3 sur 3\) \(code 2\) — réponse de l’opérateur : ESME_RINVCMDLEN<\/span>/,
       )
       assert.match(
         rowOf((await page('', { 'accept-language': 'en' })).html),
-        /Failed<\/span><span class="reason"><br \/>partly delivered \(parts 1 and 3 of 3\) \(code 2\)/,
+        /Failed<\/span><span class="reason"><br \/>partly delivered \(parts 1 and 3 of 3\) \(code 2\) — carrier’s answer: ESME_RINVCMDLEN<\/span>/,
       )
     })
 
