@@ -47,6 +47,7 @@ export const logLabels = defineMessages(
     showAll: 'Tout afficher',
     date: 'Date (UTC)',
     text: 'Texte',
+    fold: 'Afficher moins',
     segments: 'Segments',
     queued: 'En attente',
     sent: 'Envoyé',
@@ -118,6 +119,7 @@ export const logLabels = defineMessages(
     showAll: 'Show all',
     date: 'Date (UTC)',
     text: 'Text',
+    fold: 'Show less',
     segments: 'Segments',
     queued: 'Queued',
     sent: 'Sent',
@@ -487,15 +489,21 @@ function statusCell(l: Labels, lang: Lang, sms: SmsLogEntry) {
   </td>`
 }
 
-function smsText(body: string) {
+/**
+ * A text, folded when long. The cell keeps the SMS's line breaks (white-space: pre-wrap), so the
+ * markup inside has no line breaks of its own: they would show as blank lines. Open, the summary
+ * only offers to fold it again (admin.css hides the beginning), so the text is shown once.
+ */
+function smsText(l: Labels, body: string) {
   // Never more characters than UTF-16 units: most texts are measured without splitting them.
   const chars = body.length <= SHORT_TEXT ? null : Array.from(body)
   if (!chars || chars.length <= SHORT_TEXT) return html`<span class="log-text">${body}</span>`
   const short = `${chars.slice(0, SHORT_TEXT - 1).join('')}…`
-  return html`<details class="log-text">
-    <summary title="${body}">${short}</summary>
-    <p>${body}</p>
-  </details>`
+  // No whitespace between these tags: the cell would show it (and prettier would add some).
+  // prettier-ignore
+  const summary = html`<summary><span class="log-text-start">${short}</span><span class="log-text-less">${l.fold}</span></summary>`
+  // prettier-ignore
+  return html`<details class="log-text">${summary}<span class="log-text-full">${body}</span></details>`
 }
 
 function logRow(l: Labels, lang: Lang, sms: SmsLogEntry) {
@@ -504,7 +512,7 @@ function logRow(l: Labels, lang: Lang, sms: SmsLogEntry) {
     <td class="mono"><time datetime="${at}">${at.slice(0, 19).replace('T', ' ')}</time></td>
     <td>${sms.senderEmail}</td>
     <td class="mono">${sms.recipient}</td>
-    <td>${smsText(sms.body)}</td>
+    <td>${smsText(l, sms.body)}</td>
     <td>${sms.segments}</td>
     ${statusCell(l, lang, sms)}
   </tr>`

@@ -369,13 +369,41 @@ for (const kind of databaseKinds()) {
       assert.doesNotMatch(html, /<script>alert|<img src=x|<i>carrier|<b>bold/)
       assert.ok(html.includes('&lt;script&gt;alert(&quot;sms&quot;)&lt;/script&gt;'))
       assert.ok(html.includes('&lt;i&gt;carrier&lt;/i&gt; said &quot;no&quot;'))
-      // The long text is folded, whole in the <details> and in the summary's title.
-      assert.match(html, /<details class="log-text"><summary title="&lt;script&gt;/)
-      assert.ok(html.includes('&quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;</p></details>'))
+      // The long text is folded, its beginning in the summary, whole in the <details>.
+      assert.match(
+        html,
+        /<details class="log-text"><summary><span class="log-text-start">&lt;script&gt;/,
+      )
+      assert.ok(html.includes('&quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;</span></details>'))
       const reflected = await page(`?number=${encodeURIComponent('"><script>x</script>')}`)
       assert.equal(reflected.status, 400)
       assert.doesNotMatch(reflected.html, /<script>x/)
       await h.db('outbound_sms').whereIn('id', [first.id, second.id]).delete()
+    })
+
+    it('shows a long text once, folded, without blank lines inside the fold', async () => {
+      const body = `Bonjour,\nvotre colis est arrivé à l’accueil : ${'passez le prendre '.repeat(5)}avant 18h.`
+      const sms = await insertSms(h.db, h.accounts.acme.id, h.clock.now - 100, { body })
+      // As served: the cell keeps the SMS's line breaks, so whitespace between tags shows.
+      const res = await get(h.app, base, cookie)
+      const served = await res.text()
+      const row = /<tr id="sms-(\d+)">(.*?)<\/tr>/gs
+      const mine = [...served.matchAll(row)].find((m) => Number(m[1]) === sms.id)?.[2] ?? ''
+      assert.equal(mine.split(body).length - 1, 1, `the text must appear once:\n${mine}`)
+      const fold = /<details class="log-text">(.*?)<\/details>/s.exec(mine)?.[1] ?? ''
+      assert.ok(fold.includes(body), 'the open fold holds the whole text')
+      assert.doesNotMatch(fold, />\s+</, `line breaks between tags show as blank lines:\n${fold}`)
+      assert.doesNotMatch(mine, /title=/)
+      assert.ok(
+        fold.startsWith(
+          `<summary><span class="log-text-start">${[...body].slice(0, 69).join('')}…</span><span class="log-text-less">Afficher moins</span></summary>`,
+        ),
+        fold,
+      )
+      // Open, the stylesheet shows "Afficher moins" in place of the beginning of the text.
+      const css = await (await get(h.app, '/assets/admin.css')).text()
+      assert.match(css, /\.log-text\[open\] > summary \.log-text-start \{\s*display: none;/)
+      await h.db('outbound_sms').where('id', sms.id).delete()
     })
 
     it('draws the last 30 days, counting today every minute and past days less often', async () => {
