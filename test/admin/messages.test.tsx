@@ -35,6 +35,7 @@ interface Sms {
   sender: string
   status: string
   body: string
+  createdAt: number
 }
 
 /** The SMS rows of a page, in the order shown. */
@@ -80,7 +81,7 @@ async function insertSms(
     created_at: createdAt,
     updated_at: createdAt,
   })
-  return { id: Number(id), accountId, ...sms }
+  return { id: Number(id), accountId, createdAt, ...sms }
 }
 
 for (const kind of databaseKinds()) {
@@ -166,9 +167,13 @@ for (const kind of databaseKinds()) {
       const row = decoded(html.slice(html.indexOf(`<tr id="sms-${newest.id}"`)))
       assert.match(
         row,
-        /^<tr id="sms-\d+"><td class="mono"><time datetime="2026-11-27T08:00:00.000Z">2026-11-27 08:00:00<\/time>/,
+        /^<tr id="sms-\d+"><td class="mono nowrap" data-label="Date"><time datetime="2026-11-27T08:00:00Z">2026-11-27 08:00:00<\/time>/,
       )
-      assert.ok(row.includes(`<td>${newest.sender}</td><td class="mono">${newest.recipient}</td>`))
+      assert.ok(
+        row.includes(
+          `<td class="wrap-anywhere" data-label="Expéditeur">${newest.sender}</td><td class="mono nowrap" data-label="Numéro">${newest.recipient}</td>`,
+        ),
+      )
       assert.ok(row.includes(newest.body))
       assert.doesNotMatch(html, /GLOBEX-ONLY/)
     })
@@ -329,6 +334,40 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(seen, failed)
     })
 
+    it('finds part of a number or an address, and the SMS of a date range', async () => {
+      const digits = await page('?number=2222')
+      assert.deepEqual(
+        shownIds(digits.html),
+        expectedIds((s) => s.recipient.includes('2222')),
+      )
+      // "06 2" is the beginning of a French mobile number, written as it is dialled.
+      const national = await page('?number=06+2')
+      assert.deepEqual(
+        shownIds(national.html),
+        expectedIds((s) => s.recipient.startsWith('+336' + '2')),
+      )
+      const part = await page('?sender=BO')
+      assert.deepEqual(
+        shownIds(part.html),
+        expectedIds((s) => s.sender.includes('bo')),
+      )
+      // 25 and 26 November, whole UTC days: 48 SMS, one every hour, on a page of 50.
+      const days = await page('?from=2026-11-25&to=2026-11-26')
+      const start = Date.UTC(2026, 10, 25)
+      const end = Date.UTC(2026, 10, 27)
+      const inRange = expectedIds((s) => s.createdAt >= start && s.createdAt < end)
+      assert.equal(inRange.length, 48)
+      assert.deepEqual(shownIds(days.html), inRange)
+      assert.ok(days.html.includes('value="2026-11-25"'))
+      // The download link carries the same filters, and no page position.
+      const combined = await page('?number=2222&status=failed&from=2026-11-25')
+      assert.ok(
+        decoded(combined.html).includes(
+          `href="${base}/export.csv?number=2222&status=failed&from=2026-11-25"`,
+        ),
+      )
+    })
+
     it('never shows another account’s SMS, whatever the filter', async () => {
       for (const query of ['', '?status=failed', '?sender=alice%40acme.test', '?number=%2B33']) {
         const { html } = await page(query)
@@ -338,9 +377,12 @@ for (const kind of databaseKinds()) {
 
     it('answers 400 with a message for filters it cannot read', async () => {
       const cases: Array<[string, string]> = [
-        ['?number=abc', '« abc » n’est pas un numéro de téléphone'],
-        ['?number=06', '« 06 » n’est pas un numéro de téléphone'],
-        ['?sender=not-an-address', '« not-an-address » n’est pas une adresse e-mail complète'],
+        ['?number=abc', '« abc » n’est ni un numéro de téléphone'],
+        ['?number=7', '« 7 » n’est ni un numéro de téléphone'],
+        ['?sender=not+an+address', '« not an address » n’est ni une adresse e-mail'],
+        ['?from=2026-13-01', '« 2026-13-01 » n’est pas une date'],
+        ['?to=hier', '« hier » n’est pas une date'],
+        ['?from=2026-11-26&to=2026-11-25', 'La date de fin est avant la date de début.'],
         ['?status=lost', 'Choisissez un statut de la liste.'],
         ['?before=abc', 'Ce lien de page n’est pas valable'],
         ['?before=-5', 'Ce lien de page n’est pas valable'],
