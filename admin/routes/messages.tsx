@@ -584,9 +584,9 @@ function logRow(l: Labels, lang: Lang, clock: ZonedClock, sms: SmsLogEntry) {
     <td class="mono nowrap" data-label="${l.dateShort}">
       <time datetime="${at}">${at.slice(0, 19).replace('T', ' ')}</time>
     </td>
-    <td class="wrap-anywhere" data-label="${l.sender}">${sms.senderEmail}</td>
+    <td class="wrap-anywhere full" data-label="${l.sender}">${sms.senderEmail}</td>
     <td class="mono nowrap" data-label="${l.number}">${sms.recipient}</td>
-    <td data-label="${l.text}">${smsText(l, sms.body)}</td>
+    <td class="full" data-label="${l.text}">${smsText(l, sms.body)}</td>
     <td class="num" data-label="${l.segments}">${sms.segments}</td>
     ${statusCell(l, lang, sms)}
   </tr>`

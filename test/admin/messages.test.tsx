@@ -171,7 +171,7 @@ for (const kind of databaseKinds()) {
       )
       assert.ok(
         row.includes(
-          `<td class="wrap-anywhere" data-label="Expéditeur">${newest.sender}</td><td class="mono nowrap" data-label="Numéro">${newest.recipient}</td>`,
+          `<td class="wrap-anywhere full" data-label="Expéditeur">${newest.sender}</td><td class="mono nowrap" data-label="Numéro">${newest.recipient}</td>`,
         ),
       )
       assert.ok(row.includes(newest.body))
