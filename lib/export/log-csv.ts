@@ -47,7 +47,7 @@ export function smsLogCsv(
   opts: LogCsvOptions,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder()
-  const pageSize = opts.pageSize ?? 1000
+  const pageSize = opts.pageSize ?? 5000
   let before = filter.before
   let done = false
   return new ReadableStream<Uint8Array>(
