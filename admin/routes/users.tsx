@@ -48,9 +48,13 @@ const t = defineMessages(
     alreadyAccepted: (email: string) => `${email} est déjà un utilisateur accepté de ce compte.`,
     invitedOk: (email: string) => `Invitation envoyée à ${email}.`,
     reinvitedOk: (email: string) =>
-      `${email} était en attente : une nouvelle invitation est partie.`,
+      `${email} était en attente : une nouvelle invitation est partie. Le lien de l’invitation précédente ne fonctionne plus ; seul celui du nouvel e-mail est valable.`,
+    resentOk: (email: string) =>
+      `Invitation renvoyée à ${email}. Le lien de l’invitation précédente ne fonctionne plus ; seul celui du nouvel e-mail est valable.`,
     mailFailed: (email: string) =>
       `${email} est ajouté, mais l’e-mail d’invitation n’a pas pu partir. Réessayez avec « Renvoyer ».`,
+    resendFailed: (email: string, earlierWorks: boolean) =>
+      `L’e-mail d’invitation à ${email} n’a pas pu partir${earlierWorks ? ' : le lien de l’invitation précédente reste valable' : ''}. Réessayez avec « Renvoyer ».`,
     removed: (email: string) => `${email} a été effacé.`,
     race: 'Cette adresse vient d’être ajoutée par quelqu’un d’autre ; rechargez la liste.',
     tooManyToAddress: (email: string, max: number, when: string) =>
@@ -81,9 +85,14 @@ const t = defineMessages(
     badEmail: 'Enter a valid email address, for example first.last@example.com.',
     alreadyAccepted: (email: string) => `${email} is already an accepted user of this account.`,
     invitedOk: (email: string) => `Invitation sent to ${email}.`,
-    reinvitedOk: (email: string) => `${email} was pending: a new invitation has been sent.`,
+    reinvitedOk: (email: string) =>
+      `${email} was pending: a new invitation has been sent. The link in the earlier invitation no longer works; only the link in the new email does.`,
+    resentOk: (email: string) =>
+      `Invitation sent again to ${email}. The link in the earlier invitation no longer works; only the link in the new email does.`,
     mailFailed: (email: string) =>
       `${email} was added, but the invitation email could not be sent. Try again with "Resend".`,
+    resendFailed: (email: string, earlierWorks: boolean) =>
+      `The invitation email to ${email} could not be sent${earlierWorks ? ': the link in the earlier invitation still works' : ''}. Try again with "Resend".`,
     removed: (email: string) => `${email} has been deleted.`,
     race: 'This address was just added by someone else; reload the list.',
     tooManyToAddress: (email: string, max: number, when: string) =>
@@ -235,6 +244,33 @@ async function takeInvitationQuota(c: Context<AdminEnv>, email: string): Promise
     : m.tooManyForAccount(config.invitationMailsPerAccount, when)
 }
 
+/** Whether the link a new invitation replaced still works once put back (it may have expired). */
+function earlierLinkWorks(c: Context<AdminEnv>, invited: InvitedSender): boolean {
+  const previous = invited.previous
+  return Boolean(previous?.tokenHash && (previous.expiresAt ?? 0) > c.get('deps').clock())
+}
+
+/**
+ * The flash after an invitation: what was sent and, for an address that already had a link,
+ * that the earlier link stopped working (or, when the mail did not leave, still works).
+ */
+async function flashInvitation(
+  c: Context<AdminEnv>,
+  invited: InvitedSender,
+  sent: boolean,
+  how: 'added' | 'resent',
+): Promise<void> {
+  const m = t(c.get('lang'))
+  const email = invited.sender.email
+  if (invited.created) {
+    await setFlash(c, sent ? 'ok' : 'error', sent ? m.invitedOk(email) : m.mailFailed(email))
+  } else if (sent) {
+    await setFlash(c, 'ok', how === 'added' ? m.reinvitedOk(email) : m.resentOk(email))
+  } else {
+    await setFlash(c, 'error', m.resendFailed(email, earlierLinkWorks(c, invited)))
+  }
+}
+
 /**
  * Sends the invitation; when the mail does not leave, gives back its quota and, for an address
  * that already had a link, puts that link back so that it keeps working.
@@ -298,14 +334,12 @@ usersRoutes.post('/', async (c) => {
     return usersPage(c, { email: typed, error })
   }
   const sent = await deliverInvitation(c, invited, quotas)
-  if (!sent) await setFlash(c, 'error', m.mailFailed(email))
-  else await setFlash(c, 'ok', invited.created ? m.invitedOk(email) : m.reinvitedOk(email))
+  await flashInvitation(c, invited, sent, 'added')
   return c.redirect(accountPath(c, 'users'), 303)
 })
 
 usersRoutes.post('/:senderId/resend', async (c) => {
   const { db, clock, config } = c.get('deps')
-  const m = t(c.get('lang'))
   const id = senderIdOf(c)
   const accountId = c.get('account').id
   const pending = id === null ? null : await findPendingSender(db, accountId, id)
@@ -325,8 +359,7 @@ usersRoutes.post('/:senderId/resend', async (c) => {
     return c.notFound()
   }
   const sent = await deliverInvitation(c, invited, quotas)
-  const email = invited.sender.email
-  await setFlash(c, sent ? 'ok' : 'error', sent ? m.invitedOk(email) : m.mailFailed(email))
+  await flashInvitation(c, invited, sent, 'resent')
   return c.redirect(accountPath(c, 'users'), 303)
 })
 

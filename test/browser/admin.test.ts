@@ -147,9 +147,13 @@ for (const kind of databaseKinds()) {
       await shows(page.getByRole('status').filter({ hasText: invitedEmail }))
       await h.screenshot(page, 'activated')
 
-      // The link works once; and it opens no door into the admin.
+      // A reload shows the same page (no second confirmation), and so does the link opened
+      // again; it opens no door into the admin.
+      await page.reload()
+      await shows(page.getByRole('heading', { level: 1, name: 'Adresse activée' }))
       await page.goto(link)
-      await shows(page.getByRole('heading', { level: 1, name: 'Lien non valable' }))
+      await shows(page.getByRole('heading', { level: 1, name: 'Adresse activée' }))
+      await isGone(page.getByRole('button', { name: 'Confirmer', exact: true }))
       await page.goto('/')
       assert.equal(new URL(page.url()).pathname, '/login')
       assertBrowserQuiet()
