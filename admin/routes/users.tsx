@@ -5,9 +5,10 @@ import { accountPath } from '../account'
 import { parseId } from '../ids'
 import { setFlash } from '../flash'
 import { Field, PostButton, formatDateTime } from '../components/form'
+import { ConfirmAction, ConfirmFirstButton, isConfirmed } from '../components/confirm'
 import { invitationMail } from '../pages/invitation-mail'
 import { findAccountByRef, ValidationError } from '../../lib/db/accounts'
-import { normaliseEmail } from '../../lib/db/senders'
+import { findSender, normaliseEmail, type Sender } from '../../lib/db/senders'
 import {
   deleteSender,
   findPendingSender,
@@ -56,6 +57,13 @@ const t = defineMessages(
     resendFailed: (email: string, earlierWorks: boolean) =>
       `L’e-mail d’invitation à ${email} n’a pas pu partir${earlierWorks ? ' : le lien de l’invitation précédente reste valable' : ''}. Réessayez avec « Renvoyer ».`,
     removed: (email: string) => `${email} a été effacé.`,
+    confirmTitle: 'Effacer un utilisateur',
+    confirmWhat: (email: string, account: string) =>
+      `Effacer l’utilisateur ${email} du compte « ${account} » ?`,
+    confirmAccepted: (email: string) =>
+      `${email} ne pourra plus envoyer de SMS avec ce compte. Pour le lui permettre ensuite, il faudra l’inviter de nouveau.`,
+    confirmPending: (email: string) =>
+      `L’invitation envoyée à ${email} ne fonctionnera plus : son lien dira qu’il n’est pas valable.`,
     race: 'Cette adresse vient d’être ajoutée par quelqu’un d’autre ; rechargez la liste.',
     tooManyToAddress: (email: string, max: number, when: string) =>
       `${email} a déjà reçu ${max} invitation${max > 1 ? 's' : ''} récemment : aucun e-mail n’est parti et le lien actuel reste valable. Vous pourrez réessayer à partir du ${when}.`,
@@ -94,6 +102,13 @@ const t = defineMessages(
     resendFailed: (email: string, earlierWorks: boolean) =>
       `The invitation email to ${email} could not be sent${earlierWorks ? ': the link in the earlier invitation still works' : ''}. Try again with "Resend".`,
     removed: (email: string) => `${email} has been deleted.`,
+    confirmTitle: 'Delete a user',
+    confirmWhat: (email: string, account: string) =>
+      `Delete the user ${email} from the account "${account}"?`,
+    confirmAccepted: (email: string) =>
+      `${email} will no longer be able to send SMS with this account. To allow it later, you will have to invite it again.`,
+    confirmPending: (email: string) =>
+      `The invitation sent to ${email} will stop working: its link will say it is not valid.`,
     race: 'This address was just added by someone else; reload the list.',
     tooManyToAddress: (email: string, max: number, when: string) =>
       `${email} has already been sent ${max} invitation${max > 1 ? 's' : ''} recently: no email was sent and the current link still works. You can try again from ${when}.`,
@@ -125,9 +140,9 @@ function SenderRow(props: { s: SenderListing; lang: Lang; now: number; base: str
             {m.resend}
           </PostButton>
         )}
-        <PostButton action={`${base}/${s.id}/delete`} label={m.removeLabel(s.email)} danger>
+        <ConfirmFirstButton href={`${base}/${s.id}/delete`} label={m.removeLabel(s.email)} danger>
           {m.remove}
-        </PostButton>
+        </ConfirmFirstButton>
       </td>
     </tr>
   )
@@ -363,13 +378,45 @@ usersRoutes.post('/:senderId/resend', async (c) => {
   return c.redirect(accountPath(c, 'users'), 303)
 })
 
+/** The sender the URL names, within this account only; null is the 404 page. */
+async function senderOfPath(c: Context<AdminEnv>): Promise<Sender | null> {
+  const id = senderIdOf(c)
+  return id === null ? null : findSender(c.get('deps').db, c.get('account').id, id)
+}
+
+/** "Effacer" leads here first: the page says who goes, from which account, and asks. */
+usersRoutes.get('/:senderId/delete', async (c) => {
+  const sender = await senderOfPath(c)
+  if (!sender) return c.notFound()
+  const lang = c.get('lang')
+  const m = t(lang)
+  const base = accountPath(c, 'users')
+  const page = (
+    <ConfirmAction
+      lang={lang}
+      what={m.confirmWhat(sender.email, c.get('account').name)}
+      consequence={
+        sender.status === 'accepted'
+          ? m.confirmAccepted(sender.email)
+          : m.confirmPending(sender.email)
+      }
+      action={`${base}/${sender.id}/delete`}
+      cancel={base}
+    />
+  )
+  return c.render(page, { title: m.confirmTitle, section: 'users' })
+})
+
 usersRoutes.post('/:senderId/delete', async (c) => {
   const { db } = c.get('deps')
   const m = t(c.get('lang'))
-  const id = senderIdOf(c)
-  const accountId = c.get('account').id
-  const removed = id === null ? null : await deleteSender(db, accountId, id)
+  const sender = await senderOfPath(c)
+  if (!sender) return c.notFound()
+  const base = accountPath(c, 'users')
+  // Not through the confirmation page: ask there, delete nothing.
+  if (!isConfirmed(await c.req.parseBody())) return c.redirect(`${base}/${sender.id}/delete`, 303)
+  const removed = await deleteSender(db, c.get('account').id, sender.id)
   if (!removed) return c.notFound()
   await setFlash(c, 'ok', m.removed(removed.email))
-  return c.redirect(accountPath(c, 'users'), 303)
+  return c.redirect(base, 303)
 })

@@ -316,15 +316,98 @@ for (const kind of databaseKinds()) {
       )
     })
 
-    it('deletes a sender with Effacer and bumps the directory', async () => {
-      const s = await addSender(h.db, h.accounts.acme.id, 'bye@acme.test', { status: 'accepted' })
-      const before = await readCacheVersion(h.db, 'directory')
-      const res = await postForm(h.app, `${usersPath}/${s.id}/delete`, {}, { cookie: alice })
-      assert.equal(res.status, 303)
-      assert.equal((await senders()).length, 0)
-      assert.ok((await readCacheVersion(h.db, 'directory')) > before)
-      const { res: page } = await follow(h.app, res, alice)
-      assert.match(await page.text(), /bye@acme\.test a été effacé/)
+    describe('Effacer', () => {
+      it('asks first, on a page naming the user and the account; only its form deletes', async () => {
+        const s = await addSender(h.db, h.accounts.acme.id, 'bye@acme.test', { status: 'accepted' })
+        await addSender(h.db, h.accounts.acme.id, 'stay@acme.test', { status: 'accepted' })
+        const list = await (await get(h.app, usersPath, alice)).text()
+        // The list's button only opens the confirmation (GET changes nothing).
+        assert.match(
+          list,
+          new RegExp(
+            `<form method="get" action="${usersPath}/${s.id}/delete" class="inline"><button type="submit" class="danger" aria-label="Effacer bye@acme\\.test">Effacer</button></form>`,
+          ),
+        )
+        const ask = await get(h.app, `${usersPath}/${s.id}/delete`, alice)
+        assert.equal(ask.status, 200)
+        const html = await ask.text()
+        assert.match(html, /<h1>Effacer un utilisateur<\/h1>/)
+        assert.match(html, /Effacer l’utilisateur bye@acme\.test du compte « Acme SA » \?/)
+        assert.match(html, /bye@acme\.test ne pourra plus envoyer de SMS avec ce compte/)
+        assert.doesNotMatch(html, /stay@acme\.test/)
+        assert.match(
+          html,
+          new RegExp(
+            `<form method="post" action="${usersPath}/${s.id}/delete" class="inline"><input type="hidden" name="confirm" value="yes"/><button type="submit" class="danger">Supprimer</button></form><a href="${usersPath}">Annuler</a>`,
+          ),
+        )
+        assert.equal((await senders()).length, 2)
+
+        const before = await readCacheVersion(h.db, 'directory')
+        const res = await postForm(
+          h.app,
+          `${usersPath}/${s.id}/delete`,
+          { confirm: 'yes' },
+          { cookie: alice },
+        )
+        assert.equal(res.status, 303)
+        assert.equal(res.headers.get('location'), usersPath)
+        assert.deepEqual(
+          (await senders()).map((r) => r.email),
+          ['stay@acme.test'],
+        )
+        assert.ok((await readCacheVersion(h.db, 'directory')) > before)
+        const { res: page } = await follow(h.app, res, alice)
+        assert.match(await page.text(), /bye@acme\.test a été effacé/)
+        // Gone: its confirmation page is a 404 now.
+        assert.equal((await get(h.app, `${usersPath}/${s.id}/delete`, alice)).status, 404)
+      })
+
+      it('says what a pending user loses, and speaks English', async () => {
+        const s = await addSender(h.db, h.accounts.acme.id, 'wait@acme.test', { status: 'pending' })
+        const fr = await (await get(h.app, `${usersPath}/${s.id}/delete`, alice)).text()
+        assert.match(fr, /L’invitation envoyée à wait@acme\.test ne fonctionnera plus/)
+        const en = decoded(
+          await (await get(h.app, `${usersPath}/${s.id}/delete`, `${alice}; lang=en`)).text(),
+        )
+        assert.match(en, /<h1>Delete a user<\/h1>/)
+        assert.match(en, /Delete the user wait@acme\.test from the account "Acme SA"\?/)
+        assert.match(en, /The invitation sent to wait@acme\.test will stop working/)
+        assert.match(en, /class="danger">Delete<\/button>/)
+        assert.match(en, new RegExp(`<a href="${usersPath}">Cancel</a>`))
+      })
+
+      it('deletes nothing on a POST that skipped the confirmation: it leads there', async () => {
+        const s = await addSender(h.db, h.accounts.acme.id, 'bye@acme.test', { status: 'accepted' })
+        const skipping: Array<Record<string, string>> = [
+          {},
+          { confirm: '' },
+          { confirm: 'no' },
+          { confirm: 'YES' },
+        ]
+        for (const fields of skipping) {
+          const res = await postForm(h.app, `${usersPath}/${s.id}/delete`, fields, {
+            cookie: alice,
+          })
+          assert.equal(res.status, 303, JSON.stringify(fields))
+          assert.equal(res.headers.get('location'), `${usersPath}/${s.id}/delete`)
+        }
+        assert.equal((await senders()).length, 1)
+      })
+
+      it('needs the admin’s Origin to delete, even confirmed', async () => {
+        const s = await addSender(h.db, h.accounts.acme.id, 'bye@acme.test', { status: 'accepted' })
+        for (const options of [{ omitOrigin: true }, { origin: 'http://evil.test' }]) {
+          const res = await postForm(
+            h.app,
+            `${usersPath}/${s.id}/delete`,
+            { confirm: 'yes' },
+            { cookie: alice, ...options },
+          )
+          assert.equal(res.status, 403)
+        }
+        assert.equal((await senders()).length, 1)
+      })
     })
 
     it('never reaches another account’s senders, whatever the URL', async () => {

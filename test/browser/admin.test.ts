@@ -172,7 +172,15 @@ for (const kind of databaseKinds()) {
         .first()
       assert.equal(accepted?.status, 'accepted')
 
+      // Effacer asks first, on a page of its own; Annuler goes back with nothing deleted.
       await submitAndWait(page, row.getByRole('button', { name: `Effacer ${invitedEmail}` }))
+      await shows(page.getByRole('heading', { level: 1, name: 'Effacer un utilisateur' }))
+      await shows(page.getByText(`Effacer l’utilisateur ${invitedEmail} du compte`))
+      await h.screenshot(page, 'user-delete-confirm')
+      await submitAndWait(page, page.getByRole('link', { name: 'Annuler', exact: true }))
+      await shows(page.getByRole('row').filter({ hasText: invitedEmail }))
+      await submitAndWait(page, row.getByRole('button', { name: `Effacer ${invitedEmail}` }))
+      await submitAndWait(page, page.getByRole('button', { name: 'Supprimer', exact: true }))
       await shows(flash(page, `${invitedEmail} a été effacé`))
       await isGone(page.getByRole('row').filter({ hasText: invitedEmail }))
       await h.screenshot(page, 'user-deleted')
@@ -365,6 +373,8 @@ for (const kind of databaseKinds()) {
 
       const v4 = table.getByRole('row').filter({ hasText: '203.0.113.7' })
       await submitAndWait(page, v4.getByRole('button', { name: /Effacer/ }))
+      await shows(page.getByText('Effacer 203.0.113.7/32 des adresses IP autorisées du compte'))
+      await submitAndWait(page, page.getByRole('button', { name: 'Supprimer', exact: true }))
       await shows(flash(page, "n'est plus autorisée"))
       await isGone(page.getByRole('table').getByRole('row').filter({ hasText: '203.0.113.7' }))
       await shows(page.getByRole('table').getByRole('row').filter({ hasText: '2001:db8::/48' }))
