@@ -5,6 +5,7 @@ import { defineMessages } from '../i18n'
 import { accountPath } from '../account'
 import { setFlash } from '../flash'
 import { Field, FormError, PostButton, formText, formatDateTime } from '../components/form'
+import { ConfirmAction, ConfirmFirstButton, isConfirmed } from '../components/confirm'
 import { ValidationError } from '../../lib/db/accounts'
 import {
   addAllowedIp,
@@ -42,6 +43,11 @@ const t = defineMessages(
     remove: 'Effacer',
     removeLabel: (cidr: string) => `Effacer ${cidr}`,
     removed: (cidr: string) => `${cidr} n'est plus autorisée.`,
+    confirmTitle: 'Effacer l’adresse IP',
+    confirmWhat: (cidr: string, account: string) =>
+      `Effacer ${cidr} des adresses IP autorisées du compte « ${account} » ?`,
+    confirmConsequence:
+      'Les e-mails venant de ces adresses devront alors passer la vérification SPF, sauf si une autre entrée de la liste les couvre ; sinon, ils seront refusés.',
     addTitle: "Ajouter l'adresse IP",
     addressHint:
       'Par exemple 203.0.113.7, 203.0.113.0/24, 2001:db8::/48 ou 192.168.1.1-192.168.1.20.',
@@ -81,6 +87,11 @@ const t = defineMessages(
     remove: 'Delete',
     removeLabel: (cidr: string) => `Delete ${cidr}`,
     removed: (cidr: string) => `${cidr} is no longer allowed.`,
+    confirmTitle: 'Delete the IP address',
+    confirmWhat: (cidr: string, account: string) =>
+      `Delete ${cidr} from the allowed IP addresses of the account "${account}"?`,
+    confirmConsequence:
+      'Email coming from these addresses will then have to pass the SPF check, unless another entry of the list covers them; otherwise it is refused.',
     addTitle: 'Add an IP address',
     addressHint:
       'For example 203.0.113.7, 203.0.113.0/24, 2001:db8::/48 or 192.168.1.1-192.168.1.20.',
@@ -270,14 +281,14 @@ function EntriesTable(props: {
             <td>{e.note ?? ''}</td>
             <td>{formatDateTime(e.createdAt, lang)}</td>
             <td>
-              <PostButton
-                action={`${base}/delete`}
+              <ConfirmFirstButton
+                href={`${base}/delete`}
                 fields={{ id: String(e.id) }}
                 label={l.removeLabel(e.cidr)}
                 danger
               >
                 {l.remove}
-              </PostButton>
+              </ConfirmFirstButton>
             </td>
           </tr>
         ))}
@@ -630,14 +641,42 @@ ipsRoutes.post('/blocks', async (c) => {
   return c.redirect(accountPath(c, 'ips'), 303)
 })
 
+/** The entry of this account an id names; another account's entry is the same 404 as none. */
+async function entryOf(c: Context<AdminEnv>, raw: string): Promise<AllowlistAdminEntry> {
+  const id = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : NaN
+  const entries = await listAllowlistEntries(c.get('deps').db, c.get('account').id)
+  const entry = entries.find((e) => e.id === id)
+  if (!entry) throw new HTTPException(404)
+  return entry
+}
+
+/** "Effacer" leads here first: the page names the address and the account, and asks. */
+ipsRoutes.get('/delete', async (c) => {
+  const entry = await entryOf(c, c.req.query('id') ?? '')
+  const lang = c.get('lang')
+  const l = t(lang)
+  const base = accountPath(c, 'ips')
+  const page = (
+    <ConfirmAction
+      lang={lang}
+      what={l.confirmWhat(entry.cidr, c.get('account').name)}
+      consequence={l.confirmConsequence}
+      action={`${base}/delete`}
+      fields={{ id: String(entry.id) }}
+      cancel={base}
+    />
+  )
+  return c.render(page, { title: l.confirmTitle, section: 'ips' })
+})
+
 ipsRoutes.post('/delete', async (c) => {
   const { db } = c.get('deps')
   const accountId = c.get('account').id
-  const raw = formText(await c.req.parseBody(), 'id')
-  const id = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : NaN
-  const entry = (await listAllowlistEntries(db, accountId)).find((e) => e.id === id)
-  // Another account's entry is indistinguishable from a missing one.
-  if (!entry || !(await removeAllowedIpById(db, accountId, id))) throw new HTTPException(404)
+  const body = await c.req.parseBody()
+  const entry = await entryOf(c, formText(body, 'id'))
+  // Not through the confirmation page: ask there, delete nothing.
+  if (!isConfirmed(body)) return c.redirect(`${accountPath(c, 'ips')}/delete?id=${entry.id}`, 303)
+  if (!(await removeAllowedIpById(db, accountId, entry.id))) throw new HTTPException(404)
   await setFlash(c, 'ok', t(c.get('lang')).removed(entry.cidr))
   return c.redirect(accountPath(c, 'ips'), 303)
 })

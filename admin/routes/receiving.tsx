@@ -4,7 +4,9 @@ import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
 import { accountPath, loadAccountSettings } from '../account'
 import { setFlash } from '../flash'
+import { readSessionToken } from '../session'
 import { Checkbox, FieldFrame, FormError, PostButton, formText } from '../components/form'
+import { ConfirmAction, ConfirmFirstButton, isConfirmed } from '../components/confirm'
 import {
   FieldErrors,
   MAX_FORWARD_ADDRESSES,
@@ -15,6 +17,7 @@ import {
   type FieldError,
   type ReceivingInput,
 } from '../../lib/db/account-settings'
+import { holdSecretForDisplay, takeSecretForDisplay } from '../../lib/db/webhook-secret-reveals'
 
 const t = defineMessages(
   {
@@ -56,6 +59,19 @@ const t = defineMessages(
     newSecretHint:
       "Copiez-le maintenant : il n'est affiché qu'une fois et seule son empreinte est conservée. L'opérateur l'envoie dans cet en-tête :",
     cleared: 'Secret des webhooks effacé.',
+    alreadyShown:
+      'Le nouveau secret a déjà été affiché, une seule fois : il ne peut plus l’être. Si vous ne l’avez pas copié, générez-en un nouveau (celui-ci cessera alors de fonctionner).',
+    confirmClearTitle: 'Effacer le secret des webhooks',
+    confirmClearWhat: (account: string) =>
+      `Effacer le secret des webhooks du compte « ${account} » ?`,
+    confirmClearConsequence:
+      'Les webhooks de ce compte refuseront alors toute requête : votre opérateur ne pourra plus y remettre de SMS reçus ni d’accusés de réception, jusqu’à ce que vous génériez un nouveau secret et le lui donniez.',
+    confirmRotateTitle: 'Remplacer le secret des webhooks',
+    confirmRotateWhat: (account: string) =>
+      `Remplacer le secret des webhooks du compte « ${account} » par un nouveau ?`,
+    confirmRotateConsequence:
+      'L’ancien secret cesse aussitôt de fonctionner : les requêtes de votre opérateur seront refusées jusqu’à ce qu’il utilise le nouveau.',
+    confirmRotate: 'Remplacer le secret',
   },
   {
     title: 'Receiving',
@@ -96,6 +112,18 @@ const t = defineMessages(
     newSecretHint:
       'Copy it now: it is shown only once and only its fingerprint is kept. The carrier sends it in this header:',
     cleared: 'Webhook secret cleared.',
+    alreadyShown:
+      'The new secret has already been shown, once: it cannot be shown again. If you did not copy it, generate a new one (this one then stops working).',
+    confirmClearTitle: 'Delete the webhook secret',
+    confirmClearWhat: (account: string) => `Delete the webhook secret of the account "${account}"?`,
+    confirmClearConsequence:
+      'This account’s webhooks will then refuse every request: your carrier will no longer be able to deliver received SMS or delivery reports there until you generate a new secret and give it to them.',
+    confirmRotateTitle: 'Replace the webhook secret',
+    confirmRotateWhat: (account: string) =>
+      `Replace the webhook secret of the account "${account}" with a new one?`,
+    confirmRotateConsequence:
+      'The old secret stops working at once: your carrier’s requests are refused until it uses the new one.',
+    confirmRotate: 'Replace the secret',
   },
 )
 
@@ -123,8 +151,10 @@ interface PageState {
   settings: AccountSettings
   form: FormState
   errors?: FieldErrors
-  /** Only on the response to a rotation: never stored, never put in a cookie. */
+  /** Only on the one page view that follows a rotation (lib/db/webhook-secret-reveals.ts). */
   newSecret?: string
+  /** That page, viewed again: the secret is not shown twice. */
+  secretAlreadyShown?: boolean
 }
 
 function formOf(s: AccountSettings): FormState {
@@ -220,12 +250,21 @@ function Webhooks(props: { l: Labels; base: string; endpoint: string; state: Pag
           <pre>{`Authorization: Bearer ${state.newSecret}`}</pre>
         </div>
       )}
+      {state.secretAlreadyShown && (
+        <p class="notice" role="status">
+          {l.alreadyShown}
+        </p>
+      )}
       <p>{isSet ? l.secretSet : l.secretUnset}</p>
-      <PostButton action={`${base}/webhook-secret`}>{isSet ? l.rotate : l.generate}</PostButton>
-      {isSet && (
-        <PostButton action={`${base}/webhook-secret/clear`} danger>
-          {l.clear}
-        </PostButton>
+      {isSet ? (
+        <>
+          <ConfirmFirstButton href={`${base}/webhook-secret`}>{l.rotate}</ConfirmFirstButton>{' '}
+          <ConfirmFirstButton href={`${base}/webhook-secret/clear`} danger>
+            {l.clear}
+          </ConfirmFirstButton>
+        </>
+      ) : (
+        <PostButton action={`${base}/webhook-secret`}>{l.generate}</PostButton>
       )}
     </section>
   )
@@ -290,21 +329,95 @@ receivingRoutes.post('/', async (c) => {
   return c.redirect(accountPath(c, 'receiving'), 303)
 })
 
+/** A confirmation page of the webhook secret; nothing to confirm when no secret is set. */
+async function confirmSecretAction(
+  c: Context<AdminEnv>,
+  texts: { title: string; what: string; consequence: string; confirmLabel?: string },
+  action: string,
+) {
+  const base = accountPath(c, 'receiving')
+  if (!(await loadAccountSettings(c)).webhookSecretSet) return c.redirect(base, 302)
+  const page = (
+    <ConfirmAction
+      lang={c.get('lang')}
+      what={texts.what}
+      consequence={texts.consequence}
+      action={action}
+      cancel={base}
+      confirmLabel={texts.confirmLabel}
+    />
+  )
+  return c.render(page, { title: texts.title, section: 'receiving' })
+}
+
+/** "Générer un nouveau secret" leads here first when a secret is set: it stops working. */
+receivingRoutes.get('/webhook-secret', (c) => {
+  const l = t(c.get('lang'))
+  const texts = {
+    title: l.confirmRotateTitle,
+    what: l.confirmRotateWhat(c.get('account').name),
+    consequence: l.confirmRotateConsequence,
+    confirmLabel: l.confirmRotate,
+  }
+  return confirmSecretAction(c, texts, `${accountPath(c, 'receiving')}/webhook-secret`)
+})
+
 /**
- * A new secret replaces the old one at once. It is shown in this response only, which must not
- * be stored by the browser or a proxy; a flash cookie would carry it back over the wire.
+ * A new secret replaces the old one at once (after the confirmation page when there was one).
+ * Post, redirect, get: the secret waits server-side, sealed and bound to this session, for the
+ * page the redirect leads to, which shows it once; reloading that page makes no new secret.
  */
 receivingRoutes.post('/webhook-secret', async (c) => {
   const { db, clock } = c.get('deps')
-  const newSecret = await rotateWebhookSecret(db, c.get('account').id, clock())
+  const base = accountPath(c, 'receiving')
+  const body = await c.req.parseBody()
+  const settings = await loadAccountSettings(c)
+  // Replacing a secret breaks the carrier's: only through the confirmation page.
+  if (settings.webhookSecretSet && !isConfirmed(body)) {
+    return c.redirect(`${base}/webhook-secret`, 303)
+  }
+  const sessionToken = await readSessionToken(c)
+  if (!sessionToken) throw new HTTPException(401)
+  const accountId = c.get('account').id
+  const secret = await rotateWebhookSecret(db, accountId, clock())
+  await holdSecretForDisplay(db, sessionToken, accountId, secret, clock())
+  return c.redirect(`${base}/webhook-secret/new`, 303)
+})
+
+/** The new secret, once; a reload (or another session) gets "already shown" instead. */
+receivingRoutes.get('/webhook-secret/new', async (c) => {
+  const { db, clock } = c.get('deps')
+  const sessionToken = await readSessionToken(c)
+  const newSecret = sessionToken
+    ? await takeSecretForDisplay(db, sessionToken, c.get('account').id, clock())
+    : null
   const settings = await loadAccountSettings(c)
   c.header('Cache-Control', 'no-store')
-  return render(c, { settings, form: formOf(settings), newSecret })
+  return render(c, {
+    settings,
+    form: formOf(settings),
+    newSecret: newSecret ?? undefined,
+    secretAlreadyShown: newSecret === null,
+  })
+})
+
+/** "Effacer le secret" leads here first. */
+receivingRoutes.get('/webhook-secret/clear', (c) => {
+  const l = t(c.get('lang'))
+  const texts = {
+    title: l.confirmClearTitle,
+    what: l.confirmClearWhat(c.get('account').name),
+    consequence: l.confirmClearConsequence,
+  }
+  return confirmSecretAction(c, texts, `${accountPath(c, 'receiving')}/webhook-secret/clear`)
 })
 
 receivingRoutes.post('/webhook-secret/clear', async (c) => {
   const { db, clock } = c.get('deps')
+  const base = accountPath(c, 'receiving')
+  // Not through the confirmation page: ask there, clear nothing.
+  if (!isConfirmed(await c.req.parseBody())) return c.redirect(`${base}/webhook-secret/clear`, 303)
   if (!(await clearWebhookSecret(db, c.get('account').id, clock()))) throw new HTTPException(404)
   await setFlash(c, 'ok', t(c.get('lang')).cleared)
-  return c.redirect(accountPath(c, 'receiving'), 303)
+  return c.redirect(base, 303)
 })

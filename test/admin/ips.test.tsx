@@ -187,14 +187,15 @@ for (const kind of databaseKinds()) {
       const version = await readCacheVersion(h.db, 'directory')
       const others = (await cidrsOf(h.accounts.acme.id)).filter((c) => c !== '192.0.2.66/32')
       assert.ok(others.length > 0, 'other entries, to see that they stay')
-      const res = await postForm(h.app, `${base}/delete`, { id: String(entry.id) }, { cookie })
+      const confirmed = { id: String(entry.id), confirm: 'yes' }
+      const res = await postForm(h.app, `${base}/delete`, confirmed, { cookie })
       assert.equal(res.status, 303)
       assert.ok(!(await cidrsOf(h.accounts.acme.id)).includes('192.0.2.66/32'))
       assert.deepEqual(await cidrsOf(h.accounts.acme.id), others)
       assert.equal(await readCacheVersion(h.db, 'directory'), version + 1)
       const page = decoded(await (await follow(h.app, res, cookie)).res.text())
       assert.match(page, /192\.0\.2\.66\/32 n'est plus autorisée\./)
-      const again = await postForm(h.app, `${base}/delete`, { id: String(entry.id) }, { cookie })
+      const again = await postForm(h.app, `${base}/delete`, confirmed, { cookie })
       assert.equal(again.status, 404)
     })
 

@@ -159,9 +159,13 @@ for (const kind of databaseKinds()) {
       await shows(page.getByRole('status').filter({ hasText: invitedEmail }))
       await h.screenshot(page, 'activated')
 
-      // The link works once; and it opens no door into the admin.
+      // A reload shows the same page (no second confirmation), and so does the link opened
+      // again; it opens no door into the admin.
+      await page.reload()
+      await shows(page.getByRole('heading', { level: 1, name: 'Adresse activée' }))
       await page.goto(link)
-      await shows(page.getByRole('heading', { level: 1, name: 'Lien non valable' }))
+      await shows(page.getByRole('heading', { level: 1, name: 'Adresse activée' }))
+      await isGone(page.getByRole('button', { name: 'Confirmer', exact: true }))
       await page.goto('/')
       assert.equal(new URL(page.url()).pathname, '/login')
       assertBrowserQuiet()
@@ -180,7 +184,15 @@ for (const kind of databaseKinds()) {
         .first()
       assert.equal(accepted?.status, 'accepted')
 
+      // Effacer asks first, on a page of its own; Annuler goes back with nothing deleted.
       await submitAndWait(page, row.getByRole('button', { name: `Effacer ${invitedEmail}` }))
+      await shows(page.getByRole('heading', { level: 1, name: 'Effacer un utilisateur' }))
+      await shows(page.getByText(`Effacer l’utilisateur ${invitedEmail} du compte`))
+      await h.screenshot(page, 'user-delete-confirm')
+      await submitAndWait(page, page.getByRole('link', { name: 'Annuler', exact: true }))
+      await shows(page.getByRole('row').filter({ hasText: invitedEmail }))
+      await submitAndWait(page, row.getByRole('button', { name: `Effacer ${invitedEmail}` }))
+      await submitAndWait(page, page.getByRole('button', { name: 'Supprimer', exact: true }))
       await shows(flash(page, `${invitedEmail} a été effacé`))
       await isGone(page.getByRole('row').filter({ hasText: invitedEmail }))
       await h.screenshot(page, 'user-deleted')
@@ -373,6 +385,8 @@ for (const kind of databaseKinds()) {
 
       const v4 = table.getByRole('row').filter({ hasText: '203.0.113.7' })
       await submitAndWait(page, v4.getByRole('button', { name: /Effacer/ }))
+      await shows(page.getByText('Effacer 203.0.113.7/32 des adresses IP autorisées du compte'))
+      await submitAndWait(page, page.getByRole('button', { name: 'Supprimer', exact: true }))
       await shows(flash(page, "n'est plus autorisée"))
       await isGone(page.getByRole('table').getByRole('row').filter({ hasText: '203.0.113.7' }))
       await shows(page.getByRole('table').getByRole('row').filter({ hasText: '2001:db8::/48' }))
