@@ -24,6 +24,9 @@ import { limitsRoutes } from './routes/limits'
 import { ipsRoutes } from './routes/ips'
 import { messagesRoutes } from './routes/messages'
 import { webhookRoutes } from './routes/webhook'
+import { inboxRoutes } from './routes/inbox'
+import { optOutsRoutes } from './routes/opt-outs'
+import { auditRoutes } from './routes/audit'
 
 export const LANG_COOKIE = 'lang'
 const MAX_FORM_BYTES = 64 * 1024
@@ -182,6 +185,9 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   app.route('/a/:accountId/ips', ipsRoutes)
   app.route('/a/:accountId/limits', limitsRoutes)
   app.route('/a/:accountId/messages', messagesRoutes)
+  app.route('/a/:accountId/inbox', inboxRoutes)
+  app.route('/a/:accountId/opt-outs', optOutsRoutes)
+  app.route('/a/:accountId/audit', auditRoutes)
 
   app.notFound((c) => errorPage(c, 404))
   app.onError((err, c) => {

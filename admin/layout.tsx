@@ -12,6 +12,9 @@ export const ACCOUNT_SECTIONS = [
   'ips',
   'limits',
   'messages',
+  'inbox',
+  'opt-outs',
+  'audit',
 ] as const
 export type AccountSection = (typeof ACCOUNT_SECTIONS)[number]
 
@@ -35,6 +38,9 @@ const t = defineMessages(
     ips: 'Gestion des adresses IP',
     limits: "Limites d'envoi",
     messages: 'Journal des SMS',
+    inbox: 'SMS reçus',
+    optOuts: 'Désinscriptions (STOP)',
+    audit: 'Journal d’audit',
     home: 'Accueil',
     breadcrumb: "Fil d'Ariane",
     account: 'Compte',
@@ -57,6 +63,9 @@ const t = defineMessages(
     ips: 'IP addresses',
     limits: 'Sending limits',
     messages: 'SMS log',
+    inbox: 'Received SMS',
+    optOuts: 'Opt-outs (STOP)',
+    audit: 'Audit log',
     home: 'Home',
     breadcrumb: 'Breadcrumb',
     account: 'Account',
@@ -95,6 +104,10 @@ function breadcrumb(l: Labels, section: string | undefined, account?: AdminAccou
       return [home, { label: l.advanced, href: link('ips') }, { label: l.limits }]
     case 'messages':
       return [home, { label: l.messages }]
+    case 'inbox':
+    case 'opt-outs':
+    case 'audit':
+      return [home, { label: { inbox: l.inbox, 'opt-outs': l.optOuts, audit: l.audit }[section] }]
     case 'details':
       return [home, { label: l.details }]
     default:
@@ -189,6 +202,9 @@ function MainMenu(props: { l: Labels; account?: AdminAccount; section?: string }
           </>,
         )}
         {group(l.messages, 'messages', section === 'messages')}
+        {group(l.inbox, 'inbox', section === 'inbox')}
+        {group(l.optOuts, 'opt-outs', section === 'opt-outs')}
+        {group(l.audit, 'audit', section === 'audit')}
       </ul>
     </nav>
   )
