@@ -27,6 +27,9 @@ import { messagesRoutes } from './routes/messages'
 import { webhookRoutes } from './routes/webhook'
 import { testSmsRoutes } from './routes/test-sms'
 import { messagesExportRoutes } from './routes/messages-export'
+import { inboxRoutes } from './routes/inbox'
+import { optOutsRoutes } from './routes/opt-outs'
+import { auditRoutes } from './routes/audit'
 
 export const LANG_COOKIE = 'lang'
 const MAX_FORM_BYTES = 64 * 1024
@@ -190,6 +193,9 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   app.route('/a/:accountId/limits', limitsRoutes)
   app.route('/a/:accountId/messages/export.csv', messagesExportRoutes)
   app.route('/a/:accountId/messages', messagesRoutes)
+  app.route('/a/:accountId/inbox', inboxRoutes)
+  app.route('/a/:accountId/opt-outs', optOutsRoutes)
+  app.route('/a/:accountId/audit', auditRoutes)
 
   app.notFound((c) => errorPage(c, 404))
   app.onError((err, c) => {

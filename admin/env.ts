@@ -71,7 +71,7 @@ export interface AdminEnv {
 
 export interface PageProps {
   title: string
-  /** Which menu entry is current: users, preferences, receiving, ips, limits, messages, details. */
+  /** Which menu entry is current: an account section (layout.tsx ACCOUNT_SECTIONS) or details. */
   section?: string
 }
 

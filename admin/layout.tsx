@@ -14,6 +14,9 @@ export const ACCOUNT_SECTIONS = [
   'ips',
   'limits',
   'messages',
+  'inbox',
+  'opt-outs',
+  'audit',
 ] as const
 export type AccountSection = (typeof ACCOUNT_SECTIONS)[number]
 
@@ -27,8 +30,8 @@ export const HOME_SECTION: AccountSection = 'users'
 /** The menu: the guide's groups, each opening on its first section. */
 const MENU_GROUPS = [
   { group: 'sending', sections: ['users', 'preferences', 'test-sms'] },
-  { group: 'receiving', sections: ['receiving'] },
-  { group: 'log', sections: ['messages'] },
+  { group: 'receiving', sections: ['receiving', 'inbox', 'opt-outs'] },
+  { group: 'log', sections: ['messages', 'audit'] },
   { group: 'advanced', sections: ['ips', 'limits'] },
 ] as const satisfies ReadonlyArray<{ group: string; sections: readonly AccountSection[] }>
 type MenuGroup = (typeof MENU_GROUPS)[number]
@@ -45,7 +48,7 @@ const t = defineMessages(
     sectionMenu: 'Pages de la rubrique',
     group_sending: 'Envoi en cours',
     group_receiving: 'Réception en cours',
-    group_log: 'Journal des SMS',
+    group_log: 'Suivi',
     group_advanced: 'Avancé',
     users: 'Utilisateurs',
     preferences: 'Préférences',
@@ -54,6 +57,9 @@ const t = defineMessages(
     ips: 'Gestion des adresses IP',
     limits: "Limites d'envoi",
     messages: 'Journal des SMS',
+    inbox: 'SMS reçus',
+    'opt-outs': 'Désinscriptions (STOP)',
+    audit: 'Journal d’audit',
     home: 'Accueil',
     breadcrumb: "Fil d'Ariane",
     account: 'Compte',
@@ -73,7 +79,7 @@ const t = defineMessages(
     sectionMenu: 'Pages of this section',
     group_sending: 'Sending',
     group_receiving: 'Receiving',
-    group_log: 'SMS log',
+    group_log: 'Activity',
     group_advanced: 'Advanced',
     users: 'Users',
     preferences: 'Preferences',
@@ -82,6 +88,9 @@ const t = defineMessages(
     ips: 'IP addresses',
     limits: 'Sending limits',
     messages: 'SMS log',
+    inbox: 'Received SMS',
+    'opt-outs': 'Opt-outs (STOP)',
+    audit: 'Audit log',
     home: 'Home',
     breadcrumb: 'Breadcrumb',
     account: 'Account',
@@ -224,7 +233,9 @@ function MainMenu(props: { l: Labels; account?: AdminAccount; section?: string }
             <a
               href={accountHref(account, g.sections[0])}
               class={g === open ? 'current' : undefined}
-              aria-current={g === open && g.sections.length === 1 ? 'page' : undefined}
+              aria-current={
+                g === open && (g.sections as readonly string[]).length === 1 ? 'page' : undefined
+              }
             >
               {groupLabel(l, g)}
             </a>

@@ -95,7 +95,8 @@ for (const kind of databaseKinds()) {
         ['preferences', 'Préférences'],
         ['receiving', 'Réception en cours'],
         ['ips', 'Avancé'],
-        ['messages', 'Journal des SMS'],
+        ['messages', 'Suivi'],
+        ['test-sms', 'SMS de test'],
       ]) {
         assert.match(html, new RegExp(`href="/a/${globex.id}/${section}"[^>]*>${label}<`))
       }
