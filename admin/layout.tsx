@@ -41,6 +41,7 @@ const t = defineMessages(
     switchAccount: 'Changer de compte',
     show: 'Afficher',
     otherLanguage: 'English',
+    help: 'Aide',
   },
   {
     brand: 'Mail2SMS',
@@ -63,6 +64,7 @@ const t = defineMessages(
     switchAccount: 'Switch account',
     show: 'Show',
     otherLanguage: 'Français',
+    help: 'Help',
   },
 )
 
@@ -108,6 +110,9 @@ function TopBar(props: { l: Labels; admin?: SessionAdmin }) {
     <header class="topbar">
       <a class="brand" href="/">
         {l.brand}
+      </a>
+      <a class="help-link" href="/help">
+        {l.help}
       </a>
       {admin && (
         <div class="who">
