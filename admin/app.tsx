@@ -6,7 +6,8 @@ import { getCookie, setCookie } from 'hono/cookie'
 import { jsxRenderer } from 'hono/jsx-renderer'
 import type { AdminDeps, AdminEnv, Lang } from './env'
 import { chooseLang, defineMessages, LANGS } from './i18n'
-import { Layout, isAccountSection } from './layout'
+import { HOME_SECTION, Layout, accountHref, isAccountSection } from './layout'
+import { rememberAccount, rememberedAccount } from './current-account'
 import { loadFlash } from './flash'
 import { requireSession, safeLocalPath } from './session'
 import { requireSameOrigin } from './origin-check'
@@ -27,6 +28,8 @@ import { limitsRoutes } from './routes/limits'
 import { ipsRoutes } from './routes/ips'
 import { messagesRoutes } from './routes/messages'
 import { webhookRoutes } from './routes/webhook'
+import { testSmsRoutes } from './routes/test-sms'
+import { messagesExportRoutes } from './routes/messages-export'
 
 export const LANG_COOKIE = 'lang'
 const MAX_FORM_BYTES = 64 * 1024
@@ -53,6 +56,7 @@ const requireAccount: MiddlewareHandler<AdminEnv> = async (c, next) => {
   const account = id === null ? undefined : c.get('accounts').find((a) => a.id === id)
   if (!account) return c.notFound()
   c.set('account', account)
+  rememberAccount(c, account)
   await next()
 }
 
@@ -166,8 +170,8 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   )
 
   app.get('/', (c) => {
-    const first = c.get('accounts')[0]
-    if (first) return c.redirect(`/a/${first.id}/users`, 302)
+    const account = rememberedAccount(c, c.get('accounts'))
+    if (account) return c.redirect(accountHref(account, HOME_SECTION), 302)
     const m = t(c.get('lang'))
     return c.render(<MessageBody text={m.noAccount} />, { title: m.noAccountTitle })
   })
@@ -181,12 +185,16 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   app.route('/details', detailsRoutes)
 
   app.use('/a/:accountId/*', requireAccount)
-  app.get('/a/:accountId', requireAccount, (c) => c.redirect(`/a/${c.get('account').id}/users`))
+  app.get('/a/:accountId', requireAccount, (c) =>
+    c.redirect(accountHref(c.get('account'), HOME_SECTION)),
+  )
   app.route('/a/:accountId/users', usersRoutes)
   app.route('/a/:accountId/preferences', preferencesRoutes)
+  app.route('/a/:accountId/test-sms', testSmsRoutes)
   app.route('/a/:accountId/receiving', receivingRoutes)
   app.route('/a/:accountId/ips', ipsRoutes)
   app.route('/a/:accountId/limits', limitsRoutes)
+  app.route('/a/:accountId/messages/export.csv', messagesExportRoutes)
   app.route('/a/:accountId/messages', messagesRoutes)
 
   app.notFound((c) => errorPage(c, 404))

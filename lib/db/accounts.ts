@@ -220,6 +220,9 @@ const LIMIT_COLUMNS = {
   segmentsPerMonth: 'segments_per_month',
 } as const
 
+/** The longest list of allowed destinations an account can have, as stored (comma-separated). */
+export const MAX_DESTINATIONS_TEXT = 500
+
 /** An operator's change to an account's spend limits; the MX nodes reload it within a second. */
 export async function updateAccountLimits(
   db: Db,
@@ -241,7 +244,9 @@ export async function updateAccountLimits(
       const list = parseDestinationList(patch.allowedDestinations)
       if (!list.ok) throw new ValidationError(`allowed destinations: ${list.message}`)
       const text = list.entries.join(',')
-      if (text.length > 500) throw new ValidationError('allowed destinations: list too long')
+      if (text.length > MAX_DESTINATIONS_TEXT) {
+        throw new ValidationError('allowed destinations: list too long')
+      }
       row.allowed_destinations = text
     }
   }

@@ -34,7 +34,7 @@ for (const kind of databaseKinds()) {
       assert.equal(res.status, 200)
       const html = decoded(await res.text())
       for (const label of [
-        '<h1>Réception en cours</h1>',
+        '<h1 class="page-title">Réception en cours<',
         ">Transfert d'e-mail</label>",
         '>Réponse directe</label>',
         '>Avis de non-remise</label>',
@@ -66,7 +66,7 @@ for (const kind of databaseKinds()) {
       const res = await get(h.app, base, cookie, { 'accept-language': 'en' })
       const html = decoded(await res.text())
       for (const label of [
-        '<h1>Receiving</h1>',
+        '<h1 class="page-title">Receiving<',
         '>Email forwarding</label>',
         '>Direct reply</label>',
         '>Failure notices</label>',

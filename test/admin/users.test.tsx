@@ -42,7 +42,7 @@ for (const kind of databaseKinds()) {
       const res = await get(h.app, usersPath, alice)
       assert.equal(res.status, 200)
       const html = await res.text()
-      assert.match(html, /<h1>Utilisateurs<\/h1>/)
+      assert.match(html, /<h1 class="page-title">Utilisateurs</)
       assert.match(html, /Accueil.*Envoi en cours.*Utilisateurs/s)
       assert.match(
         html,
@@ -66,7 +66,7 @@ for (const kind of databaseKinds()) {
       const res = await get(h.app, usersPath, alice, { 'accept-language': 'en-US,en;q=0.8' })
       const html = await res.text()
       assert.match(html, /<html lang="en">/)
-      assert.match(html, /Logged in as <strong>alice@acme\.test<\/strong>/)
+      assert.match(html, /Logged in as <\/span><strong[^>]*>alice@acme\.test<\/strong>/)
       assert.match(html, />Pending</)
       assert.match(html, />Add</)
     })

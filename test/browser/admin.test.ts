@@ -31,6 +31,18 @@ function flash(page: Page, text: string | RegExp): Locator {
   return page.getByRole('status').filter({ hasText: text })
 }
 
+/** What getBoundingClientRect() gives, as JSON. */
+interface DOMRectLike {
+  x: number
+  y: number
+  width: number
+  height: number
+  top: number
+  right: number
+  bottom: number
+  left: number
+}
+
 /** The activation link of the invitation, which must point at the admin itself. */
 function activationLinkIn(text: string, baseUrl: string): string {
   const links = text.match(/https?:\/\/\S+/g) ?? []
@@ -371,6 +383,125 @@ for (const kind of databaseKinds()) {
         rows.map((r) => [Number(r.account_id), r.cidr]),
         [[second.id, '2001:db8::/48']],
       )
+      assertBrowserQuiet()
+    })
+
+    it('shows the SMS log: a chart as wide as the page, a long SMS opened once', async function () {
+      const { page } = admin
+      const [, second] = h.accounts
+      const longText = `Bonjour,\nvotre commande est prête : ${'passez la prendre '.repeat(6)}avant 18h.`
+      const now = Date.now()
+      // Oldest first, as they would have come.
+      const rows = [9, 5, 2, 1, 0].map((age, i) => ({
+        account_id: second.id,
+        sender_id: null,
+        sender_email: 'lea.martin@example.test',
+        recipient: '+33611111111',
+        body: age === 0 ? longText : `SMS ${i + 1}`,
+        encoding: 'ucs2',
+        segments: age === 0 ? 3 : 1,
+        status: i % 2 === 0 ? 'delivered' : 'failed',
+        attempts: 1,
+        next_attempt_at: now - age * 86_400_000,
+        dedupe_key: `browser-log-${i}`,
+        created_at: now - age * 86_400_000,
+        updated_at: now - age * 86_400_000,
+      }))
+      await h.database.db('outbound_sms').insert(rows)
+      await page.goto(`/a/${second.id}/messages`)
+      await shows(page.getByRole('heading', { level: 1, name: 'Journal des SMS' }))
+
+      // The figures as a table, for those who cannot see the chart; open, it must fit too.
+      await page.getByText('Les chiffres jour par jour', { exact: true }).click()
+      const table = page.locator('.chart-figures table')
+      await shows(table)
+      assert.equal(await table.locator('tbody tr').count(), 30)
+
+      /** Where the chart's parts are, in CSS pixels, and whether anything sticks out. */
+      const measure = async () =>
+        (await page.evaluate(`(() => {
+          const box = (el) => el.getBoundingClientRect().toJSON()
+          const figure = document.querySelector('figure.daily-chart')
+          const items = [...figure.querySelectorAll('.chart-legend li')].map((li) => {
+            const words = document.createRange()
+            words.selectNodeContents(li)
+            words.setStartAfter(li.querySelector('svg'))
+            return { swatch: box(li.querySelector('svg')), words: words.getBoundingClientRect().toJSON() }
+          })
+          return {
+            viewport: window.innerWidth,
+            figure: box(figure),
+            overflow: figure.scrollWidth - figure.clientWidth,
+            tableOverflow: (({ scrollWidth, clientWidth }) => scrollWidth - clientWidth)(
+              figure.querySelector('.chart-figures-scroll'),
+            ),
+            plot: box(figure.querySelector('svg.chart-plot')),
+            labelPx: parseFloat(getComputedStyle(figure.querySelector('.chart-scale span')).fontSize),
+            days: [...figure.querySelectorAll('.chart-days span')].map(box),
+            items,
+          }
+        })()`)) as {
+          viewport: number
+          figure: DOMRectLike
+          overflow: number
+          tableOverflow: number
+          plot: DOMRectLike
+          labelPx: number
+          days: DOMRectLike[]
+          items: Array<{ swatch: DOMRectLike; words: DOMRectLike }>
+        }
+
+      for (const width of [1280, 390]) {
+        await page.setViewportSize({ width, height: 900 })
+        const m = await measure()
+        // The plot takes most of the content's width, whatever the window.
+        assert.ok(m.figure.width > (width === 1280 ? 1000 : 300), `figure of ${m.figure.width}px`)
+        assert.ok(m.plot.width > 0.75 * m.figure.width, `plot ${m.plot.width} of ${m.figure.width}`)
+        assert.ok(m.plot.height >= 150, `plot ${m.plot.height}px high`)
+        // Nothing of the chart sticks out, of the window or of the chart.
+        assert.ok(m.figure.right <= m.viewport, `chart ends at ${m.figure.right} of ${width}`)
+        assert.ok(m.overflow <= 0, `the chart overflows by ${m.overflow}px`)
+        assert.ok(m.tableOverflow <= 0, `the table overflows by ${m.tableOverflow}px`)
+        for (const day of m.days) {
+          assert.ok(day.left >= m.plot.left - 1 && day.right <= m.plot.right + 1, 'day label')
+        }
+        // Its labels are text of a readable size, not drawing shrunk with the plot.
+        assert.ok(m.labelPx >= 12, `labels of ${m.labelPx}px`)
+        // Each swatch is right by its words, on their line; the space is between the items.
+        for (const { swatch, words } of m.items) {
+          const gap = words.left - swatch.right
+          assert.ok(gap >= 0 && gap < 12, `a swatch ${gap}px from its words`)
+          const middle = (r: DOMRectLike) => r.top + r.height / 2
+          assert.ok(Math.abs(middle(words) - middle(swatch)) < 6, 'a swatch off its line')
+        }
+        const [bars, rate] = m.items
+        if (bars.words.top === rate.words.top) {
+          assert.ok(rate.swatch.left - bars.words.right >= 16, 'legend items run together')
+        }
+        await h.screenshot(page, `messages-${width}`)
+      }
+
+      // A long SMS, opened: its whole text once, right under the summary, no blank lines.
+      await page.setViewportSize({ width: 1280, height: 900 })
+      const fold = page
+        .getByRole('row')
+        .filter({ hasText: 'votre commande est prête' })
+        .locator('details.log-text')
+      await fold.locator('summary').click()
+      assert.equal(await fold.getAttribute('open'), '')
+      const shown = await fold.innerText()
+      assert.equal(shown.split('votre commande est prête').length - 1, 1, shown)
+      assert.equal((await fold.locator('summary').innerText()).trim(), 'Afficher moins')
+      const summary = await fold.locator('summary').boundingBox()
+      const text = await fold.locator('.log-text-full').boundingBox()
+      const whole = await fold.boundingBox()
+      assert.ok(summary && text && whole)
+      assert.ok(Math.abs(text.y - (summary.y + summary.height)) < 2, 'a gap above the text')
+      assert.ok(whole.y + whole.height - (text.y + text.height) < 2, 'a gap below the text')
+      await h.screenshot(page, 'messages-long-sms-open')
+
+      const keys = rows.map((r) => r.dedupe_key)
+      await h.database.db('outbound_sms').whereIn('dedupe_key', keys).delete()
       assertBrowserQuiet()
     })
 
