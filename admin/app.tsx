@@ -17,6 +17,9 @@ import { MessageBody } from './pages/render'
 import { parseId } from './ids'
 import { authRoutes } from './routes/auth'
 import { activationRoutes } from './routes/activation'
+import { passwordResetRoutes } from './routes/password-reset'
+import { helpRoutes } from './routes/help'
+import { BackgroundTasks } from './background'
 import { detailsRoutes } from './routes/details'
 import { usersRoutes } from './routes/users'
 import { preferencesRoutes } from './routes/preferences'
@@ -60,9 +63,9 @@ const requireAccount: MiddlewareHandler<AdminEnv> = async (c, next) => {
   await next()
 }
 
-/** An invitation link is a password until used: logs get its place, never the token itself. */
+/** Invitation and reset links are passwords until used: logs get their place, never the token. */
 function loggablePath(path: string): string {
-  return path.replace(/^\/activate\/[^/]+/, '/activate/…')
+  return path.replace(/^\/(activate|password-reset)\/[^/]+/, '/$1/…')
 }
 
 /**
@@ -98,6 +101,7 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
     throw new Error('admin: the session secret must be at least 32 characters')
   }
   const log = deps.log ?? ((line: string) => console.error(line))
+  deps.background ??= new BackgroundTasks(log)
   const origin = new URL(deps.config.baseUrl).origin
   const secure = deps.config.baseUrl.startsWith('https:')
   const app = new Hono<AdminEnv>()
@@ -142,10 +146,12 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
     )),
   )
 
-  // Public: the login, invitation links, the stylesheet, the language switch.
+  // Public: the login, invitation and reset links, help, the stylesheet, the language switch.
   app.route('/assets', assetRoutes(loadAssets()))
   app.route('/', authRoutes)
   app.route('/activate', activationRoutes)
+  app.route('/password-reset', passwordResetRoutes)
+  app.route('/help', helpRoutes)
   app.post('/lang', async (c) => {
     const body = await c.req.parseBody()
     const lang = String(body.lang ?? '')

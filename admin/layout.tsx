@@ -67,6 +67,7 @@ const t = defineMessages(
     show: 'Afficher',
     otherLanguage: 'English',
     otherLanguageShort: 'EN',
+    help: 'Aide',
   },
   {
     brand: 'Mail2SMS',
@@ -98,6 +99,7 @@ const t = defineMessages(
     show: 'Show',
     otherLanguage: 'Français',
     otherLanguageShort: 'FR',
+    help: 'Help',
   },
 )
 
@@ -205,6 +207,9 @@ function UserTools(props: { l: Labels; admin?: SessionAdmin; lang: Lang; back: s
         </span>
       )}
       {admin && <a href="/details">{l.details}</a>}
+      <a class="help-link" href="/help">
+        {l.help}
+      </a>
       <LanguageSwitch l={l} lang={props.lang} back={props.back} />
       {admin && (
         <form method="post" action="/logout" class="inline">

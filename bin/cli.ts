@@ -12,7 +12,7 @@ import {
   type Account,
   type LimitSetting,
 } from '../lib/db/accounts'
-import { setGsmOnly } from '../lib/db/account-settings'
+import { setGsmOnly, setVirtualNumber } from '../lib/db/account-settings'
 import { effectiveDestinations } from '../lib/limits/destinations'
 import { addSender, listSenders, removeSender } from '../lib/db/senders'
 import { addAllowedIp, listAllowedIps, removeAllowedIp } from '../lib/db/allowlist'
@@ -61,9 +61,11 @@ const USAGE = `Usage: mail2sms <command> [options]
                  [--signature "first line"] [--cap 4] [--virtual-number +33700000001]
                  [--gsm-only]
   account list
-  account set <ref> [--gsm-only on|off]
+  account set <ref> [--gsm-only on|off] [--virtual-number +33700000001|none]
                  (--gsm-only on: letters GSM 03.38 lacks are replaced by the closest ones,
-                 ê by e, so the SMS stays GSM-7; without options: show)
+                 ê by e, so the SMS stays GSM-7; --virtual-number: the number inbound SMS
+                 arrive on, also the sender without a sender name; none takes it away;
+                 without options: show)
   account limits <ref> [--sms-per-minute N] [--sender-sms-per-minute N]
                  [--segments-per-day N] [--segments-per-month N] [--destinations "BE,+881"]
                  (N = 0 for no limit, or "default" to follow [limits]; without options: show)
@@ -218,13 +220,21 @@ async function accountCommand(
     return
   }
   if (sub === 'set') {
-    const o = parse(args, { 'gsm-only': { type: 'string' } }, ['ref'])
+    const o = parse(
+      args,
+      { 'gsm-only': { type: 'string' }, 'virtual-number': { type: 'string' } },
+      ['ref'],
+    )
     const account = await requireAccount(db, o._[0])
     const gsmOnly = onOffOption(o['gsm-only'], 'gsm-only')
+    const number = virtualNumberOption(o['virtual-number'])
+    // The number first: it is the one that may be refused, and then nothing has changed.
+    if (number !== undefined) await setVirtualNumber(db, account.id, number)
     if (gsmOnly !== undefined) await setGsmOnly(db, account.id, gsmOnly)
     const updated = await requireAccount(db, account.ref)
     io.out(`account ${updated.ref}`)
     io.out(`gsm_only\t${onOff(updated.gsmOnly)}`)
+    io.out(`virtual_number\t${updated.virtualNumber ?? 'none'}`)
     return
   }
   throw new UsageError(`unknown command "account ${sub ?? ''}"`)
@@ -232,6 +242,13 @@ async function accountCommand(
 
 function onOff(value: boolean): 'on' | 'off' {
   return value ? 'on' : 'off'
+}
+
+/** `none` (or an empty value) takes the number away; anything else is checked by the setter. */
+function virtualNumberOption(value: ParsedCommand[string]): string | null | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string') throw new UsageError('--virtual-number needs a number or none')
+  return value.trim() === '' || value.trim().toLowerCase() === 'none' ? null : value
 }
 
 function onOffOption(value: ParsedCommand[string], name: string): boolean | undefined {

@@ -36,6 +36,7 @@ const t = defineMessages(
     throttled: (minutes: number) =>
       `Trop de tentatives de connexion ont échoué. Attendez ${minutes} minute${minutes > 1 ? 's' : ''} avant de réessayer.`,
     back: 'Retour à la connexion',
+    forgotten: 'Mot de passe oublié ?',
     busy: 'Une autre tentative de connexion à cette adresse est en cours. Réessayez dans quelques secondes.',
   },
   {
@@ -49,6 +50,7 @@ const t = defineMessages(
     throttled: (minutes: number) =>
       `Too many login attempts failed. Wait ${minutes} minute${minutes > 1 ? 's' : ''} before trying again.`,
     back: 'Back to the login form',
+    forgotten: 'Forgot your password?',
     busy: 'Another login attempt for this address is under way. Try again in a few seconds.',
   },
 )
@@ -87,6 +89,9 @@ function LoginForm(props: {
       <button type="submit" class="primary">
         {m.submit}
       </button>
+      <p class="forgotten">
+        <a href="/password-reset">{m.forgotten}</a>
+      </p>
     </form>
   )
 }

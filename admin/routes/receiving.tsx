@@ -5,13 +5,15 @@ import { defineMessages } from '../i18n'
 import { accountPath, loadAccountSettings } from '../account'
 import { setFlash } from '../flash'
 import { readSessionToken } from '../session'
-import { Checkbox, FieldFrame, FormError, PostButton, formText } from '../components/form'
 import { ConfirmAction, ConfirmFirstButton, isConfirmed } from '../components/confirm'
+import { Checkbox, Field, FieldFrame, FormError, PostButton, formText } from '../components/form'
+import { ValidationError, VirtualNumberTakenError } from '../../lib/db/accounts'
 import {
   FieldErrors,
   MAX_FORWARD_ADDRESSES,
   clearWebhookSecret,
   rotateWebhookSecret,
+  setVirtualNumber,
   updateReceiving,
   type AccountSettings,
   type FieldError,
@@ -72,6 +74,17 @@ const t = defineMessages(
     confirmRotateConsequence:
       'L’ancien secret cesse aussitôt de fonctionner : les requêtes de votre opérateur seront refusées jusqu’à ce qu’il utilise le nouveau.',
     confirmRotate: 'Remplacer le secret',
+
+    numberField: 'Changer le numéro virtuel',
+    numberHint:
+      'Réservé aux opérateurs. Au format international (+33 7 00 00 00 01) ou national pour le pays du compte. Laissez vide pour retirer le numéro : les SMS envoyés à l’ancien numéro n’arrivent alors plus sur ce compte.',
+    saveNumber: 'Enregistrer le numéro',
+    numberSaved: (number: string) => `Le numéro virtuel du compte est maintenant ${number}.`,
+    numberCleared: 'Le compte n’a plus de numéro virtuel.',
+    errNumberInvalid: (value: string) =>
+      `« ${value} » n’est pas un numéro de téléphone valide. Écrivez-le au format international, par exemple +33 7 00 00 00 01.`,
+    errNumberTaken: (number: string, ref: string) =>
+      `${number} est déjà le numéro virtuel du compte « ${ref} ». Retirez-le d’abord de ce compte.`,
   },
   {
     title: 'Receiving',
@@ -124,6 +137,17 @@ const t = defineMessages(
     confirmRotateConsequence:
       'The old secret stops working at once: your carrier’s requests are refused until it uses the new one.',
     confirmRotate: 'Replace the secret',
+
+    numberField: 'Change the virtual number',
+    numberHint:
+      'Operators only. In international form (+33 7 00 00 00 01), or national for the account’s country. Leave empty to take the number away: SMS sent to the old number then no longer arrive on this account.',
+    saveNumber: 'Save the number',
+    numberSaved: (number: string) => `The account’s virtual number is now ${number}.`,
+    numberCleared: 'The account no longer has a virtual number.',
+    errNumberInvalid: (value: string) =>
+      `"${value}" is not a valid phone number. Write it in international form, for example +33 7 00 00 00 01.`,
+    errNumberTaken: (number: string, ref: string) =>
+      `${number} is already the virtual number of the account "${ref}". Take it away from that account first.`,
   },
 )
 
@@ -155,6 +179,9 @@ interface PageState {
   newSecret?: string
   /** That page, viewed again: the secret is not shown twice. */
   secretAlreadyShown?: boolean
+
+  /** The virtual number as an operator typed it, when it was refused. */
+  number?: { value: string; error: string }
 }
 
 function formOf(s: AccountSettings): FormState {
@@ -165,8 +192,29 @@ function formOf(s: AccountSettings): FormState {
   }
 }
 
-function VirtualNumber(props: { l: Labels; number: string | null }) {
-  const { l, number } = props
+/** Operators give accounts their numbers: the carrier allocates them to the gateway. */
+function VirtualNumberForm(props: { l: Labels; base: string; state: PageState }) {
+  const { l, base, state } = props
+  return (
+    <form method="post" action={`${base}/virtual-number`} class="virtual-number-form">
+      <Field
+        name="virtualNumber"
+        type="tel"
+        label={l.numberField}
+        hint={l.numberHint}
+        value={state.number?.value ?? state.settings.virtualNumber ?? ''}
+        error={state.number?.error}
+        autocomplete="off"
+        maxlength={40}
+      />
+      <button type="submit">{l.saveNumber}</button>
+    </form>
+  )
+}
+
+function VirtualNumber(props: { l: Labels; base: string; state: PageState; operator: boolean }) {
+  const { l, state } = props
+  const number = state.settings.virtualNumber
   return (
     <section aria-labelledby="number-title">
       <h2 id="number-title">{l.number}</h2>
@@ -177,6 +225,7 @@ function VirtualNumber(props: { l: Labels; number: string | null }) {
       ) : (
         <p class="notice">{l.noNumber}</p>
       )}
+      {props.operator && <VirtualNumberForm l={l} base={props.base} state={state} />}
     </section>
   )
 }
@@ -270,11 +319,17 @@ function Webhooks(props: { l: Labels; base: string; endpoint: string; state: Pag
   )
 }
 
-function ReceivingPage(props: { lang: Lang; base: string; endpoint: string; state: PageState }) {
+function ReceivingPage(props: {
+  lang: Lang
+  base: string
+  endpoint: string
+  state: PageState
+  operator: boolean
+}) {
   const l = t(props.lang)
   return (
     <>
-      <VirtualNumber l={l} number={props.state.settings.virtualNumber} />
+      <VirtualNumber l={l} base={props.base} state={props.state} operator={props.operator} />
       <ReceivingForm l={l} base={props.base} state={props.state} />
       <Webhooks l={l} base={props.base} endpoint={props.endpoint} state={props.state} />
     </>
@@ -295,6 +350,7 @@ function render(c: Context<AdminEnv>, state: PageState) {
       base={accountPath(c, 'receiving')}
       endpoint={webhookEndpoint(c)}
       state={state}
+      operator={c.get('admin').isOperator}
     />
   )
   return c.render(page, { title: t(lang).title, section: 'receiving' })
@@ -420,4 +476,30 @@ receivingRoutes.post('/webhook-secret/clear', async (c) => {
   if (!(await clearWebhookSecret(db, c.get('account').id, clock()))) throw new HTTPException(404)
   await setFlash(c, 'ok', t(c.get('lang')).cleared)
   return c.redirect(base, 303)
+})
+
+/** Operators only, like the spend limits: the number is allocated by the carrier, not chosen. */
+receivingRoutes.post('/virtual-number', async (c) => {
+  if (!c.get('admin').isOperator) throw new HTTPException(403)
+  const { db, clock } = c.get('deps')
+  const l = t(c.get('lang'))
+  const body = await c.req.parseBody()
+  const typed = formText(body, 'virtualNumber').trim()
+  let saved
+  try {
+    saved = await setVirtualNumber(db, c.get('account').id, typed, clock())
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err
+    const error =
+      err instanceof VirtualNumberTakenError
+        ? l.errNumberTaken(err.number, err.ownerRef)
+        : l.errNumberInvalid(typed.slice(0, 40))
+    c.status(err instanceof VirtualNumberTakenError ? 409 : 400)
+    const settings = await loadAccountSettings(c)
+    return render(c, { settings, form: formOf(settings), number: { value: typed, error } })
+  }
+  if (!saved) throw new HTTPException(404)
+  const number = saved.virtualNumber
+  await setFlash(c, 'ok', number ? l.numberSaved(number) : l.numberCleared)
+  return c.redirect(accountPath(c, 'receiving'), 303)
 })

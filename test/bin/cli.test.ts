@@ -105,13 +105,13 @@ describe('mail2sms CLI', function () {
   it('turns "stay in GSM" on and off for an account, off by default', async () => {
     const shown = await cli('account', 'set', 'acme')
     assert.equal(shown.code, 0, shown.err)
-    assert.equal(shown.out, 'account acme\ngsm_only\toff')
+    assert.equal(shown.out, 'account acme\ngsm_only\toff\nvirtual_number\tnone')
     const on = await cli('account', 'set', 'acme', '--gsm-only', 'on')
     assert.equal(on.code, 0, on.err)
-    assert.equal(on.out, 'account acme\ngsm_only\ton')
+    assert.equal(on.out, 'account acme\ngsm_only\ton\nvirtual_number\tnone')
     assert.match((await cli('account', 'list')).out, /^acme\t.*\tgsm_only=on$/m)
     const off = await cli('account', 'set', 'acme', '--gsm-only', 'off')
-    assert.equal(off.out, 'account acme\ngsm_only\toff')
+    assert.equal(off.out, 'account acme\ngsm_only\toff\nvirtual_number\tnone')
     assert.match((await cli('account', 'list')).out, /^acme\t.*\tgsm_only=off$/m)
 
     const created = await cli('account', 'create', 'cheap', '--name', 'Cheap', '--gsm-only')

@@ -539,6 +539,55 @@ for (const kind of databaseKinds()) {
       )
     })
 
+    it('a forgotten password: a new one through the mailed link, and the old session ends', async function () {
+      const other = await h.openPage()
+      try {
+        const { page } = other
+        await page.goto('/login')
+        await submitAndWait(page, page.getByRole('link', { name: 'Mot de passe oublié ?' }))
+        await page.getByLabel('Adresse e-mail', { exact: true }).fill(h.admin.email)
+        await submitAndWait(page, page.getByRole('button', { name: 'Recevoir le lien' }))
+        await shows(page.getByRole('heading', { level: 1, name: 'Vérifiez votre messagerie' }))
+        await h.sink.until(() =>
+          h.sink
+            .mailsTo(h.admin.email)
+            .some((m) => /Réinitialisation/.test(m.parsed.subject ?? '')),
+        )
+        const mail = h.sink
+          .mailsTo(h.admin.email)
+          .find((m) => /Réinitialisation/.test(m.parsed.subject ?? ''))
+        const link = (mail?.parsed.text ?? '').match(/https?:\/\/\S+\/password-reset\/\S+/)?.[0]
+        assert.ok(link, 'no reset link in the mail')
+
+        await page.goto(link)
+        // The token went into a cookie: the form's address does not hold it.
+        assert.equal(new URL(page.url()).pathname, '/password-reset/choose')
+        await page
+          .getByLabel('Nouveau mot de passe', { exact: true })
+          .fill('un tout nouveau secret')
+        await page
+          .getByLabel('Confirmez le nouveau mot de passe', { exact: true })
+          .fill('un tout nouveau secret')
+        await submitAndWait(page, page.getByRole('button', { name: 'Changer le mot de passe' }))
+        await shows(page.getByRole('heading', { level: 1, name: 'Mot de passe changé' }))
+        await h.screenshot(page, 'password-reset')
+
+        // The session of the first browser has ended.
+        await admin.page.goto(`/a/${h.accounts[0].id}/users`)
+        assert.equal(new URL(admin.page.url()).pathname, '/login')
+
+        await page.goto('/login')
+        await page.getByLabel('Adresse e-mail', { exact: true }).fill(h.admin.email)
+        await page.getByLabel('Mot de passe', { exact: true }).fill('un tout nouveau secret')
+        await submitAndWait(page, page.getByRole('button', { name: 'Se connecter' }))
+        assert.equal(new URL(page.url()).pathname, `/a/${h.accounts[0].id}/users`)
+        assert.deepEqual(other.problems, [], 'the browser reported errors (CSP, script, server)')
+        assertBrowserQuiet()
+      } finally {
+        await other.page.context().close()
+      }
+    })
+
     it('kept a screenshot of every step under test/artifacts', function () {
       const dir = path.join(ARTIFACTS_DIR, kind)
       const shots = fs.readdirSync(dir).filter((name) => name.endsWith('.png'))

@@ -140,6 +140,8 @@ describe('the admin at 1280×800 and 390×844, in French and English (sqlite)', 
       ofAccount: true,
     })),
     { name: 'details', path: '/details', ofAccount: false },
+    { name: 'help', path: '/help', ofAccount: false },
+    { name: 'password-reset', path: '/password-reset', ofAccount: false },
     { name: 'not-found', path: `/a/${second().id}/no-such-page`, ofAccount: true },
   ]
 
