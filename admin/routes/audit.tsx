@@ -159,7 +159,7 @@ function Changes(props: { l: Labels; lang: Lang; entry: AuditEntry }) {
 function AuditTable(props: { l: Labels; lang: Lang; rows: AuditEntry[] }) {
   const { l, lang } = props
   return (
-    <table class="audit-log">
+    <table class="audit-log stack">
       <thead>
         <tr>
           <th scope="col">{l.date}</th>
@@ -173,18 +173,24 @@ function AuditTable(props: { l: Labels; lang: Lang; rows: AuditEntry[] }) {
       <tbody>
         {props.rows.map((e) => (
           <tr id={`audit-${e.id}`}>
-            <td>
+            <td data-label={l.date}>
               <time datetime={new Date(e.createdAt).toISOString()}>
                 {formatDateTime(e.createdAt, lang)}
               </time>
             </td>
-            <td>{e.adminEmail}</td>
-            <td>{actionLabel(e.action, lang)}</td>
-            <td class="mono">{e.subject}</td>
-            <td>
+            <td class="wrap-anywhere" data-label={l.admin}>
+              {e.adminEmail}
+            </td>
+            <td data-label={l.action}>{actionLabel(e.action, lang)}</td>
+            <td class="mono wrap-anywhere" data-label={l.subject}>
+              {e.subject}
+            </td>
+            <td class="full" data-label={l.changes}>
               <Changes l={l} lang={lang} entry={e} />
             </td>
-            <td class="mono">{e.clientIp ?? ''}</td>
+            <td class="mono" data-label={l.ip}>
+              {e.clientIp ?? ''}
+            </td>
           </tr>
         ))}
       </tbody>

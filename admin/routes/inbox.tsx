@@ -306,7 +306,7 @@ function OutcomeCell(props: { l: Labels; lang: Lang; sms: InboxEntry; optOutsPat
     }
   }
   return (
-    <td class="sms-status">
+    <td class="sms-status full" data-label={l.outcome}>
       <span class={`status status-${BADGE[o.kind]}`}>{l[o.kind]}</span>
       {note}
       {sms.missingParts > 0 && (
@@ -342,11 +342,15 @@ function InboxRow(props: { l: Labels; lang: Lang; sms: InboxEntry; optOutsPath: 
   const at = new Date(sms.receivedAt).toISOString()
   return (
     <tr id={`inbound-${sms.id}`}>
-      <td>
+      <td data-label={l.received}>
         <time datetime={at}>{formatDateTime(sms.receivedAt, lang)}</time>
       </td>
-      <td class="mono">{sms.addressesPurged ? l.numberPurged : sms.fromNumber}</td>
-      <td>{sms.textPurged ? <em>{l.textPurged}</em> : <SmsText l={l} body={sms.body} />}</td>
+      <td class="mono nowrap" data-label={l.number}>
+        {sms.addressesPurged ? l.numberPurged : sms.fromNumber}
+      </td>
+      <td class="full" data-label={l.text}>
+        {sms.textPurged ? <em>{l.textPurged}</em> : <SmsText l={l} body={sms.body} />}
+      </td>
       <OutcomeCell {...props} />
     </tr>
   )
@@ -449,7 +453,7 @@ inboxRoutes.get('/', async (c) => {
       <p>{l.intro}</p>
       <FilterForm l={l} base={base} query={query} errors={errors} />
       {page && page.rows.length > 0 && (
-        <table class="sms-log inbox">
+        <table class="sms-log inbox stack">
           <thead>
             <tr>
               <th scope="col">{l.received}</th>

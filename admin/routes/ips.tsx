@@ -261,7 +261,7 @@ function EntriesTable(props: {
   const { l, lang, base, entries } = props
   if (entries.length === 0) return <p class="empty">{l.none}</p>
   return (
-    <table class="ips">
+    <table class="ips stack">
       <thead>
         <tr>
           <th scope="col">{l.address}</th>
@@ -275,12 +275,14 @@ function EntriesTable(props: {
       <tbody>
         {entries.map((e) => (
           <tr>
-            <td>
+            <td class="wrap-anywhere full" data-label={l.address}>
               <code>{e.cidr}</code>
             </td>
-            <td>{e.note ?? ''}</td>
-            <td>{formatDateTime(e.createdAt, lang)}</td>
-            <td>
+            <td class="full" data-label={l.note}>
+              {e.note ?? ''}
+            </td>
+            <td data-label={l.added}>{formatDateTime(e.createdAt, lang)}</td>
+            <td class="actions">
               <ConfirmFirstButton
                 href={`${base}/delete`}
                 fields={{ id: String(e.id) }}

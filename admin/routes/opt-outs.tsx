@@ -127,7 +127,7 @@ async function readSearch(c: Context<AdminEnv>, input: string): Promise<NumberSe
 function OptOutTable(props: { l: Labels; lang: Lang; base: string; rows: OptOut[] }) {
   const { l, lang, base } = props
   return (
-    <table class="opt-outs">
+    <table class="opt-outs stack">
       <thead>
         <tr>
           <th scope="col">{l.number}</th>
@@ -141,9 +141,11 @@ function OptOutTable(props: { l: Labels; lang: Lang; base: string; rows: OptOut[
       <tbody>
         {props.rows.map((o) => (
           <tr>
-            <td class="mono">{o.number}</td>
-            <td>{o.keyword}</td>
-            <td>{formatDateTime(o.createdAt, lang)}</td>
+            <td class="mono nowrap" data-label={l.number}>
+              {o.number}
+            </td>
+            <td data-label={l.keyword}>{o.keyword}</td>
+            <td data-label={l.since}>{formatDateTime(o.createdAt, lang)}</td>
             <td class="actions">
               <a
                 href={`${base}/remove?${new URLSearchParams({ number: o.number })}`}

@@ -123,8 +123,10 @@ function SenderRow(props: { s: SenderListing; lang: Lang; now: number; base: str
   const pending = s.status === 'pending'
   return (
     <tr>
-      <td>{s.email}</td>
-      <td>
+      <td class="wrap-anywhere full" data-label={m.email}>
+        {s.email}
+      </td>
+      <td data-label={m.status}>
         <span class={`status status-${s.status}`}>{pending ? m.pending : m.acceptedStatus}</span>
         {pending && s.expiresAt !== null && (
           <div class="hint">
@@ -132,9 +134,9 @@ function SenderRow(props: { s: SenderListing; lang: Lang; now: number; base: str
           </div>
         )}
       </td>
-      <td>{formatDateTime(s.invitedAt, lang)}</td>
-      <td>{formatDateTime(s.acceptedAt, lang)}</td>
-      <td class="actions">
+      <td data-label={m.invited}>{formatDateTime(s.invitedAt, lang)}</td>
+      <td data-label={m.accepted}>{formatDateTime(s.acceptedAt, lang)}</td>
+      <td class="actions full">
         {pending && (
           <PostButton action={`${base}/${s.id}/resend`} label={m.resendLabel(s.email)}>
             {m.resend}
@@ -162,7 +164,7 @@ async function usersPage(c: Context<AdminEnv>, form: { email?: string; error?: s
       {senders.length === 0 ? (
         <p class="empty">{m.none}</p>
       ) : (
-        <table>
+        <table class="stack">
           <thead>
             <tr>
               <th scope="col">{m.email}</th>

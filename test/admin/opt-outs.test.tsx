@@ -30,7 +30,7 @@ for (const kind of databaseKinds()) {
       return { status: res.status, text: decoded((await res.text()).replace(/>\s+</g, '><')) }
     }
     const shownNumbers = (text: string) =>
-      [...text.matchAll(/<tr><td class="mono">([^<]+)<\/td>/g)].map((m) => m[1])
+      [...text.matchAll(/<tr><td class="mono[^"]*"[^>]*>([^<]+)<\/td>/g)].map((m) => m[1])
 
     before(async () => {
       ;({ h, cookie, base, globexBase } = await openSection(kind, 'opt-outs'))
@@ -56,7 +56,7 @@ for (const kind of databaseKinds()) {
         'en envoyant START au numéro virtuel du compte',
         '>Mot-clé reçu</th>',
         '>Désinscrit le</th>',
-        `<tr><td class="mono">${NUMBER}</td><td>STOP</td><td>27 nov. 2026, 08:00 UTC</td>`,
+        `<tr><td class="mono nowrap" data-label="Numéro">${NUMBER}</td><td data-label="Mot-clé reçu">STOP</td><td data-label="Désinscrit le">27 nov. 2026, 08:00 UTC</td>`,
         `<a href="${base}/remove?number=%2B33612345678" aria-label="Supprimer la désinscription de ${NUMBER}">Supprimer…</a>`,
         '<span aria-current="page">Désinscriptions (STOP)</span>',
       ]) {

@@ -47,11 +47,11 @@ for (const kind of databaseKinds()) {
       assert.match(html, /Accueil.*Envoi en cours.*Utilisateurs/s)
       assert.match(
         html,
-        /accepted@acme\.test<\/td><td><span class="status status-accepted">Utilisateur accepté/,
+        /accepted@acme\.test<\/td><td data-label="Statut"><span class="status status-accepted">Utilisateur accepté/,
       )
       assert.match(
         html,
-        /pending@acme\.test<\/td><td><span class="status status-pending">En attente/,
+        /pending@acme\.test<\/td><td data-label="Statut"><span class="status status-pending">En attente/,
       )
       assert.doesNotMatch(html, /other@globex\.test/)
       // Effacer for both, Renvoyer for the pending one only.
