@@ -231,14 +231,23 @@ function FilterForm(props: {
     />
   )
   return (
-    <form method="get" action={base} class="sms-filter" aria-labelledby="audit-filter-title">
+    <form
+      method="get"
+      action={base}
+      class="sms-filter card wide"
+      aria-labelledby="audit-filter-title"
+    >
       <h2 id="audit-filter-title">{l.filterTitle}</h2>
-      {select('action', l.action, l.anyAction, choices.actions)}
-      {select('admin', l.admin, l.anyAdmin, choices.admins)}
-      <button type="submit" class="primary">
-        {l.filter}
-      </button>{' '}
-      <a href={base}>{l.showAll}</a>
+      <div class="filter-fields">
+        {select('action', l.action, l.anyAction, choices.actions)}
+        {select('admin', l.admin, l.anyAdmin, choices.admins)}
+      </div>
+      <div class="actions-row">
+        <button type="submit" class="primary">
+          {l.filter}
+        </button>
+        <a href={base}>{l.showAll}</a>
+      </div>
     </form>
   )
 }

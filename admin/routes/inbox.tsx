@@ -369,43 +369,52 @@ function FilterForm(props: { l: Labels; base: string; query: InboxQuery; errors:
     />
   )
   return (
-    <form method="get" action={base} class="sms-filter" aria-labelledby="inbox-filter-title">
+    <form
+      method="get"
+      action={base}
+      class="sms-filter card wide"
+      aria-labelledby="inbox-filter-title"
+    >
       <h2 id="inbox-filter-title">{l.filterTitle}</h2>
       <FormError message={invalid ? (errors.before ?? l.notFiltered) : null} />
-      <Field
-        name="number"
-        label={l.number}
-        hint={l.numberHint}
-        value={query.number}
-        type="search"
-        inputmode="tel"
-        maxlength={32}
-        autocomplete="off"
-        error={errors.number}
-      />
-      <FieldFrame
-        id="outcome"
-        label={l.outcome}
-        error={errors.outcome}
-        control={(aria) => (
-          <select id="outcome" name="outcome" {...aria}>
-            <option value="" selected={query.outcome === ''}>
-              {l.anyOutcome}
-            </option>
-            {INBOX_OUTCOMES.map((o) => (
-              <option value={o} selected={query.outcome === o}>
-                {outcomeLabel(l, o)}
+      <div class="filter-fields">
+        <Field
+          name="number"
+          label={l.number}
+          hint={l.numberHint}
+          value={query.number}
+          type="search"
+          inputmode="tel"
+          maxlength={32}
+          autocomplete="off"
+          error={errors.number}
+        />
+        <FieldFrame
+          id="outcome"
+          label={l.outcome}
+          error={errors.outcome}
+          control={(aria) => (
+            <select id="outcome" name="outcome" {...aria}>
+              <option value="" selected={query.outcome === ''}>
+                {l.anyOutcome}
               </option>
-            ))}
-          </select>
-        )}
-      />
-      {dateField('from', l.from)}
-      {dateField('to', l.to)}
-      <button type="submit" class="primary">
-        {l.filter}
-      </button>{' '}
-      <a href={base}>{l.showAll}</a>
+              {INBOX_OUTCOMES.map((o) => (
+                <option value={o} selected={query.outcome === o}>
+                  {outcomeLabel(l, o)}
+                </option>
+              ))}
+            </select>
+          )}
+        />
+        {dateField('from', l.from)}
+        {dateField('to', l.to)}
+      </div>
+      <div class="actions-row">
+        <button type="submit" class="primary">
+          {l.filter}
+        </button>
+        <a href={base}>{l.showAll}</a>
+      </div>
     </form>
   )
 }

@@ -197,24 +197,33 @@ optOutsRoutes.get('/', async (c) => {
     <>
       <p>{l.intro}</p>
       <p>{l.startIntro}</p>
-      <form method="get" action={base} class="sms-filter" aria-labelledby="opt-out-search-title">
+      <form
+        method="get"
+        action={base}
+        class="sms-filter card wide"
+        aria-labelledby="opt-out-search-title"
+      >
         <h2 id="opt-out-search-title">{l.searchTitle}</h2>
         <FormError message={errors.before ?? null} />
-        <Field
-          name="number"
-          label={l.number}
-          hint={l.numberHint}
-          value={number}
-          type="search"
-          inputmode="tel"
-          maxlength={32}
-          autocomplete="off"
-          error={errors.number}
-        />
-        <button type="submit" class="primary">
-          {l.search}
-        </button>{' '}
-        <a href={base}>{l.showAll}</a>
+        <div class="filter-fields">
+          <Field
+            name="number"
+            label={l.number}
+            hint={l.numberHint}
+            value={number}
+            type="search"
+            inputmode="tel"
+            maxlength={32}
+            autocomplete="off"
+            error={errors.number}
+          />
+        </div>
+        <div class="actions-row">
+          <button type="submit" class="primary">
+            {l.search}
+          </button>
+          <a href={base}>{l.showAll}</a>
+        </div>
       </form>
       {page && page.rows.length > 0 && (
         <OptOutTable l={l} lang={lang} base={base} rows={page.rows} />

@@ -3,6 +3,8 @@ import type { Page } from 'playwright-core'
 import { ACCOUNT_SECTIONS } from '../../admin/layout'
 import type { Db } from '../../lib/db/connection'
 import { addSender } from '../../lib/db/senders'
+import { addOptOut } from '../../lib/db/opt-outs'
+import { recordAuditEntry } from '../../lib/db/audit'
 import { startBrowserHarness, type BrowserHarness, type WatchedPage } from './harness'
 
 /** The two screens of the issue: a laptop and a phone held upright. */
@@ -50,6 +52,36 @@ async function seedWideContent(db: Db, accountId: number, now: number): Promise<
     })
   }
   await db('outbound_sms').insert(rows)
+  for (let i = 0; i < 3; i++) {
+    await db('inbound_sms').insert({
+      account_id: accountId,
+      from_number: `+3361234567${i}`,
+      to_number: '+33700000001',
+      body: i === 0 ? `Bien reçu, merci. ${LONG_WORD}` : 'STOP',
+      encoding: 'gsm7',
+      parts: 1,
+      missing_parts: 0,
+      source: 'smpp',
+      dedupe_key: `layout-in-${accountId}-${i}`,
+      status: i === 0 ? 'forwarded' : 'opt_out',
+      last_error: null,
+      mailed_to: i === 0 ? LONG_EMAIL : null,
+      received_at: now - i * 60_000,
+      purged: 0,
+    })
+  }
+  await addOptOut(db, accountId, '+33612345671', 'STOP', now)
+  await recordAuditEntry(db, {
+    accountId,
+    adminId: null,
+    adminEmail: LONG_EMAIL,
+    action: 'opt_out.remove',
+    subject: '+33612345679',
+    before: { number: '+33612345679', keyword: 'STOP' },
+    after: null,
+    clientIp: '2001:db8:1234:5678:9abc:def0:1234:5678',
+    at: now,
+  })
 }
 
 interface Measure {
