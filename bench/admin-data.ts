@@ -254,3 +254,111 @@ export async function loadMessageLog(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   return { rows: total - otherDone, otherRows: otherDone, seconds }
 }
+
+/** Replies people send back: a few words mostly, sometimes more, sometimes STOP. */
+const REPLIES = [
+  'OK merci',
+  'Bien reçu.',
+  'Je serai là à {h}h.',
+  'Pouvez-vous me rappeler ? Je ne suis pas disponible avant {h}h, merci.',
+  'Oui',
+  'Non, je dois reporter le rendez-vous {n}. Quelles sont les prochaines disponibilités ?',
+  'STOP',
+  'Merci, colis {n} bien récupéré.',
+]
+
+const INBOUND_COLUMNS = [
+  'account_id',
+  'from_number',
+  'to_number',
+  'body',
+  'encoding',
+  'parts',
+  'missing_parts',
+  'source',
+  'dedupe_key',
+  'status',
+  'last_error',
+  'mailed_to',
+  'received_at',
+  'mailed_at',
+]
+
+/** What became of a received SMS: mostly forwarded or a direct reply, a few of everything else. */
+function inboundOutcome(random: () => number, body: string): [string, string | null] {
+  if (body === 'STOP') return ['opt_out', null]
+  const r = random()
+  if (r < 0.7) return ['forwarded', null]
+  if (r < 0.93) return ['replied', null]
+  if (r < 0.96) return ['kept', null]
+  if (r < 0.99) return ['failed', 'mail: 550 5.1.1 mailbox unavailable']
+  return ['received', null]
+}
+
+/**
+ * The SMS the account received over the same days, for the inbox page: `rows` of them from
+ * the same numbers, in time order, with the outcomes a real inbox has. Same loading as the SMS
+ * log (multi-row INSERTs, checks off for the session).
+ */
+export async function loadInboundLog(
+  db: Db,
+  shape: { accountId: number; rows: number; days: number; now: number },
+  batch = 2000,
+): Promise<LoadResult> {
+  const started = process.hrtime.bigint()
+  const random = seededRandom(20261206)
+  const numbers = benchNumbers(20_000)
+  const times = creationTimes(shape.rows, shape.days, shape.now, random)
+  const placeholders = `(${INBOUND_COLUMNS.map(() => '?').join(', ')})`
+  const sql = (n: number): string =>
+    `INSERT INTO inbound_sms (${INBOUND_COLUMNS.join(', ')}) VALUES ${Array(n).fill(placeholders).join(', ')}`
+  const conn = await db.client.acquireConnection()
+  let done = 0
+  try {
+    const run = (text: string, values: unknown[] = []) =>
+      new Promise<void>((resolve, reject) =>
+        conn.query(text, values, (err: Error | null) => (err ? reject(err) : resolve())),
+      )
+    await run('SET unique_checks = 0, foreign_key_checks = 0')
+    while (done < shape.rows) {
+      await run('START TRANSACTION')
+      for (let k = 0; k < 10 && done < shape.rows; k++) {
+        const n = Math.min(batch, shape.rows - done)
+        const values: unknown[] = []
+        for (let j = 0; j < n; j++) {
+          const i = done + j
+          const body = REPLIES[Math.floor(random() * REPLIES.length)]
+            .replace('{h}', String(8 + Math.floor(random() * 10)))
+            .replace('{n}', String(10000 + Math.floor(random() * 90000)))
+          const [status, lastError] = inboundOutcome(random, body)
+          const receivedAt = times[i]
+          const mailed = status === 'forwarded' || status === 'replied'
+          values.push(
+            shape.accountId,
+            numbers[Math.floor(numbers.length * random() ** 2)],
+            '+33700000001',
+            body,
+            'gsm7',
+            1,
+            0,
+            'smpp',
+            `bench-in-${String(i).padStart(9, '0')}`,
+            status,
+            lastError,
+            mailed ? (status === 'replied' ? BENCH_SENDERS[i % 7] : 'accueil@bench.example') : null,
+            receivedAt,
+            mailed ? receivedAt + 1500 : null,
+          )
+        }
+        await run(sql(n), values)
+        done += n
+      }
+      await run('COMMIT')
+    }
+    await run('SET unique_checks = 1, foreign_key_checks = 1')
+  } finally {
+    await db.client.releaseConnection(conn)
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  return { rows: done, otherRows: 0, seconds }
+}

@@ -19,7 +19,7 @@ import { dailyCounts } from '../lib/db/outbound'
 import type { Mailer } from '../lib/mail/mailer'
 import { DEFAULT_ALLOWLIST_LIMITS } from '../lib/net/allowlist-coverage'
 import { MYSQL_SERVER_URL } from '../test/support/databases'
-import { BENCH_SENDERS, benchNumbers, loadMessageLog } from './admin-data'
+import { BENCH_SENDERS, benchNumbers, loadInboundLog, loadMessageLog } from './admin-data'
 import { parseBenchOptions } from './options'
 import { benchCleanups, runBench, type BenchCleanups } from './lifecycle'
 import { machineFacts, writeResults } from './report'
@@ -30,6 +30,8 @@ const ADMIN_EMAIL = 'bench-admin@bench.example'
 // A loopback-only bench database: the password only has to be the same from run to run.
 const ADMIN_PASSWORD = 'bench admin password'
 const TARGET = { p99Ms: 50, rate: 200, exportSeconds: 10 }
+/** One received SMS for this many sent: replies, confirmations, STOPs. */
+const INBOUND_SHARE = 10
 /** The CSV export measured: at least this many SMS (and a tenth of it, to compare memory). */
 const EXPORT_ROWS = 1_000_000
 const BENCH_DEADLINE_MS = 20 * 60_000
@@ -94,6 +96,8 @@ interface Seeded {
   otherAccountId: number
   rows: number
   otherRows: number
+  /** SMS the measured account received (the inbox page's rows). */
+  inboundRows: number
   /** Seconds the load took; null when an earlier run's rows were reused. */
   loadSeconds: number | null
 }
@@ -147,8 +151,18 @@ async function reusable(db: Db, s: Settings, otherRows: number): Promise<Seeded 
   if (!account || !other || !(await findAdminByEmail(db, ADMIN_EMAIL))) return null
   const rows = await countRows(db, account.id)
   const theirs = await countRows(db, other.id)
+  const [inbound] = await db('inbound_sms').where('account_id', account.id).count({ n: '*' })
+  const inboundRows = Number(inbound.n)
   if (rows !== s.rows || theirs !== otherRows) return null
-  return { accountId: account.id, otherAccountId: other.id, rows, otherRows, loadSeconds: null }
+  if (inboundRows !== Math.round(s.rows / INBOUND_SHARE)) return null
+  return {
+    accountId: account.id,
+    otherAccountId: other.id,
+    rows,
+    otherRows,
+    inboundRows,
+    loadSeconds: null,
+  }
 }
 
 async function seed(db: Db, s: Settings, otherRows: number): Promise<Seeded> {
@@ -184,14 +198,22 @@ async function seed(db: Db, s: Settings, otherRows: number): Promise<Seeded> {
       }
     },
   )
+  const inbound = await loadInboundLog(db, {
+    accountId: account.id,
+    rows: Math.round(s.rows / INBOUND_SHARE),
+    days: s.days,
+    now: Date.now(),
+  })
+  process.stdout.write(`  ${inbound.rows} received SMS in ${inbound.seconds.toFixed(1)} s\n`)
   // Fresh statistics, as a database that grew over months would have.
-  await db.raw('ANALYZE TABLE outbound_sms')
+  await db.raw('ANALYZE TABLE outbound_sms, inbound_sms')
   return {
     accountId: account.id,
     otherAccountId: other.id,
     rows: load.rows,
     otherRows: load.otherRows,
-    loadSeconds: load.seconds,
+    inboundRows: inbound.rows,
+    loadSeconds: load.seconds + inbound.seconds,
   }
 }
 
@@ -347,6 +369,17 @@ async function pages(db: Db, seeded: Seeded): Promise<Page[]> {
     },
     // Part of an address: agent1, agent10…agent19; no index reads "contains".
     { name: 'part of an address', path: `${base}?sender=agent1`, check: `${PAGE_SIZE} rows` },
+    { name: 'inbox', path: `/a/${seeded.accountId}/inbox`, check: 'an inbox page' },
+    {
+      name: 'inbox, failed',
+      path: `/a/${seeded.accountId}/inbox?outcome=failed`,
+      check: 'an inbox page',
+    },
+    {
+      name: 'inbox, one number',
+      path: `/a/${seeded.accountId}/inbox?number=${encodeURIComponent(number)}`,
+      check: 'an inbox page',
+    },
     // Four digits found anywhere in a number: few SMS, read 10,000 at most per page.
     {
       name: 'digits of a number',
@@ -442,6 +475,9 @@ async function checkPage(url: string, cookie: string, page: Page): Promise<strin
   // A partial search may fill no page within its reading budget: any page of the log will do.
   if (page.check === 'a page') {
     return body.includes('class="sms-filter') ? null : `${page.name}: not the log page`
+  }
+  if (page.check === 'an inbox page') {
+    return /<tr id="inbound-\d+"/.test(body) ? null : `${page.name}: no received SMS shown`
   }
   const shows = page.check.endsWith(' rows')
     ? `${[...body.matchAll(/<tr id="sms-\d+"/g)].length} rows`
