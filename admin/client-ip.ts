@@ -16,17 +16,11 @@ function trustedProxies(config: AdminDeps['config']): TrustedProxies {
 }
 
 /**
-<<<<<<< HEAD
- * The client's address (for the login throttle, the audit log): the connection's, or behind a
- * reverse proxy listed in admin.trusted_proxies the one it forwarded. Without that setting
- * every client behind a proxy would share its address, and a few wrong passwords would lock
- * everyone out. 'unknown' when the request came with no connection (tests' app.request()).
-=======
- * The client's address for the login throttle and the reset-mail quota: the connection's, or
- * behind a reverse proxy listed in admin.trusted_proxies the one it forwarded. Without that
- * setting every client behind a proxy would share its address, and a few wrong passwords
- * would lock everyone out.
->>>>>>> h-account
+ * The client's address (for the login throttle, the reset-mail quota, the audit log): the
+ * connection's, or behind a reverse proxy listed in admin.trusted_proxies the one it
+ * forwarded. Without that setting every client behind a proxy would share its address, and a
+ * few wrong passwords would lock everyone out. 'unknown' when the request came with no
+ * connection (tests' app.request()).
  */
 export function clientIp(c: Context<AdminEnv>): string {
   const bindings = c.env as Partial<HttpBindings> | undefined
