@@ -80,6 +80,25 @@ type Labels = ReturnType<typeof t>
  */
 const ACTIONS: Record<string, Record<Lang, string>> = {
   'opt_out.remove': { fr: 'Désinscription supprimée', en: 'Opt-out removed' },
+  'user.invite': { fr: 'Utilisateur invité', en: 'User invited' },
+  'user.resend': { fr: 'Invitation renvoyée', en: 'Invitation sent again' },
+  'user.invitation_restore': {
+    fr: 'Invitation non partie : lien précédent rétabli',
+    en: 'Invitation not sent: earlier link restored',
+  },
+  'user.delete': { fr: 'Utilisateur effacé', en: 'User deleted' },
+  'preferences.update': { fr: 'Préférences modifiées', en: 'Preferences changed' },
+  'receiving.update': { fr: 'Réception modifiée', en: 'Receiving settings changed' },
+  'webhook_secret.generate': { fr: 'Secret des webhooks généré', en: 'Webhook secret generated' },
+  'webhook_secret.replace': { fr: 'Secret des webhooks remplacé', en: 'Webhook secret replaced' },
+  'webhook_secret.clear': { fr: 'Secret des webhooks effacé', en: 'Webhook secret cleared' },
+  'virtual_number.set': { fr: 'Numéro virtuel attribué', en: 'Virtual number set' },
+  'virtual_number.clear': { fr: 'Numéro virtuel retiré', en: 'Virtual number removed' },
+  'ip.add': { fr: 'Adresse IP ajoutée', en: 'IP address added' },
+  'ip.add_blocks': { fr: 'Blocs d’adresses IP ajoutés', en: 'IP address blocks added' },
+  'ip.delete': { fr: 'Adresse IP effacée', en: 'IP address deleted' },
+  'limits.update': { fr: 'Limites d’envoi modifiées', en: 'Sending limits changed' },
+  'test_sms.queue': { fr: 'SMS de test mis en file d’attente', en: 'Test SMS queued' },
 }
 
 const FIELDS: Record<string, Record<Lang, string>> = {
@@ -87,6 +106,30 @@ const FIELDS: Record<string, Record<Lang, string>> = {
   keyword: { fr: 'Mot-clé', en: 'Keyword' },
   optedOutAt: { fr: 'Désinscrit le', en: 'Opted out' },
   reason: { fr: 'Motif', en: 'Reason' },
+  email: { fr: 'Adresse e-mail', en: 'Email address' },
+  accepted: { fr: 'Invitation acceptée', en: 'Invitation accepted' },
+  invitationExpiresAt: { fr: 'Lien valable jusqu’au', en: 'Link valid until' },
+  invitationToken: { fr: 'Lien d’invitation', en: 'Invitation link' },
+  signatureMarker: { fr: 'Signature', en: 'Signature' },
+  senderName: { fr: 'Nom d’émetteur', en: 'Sender name' },
+  defaultCountry: { fr: 'Pays par défaut', en: 'Default country' },
+  segmentCap: { fr: 'Nombre maximal de SMS par e-mail', en: 'Maximum SMS per email' },
+  gsmOnly: { fr: 'Rester en alphabet GSM', en: 'Stay in the GSM alphabet' },
+  forwardAddresses: { fr: 'Transfert d’e-mail', en: 'Email forwarding' },
+  directReply: { fr: 'Réponse directe', en: 'Direct reply' },
+  failureNotices: { fr: 'Avis de non-remise', en: 'Failure notices' },
+  webhookSecret: { fr: 'Secret des webhooks', en: 'Webhook secret' },
+  virtualNumber: { fr: 'Numéro virtuel', en: 'Virtual number' },
+  smsPerMinute: { fr: 'SMS par minute (compte)', en: 'SMS per minute (account)' },
+  senderSmsPerMinute: { fr: 'SMS par minute (par utilisateur)', en: 'SMS per minute (per user)' },
+  segmentsPerDay: { fr: 'Segments SMS par jour', en: 'SMS segments per day' },
+  segmentsPerMonth: { fr: 'Segments SMS par mois', en: 'SMS segments per month' },
+  allowedDestinations: { fr: 'Destinations autorisées', en: 'Allowed destinations' },
+  cidr: { fr: 'Adresse IP', en: 'IP address' },
+  cidrs: { fr: 'Adresses IP', en: 'IP addresses' },
+  note: { fr: 'Note', en: 'Note' },
+  smsId: { fr: 'N° du SMS', en: 'SMS id' },
+  segments: { fr: 'Segments', en: 'Segments' },
 }
 
 export const PAGE_SIZE = 50

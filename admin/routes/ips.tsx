@@ -4,6 +4,7 @@ import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
 import { accountPath } from '../account'
 import { setFlash } from '../flash'
+import { auditedChange, type AuditChange } from '../audit'
 import { Field, FormError, PostButton, formText, formatDateTime } from '../components/form'
 import { ConfirmAction, ConfirmFirstButton, isConfirmed } from '../components/confirm'
 import { ValidationError } from '../../lib/db/accounts'
@@ -580,7 +581,15 @@ ipsRoutes.post('/', async (c) => {
     return render(c, form)
   }
   try {
-    await addAllowedIp(db, accountId, parsed.cidr, note || null, clock(), allowlist)
+    await auditedChange(
+      c,
+      (trx) => addAllowedIp(trx, accountId, parsed.cidr, note || null, clock(), allowlist),
+      (entry) => ({
+        action: 'ip.add',
+        subject: entry.cidr,
+        after: { cidr: entry.cidr, note: entry.note },
+      }),
+    )
   } catch (err) {
     if (err instanceof AllowlistTooWideError) {
       c.status(400)
@@ -595,6 +604,13 @@ ipsRoutes.post('/', async (c) => {
   return c.redirect(accountPath(c, 'ips'), 303)
 })
 
+/** The audit entry of blocks added together: named by the first and the last. */
+function blocksAudit(entries: Array<{ cidr: string }>, note: string): AuditChange {
+  const cidrs = entries.map((entry) => entry.cidr)
+  const subject = cidrs.length === 1 ? cidrs[0] : `${cidrs[0]} … ${cidrs[cidrs.length - 1]}`
+  return { action: 'ip.add_blocks', subject, after: { cidrs, note: note || null } }
+}
+
 /** The values of a field that a form may repeat (hidden `block` fields). */
 function formTexts(body: Record<string, unknown>, name: string): string[] {
   const value = body[name]
@@ -608,7 +624,7 @@ function formTexts(body: Record<string, unknown>, name: string): string[] {
  * all of them or none, within the coverage limit.
  */
 ipsRoutes.post('/blocks', async (c) => {
-  const { db, clock, allowlist } = c.get('deps')
+  const { clock, allowlist } = c.get('deps')
   const lang = c.get('lang')
   const e = entryText(lang)
   const body = await c.req.parseBody({ all: true })
@@ -622,13 +638,10 @@ ipsRoutes.post('/blocks', async (c) => {
   if (!wellFormed || !fits || note.length > MAX_ALLOWLIST_NOTE) throw new HTTPException(400)
   let added: string[]
   try {
-    const entries = await addAllowedIps(
-      db,
-      c.get('account').id,
-      blocks,
-      note || null,
-      clock(),
-      allowlist,
+    const entries = await auditedChange(
+      c,
+      (trx) => addAllowedIps(trx, c.get('account').id, blocks, note || null, clock(), allowlist),
+      (fresh) => fresh.length > 0 && blocksAudit(fresh, note),
     )
     added = entries.map((entry) => entry.cidr)
   } catch (err) {
@@ -672,13 +685,22 @@ ipsRoutes.get('/delete', async (c) => {
 })
 
 ipsRoutes.post('/delete', async (c) => {
-  const { db } = c.get('deps')
   const accountId = c.get('account').id
   const body = await c.req.parseBody()
   const entry = await entryOf(c, formText(body, 'id'))
   // Not through the confirmation page: ask there, delete nothing.
   if (!isConfirmed(body)) return c.redirect(`${accountPath(c, 'ips')}/delete?id=${entry.id}`, 303)
-  if (!(await removeAllowedIpById(db, accountId, entry.id))) throw new HTTPException(404)
+  const removed = await auditedChange(
+    c,
+    (trx) => removeAllowedIpById(trx, accountId, entry.id),
+    (done) =>
+      done && {
+        action: 'ip.delete',
+        subject: entry.cidr,
+        before: { cidr: entry.cidr, note: entry.note },
+      },
+  )
+  if (!removed) throw new HTTPException(404)
   await setFlash(c, 'ok', t(c.get('lang')).removed(entry.cidr))
   return c.redirect(accountPath(c, 'ips'), 303)
 })

@@ -4,6 +4,7 @@ import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
 import { accountPath } from '../account'
 import { setFlash } from '../flash'
+import { auditedAccountChange } from '../audit'
 import { FieldFrame, FormError, formText } from '../components/form'
 import { DEFAULT_LIMITS, type LimitsConfig } from '../../lib/config'
 import {
@@ -291,8 +292,10 @@ limitsRoutes.post('/', async (c) => {
       allowedDestinations: values.destinations.trim() ? destinations.entries.join(',') : 'default',
     }
     for (const field of NUMBER_FIELDS) patch[field] = readSetting(l, l[field], values[field])
-    const { db, clock } = c.get('deps')
-    await updateAccountLimits(db, c.get('account').id, patch, clock())
+    const { clock } = c.get('deps')
+    await auditedAccountChange(c, 'limits.update', (trx) =>
+      updateAccountLimits(trx, c.get('account').id, patch, clock()),
+    )
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err
     c.status(400)

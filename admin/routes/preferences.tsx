@@ -5,6 +5,7 @@ import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
 import { accountPath, loadAccountSettings } from '../account'
 import { setFlash } from '../flash'
+import { auditedAccountChange } from '../audit'
 import { Checkbox, Field, FieldFrame, FormError, formText } from '../components/form'
 import { SmsPreviewResult, type PreviewState } from '../components/sms-preview'
 import {
@@ -270,7 +271,7 @@ preferencesRoutes.get('/', async (c) => {
 })
 
 preferencesRoutes.post('/', async (c) => {
-  const { db, clock } = c.get('deps')
+  const { clock } = c.get('deps')
   const body = await c.req.parseBody()
   const values: PreferencesInput = {
     signatureMarker: formText(body, 'signatureMarker'),
@@ -281,7 +282,10 @@ preferencesRoutes.post('/', async (c) => {
     gsmOnly: body.gsmOnly !== undefined,
   }
   try {
-    if (!(await updatePreferences(db, c.get('account').id, values, clock()))) {
+    const saved = await auditedAccountChange(c, 'preferences.update', (trx) =>
+      updatePreferences(trx, c.get('account').id, values, clock()),
+    )
+    if (!saved) {
       throw new HTTPException(404)
     }
   } catch (err) {

@@ -4,6 +4,7 @@ import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
 import { accountPath, loadAccountSettings } from '../account'
 import { setFlash } from '../flash'
+import { auditedAccountChange } from '../audit'
 import { readSessionToken } from '../session'
 import { ConfirmAction, ConfirmFirstButton, isConfirmed } from '../components/confirm'
 import { Checkbox, Field, FieldFrame, FormError, PostButton, formText } from '../components/form'
@@ -364,7 +365,7 @@ receivingRoutes.get('/', async (c) => {
 })
 
 receivingRoutes.post('/', async (c) => {
-  const { db, clock } = c.get('deps')
+  const { clock } = c.get('deps')
   const body = await c.req.parseBody()
   const input: ReceivingInput = {
     forwardAddresses: formText(body, 'forwardAddresses'),
@@ -373,7 +374,10 @@ receivingRoutes.post('/', async (c) => {
     failureNotices: body.failureNotices !== undefined,
   }
   try {
-    if (!(await updateReceiving(db, c.get('account').id, input, clock()))) {
+    const saved = await auditedAccountChange(c, 'receiving.update', (trx) =>
+      updateReceiving(trx, c.get('account').id, input, clock()),
+    )
+    if (!saved) {
       throw new HTTPException(404)
     }
   } catch (err) {
@@ -435,7 +439,14 @@ receivingRoutes.post('/webhook-secret', async (c) => {
   const sessionToken = await readSessionToken(c)
   if (!sessionToken) throw new HTTPException(401)
   const accountId = c.get('account').id
-  const secret = await rotateWebhookSecret(db, accountId, clock())
+  const secret = await auditedAccountChange(
+    c,
+    (before) => ({
+      action: before.webhookSecret ? 'webhook_secret.replace' : 'webhook_secret.generate',
+      subject: c.get('account').ref,
+    }),
+    (trx) => rotateWebhookSecret(trx, accountId, clock()),
+  )
   await holdSecretForDisplay(db, sessionToken, accountId, secret, clock())
   return c.redirect(`${base}/webhook-secret/new`, 303)
 })
@@ -469,11 +480,14 @@ receivingRoutes.get('/webhook-secret/clear', (c) => {
 })
 
 receivingRoutes.post('/webhook-secret/clear', async (c) => {
-  const { db, clock } = c.get('deps')
+  const { clock } = c.get('deps')
   const base = accountPath(c, 'receiving')
   // Not through the confirmation page: ask there, clear nothing.
   if (!isConfirmed(await c.req.parseBody())) return c.redirect(`${base}/webhook-secret/clear`, 303)
-  if (!(await clearWebhookSecret(db, c.get('account').id, clock()))) throw new HTTPException(404)
+  const cleared = await auditedAccountChange(c, 'webhook_secret.clear', (trx) =>
+    clearWebhookSecret(trx, c.get('account').id, clock()),
+  )
+  if (!cleared) throw new HTTPException(404)
   await setFlash(c, 'ok', t(c.get('lang')).cleared)
   return c.redirect(base, 303)
 })
@@ -481,13 +495,20 @@ receivingRoutes.post('/webhook-secret/clear', async (c) => {
 /** Operators only, like the spend limits: the number is allocated by the carrier, not chosen. */
 receivingRoutes.post('/virtual-number', async (c) => {
   if (!c.get('admin').isOperator) throw new HTTPException(403)
-  const { db, clock } = c.get('deps')
+  const { clock } = c.get('deps')
   const l = t(c.get('lang'))
   const body = await c.req.parseBody()
   const typed = formText(body, 'virtualNumber').trim()
   let saved
   try {
-    saved = await setVirtualNumber(db, c.get('account').id, typed, clock())
+    saved = await auditedAccountChange(
+      c,
+      (before, after) => ({
+        action: after.virtualNumber ? 'virtual_number.set' : 'virtual_number.clear',
+        subject: String(after.virtualNumber ?? before.virtualNumber),
+      }),
+      (trx) => setVirtualNumber(trx, c.get('account').id, typed, clock()),
+    )
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err
     const error =

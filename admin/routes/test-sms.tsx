@@ -5,6 +5,7 @@ import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
 import { accountPath } from '../account'
 import { setFlash } from '../flash'
+import { recordAudit } from '../audit'
 import { Field, FieldFrame, FormError, formText } from '../components/form'
 import { DEFAULT_LIMITS } from '../../lib/config'
 import { findAccountByRef, type Account } from '../../lib/db/accounts'
@@ -229,6 +230,14 @@ testSmsRoutes.post('/', async (c) => {
   if (!outcome.ok) {
     c.status(400)
     return render(c, lang, account, { ...form, ...describe(l, outcome.problem) })
+  }
+  // The same form sent again queued nothing: nothing to record.
+  if (!outcome.duplicate) {
+    await recordAudit(c, {
+      action: 'test_sms.queue',
+      subject: outcome.e164,
+      after: { number: outcome.e164, smsId: outcome.id, segments: outcome.analysis.segments },
+    })
   }
   const say = outcome.duplicate ? l.again : l.queued
   await setFlash(c, 'ok', say(outcome.e164, outcome.id))

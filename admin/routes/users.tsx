@@ -23,6 +23,8 @@ import {
   type SenderListing,
 } from '../../lib/db/invitations'
 import { giveBackQuota, takeQuota, type Quota } from '../../lib/db/usage-counters'
+import { hashSecretToken } from '../../lib/auth/tokens'
+import { auditedChange, type AuditChange } from '../audit'
 
 const t = defineMessages(
   {
@@ -300,10 +302,49 @@ async function deliverInvitation(
   const { db, clock } = c.get('deps')
   const sent = await sendInvitation(c, invited)
   if (!sent) {
-    await restorePreviousInvitation(db, invited)
+    await auditedChange(
+      c,
+      (trx) => restorePreviousInvitation(trx, invited),
+      (restored) => restored && linkAudit('user.invitation_restore', invited, 'restored'),
+    )
     await giveBackQuota(db, quotas, clock())
   }
   return sent
+}
+
+const isoTime = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString())
+
+/**
+ * The audit entry of a pending user's link changing: a new one replacing the earlier one (which
+ * stops working), or, when its mail could not leave, the earlier one put back. The links are
+ * secrets: only their hashes are given, and the log keeps only that they changed.
+ */
+function linkAudit(
+  action: string,
+  invited: InvitedSender,
+  direction: 'replaced' | 'restored',
+): AuditChange {
+  const earlier = {
+    invitationExpiresAt: isoTime(invited.previous?.expiresAt),
+    invitationToken: invited.previous?.tokenHash ?? null,
+  }
+  const current = {
+    invitationExpiresAt: isoTime(invited.expiresAt),
+    invitationToken: hashSecretToken(invited.token),
+  }
+  const [before, after] = direction === 'replaced' ? [earlier, current] : [current, earlier]
+  return { action, subject: invited.sender.email, before, after }
+}
+
+/** The audit entry of an invitation: a new user, or a pending one given a new link. */
+function invitationAudit(invited: InvitedSender): AuditChange {
+  if (!invited.created) return linkAudit('user.resend', invited, 'replaced')
+  const { email } = invited.sender
+  return {
+    action: 'user.invite',
+    subject: email,
+    after: { email, accepted: false, invitationExpiresAt: isoTime(invited.expiresAt) },
+  }
 }
 
 /** A sender id from the URL, within this account only; anything else is the 404 page. */
@@ -335,12 +376,17 @@ usersRoutes.post('/', async (c) => {
   const quotas = invitationQuotas(c, email)
   let invited: InvitedSender
   try {
-    invited = await inviteSender(
-      db,
-      c.get('account').id,
-      email,
-      config.invitationTtlHours * 3_600_000,
-      clock(),
+    invited = await auditedChange(
+      c,
+      (trx) =>
+        inviteSender(
+          trx,
+          c.get('account').id,
+          email,
+          config.invitationTtlHours * 3_600_000,
+          clock(),
+        ),
+      invitationAudit,
     )
   } catch (err) {
     // No mail goes: the quota is given back.
@@ -370,7 +416,11 @@ usersRoutes.post('/:senderId/resend', async (c) => {
   }
   const quotas = invitationQuotas(c, pending.email)
   const ttlMs = config.invitationTtlHours * 3_600_000
-  const invited = await resendInvitation(db, accountId, id, ttlMs, clock())
+  const invited = await auditedChange(
+    c,
+    (trx) => resendInvitation(trx, accountId, id, ttlMs, clock()),
+    (resent) => resent && linkAudit('user.resend', resent, 'replaced'),
+  )
   if (!invited) {
     await giveBackQuota(db, quotas, clock())
     return c.notFound()
@@ -410,14 +460,22 @@ usersRoutes.get('/:senderId/delete', async (c) => {
 })
 
 usersRoutes.post('/:senderId/delete', async (c) => {
-  const { db } = c.get('deps')
   const m = t(c.get('lang'))
   const sender = await senderOfPath(c)
   if (!sender) return c.notFound()
   const base = accountPath(c, 'users')
   // Not through the confirmation page: ask there, delete nothing.
   if (!isConfirmed(await c.req.parseBody())) return c.redirect(`${base}/${sender.id}/delete`, 303)
-  const removed = await deleteSender(db, c.get('account').id, sender.id)
+  const removed = await auditedChange(
+    c,
+    (trx) => deleteSender(trx, c.get('account').id, sender.id),
+    (s) =>
+      s && {
+        action: 'user.delete',
+        subject: s.email,
+        before: { email: s.email, accepted: s.status === 'accepted' },
+      },
+  )
   if (!removed) return c.notFound()
   await setFlash(c, 'ok', m.removed(removed.email))
   return c.redirect(base, 303)

@@ -85,7 +85,7 @@ export class FieldErrors extends ValidationError {
 export const MAX_SIGNATURE_MARKER = 200
 export const MAX_FORWARD_ADDRESSES = 20
 
-function toSettings(row: Record<string, unknown>): AccountSettings {
+export function toSettings(row: Record<string, unknown>): AccountSettings {
   const forward = (row.forward_addresses as string | null) ?? ''
   return {
     accountId: Number(row.id),

@@ -119,6 +119,23 @@ export function changedFields(
   return changes
 }
 
+/**
+ * Of two readings of the same fields, those whose value differs, each side with its own value;
+ * null when none does. A form posts every field; its entry names the ones the save changed.
+ */
+export function changedOnly(
+  before: AuditFields,
+  after: AuditFields,
+): { before: AuditFields; after: AuditFields } | null {
+  const kept = { before: {} as AuditFields, after: {} as AuditFields }
+  for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (same(before[name], after[name])) continue
+    kept.before[name] = before[name] ?? null
+    kept.after[name] = after[name] ?? null
+  }
+  return Object.keys(kept.after).length > 0 ? kept : null
+}
+
 function json(fields: StoredAuditFields | null): string | null {
   return fields === null ? null : JSON.stringify(fields)
 }

@@ -179,12 +179,13 @@ export async function findPendingSender(
 /**
  * Puts back the link a new invitation replaced, when the mail with the new one could not be
  * sent: the link the person already has keeps working. Only while the new link is still the
- * current one, so that a newer invitation or an acceptance meanwhile is not undone.
+ * current one, so that a newer invitation or an acceptance meanwhile is not undone. True when
+ * the earlier link was put back.
  */
-export async function restorePreviousInvitation(db: Db, invited: InvitedSender): Promise<void> {
+export async function restorePreviousInvitation(db: Db, invited: InvitedSender): Promise<boolean> {
   const previous = invited.previous
-  if (!previous) return
-  await db.transaction(async (trx) => {
+  if (!previous) return false
+  return db.transaction(async (trx) => {
     const changed = await trx('account_senders')
       .where({
         id: invited.sender.id,
@@ -198,6 +199,7 @@ export async function restorePreviousInvitation(db: Db, invited: InvitedSender):
     if (changed > 0 && previous.tokenHash) {
       await trx('sender_invitation_links').where({ token_hash: previous.tokenHash }).delete()
     }
+    return changed > 0
   })
 }
 

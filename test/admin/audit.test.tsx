@@ -54,19 +54,19 @@ for (const kind of databaseKinds()) {
         after: { reason: 'asked by phone <script>x</script>' },
       })
       const secret = await record({
-        action: 'receiving.update',
+        action: 'gateway.tune',
         subject: 'webhook',
         adminEmail: 'bob@multi.test',
         adminId: h.admins.bob.id,
         before: {
-          forwardAddresses: ['a@acme.test'],
-          webhookSecret: 'old-value',
-          directReply: false,
+          relayAddresses: ['a@acme.test'],
+          relaySecret: 'old-value',
+          relayOn: false,
         },
         after: {
-          forwardAddresses: ['a@acme.test', 'b@acme.test'],
-          webhookSecret: 'new-value',
-          directReply: true,
+          relayAddresses: ['a@acme.test', 'b@acme.test'],
+          relaySecret: 'new-value',
+          relayOn: true,
         },
         clientIp: null,
       })
@@ -93,15 +93,17 @@ for (const kind of databaseKinds()) {
       assert.ok(row(removal).includes('<td class="mono" data-label="Adresse IP">203.0.113.9</td>'))
       assert.ok(html.includes('asked by phone &lt;script&gt;x&lt;/script&gt;'))
       // An action without words of its own is shown by its name; unchanged fields are not.
-      assert.ok(row(secret).includes('bob@multi.test</td><td data-label="Action">receiving.update</td>'))
+      assert.ok(
+        row(secret).includes('bob@multi.test</td><td data-label="Action">gateway.tune</td>'),
+      )
       assert.ok(
         row(secret).includes(
-          '<span class="audit-field">forwardAddresses</span> : <del class="audit-before">a@acme.test</del> → <ins class="audit-after">a@acme.test, b@acme.test</ins>',
+          '<span class="audit-field">relayAddresses</span> : <del class="audit-before">a@acme.test</del> → <ins class="audit-after">a@acme.test, b@acme.test</ins>',
         ),
       )
       assert.ok(
         row(secret).includes(
-          '<span class="audit-field">webhookSecret</span> : <span class="audit-after">modifié (valeur non enregistrée)</span>',
+          '<span class="audit-field">relaySecret</span> : <span class="audit-after">modifié (valeur non enregistrée)</span>',
         ),
       )
       assert.ok(
@@ -125,7 +127,7 @@ for (const kind of databaseKinds()) {
       const { html } = await page()
       const text = decoded(html)
       assert.ok(text.includes('<option value="opt_out.remove">Désinscription supprimée</option>'))
-      assert.ok(text.includes('<option value="receiving.update">receiving.update</option>'))
+      assert.ok(text.includes('<option value="gateway.tune">gateway.tune</option>'))
       assert.ok(text.includes('<option value="bob@multi.test">bob@multi.test</option>'))
       const byAction = await page('?action=opt_out.remove')
       assert.equal(shownIds(byAction.html).length, 1)

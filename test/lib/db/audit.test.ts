@@ -6,6 +6,7 @@ import {
   SECRET_CHANGED,
   auditFilterChoices,
   changedFields,
+  changedOnly,
   listAuditEntries,
   recordAuditEntry,
   redactAuditFields,
@@ -67,6 +68,30 @@ describe('lib/db/audit changedFields', () => {
     assert.deepEqual(changedFields({ n: '+336' }, null), [
       { field: 'n', before: '+336', after: undefined, secret: false },
     ])
+  })
+})
+
+describe('lib/db/audit changedOnly', () => {
+  it('keeps the fields whose value differs, each side with its own, lists compared whole', () => {
+    assert.deepEqual(
+      changedOnly(
+        { cap: 4, name: null, list: ['a'], same: 'x', gone: 'y' },
+        { cap: 6, name: 'Acme', list: ['a'], same: 'x', added: true },
+      ),
+      {
+        before: { cap: 4, name: null, gone: 'y', added: null },
+        after: { cap: 6, name: 'Acme', gone: null, added: true },
+      },
+    )
+    assert.deepEqual(changedOnly({ list: ['a', 'b'] }, { list: ['b', 'a'] }), {
+      before: { list: ['a', 'b'] },
+      after: { list: ['b', 'a'] },
+    })
+  })
+
+  it('is null when nothing changed', () => {
+    assert.equal(changedOnly({ cap: 4, list: ['a'] }, { list: ['a'], cap: 4 }), null)
+    assert.equal(changedOnly({}, {}), null)
   })
 })
 

@@ -120,7 +120,9 @@ for (const kind of databaseKinds()) {
       const first = await inviteSender(t.db, acme.id, 'p@example.com', TTL, now)
       const second = await resendInvitation(t.db, acme.id, first.sender.id, TTL, now + 10)
       assert.ok(second)
-      await restorePreviousInvitation(t.db, second)
+      assert.equal(await restorePreviousInvitation(t.db, second), true)
+      // Once only: the new link is no longer the current one.
+      assert.equal(await restorePreviousInvitation(t.db, second), false)
       assert.equal((await findInvitation(t.db, first.token, now + 20)).state, 'valid')
       assert.equal((await findInvitation(t.db, second.token, now + 20)).state, 'invalid')
       // Replaced again later: said so again.
