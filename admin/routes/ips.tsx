@@ -124,10 +124,11 @@ function txtLine(lang: Lang, record: string): string {
 function EntriesTable(props: {
   l: Labels
   lang: Lang
+  zone: string
   base: string
   entries: AllowlistAdminEntry[]
 }) {
-  const { l, lang, base, entries } = props
+  const { l, lang, zone, base, entries } = props
   if (entries.length === 0) return <p class="empty">{l.none}</p>
   return (
     <table class="ips">
@@ -148,7 +149,7 @@ function EntriesTable(props: {
               <code>{e.cidr}</code>
             </td>
             <td>{e.note ?? ''}</td>
-            <td>{formatDateTime(e.createdAt, lang)}</td>
+            <td>{formatDateTime(e.createdAt, lang, zone)}</td>
             <td>
               <PostButton
                 action={`${base}/delete`}
@@ -232,6 +233,7 @@ function SpfNote(props: {
 
 function IpsPage(props: {
   lang: Lang
+  zone: string
   base: string
   entries: AllowlistAdminEntry[]
   form: AddForm
@@ -241,7 +243,13 @@ function IpsPage(props: {
   return (
     <>
       <p>{l.intro}</p>
-      <EntriesTable l={l} lang={props.lang} base={props.base} entries={props.entries} />
+      <EntriesTable
+        l={l}
+        lang={props.lang}
+        zone={props.zone}
+        base={props.base}
+        entries={props.entries}
+      />
       <AddEntryForm l={l} base={props.base} form={props.form} />
       <SpfNote l={l} lang={props.lang} entries={props.entries} smsDomains={props.smsDomains} />
     </>
@@ -270,6 +278,7 @@ async function render(c: Context<AdminEnv>, form: AddForm) {
   const page = (
     <IpsPage
       lang={lang}
+      zone={c.get('account').timeZone}
       base={accountPath(c, 'ips')}
       entries={entries}
       form={form}

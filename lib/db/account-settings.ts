@@ -3,6 +3,7 @@ import { bumpCacheVersion } from './versions'
 import { MAX_SEGMENT_CAP, ValidationError, validateSenderName } from './accounts'
 import { normaliseEmail } from './senders'
 import { isValidCountry } from '../phone'
+import { canonicalTimeZone } from '../time/zone'
 import { hashSecretToken, newSecretToken } from '../auth/tokens'
 
 /** What the account's "Préférences" and "Réception en cours" pages show and edit. */
@@ -16,6 +17,8 @@ export interface AccountSettings {
   virtualNumber: string | null
   /** "Stay in GSM 03.38": see lib/sms/gsm-fold. */
   gsmOnly: boolean
+  /** IANA zone of the account's days and dates (see Account.timeZone). */
+  timeZone: string
   forwardAddresses: string[]
   directReply: boolean
   failureNotices: boolean
@@ -31,6 +34,8 @@ export interface PreferencesInput {
   segmentCap: string | number
   /** The checkbox: ticked or not. Left as it is when absent (a caller that does not show it). */
   gsmOnly?: boolean
+  /** An IANA zone name. Left as it is when absent. */
+  timeZone?: string
 }
 
 export interface ReceivingInput {
@@ -48,6 +53,7 @@ export type SettingsProblem =
   | 'sender_name_format'
   | 'country_unknown'
   | 'segment_cap_range'
+  | 'time_zone_unknown'
   | 'forward_address_invalid'
   | 'forward_too_many'
 
@@ -90,6 +96,7 @@ function toSettings(row: Record<string, unknown>): AccountSettings {
     segmentCap: Number(row.segment_cap),
     virtualNumber: (row.virtual_number as string | null) ?? null,
     gsmOnly: Boolean(row.gsm_only),
+    timeZone: (row.time_zone as string | null) ?? 'UTC',
     forwardAddresses: forward.split(',').filter((a) => a !== ''),
     directReply: Boolean(row.direct_reply),
     failureNotices: Boolean(row.failure_notices),
@@ -123,6 +130,16 @@ function parseSegmentCap(input: string | number): number | null {
   if (!/^\d{1,3}$/.test(text)) return null
   const cap = Number(text)
   return cap >= 1 && cap <= MAX_SEGMENT_CAP ? cap : null
+}
+
+function unknownTimeZone(zone: string): FieldError {
+  const named = zone.trim()
+  return new FieldError(
+    'timeZone',
+    'time_zone_unknown',
+    `"${named}" is not an IANA time zone such as Europe/Paris, or UTC`,
+    named,
+  )
 }
 
 function validatePreferences(input: PreferencesInput): Record<string, unknown> {
@@ -168,6 +185,8 @@ function validatePreferences(input: PreferencesInput): Record<string, unknown> {
       ),
     )
   }
+  const zone = input.timeZone === undefined ? undefined : canonicalTimeZone(input.timeZone)
+  if (zone === null) errors.push(unknownTimeZone(input.timeZone ?? ''))
   if (errors.length > 0) throw new FieldErrors(errors)
   return {
     signature_marker: marker || null,
@@ -175,6 +194,7 @@ function validatePreferences(input: PreferencesInput): Record<string, unknown> {
     default_country: country,
     segment_cap: cap,
     ...(input.gsmOnly === undefined ? {} : { gsm_only: input.gsmOnly }),
+    ...(zone ? { time_zone: zone } : {}),
   }
 }
 
@@ -242,6 +262,21 @@ export async function updatePreferences(
   now = Date.now(),
 ): Promise<boolean> {
   return updateAccount(db, accountId, validatePreferences(input), now)
+}
+
+/**
+ * The account's time zone (the CLI's `account set --tz`); throws FieldErrors for an unknown one.
+ * SMS already counted stay on the days they were counted on, in the zone they were taken in.
+ */
+export async function setTimeZone(
+  db: Db,
+  accountId: number,
+  zone: string,
+  now = Date.now(),
+): Promise<boolean> {
+  const known = canonicalTimeZone(zone)
+  if (!known) throw new FieldErrors([unknownTimeZone(zone)])
+  return updateAccount(db, accountId, { time_zone: known }, now)
 }
 
 /** Turns "stay in GSM 03.38" on or off (the CLI's `account set --gsm-only`). */
