@@ -71,7 +71,8 @@ const round1 = (v: number): number => Math.round(v * 10) / 10
 interface Formats {
   count: (v: number) => string
   percent: (v: number) => string
-  shortDay: (start: number) => string
+  /** A YYYY-MM-DD date, "6 déc." */
+  shortDay: (date: string) => string
 }
 
 // Intl formatters cost far more to make than to use: one set per language for the process.
@@ -83,11 +84,12 @@ function formats(lang: Lang): Formats {
   const locale = lang === 'en' ? 'en-GB' : 'fr-FR'
   const count = new Intl.NumberFormat(locale)
   const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 })
+  // The days are dates of the account's zone already: read as UTC midnights, they stay those dates.
   const short = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' })
   const made: Formats = {
     count: (v) => count.format(v),
     percent: (v) => percent.format(v),
-    shortDay: (start) => short.format(new Date(start)),
+    shortDay: (date) => short.format(new Date(`${date}T00:00:00Z`)),
   }
   FORMATS.set(lang, made)
   return made
@@ -182,7 +184,7 @@ export function DailyChart(props: DailyChartProps) {
               y={CHART_HEIGHT - 6}
               text-anchor={k === 0 ? 'start' : k === 2 ? 'end' : 'middle'}
             >
-              {f.shortDay(days[i].start)}
+              {f.shortDay(days[i].day)}
             </text>
           ))}
         </g>

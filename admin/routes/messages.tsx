@@ -12,18 +12,16 @@ import { ValidationError } from '../../lib/db/accounts'
 import type { Db } from '../../lib/db/connection'
 import { normaliseEmail } from '../../lib/db/senders'
 import {
-  DAY_MS,
   LOG_STATUSES,
-  dailyCountsBetween,
-  dayNumberOf,
+  dailyCounts,
   isLogStatus,
   listAccountSms,
-  type DailyCount,
   type LogStatus,
   type SmsLogEntry,
   type SmsLogFilter,
 } from '../../lib/db/outbound'
 import { partNumberList } from '../../lib/notices/part-outcomes'
+import { timeZoneOrUtc, type TimeZone } from '../../lib/time/zone'
 
 const t = defineMessages(
   {
@@ -31,7 +29,8 @@ const t = defineMessages(
     intro:
       'Les SMS envoyés avec ce compte, du plus récent au plus ancien, avec leur statut : en attente, envoyé à l’opérateur, remis au destinataire, en échec avec la raison (remis en partie compris), ou sans accusé de réception quand l’opérateur n’a jamais confirmé la remise.',
     chartTitle: 'Les 30 derniers jours',
-    chartNote: 'Chiffres par jour UTC ; ceux du jour sont mis à jour chaque minute.',
+    chartNote: (zone: string) =>
+      `Chiffres par jour du fuseau horaire du compte (${zone}), à jour à chaque affichage.`,
     filterTitle: 'Filtrer',
     number: 'Numéro',
     numberHint:
@@ -42,7 +41,7 @@ const t = defineMessages(
     anyStatus: 'Tous',
     filter: 'Filtrer',
     showAll: 'Tout afficher',
-    date: 'Date (UTC)',
+    date: (zone: string) => `Date (${zone})`,
     text: 'Texte',
     segments: 'Segments',
     queued: 'En attente',
@@ -81,7 +80,8 @@ const t = defineMessages(
     intro:
       'The SMS sent with this account, newest first, with their status: queued, sent to the carrier, delivered to the recipient, failed with the reason (partly delivered included), or no receipt when the carrier never confirmed delivery.',
     chartTitle: 'The last 30 days',
-    chartNote: 'Figures per UTC day; today’s are updated every minute.',
+    chartNote: (zone: string) =>
+      `Figures per day of the account’s time zone (${zone}), up to date on every view.`,
     filterTitle: 'Filter',
     number: 'Number',
     numberHint:
@@ -92,7 +92,7 @@ const t = defineMessages(
     anyStatus: 'All',
     filter: 'Filter',
     showAll: 'Show all',
-    date: 'Date (UTC)',
+    date: (zone: string) => `Date (${zone})`,
     text: 'Text',
     segments: 'Segments',
     queued: 'Queued',
@@ -209,139 +209,19 @@ async function readFilter(
 }
 
 /**
- * How long the count of a day is kept, by its age: an SMS's status settles within a few days
- * (a receipt, or the carrier's expiry), so today's bar is counted every minute, the last few
- * days' every ten minutes, and older days once a day. Counting a month of a busy account takes
- * the database a second or more: it happens once, not on every page.
+ * The last 30 days of the account's zone, as markup. The counts come from the daily counts
+ * (lib/db/outbound/daily-rollup.ts): exact and cheap at any size of log, read on every page.
+ * hono/jsx escapes every value when it draws the chart: its output is marked as the markup it
+ * is, so that the page does not escape it twice.
  */
-export function chartDayTtl(age: number): number {
-  if (age <= 0) return 60_000
-  if (age <= 3) return 10 * 60_000
-  return 24 * 3_600_000
-}
-
-/** A page waits for new figures rather than show figures older than this many of their TTL. */
-const STALE_TTLS = 5
-
-interface DayFigures {
-  count: DailyCount
-  /** When counted, by the app's clock. */
-  at: number
-}
-
-interface ChartEntry {
-  days: Map<number, DayFigures>
-  /** The count under way, which every page that has to wait for it shares. */
-  loading: Promise<void> | null
-  /** Counts so far: a chart drawn from older figures is never kept for newer ones. */
-  version: number
-  /** The chart drawn from the current figures, by language and day. */
-  drawn: Map<string, HtmlEscapedString>
-}
-
-// Per database, so that test apps on their own databases never share figures.
-const chartCache = new WeakMap<Db, Map<number, ChartEntry>>()
-
-function entryFor(db: Db, accountId: number): ChartEntry {
-  let perAccount = chartCache.get(db)
-  if (!perAccount) chartCache.set(db, (perAccount = new Map()))
-  let entry = perAccount.get(accountId)
-  if (!entry) {
-    entry = { days: new Map(), loading: null, version: 0, drawn: new Map() }
-    perAccount.set(accountId, entry)
-  }
-  return entry
-}
-
-/** Counts the days from `first` to `last` again, once at a time per account. */
-function recount(
+async function drawnChart(
   deps: AdminDeps,
   accountId: number,
-  entry: ChartEntry,
-  first: number,
-  last: number,
-) {
-  const now = deps.clock()
-  entry.loading = dailyCountsBetween(deps.db, accountId, first, last)
-    .then(
-      (counts) => {
-        for (const count of counts) entry.days.set(dayNumberOf(count.start), { count, at: now })
-        // Days that have left the window.
-        const oldest = dayNumberOf(now) - CHART_DAYS
-        for (const day of entry.days.keys()) if (day < oldest) entry.days.delete(day)
-        entry.version++
-        entry.drawn.clear()
-      },
-      (err: Error) => {
-        ;(deps.log ?? console.error)(`admin: SMS chart of account ${accountId}: ${err.message}`)
-      },
-    )
-    .finally(() => {
-      entry.loading = null
-    })
-}
-
-/** A day's count, or zeros for a day not counted yet (its count is on its way). */
-function countOf(entry: ChartEntry, day: number): DailyCount {
-  const known = entry.days.get(day)
-  if (known) return known.count
-  const start = day * DAY_MS
-  const date = new Date(start).toISOString().slice(0, 10)
-  return { day: date, start, total: 0, delivered: 0, failed: 0, unknown: 0 }
-}
-
-interface ChartFigures {
-  entry: ChartEntry
-  days: DailyCount[]
-  /** The day and the version of the counts the days come from. */
-  key: string
-}
-
-/**
- * The last 30 days' figures. Days whose count is past its TTL are counted again in the
- * background while the page shows the last figures; a page waits only for a day never counted
- * (an account's first view, a new day) or counted too long ago.
- */
-async function chartFigures(deps: AdminDeps, accountId: number): Promise<ChartFigures> {
-  const entry = entryFor(deps.db, accountId)
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const now = deps.clock()
-    const today = dayNumberOf(now)
-    const first = today - CHART_DAYS + 1
-    const stale: number[] = []
-    let mustWait = false
-    for (let day = first; day <= today; day++) {
-      const known = entry.days.get(day)
-      const ttl = chartDayTtl(today - day)
-      if (known && now - known.at < ttl) continue
-      stale.push(day)
-      if (!known || now - known.at >= STALE_TTLS * ttl) mustWait = true
-    }
-    if (stale.length > 0 && !entry.loading) {
-      recount(deps, accountId, entry, Math.min(...stale), Math.max(...stale))
-    }
-    if (!mustWait || !entry.loading) {
-      const days: DailyCount[] = []
-      for (let day = first; day <= today; day++) days.push(countOf(entry, day))
-      return { entry, days, key: `${today} ${entry.version}` }
-    }
-    await entry.loading
-  }
-  throw new Error(`the SMS chart of account ${accountId} could not be counted`)
-}
-
-/**
- * The chart as markup, drawn once per language and day for each set of figures, rather than
- * 30 bars and their labels again on every page. hono/jsx escaped every value when it drew the
- * chart: its output is marked as the markup it is, so that the page does not escape it twice.
- */
-async function drawnChart(figures: ChartFigures, lang: Lang): Promise<HtmlEscapedString> {
-  const key = `${lang} ${figures.key}`
-  const known = figures.entry.drawn.get(key)
-  if (known) return known
-  const drawn = raw(await (<DailyChart days={figures.days} lang={lang} />).toString())
-  figures.entry.drawn.set(key, drawn)
-  return drawn
+  zone: string,
+  lang: Lang,
+): Promise<HtmlEscapedString> {
+  const days = await dailyCounts(deps.db, accountId, CHART_DAYS, deps.clock(), zone)
+  return raw(await (<DailyChart days={days} lang={lang} />).toString())
 }
 
 function statusLabel(l: Labels, status: LogStatus): string {
@@ -392,10 +272,10 @@ function smsText(body: string) {
   </details>`
 }
 
-function logRow(l: Labels, sms: SmsLogEntry) {
+function logRow(l: Labels, zone: TimeZone, sms: SmsLogEntry) {
   const at = new Date(sms.createdAt).toISOString()
   return html`<tr id="sms-${sms.id}">
-    <td class="mono"><time datetime="${at}">${at.slice(0, 19).replace('T', ' ')}</time></td>
+    <td class="mono"><time datetime="${at}">${zone.localDateTime(sms.createdAt)}</time></td>
     <td>${sms.senderEmail}</td>
     <td class="mono">${sms.recipient}</td>
     <td>${smsText(sms.body)}</td>
@@ -404,13 +284,13 @@ function logRow(l: Labels, sms: SmsLogEntry) {
   </tr>`
 }
 
-function LogTable(props: { l: Labels; rows: SmsLogEntry[] }) {
-  const { l, rows } = props
+function LogTable(props: { l: Labels; zone: TimeZone; rows: SmsLogEntry[] }) {
+  const { l, zone, rows } = props
   return (
     <table class="sms-log">
       <thead>
         <tr>
-          <th scope="col">{l.date}</th>
+          <th scope="col">{l.date(zone.name)}</th>
           <th scope="col">{l.sender}</th>
           <th scope="col">{l.number}</th>
           <th scope="col">{l.text}</th>
@@ -418,7 +298,7 @@ function LogTable(props: { l: Labels; rows: SmsLogEntry[] }) {
           <th scope="col">{l.status}</th>
         </tr>
       </thead>
-      <tbody>{rows.map((sms) => logRow(l, sms))}</tbody>
+      <tbody>{rows.map((sms) => logRow(l, zone, sms))}</tbody>
     </table>
   )
 }
@@ -503,17 +383,17 @@ export const messagesRoutes = new Hono<AdminEnv>()
 messagesRoutes.get('/', async (c) => {
   const deps = c.get('deps')
   const accountId = c.get('account').id
+  const zone = timeZoneOrUtc(c.get('account').timeZone)
   const lang: Lang = c.get('lang')
   const l = t(lang)
   const base = accountPath(c, 'messages')
   const query = readQuery(c)
   const { filter, errors } = await readFilter(deps.db, accountId, query, l)
   const invalid = Object.keys(errors).length > 0
-  const [figures, page] = await Promise.all([
-    chartFigures(deps, accountId),
+  const [chart, page] = await Promise.all([
+    drawnChart(deps, accountId, zone.name, lang),
     invalid ? null : listAccountSms(deps.db, accountId, filter, PAGE_SIZE),
   ])
-  const chart = await drawnChart(figures, lang)
   const filtered = Boolean(filter.number || filter.numberPrefix || filter.sender || filter.status)
   if (invalid) c.status(400)
   return c.render(
@@ -522,10 +402,10 @@ messagesRoutes.get('/', async (c) => {
       <section class="sms-chart" aria-labelledby="sms-chart-title">
         <h2 id="sms-chart-title">{l.chartTitle}</h2>
         {chart}
-        <p class="hint">{l.chartNote}</p>
+        <p class="hint">{l.chartNote(zone.name)}</p>
       </section>
       <FilterForm l={l} base={base} query={query} errors={errors} />
-      {page && page.rows.length > 0 && <LogTable l={l} rows={page.rows} />}
+      {page && page.rows.length > 0 && <LogTable l={l} zone={zone} rows={page.rows} />}
       {page && page.rows.length === 0 && (
         <p class="empty">
           {filter.before !== undefined ? l.noMore : filtered ? l.noMatch : l.none}
