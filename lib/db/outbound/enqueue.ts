@@ -16,10 +16,11 @@ export interface NewSms {
   dedupeKey: string
   mxTransaction: string | null
   /**
-   * The account's IANA zone (UTC when absent): the SMS is counted on its local day there
-   * (local_day, see ./daily-rollup.ts). The MX has it in its directory: no query for it.
+   * The account's IANA zone (Account.timeZone): the SMS is counted on its local day there
+   * (local_day, see ./daily-rollup.ts). Required, so that no new caller counts an account's
+   * SMS on UTC days by omission; the MX has it in its directory, no query for it.
    */
-  timeZone?: string
+  timeZone: string
 }
 
 export interface EnqueueResult {

@@ -49,6 +49,7 @@ for (const kind of databaseKinds()) {
         sourceMessageId: source,
         dedupeKey: dedupeKeyFor(source, recipient),
         mxTransaction: `txn-${n}`,
+        timeZone: 'UTC',
       }
       const created = finalDaysAgo === null ? ago(90) : ago(finalDaysAgo) - 60_000
       const [{ ids }] = await insertEmails(db, [[item]], created)
@@ -246,6 +247,7 @@ for (const kind of databaseKinds()) {
             sourceMessageId: sms.source,
             dedupeKey: key,
             mxTransaction: 'txn-retry',
+            timeZone: 'UTC',
           },
         ],
       ])

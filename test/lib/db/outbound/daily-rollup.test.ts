@@ -52,6 +52,7 @@ for (const kind of databaseKinds()) {
         sourceMessageId: null,
         dedupeKey: dedupeKeyFor(`rollup-${i}`, String(i)),
         mxTransaction: `txn-${i}`,
+        timeZone: 'UTC',
         ...extra,
       }
     }
