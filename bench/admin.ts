@@ -25,7 +25,8 @@ import { benchCleanups, runBench, type BenchCleanups } from './lifecycle'
 import { machineFacts, writeResults } from './report'
 import { busyShare, findDatabasePid, machineTimes, processCpuSeconds } from './proc'
 
-const DATABASE = 'mail2sms_bench_admin'
+// Another name lets two people bench the same server without dropping each other's database.
+const DATABASE = process.env.MAIL2SMS_BENCH_DATABASE || 'mail2sms_bench_admin'
 const ADMIN_EMAIL = 'bench-admin@bench.example'
 // A loopback-only bench database: the password only has to be the same from run to run.
 const ADMIN_PASSWORD = 'bench admin password'
@@ -53,7 +54,8 @@ const USAGE = `usage: npm run bench:admin -- [options]
   --duration N      seconds measured per page (20)
   --warmup N        seconds of warm-up per page, not counted (5)
   --reuse           use the database a --keep run left, if it holds the same rows; keeps it
-  --keep            do not drop the database at the end (for a later --reuse)`
+  --keep            do not drop the database at the end (for a later --reuse)
+The database is mail2sms_bench_admin, or MAIL2SMS_BENCH_DATABASE.`
 
 function readSettings(argv: string[]): Settings {
   const s: Settings = {

@@ -5,7 +5,7 @@ import { isMysql } from '../../lib/db/connection'
 export type CountLine = string
 
 const line = (r: Record<string, unknown>): CountLine =>
-  `${r.account_id} ${r.day} ${r.status} ${r.sender_email}: ${Number(r.sms)} sms ${Number(r.segments)} seg`
+  `${r.account_id} ${r.day} ${r.status}${r.sender_email === undefined ? '' : ` ${r.sender_email}`}: ${Number(r.sms)} sms ${Number(r.segments)} seg`
 
 async function rows(db: Db, sql: string): Promise<Array<Record<string, unknown>>> {
   const result = await db.raw(sql)
@@ -64,4 +64,44 @@ export async function rollupRows(db: Db): Promise<CountLine[]> {
 export async function deltaCount(db: Db): Promise<number> {
   const [r] = await rows(db, 'SELECT COUNT(*) AS n FROM sms_daily_delta')
   return Number(r.n)
+}
+
+/** countsFromSms without the sender: what sms_daily_totals must hold. */
+export async function totalsFromSms(db: Db): Promise<CountLine[]> {
+  const status = "CASE status WHEN 'sending' THEN 'queued' ELSE status END"
+  return (
+    await rows(
+      db,
+      `SELECT account_id, local_day AS day, ${status} AS status,
+              COUNT(*) AS sms, SUM(segments) AS segments
+       FROM outbound_sms WHERE local_day IS NOT NULL
+       GROUP BY account_id, local_day, ${status}`,
+    )
+  )
+    .map(line)
+    .sort()
+}
+
+/** The totals as kept: sms_daily_totals plus the deltas not folded yet, zeros left out. */
+export async function totalsKept(db: Db): Promise<CountLine[]> {
+  return (
+    await rows(
+      db,
+      `SELECT account_id, day, status, SUM(sms) AS sms, SUM(segments) AS segments
+       FROM (SELECT account_id, day, status, sms, segments FROM sms_daily_totals
+             UNION ALL
+             SELECT account_id, day, status, sms, segments FROM sms_daily_delta) c
+       GROUP BY account_id, day, status`,
+    )
+  )
+    .filter((r) => Number(r.sms) !== 0 || Number(r.segments) !== 0)
+    .map(line)
+    .sort()
+}
+
+/** The totals table alone. */
+export async function totalsRows(db: Db): Promise<CountLine[]> {
+  return (await rows(db, 'SELECT account_id, day, status, sms, segments FROM sms_daily_totals'))
+    .map(line)
+    .sort()
 }

@@ -7,7 +7,14 @@ import { encodeUcs2 } from '../../lib/sms/ucs2'
 import { DailyRollupJob } from '../../lib/worker/daily-rollup-job'
 import type { SmsWorker } from '../../lib/worker/worker'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases'
-import { countsFromSms, countsKept, deltaCount, rollupRows } from '../support/daily-counts'
+import {
+  countsFromSms,
+  countsKept,
+  deltaCount,
+  rollupRows,
+  totalsFromSms,
+  totalsRows,
+} from '../support/daily-counts'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { SmscSimulator, STATUS } from '../support/smsc/simulator'
 import { buildMessage, sendMail } from '../support/smtp-client'
@@ -200,6 +207,7 @@ for (const kind of databaseKinds()) {
       }
       assert.ok(fold.stats.folded > Number(n))
       assert.deepEqual(await rollupRows(t.db), await countsFromSms(t.db))
+      assert.deepEqual(await totalsRows(t.db), await totalsFromSms(t.db))
     })
   })
 }
@@ -258,6 +266,7 @@ describe('worker: several workers on one MySQL', function () {
       // Every SMS delivered, counted once, under the one status it ended in.
       assert.deepEqual(await rollupRows(t.db), await countsFromSms(t.db))
       assert.equal((await rollupRows(t.db)).length, 1)
+      assert.deepEqual(await totalsRows(t.db), await totalsFromSms(t.db))
       const perDest = new Map<string, number>()
       for (const s of smsc.received) perDest.set(s.destAddr, (perDest.get(s.destAddr) ?? 0) + 1)
       assert.equal(perDest.size, 1000)

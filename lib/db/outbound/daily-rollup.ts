@@ -6,7 +6,9 @@
  * (−1 on the old, +1 on the new), in the transaction of the change, whatever code makes it.
  * The worker folds those deltas into sms_daily_rollup and deletes them (foldDailyDeltas); a
  * reader adds the rollup and the deltas not folded yet, in one statement, so its counts are
- * exact whether the fold ran a second ago or an hour ago.
+ * exact whether the fold ran a second ago or an hour ago. The fold also keeps sms_daily_totals,
+ * the same counts without the sender, for readers that need no sender (the admin's chart): a
+ * few rows a day to read rather than one per sender.
  *
  * Days are local days of the account's zone when the MX took the SMS (outbound_sms.local_day,
  * days since 1970-01-01; see lib/time/zone.ts). An account that changes its zone keeps its past
@@ -20,8 +22,10 @@ import { isMysql, type Db } from '../connection'
 import { retryingConflicts } from '../lease-claim'
 
 const ROLLUP = 'sms_daily_rollup'
+const TOTALS = 'sms_daily_totals'
 const DELTA = 'sms_daily_delta'
 const KEY = ['account_id', 'day', 'status', 'sender_email'] as const
+const TOTALS_KEY = ['account_id', 'day', 'status'] as const
 
 /** Deltas folded in one transaction by default: bounded, so that locks stay short. */
 export const FOLD_BATCH = 5000
@@ -39,10 +43,11 @@ export interface CountRow {
 
 /**
  * The counts of one account from day `first` to day `last` (both included), by day and status,
- * and by sender too when asked: the rollup plus the deltas not folded yet. One statement, hence
- * one snapshot on both backends: a fold committing meanwhile (deltas deleted, rollup raised) is
- * seen whole or not at all, never half. Both halves are read by (account_id, day) index
- * prefixes: the cost depends on the days and senders read, not on the SMS stored.
+ * and by sender too when asked: the totals (or the rollup, by sender) plus the deltas not
+ * folded yet. One statement, hence one snapshot on both backends: a fold committing meanwhile
+ * (deltas deleted, counts raised) is seen whole or not at all, never half. Both halves are
+ * read by (account_id, day) index prefixes: the cost depends on the days (and senders) read,
+ * not on the SMS stored.
  */
 export async function readDailyCounts(
   db: Db,
@@ -56,10 +61,10 @@ export async function readDailyCounts(
   }
   const group = options.bySender ? 'day, status, sender_email' : 'day, status'
   const part = (table: string) =>
-    `SELECT day, status, sender_email, sms, segments FROM ${table}
-     WHERE account_id = ? AND day >= ? AND day <= ?`
+    `SELECT ${group}, sms, segments FROM ${table} WHERE account_id = ? AND day >= ? AND day <= ?`
+  const folded = options.bySender ? ROLLUP : TOTALS
   const sql = `SELECT ${group}, SUM(sms) AS sms, SUM(segments) AS segments
-    FROM (${part(ROLLUP)} UNION ALL ${part(DELTA)}) counted
+    FROM (${part(folded)} UNION ALL ${part(DELTA)}) counted
     GROUP BY ${group}`
   const bindings = [accountId, first, last, accountId, first, last]
   const result = await db.raw(sql, bindings)
@@ -86,17 +91,20 @@ interface Delta {
   segments: number
 }
 
-/** The deltas summed by key, in key order, so that concurrent folds lock rollup rows alike. */
-function sumByKey(deltas: Delta[]): Delta[] {
+/**
+ * The deltas summed by `key` (the sender is left out of the totals' key), in key order, so that
+ * concurrent folds lock the rows they share in the same order.
+ */
+function sumByKey(deltas: Delta[], key: readonly (keyof Delta)[] = KEY): Delta[] {
   const sums = new Map<string, Delta>()
   for (const d of deltas) {
-    const key = JSON.stringify(KEY.map((k) => d[k]))
-    const known = sums.get(key)
+    const id = JSON.stringify(key.map((k) => d[k]))
+    const known = sums.get(id)
     if (known) {
       known.sms += Number(d.sms)
       known.segments += Number(d.segments)
     } else {
-      sums.set(key, {
+      sums.set(id, {
         account_id: Number(d.account_id),
         day: Number(d.day),
         status: String(d.status),
@@ -109,19 +117,34 @@ function sumByKey(deltas: Delta[]): Delta[] {
   return [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d)
 }
 
-async function addToRollup(trx: Db, sums: Delta[]): Promise<void> {
+/** Adds the deltas, folded by their key, to the rollup (by sender) and to the totals. */
+async function addDeltas(trx: Db, deltas: Delta[]): Promise<void> {
+  await addTo(trx, ROLLUP, KEY, sumByKey(deltas))
+  await addTo(trx, TOTALS, TOTALS_KEY, sumByKey(deltas, TOTALS_KEY))
+}
+
+async function addTo(
+  trx: Db,
+  table: string,
+  key: readonly (keyof Delta)[],
+  sums: Delta[],
+): Promise<void> {
   const mysql = isMysql(trx)
   const add = mysql
     ? 'ON DUPLICATE KEY UPDATE sms = sms + VALUES(sms), segments = segments + VALUES(segments)'
-    : `ON CONFLICT (${KEY.join(', ')}) DO UPDATE SET sms = sms + excluded.sms, segments = segments + excluded.segments`
+    : `ON CONFLICT (${key.join(', ')}) DO UPDATE SET sms = sms + excluded.sms, segments = segments + excluded.segments`
+  const columns = [...key, 'sms', 'segments'] as Array<keyof Delta>
   for (let i = 0; i < sums.length; i += UPSERT_ROWS) {
-    const chunk = sums.slice(i, i + UPSERT_ROWS).filter((d) => d.sms !== 0 || d.segments !== 0)
+    const chunk = sums
+      .slice(i, i + UPSERT_ROWS)
+      .filter((d) => d.sms !== 0 || d.segments !== 0)
+      .map((d) => Object.fromEntries(columns.map((c) => [c, d[c]])))
     if (chunk.length === 0) continue
-    const { sql, bindings } = trx(ROLLUP).insert(chunk).toSQL().toNative()
+    const { sql, bindings } = trx(table).insert(chunk).toSQL().toNative()
     await trx.raw(`${sql} ${add}`, bindings)
   }
   // Counts that went down may have reached zero (yesterday's 'queued' once all were sent):
-  // such rows are dropped, so the rollup holds what there is, not every status ever passed.
+  // such rows are dropped, so the counts hold what there is, not every status ever passed.
   const lowered = new Map<string, { account_id: number; day: number }>()
   for (const d of sums) {
     if (d.sms < 0) lowered.set(`${d.account_id} ${d.day}`, { account_id: d.account_id, day: d.day })
@@ -129,7 +152,7 @@ async function addToRollup(trx: Db, sums: Delta[]): Promise<void> {
   const days = [...lowered.values()]
   for (let i = 0; i < days.length; i += UPSERT_ROWS) {
     const chunk = days.slice(i, i + UPSERT_ROWS)
-    await trx(ROLLUP)
+    await trx(table)
       .where({ sms: 0, segments: 0 })
       .where((q) => {
         for (const d of chunk) q.orWhere(d)
@@ -139,8 +162,8 @@ async function addToRollup(trx: Db, sums: Delta[]): Promise<void> {
 }
 
 /**
- * Folds up to `limit` of the oldest deltas into the rollup and deletes them, in one
- * transaction; returns how many it folded (0: none waiting, or every try lost them to another
+ * Folds up to `limit` of the oldest deltas into the rollup and the totals and deletes them, in
+ * one transaction; returns how many it folded (0: none waiting, or every try lost them to another
  * fold). Several workers may fold at once:
  * - MySQL/MariaDB: the deltas are taken FOR UPDATE SKIP LOCKED (READ COMMITTED), so two folds
  *   take disjoint deltas, and each is added to the rollup by the one fold that deletes it. On
@@ -167,7 +190,7 @@ async function foldLocking(db: Db, limit: number): Promise<number> {
         .forUpdate()
         .skipLocked()) as Array<Delta & { id: number }>
       if (deltas.length === 0) return 0
-      await addToRollup(trx, sumByKey(deltas))
+      await addDeltas(trx, deltas)
       const ids = deltas.map((d) => Number(d.id))
       for (let i = 0; i < ids.length; i += 1000) {
         await trx(DELTA)
@@ -188,7 +211,7 @@ async function foldDeleting(db: Db, limit: number): Promise<number> {
       [limit],
     )) as Delta[]
     if (deltas.length === 0) return 0
-    await addToRollup(trx, sumByKey(deltas))
+    await addDeltas(trx, deltas)
     return deltas.length
   })
 }

@@ -58,8 +58,11 @@ export async function usageBetween(
   const rows = await readDailyCounts(db, accountId, first, last, { bySender: true })
   const days = new Map<string, UsagePeriod>()
   const months = new Map<string, UsagePeriod>()
+  // Each day's date made once: there are rows by day, status and sender, thousands of them.
+  const dates: string[] = []
   for (let d = first; d <= last; d++) {
     const day = dateOf(d)
+    dates.push(day)
     add(days, day, 0, 0)
     add(months, monthOf(day), 0, 0)
   }
@@ -68,7 +71,7 @@ export async function usageBetween(
     { days: Map<string, UsagePeriod>; months: Map<string, UsagePeriod> }
   >()
   for (const row of rows) {
-    const day = dateOf(row.day)
+    const day = dates[row.day - first]
     add(days, day, row.sms, row.segments)
     add(months, monthOf(day), row.sms, row.segments)
     const email = row.senderEmail ?? ''

@@ -25,7 +25,15 @@ import { runPurge } from '../../../../lib/retention/purge'
 import * as fillMigration from '../../../../migrations/20261206120400_fill_sms_daily_rollup'
 import { dayOfDate, timeZone } from '../../../../lib/time/zone'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../../support/databases'
-import { countsFromSms, countsKept, deltaCount, rollupRows } from '../../../support/daily-counts'
+import {
+  countsFromSms,
+  countsKept,
+  deltaCount,
+  rollupRows,
+  totalsFromSms,
+  totalsKept,
+  totalsRows,
+} from '../../../support/daily-counts'
 
 const DAY = 86_400_000
 const NOW = Date.UTC(2026, 10, 27, 9, 0, 0)
@@ -69,11 +77,14 @@ for (const kind of databaseKinds()) {
 
     async function assertExact(what: string): Promise<void> {
       assert.deepEqual(await countsKept(t.db), await countsFromSms(t.db), what)
+      assert.deepEqual(await totalsKept(t.db), await totalsFromSms(t.db), what)
     }
 
     async function foldAll(batch = 7): Promise<void> {
       while ((await foldDailyDeltas(t.db, batch)) > 0);
       assert.equal(await deltaCount(t.db), 0)
+      assert.deepEqual(await rollupRows(t.db), await countsFromSms(t.db))
+      assert.deepEqual(await totalsRows(t.db), await totalsFromSms(t.db))
     }
 
     beforeEach(async () => {
@@ -213,9 +224,12 @@ for (const kind of databaseKinds()) {
       )
       // Still counted on the sender who sent them.
       assert.deepEqual(await countsKept(t.db), before)
+      const totals = await totalsKept(t.db)
       await t.db('outbound_sms').whereIn('id', ids.slice(0, 3)).delete()
-      await foldAll()
+      while ((await foldDailyDeltas(t.db)) > 0);
       assert.deepEqual(await countsKept(t.db), before)
+      assert.deepEqual(await totalsKept(t.db), totals)
+      assert.deepEqual(await rollupRows(t.db), before)
     })
 
     it('reads the chart and the usage from the counts, only the account’s own', async () => {
@@ -439,6 +453,7 @@ describe('lib/db/outbound/daily-rollup: folds at once on MariaDB', function () {
       assert.equal(await countUnfoldedDeltas(t.db), 0)
       assert.ok(folded > waiting, `${folded} folded of ${waiting}+`)
       assert.deepEqual(await rollupRows(t.db), await countsFromSms(t.db))
+      assert.deepEqual(await totalsRows(t.db), await totalsFromSms(t.db))
     } finally {
       await t.drop()
     }
@@ -549,6 +564,7 @@ for (const kind of databaseKinds()) {
         await assertSame(t, 'filled twice')
         while ((await foldDailyDeltas(t.db, 1000)) > 0);
         assert.deepEqual(await rollupRows(t.db), await countsFromSms(t.db))
+        assert.deepEqual(await totalsRows(t.db), await totalsFromSms(t.db))
         // The old rows are on their UTC day.
         const old = await t.db('outbound_sms').where({ id: 12_000 }).first()
         assert.equal(Number(old.local_day), Math.floor(Number(old.created_at) / DAY))
@@ -562,6 +578,7 @@ for (const kind of databaseKinds()) {
 async function assertSame(t: TestDatabase, what: string): Promise<void> {
   const kept = await countsKept(t.db)
   assert.deepEqual(kept, await countsFromSms(t.db), what)
+  assert.deepEqual(await totalsKept(t.db), await totalsFromSms(t.db), what)
   const total = kept.reduce((n, l) => n + Number(/: (-?\d+) sms/.exec(l)?.[1]), 0)
   const rows = Number((await t.db('outbound_sms').count({ n: '*' }).first())?.n)
   assert.equal(total, rows, what)
