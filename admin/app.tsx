@@ -6,7 +6,8 @@ import { getCookie, setCookie } from 'hono/cookie'
 import { jsxRenderer } from 'hono/jsx-renderer'
 import type { AdminDeps, AdminEnv, Lang } from './env'
 import { chooseLang, defineMessages, LANGS } from './i18n'
-import { Layout, isAccountSection } from './layout'
+import { HOME_SECTION, Layout, accountHref, isAccountSection } from './layout'
+import { rememberAccount, rememberedAccount } from './current-account'
 import { loadFlash } from './flash'
 import { requireSession, safeLocalPath } from './session'
 import { requireSameOrigin } from './origin-check'
@@ -16,6 +17,9 @@ import { MessageBody } from './pages/render'
 import { parseId } from './ids'
 import { authRoutes } from './routes/auth'
 import { activationRoutes } from './routes/activation'
+import { passwordResetRoutes } from './routes/password-reset'
+import { helpRoutes } from './routes/help'
+import { BackgroundTasks } from './background'
 import { detailsRoutes } from './routes/details'
 import { usersRoutes } from './routes/users'
 import { preferencesRoutes } from './routes/preferences'
@@ -24,6 +28,11 @@ import { limitsRoutes } from './routes/limits'
 import { ipsRoutes } from './routes/ips'
 import { messagesRoutes } from './routes/messages'
 import { webhookRoutes } from './routes/webhook'
+import { testSmsRoutes } from './routes/test-sms'
+import { messagesExportRoutes } from './routes/messages-export'
+import { inboxRoutes } from './routes/inbox'
+import { optOutsRoutes } from './routes/opt-outs'
+import { auditRoutes } from './routes/audit'
 
 export const LANG_COOKIE = 'lang'
 const MAX_FORM_BYTES = 64 * 1024
@@ -50,12 +59,13 @@ const requireAccount: MiddlewareHandler<AdminEnv> = async (c, next) => {
   const account = id === null ? undefined : c.get('accounts').find((a) => a.id === id)
   if (!account) return c.notFound()
   c.set('account', account)
+  rememberAccount(c, account)
   await next()
 }
 
-/** An invitation link is a password until used: logs get its place, never the token itself. */
+/** Invitation and reset links are passwords until used: logs get their place, never the token. */
 function loggablePath(path: string): string {
-  return path.replace(/^\/activate\/[^/]+/, '/activate/…')
+  return path.replace(/^\/(activate|password-reset)\/[^/]+/, '/$1/…')
 }
 
 /**
@@ -91,6 +101,7 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
     throw new Error('admin: the session secret must be at least 32 characters')
   }
   const log = deps.log ?? ((line: string) => console.error(line))
+  deps.background ??= new BackgroundTasks(log)
   const origin = new URL(deps.config.baseUrl).origin
   const secure = deps.config.baseUrl.startsWith('https:')
   const app = new Hono<AdminEnv>()
@@ -135,10 +146,12 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
     )),
   )
 
-  // Public: the login, invitation links, the stylesheet, the language switch.
+  // Public: the login, invitation and reset links, help, the stylesheet, the language switch.
   app.route('/assets', assetRoutes(loadAssets()))
   app.route('/', authRoutes)
   app.route('/activate', activationRoutes)
+  app.route('/password-reset', passwordResetRoutes)
+  app.route('/help', helpRoutes)
   app.post('/lang', async (c) => {
     const body = await c.req.parseBody()
     const lang = String(body.lang ?? '')
@@ -160,8 +173,8 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   )
 
   app.get('/', (c) => {
-    const first = c.get('accounts')[0]
-    if (first) return c.redirect(`/a/${first.id}/users`, 302)
+    const account = rememberedAccount(c, c.get('accounts'))
+    if (account) return c.redirect(accountHref(account, HOME_SECTION), 302)
     const m = t(c.get('lang'))
     return c.render(<MessageBody text={m.noAccount} />, { title: m.noAccountTitle })
   })
@@ -175,13 +188,20 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   app.route('/details', detailsRoutes)
 
   app.use('/a/:accountId/*', requireAccount)
-  app.get('/a/:accountId', requireAccount, (c) => c.redirect(`/a/${c.get('account').id}/users`))
+  app.get('/a/:accountId', requireAccount, (c) =>
+    c.redirect(accountHref(c.get('account'), HOME_SECTION)),
+  )
   app.route('/a/:accountId/users', usersRoutes)
   app.route('/a/:accountId/preferences', preferencesRoutes)
+  app.route('/a/:accountId/test-sms', testSmsRoutes)
   app.route('/a/:accountId/receiving', receivingRoutes)
   app.route('/a/:accountId/ips', ipsRoutes)
   app.route('/a/:accountId/limits', limitsRoutes)
+  app.route('/a/:accountId/messages/export.csv', messagesExportRoutes)
   app.route('/a/:accountId/messages', messagesRoutes)
+  app.route('/a/:accountId/inbox', inboxRoutes)
+  app.route('/a/:accountId/opt-outs', optOutsRoutes)
+  app.route('/a/:accountId/audit', auditRoutes)
 
   app.notFound((c) => errorPage(c, 404))
   app.onError((err, c) => {

@@ -3,6 +3,7 @@ import type { Db } from '../lib/db/connection'
 import type { Mailer } from '../lib/mail/mailer'
 import type { AdminConfig, InboundConfig, LimitsConfig } from '../lib/config'
 import type { AllowlistLimits } from '../lib/net/allowlist-coverage'
+import type { BackgroundTasks } from './background'
 
 /** The admin's two languages; French labels use the guide's own words. */
 export type Lang = 'fr' | 'en'
@@ -27,6 +28,8 @@ export interface AdminDeps {
   log?: (line: string) => void
   /** Runs first on every request: the request timing of admin/metrics.ts, when metrics are on. */
   observeRequests?: MiddlewareHandler
+  /** Work after the response (admin/background.ts); createApp makes one when absent. */
+  background?: BackgroundTasks
 }
 
 /** A one-time message shown on the next page (see admin/flash.ts). */
@@ -73,7 +76,7 @@ export interface AdminEnv {
 
 export interface PageProps {
   title: string
-  /** Which menu entry is current: users, preferences, receiving, ips, limits, messages, details. */
+  /** Which menu entry is current: an account section (layout.tsx ACCOUNT_SECTIONS) or details. */
   section?: string
 }
 

@@ -8,6 +8,7 @@ import { waitForDatabaseOrStop } from '../lib/db/readiness'
 import { createMailer, type Mailer } from '../lib/mail/mailer'
 import { createLogger, errorText, lineSink, type Logger } from '../lib/log'
 import { createApp } from './app'
+import { BackgroundTasks } from './background'
 import { requestMetrics } from './metrics'
 import { startServiceOps } from '../lib/ops/service'
 
@@ -90,6 +91,7 @@ export async function runAdmin(
   // Up before the wait for the database, so that /readyz says what the admin waits for.
   const ops = await startServiceOps({ listen: config.ops.admin, db, log })
   let mailer: Mailer | null = null
+  const background = new BackgroundTasks(log)
   let server: ServerType
   try {
     // Nothing is served until the database answers; a signal meanwhile stops the wait.
@@ -114,6 +116,7 @@ export async function runAdmin(
       limits: config.limits,
       allowlist: config.allowlist,
       log,
+      background,
       observeRequests: ops.registry ? requestMetrics(ops.registry) : undefined,
     })
     server = await new Promise((resolve, reject) => {
@@ -149,16 +152,20 @@ export async function runAdmin(
       process.off('SIGINT', stop)
       // Requests in progress finish; idle keep-alive connections are closed at once.
       server.close(() => {
-        Promise.all([openMailer.close(), ops.close(), db.destroy()]).then(
-          () => {
-            logger.info('admin.stopped')
-            resolve(0)
-          },
-          (err) => {
-            logger.error('admin.stop_failed', { error: errorText(err) })
-            resolve(1)
-          },
-        )
+        // Mails the last requests started (a reset link) leave before the mailer closes.
+        background
+          .settled()
+          .then(() => Promise.all([openMailer.close(), ops.close(), db.destroy()]))
+          .then(
+            () => {
+              logger.info('admin.stopped')
+              resolve(0)
+            },
+            (err) => {
+              logger.error('admin.stop_failed', { error: errorText(err) })
+              resolve(1)
+            },
+          )
       })
       if ('closeIdleConnections' in server) server.closeIdleConnections()
     }

@@ -7,6 +7,7 @@ import type { AdminEnv } from './env'
 
 /** The only files served from admin/assets/; anything else under /assets is a 404. */
 const ASSET_FILES: Record<string, string> = {
+  'design.css': 'text/css; charset=utf-8',
   'admin.css': 'text/css; charset=utf-8',
   'preview.js': 'text/javascript; charset=utf-8',
 }

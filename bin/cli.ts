@@ -12,7 +12,7 @@ import {
   type Account,
   type LimitSetting,
 } from '../lib/db/accounts'
-import { setGsmOnly, setTimeZone } from '../lib/db/account-settings'
+import { setGsmOnly, setTimeZone, setVirtualNumber } from '../lib/db/account-settings'
 import { effectiveDestinations } from '../lib/limits/destinations'
 import { addSender, listSenders, removeSender } from '../lib/db/senders'
 import { addAllowedIp, listAllowedIps, removeAllowedIp } from '../lib/db/allowlist'
@@ -61,10 +61,13 @@ const USAGE = `Usage: mail2sms <command> [options]
                  [--signature "first line"] [--cap 4] [--virtual-number +33700000001]
                  [--gsm-only] [--tz Europe/Paris]
   account list
-  account set <ref> [--gsm-only on|off] [--tz Europe/Paris]
+  account set <ref> [--gsm-only on|off] [--virtual-number +33700000001|none]
+                 [--tz Europe/Paris]
                  (--gsm-only on: letters GSM 03.38 lacks are replaced by the closest ones,
-                 ê by e, so the SMS stays GSM-7; --tz: the IANA zone of the account's days
-                 and dates, UTC by default; without options: show)
+                 ê by e, so the SMS stays GSM-7; --virtual-number: the number inbound SMS
+                 arrive on, also the sender without a sender name; none takes it away;
+                 --tz: the IANA zone of the account's days and dates, UTC by default;
+                 without options: show)
   account limits <ref> [--sms-per-minute N] [--sender-sms-per-minute N]
                  [--segments-per-day N] [--segments-per-month N] [--destinations "BE,+881"]
                  (N = 0 for no limit, or "default" to follow [limits]; without options: show)
@@ -222,18 +225,30 @@ async function accountCommand(
     return
   }
   if (sub === 'set') {
-    const o = parse(args, { 'gsm-only': { type: 'string' }, tz: { type: 'string' } }, ['ref'])
+    const o = parse(
+      args,
+      {
+        'gsm-only': { type: 'string' },
+        'virtual-number': { type: 'string' },
+        tz: { type: 'string' },
+      },
+      ['ref'],
+    )
     const account = await requireAccount(db, o._[0])
     const gsmOnly = onOffOption(o['gsm-only'], 'gsm-only')
+    const number = virtualNumberOption(o['virtual-number'])
     if (typeof o.tz === 'string' && canonicalTimeZone(o.tz) === null)
       throw new UsageError(
         `--tz: unknown time zone "${o.tz}" (an IANA name such as Europe/Paris, or UTC)`,
       )
+    // The number first: it is the one that may be refused, and then nothing has changed.
+    if (number !== undefined) await setVirtualNumber(db, account.id, number)
     if (gsmOnly !== undefined) await setGsmOnly(db, account.id, gsmOnly)
     if (typeof o.tz === 'string') await setTimeZone(db, account.id, o.tz)
     const updated = await requireAccount(db, account.ref)
     io.out(`account ${updated.ref}`)
     io.out(`gsm_only\t${onOff(updated.gsmOnly)}`)
+    io.out(`virtual_number\t${updated.virtualNumber ?? 'none'}`)
     io.out(`tz\t${updated.timeZone}`)
     return
   }
@@ -242,6 +257,13 @@ async function accountCommand(
 
 function onOff(value: boolean): 'on' | 'off' {
   return value ? 'on' : 'off'
+}
+
+/** `none` (or an empty value) takes the number away; anything else is checked by the setter. */
+function virtualNumberOption(value: ParsedCommand[string]): string | null | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string') throw new UsageError('--virtual-number needs a number or none')
+  return value.trim() === '' || value.trim().toLowerCase() === 'none' ? null : value
 }
 
 function onOffOption(value: ParsedCommand[string], name: string): boolean | undefined {

@@ -6,6 +6,8 @@ import { parseAllowlistEntry } from './net/allowlist'
 import { parseDestinationList } from './limits/destinations'
 import { DEFAULT_ALLOWLIST_LIMITS, type AllowlistLimits } from './net/allowlist-coverage'
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log/format'
+import { parseContactPhone } from './phone'
+import { normaliseEmail } from './db/senders'
 
 /** Where the project lives: config paths and the SQLite file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(
@@ -100,6 +102,36 @@ export interface AdminConfig {
   invitationMailWindowMinutes: number
   /** Reverse proxies (addresses or CIDR) whose X-Forwarded-For names the client. */
   trustedProxies?: string[]
+  /** "Mot de passe oublié ?" links; DEFAULT_PASSWORD_RESET when absent. */
+  passwordReset?: PasswordResetConfig
+  /** The operator's contact on the help page; none given: the page says whom to ask. */
+  help?: HelpContact
+}
+
+/** How long a reset link lasts, and how many reset mails may be asked for per window. */
+export interface PasswordResetConfig {
+  ttlMinutes: number
+  /** Requests per address asked for (with a login or not), per window. */
+  mailsPerAddress: number
+  /** Requests from one client network (an IPv6 /64), whatever the address, per window. */
+  requestsPerClient: number
+  windowMinutes: number
+}
+
+export const DEFAULT_PASSWORD_RESET: PasswordResetConfig = {
+  ttlMinutes: 60,
+  mailsPerAddress: 3,
+  requestsPerClient: 10,
+  windowMinutes: 60,
+}
+
+/** Each part is optional; what is set was checked at start. */
+export interface HelpContact {
+  email: string | null
+  /** E.164. */
+  phone: string | null
+  /** http:// or https:// */
+  url: string | null
 }
 
 export interface MailerConfig {
@@ -265,6 +297,30 @@ const SCHEMA: Record<string, Record<string, KeySpec>> = {
     invitation_mails_per_account: { kind: 'int', default: 50, min: 1 },
     invitation_mail_window_minutes: { kind: 'int', default: 60, min: 1 },
     trusted_proxies: { kind: 'list', default: [] },
+    password_reset_ttl_minutes: {
+      kind: 'int',
+      default: DEFAULT_PASSWORD_RESET.ttlMinutes,
+      min: 5,
+      max: 1440,
+    },
+    password_reset_mails_per_address: {
+      kind: 'int',
+      default: DEFAULT_PASSWORD_RESET.mailsPerAddress,
+      min: 1,
+    },
+    password_reset_requests_per_client: {
+      kind: 'int',
+      default: DEFAULT_PASSWORD_RESET.requestsPerClient,
+      min: 1,
+    },
+    password_reset_window_minutes: {
+      kind: 'int',
+      default: DEFAULT_PASSWORD_RESET.windowMinutes,
+      min: 1,
+    },
+    help_email: { kind: 'string', default: '' },
+    help_phone: { kind: 'string', default: '' },
+    help_url: { kind: 'string', default: '' },
   },
   mailer: {
     transport: { kind: 'choice', default: 'file', choices: ['file', 'smtp'] },
@@ -453,6 +509,45 @@ function readOpsListen(file: string, key: string, given: unknown): OpsListen | n
   return { host: m[1], port }
 }
 
+/** `[admin] help_*`: each empty or valid, or the process stops naming the key. */
+function readHelpContact(file: string, admin: Record<string, unknown>): HelpContact {
+  const email = admin.help_email as string
+  const phone = admin.help_phone as string
+  const url = admin.help_url as string
+  const contact: HelpContact = { email: null, phone: null, url: null }
+  if (email) {
+    try {
+      contact.email = normaliseEmail(email)
+    } catch {
+      throw new ConfigError(`${file}: admin.help_email must be an email address, got "${email}"`)
+    }
+  }
+  if (phone) {
+    const parsed = parseContactPhone(phone)
+    if (!parsed.ok) {
+      throw new ConfigError(
+        `${file}: admin.help_phone must be a phone number in international form (e.g. +33 1 23 45 67 89): ${parsed.message}`,
+      )
+    }
+    contact.phone = parsed.e164
+  }
+  if (url) {
+    let parsed: URL | null = null
+    try {
+      parsed = new URL(url)
+    } catch {
+      // Reported below with the other refusals.
+    }
+    if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+      throw new ConfigError(
+        `${file}: admin.help_url must be an http:// or https:// address, got "${url}"`,
+      )
+    }
+    contact.url = parsed.href
+  }
+  return contact
+}
+
 function readOps(file: string, values: Record<string, unknown>, parsed: unknown): OpsConfig {
   const given = (parsed ?? {}) as Record<string, unknown>
   // readValue turns an empty value into the default: here empty means off, so read the file's.
@@ -529,6 +624,7 @@ export function loadConfig(
       throw new ConfigError(`${file}: admin.trusted_proxies entry "${proxy}": ${parsed.message}`)
     }
   }
+  const help = readHelpContact(file, ad)
   const retention = readRetention(file, values)
   const li = values.limits
   const destinations = parseDestinationList((li.allowed_destinations as string[]).join(','))
@@ -565,6 +661,13 @@ export function loadConfig(
       invitationMailsPerAccount: ad.invitation_mails_per_account as number,
       invitationMailWindowMinutes: ad.invitation_mail_window_minutes as number,
       trustedProxies: ad.trusted_proxies as string[],
+      passwordReset: {
+        ttlMinutes: ad.password_reset_ttl_minutes as number,
+        mailsPerAddress: ad.password_reset_mails_per_address as number,
+        requestsPerClient: ad.password_reset_requests_per_client as number,
+        windowMinutes: ad.password_reset_window_minutes as number,
+      },
+      help,
     },
     mailer: {
       transport: ml.transport as MailerConfig['transport'],

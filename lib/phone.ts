@@ -116,3 +116,51 @@ export function parseSmsNumber(input: string, defaultCountry: string): SmsNumber
   }
   return { ok: true, e164, country: number.country, callingCode: number.countryCallingCode, type }
 }
+
+export type NumberParse = { ok: true; e164: string } | { ok: false; message: string }
+
+/**
+ * An account's virtual number (the number inbound SMS arrive on, and the sender of its SMS
+ * when it has no sender name), to E.164. Written in international form, or national in the
+ * account's `defaultCountry`. Only the length is checked against the country's plan, not the
+ * ranges: carriers hand out numbers from ranges newer than libphonenumber's metadata, and a
+ * number the carrier gave must not be refused. Short codes are not numbers here: inbound SMS
+ * are matched on E.164.
+ */
+export function parseVirtualNumber(input: string, defaultCountry?: string): NumberParse {
+  const text = input.trim()
+  if (!text || !PHONE_CHARS.test(text) || !/\d/.test(text)) {
+    return { ok: false, message: `"${input.trim()}" is not a phone number` }
+  }
+  const country = defaultCountry ? toCountry(defaultCountry) : undefined
+  const international = /^00[1-9]/.test(text) ? `+${text.slice(2)}` : text
+  const number = parsePhoneNumberFromString(international, {
+    defaultCountry: country,
+    extract: false,
+  })
+  if (!number?.isPossible()) {
+    return { ok: false, message: `${text} ${lengthProblem(international, country)}` }
+  }
+  return { ok: true, e164: number.number }
+}
+
+/**
+ * A number people call (the operator's help line): international form only, since the admin
+ * has no country of its own, and valid for its country, since a typo here sends callers
+ * nowhere.
+ */
+export function parseContactPhone(input: string): NumberParse {
+  const text = input.trim()
+  const international = /^00[1-9]/.test(text) ? `+${text.slice(2)}` : text
+  if (!international.startsWith('+') || !PHONE_CHARS.test(international)) {
+    return { ok: false, message: `"${text}" does not start with + and a country code` }
+  }
+  const number = parseValid(international, undefined)
+  if (!number) return { ok: false, message: `${text} ${lengthProblem(international, undefined)}` }
+  return { ok: true, e164: number.number }
+}
+
+/** E.164 as people read it: `+33 1 23 45 67 89`. */
+export function formatInternational(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164
+}

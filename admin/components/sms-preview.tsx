@@ -13,12 +13,18 @@ const t = defineMessages(
     empty:
       'Il ne reste rien à envoyer : tout le texte est dans la citation ou après la signature. La passerelle refuserait cet e-mail.',
     encoding: 'Encodage',
-    characters: 'Caractères',
+    length: 'Longueur',
+    size: (characters: number, units: number, unit: string) =>
+      `${characters} ${characters > 1 ? 'caractères' : 'caractère'} (${units} ${units > 1 ? 'unités' : 'unité'} ${unit})`,
     segments: 'SMS',
-    segmentCount: (segments: number, perSegment: number) =>
-      `${segments} SMS de ${perSegment} caractères au plus`,
-    gsm7: 'GSM-7 : 160 caractères pour un SMS seul, 153 par SMS quand le texte en demande plusieurs.',
-    ucs2: 'UCS-2 : 70 caractères pour un SMS seul, 67 par SMS quand le texte en demande plusieurs.',
+    segmentCount: (segments: number, perSegment: number, unit: string) =>
+      `${segments} SMS de ${perSegment} unités ${unit} au plus`,
+    gsmUnit: 'GSM',
+    ucs2Unit: 'UCS-2',
+    gsm7: 'GSM-7 : 160 unités pour un SMS seul, 153 par SMS quand le texte en demande plusieurs. Chaque caractère compte pour une unité, sauf € [ ] { } ^ ~ \\ | qui en comptent deux.',
+    ucs2: 'UCS-2 : 70 unités pour un SMS seul, 67 par SMS quand le texte en demande plusieurs. Chaque caractère compte pour une unité, sauf les émojis et quelques caractères rares qui en comptent deux.',
+    unsplit:
+      'Un caractère de deux unités n’est jamais coupé entre deux SMS : il passe entier au suivant, ce qui laisse une unité libre à la fin du précédent.',
     culprits: "Caractères qui imposent l'UCS-2 (surlignés dans le texte) :",
     position: (position: number) => `position ${position}`,
     culpritHint:
@@ -52,12 +58,18 @@ const t = defineMessages(
     empty:
       'Nothing is left to send: all the text is in the quote or after the signature. The gateway would refuse this email.',
     encoding: 'Encoding',
-    characters: 'Characters',
+    length: 'Length',
+    size: (characters: number, units: number, unit: string) =>
+      `${characters} ${characters === 1 ? 'character' : 'characters'} (${units} ${unit} ${units === 1 ? 'unit' : 'units'})`,
     segments: 'SMS',
-    segmentCount: (segments: number, perSegment: number) =>
-      `${segments} SMS of at most ${perSegment} characters`,
-    gsm7: 'GSM-7: 160 characters for a single SMS, 153 per SMS when the text needs several.',
-    ucs2: 'UCS-2: 70 characters for a single SMS, 67 per SMS when the text needs several.',
+    segmentCount: (segments: number, perSegment: number, unit: string) =>
+      `${segments} SMS of at most ${perSegment} ${unit} units`,
+    gsmUnit: 'GSM',
+    ucs2Unit: 'UCS-2',
+    gsm7: 'GSM-7: 160 units for a single SMS, 153 per SMS when the text needs several. Each character counts as one unit, except € [ ] { } ^ ~ \\ | which count as two.',
+    ucs2: 'UCS-2: 70 units for a single SMS, 67 per SMS when the text needs several. Each character counts as one unit, except emoji and a few rare characters, which count as two.',
+    unsplit:
+      'A two-unit character is never cut between two SMS: it goes whole into the next one, which leaves a unit free at the end of the one before.',
     culprits: 'Characters that force UCS-2 (highlighted in the text):',
     position: (position: number) => `position ${position}`,
     culpritHint:
@@ -122,6 +134,9 @@ function Culprits(props: { l: Labels; culprits: Ucs2Culprit[]; intro: string; hi
 /** The text with its UCS-2 characters highlighted, and what it costs. */
 function Version(props: { l: Labels; version: SmsVersion }) {
   const { l, version: v } = props
+  // The limits count these units, not characters: showing characters beside "160 per SMS"
+  // made a 68-character text with emoji look like it should fit in one UCS-2 SMS.
+  const unit = v.encoding === 'GSM-7' ? l.gsmUnit : l.ucs2Unit
   return (
     <>
       <pre class="sms-text">
@@ -132,11 +147,16 @@ function Version(props: { l: Labels; version: SmsVersion }) {
         <dd data-encoding={v.encoding}>
           <strong>{v.encoding}</strong> – {v.encoding === 'GSM-7' ? l.gsm7 : l.ucs2}
         </dd>
-        <dt>{l.characters}</dt>
-        <dd data-characters={String(v.characters)}>{v.characters}</dd>
+        <dt>{l.length}</dt>
+        <dd data-characters={String(v.characters)} data-units={String(v.units)}>
+          {l.size(v.characters, v.units, unit)}
+        </dd>
         <dt>{l.segments}</dt>
-        <dd data-segments={String(v.segments)}>{l.segmentCount(v.segments, v.perSegment)}</dd>
+        <dd data-segments={String(v.segments)} data-per-segment={String(v.perSegment)}>
+          {l.segmentCount(v.segments, v.perSegment, unit)}
+        </dd>
       </dl>
+      {v.segments > Math.ceil(v.units / v.perSegment) && <p class="help">{l.unsplit}</p>}
     </>
   )
 }

@@ -5,6 +5,7 @@ import { howToLines } from '../pages/invitation-mail'
 import { formatDateTime } from '../components/form'
 import { acceptInvitation, findInvitation } from '../../lib/db/invitations'
 import type { Account } from '../../lib/db/accounts'
+import type { Sender } from '../../lib/db/senders'
 
 const t = defineMessages(
   {
@@ -20,6 +21,11 @@ const t = defineMessages(
     expiredTitle: 'Lien expiré',
     expired:
       'Ce lien d’invitation a expiré. Demandez à l’administrateur de votre compte de vous envoyer une nouvelle invitation.',
+    replacedTitle: 'Lien remplacé',
+    replaced: (email: string, when: string) =>
+      `Une invitation plus récente a été envoyée à ${email} le ${when} : ce lien-ci ne fonctionne plus.`,
+    replacedHelp: (account: string) =>
+      `Utilisez le lien du dernier e-mail d’invitation reçu pour le compte « ${account} ». S’il a expiré ou si vous ne le trouvez pas, demandez une nouvelle invitation à l’administrateur de votre compte.`,
     usedTitle: 'Lien non valable',
     used: 'Ce lien a déjà été utilisé ou n’est pas valable. Si votre adresse est déjà activée, vous pouvez envoyer des SMS ; sinon, demandez une nouvelle invitation à l’administrateur de votre compte.',
   },
@@ -36,6 +42,11 @@ const t = defineMessages(
     expiredTitle: 'Link expired',
     expired:
       'This invitation link has expired. Ask your account’s administrator to send you a new invitation.',
+    replacedTitle: 'Link replaced',
+    replaced: (email: string, when: string) =>
+      `A newer invitation was sent to ${email} on ${when}: this link no longer works.`,
+    replacedHelp: (account: string) =>
+      `Use the link in the latest invitation email you received for the account "${account}". If it has expired or you cannot find it, ask your account’s administrator for a new invitation.`,
     usedTitle: 'Link not valid',
     used: 'This link has already been used or is not valid. If your address is already activated you can send SMS; otherwise ask your account’s administrator for a new invitation.',
   },
@@ -45,6 +56,20 @@ function expiredPage(c: Context<AdminEnv>) {
   const m = t(c.get('lang'))
   c.status(410)
   return c.render(<p class="message">{m.expired}</p>, { title: m.expiredTitle })
+}
+
+/** A link replaced by a newer invitation: say so, and where the working link is. */
+function replacedPage(c: Context<AdminEnv>, email: string, account: Account, replacedAt: number) {
+  const lang = c.get('lang')
+  const m = t(lang)
+  c.status(410)
+  return c.render(
+    <div class="message">
+      <p>{m.replaced(email, formatDateTime(replacedAt, lang))}</p>
+      <p>{m.replacedHelp(account.name)}</p>
+    </div>,
+    { title: m.replacedTitle },
+  )
 }
 
 function usedPage(c: Context<AdminEnv>) {
@@ -71,9 +96,23 @@ function HowTo(props: { c: Context<AdminEnv>; email: string; account: Account })
   )
 }
 
+/** The address is activated: after the confirmation, and whenever its link is opened again. */
+function activatedPage(c: Context<AdminEnv>, sender: Sender, account: Account) {
+  const m = t(c.get('lang'))
+  return c.render(
+    <div class="message">
+      <p role="status">{m.done(sender.email, account.name)}</p>
+      <HowTo c={c} email={sender.email} account={account} />
+      <p class="hint">{m.soon}</p>
+    </div>,
+    { title: m.doneTitle },
+  )
+}
+
 /**
  * The link from the invitation mail. Opening it changes nothing (mail scanners follow links);
- * the "Confirmer" button does.
+ * the "Confirmer" button does. The page says what the link is now: to confirm, activated,
+ * expired, replaced by a newer invitation, or not valid.
  */
 export const activationRoutes = new Hono<AdminEnv>()
 
@@ -83,8 +122,19 @@ activationRoutes.get('/:token', async (c) => {
   const m = t(lang)
   const token = c.req.param('token')
   const found = await findInvitation(db, token, clock())
-  if (found.state === 'expired') return expiredPage(c)
-  if (found.state !== 'valid' || !found.sender || !found.account) return usedPage(c)
+  if (!found.sender || !found.account) return usedPage(c)
+  switch (found.state) {
+    case 'expired':
+      return expiredPage(c)
+    case 'accepted':
+      return activatedPage(c, found.sender, found.account)
+    case 'replaced':
+      return replacedPage(c, found.sender.email, found.account, found.replacedAt ?? clock())
+    case 'valid':
+      break
+    default:
+      return usedPage(c)
+  }
   return c.render(
     <div class="message">
       <p>{m.confirmText(found.sender.email, found.account.name)}</p>
@@ -102,22 +152,14 @@ activationRoutes.get('/:token', async (c) => {
   )
 })
 
+/**
+ * "Confirmer": accepts, then redirects to the link's own page (post, redirect, get), which now
+ * says the address is activated; a reload shows that again rather than posting once more. A
+ * link that cannot be accepted (expired, replaced…) is redirected the same way to its page.
+ */
 activationRoutes.post('/:token', async (c) => {
   const { db, clock } = c.get('deps')
-  const m = t(c.get('lang'))
   const token = c.req.param('token')
-  const now = clock()
-  const accepted = await acceptInvitation(db, token, now)
-  if (!accepted) {
-    const found = await findInvitation(db, token, now)
-    return found.state === 'expired' ? expiredPage(c) : usedPage(c)
-  }
-  return c.render(
-    <div class="message">
-      <p role="status">{m.done(accepted.sender.email, accepted.account.name)}</p>
-      <HowTo c={c} email={accepted.sender.email} account={accepted.account} />
-      <p class="hint">{m.soon}</p>
-    </div>,
-    { title: m.doneTitle },
-  )
+  await acceptInvitation(db, token, clock())
+  return c.redirect(`/activate/${encodeURIComponent(token)}`, 303)
 })

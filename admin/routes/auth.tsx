@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono'
-import type { HttpBindings } from '@hono/node-server'
 import type { AdminDeps, AdminEnv } from '../env'
 import { defineMessages } from '../i18n'
 import { Field, FormError } from '../components/form'
@@ -23,7 +22,7 @@ import {
 } from '../../lib/db/login-throttle'
 import { readDeviceCookie, setDeviceCookie } from '../device-cookie'
 import { verifyPasswordOrDummy } from '../../lib/auth/password'
-import { TrustedProxies, clientAddress } from '../../lib/net/client-ip'
+import { clientIp } from '../client-ip'
 
 const t = defineMessages(
   {
@@ -37,6 +36,7 @@ const t = defineMessages(
     throttled: (minutes: number) =>
       `Trop de tentatives de connexion ont échoué. Attendez ${minutes} minute${minutes > 1 ? 's' : ''} avant de réessayer.`,
     back: 'Retour à la connexion',
+    forgotten: 'Mot de passe oublié ?',
     busy: 'Une autre tentative de connexion à cette adresse est en cours. Réessayez dans quelques secondes.',
   },
   {
@@ -50,35 +50,13 @@ const t = defineMessages(
     throttled: (minutes: number) =>
       `Too many login attempts failed. Wait ${minutes} minute${minutes > 1 ? 's' : ''} before trying again.`,
     back: 'Back to the login form',
+    forgotten: 'Forgot your password?',
     busy: 'Another login attempt for this address is under way. Try again in a few seconds.',
   },
 )
 
 /** Longer input is refused before any hashing, so a huge password cannot cost CPU. */
 const MAX_FIELD_LENGTH = 1000
-
-// The proxies of admin.trusted_proxies, parsed once per configuration.
-const trustedByConfig = new WeakMap<object, TrustedProxies>()
-
-function trustedProxies(config: AdminDeps['config']): TrustedProxies {
-  let trusted = trustedByConfig.get(config)
-  if (!trusted) {
-    trusted = new TrustedProxies(config.trustedProxies ?? [])
-    trustedByConfig.set(config, trusted)
-  }
-  return trusted
-}
-
-/**
- * The client's address for the login throttle: the connection's, or behind a reverse proxy
- * listed in admin.trusted_proxies the one it forwarded. Without that setting every client
- * behind a proxy would share its address, and a few wrong passwords would lock everyone out.
- */
-function clientIp(c: Context<AdminEnv>): string {
-  const bindings = c.env as Partial<HttpBindings> | undefined
-  const peer = bindings?.incoming?.socket?.remoteAddress
-  return clientAddress(peer, c.req.header('x-forwarded-for'), trustedProxies(c.get('deps').config))
-}
 
 function LoginForm(props: {
   c: Context<AdminEnv>
@@ -111,6 +89,9 @@ function LoginForm(props: {
       <button type="submit" class="primary">
         {m.submit}
       </button>
+      <p class="forgotten">
+        <a href="/password-reset">{m.forgotten}</a>
+      </p>
     </form>
   )
 }

@@ -8,6 +8,7 @@ import { FieldFrame, FormError, formText } from '../components/form'
 import { DEFAULT_LIMITS, type LimitsConfig } from '../../lib/config'
 import {
   findAccountByRef,
+  MAX_DESTINATIONS_TEXT,
   updateAccountLimits,
   ValidationError,
   type Account,
@@ -47,6 +48,8 @@ const t = defineMessages(
     notNumber: (field: string) => `« ${field} » doit être un nombre entier (0 : aucune limite).`,
     badDestination: (entry: string) =>
       `« ${entry} » n'est ni un code pays (comme BE ou CH) ni un préfixe (comme +881).`,
+    tooManyDestinations: (count: number) =>
+      `Cette liste de ${count} destinations est trop longue (${MAX_DESTINATIONS_TEXT} caractères au plus une fois rangée) : regroupez des pays sous un préfixe, ou laissez le champ vide pour la valeur par défaut.`,
   },
   {
     title: 'Sending limits',
@@ -75,6 +78,8 @@ const t = defineMessages(
     notNumber: (field: string) => `"${field}" must be a whole number (0: no limit).`,
     badDestination: (entry: string) =>
       `"${entry}" is neither a country code (such as BE or CH) nor a prefix (such as +881).`,
+    tooManyDestinations: (count: number) =>
+      `This list of ${count} destinations is too long (at most ${MAX_DESTINATIONS_TEXT} characters once stored): group countries under a prefix, or leave the field empty for the default.`,
   },
 )
 
@@ -278,6 +283,10 @@ limitsRoutes.post('/', async (c) => {
   try {
     const destinations = parseDestinationList(values.destinations)
     if (!destinations.ok) throw new ValidationError(l.badDestination(destinations.entry))
+    // The same bound as updateAccountLimits, checked here to say it in the page's language.
+    if (destinations.entries.join(',').length > MAX_DESTINATIONS_TEXT) {
+      throw new ValidationError(l.tooManyDestinations(destinations.entries.length))
+    }
     const patch: AccountLimitsPatch = {
       allowedDestinations: values.destinations.trim() ? destinations.entries.join(',') : 'default',
     }

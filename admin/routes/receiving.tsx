@@ -4,17 +4,22 @@ import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
 import { accountPath, loadAccountSettings } from '../account'
 import { setFlash } from '../flash'
-import { Checkbox, FieldFrame, FormError, PostButton, formText } from '../components/form'
+import { readSessionToken } from '../session'
+import { ConfirmAction, ConfirmFirstButton, isConfirmed } from '../components/confirm'
+import { Checkbox, Field, FieldFrame, FormError, PostButton, formText } from '../components/form'
+import { ValidationError, VirtualNumberTakenError } from '../../lib/db/accounts'
 import {
   FieldErrors,
   MAX_FORWARD_ADDRESSES,
   clearWebhookSecret,
   rotateWebhookSecret,
+  setVirtualNumber,
   updateReceiving,
   type AccountSettings,
   type FieldError,
   type ReceivingInput,
 } from '../../lib/db/account-settings'
+import { holdSecretForDisplay, takeSecretForDisplay } from '../../lib/db/webhook-secret-reveals'
 
 const t = defineMessages(
   {
@@ -56,6 +61,30 @@ const t = defineMessages(
     newSecretHint:
       "Copiez-le maintenant : il n'est affiché qu'une fois et seule son empreinte est conservée. L'opérateur l'envoie dans cet en-tête :",
     cleared: 'Secret des webhooks effacé.',
+    alreadyShown:
+      'Le nouveau secret a déjà été affiché, une seule fois : il ne peut plus l’être. Si vous ne l’avez pas copié, générez-en un nouveau (celui-ci cessera alors de fonctionner).',
+    confirmClearTitle: 'Effacer le secret des webhooks',
+    confirmClearWhat: (account: string) =>
+      `Effacer le secret des webhooks du compte « ${account} » ?`,
+    confirmClearConsequence:
+      'Les webhooks de ce compte refuseront alors toute requête : votre opérateur ne pourra plus y remettre de SMS reçus ni d’accusés de réception, jusqu’à ce que vous génériez un nouveau secret et le lui donniez.',
+    confirmRotateTitle: 'Remplacer le secret des webhooks',
+    confirmRotateWhat: (account: string) =>
+      `Remplacer le secret des webhooks du compte « ${account} » par un nouveau ?`,
+    confirmRotateConsequence:
+      'L’ancien secret cesse aussitôt de fonctionner : les requêtes de votre opérateur seront refusées jusqu’à ce qu’il utilise le nouveau.',
+    confirmRotate: 'Remplacer le secret',
+
+    numberField: 'Changer le numéro virtuel',
+    numberHint:
+      'Réservé aux opérateurs. Au format international (+33 7 00 00 00 01) ou national pour le pays du compte. Laissez vide pour retirer le numéro : les SMS envoyés à l’ancien numéro n’arrivent alors plus sur ce compte.',
+    saveNumber: 'Enregistrer le numéro',
+    numberSaved: (number: string) => `Le numéro virtuel du compte est maintenant ${number}.`,
+    numberCleared: 'Le compte n’a plus de numéro virtuel.',
+    errNumberInvalid: (value: string) =>
+      `« ${value} » n’est pas un numéro de téléphone valide. Écrivez-le au format international, par exemple +33 7 00 00 00 01.`,
+    errNumberTaken: (number: string, ref: string) =>
+      `${number} est déjà le numéro virtuel du compte « ${ref} ». Retirez-le d’abord de ce compte.`,
   },
   {
     title: 'Receiving',
@@ -96,6 +125,29 @@ const t = defineMessages(
     newSecretHint:
       'Copy it now: it is shown only once and only its fingerprint is kept. The carrier sends it in this header:',
     cleared: 'Webhook secret cleared.',
+    alreadyShown:
+      'The new secret has already been shown, once: it cannot be shown again. If you did not copy it, generate a new one (this one then stops working).',
+    confirmClearTitle: 'Delete the webhook secret',
+    confirmClearWhat: (account: string) => `Delete the webhook secret of the account "${account}"?`,
+    confirmClearConsequence:
+      'This account’s webhooks will then refuse every request: your carrier will no longer be able to deliver received SMS or delivery reports there until you generate a new secret and give it to them.',
+    confirmRotateTitle: 'Replace the webhook secret',
+    confirmRotateWhat: (account: string) =>
+      `Replace the webhook secret of the account "${account}" with a new one?`,
+    confirmRotateConsequence:
+      'The old secret stops working at once: your carrier’s requests are refused until it uses the new one.',
+    confirmRotate: 'Replace the secret',
+
+    numberField: 'Change the virtual number',
+    numberHint:
+      'Operators only. In international form (+33 7 00 00 00 01), or national for the account’s country. Leave empty to take the number away: SMS sent to the old number then no longer arrive on this account.',
+    saveNumber: 'Save the number',
+    numberSaved: (number: string) => `The account’s virtual number is now ${number}.`,
+    numberCleared: 'The account no longer has a virtual number.',
+    errNumberInvalid: (value: string) =>
+      `"${value}" is not a valid phone number. Write it in international form, for example +33 7 00 00 00 01.`,
+    errNumberTaken: (number: string, ref: string) =>
+      `${number} is already the virtual number of the account "${ref}". Take it away from that account first.`,
   },
 )
 
@@ -123,8 +175,13 @@ interface PageState {
   settings: AccountSettings
   form: FormState
   errors?: FieldErrors
-  /** Only on the response to a rotation: never stored, never put in a cookie. */
+  /** Only on the one page view that follows a rotation (lib/db/webhook-secret-reveals.ts). */
   newSecret?: string
+  /** That page, viewed again: the secret is not shown twice. */
+  secretAlreadyShown?: boolean
+
+  /** The virtual number as an operator typed it, when it was refused. */
+  number?: { value: string; error: string }
 }
 
 function formOf(s: AccountSettings): FormState {
@@ -135,8 +192,29 @@ function formOf(s: AccountSettings): FormState {
   }
 }
 
-function VirtualNumber(props: { l: Labels; number: string | null }) {
-  const { l, number } = props
+/** Operators give accounts their numbers: the carrier allocates them to the gateway. */
+function VirtualNumberForm(props: { l: Labels; base: string; state: PageState }) {
+  const { l, base, state } = props
+  return (
+    <form method="post" action={`${base}/virtual-number`} class="virtual-number-form">
+      <Field
+        name="virtualNumber"
+        type="tel"
+        label={l.numberField}
+        hint={l.numberHint}
+        value={state.number?.value ?? state.settings.virtualNumber ?? ''}
+        error={state.number?.error}
+        autocomplete="off"
+        maxlength={40}
+      />
+      <button type="submit">{l.saveNumber}</button>
+    </form>
+  )
+}
+
+function VirtualNumber(props: { l: Labels; base: string; state: PageState; operator: boolean }) {
+  const { l, state } = props
+  const number = state.settings.virtualNumber
   return (
     <section aria-labelledby="number-title">
       <h2 id="number-title">{l.number}</h2>
@@ -147,6 +225,7 @@ function VirtualNumber(props: { l: Labels; number: string | null }) {
       ) : (
         <p class="notice">{l.noNumber}</p>
       )}
+      {props.operator && <VirtualNumberForm l={l} base={props.base} state={state} />}
     </section>
   )
 }
@@ -220,22 +299,37 @@ function Webhooks(props: { l: Labels; base: string; endpoint: string; state: Pag
           <pre>{`Authorization: Bearer ${state.newSecret}`}</pre>
         </div>
       )}
+      {state.secretAlreadyShown && (
+        <p class="notice" role="status">
+          {l.alreadyShown}
+        </p>
+      )}
       <p>{isSet ? l.secretSet : l.secretUnset}</p>
-      <PostButton action={`${base}/webhook-secret`}>{isSet ? l.rotate : l.generate}</PostButton>
-      {isSet && (
-        <PostButton action={`${base}/webhook-secret/clear`} danger>
-          {l.clear}
-        </PostButton>
+      {isSet ? (
+        <>
+          <ConfirmFirstButton href={`${base}/webhook-secret`}>{l.rotate}</ConfirmFirstButton>{' '}
+          <ConfirmFirstButton href={`${base}/webhook-secret/clear`} danger>
+            {l.clear}
+          </ConfirmFirstButton>
+        </>
+      ) : (
+        <PostButton action={`${base}/webhook-secret`}>{l.generate}</PostButton>
       )}
     </section>
   )
 }
 
-function ReceivingPage(props: { lang: Lang; base: string; endpoint: string; state: PageState }) {
+function ReceivingPage(props: {
+  lang: Lang
+  base: string
+  endpoint: string
+  state: PageState
+  operator: boolean
+}) {
   const l = t(props.lang)
   return (
     <>
-      <VirtualNumber l={l} number={props.state.settings.virtualNumber} />
+      <VirtualNumber l={l} base={props.base} state={props.state} operator={props.operator} />
       <ReceivingForm l={l} base={props.base} state={props.state} />
       <Webhooks l={l} base={props.base} endpoint={props.endpoint} state={props.state} />
     </>
@@ -256,6 +350,7 @@ function render(c: Context<AdminEnv>, state: PageState) {
       base={accountPath(c, 'receiving')}
       endpoint={webhookEndpoint(c)}
       state={state}
+      operator={c.get('admin').isOperator}
     />
   )
   return c.render(page, { title: t(lang).title, section: 'receiving' })
@@ -290,21 +385,121 @@ receivingRoutes.post('/', async (c) => {
   return c.redirect(accountPath(c, 'receiving'), 303)
 })
 
+/** A confirmation page of the webhook secret; nothing to confirm when no secret is set. */
+async function confirmSecretAction(
+  c: Context<AdminEnv>,
+  texts: { title: string; what: string; consequence: string; confirmLabel?: string },
+  action: string,
+) {
+  const base = accountPath(c, 'receiving')
+  if (!(await loadAccountSettings(c)).webhookSecretSet) return c.redirect(base, 302)
+  const page = (
+    <ConfirmAction
+      lang={c.get('lang')}
+      what={texts.what}
+      consequence={texts.consequence}
+      action={action}
+      cancel={base}
+      confirmLabel={texts.confirmLabel}
+    />
+  )
+  return c.render(page, { title: texts.title, section: 'receiving' })
+}
+
+/** "Générer un nouveau secret" leads here first when a secret is set: it stops working. */
+receivingRoutes.get('/webhook-secret', (c) => {
+  const l = t(c.get('lang'))
+  const texts = {
+    title: l.confirmRotateTitle,
+    what: l.confirmRotateWhat(c.get('account').name),
+    consequence: l.confirmRotateConsequence,
+    confirmLabel: l.confirmRotate,
+  }
+  return confirmSecretAction(c, texts, `${accountPath(c, 'receiving')}/webhook-secret`)
+})
+
 /**
- * A new secret replaces the old one at once. It is shown in this response only, which must not
- * be stored by the browser or a proxy; a flash cookie would carry it back over the wire.
+ * A new secret replaces the old one at once (after the confirmation page when there was one).
+ * Post, redirect, get: the secret waits server-side, sealed and bound to this session, for the
+ * page the redirect leads to, which shows it once; reloading that page makes no new secret.
  */
 receivingRoutes.post('/webhook-secret', async (c) => {
   const { db, clock } = c.get('deps')
-  const newSecret = await rotateWebhookSecret(db, c.get('account').id, clock())
+  const base = accountPath(c, 'receiving')
+  const body = await c.req.parseBody()
+  const settings = await loadAccountSettings(c)
+  // Replacing a secret breaks the carrier's: only through the confirmation page.
+  if (settings.webhookSecretSet && !isConfirmed(body)) {
+    return c.redirect(`${base}/webhook-secret`, 303)
+  }
+  const sessionToken = await readSessionToken(c)
+  if (!sessionToken) throw new HTTPException(401)
+  const accountId = c.get('account').id
+  const secret = await rotateWebhookSecret(db, accountId, clock())
+  await holdSecretForDisplay(db, sessionToken, accountId, secret, clock())
+  return c.redirect(`${base}/webhook-secret/new`, 303)
+})
+
+/** The new secret, once; a reload (or another session) gets "already shown" instead. */
+receivingRoutes.get('/webhook-secret/new', async (c) => {
+  const { db, clock } = c.get('deps')
+  const sessionToken = await readSessionToken(c)
+  const newSecret = sessionToken
+    ? await takeSecretForDisplay(db, sessionToken, c.get('account').id, clock())
+    : null
   const settings = await loadAccountSettings(c)
   c.header('Cache-Control', 'no-store')
-  return render(c, { settings, form: formOf(settings), newSecret })
+  return render(c, {
+    settings,
+    form: formOf(settings),
+    newSecret: newSecret ?? undefined,
+    secretAlreadyShown: newSecret === null,
+  })
+})
+
+/** "Effacer le secret" leads here first. */
+receivingRoutes.get('/webhook-secret/clear', (c) => {
+  const l = t(c.get('lang'))
+  const texts = {
+    title: l.confirmClearTitle,
+    what: l.confirmClearWhat(c.get('account').name),
+    consequence: l.confirmClearConsequence,
+  }
+  return confirmSecretAction(c, texts, `${accountPath(c, 'receiving')}/webhook-secret/clear`)
 })
 
 receivingRoutes.post('/webhook-secret/clear', async (c) => {
   const { db, clock } = c.get('deps')
+  const base = accountPath(c, 'receiving')
+  // Not through the confirmation page: ask there, clear nothing.
+  if (!isConfirmed(await c.req.parseBody())) return c.redirect(`${base}/webhook-secret/clear`, 303)
   if (!(await clearWebhookSecret(db, c.get('account').id, clock()))) throw new HTTPException(404)
   await setFlash(c, 'ok', t(c.get('lang')).cleared)
+  return c.redirect(base, 303)
+})
+
+/** Operators only, like the spend limits: the number is allocated by the carrier, not chosen. */
+receivingRoutes.post('/virtual-number', async (c) => {
+  if (!c.get('admin').isOperator) throw new HTTPException(403)
+  const { db, clock } = c.get('deps')
+  const l = t(c.get('lang'))
+  const body = await c.req.parseBody()
+  const typed = formText(body, 'virtualNumber').trim()
+  let saved
+  try {
+    saved = await setVirtualNumber(db, c.get('account').id, typed, clock())
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err
+    const error =
+      err instanceof VirtualNumberTakenError
+        ? l.errNumberTaken(err.number, err.ownerRef)
+        : l.errNumberInvalid(typed.slice(0, 40))
+    c.status(err instanceof VirtualNumberTakenError ? 409 : 400)
+    const settings = await loadAccountSettings(c)
+    return render(c, { settings, form: formOf(settings), number: { value: typed, error } })
+  }
+  if (!saved) throw new HTTPException(404)
+  const number = saved.virtualNumber
+  await setFlash(c, 'ok', number ? l.numberSaved(number) : l.numberCleared)
   return c.redirect(accountPath(c, 'receiving'), 303)
 })

@@ -5,9 +5,10 @@ import { accountPath } from '../account'
 import { parseId } from '../ids'
 import { setFlash } from '../flash'
 import { Field, PostButton, formatDateTime } from '../components/form'
+import { ConfirmAction, ConfirmFirstButton, isConfirmed } from '../components/confirm'
 import { invitationMail } from '../pages/invitation-mail'
 import { findAccountByRef, ValidationError } from '../../lib/db/accounts'
-import { normaliseEmail } from '../../lib/db/senders'
+import { findSender, normaliseEmail, type Sender } from '../../lib/db/senders'
 import {
   deleteSender,
   findPendingSender,
@@ -48,10 +49,21 @@ const t = defineMessages(
     alreadyAccepted: (email: string) => `${email} est déjà un utilisateur accepté de ce compte.`,
     invitedOk: (email: string) => `Invitation envoyée à ${email}.`,
     reinvitedOk: (email: string) =>
-      `${email} était en attente : une nouvelle invitation est partie.`,
+      `${email} était en attente : une nouvelle invitation est partie. Le lien de l’invitation précédente ne fonctionne plus ; seul celui du nouvel e-mail est valable.`,
+    resentOk: (email: string) =>
+      `Invitation renvoyée à ${email}. Le lien de l’invitation précédente ne fonctionne plus ; seul celui du nouvel e-mail est valable.`,
     mailFailed: (email: string) =>
       `${email} est ajouté, mais l’e-mail d’invitation n’a pas pu partir. Réessayez avec « Renvoyer ».`,
+    resendFailed: (email: string, earlierWorks: boolean) =>
+      `L’e-mail d’invitation à ${email} n’a pas pu partir${earlierWorks ? ' : le lien de l’invitation précédente reste valable' : ''}. Réessayez avec « Renvoyer ».`,
     removed: (email: string) => `${email} a été effacé.`,
+    confirmTitle: 'Effacer un utilisateur',
+    confirmWhat: (email: string, account: string) =>
+      `Effacer l’utilisateur ${email} du compte « ${account} » ?`,
+    confirmAccepted: (email: string) =>
+      `${email} ne pourra plus envoyer de SMS avec ce compte. Pour le lui permettre ensuite, il faudra l’inviter de nouveau.`,
+    confirmPending: (email: string) =>
+      `L’invitation envoyée à ${email} ne fonctionnera plus : son lien dira qu’il n’est pas valable.`,
     race: 'Cette adresse vient d’être ajoutée par quelqu’un d’autre ; rechargez la liste.',
     tooManyToAddress: (email: string, max: number, when: string) =>
       `${email} a déjà reçu ${max} invitation${max > 1 ? 's' : ''} récemment : aucun e-mail n’est parti et le lien actuel reste valable. Vous pourrez réessayer à partir du ${when}.`,
@@ -81,10 +93,22 @@ const t = defineMessages(
     badEmail: 'Enter a valid email address, for example first.last@example.com.',
     alreadyAccepted: (email: string) => `${email} is already an accepted user of this account.`,
     invitedOk: (email: string) => `Invitation sent to ${email}.`,
-    reinvitedOk: (email: string) => `${email} was pending: a new invitation has been sent.`,
+    reinvitedOk: (email: string) =>
+      `${email} was pending: a new invitation has been sent. The link in the earlier invitation no longer works; only the link in the new email does.`,
+    resentOk: (email: string) =>
+      `Invitation sent again to ${email}. The link in the earlier invitation no longer works; only the link in the new email does.`,
     mailFailed: (email: string) =>
       `${email} was added, but the invitation email could not be sent. Try again with "Resend".`,
+    resendFailed: (email: string, earlierWorks: boolean) =>
+      `The invitation email to ${email} could not be sent${earlierWorks ? ': the link in the earlier invitation still works' : ''}. Try again with "Resend".`,
     removed: (email: string) => `${email} has been deleted.`,
+    confirmTitle: 'Delete a user',
+    confirmWhat: (email: string, account: string) =>
+      `Delete the user ${email} from the account "${account}"?`,
+    confirmAccepted: (email: string) =>
+      `${email} will no longer be able to send SMS with this account. To allow it later, you will have to invite it again.`,
+    confirmPending: (email: string) =>
+      `The invitation sent to ${email} will stop working: its link will say it is not valid.`,
     race: 'This address was just added by someone else; reload the list.',
     tooManyToAddress: (email: string, max: number, when: string) =>
       `${email} has already been sent ${max} invitation${max > 1 ? 's' : ''} recently: no email was sent and the current link still works. You can try again from ${when}.`,
@@ -122,9 +146,9 @@ function SenderRow(props: {
             {m.resend}
           </PostButton>
         )}
-        <PostButton action={`${base}/${s.id}/delete`} label={m.removeLabel(s.email)} danger>
+        <ConfirmFirstButton href={`${base}/${s.id}/delete`} label={m.removeLabel(s.email)} danger>
           {m.remove}
-        </PostButton>
+        </ConfirmFirstButton>
       </td>
     </tr>
   )
@@ -242,6 +266,33 @@ async function takeInvitationQuota(c: Context<AdminEnv>, email: string): Promise
     : m.tooManyForAccount(config.invitationMailsPerAccount, when)
 }
 
+/** Whether the link a new invitation replaced still works once put back (it may have expired). */
+function earlierLinkWorks(c: Context<AdminEnv>, invited: InvitedSender): boolean {
+  const previous = invited.previous
+  return Boolean(previous?.tokenHash && (previous.expiresAt ?? 0) > c.get('deps').clock())
+}
+
+/**
+ * The flash after an invitation: what was sent and, for an address that already had a link,
+ * that the earlier link stopped working (or, when the mail did not leave, still works).
+ */
+async function flashInvitation(
+  c: Context<AdminEnv>,
+  invited: InvitedSender,
+  sent: boolean,
+  how: 'added' | 'resent',
+): Promise<void> {
+  const m = t(c.get('lang'))
+  const email = invited.sender.email
+  if (invited.created) {
+    await setFlash(c, sent ? 'ok' : 'error', sent ? m.invitedOk(email) : m.mailFailed(email))
+  } else if (sent) {
+    await setFlash(c, 'ok', how === 'added' ? m.reinvitedOk(email) : m.resentOk(email))
+  } else {
+    await setFlash(c, 'error', m.resendFailed(email, earlierLinkWorks(c, invited)))
+  }
+}
+
 /**
  * Sends the invitation; when the mail does not leave, gives back its quota and, for an address
  * that already had a link, puts that link back so that it keeps working.
@@ -305,14 +356,12 @@ usersRoutes.post('/', async (c) => {
     return usersPage(c, { email: typed, error })
   }
   const sent = await deliverInvitation(c, invited, quotas)
-  if (!sent) await setFlash(c, 'error', m.mailFailed(email))
-  else await setFlash(c, 'ok', invited.created ? m.invitedOk(email) : m.reinvitedOk(email))
+  await flashInvitation(c, invited, sent, 'added')
   return c.redirect(accountPath(c, 'users'), 303)
 })
 
 usersRoutes.post('/:senderId/resend', async (c) => {
   const { db, clock, config } = c.get('deps')
-  const m = t(c.get('lang'))
   const id = senderIdOf(c)
   const accountId = c.get('account').id
   const pending = id === null ? null : await findPendingSender(db, accountId, id)
@@ -332,18 +381,49 @@ usersRoutes.post('/:senderId/resend', async (c) => {
     return c.notFound()
   }
   const sent = await deliverInvitation(c, invited, quotas)
-  const email = invited.sender.email
-  await setFlash(c, sent ? 'ok' : 'error', sent ? m.invitedOk(email) : m.mailFailed(email))
+  await flashInvitation(c, invited, sent, 'resent')
   return c.redirect(accountPath(c, 'users'), 303)
+})
+
+/** The sender the URL names, within this account only; null is the 404 page. */
+async function senderOfPath(c: Context<AdminEnv>): Promise<Sender | null> {
+  const id = senderIdOf(c)
+  return id === null ? null : findSender(c.get('deps').db, c.get('account').id, id)
+}
+
+/** "Effacer" leads here first: the page says who goes, from which account, and asks. */
+usersRoutes.get('/:senderId/delete', async (c) => {
+  const sender = await senderOfPath(c)
+  if (!sender) return c.notFound()
+  const lang = c.get('lang')
+  const m = t(lang)
+  const base = accountPath(c, 'users')
+  const page = (
+    <ConfirmAction
+      lang={lang}
+      what={m.confirmWhat(sender.email, c.get('account').name)}
+      consequence={
+        sender.status === 'accepted'
+          ? m.confirmAccepted(sender.email)
+          : m.confirmPending(sender.email)
+      }
+      action={`${base}/${sender.id}/delete`}
+      cancel={base}
+    />
+  )
+  return c.render(page, { title: m.confirmTitle, section: 'users' })
 })
 
 usersRoutes.post('/:senderId/delete', async (c) => {
   const { db } = c.get('deps')
   const m = t(c.get('lang'))
-  const id = senderIdOf(c)
-  const accountId = c.get('account').id
-  const removed = id === null ? null : await deleteSender(db, accountId, id)
+  const sender = await senderOfPath(c)
+  if (!sender) return c.notFound()
+  const base = accountPath(c, 'users')
+  // Not through the confirmation page: ask there, delete nothing.
+  if (!isConfirmed(await c.req.parseBody())) return c.redirect(`${base}/${sender.id}/delete`, 303)
+  const removed = await deleteSender(db, c.get('account').id, sender.id)
   if (!removed) return c.notFound()
   await setFlash(c, 'ok', m.removed(removed.email))
-  return c.redirect(accountPath(c, 'users'), 303)
+  return c.redirect(base, 303)
 })

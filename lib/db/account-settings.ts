@@ -1,6 +1,12 @@
 import type { Db } from './connection'
 import { bumpCacheVersion } from './versions'
-import { MAX_SEGMENT_CAP, ValidationError, validateSenderName } from './accounts'
+import {
+  MAX_SEGMENT_CAP,
+  ValidationError,
+  assertVirtualNumberFree,
+  validateSenderName,
+  validateVirtualNumber,
+} from './accounts'
 import { normaliseEmail } from './senders'
 import { isValidCountry } from '../phone'
 import { canonicalTimeZone } from '../time/zone'
@@ -287,6 +293,35 @@ export async function setGsmOnly(
   now = Date.now(),
 ): Promise<boolean> {
   return updateAccount(db, accountId, { gsm_only: gsmOnly }, now)
+}
+
+/**
+ * An operator gives the account its virtual number, or takes it away (`input` empty or null).
+ * Written in international form or national in the account's country; stored in E.164. Throws
+ * ValidationError for a number that is not one, VirtualNumberTakenError for another account's.
+ * Null when there is no such account. The worker routes each inbound SMS with a fresh query,
+ * and the MX reloads its accounts on the version bump: both see the change at once.
+ */
+export async function setVirtualNumber(
+  db: Db,
+  accountId: number,
+  input: string | null,
+  now = Date.now(),
+): Promise<{ virtualNumber: string | null } | null> {
+  return db.transaction(async (trx) => {
+    // First, before any read: see assertVirtualNumberFree.
+    await bumpCacheVersion(trx, 'directory')
+    const account = await trx('accounts').where({ id: accountId }).first('default_country')
+    if (!account) return null
+    const number = input?.trim()
+      ? validateVirtualNumber(input, String(account.default_country))
+      : null
+    if (number) await assertVirtualNumberFree(trx, number, accountId)
+    await trx('accounts')
+      .where({ id: accountId })
+      .update({ virtual_number: number, updated_at: now })
+    return { virtualNumber: number }
+  })
 }
 
 /** Saves "Réception en cours"; throws FieldErrors naming the bad addresses, changing nothing. */

@@ -1,7 +1,7 @@
 import type { Db } from './connection'
 import { bumpCacheVersion } from './versions'
 import { isUniqueViolation } from './errors'
-import { isValidCountry } from '../phone'
+import { isValidCountry, parseVirtualNumber } from '../phone'
 import { parseDestinationList } from '../limits/destinations'
 import { canonicalTimeZone } from '../time/zone'
 
@@ -78,6 +78,46 @@ export function validateSenderName(name: string): string {
   return name
 }
 
+/** E.164, or a ValidationError saying how to write it. */
+export function validateVirtualNumber(input: string, defaultCountry: string): string {
+  const parsed = parseVirtualNumber(input, defaultCountry)
+  if (!parsed.ok) {
+    throw new ValidationError(
+      `virtual number: ${parsed.message}; write it in international form, e.g. +33700000001`,
+    )
+  }
+  return parsed.e164
+}
+
+/** The number is another account's: inbound SMS to it could only go to one of them. */
+export class VirtualNumberTakenError extends ValidationError {
+  override name = 'VirtualNumberTakenError'
+  constructor(
+    readonly number: string,
+    readonly ownerRef: string,
+  ) {
+    super(`${number} is already the virtual number of account "${ownerRef}"`)
+  }
+}
+
+/**
+ * Throws VirtualNumberTakenError when another account has the number. Call inside the
+ * transaction that stores it, with bumpCacheVersion as that transaction's first statement: the
+ * update locks the version row until commit, so two transactions giving one number to two
+ * accounts take turns, and the second sees the first's row here (MySQL takes a transaction's
+ * snapshot at its first plain read, which must therefore come after the lock).
+ */
+export async function assertVirtualNumberFree(
+  trx: Db,
+  number: string,
+  accountId: number | null,
+): Promise<void> {
+  const owners = trx('accounts').where({ virtual_number: number })
+  if (accountId !== null) owners.whereNot({ id: accountId })
+  const owner = await owners.first('ref')
+  if (owner) throw new VirtualNumberTakenError(number, String(owner.ref))
+}
+
 function validateInput(input: AccountInput): Record<string, unknown> {
   const row: Record<string, unknown> = { ref: validateAccountRef(input.ref) }
   const name = input.name.trim()
@@ -100,13 +140,9 @@ function validateInput(input: AccountInput): Record<string, unknown> {
     throw new ValidationError(`segment cap must be a whole number from 1 to ${MAX_SEGMENT_CAP}`)
   }
   row.segment_cap = cap
-  const virtual = input.virtualNumber?.trim()
-  if (virtual && !/^\+[1-9]\d{6,14}$/.test(virtual)) {
-    throw new ValidationError(
-      `virtual number "${virtual}" must be in international form, e.g. +33700000001`,
-    )
-  }
-  row.virtual_number = virtual || null
+  row.virtual_number = input.virtualNumber?.trim()
+    ? validateVirtualNumber(input.virtualNumber, country)
+    : null
   row.gsm_only = input.gsmOnly ?? false
   row.time_zone = validateTimeZone(input.timeZone ?? 'UTC')
   return row
@@ -166,8 +202,9 @@ export async function createAccount(
   }
   try {
     return await db.transaction(async (trx) => {
-      await trx('accounts').insert(row)
       await bumpCacheVersion(trx, 'directory')
+      if (row.virtual_number) await assertVirtualNumberFree(trx, String(row.virtual_number), null)
+      await trx('accounts').insert(row)
       return toAccount(await trx('accounts').where({ ref: row.ref }).first())
     })
   } catch (err) {
@@ -204,6 +241,9 @@ const LIMIT_COLUMNS = {
   segmentsPerMonth: 'segments_per_month',
 } as const
 
+/** The longest list of allowed destinations an account can have, as stored (comma-separated). */
+export const MAX_DESTINATIONS_TEXT = 500
+
 /** An operator's change to an account's spend limits; the MX nodes reload it within a second. */
 export async function updateAccountLimits(
   db: Db,
@@ -225,7 +265,9 @@ export async function updateAccountLimits(
       const list = parseDestinationList(patch.allowedDestinations)
       if (!list.ok) throw new ValidationError(`allowed destinations: ${list.message}`)
       const text = list.entries.join(',')
-      if (text.length > 500) throw new ValidationError('allowed destinations: list too long')
+      if (text.length > MAX_DESTINATIONS_TEXT) {
+        throw new ValidationError('allowed destinations: list too long')
+      }
       row.allowed_destinations = text
     }
   }

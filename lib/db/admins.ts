@@ -164,7 +164,8 @@ export async function updateAdminName(
 /**
  * Stores a new password hash and ends every other session of the admin, so a password changed
  * because it leaked also logs out whoever used it. `keepTokenHash` is the session making the
- * change (null ends them all).
+ * change (null ends them all). A pending "forgotten password" link stops working too: it was
+ * asked for to replace the password that has just been replaced.
  */
 export async function changePassword(
   db: Db,
@@ -180,5 +181,6 @@ export async function changePassword(
     const others = trx('admin_sessions').where({ admin_id: adminId })
     if (keepTokenHash) others.whereNot({ token_hash: keepTokenHash })
     await others.delete()
+    await trx('admin_password_resets').where({ admin_id: adminId }).delete()
   })
 }

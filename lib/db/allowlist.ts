@@ -4,6 +4,7 @@ import { isUniqueViolation } from './errors'
 import { ValidationError } from './accounts'
 import { parseAllowlistEntry } from '../net/allowlist'
 import {
+  checkAllowlistAdditions,
   checkAllowlistCoverage,
   DEFAULT_ALLOWLIST_LIMITS,
   describeAddressCount,
@@ -48,6 +49,16 @@ export class AllowlistTooWideError extends ValidationError {
 }
 
 /**
+ * Two additions at once must not each pass the coverage check against the list without the
+ * other: on MySQL they queue on the account's row; SQLite runs one writer at a time anyway.
+ */
+async function lockAccountList(db: Db, trx: Db, accountId: number): Promise<void> {
+  const account = trx('accounts').where({ id: accountId }).first('id')
+  if (isMysql(db)) await account.forUpdate()
+  else await account
+}
+
+/**
  * Adds a range to the account's IP list, unless the list would then cover more addresses of
  * that family than `limits` allow (AllowlistTooWideError). The admin page and the CLI both come
  * through here, so neither can open more than the operator set.
@@ -63,11 +74,7 @@ export async function addAllowedIp(
   const cidr = parseOrThrow(input)
   try {
     return await db.transaction(async (trx) => {
-      // Two additions at once must not each pass the check against the list without the other:
-      // on MySQL they queue on the account's row; SQLite runs one writer at a time anyway.
-      const account = trx('accounts').where({ id: accountId }).first('id')
-      if (isMysql(db)) await account.forUpdate()
-      else await account
+      await lockAccountList(db, trx, accountId)
       const existing = await trx('account_ip_allowlist')
         .where({ account_id: accountId })
         .pluck('cidr')
@@ -87,6 +94,56 @@ export async function addAllowedIp(
   } catch (err) {
     if (isUniqueViolation(err))
       throw new ValidationError(`${cidr} is already allowed for this account`)
+    throw err
+  }
+}
+
+/** At most this many entries in one addition: the blocks of any IPv4 range fit (62 at worst). */
+export const MAX_ENTRIES_AT_ONCE = 64
+
+/**
+ * Adds several ranges to the account's IP list in one transaction, all or none: the blocks of a
+ * first-last range, which only together say what the admin meant. Ranges the list already holds
+ * are skipped; the coverage limit is checked on the list with all the others
+ * (AllowlistTooWideError). Returns the entries added, in the order given.
+ */
+export async function addAllowedIps(
+  db: Db,
+  accountId: number,
+  inputs: string[],
+  note: string | null = null,
+  now = Date.now(),
+  limits: AllowlistLimits = DEFAULT_ALLOWLIST_LIMITS,
+): Promise<AllowlistEntry[]> {
+  if (inputs.length > MAX_ENTRIES_AT_ONCE) {
+    throw new ValidationError(`at most ${MAX_ENTRIES_AT_ONCE} ranges can be added at once`)
+  }
+  const cidrs = [...new Set(inputs.map(parseOrThrow))]
+  try {
+    return await db.transaction(async (trx) => {
+      await lockAccountList(db, trx, accountId)
+      const existing = (await trx('account_ip_allowlist')
+        .where({ account_id: accountId })
+        .pluck('cidr')) as string[]
+      const fresh = cidrs.filter((cidr) => !existing.includes(cidr))
+      if (fresh.length === 0) return []
+      const excess = checkAllowlistAdditions(existing, fresh, limits)
+      if (excess) throw new AllowlistTooWideError(excess)
+      await trx('account_ip_allowlist').insert(
+        fresh.map((cidr) => ({ account_id: accountId, cidr, note, created_at: now })),
+      )
+      await bumpCacheVersion(trx, 'directory')
+      const rows = await trx('account_ip_allowlist')
+        .where({ account_id: accountId })
+        .whereIn('cidr', fresh)
+      const byCidr = new Map(rows.map((row: Record<string, unknown>) => [row.cidr, toEntry(row)]))
+      return fresh.map((cidr) => byCidr.get(cidr) as AllowlistEntry)
+    })
+  } catch (err) {
+    // Another request added one of them first: nothing of this one was kept.
+    if (isUniqueViolation(err)) {
+      throw new ValidationError('one of these ranges was added at the same moment; reload the list')
+    }
     throw err
   }
 }

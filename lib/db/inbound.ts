@@ -116,7 +116,14 @@ export async function extendInboundLease(
 }
 
 export type InboundOutcome =
-  | { kind: 'mailed'; status: 'forwarded' | 'replied'; replyToSmsId: number | null; at: number }
+  | {
+      kind: 'mailed'
+      status: 'forwarded' | 'replied'
+      replyToSmsId: number | null
+      /** The addresses it was mailed to, kept for the admin's received SMS page. */
+      to?: string[]
+      at: number
+    }
   | { kind: 'kept'; at: number; reason: string }
   | { kind: 'retry'; at: number; retryAt: number; error: string }
   | { kind: 'failed'; at: number; error: string }
@@ -136,6 +143,7 @@ export async function settleInbound(
       update = {
         status: outcome.status,
         reply_to_sms_id: outcome.replyToSmsId,
+        mailed_to: outcome.to?.join(', ') ?? null,
         mailed_at: outcome.at,
         next_attempt_at: null,
         last_error: null,

@@ -10,6 +10,12 @@ import { normaliseEmail, toSender, type Sender, type SenderStatus } from './send
  * Invitations of senders ("Utilisateurs"): the admin adds an address, which stays pending until
  * its owner follows the emailed link. The link holds a random token; the table keeps only its
  * sha256 and an expiry.
+ *
+ * A pending address has one working link at a time: inviting it again or resending gives it a
+ * new link and the earlier one stops working, so that only the latest mail can activate the
+ * address (an earlier mail may have gone astray, which is often why the admin resends). Links
+ * that stopped working are remembered (sha256 only) in sender_invitation_links, so that their
+ * page says why: replaced by a newer invitation, or already used.
  */
 export class SenderAlreadyAcceptedError extends ValidationError {
   override name = 'SenderAlreadyAcceptedError'
@@ -51,9 +57,30 @@ export function inviteAccountKey(accountId: number): string {
   return `invite-account:${accountId}`
 }
 
+type LinkOutcome = 'replaced' | 'accepted'
+
+/** Remembers that a link stopped working, and why, for the page that link opens. */
+async function rememberDeadLink(
+  trx: Db,
+  senderId: number,
+  tokenHash: string | null | undefined,
+  outcome: LinkOutcome,
+  now: number,
+): Promise<void> {
+  if (!tokenHash) return
+  // A link given back by restorePreviousInvitation may be replaced a second time.
+  await trx('sender_invitation_links').where({ token_hash: tokenHash }).delete()
+  await trx('sender_invitation_links').insert({
+    token_hash: tokenHash,
+    sender_id: senderId,
+    outcome,
+    at: now,
+  })
+}
+
 /**
  * Adds a pending sender with a fresh invitation, or gives an address still pending a new link
- * (the old one stops working). An address already accepted is refused.
+ * (the old one stops working, and says it was replaced). An address already accepted is refused.
  */
 export async function inviteSender(
   db: Db,
@@ -78,6 +105,7 @@ export async function inviteSender(
       }
       if (existing) {
         await trx('account_senders').where({ id: existing.id }).update(invitation)
+        await rememberDeadLink(trx, existing.id, existing.invitation_token_hash, 'replaced', now)
       } else {
         await trx('account_senders').insert({
           account_id: accountId,
@@ -107,7 +135,10 @@ export async function inviteSender(
   }
 }
 
-/** A new link for a pending sender of the account; null when there is none by that id. */
+/**
+ * A new link for a pending sender of the account (the earlier one stops working, and says it was
+ * replaced); null when there is none by that id.
+ */
 export async function resendInvitation(
   db: Db,
   accountId: number,
@@ -126,6 +157,7 @@ export async function resendInvitation(
       .where({ id: senderId, account_id: accountId, status: 'pending' })
       .update({ invitation_token_hash: hash, invitation_expires_at: expiresAt, updated_at: now })
     if (changed === 0) return null
+    await rememberDeadLink(trx, senderId, before.invitation_token_hash, 'replaced', now)
     await bumpCacheVersion(trx, 'directory')
     const row = await trx('account_senders').where({ id: senderId }).first()
     return { sender: toSender(row), token, expiresAt, created: false, previous: previousOf(before) }
@@ -150,27 +182,59 @@ export async function findPendingSender(
  * current one, so that a newer invitation or an acceptance meanwhile is not undone.
  */
 export async function restorePreviousInvitation(db: Db, invited: InvitedSender): Promise<void> {
-  if (!invited.previous) return
-  await db('account_senders')
-    .where({
-      id: invited.sender.id,
-      status: 'pending',
-      invitation_token_hash: hashSecretToken(invited.token),
-    })
-    .update({
-      invitation_token_hash: invited.previous.tokenHash,
-      invitation_expires_at: invited.previous.expiresAt,
-    })
+  const previous = invited.previous
+  if (!previous) return
+  await db.transaction(async (trx) => {
+    const changed = await trx('account_senders')
+      .where({
+        id: invited.sender.id,
+        status: 'pending',
+        invitation_token_hash: hashSecretToken(invited.token),
+      })
+      .update({
+        invitation_token_hash: previous.tokenHash,
+        invitation_expires_at: previous.expiresAt,
+      })
+    if (changed > 0 && previous.tokenHash) {
+      await trx('sender_invitation_links').where({ token_hash: previous.tokenHash }).delete()
+    }
+  })
 }
 
-export type InvitationState = 'valid' | 'expired' | 'used'
+/**
+ * What a link opens: 'valid' (the confirmation), 'expired', 'replaced' (a newer invitation was
+ * sent to the same address, still pending), 'accepted' (the address is activated, by this link
+ * or a newer one), 'invalid' (never issued, or its sender was deleted).
+ */
+export type InvitationState = 'valid' | 'expired' | 'replaced' | 'accepted' | 'invalid'
 
 export interface InvitationLookup {
-  /** 'used' also stands for a token that never existed: the page says the same for both. */
   state: InvitationState
+  /** Set for every state but 'invalid'. */
   sender?: Sender
   account?: Account
+  /** For 'valid' and 'expired': when this link stops (stopped) working. */
   expiresAt?: number
+  /** For 'replaced': when the newer invitation replaced this link. */
+  replacedAt?: number
+}
+
+async function accountOf(db: Db, row: Record<string, unknown>): Promise<Account> {
+  return toAccount(await db('accounts').where({ id: row.account_id }).first())
+}
+
+/** A link that no longer opens the confirmation: why, from sender_invitation_links. */
+async function findDeadLink(db: Db, tokenHash: string): Promise<InvitationLookup> {
+  const dead = await db('sender_invitation_links').where({ token_hash: tokenHash }).first()
+  if (!dead) return { state: 'invalid' }
+  const row = await db('account_senders').where({ id: dead.sender_id }).first()
+  if (!row) return { state: 'invalid' }
+  const found = { sender: toSender(row), account: await accountOf(db, row) }
+  // Whichever link was used, an activated address is what the person wants to know about.
+  if (row.status === 'accepted') return { state: 'accepted', ...found }
+  if (dead.outcome === 'replaced')
+    return { state: 'replaced', replacedAt: Number(dead.at), ...found }
+  return { state: 'invalid' }
 }
 
 export async function findInvitation(
@@ -178,26 +242,25 @@ export async function findInvitation(
   token: string,
   now = Date.now(),
 ): Promise<InvitationLookup> {
-  if (!isSecretTokenShape(token)) return { state: 'used' }
-  const row = await db('account_senders')
-    .where({ invitation_token_hash: hashSecretToken(token) })
-    .first()
-  if (!row || row.status !== 'pending') return { state: 'used' }
-  const account = await db('accounts').where({ id: row.account_id }).first()
+  if (!isSecretTokenShape(token)) return { state: 'invalid' }
+  const hash = hashSecretToken(token)
+  const row = await db('account_senders').where({ invitation_token_hash: hash }).first()
+  if (!row || row.status !== 'pending') return findDeadLink(db, hash)
   const expiresAt = Number(row.invitation_expires_at)
   return {
     state: expiresAt > now ? 'valid' : 'expired',
     sender: toSender(row),
-    account: toAccount(account),
+    account: await accountOf(db, row),
     expiresAt,
   }
 }
 
 /**
  * Accepts the invitation: the sender may send from now on (the MX reloads within its refresh
- * delay). The token is cleared, so the link works once. The account becomes the sender's
- * default when the address has no default account yet. Null when the link is not valid (any
- * more): call findInvitation to tell expired from used.
+ * delay). The token is cleared, so the link works once; it is remembered as used, so that it
+ * opens the "activated" page afterwards. The account becomes the sender's default when the
+ * address has no default account yet. Null when the link is not valid (any more): call
+ * findInvitation to tell why.
  */
 export async function acceptInvitation(
   db: Db,
@@ -227,6 +290,7 @@ export async function acceptInvitation(
       })
     // Someone else accepted it between our read and our write.
     if (changed === 0) return null
+    await rememberDeadLink(trx, row.id, hash, 'accepted', now)
     await bumpCacheVersion(trx, 'directory')
     const sender = toSender(await trx('account_senders').where({ id: row.id }).first())
     const account = toAccount(await trx('accounts').where({ id: row.account_id }).first())

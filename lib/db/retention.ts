@@ -115,9 +115,9 @@ const SINGLE_PURGES: RowPurge[] = [
     time: 'received_at',
     states: FINAL_INBOUND_STATES,
     bit: PURGED_ADDRESSES,
-    // The relay's refusal of a forward names the forward addresses. to_number stays: it is the
-    // account's own virtual number, not a person's.
-    blank: { from_number: '', last_error: null },
+    // The relay's refusal of a forward names the forward addresses, as mailed_to does. to_number
+    // stays: it is the account's own virtual number, not a person's.
+    blank: { from_number: '', last_error: null, mailed_to: null },
   },
 ]
 

@@ -91,3 +91,13 @@ export async function listSenders(db: Db, accountId: number): Promise<Sender[]> 
     toSender,
   )
 }
+
+/** A sender of this account by id (e.g. the one a confirmation page names); null otherwise. */
+export async function findSender(
+  db: Db,
+  accountId: number,
+  senderId: number,
+): Promise<Sender | null> {
+  const row = await db('account_senders').where({ id: senderId, account_id: accountId }).first()
+  return row ? toSender(row) : null
+}

@@ -21,6 +21,7 @@ import {
 } from '../db/inbound'
 import type { Mailer } from '../mail/mailer'
 import { composeForwardMail, type RepliedSms } from './forward-mail'
+import { KEPT_NO_ACCOUNT, KEPT_NO_DESTINATION, RELAY_REFUSED } from './inbox-outcome'
 import { inboundTrace } from './intake'
 import { whileHoldingLease } from './lease-keeper'
 import { PollLoop } from '../process/poll-loop'
@@ -153,14 +154,14 @@ export class InboundMailDispatcher {
         ? undefined
         : await this.opts.db('accounts').where({ id: sms.accountId }).first()
     if (!account || !account.is_active) {
-      const reason = 'no active account owns this number any more'
+      const reason = KEPT_NO_ACCOUNT
       log.info('mo.kept', { reason })
       return { kind: 'kept', at: now(), reason }
     }
     const replied = account.direct_reply ? await this.lastSender(sms.accountId!, sms) : null
     const to = replied ? [replied.senderEmail] : parseForwardAddresses(account.forward_addresses)
     if (to.length === 0) {
-      const reason = 'the account has no forward address and no sender to reply to'
+      const reason = KEPT_NO_DESTINATION
       log.info('mo.kept', { account: String(account.ref), reason })
       return { kind: 'kept', at: now(), reason }
     }
@@ -189,7 +190,7 @@ export class InboundMailDispatcher {
         in_reply_to_sms: replied?.id,
         in_reply_to_trace: replied?.trace ?? undefined,
       })
-      return { kind: 'mailed', status, replyToSmsId: replied?.id ?? null, at: now() }
+      return { kind: 'mailed', status, replyToSmsId: replied?.id ?? null, to, at: now() }
     } catch (err) {
       return this.failure(claim, err as Error)
     }
@@ -199,7 +200,7 @@ export class InboundMailDispatcher {
     const { sms } = claim
     const log = this.logFor(sms.id)
     const at = this.clock()
-    const error = `relay refused: ${err.message}`
+    const error = `${RELAY_REFUSED}${err.message}`
     if (at - sms.receivedAt > (this.opts.maxAgeMs ?? 5 * 24 * 3600_000)) {
       log.error('mo.failed', { attempts: sms.mailAttempts, error })
       return { kind: 'failed', at, error }

@@ -53,15 +53,44 @@ export function checkAllowlistCoverage(
   cidr: string,
   limits: AllowlistLimits,
 ): CoverageExcess | null {
-  const added = rangeBounds(cidr)
-  if (!added) return null
-  const ranges = existing
-    .map(rangeBounds)
-    .filter((r): r is RangeBounds => r !== undefined && r.family === added.family)
-  const covered = coveredAddresses([...ranges, added])
-  const limitPrefix = added.family === 4 ? limits.maxIpv4Prefix : limits.maxIpv6Prefix
-  const limit = 1n << BigInt(FAMILY_BITS[added.family] - limitPrefix)
-  return covered > limit ? { family: added.family, limitPrefix, limit, covered } : null
+  return checkAllowlistAdditions(existing, [cidr], limits)
+}
+
+/**
+ * The same for several entries added at once (the blocks of a first-last range): the list with
+ * all of them, family by family, for each family they add to; the first excess found.
+ */
+export function checkAllowlistAdditions(
+  existing: string[],
+  cidrs: string[],
+  limits: AllowlistLimits,
+): CoverageExcess | null {
+  const added = cidrs.map(rangeBounds).filter((r): r is RangeBounds => r !== undefined)
+  const kept = existing.map(rangeBounds).filter((r): r is RangeBounds => r !== undefined)
+  for (const family of [4, 6] as const) {
+    const mine = added.filter((r) => r.family === family)
+    if (mine.length === 0) continue
+    const covered = coveredAddresses([...kept.filter((r) => r.family === family), ...mine])
+    const limitPrefix = family === 4 ? limits.maxIpv4Prefix : limits.maxIpv6Prefix
+    const limit = 1n << BigInt(FAMILY_BITS[family] - limitPrefix)
+    if (covered > limit) return { family, limitPrefix, limit, covered }
+  }
+  return null
+}
+
+/** Whether some entry of `existing` already holds every address of `cidr`. */
+export function isCoveredBy(existing: string[], cidr: string): boolean {
+  const inner = rangeBounds(cidr)
+  if (!inner) return false
+  return existing.some((entry) => {
+    const outer = rangeBounds(entry)
+    return (
+      outer !== undefined &&
+      outer.family === inner.family &&
+      outer.first <= inner.first &&
+      inner.last <= outer.last
+    )
+  })
 }
 
 /**

@@ -1,8 +1,24 @@
 import { isIP } from 'node:net'
 import ipaddr from 'ipaddr.js'
 
+/**
+ * Why an entry was refused, for a page to word in its own language; `message` says the same in
+ * English for the command line and the config file.
+ */
+export type AllowlistProblem =
+  | { kind: 'empty' }
+  | { kind: 'not_an_address' }
+  | { kind: 'zone_id'; zone: string }
+  | { kind: 'bad_prefix'; prefix: string; family: 4 | 6; max: number }
+  | { kind: 'mapped_too_wide'; suggestion: string }
+  /** `10.0.0.5/8`: the network is `network`, the single address `address`. */
+  | { kind: 'host_bits'; network: string; address: string }
+  /** `0.0.0.0/0` or `::/0`. */
+  | { kind: 'whole_internet'; family: 4 | 6; cidr: string }
+
 export type AllowlistEntryParse =
-  { ok: true; cidr: string; family: 4 | 6 } | { ok: false; message: string }
+  | { ok: true; cidr: string; family: 4 | 6 }
+  | { ok: false; message: string; problem: AllowlistProblem }
 
 export interface AllowlistRow {
   accountId: number
@@ -82,7 +98,7 @@ export function formatIp(ip: ParsedIp): string {
  * IPv4-mapped IPv6 comes back as IPv4, because that is how Node reports IPv4
  * clients on a dual-stack socket.
  */
-function parseStrictIp(text: string): ParsedIp | undefined {
+export function parseStrictIp(text: string): ParsedIp | undefined {
   const family = isIP(text)
   if (family === 4) return { family: 4, value: parseV4(text) }
   if (family === 0 || text.includes('%')) return undefined
@@ -91,37 +107,50 @@ function parseStrictIp(text: string): ParsedIp | undefined {
   return { family: 6, value }
 }
 
-type RangeParse = { ok: true; range: ParsedRange } | { ok: false; message: string }
+type RangeParse =
+  { ok: true; range: ParsedRange } | { ok: false; message: string; problem: AllowlistProblem }
+
+function refusal(problem: AllowlistProblem, message: string): RangeParse & { ok: false } {
+  return { ok: false, message, problem }
+}
 
 function parseRange(input: string): RangeParse {
   const text = input.trim()
   if (text === '') {
-    return { ok: false, message: `Enter an IP address or a range in CIDR notation (${EXAMPLES}).` }
+    return refusal(
+      { kind: 'empty' },
+      `Enter an IP address or a range in CIDR notation (${EXAMPLES}).`,
+    )
   }
   const slash = text.indexOf('/')
   const addrText = slash === -1 ? text : text.slice(0, slash)
   const prefixText = slash === -1 ? undefined : text.slice(slash + 1)
 
   if (addrText.includes('%')) {
-    return {
-      ok: false,
-      message: `"${text}" has an interface suffix (${addrText.slice(addrText.indexOf('%'))}), which only means something on one machine: enter the address without it.`,
-    }
+    const zone = addrText.slice(addrText.indexOf('%'))
+    return refusal(
+      { kind: 'zone_id', zone },
+      `"${text}" has an interface suffix (${zone}), which only means something on one machine: enter the address without it.`,
+    )
   }
   const written = isIP(addrText)
   const address = parseStrictIp(addrText)
   if (written === 0 || !address) {
-    return { ok: false, message: `"${text}" is not an IP address or CIDR range (${EXAMPLES}).` }
+    return refusal(
+      { kind: 'not_an_address' },
+      `"${text}" is not an IP address or CIDR range (${EXAMPLES}).`,
+    )
   }
 
+  const writtenFamily: Family = written === 4 ? 4 : 6
   const writtenMax = written === 4 ? 32 : 128
   let prefix = writtenMax
   if (prefixText !== undefined) {
     if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > writtenMax) {
-      return {
-        ok: false,
-        message: `"/${prefixText}" is not a valid prefix length for IPv${written} (0 to ${writtenMax}).`,
-      }
+      return refusal(
+        { kind: 'bad_prefix', prefix: prefixText, family: writtenFamily, max: writtenMax },
+        `"/${prefixText}" is not a valid prefix length for IPv${written} (0 to ${writtenMax}).`,
+      )
     }
     prefix = Number(prefixText)
   }
@@ -129,10 +158,11 @@ function parseRange(input: string): RangeParse {
   if (written === 6 && address.family === 4) {
     // ::ffff:a.b.c.d/n covers IPv4 only when n leaves the ::ffff: part fixed.
     if (prefix < 96) {
-      return {
-        ok: false,
-        message: `"${text}" mixes IPv4-mapped and plain IPv6 addresses: enter the IPv4 range instead (e.g. ${formatIp(address)}/24).`,
-      }
+      const suggestion = `${formatIp(address)}/24`
+      return refusal(
+        { kind: 'mapped_too_wide', suggestion },
+        `"${text}" mixes IPv4-mapped and plain IPv6 addresses: enter the IPv4 range instead (e.g. ${suggestion}).`,
+      )
     }
     prefix -= 96
   }
@@ -153,24 +183,26 @@ function formatRange(range: ParsedRange): string {
  * either the single address or the network, and guessing wrong silently would
  * open or close a whole range. A /0 is refused too, because it lets any host
  * on the Internet send as the account's senders, which defeats the allowlist;
- * SPF is the tool for "wherever my domain says".
+ * SPF is the tool for "wherever my domain says". A /0 is named as such even
+ * with host bits, so that nobody is offered 0.0.0.0/0 as "the network you meant".
  */
 export function parseAllowlistEntry(input: string): AllowlistEntryParse {
   const parsed = parseRange(input)
   if (!parsed.ok) return parsed
   const { range } = parsed
   const network = formatRange(range)
-  if (range.network.value !== range.address.value) {
-    return {
-      ok: false,
-      message: `${input.trim()} has host bits set: the network is ${network}. Enter ${network} for the whole range, or ${formatIp(range.address)} alone for that one address.`,
-    }
-  }
   if (range.prefix === 0) {
-    return {
-      ok: false,
-      message: `${network} would allow every IPv${range.family} address on the Internet; enter your mail servers' addresses or ranges instead.`,
-    }
+    return refusal(
+      { kind: 'whole_internet', family: range.family, cidr: network },
+      `${network} would allow every IPv${range.family} address on the Internet; enter your mail servers' addresses or ranges instead.`,
+    )
+  }
+  if (range.network.value !== range.address.value) {
+    const address = formatIp(range.address)
+    return refusal(
+      { kind: 'host_bits', network, address },
+      `${input.trim()} has host bits set: the network is ${network}. Enter ${network} for the whole range, or ${address} alone for that one address.`,
+    )
   }
   return { ok: true, cidr: network, family: range.family }
 }

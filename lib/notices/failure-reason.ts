@@ -97,6 +97,12 @@ const BY_SUBMIT_STATUS = new Map<number, Wording>([
   [0x0066, BARRED], // ESME_RX_R_APPN
 ])
 
+/** How a submit refused with this SMPP status reads to a person; null for a status without words. */
+export function submitRefusalWording(code: number): { fr: string; en: string } | null {
+  const wording = BY_SUBMIT_STATUS.get(code)
+  return wording ? { fr: wording.fr, en: wording.en } : null
+}
+
 /** The failure as the worker recorded it on the SMS row. */
 export interface RecordedFailure {
   status: FailedStatus

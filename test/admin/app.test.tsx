@@ -17,6 +17,7 @@ import { createAccount } from '../../lib/db/accounts'
 import { createAdmin, grantAccount } from '../../lib/db/admins'
 import { hashPassword } from '../../lib/auth/password'
 import { loadAssets } from '../../admin/static'
+import { ACCOUNT_SECTIONS } from '../../admin/layout'
 
 for (const kind of databaseKinds()) {
   describe(`admin app frame (${kind})`, function () {
@@ -61,7 +62,10 @@ for (const kind of databaseKinds()) {
       assert.equal(css.status, 200)
       assert.equal(css.headers.get('content-type'), 'text/css; charset=utf-8')
       assert.equal(css.headers.get('cache-control'), 'public, max-age=300')
-      assert.match(await css.text(), /:focus-visible/)
+      assert.match(await css.text(), /\.sms-preview/)
+      const design = await get(h.app, '/assets/design.css')
+      assert.equal(design.status, 200)
+      assert.match(await design.text(), /:focus-visible/)
       const etag = css.headers.get('etag') ?? ''
       assert.match(etag, /^"[\w-]+"$/)
       const again = await get(h.app, '/assets/admin.css', '', { 'if-none-match': etag })
@@ -79,7 +83,7 @@ for (const kind of databaseKinds()) {
       const cookie = await login(h.app, 'bob@multi.test', PASSWORD)
       const { acme, globex } = h.accounts
       const html = await (await get(h.app, `/a/${globex.id}/users`, cookie)).text()
-      assert.match(html, /Connecté en tant que <strong>bob@multi\.test<\/strong>/)
+      assert.match(html, /Connecté en tant que <\/span><strong[^>]*>bob@multi\.test<\/strong>/)
       assert.match(html, /<a href="\/details">Mes détails<\/a>/)
       assert.match(
         html,
@@ -91,7 +95,8 @@ for (const kind of databaseKinds()) {
         ['preferences', 'Préférences'],
         ['receiving', 'Réception en cours'],
         ['ips', 'Avancé'],
-        ['messages', 'Journal des SMS'],
+        ['messages', 'Suivi'],
+        ['test-sms', 'SMS de test'],
       ]) {
         assert.match(html, new RegExp(`href="/a/${globex.id}/${section}"[^>]*>${label}<`))
       }
@@ -109,7 +114,9 @@ for (const kind of databaseKinds()) {
       )
       assert.match(
         html,
-        /<nav class="breadcrumb" aria-label="Fil d&#39;Ariane"><ol><li><a href="\/">Accueil<\/a><\/li><li><a href="[^"]+">Envoi en cours<\/a><\/li><li><span aria-current="page">Utilisateurs<\/span>/,
+        new RegExp(
+          `<nav class="breadcrumb" aria-label="Fil d&#39;Ariane"><ol><li><a href="/a/${globex.id}/users">Accueil</a></li><li><a href="[^"]+">Envoi en cours</a></li><li><span aria-current="page">Utilisateurs</span>`,
+        ),
       )
       assert.match(html, /<form method="get" action="\/switch"/)
       assert.match(html, /<label for="account-select">Compte<\/label>/)
@@ -138,6 +145,54 @@ for (const kind of databaseKinds()) {
         (await get(h.app, `/a/${acme.id}`, bob)).headers.get('location'),
         `/a/${acme.id}/users`,
       )
+    })
+
+    it('keeps every link of a page in the account the page is about', async () => {
+      const bob = await login(h.app, 'bob@multi.test', PASSWORD)
+      const { globex } = h.accounts
+      // Acme comes first in bob's list: a link that fell back to the first account would show.
+      for (const section of ACCOUNT_SECTIONS) {
+        const html = await (await get(h.app, `/a/${globex.id}/${section}`, bob)).text()
+        const accountLinks = [...html.matchAll(/href="\/a\/(\d+)/g)].map((m) => Number(m[1]))
+        assert.ok(accountLinks.length > 5, section)
+        assert.deepEqual(
+          accountLinks.filter((id) => id !== globex.id),
+          [],
+          `${section}: a link leads to another account`,
+        )
+        assert.match(html, new RegExp(`<a class="brand" href="/a/${globex.id}/users">`), section)
+        assert.match(html, /<title>[^<]+ – Globex Corp – Mail2SMS<\/title>/, section)
+        assert.match(
+          html,
+          /<h1 class="page-title">[^<]+<span[^>]*> – <\/span><span class="page-account"><span[^>]*>Compte <\/span>Globex Corp<\/span><\/h1>/,
+          section,
+        )
+        assert.doesNotMatch(html, /Acme SA<\/span><\/h1>/, section)
+      }
+    })
+
+    it('remembers the account last worked in, on pages of no account and at the root', async () => {
+      const bob = await login(h.app, 'bob@multi.test', PASSWORD)
+      const { acme, globex } = h.accounts
+      const visit = await get(h.app, `/a/${globex.id}/ips`, bob)
+      assert.match(visit.headers.getSetCookie().join('\n'), new RegExp(`account=${globex.id};`))
+      const inGlobex = withCookies(bob, visit)
+      const details = await (await get(h.app, '/details', inGlobex)).text()
+      assert.match(details, new RegExp(`<a class="brand" href="/a/${globex.id}/users">`))
+      assert.match(details, new RegExp(`<a href="/a/${globex.id}/users">Accueil</a>`))
+      assert.match(details, new RegExp(`<option value="${globex.id}" selected="">`))
+      assert.doesNotMatch(details, new RegExp(`href="/a/${acme.id}/`))
+      assert.equal(
+        (await get(h.app, '/', inGlobex)).headers.get('location'),
+        `/a/${globex.id}/users`,
+      )
+      // Without the cookie, the first account; with one naming an account bob does not
+      // administer, the same: the cookie only chooses among the session's own accounts.
+      assert.equal((await get(h.app, '/', bob)).headers.get('location'), `/a/${acme.id}/users`)
+      const alice = await login(h.app, 'alice@acme.test', PASSWORD)
+      const forged = `${alice}; account=${globex.id}`
+      assert.equal((await get(h.app, '/', forged)).headers.get('location'), `/a/${acme.id}/users`)
+      assert.doesNotMatch(await (await get(h.app, '/details', forged)).text(), /Globex/)
     })
 
     it('says so when the admin has no account yet', async () => {
@@ -188,7 +243,7 @@ for (const kind of databaseKinds()) {
       assert.match(french, /<h1>Connexion<\/h1>/)
       assert.match(
         french,
-        /<button type="submit" name="lang" value="en" lang="en">English<\/button>/,
+        /<button type="submit" name="lang" value="en" lang="en" class="link"><span class="wide-only">English<\/span>/,
       )
 
       const cookie = await login(h.app, 'alice@acme.test', PASSWORD)
@@ -202,7 +257,7 @@ for (const kind of databaseKinds()) {
       const { res: page, cookie: withLang } = await follow(h.app, res, cookie)
       const html = await page.text()
       assert.match(html, /<h1>My details<\/h1>/)
-      assert.match(html, /Logged in as <strong>alice@acme\.test<\/strong>/)
+      assert.match(html, /Logged in as <\/span><strong[^>]*>alice@acme\.test<\/strong>/)
       // The cookie wins over Accept-Language.
       const still = await get(h.app, '/details', withLang, { 'accept-language': 'fr' })
       assert.match(await still.text(), /<h1>My details<\/h1>/)
@@ -245,7 +300,7 @@ for (const kind of databaseKinds()) {
       const cookie = await login(h.app, 'alice@acme.test', PASSWORD)
       const res = await get(h.app, `/a/${h.accounts.acme.id}/nothing`, cookie)
       assert.equal(res.status, 404)
-      assert.match(await res.text(), /<h1>Page introuvable<\/h1>/)
+      assert.match(await res.text(), /<h1 class="page-title">Page introuvable</)
     })
 
     it('shows a 500 page without details and logs the error', async () => {

@@ -29,7 +29,7 @@ for (const kind of databaseKinds()) {
       assert.equal(res.status, 200)
       const html = decoded(await res.text())
       for (const label of [
-        '<h1>Gestion des adresses IP</h1>',
+        '<h1 class="page-title">Gestion des adresses IP<',
         "<h2>Ajouter l'adresse IP</h2>",
         '>Adresse IP</label>',
         '>Sauvegarder</button>',
@@ -48,7 +48,11 @@ for (const kind of databaseKinds()) {
     it('shows the labels in English', async () => {
       const res = await get(h.app, base, cookie, { 'accept-language': 'en' })
       const html = decoded(await res.text())
-      for (const label of ['<h1>IP addresses</h1>', '>IP address</label>', '>Save</button>']) {
+      for (const label of [
+        '<h1 class="page-title">IP addresses<',
+        '>IP address</label>',
+        '>Save</button>',
+      ]) {
         assert.ok(html.includes(label), `missing ${label}`)
       }
       assert.ok(html.includes('your-domain.com.  IN  TXT  "v=spf1 ip4:203.0.113.7 -all"'))
@@ -101,9 +105,15 @@ for (const kind of databaseKinds()) {
 
     const INVALID: Array<[string, RegExp]> = [
       ['not-an-ip', /« not-an-ip » n'est pas une adresse IP ni une plage CIDR acceptée/],
-      ['192.0.2.7/24', /host bits set: the network is 192\.0\.2\.0\/24/],
-      ['10.0.0.0/33', /« 10\.0\.0\.0\/33 » n'est pas une adresse IP/],
-      ['0.0.0.0/0', /every IPv4 address/],
+      [
+        '192.0.2.7/24',
+        /« 192\.0\.2\.7\/24 » désigne une adresse à l’intérieur d’une plage, pas le début de cette plage .* Vous pensiez sans doute au réseau 192\.0\.2\.0\/24 ; pour cette seule adresse, saisissez 192\.0\.2\.7\./,
+      ],
+      [
+        '10.0.0.0/33',
+        /« 10\.0\.0\.0\/33 » n'est pas une adresse IP ni une plage CIDR acceptée : en IPv4, la longueur du préfixe va de 0 à 32\./,
+      ],
+      ['0.0.0.0/0', /« 0\.0\.0\.0\/0 » couvre tout l’Internet \(toutes les adresses IPv4\)/],
       ['', /Saisissez une adresse IP ou une plage CIDR\./],
     ]
     for (const [address, message] of INVALID) {
@@ -177,14 +187,15 @@ for (const kind of databaseKinds()) {
       const version = await readCacheVersion(h.db, 'directory')
       const others = (await cidrsOf(h.accounts.acme.id)).filter((c) => c !== '192.0.2.66/32')
       assert.ok(others.length > 0, 'other entries, to see that they stay')
-      const res = await postForm(h.app, `${base}/delete`, { id: String(entry.id) }, { cookie })
+      const confirmed = { id: String(entry.id), confirm: 'yes' }
+      const res = await postForm(h.app, `${base}/delete`, confirmed, { cookie })
       assert.equal(res.status, 303)
       assert.ok(!(await cidrsOf(h.accounts.acme.id)).includes('192.0.2.66/32'))
       assert.deepEqual(await cidrsOf(h.accounts.acme.id), others)
       assert.equal(await readCacheVersion(h.db, 'directory'), version + 1)
       const page = decoded(await (await follow(h.app, res, cookie)).res.text())
       assert.match(page, /192\.0\.2\.66\/32 n'est plus autorisée\./)
-      const again = await postForm(h.app, `${base}/delete`, { id: String(entry.id) }, { cookie })
+      const again = await postForm(h.app, `${base}/delete`, confirmed, { cookie })
       assert.equal(again.status, 404)
     })
 

@@ -41,7 +41,7 @@ for (const kind of databaseKinds()) {
       const res = await get(h.app, base, cookie)
       assert.equal(res.status, 200)
       const html = decoded(await res.text())
-      assert.ok(html.includes("<h1>Limites d'envoi</h1>"))
+      assert.ok(html.includes(`<h1 class="page-title">Limites d'envoi<`))
       assert.match(
         html,
         /SMS par minute \(compte\)<\/th><td>300 SMS <small>\(par défaut\)<\/small>/,

@@ -35,6 +35,7 @@ interface Sms {
   sender: string
   status: string
   body: string
+  createdAt: number
 }
 
 /** The SMS rows of a page, in the order shown. */
@@ -80,7 +81,7 @@ async function insertSms(
     created_at: createdAt,
     updated_at: createdAt,
   })
-  return { id: Number(id), accountId, ...sms }
+  return { id: Number(id), accountId, createdAt, ...sms }
 }
 
 for (const kind of databaseKinds()) {
@@ -148,7 +149,7 @@ for (const kind of databaseKinds()) {
       assert.equal(status, 200)
       const text = decoded(html)
       for (const label of [
-        '<h1>Journal des SMS</h1>',
+        '<h1 class="page-title">Journal des SMS<',
         '>Date (UTC)</th>',
         '>Expéditeur</th>',
         '>Numéro</th>',
@@ -166,9 +167,13 @@ for (const kind of databaseKinds()) {
       const row = decoded(html.slice(html.indexOf(`<tr id="sms-${newest.id}"`)))
       assert.match(
         row,
-        /^<tr id="sms-\d+"><td class="mono"><time datetime="2026-11-27T08:00:00.000Z">2026-11-27 08:00:00<\/time>/,
+        /^<tr id="sms-\d+"><td class="mono nowrap" data-label="Date"><time datetime="2026-11-27T08:00:00Z">2026-11-27 08:00:00<\/time>/,
       )
-      assert.ok(row.includes(`<td>${newest.sender}</td><td class="mono">${newest.recipient}</td>`))
+      assert.ok(
+        row.includes(
+          `<td class="wrap-anywhere full" data-label="Expéditeur">${newest.sender}</td><td class="mono nowrap" data-label="Numéro">${newest.recipient}</td>`,
+        ),
+      )
       assert.ok(row.includes(newest.body))
       assert.doesNotMatch(html, /GLOBEX-ONLY/)
     })
@@ -187,7 +192,7 @@ for (const kind of databaseKinds()) {
       const row = text.slice(text.indexOf(`<tr id="sms-${undeliverable.id}"`))
       assert.match(
         row.slice(0, row.indexOf('</tr>')),
-        /Échec<\/span><span class="reason"><br \/>non distribuable d’après l’opérateur — <span lang="en">receipt: undeliverable \(error 0\d+\)<\/span>/,
+        /Échec<\/span><span class="reason"><br \/>non distribuable d’après l’opérateur — code d’erreur de l’opérateur : 0\d+<\/span>/,
       )
     })
 
@@ -196,7 +201,7 @@ for (const kind of databaseKinds()) {
       await h.db('outbound_sms').where({ id: partial.id }).update({
         parts: 3,
         error_code: 2,
-        last_error: 'ESME_RINVCMDLEN: refused',
+        last_error: 'ESME_RINVCMDLEN: part 2/3 refused: ESME_RINVCMDLEN (0x00000002)',
       })
       const part = (no: number, state: string) => ({
         sms_id: partial.id,
@@ -216,11 +221,11 @@ for (const kind of databaseKinds()) {
       }
       assert.match(
         rowOf((await page()).html),
-        /Échec<\/span><span class="reason"><br \/>remis en partie \(parties 1 et 3 sur 3\) \(code 2\) — <span lang="en">ESME_RINVCMDLEN: refused<\/span>/,
+        /Échec<\/span><span class="reason"><br \/>remis en partie \(parties 1 et 3 sur 3\) \(code 2\) — réponse de l’opérateur : ESME_RINVCMDLEN<\/span>/,
       )
       assert.match(
         rowOf((await page('', { 'accept-language': 'en' })).html),
-        /Failed<\/span><span class="reason"><br \/>partly delivered \(parts 1 and 3 of 3\) \(code 2\)/,
+        /Failed<\/span><span class="reason"><br \/>partly delivered \(parts 1 and 3 of 3\) \(code 2\) — carrier’s answer: ESME_RINVCMDLEN<\/span>/,
       )
     })
 
@@ -247,7 +252,7 @@ for (const kind of databaseKinds()) {
     it('speaks English too', async () => {
       const { html } = await page('', { 'accept-language': 'en' })
       for (const label of [
-        '<h1>SMS log</h1>',
+        '<h1 class="page-title">SMS log<',
         '>Sender</th>',
         '>Next page</a>',
         '>Delivered</span>',
@@ -329,6 +334,40 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(seen, failed)
     })
 
+    it('finds part of a number or an address, and the SMS of a date range', async () => {
+      const digits = await page('?number=2222')
+      assert.deepEqual(
+        shownIds(digits.html),
+        expectedIds((s) => s.recipient.includes('2222')),
+      )
+      // "06 2" is the beginning of a French mobile number, written as it is dialled.
+      const national = await page('?number=06+2')
+      assert.deepEqual(
+        shownIds(national.html),
+        expectedIds((s) => s.recipient.startsWith('+336' + '2')),
+      )
+      const part = await page('?sender=BO')
+      assert.deepEqual(
+        shownIds(part.html),
+        expectedIds((s) => s.sender.includes('bo')),
+      )
+      // 25 and 26 November, whole UTC days: 48 SMS, one every hour, on a page of 50.
+      const days = await page('?from=2026-11-25&to=2026-11-26')
+      const start = Date.UTC(2026, 10, 25)
+      const end = Date.UTC(2026, 10, 27)
+      const inRange = expectedIds((s) => s.createdAt >= start && s.createdAt < end)
+      assert.equal(inRange.length, 48)
+      assert.deepEqual(shownIds(days.html), inRange)
+      assert.ok(days.html.includes('value="2026-11-25"'))
+      // The download link carries the same filters, and no page position.
+      const combined = await page('?number=2222&status=failed&from=2026-11-25')
+      assert.ok(
+        decoded(combined.html).includes(
+          `href="${base}/export.csv?number=2222&status=failed&from=2026-11-25"`,
+        ),
+      )
+    })
+
     it('never shows another account’s SMS, whatever the filter', async () => {
       for (const query of ['', '?status=failed', '?sender=alice%40acme.test', '?number=%2B33']) {
         const { html } = await page(query)
@@ -338,9 +377,12 @@ for (const kind of databaseKinds()) {
 
     it('answers 400 with a message for filters it cannot read', async () => {
       const cases: Array<[string, string]> = [
-        ['?number=abc', '« abc » n’est pas un numéro de téléphone'],
-        ['?number=06', '« 06 » n’est pas un numéro de téléphone'],
-        ['?sender=not-an-address', '« not-an-address » n’est pas une adresse e-mail complète'],
+        ['?number=abc', '« abc » n’est ni un numéro de téléphone'],
+        ['?number=7', '« 7 » n’est ni un numéro de téléphone'],
+        ['?sender=not+an+address', '« not an address » n’est ni une adresse e-mail'],
+        ['?from=2026-13-01', '« 2026-13-01 » n’est pas une date'],
+        ['?to=hier', '« hier » n’est pas une date'],
+        ['?from=2026-11-26&to=2026-11-25', 'La date de fin est avant la date de début.'],
         ['?status=lost', 'Choisissez un statut de la liste.'],
         ['?before=abc', 'Ce lien de page n’est pas valable'],
         ['?before=-5', 'Ce lien de page n’est pas valable'],
@@ -351,7 +393,7 @@ for (const kind of databaseKinds()) {
         assert.equal(status, 400, query)
         assert.ok(decoded(html).includes(message), `${query}: ${message}`)
         assert.deepEqual(shownIds(html), [], query)
-        assert.ok(html.includes('<h1>Journal des SMS</h1>'), query)
+        assert.ok(html.includes('<h1 class="page-title">Journal des SMS<'), query)
       }
     })
 
@@ -369,13 +411,41 @@ for (const kind of databaseKinds()) {
       assert.doesNotMatch(html, /<script>alert|<img src=x|<i>carrier|<b>bold/)
       assert.ok(html.includes('&lt;script&gt;alert(&quot;sms&quot;)&lt;/script&gt;'))
       assert.ok(html.includes('&lt;i&gt;carrier&lt;/i&gt; said &quot;no&quot;'))
-      // The long text is folded, whole in the <details> and in the summary's title.
-      assert.match(html, /<details class="log-text"><summary title="&lt;script&gt;/)
-      assert.ok(html.includes('&quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;</p></details>'))
+      // The long text is folded, its beginning in the summary, whole in the <details>.
+      assert.match(
+        html,
+        /<details class="log-text"><summary><span class="log-text-start">&lt;script&gt;/,
+      )
+      assert.ok(html.includes('&quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;</span></details>'))
       const reflected = await page(`?number=${encodeURIComponent('"><script>x</script>')}`)
       assert.equal(reflected.status, 400)
       assert.doesNotMatch(reflected.html, /<script>x/)
       await h.db('outbound_sms').whereIn('id', [first.id, second.id]).delete()
+    })
+
+    it('shows a long text once, folded, without blank lines inside the fold', async () => {
+      const body = `Bonjour,\nvotre colis est arrivé à l’accueil : ${'passez le prendre '.repeat(5)}avant 18h.`
+      const sms = await insertSms(h.db, h.accounts.acme.id, h.clock.now - 100, { body })
+      // As served: the cell keeps the SMS's line breaks, so whitespace between tags shows.
+      const res = await get(h.app, base, cookie)
+      const served = await res.text()
+      const row = /<tr id="sms-(\d+)">(.*?)<\/tr>/gs
+      const mine = [...served.matchAll(row)].find((m) => Number(m[1]) === sms.id)?.[2] ?? ''
+      assert.equal(mine.split(body).length - 1, 1, `the text must appear once:\n${mine}`)
+      const fold = /<details class="log-text">(.*?)<\/details>/s.exec(mine)?.[1] ?? ''
+      assert.ok(fold.includes(body), 'the open fold holds the whole text')
+      assert.doesNotMatch(fold, />\s+</, `line breaks between tags show as blank lines:\n${fold}`)
+      assert.doesNotMatch(mine, /title=/)
+      assert.ok(
+        fold.startsWith(
+          `<summary><span class="log-text-start">${[...body].slice(0, 69).join('')}…</span><span class="log-text-less">Afficher moins</span></summary>`,
+        ),
+        fold,
+      )
+      // Open, the stylesheet shows "Afficher moins" in place of the beginning of the text.
+      const css = await (await get(h.app, '/assets/admin.css')).text()
+      assert.match(css, /\.log-text\[open\] > summary \.log-text-start \{\s*display: none;/)
+      await h.db('outbound_sms').where('id', sms.id).delete()
     })
 
     it('draws the last 30 days from the daily counts, up to date on every page', async () => {
@@ -480,12 +550,22 @@ for (const kind of databaseKinds()) {
           .replace(/>\s+</g, '><')
           .replace(/[\u00a0\u202f]/g, ' ')
         assert.match(html, />Date \(Pacific\/Auckland\)<\/th>/)
-        assert.match(html, /<time datetime="2026-11-27T08:59:00.000Z">2026-11-27 21:59:00<\/time>/)
-        assert.match(html, /<time datetime="2026-11-27T11:30:00.000Z">2026-11-28 00:30:00<\/time>/)
+        assert.match(
+          html,
+          /<time datetime="2026-11-27T21:59:00\+13:00">2026-11-27 21:59:00<\/time>/,
+        )
+        assert.match(
+          html,
+          /<time datetime="2026-11-28T00:30:00\+13:00">2026-11-28 00:30:00<\/time>/,
+        )
         assert.match(html, /<title>2026-11-27 : 2 SMS, /)
         assert.match(html, /<title>2026-11-28 : 1 SMS, /)
         // The last bar is Auckland’s today, labelled with its date.
-        assert.match(html, /<text[^>]*text-anchor="end">28 nov\.<\/text>/)
+        assert.match(
+          html,
+          /<div class="chart-days" aria-hidden="true">.*<span>28 nov\.<\/span><\/div>/,
+        )
+        assert.match(html, /<th scope="col">Jour \(Pacific\/Auckland\)<\/th>/)
         assert.match(html, /fuseau horaire du compte \(Pacific\/Auckland\)/)
       } finally {
         await other.drop()

@@ -53,7 +53,7 @@ for (const kind of databaseKinds()) {
       assert.equal(res.status, 200)
       const html = decoded(await res.text())
       for (const label of [
-        '<h1>Préférences</h1>',
+        '<h1 class="page-title">Préférences<',
         '>Signature</label>',
         ">Nom d'émetteur</label>",
         '>Pays par défaut</label>',
@@ -74,7 +74,7 @@ for (const kind of databaseKinds()) {
       const res = await get(h.app, base, cookie, { 'accept-language': 'en-GB,en;q=0.9' })
       const html = decoded(await res.text())
       for (const label of [
-        '<h1>Preferences</h1>',
+        '<h1 class="page-title">Preferences<',
         '>Sender name</label>',
         '>Time zone</label>',
         'Save',
@@ -206,11 +206,17 @@ for (const kind of databaseKinds()) {
       assert.match(column(off, 'written'), /data-sent="true">.*Envoyé par la passerelle/s)
       assert.ok(column(off, 'written').includes('fen<mark>ê</mark>tre'))
       assert.match(facts(off, 'written'), /data-encoding="UCS-2"/)
-      assert.match(facts(off, 'written'), /data-segments="3">3 SMS de 67 caractères au plus/)
+      assert.match(
+        facts(off, 'written'),
+        /data-segments="3" data-per-segment="67">3 SMS de 67 unités UCS-2 au plus/,
+      )
       assert.match(column(off, 'gsm'), /data-sent="false">.*Non envoyé/s)
       assert.ok(column(off, 'gsm').includes(FRENCH_150_IN_GSM))
       assert.match(facts(off, 'gsm'), /data-encoding="GSM-7"/)
-      assert.match(facts(off, 'gsm'), /data-segments="1">1 SMS de 160 caractères au plus/)
+      assert.match(
+        facts(off, 'gsm'),
+        /data-segments="1" data-per-segment="160">1 SMS de 160 unités GSM au plus/,
+      )
       assert.match(off, /data-replacement="ê">ê → e<\/span>, <span data-replacement="ç">ç → c/)
       assert.match(off, /data-saving="2">En alphabet GSM : 1 SMS au lieu de 3 par destinataire/)
       assert.match(off, /data-sends="written">.*est désactivé : la passerelle envoie le texte tel/)
@@ -356,7 +362,7 @@ for (const kind of databaseKinds()) {
       const res = await postForm(h.app, `${base}/preview`, { email: FRENCH_EMAIL }, { cookie })
       assert.equal(res.status, 200)
       const html = await res.text()
-      assert.match(html, /<h1>Préférences<\/h1>/)
+      assert.match(html, /<h1 class="page-title">Préférences</)
       // The pasted email stays in the textarea.
       assert.ok(decoded(html).includes('Service client Acme'))
       const box = decoded(resultBox(html))
@@ -368,7 +374,7 @@ for (const kind of databaseKinds()) {
       )
       assert.doesNotMatch(box, /Jeanne Martin|Service client|Paul Durand|a écrit/)
       assert.match(box, /data-encoding="UCS-2"/)
-      assert.match(box, /data-segments="1">1 SMS de 70 caractères au plus/)
+      assert.match(box, /data-segments="1" data-per-segment="70">1 SMS de 70 unités UCS-2 au plus/)
       assert.match(box, /<mark>ê \(U\+00EA\)<\/mark>, position 32/)
       assert.doesNotMatch(box, /class="warning"/)
     })
@@ -387,7 +393,29 @@ for (const kind of databaseKinds()) {
       assert.doesNotMatch(html, /<html|<h1>|<form/)
       assert.match(html, /<pre class="sms-text">Rendez-vous à 14h, salle B.<\/pre>/)
       assert.match(html, /data-encoding="GSM-7"/)
-      assert.match(html, /1 SMS de 160 caractères au plus/)
+      assert.match(html, /1 SMS de 160 unités GSM au plus/)
+    })
+
+    it('gives the live preview the very box the page shows, units and all', async () => {
+      // The script computes nothing: it swaps in the server's box, so no second copy of the
+      // GSM tables can disagree with lib/sms. Both answers must carry the same figures.
+      for (const email of [
+        'Rendez-vous à 14h, salle B.',
+        `ê${'a'.repeat(64)}😀😀😀`,
+        `${'a'.repeat(152)}€${'a'.repeat(152)}`,
+        FRENCH_150,
+      ]) {
+        const page = await postForm(h.app, `${base}/preview`, { email }, { cookie })
+        const live = await postForm(
+          h.app,
+          `${base}/preview`,
+          { email },
+          { cookie, headers: { 'x-requested-with': 'fetch' } },
+        )
+        const fragment = await live.text()
+        assert.equal(resultBox(await page.text()), fragment)
+        assert.match(fragment, /data-units="\d+"/)
+      }
     })
 
     it('warns when the text needs more SMS than the saved cap', async () => {
@@ -398,7 +426,7 @@ for (const kind of databaseKinds()) {
         { cookie, headers: { 'x-requested-with': 'fetch' } },
       )
       const html = decoded(await res.text())
-      assert.match(html, /data-segments="5">5 SMS de 153 caractères au plus/)
+      assert.match(html, /data-segments="5" data-per-segment="153">5 SMS de 153 unités GSM au plus/)
       assert.match(
         html,
         /class="warning" role="alert">Ce texte demande 5 SMS et le compte en autorise 3 au plus/,

@@ -3,7 +3,17 @@ import crypto from 'node:crypto'
 import { readCacheVersion } from '../../lib/db/versions'
 import { authenticateWebhook } from '../../lib/inbound/webhook'
 import { databaseKinds } from '../support/databases'
-import { decoded, follow, get, openSection, postForm, type AdminHarness } from './harness'
+import {
+  decoded,
+  follow,
+  get,
+  login,
+  openSection,
+  PASSWORD,
+  postForm,
+  type AdminHarness,
+} from './harness'
+import { rotateWebhookSecret } from '../../lib/db/account-settings'
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex')
 
@@ -34,7 +44,7 @@ for (const kind of databaseKinds()) {
       assert.equal(res.status, 200)
       const html = decoded(await res.text())
       for (const label of [
-        '<h1>Réception en cours</h1>',
+        '<h1 class="page-title">Réception en cours<',
         ">Transfert d'e-mail</label>",
         '>Réponse directe</label>',
         '>Avis de non-remise</label>',
@@ -66,7 +76,7 @@ for (const kind of databaseKinds()) {
       const res = await get(h.app, base, cookie, { 'accept-language': 'en' })
       const html = decoded(await res.text())
       for (const label of [
-        '<h1>Receiving</h1>',
+        '<h1 class="page-title">Receiving<',
         '>Email forwarding</label>',
         '>Direct reply</label>',
         '>Failure notices</label>',
@@ -205,43 +215,211 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await accountRow(h.accounts.acme.id), before)
     })
 
-    it('shows a new webhook secret once and stores only its hash', async () => {
-      const version = await readCacheVersion(h.db, 'directory')
-      const res = await postForm(h.app, `${base}/webhook-secret`, {}, { cookie })
-      assert.equal(res.status, 200)
-      assert.equal(res.headers.get('cache-control'), 'no-store')
-      const html = await res.text()
-      const secret = shownSecret(html)
-      assert.ok(html.includes(`<code class="secret">${secret}</code>`))
-      for (const line of res.headers.getSetCookie()) assert.ok(!line.includes(secret))
-      const row = await accountRow(h.accounts.acme.id)
-      assert.equal(row.webhook_secret_hash, sha256(secret))
-      assert.ok(!JSON.stringify(row).includes(secret))
-      assert.equal(await readCacheVersion(h.db, 'directory'), version + 1)
+    describe('webhook secret', () => {
+      const newPath = () => `${base}/webhook-secret/new`
+      const hashOf = async () => (await accountRow(h.accounts.acme.id)).webhook_secret_hash
 
-      const later = decoded(await (await get(h.app, base, cookie)).text())
-      assert.ok(!later.includes(secret))
-      assert.match(later, /Un secret est défini/)
-      assert.match(later, />Générer un nouveau secret</)
+      beforeEach(async () => {
+        await h.db('accounts').update({ webhook_secret_hash: null })
+        await h.db('webhook_secret_reveals').delete()
+      })
 
-      const again = await postForm(h.app, `${base}/webhook-secret`, {}, { cookie })
-      const next = shownSecret(await again.text())
-      assert.notEqual(next, secret)
-      assert.equal((await accountRow(h.accounts.acme.id)).webhook_secret_hash, sha256(next))
-      assert.equal((await accountRow(h.accounts.globex.id)).webhook_secret_hash, null)
+      /** Generates a secret as the page does (confirmed when one is set); returns it, shown. */
+      async function generate(session = cookie): Promise<string> {
+        const res = await postForm(
+          h.app,
+          `${base}/webhook-secret`,
+          { confirm: 'yes' },
+          {
+            cookie: session,
+          },
+        )
+        assert.equal(res.status, 303)
+        return shownSecret(await (await follow(h.app, res, session)).res.text())
+      }
 
-      // The webhooks accept the shown secret, and no longer the one it replaced.
-      assert.equal((await authenticateWebhook(h.db, 'acme', next))?.id, h.accounts.acme.id)
-      assert.equal(await authenticateWebhook(h.db, 'acme', secret), null)
-    })
+      it('makes a secret, redirects, and shows it once on the page it redirects to', async () => {
+        const version = await readCacheVersion(h.db, 'directory')
+        const res = await postForm(h.app, `${base}/webhook-secret`, {}, { cookie })
+        // Post, redirect, get: the POST's answer carries no page, and no secret.
+        assert.equal(res.status, 303)
+        assert.equal(res.headers.get('location'), newPath())
+        assert.equal(await res.text(), '')
+        const stored = await hashOf()
+        assert.match(stored, /^[0-9a-f]{64}$/)
+        const waiting = JSON.stringify(await h.db('webhook_secret_reveals'))
 
-    it('clears the webhook secret', async () => {
-      const res = await postForm(h.app, `${base}/webhook-secret/clear`, {}, { cookie })
-      assert.equal(res.status, 303)
-      assert.equal((await accountRow(h.accounts.acme.id)).webhook_secret_hash, null)
-      const page = decoded(await (await follow(h.app, res, cookie)).res.text())
-      assert.match(page, /Secret des webhooks effacé\./)
-      assert.match(page, /Aucun secret n'est défini/)
+        const { res: shown } = await follow(h.app, res, cookie)
+        assert.equal(shown.status, 200)
+        assert.equal(shown.headers.get('cache-control'), 'no-store')
+        const html = await shown.text()
+        const secret = shownSecret(html)
+        assert.ok(html.includes(`<code class="secret">${secret}</code>`))
+        assert.equal(stored, sha256(secret))
+        // Neither the URL, a cookie nor the database held it in clear.
+        assert.ok(!newPath().includes(secret))
+        for (const line of [...res.headers.getSetCookie(), ...shown.headers.getSetCookie()]) {
+          assert.ok(!line.includes(secret))
+        }
+        assert.ok(!waiting.includes(secret))
+        assert.ok(!JSON.stringify(await accountRow(h.accounts.acme.id)).includes(secret))
+        assert.equal((await h.db('webhook_secret_reveals')).length, 0)
+        assert.equal(await readCacheVersion(h.db, 'directory'), version + 1)
+
+        // A reload: no new secret, and the secret is not shown again.
+        const reload = await get(h.app, newPath(), cookie)
+        assert.equal(reload.status, 200)
+        const again = decoded(await reload.text())
+        assert.ok(!again.includes(secret))
+        assert.doesNotMatch(again, /Bearer/)
+        assert.match(
+          again,
+          /<p class="notice" role="status">Le nouveau secret a déjà été affiché, une seule fois : il ne peut plus l’être\. Si vous ne l’avez pas copié, générez-en un nouveau/,
+        )
+        assert.equal(await hashOf(), stored)
+        assert.equal(await readCacheVersion(h.db, 'directory'), version + 1)
+
+        const later = decoded(await (await get(h.app, base, cookie)).text())
+        assert.ok(!later.includes(secret))
+        assert.match(later, /Un secret est défini/)
+        assert.match(later, />Générer un nouveau secret</)
+        // The webhooks accept the shown secret.
+        assert.equal((await authenticateWebhook(h.db, 'acme', secret))?.id, h.accounts.acme.id)
+      })
+
+      it('says "already shown" in English too', async () => {
+        await generate()
+        const res = await get(h.app, newPath(), cookie, { 'accept-language': 'en' })
+        assert.match(
+          decoded(await res.text()),
+          /The new secret has already been shown, once: it cannot be shown again\. If you did not copy it, generate a new one/,
+        )
+      })
+
+      it('shows it to the session that made it only, and not after a few minutes', async () => {
+        const other = await login(h.app, 'alice@acme.test', PASSWORD)
+        const res = await postForm(h.app, `${base}/webhook-secret`, {}, { cookie })
+        assert.equal(res.status, 303)
+        assert.doesNotMatch(await (await get(h.app, newPath(), other)).text(), /Bearer/)
+        const secret = shownSecret(await (await get(h.app, newPath(), cookie)).text())
+        assert.equal(await hashOf(), sha256(secret))
+
+        await h.db('accounts').update({ webhook_secret_hash: null })
+        await postForm(h.app, `${base}/webhook-secret`, {}, { cookie })
+        h.clock.advance(5 * 60_000)
+        assert.doesNotMatch(await (await get(h.app, newPath(), cookie)).text(), /Bearer/)
+      })
+
+      it('asks before replacing a secret that is set: the old one stops working', async () => {
+        const old = await generate()
+        const page = await (await get(h.app, base, cookie)).text()
+        // Both buttons only open a confirmation page.
+        assert.ok(
+          page.includes(
+            `<form method="get" action="${base}/webhook-secret" class="inline"><button type="submit">Générer un nouveau secret</button></form>`,
+          ),
+        )
+        assert.ok(
+          page.includes(
+            `<form method="get" action="${base}/webhook-secret/clear" class="inline"><button type="submit" class="danger">Effacer le secret</button></form>`,
+          ),
+        )
+        // A POST that skipped the confirmation replaces nothing and leads there.
+        const skipped = await postForm(h.app, `${base}/webhook-secret`, {}, { cookie })
+        assert.equal(skipped.status, 303)
+        assert.equal(skipped.headers.get('location'), `${base}/webhook-secret`)
+        assert.equal(await hashOf(), sha256(old))
+
+        const ask = await get(h.app, `${base}/webhook-secret`, cookie)
+        assert.equal(ask.status, 200)
+        const html = decoded(await ask.text())
+        assert.match(html, /<h1 class="page-title">Remplacer le secret des webhooks</)
+        assert.match(
+          html,
+          /Remplacer le secret des webhooks du compte « Acme SA » par un nouveau \?/,
+        )
+        assert.match(html, /L’ancien secret cesse aussitôt de fonctionner/)
+        assert.ok(
+          html.includes(
+            `<form method="post" action="${base}/webhook-secret" class="inline"><input type="hidden" name="confirm" value="yes"/><button type="submit" class="danger">Remplacer le secret</button></form><a href="${base}">Annuler</a>`,
+          ),
+        )
+        assert.equal(await hashOf(), sha256(old))
+
+        const next = await generate()
+        assert.notEqual(next, old)
+        assert.equal(await hashOf(), sha256(next))
+        assert.equal((await accountRow(h.accounts.globex.id)).webhook_secret_hash, null)
+        assert.equal((await authenticateWebhook(h.db, 'acme', next))?.id, h.accounts.acme.id)
+        assert.equal(await authenticateWebhook(h.db, 'acme', old), null)
+      })
+
+      it('asks before clearing the secret; only the confirmation form clears it', async () => {
+        const secret = await generate()
+        const skipped = await postForm(h.app, `${base}/webhook-secret/clear`, {}, { cookie })
+        assert.equal(skipped.status, 303)
+        assert.equal(skipped.headers.get('location'), `${base}/webhook-secret/clear`)
+        assert.equal(await hashOf(), sha256(secret))
+
+        const ask = await get(h.app, `${base}/webhook-secret/clear`, cookie)
+        assert.equal(ask.status, 200)
+        const html = decoded(await ask.text())
+        assert.match(html, /<h1 class="page-title">Effacer le secret des webhooks</)
+        assert.match(html, /Effacer le secret des webhooks du compte « Acme SA » \?/)
+        assert.match(html, /Les webhooks de ce compte refuseront alors toute requête/)
+        assert.ok(
+          html.includes(
+            `<form method="post" action="${base}/webhook-secret/clear" class="inline"><input type="hidden" name="confirm" value="yes"/><button type="submit" class="danger">Supprimer</button></form><a href="${base}">Annuler</a>`,
+          ),
+        )
+        const en = decoded(
+          await (await get(h.app, `${base}/webhook-secret/clear`, `${cookie}; lang=en`)).text(),
+        )
+        assert.match(en, /Delete the webhook secret of the account "Acme SA"\?/)
+        assert.match(en, /class="danger">Delete<\/button><\/form><a href="[^"]+">Cancel<\/a>/)
+
+        const res = await postForm(
+          h.app,
+          `${base}/webhook-secret/clear`,
+          { confirm: 'yes' },
+          { cookie },
+        )
+        assert.equal(res.status, 303)
+        assert.equal(res.headers.get('location'), base)
+        assert.equal(await hashOf(), null)
+        const page = decoded(await (await follow(h.app, res, cookie)).res.text())
+        assert.match(page, /Secret des webhooks effacé\./)
+        assert.match(page, /Aucun secret n'est défini/)
+        // Nothing left to confirm: the confirmation pages lead back to the section.
+        for (const path of [`${base}/webhook-secret`, `${base}/webhook-secret/clear`]) {
+          const back = await get(h.app, path, cookie)
+          assert.equal(back.status, 302)
+          assert.equal(back.headers.get('location'), base)
+        }
+      })
+
+      it('keeps another account’s secret out of reach, and needs the Origin', async () => {
+        await rotateWebhookSecret(h.db, h.accounts.globex.id)
+        const theirs = await accountRow(h.accounts.globex.id)
+        for (const path of ['webhook-secret', 'webhook-secret/clear', 'webhook-secret/new']) {
+          assert.equal((await get(h.app, `${globexBase}/${path}`, cookie)).status, 404, path)
+        }
+        for (const path of ['webhook-secret', 'webhook-secret/clear']) {
+          const confirmed = { confirm: 'yes' }
+          const res = await postForm(h.app, `${globexBase}/${path}`, confirmed, { cookie })
+          assert.equal(res.status, 404, path)
+          const mine = await generate()
+          for (const options of [{ omitOrigin: true }, { origin: 'http://evil.test' }]) {
+            const forged = await postForm(h.app, `${base}/${path}`, confirmed, {
+              cookie,
+              ...options,
+            })
+            assert.equal(forged.status, 403, path)
+          }
+          assert.equal(await hashOf(), sha256(mine))
+        }
+        assert.deepEqual(await accountRow(h.accounts.globex.id), theirs)
+      })
     })
   })
 }

@@ -213,21 +213,33 @@ for (const kind of databaseKinds()) {
         await addAllowedIp(h.db, globex, '198.51.100.7')
         const [ip] = await h.db('account_ip_allowlist').where({ account_id: globex })
         await rotateWebhookSecret(h.db, globex)
-        const pages = ['users', 'preferences', 'receiving', 'ips', 'messages']
+        const pages = [
+          'users',
+          'preferences',
+          'receiving',
+          'ips',
+          'messages',
+          // The confirmation pages of destructive actions, and the page showing a new secret.
+          `users/${sender.id}/delete`,
+          `ips/delete?id=${ip.id}`,
+          'receiving/webhook-secret',
+          'receiving/webhook-secret/new',
+          'receiving/webhook-secret/clear',
+        ]
         const posts: Array<[string, Record<string, string>]> = [
           ['users', { email: 'sneak@acme.test' }],
           [`users/${sender.id}/resend`, {}],
-          [`users/${sender.id}/delete`, {}],
+          [`users/${sender.id}/delete`, { confirm: 'yes' }],
           [
             'preferences',
             { signatureMarker: 'x', senderName: '', defaultCountry: 'FR', segmentCap: '3' },
           ],
           ['preferences/preview', { email: 'hello' }],
           ['receiving', { forwardAddresses: 'sneak@acme.test', directReply: 'on' }],
-          ['receiving/webhook-secret', {}],
-          ['receiving/webhook-secret/clear', {}],
+          ['receiving/webhook-secret', { confirm: 'yes' }],
+          ['receiving/webhook-secret/clear', { confirm: 'yes' }],
           ['ips', { address: '203.0.113.9', note: '' }],
-          ['ips/delete', { id: String(ip.id) }],
+          ['ips/delete', { id: String(ip.id), confirm: 'yes' }],
         ]
         const before = await snapshot()
         const alice = await login(h.app, 'alice@acme.test', PASSWORD)
@@ -251,17 +263,20 @@ for (const kind of databaseKinds()) {
         // Her own account's paths with the other account's sender and IP ids.
         for (const path of [`users/${sender.id}/resend`, `users/${sender.id}/delete`]) {
           assert.equal(
-            (await postForm(h.app, `/a/${acme}/${path}`, {}, { cookie: alice })).status,
+            (await postForm(h.app, `/a/${acme}/${path}`, { confirm: 'yes' }, { cookie: alice }))
+              .status,
             404,
           )
         }
+        assert.equal((await get(h.app, `/a/${acme}/users/${sender.id}/delete`, alice)).status, 404)
         const ipDelete = await postForm(
           h.app,
           `/a/${acme}/ips/delete`,
-          { id: String(ip.id) },
+          { id: String(ip.id), confirm: 'yes' },
           { cookie: alice },
         )
         assert.equal(ipDelete.status, 404)
+        assert.equal((await get(h.app, `/a/${acme}/ips/delete?id=${ip.id}`, alice)).status, 404)
         assert.equal(await snapshot(), before)
         assert.equal(h.mailer.sent.length, 0)
       })

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { databaseKinds } from '../support/databases'
 import {
   createAdminHarness,
+  decoded,
   follow,
   get,
   linkOf,
@@ -42,7 +43,7 @@ for (const kind of databaseKinds()) {
       const res = await get(h.app, usersPath, alice)
       assert.equal(res.status, 200)
       const html = await res.text()
-      assert.match(html, /<h1>Utilisateurs<\/h1>/)
+      assert.match(html, /<h1 class="page-title">Utilisateurs</)
       assert.match(html, /Accueil.*Envoi en cours.*Utilisateurs/s)
       assert.match(
         html,
@@ -66,7 +67,7 @@ for (const kind of databaseKinds()) {
       const res = await get(h.app, usersPath, alice, { 'accept-language': 'en-US,en;q=0.8' })
       const html = await res.text()
       assert.match(html, /<html lang="en">/)
-      assert.match(html, /Logged in as <strong>alice@acme\.test<\/strong>/)
+      assert.match(html, /Logged in as <\/span><strong[^>]*>alice@acme\.test<\/strong>/)
       assert.match(html, />Pending</)
       assert.match(html, />Add</)
     })
@@ -155,10 +156,78 @@ for (const kind of databaseKinds()) {
       assert.equal(again.status, 303)
       const secondLink = linkOf(h.mailer.sent[1].text)
       assert.notEqual(firstLink, secondLink)
-      assert.equal((await get(h.app, firstLink)).status, 404)
+      assert.equal((await get(h.app, firstLink)).status, 410)
       assert.equal((await get(h.app, secondLink)).status, 200)
-      const { res: page } = await follow(h.app, again, alice)
-      assert.match(await page.text(), /wait@acme\.test était en attente/)
+    })
+
+    describe('inviting a pending address again', () => {
+      /** Invites `email` twice, an hour apart; returns both links and the second answer. */
+      async function inviteTwice(email: string, cookie: string) {
+        await postForm(h.app, usersPath, { email }, { cookie })
+        const first = linkOf(h.mailer.sent[h.mailer.sent.length - 1].text)
+        h.clock.advance(3_600_000)
+        const again = await postForm(h.app, usersPath, { email }, { cookie })
+        assert.equal(again.status, 303)
+        const second = linkOf(h.mailer.sent[h.mailer.sent.length - 1].text)
+        return { first, second, again }
+      }
+
+      it('says plainly, in French, that only the new mail’s link works', async () => {
+        const { again } = await inviteTwice('wait@acme.test', alice)
+        const { res: page } = await follow(h.app, again, alice)
+        assert.match(
+          await page.text(),
+          /flash-ok" role="status">wait@acme\.test était en attente : une nouvelle invitation est partie\. Le lien de l’invitation précédente ne fonctionne plus ; seul celui du nouvel e-mail est valable\.</,
+        )
+      })
+
+      it('says the same in English', async () => {
+        const english = `${alice}; lang=en`
+        const { again } = await inviteTwice('wait@acme.test', english)
+        const { res: page } = await follow(h.app, again, english)
+        assert.match(
+          decoded(await page.text()),
+          /flash-ok" role="status">wait@acme\.test was pending: a new invitation has been sent\. The link in the earlier invitation no longer works; only the link in the new email does\.</,
+        )
+      })
+
+      it('keeps one working link: the earlier one says it was replaced, in both languages', async () => {
+        const { first, second } = await inviteTwice('wait@acme.test', alice)
+        const fr = await get(h.app, first)
+        assert.equal(fr.status, 410)
+        const frText = await fr.text()
+        assert.match(frText, /<h1>Lien remplacé<\/h1>/)
+        assert.match(
+          frText,
+          /Une invitation plus récente a été envoyée à wait@acme\.test le 27 nov\. 2026,? 10:00 UTC : ce lien-ci ne fonctionne plus\./,
+        )
+        assert.match(
+          frText,
+          /Utilisez le lien du dernier e-mail d’invitation reçu pour le compte « Acme SA »/,
+        )
+        assert.doesNotMatch(frText, /pas valable/)
+        const en = await get(h.app, first, '', { 'accept-language': 'en' })
+        assert.equal(en.status, 410)
+        const enText = decoded(await en.text())
+        assert.match(enText, /<h1>Link replaced<\/h1>/)
+        assert.match(
+          enText,
+          /A newer invitation was sent to wait@acme\.test on 27 Nov 2026,? 10:00 UTC: this link no longer works\./,
+        )
+        assert.match(enText, /latest invitation email you received for the account "Acme SA"/)
+
+        // Confirming through the replaced link activates nothing; the new link does.
+        const refused = await postForm(h.app, first, {})
+        assert.equal(refused.status, 303)
+        assert.equal((await follow(h.app, refused)).res.status, 410)
+        assert.equal((await senders())[0].status, 'pending')
+        assert.equal((await follow(h.app, await postForm(h.app, second, {}))).res.status, 200)
+        assert.equal((await senders())[0].status, 'accepted')
+        // Once the address is activated, the replaced link says so too.
+        const after = await get(h.app, first)
+        assert.equal(after.status, 200)
+        assert.match(await after.text(), /<h1>Adresse activée<\/h1>/)
+      })
     })
 
     it('resends an invitation to a pending sender only', async () => {
@@ -178,8 +247,26 @@ for (const kind of databaseKinds()) {
       const firstLink = linkOf(first.text)
       const resentLink = linkOf(resent.text)
       assert.notEqual(resentLink, firstLink)
-      assert.equal((await get(h.app, firstLink)).status, 404)
+      const replaced = await get(h.app, firstLink)
+      assert.equal(replaced.status, 410)
+      assert.match(await replaced.text(), /Une invitation plus récente a été envoyée/)
       assert.equal((await get(h.app, resentLink)).status, 200)
+      const { res: page } = await follow(h.app, res, alice)
+      assert.match(
+        await page.text(),
+        /flash-ok" role="status">Invitation renvoyée à wait@acme\.test\. Le lien de l’invitation précédente ne fonctionne plus ; seul celui du nouvel e-mail est valable\.</,
+      )
+      const english = `${alice}; lang=en`
+      const inEnglish = await postForm(
+        h.app,
+        `${usersPath}/${row.id}/resend`,
+        {},
+        { cookie: english },
+      )
+      assert.match(
+        decoded(await (await follow(h.app, inEnglish, english)).res.text()),
+        /Invitation sent again to wait@acme\.test\. The link in the earlier invitation no longer works; only the link in the new email does\./,
+      )
 
       const accepted = await addSender(h.db, h.accounts.acme.id, 'ok@acme.test', {
         status: 'accepted',
@@ -191,7 +278,26 @@ for (const kind of databaseKinds()) {
         { cookie: alice },
       )
       assert.equal(refused.status, 404)
-      assert.equal(h.mailer.sent.length, 2)
+      assert.equal(h.mailer.sent.length, 3)
+    })
+
+    it('keeps the earlier link working, and says so, when a resent mail cannot leave', async () => {
+      await postForm(h.app, usersPath, { email: 'wait@acme.test' }, { cookie: alice })
+      const firstLink = linkOf(h.mailer.sent[0].text)
+      const [row] = await senders()
+      h.mailer.failWith = new Error('relay down')
+      for (const [path, fields] of [
+        [`${usersPath}/${row.id}/resend`, {}],
+        [usersPath, { email: 'wait@acme.test' }],
+      ] as const) {
+        const res = await postForm(h.app, path, fields, { cookie: alice })
+        assert.equal(res.status, 303)
+        assert.match(
+          await (await follow(h.app, res, alice)).res.text(),
+          /flash-error" role="alert">L’e-mail d’invitation à wait@acme\.test n’a pas pu partir : le lien de l’invitation précédente reste valable\. Réessayez avec « Renvoyer »\./,
+        )
+        assert.equal((await get(h.app, firstLink)).status, 200)
+      }
     })
 
     it('keeps the sender and says so when the invitation mail cannot leave', async () => {
@@ -210,15 +316,98 @@ for (const kind of databaseKinds()) {
       )
     })
 
-    it('deletes a sender with Effacer and bumps the directory', async () => {
-      const s = await addSender(h.db, h.accounts.acme.id, 'bye@acme.test', { status: 'accepted' })
-      const before = await readCacheVersion(h.db, 'directory')
-      const res = await postForm(h.app, `${usersPath}/${s.id}/delete`, {}, { cookie: alice })
-      assert.equal(res.status, 303)
-      assert.equal((await senders()).length, 0)
-      assert.ok((await readCacheVersion(h.db, 'directory')) > before)
-      const { res: page } = await follow(h.app, res, alice)
-      assert.match(await page.text(), /bye@acme\.test a été effacé/)
+    describe('Effacer', () => {
+      it('asks first, on a page naming the user and the account; only its form deletes', async () => {
+        const s = await addSender(h.db, h.accounts.acme.id, 'bye@acme.test', { status: 'accepted' })
+        await addSender(h.db, h.accounts.acme.id, 'stay@acme.test', { status: 'accepted' })
+        const list = await (await get(h.app, usersPath, alice)).text()
+        // The list's button only opens the confirmation (GET changes nothing).
+        assert.match(
+          list,
+          new RegExp(
+            `<form method="get" action="${usersPath}/${s.id}/delete" class="inline"><button type="submit" class="danger" aria-label="Effacer bye@acme\\.test">Effacer</button></form>`,
+          ),
+        )
+        const ask = await get(h.app, `${usersPath}/${s.id}/delete`, alice)
+        assert.equal(ask.status, 200)
+        const html = await ask.text()
+        assert.match(html, /<h1 class="page-title">Effacer un utilisateur</)
+        assert.match(html, /Effacer l’utilisateur bye@acme\.test du compte « Acme SA » \?/)
+        assert.match(html, /bye@acme\.test ne pourra plus envoyer de SMS avec ce compte/)
+        assert.doesNotMatch(html, /stay@acme\.test/)
+        assert.match(
+          html,
+          new RegExp(
+            `<form method="post" action="${usersPath}/${s.id}/delete" class="inline"><input type="hidden" name="confirm" value="yes"/><button type="submit" class="danger">Supprimer</button></form><a href="${usersPath}">Annuler</a>`,
+          ),
+        )
+        assert.equal((await senders()).length, 2)
+
+        const before = await readCacheVersion(h.db, 'directory')
+        const res = await postForm(
+          h.app,
+          `${usersPath}/${s.id}/delete`,
+          { confirm: 'yes' },
+          { cookie: alice },
+        )
+        assert.equal(res.status, 303)
+        assert.equal(res.headers.get('location'), usersPath)
+        assert.deepEqual(
+          (await senders()).map((r) => r.email),
+          ['stay@acme.test'],
+        )
+        assert.ok((await readCacheVersion(h.db, 'directory')) > before)
+        const { res: page } = await follow(h.app, res, alice)
+        assert.match(await page.text(), /bye@acme\.test a été effacé/)
+        // Gone: its confirmation page is a 404 now.
+        assert.equal((await get(h.app, `${usersPath}/${s.id}/delete`, alice)).status, 404)
+      })
+
+      it('says what a pending user loses, and speaks English', async () => {
+        const s = await addSender(h.db, h.accounts.acme.id, 'wait@acme.test', { status: 'pending' })
+        const fr = await (await get(h.app, `${usersPath}/${s.id}/delete`, alice)).text()
+        assert.match(fr, /L’invitation envoyée à wait@acme\.test ne fonctionnera plus/)
+        const en = decoded(
+          await (await get(h.app, `${usersPath}/${s.id}/delete`, `${alice}; lang=en`)).text(),
+        )
+        assert.match(en, /<h1 class="page-title">Delete a user</)
+        assert.match(en, /Delete the user wait@acme\.test from the account "Acme SA"\?/)
+        assert.match(en, /The invitation sent to wait@acme\.test will stop working/)
+        assert.match(en, /class="danger">Delete<\/button>/)
+        assert.match(en, new RegExp(`<a href="${usersPath}">Cancel</a>`))
+      })
+
+      it('deletes nothing on a POST that skipped the confirmation: it leads there', async () => {
+        const s = await addSender(h.db, h.accounts.acme.id, 'bye@acme.test', { status: 'accepted' })
+        const skipping: Array<Record<string, string>> = [
+          {},
+          { confirm: '' },
+          { confirm: 'no' },
+          { confirm: 'YES' },
+        ]
+        for (const fields of skipping) {
+          const res = await postForm(h.app, `${usersPath}/${s.id}/delete`, fields, {
+            cookie: alice,
+          })
+          assert.equal(res.status, 303, JSON.stringify(fields))
+          assert.equal(res.headers.get('location'), `${usersPath}/${s.id}/delete`)
+        }
+        assert.equal((await senders()).length, 1)
+      })
+
+      it('needs the admin’s Origin to delete, even confirmed', async () => {
+        const s = await addSender(h.db, h.accounts.acme.id, 'bye@acme.test', { status: 'accepted' })
+        for (const options of [{ omitOrigin: true }, { origin: 'http://evil.test' }]) {
+          const res = await postForm(
+            h.app,
+            `${usersPath}/${s.id}/delete`,
+            { confirm: 'yes' },
+            { cookie: alice, ...options },
+          )
+          assert.equal(res.status, 403)
+        }
+        assert.equal((await senders()).length, 1)
+      })
     })
 
     it('never reaches another account’s senders, whatever the URL', async () => {
@@ -243,9 +432,17 @@ for (const kind of databaseKinds()) {
       ]) {
         assert.equal((await get(h.app, bad, alice)).status, 404, bad)
       }
+      // The confirmation page of their sender, by either path: the same 404.
+      for (const path of [
+        `${globexPath}/${theirs.id}/delete`,
+        `${usersPath}/${theirs.id}/delete`,
+      ]) {
+        assert.equal((await get(h.app, path, alice)).status, 404, path)
+      }
       // Posting to globex's path, or to her own path with globex's sender id: nothing changes.
       const attempts = [
-        postForm(h.app, `${globexPath}/${theirs.id}/delete`, {}, { cookie: alice }),
+        postForm(h.app, `${globexPath}/${theirs.id}/delete`, { confirm: 'yes' }, { cookie: alice }),
+        postForm(h.app, `${usersPath}/${theirs.id}/delete`, { confirm: 'yes' }, { cookie: alice }),
         postForm(h.app, `${usersPath}/${theirs.id}/delete`, {}, { cookie: alice }),
         postForm(h.app, `${usersPath}/${theirs.id}/resend`, {}, { cookie: alice }),
         postForm(h.app, globexPath, { email: 'sneak@acme.test' }, { cookie: alice }),
@@ -301,9 +498,14 @@ for (const kind of databaseKinds()) {
         const link = await invite('new@example.com')
         const before = await readCacheVersion(h.db, 'directory')
         h.clock.advance(60_000)
+        // Post, redirect, get: the page after "Confirmer" is the link's own page.
         const res = await postForm(h.app, link, {})
-        assert.equal(res.status, 200)
-        const html = await res.text()
+        assert.equal(res.status, 303)
+        assert.equal(res.headers.get('location'), link)
+        const { res: done } = await follow(h.app, res)
+        assert.equal(done.status, 200)
+        const html = await done.text()
+        assert.match(html, /<h1>Adresse activée<\/h1>/)
         assert.match(
           html,
           /new@example\.com peut maintenant envoyer des SMS avec le compte « Acme SA »/,
@@ -317,10 +519,19 @@ for (const kind of databaseKinds()) {
         assert.equal(Boolean(row.is_default), true)
         assert.ok((await readCacheVersion(h.db, 'directory')) > before)
 
-        for (const again of [await get(h.app, link), await postForm(h.app, link, {})]) {
-          assert.equal(again.status, 404)
-          assert.match(await again.text(), /déjà été utilisé ou n’est pas valable/)
+        // Reloading that page, or opening the link again later, says it is activated; a second
+        // confirmation changes nothing.
+        h.clock.advance(60_000)
+        const again = await postForm(h.app, link, {})
+        assert.equal(again.status, 303)
+        for (const page of [await get(h.app, link), (await follow(h.app, again)).res]) {
+          assert.equal(page.status, 200)
+          assert.match(
+            await page.text(),
+            /role="status">C’est fait : new@example\.com peut maintenant envoyer des SMS/,
+          )
         }
+        assert.equal(Number((await senders())[0].accepted_at), h.clock.now - 60_000)
         // The list shows it accepted.
         assert.match(await (await get(h.app, usersPath, alice)).text(), /Utilisateur accepté/)
       })
@@ -331,7 +542,7 @@ for (const kind of databaseKinds()) {
           isDefault: true,
         })
         const link = await invite('both@example.com')
-        assert.equal((await postForm(h.app, link, {})).status, 200)
+        assert.equal((await postForm(h.app, link, {})).status, 303)
         const [row] = await senders()
         assert.equal(row.status, 'accepted')
         assert.equal(Boolean(row.is_default), false)
@@ -340,7 +551,9 @@ for (const kind of databaseKinds()) {
       it('answers 410 to an expired link, asking for a new invitation', async () => {
         const link = await invite('late@example.com')
         h.clock.advance(72 * 3_600_000)
-        for (const res of [await get(h.app, link), await postForm(h.app, link, {})]) {
+        const confirmed = await postForm(h.app, link, {})
+        assert.equal(confirmed.status, 303)
+        for (const res of [await get(h.app, link), (await follow(h.app, confirmed)).res]) {
           assert.equal(res.status, 410)
           assert.match(await res.text(), /a expiré\. Demandez à l’administrateur de votre compte/)
         }

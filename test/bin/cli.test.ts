@@ -105,13 +105,13 @@ describe('mail2sms CLI', function () {
   it('turns "stay in GSM" on and off for an account, off by default', async () => {
     const shown = await cli('account', 'set', 'acme')
     assert.equal(shown.code, 0, shown.err)
-    assert.equal(shown.out, 'account acme\ngsm_only\toff\ntz\tUTC')
+    assert.equal(shown.out, 'account acme\ngsm_only\toff\nvirtual_number\tnone\ntz\tUTC')
     const on = await cli('account', 'set', 'acme', '--gsm-only', 'on')
     assert.equal(on.code, 0, on.err)
-    assert.equal(on.out, 'account acme\ngsm_only\ton\ntz\tUTC')
+    assert.equal(on.out, 'account acme\ngsm_only\ton\nvirtual_number\tnone\ntz\tUTC')
     assert.match((await cli('account', 'list')).out, /^acme\t.*\tgsm_only=on\ttz=UTC$/m)
     const off = await cli('account', 'set', 'acme', '--gsm-only', 'off')
-    assert.equal(off.out, 'account acme\ngsm_only\toff\ntz\tUTC')
+    assert.equal(off.out, 'account acme\ngsm_only\toff\nvirtual_number\tnone\ntz\tUTC')
     assert.match((await cli('account', 'list')).out, /^acme\t.*\tgsm_only=off\ttz=UTC$/m)
 
     const created = await cli('account', 'create', 'cheap', '--name', 'Cheap', '--gsm-only')
@@ -129,14 +129,14 @@ describe('mail2sms CLI', function () {
   it('sets an account’s time zone, refusing one it does not know', async () => {
     const set = await cli('account', 'set', 'acme', '--tz', 'europe/paris')
     assert.equal(set.code, 0, set.err)
-    assert.equal(set.out, 'account acme\ngsm_only\toff\ntz\tEurope/Paris')
+    assert.equal(set.out, 'account acme\ngsm_only\toff\nvirtual_number\tnone\ntz\tEurope/Paris')
     const bad = await cli('account', 'set', 'acme', '--tz', 'Mars/Olympus', '--gsm-only', 'on')
     assert.equal(bad.code, 2)
     assert.match(bad.err, /--tz: unknown time zone "Mars\/Olympus"/)
     // Nothing changed, not even the other option.
     assert.equal(
       (await cli('account', 'set', 'acme')).out,
-      'account acme\ngsm_only\toff\ntz\tEurope/Paris',
+      'account acme\ngsm_only\toff\nvirtual_number\tnone\ntz\tEurope/Paris',
     )
     const created = await cli(
       'account',

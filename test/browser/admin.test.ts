@@ -31,6 +31,18 @@ function flash(page: Page, text: string | RegExp): Locator {
   return page.getByRole('status').filter({ hasText: text })
 }
 
+/** What getBoundingClientRect() gives, as JSON. */
+interface DOMRectLike {
+  x: number
+  y: number
+  width: number
+  height: number
+  top: number
+  right: number
+  bottom: number
+  left: number
+}
+
 /** The activation link of the invitation, which must point at the admin itself. */
 function activationLinkIn(text: string, baseUrl: string): string {
   const links = text.match(/https?:\/\/\S+/g) ?? []
@@ -147,9 +159,13 @@ for (const kind of databaseKinds()) {
       await shows(page.getByRole('status').filter({ hasText: invitedEmail }))
       await h.screenshot(page, 'activated')
 
-      // The link works once; and it opens no door into the admin.
+      // A reload shows the same page (no second confirmation), and so does the link opened
+      // again; it opens no door into the admin.
+      await page.reload()
+      await shows(page.getByRole('heading', { level: 1, name: 'Adresse activée' }))
       await page.goto(link)
-      await shows(page.getByRole('heading', { level: 1, name: 'Lien non valable' }))
+      await shows(page.getByRole('heading', { level: 1, name: 'Adresse activée' }))
+      await isGone(page.getByRole('button', { name: 'Confirmer', exact: true }))
       await page.goto('/')
       assert.equal(new URL(page.url()).pathname, '/login')
       assertBrowserQuiet()
@@ -168,7 +184,15 @@ for (const kind of databaseKinds()) {
         .first()
       assert.equal(accepted?.status, 'accepted')
 
+      // Effacer asks first, on a page of its own; Annuler goes back with nothing deleted.
       await submitAndWait(page, row.getByRole('button', { name: `Effacer ${invitedEmail}` }))
+      await shows(page.getByRole('heading', { level: 1, name: 'Effacer un utilisateur' }))
+      await shows(page.getByText(`Effacer l’utilisateur ${invitedEmail} du compte`))
+      await h.screenshot(page, 'user-delete-confirm')
+      await submitAndWait(page, page.getByRole('link', { name: 'Annuler', exact: true }))
+      await shows(page.getByRole('row').filter({ hasText: invitedEmail }))
+      await submitAndWait(page, row.getByRole('button', { name: `Effacer ${invitedEmail}` }))
+      await submitAndWait(page, page.getByRole('button', { name: 'Supprimer', exact: true }))
       await shows(flash(page, `${invitedEmail} a été effacé`))
       await isGone(page.getByRole('row').filter({ hasText: invitedEmail }))
       await h.screenshot(page, 'user-deleted')
@@ -361,6 +385,8 @@ for (const kind of databaseKinds()) {
 
       const v4 = table.getByRole('row').filter({ hasText: '203.0.113.7' })
       await submitAndWait(page, v4.getByRole('button', { name: /Effacer/ }))
+      await shows(page.getByText('Effacer 203.0.113.7/32 des adresses IP autorisées du compte'))
+      await submitAndWait(page, page.getByRole('button', { name: 'Supprimer', exact: true }))
       await shows(flash(page, "n'est plus autorisée"))
       await isGone(page.getByRole('table').getByRole('row').filter({ hasText: '203.0.113.7' }))
       await shows(page.getByRole('table').getByRole('row').filter({ hasText: '2001:db8::/48' }))
@@ -371,6 +397,125 @@ for (const kind of databaseKinds()) {
         rows.map((r) => [Number(r.account_id), r.cidr]),
         [[second.id, '2001:db8::/48']],
       )
+      assertBrowserQuiet()
+    })
+
+    it('shows the SMS log: a chart as wide as the page, a long SMS opened once', async function () {
+      const { page } = admin
+      const [, second] = h.accounts
+      const longText = `Bonjour,\nvotre commande est prête : ${'passez la prendre '.repeat(6)}avant 18h.`
+      const now = Date.now()
+      // Oldest first, as they would have come.
+      const rows = [9, 5, 2, 1, 0].map((age, i) => ({
+        account_id: second.id,
+        sender_id: null,
+        sender_email: 'lea.martin@example.test',
+        recipient: '+33611111111',
+        body: age === 0 ? longText : `SMS ${i + 1}`,
+        encoding: 'ucs2',
+        segments: age === 0 ? 3 : 1,
+        status: i % 2 === 0 ? 'delivered' : 'failed',
+        attempts: 1,
+        next_attempt_at: now - age * 86_400_000,
+        dedupe_key: `browser-log-${i}`,
+        created_at: now - age * 86_400_000,
+        updated_at: now - age * 86_400_000,
+      }))
+      await h.database.db('outbound_sms').insert(rows)
+      await page.goto(`/a/${second.id}/messages`)
+      await shows(page.getByRole('heading', { level: 1, name: 'Journal des SMS' }))
+
+      // The figures as a table, for those who cannot see the chart; open, it must fit too.
+      await page.getByText('Les chiffres jour par jour', { exact: true }).click()
+      const table = page.locator('.chart-figures table')
+      await shows(table)
+      assert.equal(await table.locator('tbody tr').count(), 30)
+
+      /** Where the chart's parts are, in CSS pixels, and whether anything sticks out. */
+      const measure = async () =>
+        (await page.evaluate(`(() => {
+          const box = (el) => el.getBoundingClientRect().toJSON()
+          const figure = document.querySelector('figure.daily-chart')
+          const items = [...figure.querySelectorAll('.chart-legend li')].map((li) => {
+            const words = document.createRange()
+            words.selectNodeContents(li)
+            words.setStartAfter(li.querySelector('svg'))
+            return { swatch: box(li.querySelector('svg')), words: words.getBoundingClientRect().toJSON() }
+          })
+          return {
+            viewport: window.innerWidth,
+            figure: box(figure),
+            overflow: figure.scrollWidth - figure.clientWidth,
+            tableOverflow: (({ scrollWidth, clientWidth }) => scrollWidth - clientWidth)(
+              figure.querySelector('.chart-figures-scroll'),
+            ),
+            plot: box(figure.querySelector('svg.chart-plot')),
+            labelPx: parseFloat(getComputedStyle(figure.querySelector('.chart-scale span')).fontSize),
+            days: [...figure.querySelectorAll('.chart-days span')].map(box),
+            items,
+          }
+        })()`)) as {
+          viewport: number
+          figure: DOMRectLike
+          overflow: number
+          tableOverflow: number
+          plot: DOMRectLike
+          labelPx: number
+          days: DOMRectLike[]
+          items: Array<{ swatch: DOMRectLike; words: DOMRectLike }>
+        }
+
+      for (const width of [1280, 390]) {
+        await page.setViewportSize({ width, height: 900 })
+        const m = await measure()
+        // The plot takes most of the content's width, whatever the window.
+        assert.ok(m.figure.width > (width === 1280 ? 1000 : 300), `figure of ${m.figure.width}px`)
+        assert.ok(m.plot.width > 0.75 * m.figure.width, `plot ${m.plot.width} of ${m.figure.width}`)
+        assert.ok(m.plot.height >= 150, `plot ${m.plot.height}px high`)
+        // Nothing of the chart sticks out, of the window or of the chart.
+        assert.ok(m.figure.right <= m.viewport, `chart ends at ${m.figure.right} of ${width}`)
+        assert.ok(m.overflow <= 0, `the chart overflows by ${m.overflow}px`)
+        assert.ok(m.tableOverflow <= 0, `the table overflows by ${m.tableOverflow}px`)
+        for (const day of m.days) {
+          assert.ok(day.left >= m.plot.left - 1 && day.right <= m.plot.right + 1, 'day label')
+        }
+        // Its labels are text of a readable size, not drawing shrunk with the plot.
+        assert.ok(m.labelPx >= 12, `labels of ${m.labelPx}px`)
+        // Each swatch is right by its words, on their line; the space is between the items.
+        for (const { swatch, words } of m.items) {
+          const gap = words.left - swatch.right
+          assert.ok(gap >= 0 && gap < 12, `a swatch ${gap}px from its words`)
+          const middle = (r: DOMRectLike) => r.top + r.height / 2
+          assert.ok(Math.abs(middle(words) - middle(swatch)) < 6, 'a swatch off its line')
+        }
+        const [bars, rate] = m.items
+        if (bars.words.top === rate.words.top) {
+          assert.ok(rate.swatch.left - bars.words.right >= 16, 'legend items run together')
+        }
+        await h.screenshot(page, `messages-${width}`)
+      }
+
+      // A long SMS, opened: its whole text once, right under the summary, no blank lines.
+      await page.setViewportSize({ width: 1280, height: 900 })
+      const fold = page
+        .getByRole('row')
+        .filter({ hasText: 'votre commande est prête' })
+        .locator('details.log-text')
+      await fold.locator('summary').click()
+      assert.equal(await fold.getAttribute('open'), '')
+      const shown = await fold.innerText()
+      assert.equal(shown.split('votre commande est prête').length - 1, 1, shown)
+      assert.equal((await fold.locator('summary').innerText()).trim(), 'Afficher moins')
+      const summary = await fold.locator('summary').boundingBox()
+      const text = await fold.locator('.log-text-full').boundingBox()
+      const whole = await fold.boundingBox()
+      assert.ok(summary && text && whole)
+      assert.ok(Math.abs(text.y - (summary.y + summary.height)) < 2, 'a gap above the text')
+      assert.ok(whole.y + whole.height - (text.y + text.height) < 2, 'a gap below the text')
+      await h.screenshot(page, 'messages-long-sms-open')
+
+      const keys = rows.map((r) => r.dedupe_key)
+      await h.database.db('outbound_sms').whereIn('dedupe_key', keys).delete()
       assertBrowserQuiet()
     })
 
@@ -392,6 +537,55 @@ for (const kind of databaseKinds()) {
         seen.some((p) => p.includes('Content Security Policy')),
         `the CSP violation was not reported: ${JSON.stringify(seen)}`,
       )
+    })
+
+    it('a forgotten password: a new one through the mailed link, and the old session ends', async function () {
+      const other = await h.openPage()
+      try {
+        const { page } = other
+        await page.goto('/login')
+        await submitAndWait(page, page.getByRole('link', { name: 'Mot de passe oublié ?' }))
+        await page.getByLabel('Adresse e-mail', { exact: true }).fill(h.admin.email)
+        await submitAndWait(page, page.getByRole('button', { name: 'Recevoir le lien' }))
+        await shows(page.getByRole('heading', { level: 1, name: 'Vérifiez votre messagerie' }))
+        await h.sink.until(() =>
+          h.sink
+            .mailsTo(h.admin.email)
+            .some((m) => /Réinitialisation/.test(m.parsed.subject ?? '')),
+        )
+        const mail = h.sink
+          .mailsTo(h.admin.email)
+          .find((m) => /Réinitialisation/.test(m.parsed.subject ?? ''))
+        const link = (mail?.parsed.text ?? '').match(/https?:\/\/\S+\/password-reset\/\S+/)?.[0]
+        assert.ok(link, 'no reset link in the mail')
+
+        await page.goto(link)
+        // The token went into a cookie: the form's address does not hold it.
+        assert.equal(new URL(page.url()).pathname, '/password-reset/choose')
+        await page
+          .getByLabel('Nouveau mot de passe', { exact: true })
+          .fill('un tout nouveau secret')
+        await page
+          .getByLabel('Confirmez le nouveau mot de passe', { exact: true })
+          .fill('un tout nouveau secret')
+        await submitAndWait(page, page.getByRole('button', { name: 'Changer le mot de passe' }))
+        await shows(page.getByRole('heading', { level: 1, name: 'Mot de passe changé' }))
+        await h.screenshot(page, 'password-reset')
+
+        // The session of the first browser has ended.
+        await admin.page.goto(`/a/${h.accounts[0].id}/users`)
+        assert.equal(new URL(admin.page.url()).pathname, '/login')
+
+        await page.goto('/login')
+        await page.getByLabel('Adresse e-mail', { exact: true }).fill(h.admin.email)
+        await page.getByLabel('Mot de passe', { exact: true }).fill('un tout nouveau secret')
+        await submitAndWait(page, page.getByRole('button', { name: 'Se connecter' }))
+        assert.equal(new URL(page.url()).pathname, `/a/${h.accounts[0].id}/users`)
+        assert.deepEqual(other.problems, [], 'the browser reported errors (CSP, script, server)')
+        assertBrowserQuiet()
+      } finally {
+        await other.page.context().close()
+      }
     })
 
     it('kept a screenshot of every step under test/artifacts', function () {

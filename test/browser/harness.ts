@@ -55,7 +55,7 @@ export interface BrowserHarness {
   serverLog: string[]
   /** A fresh browser context (its own cookies), as a separate person would have. */
   openPage(): Promise<WatchedPage>
-  /** Saves a numbered full-page screenshot under test/artifacts/browser/<kind>/. */
+  /** Saves a numbered full-page screenshot under test/artifacts/browser/<shotFolder>/. */
   screenshot(page: Page, step: string): Promise<string>
   close(): Promise<void>
 }
@@ -125,7 +125,11 @@ function watch(context: BrowserContext, page: Page): WatchedPage {
   return { context, page, problems }
 }
 
-export async function startBrowserHarness(kind: TestDatabase['kind']): Promise<BrowserHarness> {
+export async function startBrowserHarness(
+  kind: TestDatabase['kind'],
+  /** The screenshots' folder under test/artifacts/browser/; each suite has its own. */
+  shotFolder: string = kind,
+): Promise<BrowserHarness> {
   const cleanups: Array<() => Promise<void>> = []
   const closeAll = async (): Promise<void> => {
     const errors: unknown[] = []
@@ -175,7 +179,7 @@ export async function startBrowserHarness(kind: TestDatabase['kind']): Promise<B
     const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
     cleanups.push(() => browser.close())
 
-    const shotDir = path.join(ARTIFACTS_DIR, kind)
+    const shotDir = path.join(ARTIFACTS_DIR, shotFolder)
     fs.rmSync(shotDir, { recursive: true, force: true })
     fs.mkdirSync(shotDir, { recursive: true })
     let shots = 0

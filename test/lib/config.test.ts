@@ -198,4 +198,58 @@ describe('lib/config', () => {
       /retention\.purge_batch_size must be at least 1/,
     )
   })
+
+  it('reads the help contact of [admin], each part optional and checked, naming the key', () => {
+    assert.deepEqual(load('').admin.help, { email: null, phone: null, url: null })
+    const shipped = loadConfig(path.resolve(__dirname, '../../config/mail2sms.ini'), {})
+    assert.deepEqual(shipped.admin.help, { email: null, phone: null, url: null })
+    assert.deepEqual(
+      load(
+        '[admin]\nhelp_email=Support@Operator.test\nhelp_phone=+33 1 23 45 67 89\nhelp_url=https://help.operator.test/sms\n',
+      ).admin.help,
+      {
+        email: 'support@operator.test',
+        phone: '+33123456789',
+        url: 'https://help.operator.test/sms',
+      },
+    )
+    assert.equal(load('[admin]\nhelp_phone=0033123456789\n').admin.help?.phone, '+33123456789')
+    assert.throws(() => load('[admin]\nhelp_email=support\n'), /admin\.help_email must be an email/)
+    assert.throws(
+      () => load('[admin]\nhelp_phone=01 23 45 67 89\n'),
+      /admin\.help_phone must be a phone number in international form/,
+    )
+    assert.throws(() => load('[admin]\nhelp_phone=+33 1 23\n'), /admin\.help_phone .* too short/)
+    assert.throws(
+      () => load('[admin]\nhelp_url=javascript:alert(1)\n'),
+      /admin\.help_url must be an http:\/\/ or https:\/\/ address/,
+    )
+    assert.throws(() => load('[admin]\nhelp_url=help.operator.test\n'), /admin\.help_url/)
+  })
+
+  it('reads the password reset settings of [admin], with bounds', () => {
+    assert.deepEqual(load('').admin.passwordReset, {
+      ttlMinutes: 60,
+      mailsPerAddress: 3,
+      requestsPerClient: 10,
+      windowMinutes: 60,
+    })
+    const set = load(
+      '[admin]\npassword_reset_ttl_minutes=30\npassword_reset_mails_per_address=2\npassword_reset_requests_per_client=5\npassword_reset_window_minutes=120\n',
+    )
+    assert.deepEqual(set.admin.passwordReset, {
+      ttlMinutes: 30,
+      mailsPerAddress: 2,
+      requestsPerClient: 5,
+      windowMinutes: 120,
+    })
+    assert.throws(
+      () => load('[admin]\npassword_reset_ttl_minutes=2000\n'),
+      /admin\.password_reset_ttl_minutes must be at most 1440/,
+    )
+    assert.throws(
+      () => load('[admin]\npassword_reset_mails_per_address=0\n'),
+      /admin\.password_reset_mails_per_address must be at least 1/,
+    )
+  })
 })

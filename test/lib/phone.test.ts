@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict'
-import { isValidCountry, parseSmsNumber } from '../../lib/phone'
+import {
+  formatInternational,
+  isValidCountry,
+  parseContactPhone,
+  parseSmsNumber,
+  parseVirtualNumber,
+} from '../../lib/phone'
 
 function e164Of(input: string, country: string): string {
   const parsed = parseSmsNumber(input, country)
@@ -145,5 +151,32 @@ describe('lib/phone', () => {
         assert.equal(isValidCountry(code), false, code)
       }
     })
+  })
+})
+
+describe('lib/phone parseVirtualNumber', () => {
+  it('reads international and national forms into E.164, ranges newer than the metadata too', () => {
+    // +33 7 00… is not among the ranges libphonenumber knows, but has the length of one.
+    for (const input of ['+33700000001', '+33 7 00 00 00 01', '0033700000001', '07.00.00.00.01']) {
+      assert.deepEqual(parseVirtualNumber(input, 'FR'), { ok: true, e164: '+33700000001' }, input)
+    }
+    assert.deepEqual(parseVirtualNumber('07700 900123', 'GB'), { ok: true, e164: '+447700900123' })
+  })
+
+  it('refuses text, short codes, wrong lengths and unknown country codes', () => {
+    for (const input of ['', 'abc', '36180', '0612', '+33 7 00 00 00 01 23', '+999123456789']) {
+      assert.equal(parseVirtualNumber(input, 'FR').ok, false, input)
+    }
+  })
+})
+
+describe('lib/phone parseContactPhone', () => {
+  it('takes a valid number in international form only', () => {
+    assert.deepEqual(parseContactPhone('+33 1 23 45 67 89'), { ok: true, e164: '+33123456789' })
+    assert.deepEqual(parseContactPhone('0033123456789'), { ok: true, e164: '+33123456789' })
+    for (const input of ['01 23 45 67 89', '+33 1 23', '+33 0 00 00 00 00', 'support']) {
+      assert.equal(parseContactPhone(input).ok, false, input)
+    }
+    assert.equal(formatInternational('+33123456789'), '+33 1 23 45 67 89')
   })
 })

@@ -55,6 +55,14 @@ export interface SmsLogFilter {
   status?: LogStatus
   /** Keyset: only SMS with a smaller id (the `nextBefore` of the previous page). */
   before?: number
+  /** Only SMS created at or after this time (ms since the epoch). */
+  from?: number
+  /** Only SMS created before this time (ms since the epoch). */
+  to?: number
+  /** Digits found anywhere in the number: '5678' finds +33612345678. */
+  numberContains?: string
+  /** Part of the sender's address, without case: 'dupont' or '@acme.test'. */
+  senderContains?: string
 }
 
 export interface SmsLogEntry {
@@ -74,6 +82,13 @@ export interface SmsLogEntry {
   errorCode: number | null
   sentAt: number | null
   finalAt: number | null
+  encoding: string
+  /** The last error as stored, whatever the status (the export shows it; the page, `reason`). */
+  lastError: string | null
+  /** The MX transaction id: the `trace=` of every log line about this SMS. */
+  trace: string | null
+  /** What the retention purge removed (bits of lib/db/purged.ts): those fields are blank. */
+  purged: number
 }
 
 export interface PartDelivery {
@@ -86,6 +101,11 @@ export interface SmsLogPage {
   rows: SmsLogEntry[]
   /** The `before` of the next page, or null when this is the last one. */
   nextBefore: number | null
+  /**
+   * Set when a partial search stopped at its reading budget before filling the page: the time
+   * of the oldest SMS it read. The next page (nextBefore) goes on from there.
+   */
+  searchedBackTo: number | null
 }
 
 const COLUMNS = [
@@ -101,6 +121,9 @@ const COLUMNS = [
   'error_code',
   'sent_at',
   'final_at',
+  'encoding',
+  'mx_transaction',
+  'purged',
 ]
 
 const NUMBER_PREFIX = /^\+\d{1,15}$/
@@ -119,7 +142,20 @@ export function prefixUpperBound(prefix: string): string | null {
   return trimmed.slice(0, -1) + String.fromCharCode(last + 1)
 }
 
+const DIGITS = /^\d{1,15}$/
+
 function checkFilter(filter: SmsLogFilter): void {
+  if (filter.numberContains !== undefined && !DIGITS.test(filter.numberContains)) {
+    throw new RangeError(`number part must be 1 to 15 digits, got "${filter.numberContains}"`)
+  }
+  if (filter.senderContains !== undefined && !filter.senderContains.trim()) {
+    throw new RangeError('sender part must not be empty')
+  }
+  for (const bound of [filter.from, filter.to]) {
+    if (bound !== undefined && !Number.isSafeInteger(bound)) {
+      throw new RangeError(`date bounds must be whole milliseconds, got ${bound}`)
+    }
+  }
   if (filter.number !== undefined && !E164.test(filter.number)) {
     throw new RangeError(`number filter must be E.164, got "${filter.number}"`)
   }
@@ -140,6 +176,7 @@ const INDEX = {
   recipient: 'outbound_sms_account_recipient_id',
   sender: 'outbound_sms_account_sender_id',
   status: 'outbound_sms_account_status_id',
+  createdAt: 'outbound_sms_account_created_at',
 } as const
 
 type LogIndex = (typeof INDEX)[keyof typeof INDEX]
@@ -173,16 +210,85 @@ function whereNumber(q: Query, filter: SmsLogFilter): void {
 // Stored lower-cased by the MX (normaliseEmail), so an exact match reads the index.
 const senderOf = (filter: SmsLogFilter): string | undefined => filter.sender?.trim().toLowerCase()
 
-function whereBefore(q: Query, filter: SmsLogFilter): Query {
+/**
+ * The keyset bound and the date range. The range is exact on created_at; the id bounds that
+ * boundsForDates adds let every index read start and stop inside it.
+ */
+function whereBefore(q: Query, filter: BoundedFilter): Query {
   if (filter.before !== undefined) q.where('id', '<', filter.before)
+  if (filter.afterId !== undefined) q.where('id', '>=', filter.afterId)
+  if (filter.from !== undefined) q.where('created_at', '>=', filter.from)
+  if (filter.to !== undefined) q.where('created_at', '<', filter.to)
   return q
 }
 
-function whereFilter(q: Query, filter: SmsLogFilter, states: SmsStatus[] | null): void {
+/** A filter once its dates are known as ids too. */
+interface BoundedFilter extends SmsLogFilter {
+  /** The smallest id the date range can hold. */
+  afterId?: number
+}
+
+/**
+ * How far created_at may run out of id order: ids are given at insert, created_at a moment
+ * before by the MX node that wrote the row, so two nodes' clocks and a slow insert can put a
+ * row's time a little before an older id's. The id bounds are widened by this much time; the
+ * created_at condition keeps the range exact.
+ */
+export const CLOCK_SLACK_MS = 5 * 60_000
+
+/** Escapes LIKE's wildcards in a searched part, for `LIKE ? ESCAPE '!'`. */
+function likePattern(part: string): string {
+  return `%${part.replace(/[!%_]/g, (ch) => `!${ch}`)}%`
+}
+
+/**
+ * The id bounds of a date range, from the (account_id, created_at) index: one entry read for
+ * each end. An SMS created before `from` minus the slack was inserted before every SMS of the
+ * range, so its id is a floor; one created at `to` plus the slack or later was inserted after
+ * them all, so its id is a ceiling. Without such an SMS that end has no id bound. Null when the
+ * range is empty.
+ */
+async function boundsForDates(
+  db: Db,
+  accountId: number,
+  filter: SmsLogFilter,
+): Promise<BoundedFilter | null> {
+  if (filter.from === undefined && filter.to === undefined) return filter
+  if (filter.from !== undefined && filter.to !== undefined && filter.to <= filter.from) return null
+  const edge = async (op: '<' | '>=', time: number, dir: 'asc' | 'desc') => {
+    const [row] = (await fromIndex(db, INDEX.createdAt)
+      .select('id')
+      .where('account_id', accountId)
+      .where('created_at', op, time)
+      .orderBy('created_at', dir)
+      .limit(1)) as Array<{ id: unknown }>
+    return row ? Number(row.id) : undefined
+  }
+  let { before } = filter
+  let afterId: number | undefined
+  if (filter.to !== undefined) {
+    const ceiling = await edge('>=', filter.to + CLOCK_SLACK_MS, 'asc')
+    if (ceiling !== undefined) before = before === undefined ? ceiling : Math.min(before, ceiling)
+  }
+  if (filter.from !== undefined) {
+    const floor = await edge('<', filter.from - CLOCK_SLACK_MS, 'desc')
+    if (floor !== undefined) afterId = floor + 1
+  }
+  return { ...filter, before, afterId }
+}
+
+function whereFilter(q: Query, filter: BoundedFilter, states: SmsStatus[] | null): void {
   whereNumber(q, filter)
   const sender = senderOf(filter)
   if (sender !== undefined) q.where('sender_email', sender)
   if (states !== null) q.whereIn('status', states)
+  if (filter.numberContains !== undefined) {
+    q.whereRaw("recipient LIKE ? ESCAPE '!'", [likePattern(filter.numberContains)])
+  }
+  if (filter.senderContains !== undefined) {
+    const part = filter.senderContains.trim().toLowerCase()
+    q.whereRaw("sender_email LIKE ? ESCAPE '!'", [likePattern(part)])
+  }
   whereBefore(q, filter)
 }
 
@@ -365,6 +471,10 @@ function toEntry(row: Record<string, unknown>): SmsLogEntry {
       row.error_code === null || row.error_code === undefined ? null : Number(row.error_code),
     sentAt: row.sent_at === null || row.sent_at === undefined ? null : Number(row.sent_at),
     finalAt: row.final_at === null || row.final_at === undefined ? null : Number(row.final_at),
+    encoding: String(row.encoding),
+    lastError,
+    trace: (row.mx_transaction as string | null) ?? null,
+    purged: Number(row.purged ?? 0),
   }
 }
 
@@ -401,10 +511,16 @@ export async function listAccountSms(
   accountId: number,
   filter: SmsLogFilter,
   limit: number,
-  options: { idSetLimit?: number } = {},
+  options: { idSetLimit?: number; searchBudget?: number } = {},
 ): Promise<SmsLogPage> {
   checkFilter(filter)
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`bad page size ${limit}`)
+  const bounded = await boundsForDates(db, accountId, filter)
+  if (bounded === null) return { rows: [], nextBefore: null, searchedBackTo: null }
+  if (bounded.numberContains !== undefined || bounded.senderContains !== undefined) {
+    return searchWindow(db, accountId, bounded, limit, options.searchBudget ?? SEARCH_BUDGET)
+  }
+  filter = bounded
   const wanted = limit + 1
   const idSetLimit = options.idSetLimit ?? ID_SET_LIMIT
   const candidates =
@@ -419,5 +535,61 @@ export async function listAccountSms(
     .slice(0, wanted)
   const page = rows.slice(0, limit)
   await readDeliveredParts(db, page)
-  return { rows: page, nextBefore: rows.length > limit ? page[page.length - 1].id : null }
+  return {
+    rows: page,
+    nextBefore: rows.length > limit ? page[page.length - 1].id : null,
+    searchedBackTo: null,
+  }
+}
+
+/** SMS a partial search reads at most for one page, newest first. */
+export const SEARCH_BUDGET = 10_000
+
+/**
+ * A partial number or address: no index reads "contains", so the search reads the account's
+ * SMS in id order, at most `budget` of them per page, and checks each. A page that fills stops
+ * there; one that does not says how far back it read, and its next page goes on from there.
+ * Either way a page costs at most `budget` rows, however large the account.
+ */
+async function searchWindow(
+  db: Db,
+  accountId: number,
+  filter: BoundedFilter,
+  limit: number,
+  budget: number,
+): Promise<SmsLogPage> {
+  // The budget-th SMS down from where the page starts, read from the index alone but its time.
+  const floorQuery = fromIndex(db, INDEX.account)
+    .select('id', 'created_at')
+    .where('account_id', accountId)
+    .orderBy('id', 'desc')
+    .offset(budget - 1)
+    .limit(1)
+  if (filter.before !== undefined) floorQuery.where('id', '<', filter.before)
+  if (filter.afterId !== undefined) floorQuery.where('id', '>=', filter.afterId)
+  const [floor] = (await floorQuery) as Array<{ id: unknown; created_at: unknown }>
+  const window: BoundedFilter = floor
+    ? { ...filter, afterId: Math.max(filter.afterId ?? 0, Number(floor.id)) }
+    : filter
+  const q = fromIndex(db, INDEX.account)
+    .select(COLUMNS)
+    .where('account_id', accountId)
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+  whereFilter(q, window, filter.status ? STATUSES_OF[filter.status] : null)
+  const found = ((await q) as Array<Record<string, unknown>>).map(toEntry)
+  const page = found.slice(0, limit)
+  await readDeliveredParts(db, page)
+  if (found.length > limit) {
+    return { rows: page, nextBefore: page[page.length - 1].id, searchedBackTo: null }
+  }
+  // The window ran out before the page filled: older SMS remain unread, unless the date range
+  // ends inside the window anyway.
+  const more =
+    floor !== undefined && (filter.afterId === undefined || Number(floor.id) > filter.afterId)
+  return {
+    rows: page,
+    nextBefore: more ? Number(floor.id) : null,
+    searchedBackTo: more ? Number(floor.created_at) : null,
+  }
 }

@@ -61,7 +61,11 @@ for (const kind of databaseKinds()) {
 
     it('grants accounts once and lists them by name', async () => {
       const admin = await createAdmin(t.db, { email: 'a@acme.test', name: 'A', passwordHash: 'h' })
-      const zed = await createAccount(t.db, { ref: 'zed', name: 'Zed', timeZone: 'Pacific/Auckland' })
+      const zed = await createAccount(t.db, {
+        ref: 'zed',
+        name: 'Zed',
+        timeZone: 'Pacific/Auckland',
+      })
       const alpha = await createAccount(t.db, { ref: 'alpha', name: 'Alpha' })
       await createAccount(t.db, { ref: 'other', name: 'Other' })
       assert.equal(await grantAccount(t.db, admin.id, zed.id), true)

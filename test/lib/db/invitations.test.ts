@@ -8,6 +8,7 @@ import {
   inviteSender,
   listSenderInvitations,
   resendInvitation,
+  restorePreviousInvitation,
   SenderAlreadyAcceptedError,
 } from '../../../lib/db/invitations'
 import { hashSecretToken } from '../../../lib/auth/tokens'
@@ -54,8 +55,14 @@ for (const kind of databaseKinds()) {
       const second = await inviteSender(t.db, acme.id, 'p@example.com', TTL, now + 10)
       assert.equal(second.created, false)
       assert.equal(second.sender.id, first.sender.id)
-      assert.equal((await findInvitation(t.db, first.token, now + 20)).state, 'used')
+      const replaced = await findInvitation(t.db, first.token, now + 20)
+      assert.equal(replaced.state, 'replaced')
+      assert.equal(replaced.replacedAt, now + 10)
+      assert.equal(replaced.sender?.email, 'p@example.com')
+      assert.equal(replaced.account?.ref, 'acme')
       assert.equal((await findInvitation(t.db, second.token, now + 20)).state, 'valid')
+      // The link it replaced cannot be accepted: one working link at a time.
+      assert.equal(await acceptInvitation(t.db, first.token, now + 20), null)
       await addSender(t.db, acme.id, 'a@example.com', { status: 'accepted' })
       await assert.rejects(
         inviteSender(t.db, acme.id, 'A@example.com', TTL, now),
@@ -70,20 +77,56 @@ for (const kind of databaseKinds()) {
       const again = await resendInvitation(t.db, acme.id, invited.sender.id, TTL, now + 5)
       assert.ok(again)
       assert.equal(again.expiresAt, now + 5 + TTL)
-      assert.equal((await findInvitation(t.db, invited.token, now)).state, 'used')
+      assert.equal((await findInvitation(t.db, invited.token, now)).state, 'replaced')
+      assert.equal((await findInvitation(t.db, again.token, now)).state, 'valid')
       const accepted = await addSender(t.db, acme.id, 'a@example.com', { status: 'accepted' })
       assert.equal(await resendInvitation(t.db, acme.id, accepted.id, TTL, now), null)
     })
 
-    it('tells valid, expired and used (or unknown) links apart', async () => {
+    it('tells valid, expired and unknown links apart', async () => {
       const invited = await inviteSender(t.db, acme.id, 'p@example.com', TTL, now)
       const valid = await findInvitation(t.db, invited.token, now + TTL - 1)
       assert.equal(valid.state, 'valid')
       assert.equal(valid.account?.ref, 'acme')
       assert.equal(valid.sender?.email, 'p@example.com')
       assert.equal((await findInvitation(t.db, invited.token, now + TTL)).state, 'expired')
-      assert.equal((await findInvitation(t.db, 'A'.repeat(43), now)).state, 'used')
-      assert.equal((await findInvitation(t.db, 'short', now)).state, 'used')
+      assert.equal((await findInvitation(t.db, 'A'.repeat(43), now)).state, 'invalid')
+      assert.equal((await findInvitation(t.db, 'short', now)).state, 'invalid')
+    })
+
+    it('says an activated address is activated, from its own link or a replaced one', async () => {
+      const first = await inviteSender(t.db, acme.id, 'p@example.com', TTL, now)
+      const second = await resendInvitation(t.db, acme.id, first.sender.id, TTL, now + 10)
+      assert.ok(second)
+      assert.ok(await acceptInvitation(t.db, second.token, now + 20))
+      for (const token of [first.token, second.token]) {
+        const found = await findInvitation(t.db, token, now + 30)
+        assert.equal(found.state, 'accepted')
+        assert.equal(found.sender?.email, 'p@example.com')
+        assert.equal(found.account?.ref, 'acme')
+      }
+    })
+
+    it('forgets the links of a deleted sender: they are simply not valid', async () => {
+      const first = await inviteSender(t.db, acme.id, 'p@example.com', TTL, now)
+      const second = await inviteSender(t.db, acme.id, 'p@example.com', TTL, now + 10)
+      await deleteSender(t.db, acme.id, first.sender.id)
+      assert.equal((await findInvitation(t.db, first.token, now + 20)).state, 'invalid')
+      assert.equal((await findInvitation(t.db, second.token, now + 20)).state, 'invalid')
+      assert.equal((await t.db('sender_invitation_links')).length, 0)
+    })
+
+    it('gives back the replaced link, working, when the new mail could not leave', async () => {
+      const first = await inviteSender(t.db, acme.id, 'p@example.com', TTL, now)
+      const second = await resendInvitation(t.db, acme.id, first.sender.id, TTL, now + 10)
+      assert.ok(second)
+      await restorePreviousInvitation(t.db, second)
+      assert.equal((await findInvitation(t.db, first.token, now + 20)).state, 'valid')
+      assert.equal((await findInvitation(t.db, second.token, now + 20)).state, 'invalid')
+      // Replaced again later: said so again.
+      const third = await resendInvitation(t.db, acme.id, first.sender.id, TTL, now + 30)
+      assert.ok(third)
+      assert.equal((await findInvitation(t.db, first.token, now + 40)).state, 'replaced')
     })
 
     it('accepts once, clearing the token and making the account the default', async () => {
@@ -101,7 +144,7 @@ for (const kind of databaseKinds()) {
       assert.equal(stored.invitation_expires_at, null)
       assert.equal(await readCacheVersion(t.db, 'directory'), before + 1)
       assert.equal(await acceptInvitation(t.db, invited.token, now + 200), null)
-      assert.equal((await findInvitation(t.db, invited.token, now + 200)).state, 'used')
+      assert.equal((await findInvitation(t.db, invited.token, now + 200)).state, 'accepted')
     })
 
     it('leaves the default account of an address that already has one', async () => {

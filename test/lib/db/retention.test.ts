@@ -88,6 +88,7 @@ for (const kind of databaseKinds()) {
         dedupe_key: `mo-${n}`,
         status,
         last_error: status === 'failed' ? 'relay refused: 550 <boss@acme.example> unknown' : null,
+        mailed_to: status === 'forwarded' ? 'boss@acme.example' : null,
         received_at: ago(daysAgo),
       })
       return Number(id)
@@ -195,7 +196,7 @@ for (const kind of databaseKinds()) {
       assert.deepEqual([e.raw, e.handset, e.handset_ton, e.state], [null, null, null, 'delivered'])
       for (const id of [forwarded, failed]) {
         const r = await row('inbound_sms', id)
-        assert.deepEqual([r.body, r.from_number, r.last_error], ['', '', null])
+        assert.deepEqual([r.body, r.from_number, r.last_error, r.mailed_to], ['', '', null, null])
         assert.equal(r.to_number, '+33700000001')
         assert.equal(Number(r.purged), PURGED_TEXT | PURGED_ADDRESSES)
       }

@@ -116,6 +116,7 @@ for (const kind of databaseKinds()) {
       const { id } = await inbound('+33700000003', 'nobody reads this')
       const row = await eventually(statusOf(id), (r) => r.status === 'kept')
       assert.match(String(row.last_error), /no forward address/)
+      assert.equal(row.mailed_to, null)
       assert.ok(
         lines.some((l) => l.startsWith(`mo.kept trace=mo-${id} inbound=${id} account=quiet`)),
       )
@@ -206,6 +207,8 @@ for (const kind of databaseKinds()) {
       const late = await answerToCarol('answer after the window')
       const forwarded = await eventually(statusOf(late.id), (r) => r.status === 'forwarded')
       assert.equal(forwarded.reply_to_sms_id, null)
+      // Where it went, as it was then: the admin's received SMS page shows it.
+      assert.equal(forwarded.mailed_to, 'window@acme.example')
       const [lateMail] = sink.mails.filter((m) => m.parsed.text?.includes('after the window'))
       assert.deepEqual(lateMail.envelopeTo, ['window@acme.example'])
       await narrow.stop()
@@ -214,6 +217,7 @@ for (const kind of databaseKinds()) {
       const inTime = await answerToCarol('answer within the window')
       const replied = await eventually(statusOf(inTime.id), (r) => r.status === 'replied')
       assert.equal(Number(replied.reply_to_sms_id), inTime.smsId)
+      assert.equal(replied.mailed_to, 'carol@acme.example')
       const [inTimeMail] = sink.mails.filter((m) => m.parsed.text?.includes('within the window'))
       assert.deepEqual(inTimeMail.envelopeTo, ['carol@acme.example'])
 

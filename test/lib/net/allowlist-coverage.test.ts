@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { rangeBounds } from '../../../lib/net/allowlist'
 import {
+  checkAllowlistAdditions,
   checkAllowlistCoverage,
   coveredAddresses,
   describeAddressCount,
   formatAddressCount,
+  isCoveredBy,
 } from '../../../lib/net/allowlist-coverage'
 
 const LIMITS = { maxIpv4Prefix: 16, maxIpv6Prefix: 48 }
@@ -28,6 +30,29 @@ describe('lib/net/allowlist-coverage', () => {
     assert.deepEqual(v4, { family: 4, limitPrefix: 16, limit: 65_536n, covered: 1n << 32n })
     const v6 = checkAllowlistCoverage(['::/1'], '8000::/1', LIMITS)
     assert.deepEqual(v6, { family: 6, limitPrefix: 48, limit: 1n << 80n, covered: 1n << 128n })
+  })
+
+  it('judges several additions together, family by family', () => {
+    // Each /17 fits alone; the blocks of one range are judged as the whole they make.
+    const blocks = ['10.0.0.0/17', '10.0.128.0/17', '10.1.0.0/32']
+    assert.equal(checkAllowlistAdditions([], blocks.slice(0, 2), LIMITS), null)
+    assert.equal(checkAllowlistAdditions([], blocks, LIMITS)?.covered, 65_537n)
+    assert.equal(checkAllowlistAdditions(['10.1.0.0/32'], blocks.slice(0, 2), LIMITS)?.family, 4)
+    // An IPv6 addition is not judged by the IPv4 list, even one already over.
+    assert.equal(checkAllowlistAdditions(['0.0.0.0/1'], ['2001:db8::/48'], LIMITS), null)
+    const v6 = checkAllowlistAdditions([], ['10.0.0.0/24', '2001:db8::/47'], LIMITS)
+    assert.equal(v6?.family, 6)
+  })
+
+  it('tells a block some entry already holds from one it does not', () => {
+    const list = ['192.168.1.0/24', '2001:db8::/48']
+    assert.equal(isCoveredBy(list, '192.168.1.16/30'), true)
+    assert.equal(isCoveredBy(list, '192.168.1.0/24'), true)
+    assert.equal(isCoveredBy(list, '192.168.0.0/23'), false)
+    assert.equal(isCoveredBy(list, '2001:db8:0:1::/64'), true)
+    // ::ffff:192.168.1.7 is IPv4; 2001:db8::/48 holds no IPv4 address.
+    assert.equal(isCoveredBy(['::/1'], '192.168.1.7/32'), false)
+    assert.equal(isCoveredBy([], '192.168.1.7/32'), false)
   })
 
   it('judges the union: pieces that fit alone but not together are refused', () => {

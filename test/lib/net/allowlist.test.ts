@@ -49,6 +49,55 @@ describe('lib/net/allowlist', () => {
       assert.match(refused('2001:db8::1/64'), /2001:db8::\/64/)
     })
 
+    it('says why, for a page to word: host bits with the network and the address', () => {
+      const problemOf = (input: string) => {
+        const parsed = parseAllowlistEntry(input)
+        assert.ok(!parsed.ok, input)
+        return parsed.problem
+      }
+      assert.deepEqual(problemOf('10.0.0.5/8'), {
+        kind: 'host_bits',
+        network: '10.0.0.0/8',
+        address: '10.0.0.5',
+      })
+      assert.deepEqual(problemOf('2001:db8::1/32'), {
+        kind: 'host_bits',
+        network: '2001:db8::/32',
+        address: '2001:db8::1',
+      })
+      assert.deepEqual(problemOf('::ffff:10.0.0.5/104'), {
+        kind: 'host_bits',
+        network: '10.0.0.0/8',
+        address: '10.0.0.5',
+      })
+      assert.deepEqual(problemOf('0.0.0.0/0'), {
+        kind: 'whole_internet',
+        family: 4,
+        cidr: '0.0.0.0/0',
+      })
+      assert.deepEqual(problemOf('::/0'), { kind: 'whole_internet', family: 6, cidr: '::/0' })
+      assert.deepEqual(problemOf('::ffff:0.0.0.0/96'), {
+        kind: 'whole_internet',
+        family: 4,
+        cidr: '0.0.0.0/0',
+      })
+      // A /0 with host bits is first of all a /0: 0.0.0.0/0 is no network to suggest.
+      assert.equal(problemOf('10.0.0.5/0').kind, 'whole_internet')
+      assert.deepEqual(problemOf('10.0.0.0/33'), {
+        kind: 'bad_prefix',
+        prefix: '33',
+        family: 4,
+        max: 32,
+      })
+      assert.deepEqual(problemOf('fe80::1%eth0'), { kind: 'zone_id', zone: '%eth0' })
+      assert.deepEqual(problemOf('::ffff:10.0.0.0/80'), {
+        kind: 'mapped_too_wide',
+        suggestion: '10.0.0.0/24',
+      })
+      assert.equal(problemOf('mail.example.com').kind, 'not_an_address')
+      assert.equal(problemOf(' ').kind, 'empty')
+    })
+
     it('refuses /0, which would let any host in', () => {
       assert.match(refused('0.0.0.0/0'), /every IPv4 address/)
       assert.match(refused('::/0'), /every IPv6 address/)

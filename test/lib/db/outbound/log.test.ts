@@ -83,6 +83,16 @@ function expected(rows: Row[], accountId: number, filter: SmsLogFilter): number[
     .filter((r) => filter.sender === undefined || r.sender_email === filter.sender.toLowerCase())
     .filter((r) => filter.status === undefined || logStatusOf(r.status) === filter.status)
     .filter((r) => filter.before === undefined || r.id < filter.before)
+    .filter((r) => filter.from === undefined || r.created_at >= filter.from)
+    .filter((r) => filter.to === undefined || r.created_at < filter.to)
+    .filter(
+      (r) => filter.numberContains === undefined || r.recipient.includes(filter.numberContains),
+    )
+    .filter(
+      (r) =>
+        filter.senderContains === undefined ||
+        r.sender_email.includes(filter.senderContains.trim().toLowerCase()),
+    )
     .map((r) => r.id)
     .sort((a, b) => b - a)
 }
@@ -93,22 +103,30 @@ async function walk(
   accountId: number,
   filter: SmsLogFilter,
   limit: number,
-  idSetLimit?: number,
+  options: { idSetLimit?: number; searchBudget?: number } = {},
 ): Promise<number[]> {
   const ids: number[] = []
   let before: number | undefined
   for (let pages = 0; pages < 200; pages++) {
-    const page = await listAccountSms(db, accountId, { ...filter, before }, limit, { idSetLimit })
+    const page = await listAccountSms(db, accountId, { ...filter, before }, limit, options)
     assert.ok(page.rows.length <= limit)
     ids.push(...page.rows.map((r) => r.id))
     if (page.nextBefore === null) return ids
-    assert.equal(page.rows.length, limit, 'a page that is not the last is full')
-    assert.equal(page.nextBefore, page.rows[page.rows.length - 1].id)
+    if (page.searchedBackTo === null) {
+      assert.equal(page.rows.length, limit, 'a page that is not the last is full')
+      assert.equal(page.nextBefore, page.rows[page.rows.length - 1].id)
+    } else {
+      // A partial search that ran out of budget: it goes on below what it read.
+      assert.ok(page.rows.every((r) => r.id >= (page.nextBefore as number)))
+    }
     assert.ok(before === undefined || page.nextBefore < before)
     before = page.nextBefore
   }
   throw new Error('no last page after 200 pages')
 }
+
+/** Day 2 of the rows, 09:30 to 09:30 the next day, as a date range. */
+const DAY_TWO = { from: NOW - 3 * DAY_MS, to: NOW - 2 * DAY_MS }
 
 const FILTERS: Array<[string, SmsLogFilter]> = [
   ['no filter', {}],
@@ -127,6 +145,21 @@ const FILTERS: Array<[string, SmsLogFilter]> = [
   ['a prefix and a status', { numberPrefix: '+33', status: 'queued' }],
   ['a prefix and a sender', { numberPrefix: '+337', sender: 'carol@acme.example' }],
   ['a number and a status', { number: '+33611111111', status: 'delivered' }],
+  ['a date range', DAY_TWO],
+  ['from a time on', { from: NOW - DAY_MS }],
+  ['up to a time', { to: NOW - 3 * DAY_MS }],
+  ['a date range and a status', { ...DAY_TWO, status: 'failed' }],
+  ['a date range and a sender', { ...DAY_TWO, sender: 'bob@acme.example' }],
+  ['a date range and a number prefix', { ...DAY_TWO, numberPrefix: '+336' }],
+  ['digits of a number', { numberContains: '1111' }],
+  ['the last digits of a number', { numberContains: '199' }],
+  ['part of an address, in capitals', { senderContains: 'ALICE' }],
+  ['the domain of an address', { senderContains: '@acme.example' }],
+  ['part of an address and a status', { senderContains: 'bo', status: 'delivered' }],
+  [
+    'digits, part of an address and dates',
+    { ...DAY_TWO, numberContains: '22', senderContains: 'c' },
+  ],
   ['nothing matches', { sender: 'nobody@acme.example' }],
 ]
 
@@ -281,7 +314,9 @@ for (const kind of databaseKinds()) {
         const want = expected(rows, acme, filter)
         assert.deepEqual(await walk(t.db, acme, filter, 7), want)
         // The same pages when the candidate ids are too many to read (large logs).
-        assert.deepEqual(await walk(t.db, acme, filter, 7, 3), want)
+        assert.deepEqual(await walk(t.db, acme, filter, 7, { idSetLimit: 3 }), want)
+        // And when a partial search may read only a few SMS per page.
+        assert.deepEqual(await walk(t.db, acme, filter, 7, { searchBudget: 5 }), want)
       })
     }
 
@@ -310,6 +345,7 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await listAccountSms(t.db, acme, { before: 1 }, 5), {
         rows: [],
         nextBefore: null,
+        searchedBackTo: null,
       })
     })
 
@@ -321,11 +357,35 @@ for (const kind of databaseKinds()) {
         { numberPrefix: '+33%' },
         { before: 1.5 },
         { before: Number.NaN },
+        { numberContains: '+336' },
+        { numberContains: '12a' },
+        { senderContains: '  ' },
+        { from: 1.5 },
+        { to: Number.POSITIVE_INFINITY },
       ]
       for (const filter of bad) {
         await assert.rejects(listAccountSms(t.db, acme, filter, 10), RangeError)
       }
       await assert.rejects(listAccountSms(t.db, acme, {}, 0), RangeError)
+    })
+
+    it('finds an SMS whose time runs a little out of id order, at the edge of a range', async () => {
+      const other = await createAccount(t.db, { ref: 'clocks', name: 'Clocks' })
+      // Two MX nodes, one a minute behind: the later id has the earlier time.
+      const first = await insertSms(t.db, other.id, { created_at: NOW })
+      const second = await insertSms(t.db, other.id, { created_at: NOW - 60_000 })
+      const third = await insertSms(t.db, other.id, { created_at: NOW + 60_000 })
+      const ids = async (filter: SmsLogFilter) =>
+        (await listAccountSms(t.db, other.id, filter, 10)).rows.map((r) => r.id)
+      assert.deepEqual(await ids({ to: NOW }), [second.id])
+      assert.deepEqual(await ids({ from: NOW }), [third.id, first.id])
+      assert.deepEqual(await ids({ from: NOW - 60_000, to: NOW + 1 }), [second.id, first.id])
+      assert.deepEqual(await ids({ from: NOW + 120_000 }), [])
+      assert.deepEqual(await ids({ from: NOW, to: NOW }), [])
+      // The wildcards of LIKE are plain characters in a searched part.
+      assert.deepEqual(await ids({ senderContains: 'al_ce' }), [])
+      assert.deepEqual(await ids({ senderContains: '%' }), [])
+      assert.equal((await ids({ senderContains: 'alice' })).length, 3)
     })
 
     it('reads every page through one of the log indexes', async () => {
@@ -341,6 +401,7 @@ for (const kind of databaseKinds()) {
         for (const [, filter] of FILTERS) {
           await listAccountSms(t.db, acme, { ...filter, before: middle }, 7)
           await listAccountSms(t.db, acme, { ...filter, before: middle }, 7, { idSetLimit: 3 })
+          await listAccountSms(t.db, acme, { ...filter, before: middle }, 7, { searchBudget: 5 })
         }
       } finally {
         t.db.removeListener('query', record)

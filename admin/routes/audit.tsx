@@ -1,0 +1,307 @@
+import { Hono, type Context } from 'hono'
+import type { AdminEnv, Lang } from '../env'
+import { defineMessages } from '../i18n'
+import { accountPath } from '../account'
+import { FieldFrame, FormError, formatDateTime } from '../components/form'
+import {
+  SECRET_CHANGED,
+  auditFilterChoices,
+  changedFields,
+  listAuditEntries,
+  type AuditEntry,
+  type AuditFilter,
+  type StoredAuditValue,
+} from '../../lib/db/audit'
+
+const t = defineMessages(
+  {
+    title: 'Journal d’audit',
+    intro:
+      'Les modifications faites par les administrateurs de ce compte, de la plus récente à la plus ancienne : qui, quoi, quand, depuis quelle adresse IP, et les valeurs avant et après. Les mots de passe et les secrets n’y figurent jamais : il est seulement noté qu’ils ont changé.',
+    filterTitle: 'Filtrer',
+    action: 'Action',
+    anyAction: 'Toutes',
+    admin: 'Administrateur',
+    anyAdmin: 'Tous',
+    filter: 'Filtrer',
+    showAll: 'Tout afficher',
+    date: 'Date',
+    subject: 'Objet',
+    changes: 'Avant → après',
+    ip: 'Adresse IP',
+    empty: 'vide',
+    colon: ' : ',
+    yes: 'oui',
+    no: 'non',
+    secretChanged: 'modifié (valeur non enregistrée)',
+    none: 'Aucune modification n’a encore été enregistrée pour ce compte.',
+    noMatch: 'Aucune entrée ne correspond à ces filtres.',
+    noMore: 'Pas d’autre entrée plus ancienne.',
+    next: 'Page suivante',
+    first: 'Retour aux plus récentes',
+    pages: 'Pages du journal d’audit',
+    badBefore: 'Ce lien de page n’est pas valable : revenez aux entrées les plus récentes.',
+  },
+  {
+    title: 'Audit log',
+    intro:
+      'The changes this account’s admins made, newest first: who, what, when, from which IP address, and the values before and after. Passwords and secrets are never in it: only that they changed is recorded.',
+    filterTitle: 'Filter',
+    action: 'Action',
+    anyAction: 'All',
+    admin: 'Admin',
+    anyAdmin: 'All',
+    filter: 'Filter',
+    showAll: 'Show all',
+    date: 'Date',
+    subject: 'Subject',
+    changes: 'Before → after',
+    ip: 'IP address',
+    empty: 'empty',
+    colon: ': ',
+    yes: 'yes',
+    no: 'no',
+    secretChanged: 'changed (value not recorded)',
+    none: 'No change has been recorded for this account yet.',
+    noMatch: 'No entry matches these filters.',
+    noMore: 'No older entry.',
+    next: 'Next page',
+    first: 'Back to the newest',
+    pages: 'Audit log pages',
+    badBefore: 'This page link is not valid: go back to the newest entries.',
+  },
+)
+
+type Labels = ReturnType<typeof t>
+
+/**
+ * The words for actions and fields, by language; an action or field not listed here is shown
+ * by its name. Add a line for each action a route records.
+ */
+const ACTIONS: Record<string, Record<Lang, string>> = {
+  'opt_out.remove': { fr: 'Désinscription supprimée', en: 'Opt-out removed' },
+}
+
+const FIELDS: Record<string, Record<Lang, string>> = {
+  number: { fr: 'Numéro', en: 'Number' },
+  keyword: { fr: 'Mot-clé', en: 'Keyword' },
+  optedOutAt: { fr: 'Désinscrit le', en: 'Opted out' },
+  reason: { fr: 'Motif', en: 'Reason' },
+}
+
+export const PAGE_SIZE = 50
+
+const actionLabel = (action: string, lang: Lang) => ACTIONS[action]?.[lang] ?? action
+const fieldLabel = (field: string, lang: Lang) => FIELDS[field]?.[lang] ?? field
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/
+
+const isEmpty = (value: StoredAuditValue | undefined) =>
+  value === undefined ||
+  value === null ||
+  value === '' ||
+  (Array.isArray(value) && value.length === 0)
+
+/** A value as the page says it: times as the admin's other dates, lists with commas. */
+function valueText(
+  l: Labels,
+  lang: Lang,
+  zone: string,
+  value: StoredAuditValue | undefined,
+): string {
+  if (value === SECRET_CHANGED) return l.secretChanged
+  if (isEmpty(value)) return ''
+  if (typeof value === 'boolean') return value ? l.yes : l.no
+  if (Array.isArray(value)) return value.join(', ')
+  if (typeof value === 'string' && ISO_TIME.test(value)) {
+    return formatDateTime(Date.parse(value), lang, zone)
+  }
+  return String(value)
+}
+
+/** One side of a change: struck out before, marked after, "(vide)" when there was none. */
+function Side(props: {
+  l: Labels
+  lang: Lang
+  zone: string
+  value: StoredAuditValue | undefined
+  after?: boolean
+}) {
+  const { l, lang, zone, value } = props
+  if (isEmpty(value)) return <span class="audit-empty">({l.empty})</span>
+  const text = valueText(l, lang, zone, value)
+  return props.after ? (
+    <ins class="audit-after">{text}</ins>
+  ) : (
+    <del class="audit-before">{text}</del>
+  )
+}
+
+function Changes(props: { l: Labels; lang: Lang; zone: string; entry: AuditEntry }) {
+  const { l, lang, zone, entry } = props
+  const changes = changedFields(entry.before, entry.after)
+  if (changes.length === 0) return null
+  return (
+    <ul class="audit-changes">
+      {changes.map((change) => (
+        <li>
+          <span class="audit-field">{fieldLabel(change.field, lang)}</span>
+          {l.colon}
+          {change.secret ? (
+            <span class="audit-after">{l.secretChanged}</span>
+          ) : (
+            <>
+              <Side l={l} lang={lang} zone={zone} value={change.before} />
+              {' → '}
+              <Side l={l} lang={lang} zone={zone} value={change.after} after />
+            </>
+          )}
+        </li>
+      ))}
+    </ul>
+  )
+}
+
+function AuditTable(props: { l: Labels; lang: Lang; zone: string; rows: AuditEntry[] }) {
+  const { l, lang, zone } = props
+  return (
+    <table class="audit-log">
+      <thead>
+        <tr>
+          <th scope="col">{l.date}</th>
+          <th scope="col">{l.admin}</th>
+          <th scope="col">{l.action}</th>
+          <th scope="col">{l.subject}</th>
+          <th scope="col">{l.changes}</th>
+          <th scope="col">{l.ip}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((e) => (
+          <tr id={`audit-${e.id}`}>
+            <td>
+              <time datetime={new Date(e.createdAt).toISOString()}>
+                {formatDateTime(e.createdAt, lang, zone)}
+              </time>
+            </td>
+            <td>{e.adminEmail}</td>
+            <td>{actionLabel(e.action, lang)}</td>
+            <td class="mono">{e.subject}</td>
+            <td>
+              <Changes l={l} lang={lang} zone={zone} entry={e} />
+            </td>
+            <td class="mono">{e.clientIp ?? ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+interface AuditQuery {
+  action: string
+  admin: string
+  before: string
+}
+
+function FilterForm(props: {
+  l: Labels
+  lang: Lang
+  base: string
+  query: AuditQuery
+  choices: { actions: string[]; admins: string[] }
+}) {
+  const { l, lang, base, query, choices } = props
+  const select = (name: 'action' | 'admin', label: string, any: string, values: string[]) => (
+    <FieldFrame
+      id={name}
+      label={label}
+      control={(aria) => (
+        <select id={name} name={name} {...aria}>
+          <option value="" selected={query[name] === ''}>
+            {any}
+          </option>
+          {values.map((v) => (
+            <option value={v} selected={query[name] === v}>
+              {name === 'action' ? actionLabel(v, lang) : v}
+            </option>
+          ))}
+        </select>
+      )}
+    />
+  )
+  return (
+    <form method="get" action={base} class="sms-filter" aria-labelledby="audit-filter-title">
+      <h2 id="audit-filter-title">{l.filterTitle}</h2>
+      {select('action', l.action, l.anyAction, choices.actions)}
+      {select('admin', l.admin, l.anyAdmin, choices.admins)}
+      <button type="submit" class="primary">
+        {l.filter}
+      </button>{' '}
+      <a href={base}>{l.showAll}</a>
+    </form>
+  )
+}
+
+function pageLink(base: string, query: AuditQuery, before: number | null): string {
+  const params = new URLSearchParams()
+  if (query.action) params.set('action', query.action)
+  if (query.admin) params.set('admin', query.admin)
+  if (before !== null) params.set('before', String(before))
+  const search = params.toString()
+  return search ? `${base}?${search}` : base
+}
+
+function readQuery(c: Context<AdminEnv>): AuditQuery {
+  const value = (name: string) => (c.req.query(name) ?? '').trim().slice(0, 300)
+  return { action: value('action'), admin: value('admin'), before: value('before') }
+}
+
+export const auditRoutes = new Hono<AdminEnv>()
+
+auditRoutes.get('/', async (c) => {
+  const { db } = c.get('deps')
+  const accountId = c.get('account').id
+  const lang = c.get('lang')
+  const l = t(lang)
+  const base = accountPath(c, 'audit')
+  const query = readQuery(c)
+  const filter: AuditFilter = {}
+  // An action or admin the log does not have simply matches nothing.
+  if (query.action) filter.action = query.action
+  if (query.admin) filter.adminEmail = query.admin
+  let badBefore = false
+  if (query.before) {
+    if (/^[1-9]\d{0,15}$/.test(query.before)) filter.before = Number(query.before)
+    else badBefore = true
+  }
+  const [choices, page] = await Promise.all([
+    auditFilterChoices(db, accountId),
+    badBefore ? null : listAuditEntries(db, accountId, filter, PAGE_SIZE),
+  ])
+  if (badBefore) c.status(400)
+  const filtered = Boolean(filter.action || filter.adminEmail)
+  const empty = filter.before !== undefined ? l.noMore : filtered ? l.noMatch : l.none
+  return c.render(
+    <>
+      <p>{l.intro}</p>
+      <FilterForm l={l} lang={lang} base={base} query={query} choices={choices} />
+      <FormError message={badBefore ? l.badBefore : null} />
+      {page && page.rows.length > 0 && (
+        <AuditTable l={l} lang={lang} zone={c.get('account').timeZone} rows={page.rows} />
+      )}
+      {page && page.rows.length === 0 && <p class="empty">{empty}</p>}
+      {(page?.nextBefore != null || filter.before !== undefined) && (
+        <nav class="pager" aria-label={l.pages}>
+          {filter.before !== undefined && <a href={pageLink(base, query, null)}>{l.first}</a>}{' '}
+          {page?.nextBefore != null && (
+            <a rel="next" href={pageLink(base, query, page.nextBefore)}>
+              {l.next}
+            </a>
+          )}
+        </nav>
+      )}
+    </>,
+    { title: l.title, section: 'audit' },
+  )
+})
