@@ -198,16 +198,21 @@ export function timeZone(name: string): TimeZone {
  */
 export function timeZoneOrUtc(name: string | null | undefined): TimeZone {
   if (!name) return timeZone('UTC')
-  const known = zones.get(name)
+  const known = zones.get(name) ?? unknownZones.get(name)
   if (known) return known
   try {
     return timeZone(name)
   } catch {
+    // Remembered apart: timeZone() must go on refusing the name.
     const utc = timeZone('UTC')
-    zones.set(name, utc)
+    if (unknownZones.size > 1000) unknownZones.clear()
+    unknownZones.set(name, utc)
     return utc
   }
 }
+
+// Names that are no zone, each served UTC by timeZoneOrUtc without asking Intl again.
+const unknownZones = new Map<string, TimeZone>()
 
 /** The canonical name of a zone (europe/paris → Europe/Paris), or null if Intl does not know it. */
 export function canonicalTimeZone(name: string): string | null {

@@ -107,6 +107,9 @@ describe('lib/time/zone: local days', () => {
     assert.equal(canonicalTimeZone(''), null)
     assert.equal(timeZoneOrUtc('Mars/Olympus').name, 'UTC')
     assert.equal(timeZoneOrUtc(null).name, 'UTC')
+    // Served UTC once, the name is still no zone for those who check it.
+    assert.equal(canonicalTimeZone('Mars/Olympus'), null)
+    assert.throws(() => timeZone('Mars/Olympus'), TimeZoneError)
   })
 
   it('lists UTC and the IANA zones', () => {
