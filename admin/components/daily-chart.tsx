@@ -103,7 +103,11 @@ function formats(lang: Lang): Formats {
   const made: Formats = {
     count: (v) => count.format(v),
     percent: (v) => percent.format(v),
-    shortDay: (date) => short.format(new Date(`${date}T00:00:00Z`)),
+    shortDay: (date) => {
+      const midnight = Date.parse(`${date}T00:00:00Z`)
+      // Not a date (never from the counts): shown as it is, escaped like any text.
+      return Number.isNaN(midnight) ? date : short.format(midnight)
+    },
   }
   FORMATS.set(lang, made)
   return made
