@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { AdminEnv } from './env'
 import type { AccountSection } from './layout'
 import { getAccountSettings, type AccountSettings } from '../lib/db/account-settings'
-import { ZonedClock } from '../lib/export/time-zone'
+import { timeZoneOrUtc, type TimeZone } from '../lib/time/zone'
 
 /** The address of a section of the request's account (the one requireAccount checked). */
 export function accountPath(c: Context<AdminEnv>, section: AccountSection): string {
@@ -19,8 +19,8 @@ export async function loadAccountSettings(c: Context<AdminEnv>): Promise<Account
 
 /**
  * Dates of the request's account: the days its filters mean and the times its pages show, in
- * the account's time zone.
+ * the account's time zone (Préférences, "Fuseau horaire"), made once per zone for the process.
  */
-export async function accountClock(_c: Context<AdminEnv>): Promise<ZonedClock> {
-  return new ZonedClock('UTC')
+export async function accountClock(c: Context<AdminEnv>): Promise<TimeZone> {
+  return timeZoneOrUtc(c.get('account').timeZone)
 }

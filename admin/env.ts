@@ -49,6 +49,8 @@ export interface AdminAccount {
   id: number
   ref: string
   name: string
+  /** IANA zone: the account's pages show every date, and count every day, in it. */
+  timeZone: string
 }
 
 /**

@@ -97,6 +97,7 @@ function startLoad(writer: OutboxWriter, accountId: number, rate: number): Load 
         sourceMessageId: `<load-${i}-${start}@bench.example>`,
         dedupeKey: dedupeKeyFor(`<load-${i}-${start}@bench.example>`, recipient),
         mxTransaction: `load-${start}-${i}`,
+        timeZone: 'UTC',
       }
       const at = Date.now()
       const p = writer.write([item]).then(() => {

@@ -78,6 +78,7 @@ export async function seedQueued(
           sourceMessageId: `<${tag}.${i}@bench.example>`,
           dedupeKey: dedupeKeyFor(`${tag}.${i}`, recipient),
           mxTransaction: `${tag}.${i}`,
+          timeZone: 'UTC',
         },
       ]
     })

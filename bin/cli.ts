@@ -12,7 +12,7 @@ import {
   type Account,
   type LimitSetting,
 } from '../lib/db/accounts'
-import { setGsmOnly, setVirtualNumber } from '../lib/db/account-settings'
+import { setGsmOnly, setTimeZone, setVirtualNumber } from '../lib/db/account-settings'
 import { effectiveDestinations } from '../lib/limits/destinations'
 import { addSender, listSenders, removeSender } from '../lib/db/senders'
 import { addAllowedIp, listAllowedIps, removeAllowedIp } from '../lib/db/allowlist'
@@ -25,7 +25,7 @@ import { collectStatus } from '../lib/ops/status'
 import { createAdmin, findAdminByEmail, grantAccount, listAdmins } from '../lib/db/admins'
 import { checkPasswordPolicy, generatePassword, hashPassword } from '../lib/auth/password'
 import { exportRange, writeSmsCsv } from '../lib/export/sms-csv'
-import { TimeZoneError } from '../lib/export/time-zone'
+import { TimeZoneError, canonicalTimeZone } from '../lib/time/zone'
 import { purgeReportLines, runPurge } from '../lib/retention/purge'
 import { createLogger, errorText, lineSink } from '../lib/log'
 
@@ -59,12 +59,14 @@ const USAGE = `Usage: mail2sms <command> [options]
 
   account create <ref> --name <name> [--country FR] [--sender-name NAME]
                  [--signature "first line"] [--cap 4] [--virtual-number +33700000001]
-                 [--gsm-only]
+                 [--gsm-only] [--tz Europe/Paris]
   account list
   account set <ref> [--gsm-only on|off] [--virtual-number +33700000001|none]
+                 [--tz Europe/Paris]
                  (--gsm-only on: letters GSM 03.38 lacks are replaced by the closest ones,
                  ê by e, so the SMS stays GSM-7; --virtual-number: the number inbound SMS
                  arrive on, also the sender without a sender name; none takes it away;
+                 --tz: the IANA zone of the account's days and dates, UTC by default;
                  without options: show)
   account limits <ref> [--sms-per-minute N] [--sender-sms-per-minute N]
                  [--segments-per-day N] [--segments-per-month N] [--destinations "BE,+881"]
@@ -83,7 +85,8 @@ const USAGE = `Usage: mail2sms <command> [options]
                  failed, or unknown: accepted by the carrier, no final receipt)
   sms export --account ref [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--tz Europe/Paris] [--bom]
                  (CSV on standard output, oldest first: days created, both included, in
-                 --tz, UTC by default; --bom for spreadsheets that need it to read UTF-8)
+                 --tz, the account's zone by default; --bom for spreadsheets that need it
+                 to read UTF-8)
 
   purge [--dry-run]                    remove text and addresses past [retention] now (or
                                        count what would go); the worker does it every
@@ -167,6 +170,7 @@ async function accountCommand(
         cap: { type: 'string' },
         'virtual-number': { type: 'string' },
         'gsm-only': { type: 'boolean' },
+        tz: { type: 'string' },
       },
       ['ref'],
     )
@@ -181,9 +185,10 @@ async function accountCommand(
       segmentCap: intOption(o.cap, 'cap'),
       virtualNumber: o['virtual-number'] as string | undefined,
       gsmOnly: Boolean(o['gsm-only']),
+      timeZone: o.tz as string | undefined,
     })
     io.out(
-      `created account ${a.ref} (id ${a.id}) country=${a.defaultCountry} cap=${a.segmentCap} gsm_only=${onOff(a.gsmOnly)}`,
+      `created account ${a.ref} (id ${a.id}) country=${a.defaultCountry} cap=${a.segmentCap} gsm_only=${onOff(a.gsmOnly)} tz=${a.timeZone}`,
     )
     return
   }
@@ -191,7 +196,7 @@ async function accountCommand(
     parse(args, {}, [])
     for (const a of await listAccounts(db)) {
       io.out(
-        `${a.ref}\t${a.name}\tcountry=${a.defaultCountry}\tsender_name=${a.senderName ?? '-'}\tcap=${a.segmentCap}\tgsm_only=${onOff(a.gsmOnly)}`,
+        `${a.ref}\t${a.name}\tcountry=${a.defaultCountry}\tsender_name=${a.senderName ?? '-'}\tcap=${a.segmentCap}\tgsm_only=${onOff(a.gsmOnly)}\ttz=${a.timeZone}`,
       )
     }
     return
@@ -222,19 +227,29 @@ async function accountCommand(
   if (sub === 'set') {
     const o = parse(
       args,
-      { 'gsm-only': { type: 'string' }, 'virtual-number': { type: 'string' } },
+      {
+        'gsm-only': { type: 'string' },
+        'virtual-number': { type: 'string' },
+        tz: { type: 'string' },
+      },
       ['ref'],
     )
     const account = await requireAccount(db, o._[0])
     const gsmOnly = onOffOption(o['gsm-only'], 'gsm-only')
     const number = virtualNumberOption(o['virtual-number'])
+    if (typeof o.tz === 'string' && canonicalTimeZone(o.tz) === null)
+      throw new UsageError(
+        `--tz: unknown time zone "${o.tz}" (an IANA name such as Europe/Paris, or UTC)`,
+      )
     // The number first: it is the one that may be refused, and then nothing has changed.
     if (number !== undefined) await setVirtualNumber(db, account.id, number)
     if (gsmOnly !== undefined) await setGsmOnly(db, account.id, gsmOnly)
+    if (typeof o.tz === 'string') await setTimeZone(db, account.id, o.tz)
     const updated = await requireAccount(db, account.ref)
     io.out(`account ${updated.ref}`)
     io.out(`gsm_only\t${onOff(updated.gsmOnly)}`)
     io.out(`virtual_number\t${updated.virtualNumber ?? 'none'}`)
+    io.out(`tz\t${updated.timeZone}`)
     return
   }
   throw new UsageError(`unknown command "account ${sub ?? ''}"`)
@@ -390,14 +405,16 @@ async function smsExportCommand(db: Db, args: string[], io: CliIo): Promise<void
     [],
   )
   if (typeof o.account !== 'string') throw new UsageError('sms export needs --account <ref>')
+  const account = await requireAccount(db, o.account)
   let range
   try {
-    range = exportRange(o.from as string | undefined, o.to as string | undefined, o.tz as string)
+    // Without --tz, the account's own days: those its admin's chart shows.
+    const zone = (o.tz as string | undefined) ?? account.timeZone
+    range = exportRange(o.from as string | undefined, o.to as string | undefined, zone)
   } catch (err) {
     if (err instanceof RangeError || err instanceof TimeZoneError) throw new UsageError(err.message)
     throw err
   }
-  const account = await requireAccount(db, o.account)
   const out = io.stdout ?? process.stdout
   const count = await writeSmsCsv(db, out, {
     range: { accountId: account.id, from: range.from, to: range.to },

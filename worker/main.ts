@@ -7,6 +7,7 @@ import { createMailer } from '../lib/mail/mailer'
 import { NoticeSender } from '../lib/notices/notice-sender'
 import { QuotaAlertSender } from '../lib/limits/quota-alert-sender'
 import { RetentionPurgeJob } from '../lib/retention/purge-job'
+import { DailyRollupJob } from '../lib/worker/daily-rollup-job'
 import type { SmppLogger } from '../lib/smpp/client'
 import { createLogger, errorText, lineSink, type Logger } from '../lib/log'
 import { ConsoleTransport, SmppTransport, type SmsTransport } from '../lib/worker/transport'
@@ -160,12 +161,15 @@ function serve(config: Mail2SmsConfig, db: Db, logger: Logger, ops: ServiceOps):
     observers,
     purgeObserver: ops.registry ? purgeMetrics(ops.registry) : undefined,
   })
+  // The SMS counts of the admin's chart and usage figures (lib/db/outbound/daily-rollup.ts).
+  const rollup = new DailyRollupJob({ db, log: logger, observers })
   moReceiver.start()
   worker.start()
   dispatcher.start()
   notices.start()
   quotaAlerts.start()
   retention.start()
+  rollup.start()
   let last = { ...worker.stats }
   const stats = setInterval(() => {
     const s = worker.stats
@@ -207,6 +211,7 @@ function serve(config: Mail2SmsConfig, db: Db, logger: Logger, ops: ServiceOps):
         await step('failure notices', () => notices.stop())
         await step('quota alerts', () => quotaAlerts.stop())
         await step('retention purge', () => retention.stop())
+        await step('count fold', () => rollup.stop())
         await step('mailer', () => mailer.close())
         await step('database', () => db.destroy())
         await step('ops listener', () => ops.close())

@@ -26,7 +26,7 @@ const t = defineMessages(
     rate: 'Taux de remise (remis ÷ remis + en échec)',
     noRate: 'pas de résultat',
     figures: 'Les chiffres jour par jour',
-    dayHeading: 'Jour (UTC)',
+    dayHeading: (zone: string) => `Jour (${zone})`,
     totalHeading: 'SMS',
     deliveredHeading: 'Remis',
     failedHeading: 'En échec',
@@ -46,7 +46,7 @@ const t = defineMessages(
     rate: 'Delivery rate (delivered ÷ delivered + failed)',
     noRate: 'no outcome',
     figures: 'The figures day by day',
-    dayHeading: 'Day (UTC)',
+    dayHeading: (zone: string) => `Day (${zone})`,
     totalHeading: 'SMS',
     deliveredHeading: 'Delivered',
     failedHeading: 'Failed',
@@ -85,7 +85,8 @@ const round1 = (v: number): number => Math.round(v * 10) / 10
 interface Formats {
   count: (v: number) => string
   percent: (v: number) => string
-  shortDay: (start: number) => string
+  /** A YYYY-MM-DD date, "6 déc." */
+  shortDay: (date: string) => string
 }
 
 // Intl formatters cost far more to make than to use: one set per language for the process.
@@ -97,11 +98,16 @@ function formats(lang: Lang): Formats {
   const locale = lang === 'en' ? 'en-GB' : 'fr-FR'
   const count = new Intl.NumberFormat(locale)
   const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 })
+  // The days are dates of the account's zone already: read as UTC midnights, they stay those dates.
   const short = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' })
   const made: Formats = {
     count: (v) => count.format(v),
     percent: (v) => percent.format(v),
-    shortDay: (start) => short.format(new Date(start)),
+    shortDay: (date) => {
+      const midnight = Date.parse(`${date}T00:00:00Z`)
+      // Not a date (never from the counts): shown as it is, escaped like any text.
+      return Number.isNaN(midnight) ? date : short.format(midnight)
+    },
   }
   FORMATS.set(lang, made)
   return made
@@ -110,13 +116,15 @@ function formats(lang: Lang): Formats {
 export interface DailyChartProps {
   days: DailyCount[]
   lang: Lang
+  /** The IANA zone the days are days of (the account's), named in the table. Default UTC. */
+  zone?: string
   /** Makes the title and description ids unique when a page has several charts. */
   id?: string
 }
 
 /** One row of figures per day: what the chart draws, for those who cannot see it. */
-function FiguresTable(props: { l: Labels; f: Formats; days: DailyCount[] }) {
-  const { l, f, days } = props
+function FiguresTable(props: { l: Labels; f: Formats; days: DailyCount[]; zone: string }) {
+  const { l, f, days, zone } = props
   return (
     <details class="chart-figures">
       <summary>{l.figures}</summary>
@@ -125,7 +133,7 @@ function FiguresTable(props: { l: Labels; f: Formats; days: DailyCount[] }) {
           <caption class="visually-hidden">{l.title(days.length)}</caption>
           <thead>
             <tr>
-              <th scope="col">{l.dayHeading}</th>
+              <th scope="col">{l.dayHeading(zone)}</th>
               <th scope="col">{l.totalHeading}</th>
               <th scope="col">{l.deliveredHeading}</th>
               <th scope="col">{l.failedHeading}</th>
@@ -139,7 +147,7 @@ function FiguresTable(props: { l: Labels; f: Formats; days: DailyCount[] }) {
               return (
                 <tr>
                   <th scope="row">
-                    <time datetime={d.day}>{f.shortDay(d.start)}</time>
+                    <time datetime={d.day}>{f.shortDay(d.day)}</time>
                   </th>
                   <td>{f.count(d.total)}</td>
                   <td>{f.count(d.delivered)}</td>
@@ -294,10 +302,10 @@ export function DailyChart(props: DailyChartProps) {
       </div>
       <div class="chart-days" aria-hidden="true">
         {labelDays.map((i) => (
-          <span>{f.shortDay(days[i].start)}</span>
+          <span>{f.shortDay(days[i].day)}</span>
         ))}
       </div>
-      <FiguresTable l={l} f={f} days={days} />
+      <FiguresTable l={l} f={f} days={days} zone={props.zone ?? 'UTC'} />
       {/* The legend names the figure; the table stays out of it, or it would be read as its name. */}
       <figcaption>
         <ul class="chart-legend">

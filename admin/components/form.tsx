@@ -159,24 +159,9 @@ export function PostButton(props: {
   )
 }
 
-/** Times are UTC milliseconds; shown in UTC, said so, so nobody guesses the zone. */
-// Made once: building an Intl formatter costs far more than using one, and a list page formats
-// two dates a row.
-const DATE_TIME = {
-  fr: new Intl.DateTimeFormat('fr-FR', {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-    timeZone: 'UTC',
-  }),
-  en: new Intl.DateTimeFormat('en-GB', {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-    timeZone: 'UTC',
-  }),
-}
-
-export function formatDateTime(ms: number | null | undefined, lang: 'fr' | 'en'): string {
-  if (ms == null) return ''
-  const text = DATE_TIME[lang].format(new Date(ms))
-  return `${text} UTC`
-}
+/**
+ * Times are UTC milliseconds, shown in the account's zone with the zone's short name
+ * ("6 déc. 2026, 14:05 UTC+1"), so nobody guesses the zone. The formatters are made once per
+ * language and zone (lib/time/zone.ts): a list page formats two dates a row.
+ */
+export { formatDateTime } from '../../lib/time/zone'

@@ -70,6 +70,8 @@ export interface InvitationFacts extends HowToFacts {
   inviter: string
   link: string
   expiresAt: number
+  /** The account's zone, which the expiry is written in. */
+  timeZone: string
 }
 
 /** The invitation in the inviting admin's language. */
@@ -79,7 +81,7 @@ export function invitationMail(lang: Lang, facts: InvitationFacts): OutgoingMail
     m.hello,
     m.invited(facts.inviter, facts.email, facts.accountName),
     `${m.open}\n${facts.link}`,
-    m.expires(formatDateTime(facts.expiresAt, lang), facts.inviter),
+    m.expires(formatDateTime(facts.expiresAt, lang, facts.timeZone), facts.inviter),
     howToLines(lang, facts).join('\n'),
     m.unexpected,
   ]

@@ -138,7 +138,9 @@ activationRoutes.get('/:token', async (c) => {
   return c.render(
     <div class="message">
       <p>{m.confirmText(found.sender.email, found.account.name)}</p>
-      <p class="hint">{m.validUntil(formatDateTime(found.expiresAt, lang))}</p>
+      <p class="hint">
+        {m.validUntil(formatDateTime(found.expiresAt, lang, found.account.timeZone))}
+      </p>
       <HowTo c={c} email={found.sender.email} account={found.account} />
       <form method="post" action={`/activate/${encodeURIComponent(token)}`}>
         <button type="submit" class="primary">

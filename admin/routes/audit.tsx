@@ -113,6 +113,7 @@ const FIELDS: Record<string, Record<Lang, string>> = {
   signatureMarker: { fr: 'Signature', en: 'Signature' },
   senderName: { fr: 'Nom d’émetteur', en: 'Sender name' },
   defaultCountry: { fr: 'Pays par défaut', en: 'Default country' },
+  timeZone: { fr: 'Fuseau horaire', en: 'Time zone' },
   segmentCap: { fr: 'Nombre maximal de SMS par e-mail', en: 'Maximum SMS per email' },
   gsmOnly: { fr: 'Rester en alphabet GSM', en: 'Stay in the GSM alphabet' },
   forwardAddresses: { fr: 'Transfert d’e-mail', en: 'Email forwarding' },
@@ -146,13 +147,18 @@ const isEmpty = (value: StoredAuditValue | undefined) =>
   (Array.isArray(value) && value.length === 0)
 
 /** A value as the page says it: times as the admin's other dates, lists with commas. */
-function valueText(l: Labels, lang: Lang, value: StoredAuditValue | undefined): string {
+function valueText(
+  l: Labels,
+  lang: Lang,
+  zone: string,
+  value: StoredAuditValue | undefined,
+): string {
   if (value === SECRET_CHANGED) return l.secretChanged
   if (isEmpty(value)) return ''
   if (typeof value === 'boolean') return value ? l.yes : l.no
   if (Array.isArray(value)) return value.join(', ')
   if (typeof value === 'string' && ISO_TIME.test(value)) {
-    return formatDateTime(Date.parse(value), lang)
+    return formatDateTime(Date.parse(value), lang, zone)
   }
   return String(value)
 }
@@ -161,12 +167,13 @@ function valueText(l: Labels, lang: Lang, value: StoredAuditValue | undefined): 
 function Side(props: {
   l: Labels
   lang: Lang
+  zone: string
   value: StoredAuditValue | undefined
   after?: boolean
 }) {
-  const { l, lang, value } = props
+  const { l, lang, zone, value } = props
   if (isEmpty(value)) return <span class="audit-empty">({l.empty})</span>
-  const text = valueText(l, lang, value)
+  const text = valueText(l, lang, zone, value)
   return props.after ? (
     <ins class="audit-after">{text}</ins>
   ) : (
@@ -174,8 +181,8 @@ function Side(props: {
   )
 }
 
-function Changes(props: { l: Labels; lang: Lang; entry: AuditEntry }) {
-  const { l, lang, entry } = props
+function Changes(props: { l: Labels; lang: Lang; zone: string; entry: AuditEntry }) {
+  const { l, lang, zone, entry } = props
   const changes = changedFields(entry.before, entry.after)
   if (changes.length === 0) return null
   return (
@@ -188,9 +195,9 @@ function Changes(props: { l: Labels; lang: Lang; entry: AuditEntry }) {
             <span class="audit-after">{l.secretChanged}</span>
           ) : (
             <>
-              <Side l={l} lang={lang} value={change.before} />
+              <Side l={l} lang={lang} zone={zone} value={change.before} />
               {' → '}
-              <Side l={l} lang={lang} value={change.after} after />
+              <Side l={l} lang={lang} zone={zone} value={change.after} after />
             </>
           )}
         </li>
@@ -199,8 +206,8 @@ function Changes(props: { l: Labels; lang: Lang; entry: AuditEntry }) {
   )
 }
 
-function AuditTable(props: { l: Labels; lang: Lang; rows: AuditEntry[] }) {
-  const { l, lang } = props
+function AuditTable(props: { l: Labels; lang: Lang; zone: string; rows: AuditEntry[] }) {
+  const { l, lang, zone } = props
   return (
     <table class="audit-log stack">
       <thead>
@@ -218,7 +225,7 @@ function AuditTable(props: { l: Labels; lang: Lang; rows: AuditEntry[] }) {
           <tr id={`audit-${e.id}`}>
             <td data-label={l.date}>
               <time datetime={new Date(e.createdAt).toISOString()}>
-                {formatDateTime(e.createdAt, lang)}
+                {formatDateTime(e.createdAt, lang, zone)}
               </time>
             </td>
             <td class="wrap-anywhere" data-label={l.admin}>
@@ -229,7 +236,7 @@ function AuditTable(props: { l: Labels; lang: Lang; rows: AuditEntry[] }) {
               {e.subject}
             </td>
             <td class="full" data-label={l.changes}>
-              <Changes l={l} lang={lang} entry={e} />
+              <Changes l={l} lang={lang} zone={zone} entry={e} />
             </td>
             <td class="mono" data-label={l.ip}>
               {e.clientIp ?? ''}
@@ -339,7 +346,9 @@ auditRoutes.get('/', async (c) => {
       <p>{l.intro}</p>
       <FilterForm l={l} lang={lang} base={base} query={query} choices={choices} />
       <FormError message={badBefore ? l.badBefore : null} />
-      {page && page.rows.length > 0 && <AuditTable l={l} lang={lang} rows={page.rows} />}
+      {page && page.rows.length > 0 && (
+        <AuditTable l={l} lang={lang} zone={c.get('account').timeZone} rows={page.rows} />
+      )}
       {page && page.rows.length === 0 && <p class="empty">{empty}</p>}
       {(page?.nextBefore != null || filter.before !== undefined) && (
         <nav class="pager" aria-label={l.pages}>

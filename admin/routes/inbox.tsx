@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono'
 import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
-import { accountPath } from '../account'
+import { accountClock, accountPath } from '../account'
 import { Field, FieldFrame, FormError, formatDateTime } from '../components/form'
 import { getAccountSettings } from '../../lib/db/account-settings'
 import {
@@ -15,6 +15,7 @@ import {
 } from '../../lib/db/inbound-log'
 import type { InboundReason, InboxOutcome } from '../../lib/inbound/inbox-outcome'
 import { parseNumberSearch } from '../../lib/phone-search'
+import { timeZone, type TimeZone } from '../../lib/time/zone'
 
 const t = defineMessages(
   {
@@ -29,7 +30,8 @@ const t = defineMessages(
     anyOutcome: 'Toutes',
     from: 'Reçus à partir du',
     to: 'Reçus jusqu’au',
-    dateHint: 'Jour UTC, au format AAAA-MM-JJ.',
+    dateHint: (zone: string) =>
+      `Jour au format AAAA-MM-JJ, dans le fuseau horaire du compte (${zone}).`,
     filter: 'Filtrer',
     showAll: 'Tout afficher',
     received: 'Reçu le',
@@ -91,7 +93,7 @@ const t = defineMessages(
     anyOutcome: 'All',
     from: 'Received from',
     to: 'Received until',
-    dateHint: 'UTC day, as YYYY-MM-DD.',
+    dateHint: (zone: string) => `Day as YYYY-MM-DD, in the account’s time zone (${zone}).`,
     filter: 'Filter',
     showAll: 'Show all',
     received: 'Received',
@@ -147,7 +149,6 @@ type Labels = ReturnType<typeof t>
 export const PAGE_SIZE = 50
 /** Texts longer than this are folded: the rest is shown on demand, after the beginning. */
 const SHORT_TEXT = 120
-const DAY_MS = 86_400_000
 
 /** The query string as typed, kept to fill the form and the page links. */
 interface InboxQuery {
@@ -161,14 +162,20 @@ interface InboxQuery {
 type QueryErrors = Partial<Record<keyof InboxQuery | 'range', string>>
 
 /**
- * The start of a day typed as YYYY-MM-DD, in UTC like every date the admin shows; null when it
- * is not a real date. (When accounts get a time zone, the day starts here in theirs.)
+ * The first instant of a day typed as YYYY-MM-DD in the account's zone (or of the day after,
+ * for the end of a range), DST-safe; null when it is not a real date.
  */
-export function dayStart(value: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value)
-  if (!m) return null
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))
-  return new Date(ms).toISOString().slice(0, 10) === value ? ms : null
+export function dayStart(
+  value: string,
+  zone: TimeZone = timeZone('UTC'),
+  next = false,
+): number | null {
+  try {
+    return next ? zone.startOfNextDate(value) : zone.startOfDate(value)
+  } catch (err) {
+    if (err instanceof RangeError) return null
+    throw err
+  }
 }
 
 function formatCursor(cursor: InboxCursor): string {
@@ -189,6 +196,7 @@ async function readFilter(
 ): Promise<{ filter: InboxFilter; errors: QueryErrors }> {
   const filter: InboxFilter = {}
   const errors: QueryErrors = {}
+  const zone = await accountClock(c)
   if (query.number !== '') {
     // A national number or beginning is read in the account's country; others need none.
     const national = /^\s*0(?!0)/.test(query.number)
@@ -204,15 +212,15 @@ async function readFilter(
     else errors.outcome = l.badOutcome
   }
   if (query.from !== '') {
-    const from = dayStart(query.from)
+    const from = dayStart(query.from, zone)
     if (from === null) errors.from = l.badDate(query.from)
     else filter.from = from
   }
   if (query.to !== '') {
-    const to = dayStart(query.to)
-    if (to === null) errors.to = l.badDate(query.to)
     // The whole day: before the next one starts.
-    else filter.to = to + DAY_MS
+    const to = dayStart(query.to, zone, true)
+    if (to === null) errors.to = l.badDate(query.to)
+    else filter.to = to
   }
   if (filter.from !== undefined && filter.to !== undefined && filter.to <= filter.from) {
     errors.to = l.badRange
@@ -337,13 +345,19 @@ function SmsText(props: { l: Labels; body: string }) {
   )
 }
 
-function InboxRow(props: { l: Labels; lang: Lang; sms: InboxEntry; optOutsPath: string }) {
-  const { l, lang, sms } = props
+function InboxRow(props: {
+  l: Labels
+  lang: Lang
+  zone: string
+  sms: InboxEntry
+  optOutsPath: string
+}) {
+  const { l, lang, zone, sms } = props
   const at = new Date(sms.receivedAt).toISOString()
   return (
     <tr id={`inbound-${sms.id}`}>
       <td data-label={l.received}>
-        <time datetime={at}>{formatDateTime(sms.receivedAt, lang)}</time>
+        <time datetime={at}>{formatDateTime(sms.receivedAt, lang, zone)}</time>
       </td>
       <td class="mono nowrap" data-label={l.number}>
         {sms.addressesPurged ? l.numberPurged : sms.fromNumber}
@@ -356,14 +370,20 @@ function InboxRow(props: { l: Labels; lang: Lang; sms: InboxEntry; optOutsPath: 
   )
 }
 
-function FilterForm(props: { l: Labels; base: string; query: InboxQuery; errors: QueryErrors }) {
-  const { l, base, query, errors } = props
+function FilterForm(props: {
+  l: Labels
+  base: string
+  zone: string
+  query: InboxQuery
+  errors: QueryErrors
+}) {
+  const { l, base, zone, query, errors } = props
   const invalid = Object.keys(errors).length > 0
   const dateField = (name: 'from' | 'to', label: string) => (
     <FieldFrame
       id={name}
       label={label}
-      hint={l.dateHint}
+      hint={l.dateHint(zone)}
       error={errors[name]}
       control={(aria) => <input id={name} name={name} type="date" value={query[name]} {...aria} />}
     />
@@ -449,6 +469,7 @@ inboxRoutes.get('/', async (c) => {
   const base = accountPath(c, 'inbox')
   const optOutsPath = accountPath(c, 'opt-outs')
   const query = readQuery(c)
+  const zone = c.get('account').timeZone
   const { filter, errors } = await readFilter(c, query, l)
   const invalid = Object.keys(errors).length > 0
   const page = invalid
@@ -460,7 +481,7 @@ inboxRoutes.get('/', async (c) => {
   return c.render(
     <>
       <p>{l.intro}</p>
-      <FilterForm l={l} base={base} query={query} errors={errors} />
+      <FilterForm l={l} base={base} zone={zone} query={query} errors={errors} />
       {page && page.rows.length > 0 && (
         <table class="sms-log inbox stack">
           <thead>
@@ -473,14 +494,14 @@ inboxRoutes.get('/', async (c) => {
           </thead>
           <tbody>
             {page.rows.map((sms) => (
-              <InboxRow l={l} lang={lang} sms={sms} optOutsPath={optOutsPath} />
+              <InboxRow l={l} lang={lang} zone={zone} sms={sms} optOutsPath={optOutsPath} />
             ))}
           </tbody>
         </table>
       )}
       {page && page.rows.length === 0 && page.searchedTo === null && <p class="empty">{empty}</p>}
       {page?.searchedTo != null && (
-        <p class="hint">{l.searched(formatDateTime(page.searchedTo, lang))}</p>
+        <p class="hint">{l.searched(formatDateTime(page.searchedTo, lang, zone))}</p>
       )}
       {(page?.next || filter.before) && (
         <nav class="pager" aria-label={l.pages}>

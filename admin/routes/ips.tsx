@@ -256,10 +256,11 @@ function txtLine(lang: Lang, record: string): string {
 function EntriesTable(props: {
   l: Labels
   lang: Lang
+  zone: string
   base: string
   entries: AllowlistAdminEntry[]
 }) {
-  const { l, lang, base, entries } = props
+  const { l, lang, zone, base, entries } = props
   if (entries.length === 0) return <p class="empty">{l.none}</p>
   return (
     <table class="ips stack">
@@ -282,7 +283,7 @@ function EntriesTable(props: {
             <td class="full" data-label={l.note}>
               {e.note ?? ''}
             </td>
-            <td data-label={l.added}>{formatDateTime(e.createdAt, lang)}</td>
+            <td data-label={l.added}>{formatDateTime(e.createdAt, lang, zone)}</td>
             <td class="actions">
               <ConfirmFirstButton
                 href={`${base}/delete`}
@@ -419,6 +420,7 @@ function SpfNote(props: {
 
 function IpsPage(props: {
   lang: Lang
+  zone: string
   base: string
   entries: AllowlistAdminEntry[]
   form: AddForm
@@ -430,7 +432,13 @@ function IpsPage(props: {
   return (
     <>
       <p>{l.intro}</p>
-      <EntriesTable l={l} lang={props.lang} base={props.base} entries={props.entries} />
+      <EntriesTable
+        l={l}
+        lang={props.lang}
+        zone={props.zone}
+        base={props.base}
+        entries={props.entries}
+      />
       <AddEntryForm l={l} base={props.base} form={props.form} />
       {proposal?.kind === 'range' && (
         <RangeProposal e={e} base={props.base} note={note.trim()} proposal={proposal} />
@@ -465,6 +473,7 @@ async function render(c: Context<AdminEnv>, form: AddForm) {
   const page = (
     <IpsPage
       lang={lang}
+      zone={c.get('account').timeZone}
       base={accountPath(c, 'ips')}
       entries={entries}
       form={form}

@@ -17,13 +17,10 @@ import { ValidationError } from '../../lib/db/accounts'
 import type { Db } from '../../lib/db/connection'
 import { normaliseEmail } from '../../lib/db/senders'
 import {
-  DAY_MS,
   LOG_STATUSES,
-  dailyCountsBetween,
-  dayNumberOf,
+  dailyCounts,
   isLogStatus,
   listAccountSms,
-  type DailyCount,
   type LogStatus,
   type SmsLogEntry,
   type SmsLogFilter,
@@ -32,7 +29,7 @@ import { partNumberList } from '../../lib/notices/part-outcomes'
 import { submitRefusalWording } from '../../lib/notices/failure-reason'
 import { classifySubmitStatus } from '../../lib/smpp/status'
 import { isErrorCode, readLastError, type LastError } from '../../lib/worker/last-error'
-import { ZonedClock } from '../../lib/export/time-zone'
+import type { TimeZone } from '../../lib/time/zone'
 
 export const logLabels = defineMessages(
   {
@@ -40,7 +37,8 @@ export const logLabels = defineMessages(
     intro:
       'Les SMS envoyés avec ce compte, du plus récent au plus ancien, avec leur statut : en attente, envoyé à l’opérateur, remis au destinataire, en échec avec la raison (remis en partie compris), ou sans accusé de réception quand l’opérateur n’a jamais confirmé la remise.',
     chartTitle: 'Les 30 derniers jours',
-    chartNote: 'Chiffres par jour UTC ; ceux du jour sont mis à jour chaque minute.',
+    chartNote: (zone: string) =>
+      `Chiffres par jour du fuseau horaire du compte (${zone}), à jour à chaque affichage.`,
     filterTitle: 'Filtrer',
     number: 'Numéro',
     numberHint:
@@ -123,7 +121,8 @@ export const logLabels = defineMessages(
     intro:
       'The SMS sent with this account, newest first, with their status: queued, sent to the carrier, delivered to the recipient, failed with the reason (partly delivered included), or no receipt when the carrier never confirmed delivery.',
     chartTitle: 'The last 30 days',
-    chartNote: 'Figures per UTC day; today’s are updated every minute.',
+    chartNote: (zone: string) =>
+      `Figures per day of the account’s time zone (${zone}), up to date on every view.`,
     filterTitle: 'Filter',
     number: 'Number',
     numberHint:
@@ -265,9 +264,9 @@ function parseNumberFilter(
 const NO_SPACE = /^[^\s\p{Cc}]{1,254}$/u
 
 /** A day of the date inputs in the account's zone: its first instant, or null if not a date. */
-function dayStart(clock: ZonedClock, day: string, next: boolean): number | null {
+function dayStart(clock: TimeZone, day: string, next: boolean): number | null {
   try {
-    return next ? clock.startOfNextDay(day) : clock.startOfDay(day)
+    return next ? clock.startOfNextDate(day) : clock.startOfDate(day)
   } catch (err) {
     if (err instanceof RangeError) return null
     throw err
@@ -279,7 +278,7 @@ export async function readFilter(
   accountId: number,
   query: LogQuery,
   l: Labels,
-  clock: ZonedClock,
+  clock: TimeZone,
 ): Promise<{ filter: SmsLogFilter; errors: QueryErrors }> {
   const filter: SmsLogFilter = {}
   const errors: QueryErrors = {}
@@ -328,140 +327,35 @@ export async function readFilter(
 }
 
 /**
- * How long the count of a day is kept, by its age: an SMS's status settles within a few days
- * (a receipt, or the carrier's expiry), so today's bar is counted every minute, the last few
- * days' every ten minutes, and older days once a day. Counting a month of a busy account takes
- * the database a second or more: it happens once, not on every page.
+ * The last 30 days of the account's zone, as markup. The counts come from the daily counts
+ * (lib/db/outbound/daily-rollup.ts): exact and cheap at any size of log, read on every page.
+ * hono/jsx escapes every value when it draws the chart: its output is marked as the markup it
+ * is, so that the page does not escape it twice.
  */
-export function chartDayTtl(age: number): number {
-  if (age <= 0) return 60_000
-  if (age <= 3) return 10 * 60_000
-  return 24 * 3_600_000
-}
-
-/** A page waits for new figures rather than show figures older than this many of their TTL. */
-const STALE_TTLS = 5
-
-interface DayFigures {
-  count: DailyCount
-  /** When counted, by the app's clock. */
-  at: number
-}
-
-interface ChartEntry {
-  days: Map<number, DayFigures>
-  /** The count under way, which every page that has to wait for it shares. */
-  loading: Promise<void> | null
-  /** Counts so far: a chart drawn from older figures is never kept for newer ones. */
-  version: number
-  /** The chart drawn from the current figures, by language and day. */
-  drawn: Map<string, HtmlEscapedString>
-}
-
-// Per database, so that test apps on their own databases never share figures.
-const chartCache = new WeakMap<Db, Map<number, ChartEntry>>()
-
-function entryFor(db: Db, accountId: number): ChartEntry {
-  let perAccount = chartCache.get(db)
-  if (!perAccount) chartCache.set(db, (perAccount = new Map()))
-  let entry = perAccount.get(accountId)
-  if (!entry) {
-    entry = { days: new Map(), loading: null, version: 0, drawn: new Map() }
-    perAccount.set(accountId, entry)
-  }
-  return entry
-}
-
-/** Counts the days from `first` to `last` again, once at a time per account. */
-function recount(
+async function drawnChart(
   deps: AdminDeps,
   accountId: number,
-  entry: ChartEntry,
-  first: number,
-  last: number,
-) {
-  const now = deps.clock()
-  entry.loading = dailyCountsBetween(deps.db, accountId, first, last)
-    .then(
-      (counts) => {
-        for (const count of counts) entry.days.set(dayNumberOf(count.start), { count, at: now })
-        // Days that have left the window.
-        const oldest = dayNumberOf(now) - CHART_DAYS
-        for (const day of entry.days.keys()) if (day < oldest) entry.days.delete(day)
-        entry.version++
-        entry.drawn.clear()
-      },
-      (err: Error) => {
-        ;(deps.log ?? console.error)(`admin: SMS chart of account ${accountId}: ${err.message}`)
-      },
-    )
-    .finally(() => {
-      entry.loading = null
-    })
+  zone: string,
+  lang: Lang,
+): Promise<HtmlEscapedString> {
+  const days = await dailyCounts(deps.db, accountId, CHART_DAYS, deps.clock(), zone)
+  // Drawing 30 bars and their labels costs about a millisecond, and pages in a row mostly show
+  // the same figures: the last drawing is kept per account and language, for those figures.
+  let drawings = lastDrawings.get(deps.db)
+  if (!drawings) lastDrawings.set(deps.db, (drawings = new Map()))
+  const key = `${accountId} ${lang} ${zone}`
+  const figures = JSON.stringify(days)
+  const last = drawings.get(key)
+  if (last?.figures === figures) return last.html
+  const html = raw(await (<DailyChart days={days} lang={lang} zone={zone} />).toString())
+  if (drawings.size >= MAX_DRAWINGS) drawings.clear()
+  drawings.set(key, { figures, html })
+  return html
 }
 
-/** A day's count, or zeros for a day not counted yet (its count is on its way). */
-function countOf(entry: ChartEntry, day: number): DailyCount {
-  const known = entry.days.get(day)
-  if (known) return known.count
-  const start = day * DAY_MS
-  const date = new Date(start).toISOString().slice(0, 10)
-  return { day: date, start, total: 0, delivered: 0, failed: 0, unknown: 0 }
-}
-
-interface ChartFigures {
-  entry: ChartEntry
-  days: DailyCount[]
-  /** The day and the version of the counts the days come from. */
-  key: string
-}
-
-/**
- * The last 30 days' figures. Days whose count is past its TTL are counted again in the
- * background while the page shows the last figures; a page waits only for a day never counted
- * (an account's first view, a new day) or counted too long ago.
- */
-async function chartFigures(deps: AdminDeps, accountId: number): Promise<ChartFigures> {
-  const entry = entryFor(deps.db, accountId)
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const now = deps.clock()
-    const today = dayNumberOf(now)
-    const first = today - CHART_DAYS + 1
-    const stale: number[] = []
-    let mustWait = false
-    for (let day = first; day <= today; day++) {
-      const known = entry.days.get(day)
-      const ttl = chartDayTtl(today - day)
-      if (known && now - known.at < ttl) continue
-      stale.push(day)
-      if (!known || now - known.at >= STALE_TTLS * ttl) mustWait = true
-    }
-    if (stale.length > 0 && !entry.loading) {
-      recount(deps, accountId, entry, Math.min(...stale), Math.max(...stale))
-    }
-    if (!mustWait || !entry.loading) {
-      const days: DailyCount[] = []
-      for (let day = first; day <= today; day++) days.push(countOf(entry, day))
-      return { entry, days, key: `${today} ${entry.version}` }
-    }
-    await entry.loading
-  }
-  throw new Error(`the SMS chart of account ${accountId} could not be counted`)
-}
-
-/**
- * The chart as markup, drawn once per language and day for each set of figures, rather than
- * 30 bars and their labels again on every page. hono/jsx escaped every value when it drew the
- * chart: its output is marked as the markup it is, so that the page does not escape it twice.
- */
-async function drawnChart(figures: ChartFigures, lang: Lang): Promise<HtmlEscapedString> {
-  const key = `${lang} ${figures.key}`
-  const known = figures.entry.drawn.get(key)
-  if (known) return known
-  const drawn = raw(await (<DailyChart days={figures.days} lang={lang} />).toString())
-  figures.entry.drawn.set(key, drawn)
-  return drawn
-}
+// Per database, so that test apps on their own databases never share drawings.
+const lastDrawings = new WeakMap<Db, Map<string, { figures: string; html: HtmlEscapedString }>>()
+const MAX_DRAWINGS = 1000
 
 function statusLabel(l: Labels, status: LogStatus): string {
   const labels: Record<LogStatus, string> = {
@@ -577,7 +471,7 @@ function smsText(l: Labels, body: string) {
   return html`<details class="log-text">${summary}<span class="log-text-full">${body}</span></details>`
 }
 
-function logRow(l: Labels, lang: Lang, clock: ZonedClock, sms: SmsLogEntry) {
+function logRow(l: Labels, lang: Lang, clock: TimeZone, sms: SmsLogEntry) {
   // 2026-03-29T03:30:00+02:00: the datetime as is, shown without the offset.
   const at = clock.format(sms.createdAt)
   return html`<tr id="sms-${sms.id}">
@@ -592,13 +486,13 @@ function logRow(l: Labels, lang: Lang, clock: ZonedClock, sms: SmsLogEntry) {
   </tr>`
 }
 
-function LogTable(props: { l: Labels; lang: Lang; clock: ZonedClock; rows: SmsLogEntry[] }) {
+function LogTable(props: { l: Labels; lang: Lang; clock: TimeZone; rows: SmsLogEntry[] }) {
   const { l, lang, clock, rows } = props
   return (
     <table class="sms-log stack">
       <thead>
         <tr>
-          <th scope="col">{l.date(clock.zone)}</th>
+          <th scope="col">{l.date(clock.name)}</th>
           <th scope="col">{l.sender}</th>
           <th scope="col">{l.number}</th>
           <th scope="col">{l.text}</th>
@@ -740,11 +634,10 @@ messagesRoutes.get('/', async (c) => {
   const clock = await accountClock(c)
   const { filter, errors } = await readFilter(deps.db, accountId, query, l, clock)
   const invalid = Object.keys(errors).length > 0
-  const [figures, page] = await Promise.all([
-    chartFigures(deps, accountId),
+  const [chart, page] = await Promise.all([
+    drawnChart(deps, accountId, clock.name, lang),
     invalid ? null : listAccountSms(deps.db, accountId, filter, PAGE_SIZE),
   ])
-  const chart = await drawnChart(figures, lang)
   const filtered = QUERY_KEYS.some((key) => query[key] !== '')
   if (invalid) c.status(400)
   return c.render(
@@ -753,9 +646,9 @@ messagesRoutes.get('/', async (c) => {
       <section class="sms-chart" aria-labelledby="sms-chart-title">
         <h2 id="sms-chart-title">{l.chartTitle}</h2>
         {chart}
-        <p class="hint">{l.chartNote}</p>
+        <p class="hint">{l.chartNote(clock.name)}</p>
       </section>
-      <FilterForm l={l} base={base} query={query} errors={errors} zone={clock.zone} />
+      <FilterForm l={l} base={base} query={query} errors={errors} zone={clock.name} />
       {page && page.rows.length > 0 && (
         <LogTable l={l} lang={lang} clock={clock} rows={page.rows} />
       )}

@@ -124,7 +124,7 @@ async function readSearch(c: Context<AdminEnv>, input: string): Promise<NumberSe
   return parseNumberSearch(input, country)
 }
 
-function OptOutTable(props: { l: Labels; lang: Lang; base: string; rows: OptOut[] }) {
+function OptOutTable(props: { l: Labels; lang: Lang; zone: string; base: string; rows: OptOut[] }) {
   const { l, lang, base } = props
   return (
     <table class="opt-outs stack">
@@ -145,7 +145,7 @@ function OptOutTable(props: { l: Labels; lang: Lang; base: string; rows: OptOut[
               {o.number}
             </td>
             <td data-label={l.keyword}>{o.keyword}</td>
-            <td data-label={l.since}>{formatDateTime(o.createdAt, lang)}</td>
+            <td data-label={l.since}>{formatDateTime(o.createdAt, lang, props.zone)}</td>
             <td class="actions">
               <a
                 href={`${base}/remove?${new URLSearchParams({ number: o.number })}`}
@@ -226,7 +226,13 @@ optOutsRoutes.get('/', async (c) => {
         </div>
       </form>
       {page && page.rows.length > 0 && (
-        <OptOutTable l={l} lang={lang} base={base} rows={page.rows} />
+        <OptOutTable
+          l={l}
+          lang={lang}
+          zone={c.get('account').timeZone}
+          base={base}
+          rows={page.rows}
+        />
       )}
       {page && page.rows.length === 0 && <p class="empty">{empty}</p>}
       {(page?.next || before) && (
@@ -274,7 +280,7 @@ function ConfirmPage(props: {
         <dt>{l.keyword}</dt>
         <dd>{optOut.keyword}</dd>
         <dt>{l.since}</dt>
-        <dd>{formatDateTime(optOut.createdAt, lang)}</dd>
+        <dd>{formatDateTime(optOut.createdAt, lang, account.timeZone)}</dd>
       </dl>
       <p>{l.confirmEffect}</p>
       <form method="post" action={`${base}/remove`}>

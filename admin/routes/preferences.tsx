@@ -18,6 +18,7 @@ import {
 } from '../../lib/db/account-settings'
 import { MAX_SEGMENT_CAP } from '../../lib/db/accounts'
 import { previewSms } from '../../lib/text/preview'
+import { timeZoneNames } from '../../lib/time/zone'
 
 const t = defineMessages(
   {
@@ -55,6 +56,13 @@ const t = defineMessages(
     errCountryUnknown: (value: string) =>
       `« ${value} » n'est pas un code de pays à deux lettres connu (FR, BE, CH…).`,
     errSegmentCapRange: `Indiquez un nombre entier de 1 à ${MAX_SEGMENT_CAP}.`,
+    timeZone: 'Fuseau horaire',
+    timeZoneHint:
+      'Les jours du graphique du journal des SMS et les dates des pages de ce compte suivent ce fuseau. Chaque SMS est compté le jour de son envoi dans le fuseau choisi à ce moment-là : changer de fuseau ne déplace pas les SMS déjà envoyés.',
+    commonTimeZones: 'Fuseaux courants',
+    allTimeZones: 'Tous les fuseaux',
+    errTimeZoneUnknown: (value: string) =>
+      `« ${value} » n’est pas un fuseau horaire connu : choisissez-en un dans la liste (Europe/Paris, UTC…).`,
   },
   {
     title: 'Preferences',
@@ -90,6 +98,13 @@ const t = defineMessages(
     errCountryUnknown: (value: string) =>
       `"${value}" is not a known two-letter country code (FR, GB, US…).`,
     errSegmentCapRange: `Enter a whole number from 1 to ${MAX_SEGMENT_CAP}.`,
+    timeZone: 'Time zone',
+    timeZoneHint:
+      'The days of the SMS log’s chart and the dates on this account’s pages follow this zone. Each SMS is counted on the day it was sent in the zone chosen at that time: changing the zone does not move SMS already sent.',
+    commonTimeZones: 'Common zones',
+    allTimeZones: 'All zones',
+    errTimeZoneUnknown: (value: string) =>
+      `"${value}" is not a known time zone: choose one from the list (Europe/London, UTC…).`,
   },
 )
 
@@ -127,6 +142,8 @@ function errorText(l: Labels, error: FieldError | undefined): string | undefined
       return l.errCountryUnknown(error.value)
     case 'segment_cap_range':
       return l.errSegmentCapRange
+    case 'time_zone_unknown':
+      return l.errTimeZoneUnknown(error.value)
     default:
       return error.message
   }
@@ -139,7 +156,68 @@ function formValues(s: AccountSettings): PreferencesInput {
     defaultCountry: s.defaultCountry,
     segmentCap: String(s.segmentCap),
     gsmOnly: s.gsmOnly,
+    timeZone: s.timeZone,
   }
+}
+
+// The zones this gateway's users are most likely in (France and its overseas departments,
+// its neighbours, Quebec), offered first.
+const COMMON_TIME_ZONES = [
+  'UTC',
+  'Europe/Paris',
+  'Europe/Brussels',
+  'Europe/Zurich',
+  'Europe/Luxembourg',
+  'Europe/Monaco',
+  'Europe/London',
+  'Europe/Dublin',
+  'Europe/Berlin',
+  'Europe/Madrid',
+  'Europe/Rome',
+  'Europe/Lisbon',
+  'America/Toronto',
+  'America/Guadeloupe',
+  'America/Martinique',
+  'America/Cayenne',
+  'Indian/Reunion',
+  'Indian/Mayotte',
+  'Pacific/Noumea',
+  'Pacific/Tahiti',
+]
+
+/** "America/Port_of_Spain" as people read it. */
+const zoneLabel = (zone: string): string => zone.replace(/_/g, ' ')
+
+function TimeZoneSelect(props: { l: Labels; value: string; error?: string }) {
+  const { l, value, error } = props
+  const all = timeZoneNames()
+  const common = COMMON_TIME_ZONES.filter((z) => all.includes(z))
+  const option = (zone: string) => (
+    <option value={zone} selected={zone === value}>
+      {zoneLabel(zone)}
+    </option>
+  )
+  return (
+    <FieldFrame
+      id="timeZone"
+      label={l.timeZone}
+      hint={l.timeZoneHint}
+      error={error}
+      control={(aria) => (
+        <select id="timeZone" name="timeZone" {...aria}>
+          {!all.includes(value) && (
+            <option value={value} selected>
+              {value}
+            </option>
+          )}
+          <optgroup label={l.commonTimeZones}>{common.map(option)}</optgroup>
+          <optgroup label={l.allTimeZones}>
+            {all.filter((z) => !common.includes(z)).map(option)}
+          </optgroup>
+        </select>
+      )}
+    />
+  )
 }
 
 function CountrySelect(props: { l: Labels; lang: Lang; value: string; error?: string }) {
@@ -228,6 +306,7 @@ function PreferencesPage(props: { lang: Lang; base: string; state: PageState }) 
           hint={l.gsmOnlyHint}
           checked={v.gsmOnly === true}
         />
+        <TimeZoneSelect l={l} value={v.timeZone ?? 'UTC'} error={error('timeZone')} />
         <button type="submit" class="primary">
           {l.save}
         </button>
@@ -280,6 +359,8 @@ preferencesRoutes.post('/', async (c) => {
     segmentCap: formText(body, 'segmentCap'),
     // An unticked checkbox is not posted at all.
     gsmOnly: body.gsmOnly !== undefined,
+    // A form from before the zone was on the page leaves it as it is.
+    timeZone: typeof body.timeZone === 'string' ? body.timeZone : undefined,
   }
   try {
     const saved = await auditedAccountChange(c, 'preferences.update', (trx) =>

@@ -119,8 +119,14 @@ const t = defineMessages(
   },
 )
 
-function SenderRow(props: { s: SenderListing; lang: Lang; now: number; base: string }) {
-  const { s, lang, now, base } = props
+function SenderRow(props: {
+  s: SenderListing
+  lang: Lang
+  zone: string
+  now: number
+  base: string
+}) {
+  const { s, lang, zone, now, base } = props
   const m = t(lang)
   const pending = s.status === 'pending'
   return (
@@ -132,12 +138,12 @@ function SenderRow(props: { s: SenderListing; lang: Lang; now: number; base: str
         <span class={`status status-${s.status}`}>{pending ? m.pending : m.acceptedStatus}</span>
         {pending && s.expiresAt !== null && (
           <div class="hint">
-            {s.expiresAt > now ? m.expires(formatDateTime(s.expiresAt, lang)) : m.expired}
+            {s.expiresAt > now ? m.expires(formatDateTime(s.expiresAt, lang, zone)) : m.expired}
           </div>
         )}
       </td>
-      <td data-label={m.invited}>{formatDateTime(s.invitedAt, lang)}</td>
-      <td data-label={m.accepted}>{formatDateTime(s.acceptedAt, lang)}</td>
+      <td data-label={m.invited}>{formatDateTime(s.invitedAt, lang, zone)}</td>
+      <td data-label={m.accepted}>{formatDateTime(s.acceptedAt, lang, zone)}</td>
       <td class="actions full">
         {pending && (
           <PostButton action={`${base}/${s.id}/resend`} label={m.resendLabel(s.email)}>
@@ -178,7 +184,7 @@ async function usersPage(c: Context<AdminEnv>, form: { email?: string; error?: s
           </thead>
           <tbody>
             {senders.map((s) => (
-              <SenderRow s={s} lang={lang} now={now} base={base} />
+              <SenderRow s={s} lang={lang} zone={account.timeZone} now={now} base={base} />
             ))}
           </tbody>
         </table>
@@ -219,6 +225,7 @@ async function sendInvitation(c: Context<AdminEnv>, invited: InvitedSender): Pro
     inviter: admin.name ? `${admin.name} (${admin.email})` : admin.email,
     link: `${config.baseUrl}/activate/${invited.token}`,
     expiresAt: invited.expiresAt,
+    timeZone: account.timeZone,
   })
   try {
     await mailer.send(mail)
@@ -257,7 +264,7 @@ async function takeInvitationQuota(c: Context<AdminEnv>, email: string): Promise
   const refused = await takeQuota(db, quotas, clock())
   if (!refused) return null
   c.header('Retry-After', String(Math.max(1, Math.ceil((refused.until - clock()) / 1000))))
-  const when = formatDateTime(refused.until, c.get('lang'))
+  const when = formatDateTime(refused.until, c.get('lang'), c.get('account').timeZone)
   return refused.keys.includes(quotas[0].key)
     ? m.tooManyToAddress(email, config.invitationMailsPerAddress, when)
     : m.tooManyForAccount(config.invitationMailsPerAccount, when)

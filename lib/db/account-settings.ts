@@ -9,6 +9,7 @@ import {
 } from './accounts'
 import { normaliseEmail } from './senders'
 import { isValidCountry } from '../phone'
+import { canonicalTimeZone } from '../time/zone'
 import { hashSecretToken, newSecretToken } from '../auth/tokens'
 
 /** What the account's "Préférences" and "Réception en cours" pages show and edit. */
@@ -22,6 +23,8 @@ export interface AccountSettings {
   virtualNumber: string | null
   /** "Stay in GSM 03.38": see lib/sms/gsm-fold. */
   gsmOnly: boolean
+  /** IANA zone of the account's days and dates (see Account.timeZone). */
+  timeZone: string
   forwardAddresses: string[]
   directReply: boolean
   failureNotices: boolean
@@ -37,6 +40,8 @@ export interface PreferencesInput {
   segmentCap: string | number
   /** The checkbox: ticked or not. Left as it is when absent (a caller that does not show it). */
   gsmOnly?: boolean
+  /** An IANA zone name. Left as it is when absent. */
+  timeZone?: string
 }
 
 export interface ReceivingInput {
@@ -54,6 +59,7 @@ export type SettingsProblem =
   | 'sender_name_format'
   | 'country_unknown'
   | 'segment_cap_range'
+  | 'time_zone_unknown'
   | 'forward_address_invalid'
   | 'forward_too_many'
 
@@ -96,6 +102,7 @@ export function toSettings(row: Record<string, unknown>): AccountSettings {
     segmentCap: Number(row.segment_cap),
     virtualNumber: (row.virtual_number as string | null) ?? null,
     gsmOnly: Boolean(row.gsm_only),
+    timeZone: (row.time_zone as string | null) ?? 'UTC',
     forwardAddresses: forward.split(',').filter((a) => a !== ''),
     directReply: Boolean(row.direct_reply),
     failureNotices: Boolean(row.failure_notices),
@@ -129,6 +136,16 @@ function parseSegmentCap(input: string | number): number | null {
   if (!/^\d{1,3}$/.test(text)) return null
   const cap = Number(text)
   return cap >= 1 && cap <= MAX_SEGMENT_CAP ? cap : null
+}
+
+function unknownTimeZone(zone: string): FieldError {
+  const named = zone.trim()
+  return new FieldError(
+    'timeZone',
+    'time_zone_unknown',
+    `"${named}" is not an IANA time zone such as Europe/Paris, or UTC`,
+    named,
+  )
 }
 
 function validatePreferences(input: PreferencesInput): Record<string, unknown> {
@@ -174,6 +191,8 @@ function validatePreferences(input: PreferencesInput): Record<string, unknown> {
       ),
     )
   }
+  const zone = input.timeZone === undefined ? undefined : canonicalTimeZone(input.timeZone)
+  if (zone === null) errors.push(unknownTimeZone(input.timeZone ?? ''))
   if (errors.length > 0) throw new FieldErrors(errors)
   return {
     signature_marker: marker || null,
@@ -181,6 +200,7 @@ function validatePreferences(input: PreferencesInput): Record<string, unknown> {
     default_country: country,
     segment_cap: cap,
     ...(input.gsmOnly === undefined ? {} : { gsm_only: input.gsmOnly }),
+    ...(zone ? { time_zone: zone } : {}),
   }
 }
 
@@ -248,6 +268,21 @@ export async function updatePreferences(
   now = Date.now(),
 ): Promise<boolean> {
   return updateAccount(db, accountId, validatePreferences(input), now)
+}
+
+/**
+ * The account's time zone (the CLI's `account set --tz`); throws FieldErrors for an unknown one.
+ * SMS already counted stay on the days they were counted on, in the zone they were taken in.
+ */
+export async function setTimeZone(
+  db: Db,
+  accountId: number,
+  zone: string,
+  now = Date.now(),
+): Promise<boolean> {
+  const known = canonicalTimeZone(zone)
+  if (!known) throw new FieldErrors([unknownTimeZone(zone)])
+  return updateAccount(db, accountId, { time_zone: known }, now)
 }
 
 /** Turns "stay in GSM 03.38" on or off (the CLI's `account set --gsm-only`). */

@@ -3,6 +3,7 @@ import { bumpCacheVersion } from './versions'
 import { isUniqueViolation } from './errors'
 import { isValidCountry, parseVirtualNumber } from '../phone'
 import { parseDestinationList } from '../limits/destinations'
+import { canonicalTimeZone } from '../time/zone'
 
 export interface Account {
   id: number
@@ -15,6 +16,11 @@ export interface Account {
   virtualNumber: string | null
   /** "Stay in GSM 03.38": letters GSM lacks are replaced by the closest ones before sending. */
   gsmOnly: boolean
+  /**
+   * IANA zone: the day each SMS is counted on (outbound_sms.local_day), the days of the
+   * admin's chart and the zone its pages show dates in.
+   */
+  timeZone: string
   isActive: boolean
   /** The operator's overrides of the [limits] defaults: null follows them, 0 is no limit. */
   limits: AccountLimitOverrides
@@ -40,6 +46,8 @@ export interface AccountInput {
   virtualNumber?: string | null
   /** Off unless given: folding letters changes what recipients read. */
   gsmOnly?: boolean
+  /** An IANA zone such as Europe/Paris; UTC when not given. */
+  timeZone?: string
 }
 
 export class ValidationError extends Error {
@@ -136,7 +144,19 @@ function validateInput(input: AccountInput): Record<string, unknown> {
     ? validateVirtualNumber(input.virtualNumber, country)
     : null
   row.gsm_only = input.gsmOnly ?? false
+  row.time_zone = validateTimeZone(input.timeZone ?? 'UTC')
   return row
+}
+
+/** The zone's canonical name (europe/paris → Europe/Paris); ValidationError for an unknown one. */
+export function validateTimeZone(zone: string): string {
+  const known = canonicalTimeZone(zone)
+  if (!known) {
+    throw new ValidationError(
+      `time zone "${zone.trim()}" is not an IANA zone name such as Europe/Paris, or UTC`,
+    )
+  }
+  return known
 }
 
 export function toAccount(row: Record<string, unknown>): Account {
@@ -150,6 +170,7 @@ export function toAccount(row: Record<string, unknown>): Account {
     segmentCap: Number(row.segment_cap),
     virtualNumber: (row.virtual_number as string | null) ?? null,
     gsmOnly: Boolean(row.gsm_only),
+    timeZone: (row.time_zone as string | null) ?? 'UTC',
     isActive: Boolean(row.is_active),
     limits: {
       smsPerMinute: nullableCount(row.sms_per_minute),

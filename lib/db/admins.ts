@@ -19,6 +19,8 @@ export interface AdminAccountRef {
   id: number
   ref: string
   name: string
+  /** The account's IANA zone: its pages show dates and days in it. */
+  timeZone: string
 }
 
 export const ADMIN_NAME_MAX_LENGTH = 200
@@ -135,12 +137,17 @@ export async function listAdminAccounts(db: Db, adminId: number): Promise<AdminA
   const rows = (await db('account_admins')
     .join('accounts', 'accounts.id', 'account_admins.account_id')
     .where('account_admins.admin_id', adminId)
-    .select('accounts.id', 'accounts.ref', 'accounts.name')
+    .select('accounts.id', 'accounts.ref', 'accounts.name', 'accounts.time_zone')
     .orderBy([
       { column: 'accounts.name', order: 'asc' },
       { column: 'accounts.id', order: 'asc' },
-    ])) as Array<{ id: number; ref: string; name: string }>
-  return rows.map((r) => ({ id: Number(r.id), ref: r.ref, name: r.name }))
+    ])) as Array<{ id: number; ref: string; name: string; time_zone: string | null }>
+  return rows.map((r) => ({
+    id: Number(r.id),
+    ref: r.ref,
+    name: r.name,
+    timeZone: r.time_zone ?? 'UTC',
+  }))
 }
 
 export async function updateAdminName(

@@ -184,9 +184,10 @@ async function claimReturning(
 
 /**
  * Runs `work` until it is not a lock conflict's victim, at most CONFLICT_TRIES times. `value` is
- * undefined when every try lost; other errors are thrown as they are.
+ * undefined when every try lost; other errors are thrown as they are. `work` must be a whole
+ * transaction: a conflict rolled it back.
  */
-async function retryingConflicts<T>(
+export async function retryingConflicts<T>(
   work: () => Promise<T>,
 ): Promise<{ value: T | undefined; conflicts: number }> {
   let conflicts = 0

@@ -2,10 +2,10 @@ import type { Db } from '../db/connection'
 import { listAccountSms, type SmsLogEntry, type SmsLogFilter } from '../db/outbound'
 import { csvRecord } from './csv'
 import { EXPORT_HEADER, exportLine } from './sms-csv'
-import type { ZonedClock } from './time-zone'
+import type { TimeZone } from '../time/zone'
 
 export interface LogCsvOptions {
-  clock: ZonedClock
+  clock: TimeZone
   /** SMS read per page. */
   pageSize?: number
   /** A UTF-8 byte order mark first, for spreadsheets that otherwise read the file as ANSI. */

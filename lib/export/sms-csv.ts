@@ -10,7 +10,7 @@ import {
   type ExportRange,
 } from '../db/outbound'
 import { csvRecord } from './csv'
-import { ZonedClock } from './time-zone'
+import { timeZone, type TimeZone } from '../time/zone'
 
 /**
  * The columns of `mail2sms sms export`, one SMS (one recipient) per line. Times are ISO 8601 in
@@ -45,7 +45,7 @@ function purgedLabel(bits: number): string {
   return removed.join('+')
 }
 
-export function exportLine(sms: ExportedSms, clock: ZonedClock): string {
+export function exportLine(sms: ExportedSms, clock: TimeZone): string {
   const time = (ms: number | null) => (ms === null ? null : clock.format(ms))
   return csvRecord([
     sms.id,
@@ -68,7 +68,7 @@ export function exportLine(sms: ExportedSms, clock: ZonedClock): string {
 
 export interface SmsExportOptions {
   range: ExportRange
-  clock: ZonedClock
+  clock: TimeZone
   /** Rows per read. */
   pageSize?: number
   /** A UTF-8 byte order mark first, for spreadsheets that otherwise read the file as ANSI. */
@@ -102,18 +102,18 @@ export async function writeSmsCsv(db: Db, out: Writable, opts: SmsExportOptions)
 
 /**
  * The export's window from the command line: --from and --to are calendar days in `zone`
- * (UTC when not given), both included: from the first instant of --from to the first instant
+ * (the CLI passes the account's zone when --tz is not given), both included: from the first instant of --from to the first instant
  * of the day after --to. Throws RangeError or TimeZoneError with a message for the user.
  */
 export function exportRange(
   from: string | undefined,
   to: string | undefined,
   zone = 'UTC',
-): { from: number | null; to: number | null; clock: ZonedClock } {
-  const clock = new ZonedClock(zone)
+): { from: number | null; to: number | null; clock: TimeZone } {
+  const clock = timeZone(zone)
   const range = {
-    from: from === undefined ? null : clock.startOfDay(from),
-    to: to === undefined ? null : clock.startOfNextDay(to),
+    from: from === undefined ? null : clock.startOfDate(from),
+    to: to === undefined ? null : clock.startOfNextDate(to),
     clock,
   }
   if (range.from !== null && range.to !== null && range.to <= range.from) {

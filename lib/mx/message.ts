@@ -168,6 +168,7 @@ export function toOutboundRows(
     sourceMessageId: messageId,
     dedupeKey: dedupeKeyFor(source, d.recipient.e164),
     mxTransaction,
+    timeZone: d.recipient.membership.account.timeZone,
   }))
 }
 

@@ -98,6 +98,7 @@ export async function queueTestSms(db: Db, req: TestSmsRequest): Promise<TestSms
     sourceMessageId: null,
     dedupeKey: dedupeKeyFor(`admin-test:${account.id}:${req.formId}`, parsed.e164),
     mxTransaction: null,
+    timeZone: account.timeZone,
   }
   const draft: SmsDraft = {
     recipient: {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
+import { setTimeZone } from '../../lib/db/account-settings'
 import { createAccount } from '../../lib/db/accounts'
 import { grantAccount } from '../../lib/db/admins'
 import type { Db } from '../../lib/db/connection'
 import { PURGED_ADDRESSES, PURGED_TEXT } from '../../lib/db/purged'
 import { KEPT_NO_DESTINATION, RELAY_REFUSED } from '../../lib/inbound/inbox-outcome'
 import { PAGE_SIZE, dayStart } from '../../admin/routes/inbox'
+import { timeZone } from '../../lib/time/zone'
 import { databaseKinds } from '../support/databases'
 import { decoded, get, openSection, type AdminHarness } from './harness'
 
@@ -389,10 +391,36 @@ for (const kind of databaseKinds()) {
       }
     })
 
-    it('reads a typed day as that UTC day', () => {
+    it('reads a typed day as that day of the account’s zone', () => {
       assert.equal(dayStart('2026-11-27'), Date.UTC(2026, 10, 27))
       assert.equal(dayStart('2026-13-01'), null)
       assert.equal(dayStart('27/11/2026'), null)
+      const auckland = timeZone('Pacific/Auckland')
+      assert.equal(dayStart('2026-11-27', auckland), Date.UTC(2026, 10, 26, 11))
+      assert.equal(dayStart('2026-11-27', auckland, true), Date.UTC(2026, 10, 27, 11))
+    })
+
+    it('shows the dates and reads the days in the account’s time zone', async () => {
+      await setTimeZone(h.db, h.accounts.acme.id, 'Pacific/Auckland')
+      try {
+        // 09:00 UTC on 27 November is 22:00 in Auckland; 12:00 UTC is already the 28th there.
+        const evening = await insertInbound(h.db, h.accounts.acme.id, Date.UTC(2026, 10, 27, 9))
+        const night = await insertInbound(h.db, h.accounts.acme.id, Date.UTC(2026, 10, 27, 12))
+        const { html } = await page('?from=2026-11-28&to=2026-11-28')
+        assert.deepEqual(shownIds(html), [night.id])
+        const text = decoded(html).replace(/[\u00a0\u202f]/g, ' ')
+        assert.match(text, /fuseau horaire du compte \(Pacific\/Auckland\)/)
+        assert.match(
+          rowOf(html, night.id).replace(/[\u00a0\u202f]/g, ' '),
+          /28 nov\. 2026, 01:00 UTC\+13/,
+        )
+        const before = await page('?to=2026-11-27')
+        assert.ok(shownIds(before.html).includes(evening.id))
+        assert.ok(!shownIds(before.html).includes(night.id))
+        await h.db('inbound_sms').whereIn('id', [evening.id, night.id]).delete()
+      } finally {
+        await setTimeZone(h.db, h.accounts.acme.id, 'UTC')
+      }
     })
   })
 }

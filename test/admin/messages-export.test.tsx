@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { Db } from '../../lib/db/connection'
 import { smsLogCsv } from '../../lib/export/log-csv'
-import { ZonedClock } from '../../lib/export/time-zone'
+import { timeZone } from '../../lib/time/zone'
 import { databaseKinds } from '../support/databases'
 import { parseCsv } from '../support/csv'
 import { PASSWORD, get, login, type AdminHarness, createAdminHarness } from './harness'
@@ -128,7 +128,7 @@ for (const kind of databaseKinds()) {
           h.db,
           h.accounts.acme.id,
           {},
-          { clock: new ZonedClock('UTC'), pageSize: 5 },
+          { clock: timeZone('UTC'), pageSize: 5 },
         )
         const reader = stream.getReader()
         await reader.read() // the header

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { Db } from '../../lib/db/connection'
-import { chartDayTtl } from '../../admin/routes/messages'
-import { DAY_MS } from '../../lib/db/outbound'
+import { setTimeZone } from '../../lib/db/account-settings'
+import { DAY_MS, foldDailyDeltas, insertEmails } from '../../lib/db/outbound'
 import { databaseKinds } from '../support/databases'
 import {
   PASSWORD,
@@ -448,7 +448,7 @@ for (const kind of databaseKinds()) {
       await h.db('outbound_sms').where('id', sms.id).delete()
     })
 
-    it('draws the last 30 days, counting today every minute and past days less often', async () => {
+    it('draws the last 30 days from the daily counts, up to date on every page', async () => {
       const other = await createAdminHarness(kind)
       try {
         const otherCookie = await login(other.app, 'alice@acme.test', PASSWORD)
@@ -457,8 +457,9 @@ for (const kind of databaseKinds()) {
         const now = other.clock.now
         const dayOf = (ms: number) =>
           new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10)
+        const ids: number[] = []
         for (const status of ['delivered', 'delivered', 'delivered', 'failed']) {
-          await insertSms(other.db, acme, now - 60_000, { status })
+          ids.push((await insertSms(other.db, acme, now - 60_000, { status })).id)
         }
         await insertSms(other.db, acme, now - 3 * DAY_MS, {})
         await insertSms(other.db, other.accounts.globex.id, now - 60_000, { status: 'failed' })
@@ -466,7 +467,7 @@ for (const kind of databaseKinds()) {
           const res = await get(other.app, path, otherCookie)
           assert.equal(res.status, 200)
           const page = await res.text()
-          // The chart is markup, not text: drawn once and reused, it must not be escaped again.
+          // The chart is markup, not text: drawn apart, it must not be escaped again.
           assert.match(page, /<figure class="daily-chart"><svg /)
           assert.doesNotMatch(page, /&lt;(svg|rect|figure)/)
           const html = decoded(page).replace(/[\u00a0\u202f]/g, ' ')
@@ -477,6 +478,7 @@ for (const kind of databaseKinds()) {
             today: bar(dayOf(now)),
             yesterday: bar(dayOf(now - DAY_MS)),
             desc: /<desc id="daily-chart-desc">([^<]*)<\/desc>/.exec(html)?.[1],
+            note: /<p class="hint">(Chiffres par jour[^<]*)<\/p>/.exec(html)?.[1],
           }
         }
         const first = await chart()
@@ -484,41 +486,90 @@ for (const kind of databaseKinds()) {
         assert.equal(first.today, `${dayOf(now)} : 4 SMS, 3 remis, 1 en échec, 75 % remis`)
         assert.equal(first.yesterday, `${dayOf(now - DAY_MS)} : 0 SMS, 0 remis, 0 en échec`)
         assert.match(first.desc ?? '', /: 5 SMS, 80 % remis parmi ceux dont le résultat est connu/)
+        assert.equal(
+          first.note,
+          'Chiffres par jour du fuseau horaire du compte (UTC), à jour à chaque affichage.',
+        )
 
-        // New SMS today and yesterday: neither shows within the minute.
+        // New SMS and a status change show on the next page: nothing is kept between pages.
         await insertSms(other.db, acme, now - 30_000, { status: 'delivered' })
         await insertSms(other.db, acme, now - DAY_MS, { status: 'failed' })
-        other.clock.advance(30_000)
-        assert.deepEqual(await chart(), first)
-        // After it, the page that finds today's count old shows it and has it counted again;
-        // a later page shows the new count, and yesterday's is still the one counted first.
-        other.clock.advance(60_000)
-        assert.equal((await chart()).today, first.today)
-        const today = `${dayOf(now)} : 5 SMS, 4 remis, 1 en échec, 80 % remis`
-        let later = await chart()
-        for (let i = 0; i < 40 && later.today !== today; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 50))
-          later = await chart()
-        }
-        assert.equal(later.today, today)
-        assert.equal(later.yesterday, first.yesterday)
-        // An hour on, yesterday's count is too old to show: the page waits for a new one.
-        other.clock.advance(60 * 60_000)
-        const hourLater = await chart()
+        await other.db('outbound_sms').where({ id: ids[3] }).update({ status: 'delivered' })
+        const later = await chart()
+        assert.equal(later.today, `${dayOf(now)} : 5 SMS, 5 remis, 0 en échec, 100 % remis`)
         assert.equal(
-          hourLater.yesterday,
+          later.yesterday,
           `${dayOf(now - DAY_MS)} : 1 SMS, 0 remis, 1 en échec, 0 % remis`,
         )
-        assert.equal(hourLater.today, today)
+        // The figures are the counts', not a count of the log: folded, then the SMS deleted
+        // (a trimmed log), they stay.
+        while ((await foldDailyDeltas(other.db)) > 0);
+        await other.db('outbound_sms').where({ account_id: acme }).delete()
+        assert.deepEqual(await chart(), later)
       } finally {
         await other.drop()
       }
     })
 
-    it('keeps a day’s count for longer the older the day', () => {
-      assert.equal(chartDayTtl(0), 60_000)
-      assert.ok(chartDayTtl(1) > chartDayTtl(0))
-      assert.ok(chartDayTtl(4) > chartDayTtl(3))
+    it('shows days and times in the account’s time zone', async () => {
+      const other = await createAdminHarness(kind)
+      try {
+        const otherCookie = await login(other.app, 'alice@acme.test', PASSWORD)
+        const acme = other.accounts.acme.id
+        await setTimeZone(other.db, acme, 'Pacific/Auckland')
+        // 09:00 UTC on 27 November is 22:00 in Auckland (UTC+13); 11:30 UTC is the 28th there.
+        const now = other.clock.now
+        const enqueue = async (at: number, key: string) =>
+          insertEmails(
+            other.db,
+            [
+              [
+                {
+                  accountId: acme,
+                  senderId: null,
+                  senderEmail: 'alice@acme.test',
+                  recipient: '+33611111111',
+                  body: `at ${key}`,
+                  encoding: 'gsm7',
+                  segments: 1,
+                  sourceMessageId: null,
+                  dedupeKey: key,
+                  mxTransaction: key,
+                  timeZone: 'Pacific/Auckland',
+                },
+              ],
+            ],
+            at,
+          )
+        await enqueue(now - 60_000, 'evening')
+        await enqueue(now - 10 * 3_600_000 - 60_000, 'morning')
+        other.clock.advance(2.5 * 3_600_000)
+        await enqueue(other.clock.now, 'next-day')
+        const res = await get(other.app, `/a/${acme}/messages`, otherCookie)
+        const html = decoded(await res.text())
+          .replace(/>\s+</g, '><')
+          .replace(/[\u00a0\u202f]/g, ' ')
+        assert.match(html, />Date \(Pacific\/Auckland\)<\/th>/)
+        assert.match(
+          html,
+          /<time datetime="2026-11-27T21:59:00\+13:00">2026-11-27 21:59:00<\/time>/,
+        )
+        assert.match(
+          html,
+          /<time datetime="2026-11-28T00:30:00\+13:00">2026-11-28 00:30:00<\/time>/,
+        )
+        assert.match(html, /<title>2026-11-27 : 2 SMS, /)
+        assert.match(html, /<title>2026-11-28 : 1 SMS, /)
+        // The last bar is Auckland’s today, labelled with its date.
+        assert.match(
+          html,
+          /<div class="chart-days" aria-hidden="true">.*<span>28 nov\.<\/span><\/div>/,
+        )
+        assert.match(html, /<th scope="col">Jour \(Pacific\/Auckland\)<\/th>/)
+        assert.match(html, /fuseau horaire du compte \(Pacific\/Auckland\)/)
+      } finally {
+        await other.drop()
+      }
     })
   })
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
+import { addAllowedIp } from '../../lib/db/allowlist'
 import { readCacheVersion } from '../../lib/db/versions'
 import { databaseKinds } from '../support/databases'
 import { decoded, follow, get, openSection, postForm, type AdminHarness } from './harness'
@@ -75,6 +76,7 @@ for (const kind of databaseKinds()) {
       for (const label of [
         '<h1 class="page-title">Preferences<',
         '>Sender name</label>',
+        '>Time zone</label>',
         'Save',
         'Preview',
       ]) {
@@ -125,6 +127,43 @@ for (const kind of databaseKinds()) {
       assert.equal(off.status, 303)
       assert.equal(Boolean((await accountRow(h.accounts.acme.id)).gsm_only), false)
       assert.doesNotMatch(decoded(await (await get(h.app, base, cookie)).text()), /checked=""/)
+    })
+
+    it('offers the time zones, UTC for a new account, and saves one the account’s pages then use', async () => {
+      const page = decoded(await (await get(h.app, base, cookie)).text())
+      assert.match(page, /<label for="timeZone">Fuseau horaire<\/label>/)
+      assert.match(
+        page,
+        /<optgroup label="Fuseaux courants"><option value="UTC" selected="">UTC<\/option>/,
+      )
+      assert.match(page, /<option value="America\/Port_of_Spain">America\/Port of Spain<\/option>/)
+      assert.match(page, /ne déplace pas les SMS déjà envoyés/)
+      assert.equal((await accountRow(h.accounts.acme.id)).time_zone, 'UTC')
+      await addAllowedIp(h.db, h.accounts.acme.id, '192.0.2.7', null, h.clock.now)
+      const ipsPage = async () =>
+        decoded(await (await get(h.app, base.replace(/preferences$/, 'ips'), cookie)).text())
+      assert.match(await ipsPage(), /27 nov\. 2026, 09:0\d UTC</)
+
+      const version = await readCacheVersion(h.db, 'directory')
+      const res = await postForm(h.app, base, { ...GOOD, timeZone: 'Europe/Paris' }, { cookie })
+      assert.equal(res.status, 303)
+      assert.equal((await accountRow(h.accounts.acme.id)).time_zone, 'Europe/Paris')
+      // The MX nodes reload the account: its next SMS are counted on Paris days.
+      assert.equal(await readCacheVersion(h.db, 'directory'), version + 1)
+      const shown = decoded(await (await follow(h.app, res, cookie)).res.text())
+      assert.match(shown, /<option value="Europe\/Paris" selected="">Europe\/Paris<\/option>/)
+      assert.match((await ipsPage()).replace(/\u2212/g, '-'), /27 nov\. 2026, 10:0\d UTC\+1</)
+      // A form without the field (from before it existed) leaves the zone as it is.
+      h.clock.advance(1000)
+      assert.equal((await postForm(h.app, base, GOOD, { cookie })).status, 303)
+      assert.equal((await accountRow(h.accounts.acme.id)).time_zone, 'Europe/Paris')
+      // Another account's zone is its own.
+      assert.equal((await accountRow(h.accounts.globex.id)).time_zone, 'UTC')
+      h.clock.advance(1000)
+      assert.equal(
+        (await postForm(h.app, base, { ...GOOD, timeZone: 'UTC' }, { cookie })).status,
+        303,
+      )
     })
 
     it('labels "stay in GSM" in English', async () => {
@@ -235,6 +274,11 @@ for (const kind of databaseKinds()) {
       ['a segment cap of 0', { segmentCap: '0' }, /nombre entier de 1 à 20/],
       ['a segment cap of 21', { segmentCap: '21' }, /nombre entier de 1 à 20/],
       ['a signature line too long', { signatureMarker: 'x'.repeat(201) }, /au plus 200 caractères/],
+      [
+        'an unknown time zone',
+        { timeZone: 'Europe/Pariss' },
+        /« Europe\/Pariss » n’est pas un fuseau horaire connu : choisissez-en un dans la liste/,
+      ],
     ]
     for (const [what, change, message] of BAD) {
       it(`refuses ${what} with 400, the message by the field, values kept`, async () => {

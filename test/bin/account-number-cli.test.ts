@@ -50,13 +50,13 @@ for (const kind of databaseKinds()) {
       const before = await readCacheVersion(t.db, 'directory')
       const set = await cli('account', 'set', 'acme', '--virtual-number', '07 00 00 00 09')
       assert.equal(set.code, 0, set.err)
-      assert.equal(set.out, 'account acme\ngsm_only\toff\nvirtual_number\t+33700000009')
+      assert.equal(set.out, 'account acme\ngsm_only\toff\nvirtual_number\t+33700000009\ntz\tUTC')
       assert.equal(await numberOf('acme'), '+33700000009')
       assert.ok((await readCacheVersion(t.db, 'directory')) > before, 'the MX reloads accounts')
       const shown = await cli('account', 'set', 'acme')
-      assert.equal(shown.out, 'account acme\ngsm_only\toff\nvirtual_number\t+33700000009')
+      assert.equal(shown.out, 'account acme\ngsm_only\toff\nvirtual_number\t+33700000009\ntz\tUTC')
       const gb = await cli('account', 'set', 'globex', '--virtual-number', '07700 900123')
-      assert.match(gb.out, /virtual_number\t\+447700900123$/)
+      assert.match(gb.out, /virtual_number\t\+447700900123$/m)
     })
 
     it('refuses another account’s number, naming that account, and changes nothing', async () => {
@@ -104,7 +104,7 @@ for (const kind of databaseKinds()) {
     it('takes the number away with none, then another account may have it', async () => {
       const cleared = await cli('account', 'set', 'acme', '--virtual-number', 'none')
       assert.equal(cleared.code, 0, cleared.err)
-      assert.match(cleared.out, /virtual_number\tnone$/)
+      assert.match(cleared.out, /virtual_number\tnone$/m)
       assert.equal(await numberOf('acme'), null)
       const moved = await cli('account', 'set', 'globex', '--virtual-number', '+33700000009')
       assert.equal(moved.code, 0, moved.err)

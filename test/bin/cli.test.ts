@@ -105,18 +105,18 @@ describe('mail2sms CLI', function () {
   it('turns "stay in GSM" on and off for an account, off by default', async () => {
     const shown = await cli('account', 'set', 'acme')
     assert.equal(shown.code, 0, shown.err)
-    assert.equal(shown.out, 'account acme\ngsm_only\toff\nvirtual_number\tnone')
+    assert.equal(shown.out, 'account acme\ngsm_only\toff\nvirtual_number\tnone\ntz\tUTC')
     const on = await cli('account', 'set', 'acme', '--gsm-only', 'on')
     assert.equal(on.code, 0, on.err)
-    assert.equal(on.out, 'account acme\ngsm_only\ton\nvirtual_number\tnone')
-    assert.match((await cli('account', 'list')).out, /^acme\t.*\tgsm_only=on$/m)
+    assert.equal(on.out, 'account acme\ngsm_only\ton\nvirtual_number\tnone\ntz\tUTC')
+    assert.match((await cli('account', 'list')).out, /^acme\t.*\tgsm_only=on\ttz=UTC$/m)
     const off = await cli('account', 'set', 'acme', '--gsm-only', 'off')
-    assert.equal(off.out, 'account acme\ngsm_only\toff\nvirtual_number\tnone')
-    assert.match((await cli('account', 'list')).out, /^acme\t.*\tgsm_only=off$/m)
+    assert.equal(off.out, 'account acme\ngsm_only\toff\nvirtual_number\tnone\ntz\tUTC')
+    assert.match((await cli('account', 'list')).out, /^acme\t.*\tgsm_only=off\ttz=UTC$/m)
 
     const created = await cli('account', 'create', 'cheap', '--name', 'Cheap', '--gsm-only')
     assert.equal(created.code, 0, created.err)
-    assert.match(created.out, /created account cheap .* gsm_only=on$/)
+    assert.match(created.out, /created account cheap .* gsm_only=on tz=UTC$/)
 
     const bad = await cli('account', 'set', 'acme', '--gsm-only', 'yes')
     assert.equal(bad.code, 2)
@@ -124,6 +124,34 @@ describe('mail2sms CLI', function () {
     const unknown = await cli('account', 'set', 'nope', '--gsm-only', 'on')
     assert.equal(unknown.code, 1)
     assert.match(unknown.err, /no account with reference "nope"/)
+  })
+
+  it('sets an account’s time zone, refusing one it does not know', async () => {
+    const set = await cli('account', 'set', 'acme', '--tz', 'europe/paris')
+    assert.equal(set.code, 0, set.err)
+    assert.equal(set.out, 'account acme\ngsm_only\toff\nvirtual_number\tnone\ntz\tEurope/Paris')
+    const bad = await cli('account', 'set', 'acme', '--tz', 'Mars/Olympus', '--gsm-only', 'on')
+    assert.equal(bad.code, 2)
+    assert.match(bad.err, /--tz: unknown time zone "Mars\/Olympus"/)
+    // Nothing changed, not even the other option.
+    assert.equal(
+      (await cli('account', 'set', 'acme')).out,
+      'account acme\ngsm_only\toff\nvirtual_number\tnone\ntz\tEurope/Paris',
+    )
+    const created = await cli(
+      'account',
+      'create',
+      'kiwi',
+      '--name',
+      'Kiwi',
+      '--tz',
+      'Pacific/Auckland',
+    )
+    assert.match(created.out, /created account kiwi .* tz=Pacific\/Auckland$/)
+    const wrong = await cli('account', 'create', 'nowhere', '--name', 'Nowhere', '--tz', 'Nowhere')
+    assert.equal(wrong.code, 1)
+    assert.match(wrong.err, /time zone "Nowhere" is not an IANA zone name/)
+    assert.equal((await cli('account', 'set', 'acme', '--tz', 'UTC')).code, 0)
   })
 
   it('refuses an IP range that would open more than allowlist.max_ipv4_prefix allows', async () => {
@@ -258,7 +286,10 @@ describe('mail2sms CLI', function () {
       // Run from outside the project, as from a service manager or another folder.
       { env, cwd: dir },
     )
-    assert.match(ok.stdout, /^acme\tAcme SA\tcountry=FR\tsender_name=Acme\tcap=4\tgsm_only=off$/m)
+    assert.match(
+      ok.stdout,
+      /^acme\tAcme SA\tcountry=FR\tsender_name=Acme\tcap=4\tgsm_only=off\ttz=UTC$/m,
+    )
     await assert.rejects(
       exec(process.execPath, [path.join(ROOT, 'bin', 'mail2sms.js'), 'frobnicate'], { env }),
       (err: { code: number; stderr: string }) =>

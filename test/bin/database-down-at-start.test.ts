@@ -93,6 +93,7 @@ describe('starting while the database is down (mysql)', function () {
             sourceMessageId: null,
             dedupeKey: crypto.randomUUID(),
             mxTransaction: crypto.randomUUID(),
+            timeZone: 'UTC',
           },
         ],
       ])

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { run } from '../../bin/cli'
+import { setTimeZone } from '../../lib/db/account-settings'
 import { createAccount } from '../../lib/db/accounts'
 import { DAY_MS } from '../../lib/retention/purge'
 import { parseCsv } from '../support/csv'
@@ -132,6 +133,46 @@ for (const kind of databaseKinds()) {
       const lines = parseCsv(outputs[0]).slice(1)
       assert.equal(lines.length, 3)
       assert.equal(lines[2][1], '2026-01-31T23:00:00Z')
+    })
+
+    it('takes the days in the account’s own zone when --tz is not given', async () => {
+      const acme = await t.db('accounts').where('ref', 'acme').first('id')
+      await setTimeZone(t.db, acme.id, 'Europe/Paris')
+      try {
+        const r = await cli(
+          'sms',
+          'export',
+          '--account',
+          'acme',
+          '--from',
+          '2026-01-01',
+          '--to',
+          '2026-01-31',
+        )
+        assert.equal(r.code, 0, r.err)
+        const lines = parseCsv(r.csv).slice(1)
+        assert.deepEqual(
+          lines.map((l) => [Number(l[0]), l[1]]),
+          [
+            [january[0], '2026-01-01T00:00:00+01:00'],
+            [january[1], '2026-01-31T23:59:59+01:00'],
+          ],
+        )
+        // --tz still wins.
+        const utc = await cli(
+          'sms',
+          'export',
+          '--account',
+          'acme',
+          '--to',
+          '2026-01-31',
+          '--tz',
+          'UTC',
+        )
+        assert.equal(parseCsv(utc.csv).length - 1, 3)
+      } finally {
+        await setTimeZone(t.db, acme.id, 'UTC')
+      }
     })
 
     it('refuses an unknown account, zone or date with a clear message and no CSV', async () => {

@@ -35,6 +35,7 @@ async function seed(t: TestDatabase): Promise<void> {
         sourceMessageId: null,
         dedupeKey: 'status-test-failed',
         mxTransaction: null,
+        timeZone: 'UTC',
       },
     ],
   ])

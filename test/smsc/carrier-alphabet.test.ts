@@ -57,6 +57,7 @@ for (const kind of databaseKinds()) {
             sourceMessageId: null,
             dedupeKey: dedupeKeyFor(`${alphabet}.${body}`, recipient),
             mxTransaction: `alphabet.${kind}.${n}.${i}`,
+            timeZone: 'UTC',
           },
         ]
       })

@@ -98,6 +98,7 @@ for (const kind of databaseKinds()) {
             sourceMessageId: null,
             dedupeKey: dedupeKeyFor(body, recipient),
             mxTransaction: `logs.${kind}.${n}`,
+            timeZone: 'UTC',
           },
         ]
       })

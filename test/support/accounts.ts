@@ -16,6 +16,7 @@ export function testAccount(overrides: Partial<Account> = {}): Account {
     segmentCap: 4,
     virtualNumber: null,
     gsmOnly: false,
+    timeZone: 'UTC',
     isActive: true,
     limits: {
       smsPerMinute: null,

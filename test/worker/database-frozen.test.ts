@@ -56,6 +56,7 @@ describe('worker: database link that stops answering (mysql)', function () {
           sourceMessageId: null,
           dedupeKey: crypto.randomUUID(),
           mxTransaction: crypto.randomUUID(),
+          timeZone: 'UTC',
         },
       ]
     })

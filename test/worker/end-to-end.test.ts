@@ -4,8 +4,17 @@ import { addAllowedIp } from '../../lib/db/allowlist'
 import { addSender } from '../../lib/db/senders'
 import { encodeGsm7 } from '../../lib/sms/gsm7'
 import { encodeUcs2 } from '../../lib/sms/ucs2'
+import { DailyRollupJob } from '../../lib/worker/daily-rollup-job'
 import type { SmsWorker } from '../../lib/worker/worker'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases'
+import {
+  countsFromSms,
+  countsKept,
+  deltaCount,
+  rollupRows,
+  totalsFromSms,
+  totalsRows,
+} from '../support/daily-counts'
 import { startMx, SMS_DOMAIN, type RunningMx } from '../support/mx'
 import { SmscSimulator, STATUS } from '../support/smsc/simulator'
 import { buildMessage, sendMail } from '../support/smtp-client'
@@ -178,6 +187,28 @@ for (const kind of databaseKinds()) {
       }
       smsc.delayResponses(0)
     })
+
+    // After the tests above: SMS stored by the MX, sent, delivered, undeliverable, retried after
+    // throttling, refused, sent again after a dropped link, each change made by the worker.
+    it('kept the daily counts equal to the SMS through all of the above, folded or not', async () => {
+      const [{ n }] = await t.db('outbound_sms').count({ n: '*' })
+      assert.ok(Number(n) >= 15, `only ${n} SMS`)
+      assert.ok((await deltaCount(t.db)) > Number(n), 'the status changes left no delta')
+      assert.deepEqual(await countsKept(t.db), await countsFromSms(t.db))
+      const fold = new DailyRollupJob({ db: t.db, intervalMs: 10, batchSize: 7, log: () => {} })
+      fold.start()
+      try {
+        await eventually(
+          () => deltaCount(t.db),
+          (left) => left === 0,
+        )
+      } finally {
+        await fold.stop()
+      }
+      assert.ok(fold.stats.folded > Number(n))
+      assert.deepEqual(await rollupRows(t.db), await countsFromSms(t.db))
+      assert.deepEqual(await totalsRows(t.db), await totalsFromSms(t.db))
+    })
   })
 }
 
@@ -210,6 +241,11 @@ describe('worker: several workers on one MySQL', function () {
       }))
       for (let i = 0; i < rows.length; i += 250)
         await t.db('outbound_sms').insert(rows.slice(i, i + 250))
+      // Two folds of the SMS counts run beside the workers, as every worker runs one.
+      const folds = [0, 1].map(
+        () => new DailyRollupJob({ db: t.db, intervalMs: 20, batchSize: 100, log: () => {} }),
+      )
+      for (const fold of folds) fold.start()
       for (let i = 0; i < 2; i++) {
         workers.push(
           startTestWorker(t.db, testSmppConfig(smsc.port), testWorkerConfig({ batchSize: 40 })),
@@ -220,6 +256,17 @@ describe('worker: several workers on one MySQL', function () {
         ([r]) => Number(r.n) === 0,
         60_000,
       )
+      await eventually(
+        () => deltaCount(t.db),
+        (left) => left === 0,
+        30_000,
+      )
+      await Promise.all(folds.map((fold) => fold.stop()))
+      assert.ok(folds.every((fold) => fold.stats.folded > 0))
+      // Every SMS delivered, counted once, under the one status it ended in.
+      assert.deepEqual(await rollupRows(t.db), await countsFromSms(t.db))
+      assert.equal((await rollupRows(t.db)).length, 1)
+      assert.deepEqual(await totalsRows(t.db), await totalsFromSms(t.db))
       const perDest = new Map<string, number>()
       for (const s of smsc.received) perDest.set(s.destAddr, (perDest.get(s.destAddr) ?? 0) + 1)
       assert.equal(perDest.size, 1000)

@@ -47,6 +47,7 @@ describe('worker against an independent SMSC (Net::SMPP)', function () {
           sourceMessageId: null,
           dedupeKey: `k-${recipient}`,
           mxTransaction: `txn-${recipient}`,
+          timeZone: 'UTC',
         },
       ],
     ])

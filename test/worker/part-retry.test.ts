@@ -55,6 +55,7 @@ for (const kind of databaseKinds()) {
             sourceMessageId: null,
             dedupeKey: dedupeKeyFor(text, to),
             mxTransaction: `${text.slice(0, 8)}.${to}`,
+            timeZone: 'UTC',
           },
         ],
       ])

@@ -2,6 +2,7 @@
 import crypto from 'node:crypto'
 import { isMysql, type Db } from '../connection'
 import type { SmsEncoding } from '../../sms/segments'
+import { timeZoneOrUtc } from '../../time/zone'
 
 export interface NewSms {
   accountId: number
@@ -14,6 +15,12 @@ export interface NewSms {
   sourceMessageId: string | null
   dedupeKey: string
   mxTransaction: string | null
+  /**
+   * The account's IANA zone (Account.timeZone): the SMS is counted on its local day there
+   * (local_day, see ./daily-rollup.ts). Required, so that no new caller counts an account's
+   * SMS on UTC days by omission; the MX has it in its directory, no query for it.
+   */
+  timeZone: string
 }
 
 export interface EnqueueResult {
@@ -114,5 +121,7 @@ function toRow(item: NewSms, now: number): Record<string, unknown> {
     mx_transaction: item.mxTransaction,
     created_at: now,
     updated_at: now,
+    // Two Map lookups once the zone has been seen: its offsets are cached per quarter hour.
+    local_day: timeZoneOrUtc(item.timeZone).dayOf(now),
   }
 }

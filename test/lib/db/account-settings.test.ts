@@ -7,6 +7,7 @@ import {
   getAccountSettings,
   rotateWebhookSecret,
   setGsmOnly,
+  setTimeZone,
   updatePreferences,
   updateReceiving,
   type PreferencesInput,
@@ -68,6 +69,7 @@ for (const kind of databaseKinds()) {
         segmentCap: 4,
         virtualNumber: null,
         gsmOnly: false,
+        timeZone: 'UTC',
         forwardAddresses: [],
         directReply: false,
         failureNotices: true,
@@ -89,6 +91,21 @@ for (const kind of databaseKinds()) {
       assert.equal(await readCacheVersion(t.db, 'directory'), before + 1)
       // The other account is untouched.
       assert.equal((await getAccountSettings(t.db, otherId))?.senderName, 'Globex')
+    })
+
+    it('saves the time zone under its canonical name, and keeps it when not posted', async () => {
+      const before = await readCacheVersion(t.db, 'directory')
+      await updatePreferences(t.db, accountId, { ...GOOD, timeZone: ' pacific/auckland ' })
+      assert.equal((await getAccountSettings(t.db, accountId))?.timeZone, 'Pacific/Auckland')
+      // The MX reloads the account, and with it the zone its SMS are counted in.
+      assert.equal(await readCacheVersion(t.db, 'directory'), before + 1)
+      await updatePreferences(t.db, accountId, GOOD)
+      assert.equal((await getAccountSettings(t.db, accountId))?.timeZone, 'Pacific/Auckland')
+      assert.equal(await setTimeZone(t.db, accountId, 'UTC'), true)
+      assert.equal((await getAccountSettings(t.db, accountId))?.timeZone, 'UTC')
+      const err = await fieldErrors(setTimeZone(t.db, accountId, 'Mars/Olympus'))
+      assert.equal(err.forField('timeZone')?.problem, 'time_zone_unknown')
+      assert.equal((await getAccountSettings(t.db, accountId))?.timeZone, 'UTC')
     })
 
     it('keeps only the first line of a pasted signature, and clears empty fields', async () => {
@@ -115,6 +132,7 @@ for (const kind of databaseKinds()) {
           senderName: 'Acme Corp',
           defaultCountry: 'XX',
           segmentCap: '21',
+          timeZone: 'Europe/Pariss',
         }),
       )
       assert.deepEqual(
@@ -124,8 +142,10 @@ for (const kind of databaseKinds()) {
           ['senderName', 'sender_name_format'],
           ['defaultCountry', 'country_unknown'],
           ['segmentCap', 'segment_cap_range'],
+          ['timeZone', 'time_zone_unknown'],
         ],
       )
+      assert.equal(err.forField('timeZone')?.value, 'Europe/Pariss')
       assert.equal(err.forField('defaultCountry')?.value, 'XX')
       assert.equal(err.forField('senderName')?.value, 'Acme Corp')
       assert.equal(await readCacheVersion(t.db, 'directory'), before)

@@ -61,15 +61,19 @@ for (const kind of databaseKinds()) {
 
     it('grants accounts once and lists them by name', async () => {
       const admin = await createAdmin(t.db, { email: 'a@acme.test', name: 'A', passwordHash: 'h' })
-      const zed = await createAccount(t.db, { ref: 'zed', name: 'Zed' })
+      const zed = await createAccount(t.db, {
+        ref: 'zed',
+        name: 'Zed',
+        timeZone: 'Pacific/Auckland',
+      })
       const alpha = await createAccount(t.db, { ref: 'alpha', name: 'Alpha' })
       await createAccount(t.db, { ref: 'other', name: 'Other' })
       assert.equal(await grantAccount(t.db, admin.id, zed.id), true)
       assert.equal(await grantAccount(t.db, admin.id, alpha.id), true)
       assert.equal(await grantAccount(t.db, admin.id, alpha.id), false)
       assert.deepEqual(await listAdminAccounts(t.db, admin.id), [
-        { id: alpha.id, ref: 'alpha', name: 'Alpha' },
-        { id: zed.id, ref: 'zed', name: 'Zed' },
+        { id: alpha.id, ref: 'alpha', name: 'Alpha', timeZone: 'UTC' },
+        { id: zed.id, ref: 'zed', name: 'Zed', timeZone: 'Pacific/Auckland' },
       ])
       const [listed] = await listAdmins(t.db)
       assert.deepEqual(listed.accountRefs, ['alpha', 'zed'])

@@ -23,6 +23,7 @@ for (const kind of databaseKinds()) {
           sourceMessageId: `<${n}@client.example>`,
           dedupeKey: dedupeKeyFor(`mid:${n}`, recipient),
           mxTransaction: `txn-${kind}-${n}-${Math.random()}`,
+          timeZone: 'UTC',
           ...extra,
         }
       })

@@ -49,6 +49,7 @@ for (const kind of databaseKinds()) {
         sourceMessageId: source,
         dedupeKey: dedupeKeyFor(source, recipient),
         mxTransaction: `txn-${n}`,
+        timeZone: 'UTC',
       }
       const created = finalDaysAgo === null ? ago(90) : ago(finalDaysAgo) - 60_000
       const [{ ids }] = await insertEmails(db, [[item]], created)
@@ -105,7 +106,15 @@ for (const kind of databaseKinds()) {
     after(async () => t?.drop())
 
     beforeEach(async () => {
-      for (const table of ['delivery_events', 'outbound_sms', 'inbound_sms']) await db(table).del()
+      // The daily counts outlive the SMS deleted (what was sent stays counted): start them afresh.
+      for (const table of [
+        'delivery_events',
+        'outbound_sms',
+        'inbound_sms',
+        'sms_daily_delta',
+        'sms_daily_rollup',
+      ])
+        await db(table).del()
     })
 
     const purge = (policy: RetentionPolicy, batchSize = 2, dryRun = false) =>
@@ -209,13 +218,13 @@ for (const kind of databaseKinds()) {
       ] as const) {
         await outbound(status, days)
       }
-      const before = await dailyCounts(db, accountId, 60, NOW)
+      const before = await dailyCounts(db, accountId, 60, NOW, 'UTC')
       assert.equal(
         before.reduce((n, d) => n + d.total, 0),
         6,
       )
       await purge({ textDays: 30, addressesDays: 30 })
-      assert.deepEqual(await dailyCounts(db, accountId, 60, NOW), before)
+      assert.deepEqual(await dailyCounts(db, accountId, 60, NOW, 'UTC'), before)
       assert.equal(Number((await db('outbound_sms').where('purged', 3).count({ n: '*' }))[0].n), 5)
     })
 
@@ -239,6 +248,7 @@ for (const kind of databaseKinds()) {
             sourceMessageId: sms.source,
             dedupeKey: key,
             mxTransaction: 'txn-retry',
+            timeZone: 'UTC',
           },
         ],
       ])

@@ -45,6 +45,7 @@ for (const kind of databaseKinds()) {
         sourceMessageId: '<m1@example.com>',
         dedupeKey: 'd'.repeat(64),
         mxTransaction: 'txn-1',
+        timeZone: 'UTC',
       }
       await insertEmails(t.db, [[sms]])
       const snapshot = await readCounters(t.db, ['a'], ['d'.repeat(64), 'e'.repeat(64)])

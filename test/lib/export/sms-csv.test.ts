@@ -5,7 +5,7 @@ import { createAccount } from '../../../lib/db/accounts'
 import type { Db } from '../../../lib/db/connection'
 import { readExportPage } from '../../../lib/db/outbound'
 import { EXPORT_HEADER, exportRange, writeSmsCsv } from '../../../lib/export/sms-csv'
-import { ZonedClock } from '../../../lib/export/time-zone'
+import { timeZone } from '../../../lib/time/zone'
 import { parseCsv } from '../../support/csv'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
@@ -75,7 +75,7 @@ for (const kind of databaseKinds()) {
       await sms(other, created)
       const { count, text } = await exportToString(t.db, {
         range: { accountId: acme, from: null, to: null },
-        clock: new ZonedClock('Europe/Paris'),
+        clock: timeZone('Europe/Paris'),
       })
       assert.equal(count, 1)
       const [header, line, ...rest] = parseCsv(text)
@@ -112,7 +112,7 @@ for (const kind of databaseKinds()) {
       })
       const { text } = await exportToString(t.db, {
         range: { accountId: acme, from: null, to: null },
-        clock: new ZonedClock('UTC'),
+        clock: timeZone('UTC'),
       })
       const [, a, b] = parseCsv(text)
       assert.deepEqual(
@@ -158,7 +158,7 @@ for (const kind of databaseKinds()) {
       for (const pageSize of [1, 2, 3, 100]) {
         const { count, text } = await exportToString(t.db, {
           range: { accountId: acme, from: null, to: null },
-          clock: new ZonedClock('UTC'),
+          clock: timeZone('UTC'),
           pageSize,
         })
         assert.equal(count, ids.length, `page size ${pageSize}`)
@@ -187,7 +187,7 @@ for (const kind of databaseKinds()) {
       slow.on('drain', () => waits++)
       const count = await writeSmsCsv(t.db, slow, {
         range: { accountId: acme, from: null, to: null },
-        clock: new ZonedClock('UTC'),
+        clock: timeZone('UTC'),
         pageSize: 50,
       })
       assert.equal(count, 300)
@@ -198,7 +198,7 @@ for (const kind of databaseKinds()) {
     it('writes a UTF-8 byte order mark first only when asked', async () => {
       const opts = {
         range: { accountId: acme, from: null, to: null },
-        clock: new ZonedClock('UTC'),
+        clock: timeZone('UTC'),
       }
       assert.ok((await exportToString(t.db, { ...opts, bom: true })).text.startsWith('\ufeffid,'))
       assert.ok((await exportToString(t.db, opts)).text.startsWith('id,'))

@@ -173,6 +173,7 @@ async function seedSms(db: Db, habit: HabitName, count: number, long: boolean): 
         sourceMessageId: `<${tag}.${i}@habits.example>`,
         dedupeKey: dedupeKeyFor(`${tag}.${i}`, recipient),
         mxTransaction: `${tag}.${i}`,
+        timeZone: 'UTC',
       },
     ]
   })

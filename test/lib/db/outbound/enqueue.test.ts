@@ -32,6 +32,7 @@ for (const kind of databaseKinds()) {
       sourceMessageId: `<${source}@client.example>`,
       dedupeKey: dedupeKeyFor(source, recipient),
       mxTransaction: `txn-${++n}`,
+      timeZone: 'UTC',
       ...extra,
     })
 

@@ -475,7 +475,7 @@ for (const kind of databaseKinds()) {
     after(async () => t?.drop())
 
     it('counts SMS, delivered, failed and unknown per UTC day, with empty days as zeros', async () => {
-      const days = await dailyCounts(t.db, acme, 7, NOW)
+      const days = await dailyCounts(t.db, acme, 7, NOW, 'UTC')
       assert.equal(days.length, 7)
       assert.deepEqual(
         days.map((d) => d.day),
@@ -505,7 +505,7 @@ for (const kind of databaseKinds()) {
     })
 
     it('counts only the account’s own SMS', async () => {
-      const days = await dailyCounts(t.db, globex, 7, NOW)
+      const days = await dailyCounts(t.db, globex, 7, NOW, 'UTC')
       assert.deepEqual(
         days.slice(-2).map((d) => [d.total, d.delivered, d.failed]),
         [
@@ -517,7 +517,7 @@ for (const kind of databaseKinds()) {
 
     it('is all zeros for an account without SMS', async () => {
       const other = (await createAccount(t.db, { ref: 'initech', name: 'Initech' })).id
-      const days = await dailyCounts(t.db, other, 30, NOW)
+      const days = await dailyCounts(t.db, other, 30, NOW, 'UTC')
       assert.equal(days.length, 30)
       assert.ok(days.every((d) => d.total === 0 && d.delivered + d.failed + d.unknown === 0))
     })
