@@ -33,6 +33,7 @@ import { messagesExportRoutes } from './routes/messages-export'
 import { inboxRoutes } from './routes/inbox'
 import { optOutsRoutes } from './routes/opt-outs'
 import { auditRoutes } from './routes/audit'
+import { usageRoutes } from './routes/usage'
 
 export const LANG_COOKIE = 'lang'
 const MAX_FORM_BYTES = 64 * 1024
@@ -202,6 +203,7 @@ export function createApp(deps: AdminDeps): Hono<AdminEnv> {
   app.route('/a/:accountId/inbox', inboxRoutes)
   app.route('/a/:accountId/opt-outs', optOutsRoutes)
   app.route('/a/:accountId/audit', auditRoutes)
+  app.route('/a/:accountId/usage', usageRoutes)
 
   app.notFound((c) => errorPage(c, 404))
   app.onError((err, c) => {

@@ -14,6 +14,7 @@ export const ACCOUNT_SECTIONS = [
   'ips',
   'limits',
   'messages',
+  'usage',
   'inbox',
   'opt-outs',
   'audit',
@@ -31,7 +32,7 @@ export const HOME_SECTION: AccountSection = 'users'
 const MENU_GROUPS = [
   { group: 'sending', sections: ['users', 'preferences', 'test-sms'] },
   { group: 'receiving', sections: ['receiving', 'inbox', 'opt-outs'] },
-  { group: 'log', sections: ['messages', 'audit'] },
+  { group: 'log', sections: ['messages', 'usage', 'audit'] },
   { group: 'advanced', sections: ['ips', 'limits'] },
 ] as const satisfies ReadonlyArray<{ group: string; sections: readonly AccountSection[] }>
 type MenuGroup = (typeof MENU_GROUPS)[number]
@@ -57,6 +58,7 @@ const t = defineMessages(
     ips: 'Gestion des adresses IP',
     limits: "Limites d'envoi",
     messages: 'Journal des SMS',
+    usage: 'Consommation',
     inbox: 'SMS reçus',
     'opt-outs': 'Désinscriptions (STOP)',
     audit: 'Journal d’audit',
@@ -89,6 +91,7 @@ const t = defineMessages(
     ips: 'IP addresses',
     limits: 'Sending limits',
     messages: 'SMS log',
+    usage: 'Usage',
     inbox: 'Received SMS',
     'opt-outs': 'Opt-outs (STOP)',
     audit: 'Audit log',

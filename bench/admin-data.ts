@@ -145,7 +145,8 @@ function creationTimes(count: number, days: number, now: number, random: () => n
     const span = i === days - 1 ? Math.max(60_000, now - start) : 13 * 3_600_000
     const slice = Array.from({ length: n }, () => start + Math.floor(random() * span))
     slice.sort((a, b) => a - b)
-    times.push(...slice)
+    // One by one: spreading a day of a ten-million-row log overflows the stack.
+    for (const time of slice) times.push(time)
   })
   return times.slice(0, count)
 }

@@ -101,12 +101,13 @@ const DEFAULT_OF: Record<NumberField, keyof LimitsConfig> = {
   segmentsPerMonth: 'segmentsPerMonth',
 }
 
-interface Usage {
+export interface Usage {
   day: number
   month: number
 }
 
-async function loadUsage(c: Context<AdminEnv>, account: Account): Promise<Usage> {
+/** Today's and this month's segments against the quotas (UTC windows, as the MX counts them). */
+export async function quotaUse(c: Context<AdminEnv>, account: Account): Promise<Usage> {
   const w = spendWindows(c.get('deps').clock(), 1)
   const day = quotaCounterKey(account.id, w.day)
   const month = quotaCounterKey(account.id, w.month)
@@ -239,12 +240,7 @@ async function render(
   const page = (
     <>
       <p>{l.intro}</p>
-      <LimitsTable
-        l={l}
-        account={account}
-        defaults={defaults}
-        usage={await loadUsage(c, account)}
-      />
+      <LimitsTable l={l} account={account} defaults={defaults} usage={await quotaUse(c, account)} />
       {operator ? (
         <OperatorForm
           l={l}

@@ -128,7 +128,7 @@ export async function queueTestSms(db: Db, req: TestSmsRequest): Promise<TestSms
   }
   // A new transaction id per attempt: it is how the insert tells a repeat from a new row.
   const attempt = `admin-${crypto.randomUUID()}`
-  const [result] = await insertEmails(db, [[{ ...row, mxTransaction: attempt }]])
+  const [result] = await insertEmails(db, [[{ ...row, mxTransaction: attempt }]], req.now)
   const duplicate = result.duplicates > 0
   // The MX raises the counters after the commit too (see OutboxWriter); a repeat counts nothing.
   if (!duplicate && plan.deltas.length > 0) await addToCounters(db, plan.deltas)

@@ -99,3 +99,20 @@ export async function usageBetween(
       }),
   }
 }
+
+/**
+ * Every calendar month that days `first` to `last` touch, oldest first, with its SMS and
+ * segments: from the per-day totals (no sender), so a year costs a few hundred rows.
+ */
+export async function monthlyUsage(
+  db: Db,
+  accountId: number,
+  first: number,
+  last: number,
+): Promise<UsagePeriod[]> {
+  const rows = await readDailyCounts(db, accountId, first, last)
+  const months = new Map<string, UsagePeriod>()
+  for (let d = first; d <= last; d++) add(months, monthOf(dateOf(d)), 0, 0)
+  for (const row of rows) add(months, monthOf(dateOf(row.day)), row.sms, row.segments)
+  return [...months.values()].sort((a, b) => (a.period < b.period ? -1 : 1))
+}
