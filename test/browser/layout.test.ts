@@ -89,6 +89,10 @@ interface Measure {
   scrollWidth: number
   outside: string[]
   headerHeight: number
+  /** Distinct rows the menu's tabs sit on (1 when they fit on one line). */
+  tabRows: number
+  /** A filter form whose title is not above its fields, side by side with them. */
+  raggedFilter: boolean
   h1: string
   title: string
 }
@@ -116,7 +120,17 @@ const MEASURE = `(() => {
     }
   }
   const header = document.querySelector('.site-header')
+  const tabTops = new Set([...document.querySelectorAll('.tabs > li')].map((li) => li.offsetTop))
+  const filterTitle = document.querySelector('.sms-filter h2')
+  const firstField = document.querySelector('.sms-filter .field')
+  const raggedFilter = Boolean(
+    filterTitle &&
+      firstField &&
+      filterTitle.getBoundingClientRect().bottom > firstField.getBoundingClientRect().top + 1,
+  )
   return {
+    tabRows: tabTops.size,
+    raggedFilter,
     width,
     scrollWidth: document.documentElement.scrollWidth,
     outside: outside.slice(0, 8),
@@ -196,6 +210,8 @@ describe('the admin at 1280×800 and 390×844, in French and English (sqlite)', 
           if (screen.name === 'phone' && m.headerHeight > screen.height * MAX_HEADER_SHARE) {
             failures.push(`${name}: header ${m.headerHeight} px high`)
           }
+          if (m.tabRows > 1) failures.push(`${name}: the menu takes ${m.tabRows} rows`)
+          if (m.raggedFilter) failures.push(`${name}: the filter's title sits beside its fields`)
           if (ofAccount && !m.h1.includes(second().name)) {
             failures.push(`${name}: heading "${m.h1}" does not name the account`)
           }
