@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono'
 import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
+import { FilterCard, Pager } from '../components/list-page'
 import { accountPath } from '../account'
 import { FieldFrame, FormError, formatDateTime } from '../components/form'
 import {
@@ -281,24 +282,17 @@ function FilterForm(props: {
     />
   )
   return (
-    <form
-      method="get"
+    <FilterCard
+      id="audit-filter-title"
+      title={l.filterTitle}
       action={base}
-      class="sms-filter card wide"
-      aria-labelledby="audit-filter-title"
+
+      submit={l.filter}
+      reset={l.showAll}
     >
-      <h2 id="audit-filter-title">{l.filterTitle}</h2>
-      <div class="filter-fields">
-        {select('action', l.action, l.anyAction, choices.actions)}
-        {select('admin', l.admin, l.anyAdmin, choices.admins)}
-      </div>
-      <div class="actions-row">
-        <button type="submit" class="primary">
-          {l.filter}
-        </button>
-        <a href={base}>{l.showAll}</a>
-      </div>
-    </form>
+      {select('action', l.action, l.anyAction, choices.actions)}
+      {select('admin', l.admin, l.anyAdmin, choices.admins)}
+    </FilterCard>
   )
 }
 
@@ -350,16 +344,17 @@ auditRoutes.get('/', async (c) => {
         <AuditTable l={l} lang={lang} zone={c.get('account').timeZone} rows={page.rows} />
       )}
       {page && page.rows.length === 0 && <p class="empty">{empty}</p>}
-      {(page?.nextBefore != null || filter.before !== undefined) && (
-        <nav class="pager" aria-label={l.pages}>
-          {filter.before !== undefined && <a href={pageLink(base, query, null)}>{l.first}</a>}{' '}
-          {page?.nextBefore != null && (
-            <a rel="next" href={pageLink(base, query, page.nextBefore)}>
-              {l.next}
-            </a>
-          )}
-        </nav>
-      )}
+      <Pager
+        label={l.pages}
+        first={
+          filter.before !== undefined ? { href: pageLink(base, query, null), text: l.first } : null
+        }
+        next={
+          page?.nextBefore != null
+            ? { href: pageLink(base, query, page.nextBefore), text: l.next }
+            : null
+        }
+      />
     </>,
     { title: l.title, section: 'audit' },
   )

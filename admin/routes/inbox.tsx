@@ -1,8 +1,9 @@
 import { Hono, type Context } from 'hono'
 import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
+import { FilterCard, Pager } from '../components/list-page'
 import { accountClock, accountPath } from '../account'
-import { Field, FieldFrame, FormError, formatDateTime } from '../components/form'
+import { Field, FieldFrame, formatDateTime } from '../components/form'
 import { getAccountSettings } from '../../lib/db/account-settings'
 import {
   INBOX_OUTCOMES,
@@ -389,53 +390,45 @@ function FilterForm(props: {
     />
   )
   return (
-    <form
-      method="get"
+    <FilterCard
+      id="inbox-filter-title"
+      title={l.filterTitle}
       action={base}
-      class="sms-filter card wide"
-      aria-labelledby="inbox-filter-title"
+      error={invalid ? (errors.before ?? l.notFiltered) : null}
+      submit={l.filter}
+      reset={l.showAll}
     >
-      <h2 id="inbox-filter-title">{l.filterTitle}</h2>
-      <FormError message={invalid ? (errors.before ?? l.notFiltered) : null} />
-      <div class="filter-fields">
-        <Field
-          name="number"
-          label={l.number}
-          hint={l.numberHint}
-          value={query.number}
-          type="search"
-          inputmode="tel"
-          maxlength={32}
-          autocomplete="off"
-          error={errors.number}
-        />
-        <FieldFrame
-          id="outcome"
-          label={l.outcome}
-          error={errors.outcome}
-          control={(aria) => (
-            <select id="outcome" name="outcome" {...aria}>
-              <option value="" selected={query.outcome === ''}>
-                {l.anyOutcome}
+      <Field
+        name="number"
+        label={l.number}
+        hint={l.numberHint}
+        value={query.number}
+        type="search"
+        inputmode="tel"
+        maxlength={32}
+        autocomplete="off"
+        error={errors.number}
+      />
+      <FieldFrame
+        id="outcome"
+        label={l.outcome}
+        error={errors.outcome}
+        control={(aria) => (
+          <select id="outcome" name="outcome" {...aria}>
+            <option value="" selected={query.outcome === ''}>
+              {l.anyOutcome}
+            </option>
+            {INBOX_OUTCOMES.map((o) => (
+              <option value={o} selected={query.outcome === o}>
+                {outcomeLabel(l, o)}
               </option>
-              {INBOX_OUTCOMES.map((o) => (
-                <option value={o} selected={query.outcome === o}>
-                  {outcomeLabel(l, o)}
-                </option>
-              ))}
-            </select>
-          )}
-        />
-        {dateField('from', l.from)}
-        {dateField('to', l.to)}
-      </div>
-      <div class="actions-row">
-        <button type="submit" class="primary">
-          {l.filter}
-        </button>
-        <a href={base}>{l.showAll}</a>
-      </div>
-    </form>
+            ))}
+          </select>
+        )}
+      />
+      {dateField('from', l.from)}
+      {dateField('to', l.to)}
+    </FilterCard>
   )
 }
 
@@ -503,16 +496,18 @@ inboxRoutes.get('/', async (c) => {
       {page?.searchedTo != null && (
         <p class="hint">{l.searched(formatDateTime(page.searchedTo, lang, zone))}</p>
       )}
-      {(page?.next || filter.before) && (
-        <nav class="pager" aria-label={l.pages}>
-          {filter.before && <a href={pageLink(base, query, null)}>{l.first}</a>}{' '}
-          {page?.next && (
-            <a rel="next" href={pageLink(base, query, page.next)}>
-              {page.searchedTo !== null ? l.searchOlder : l.next}
-            </a>
-          )}
-        </nav>
-      )}
+      <Pager
+        label={l.pages}
+        first={filter.before ? { href: pageLink(base, query, null), text: l.first } : null}
+        next={
+          page?.next
+            ? {
+                href: pageLink(base, query, page.next),
+                text: page.searchedTo !== null ? l.searchOlder : l.next,
+              }
+            : null
+        }
+      />
     </>,
     { title: l.title, section: 'inbox' },
   )

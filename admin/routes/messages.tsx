@@ -9,8 +9,9 @@ import {
 } from 'libphonenumber-js/max'
 import type { AdminDeps, AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
+import { FilterCard, Pager } from '../components/list-page'
 import { accountClock, accountPath } from '../account'
-import { Field, FieldFrame, FormError } from '../components/form'
+import { Field, FieldFrame } from '../components/form'
 import { DailyChart } from '../components/daily-chart'
 import { getAccountSettings } from '../../lib/db/account-settings'
 import { ValidationError } from '../../lib/db/accounts'
@@ -517,87 +518,83 @@ function FilterForm(props: {
   const { l, base, query, errors } = props
   const invalid = Object.keys(errors).length > 0
   return (
-    <form
-      method="get"
+    <FilterCard
+      id="sms-filter-title"
+      title={l.filterTitle}
       action={base}
-      class="sms-filter card wide"
-      aria-labelledby="sms-filter-title"
+      error={invalid ? (errors.before ?? l.notFiltered) : null}
+      submit={l.filter}
+      reset={l.showAll}
+      extra={
+        <>
+          {!invalid && (
+            <a
+              class="button"
+              href={pageLink(`${base}/export.csv`, query, null)}
+              title={l.downloadHint}
+            >
+              {l.download}
+            </a>
+          )}
+        </>
+      }
     >
-      <h2 id="sms-filter-title">{l.filterTitle}</h2>
-      <FormError message={invalid ? (errors.before ?? l.notFiltered) : null} />
-      <div class="filter-fields">
-        <Field
-          name="number"
-          label={l.number}
-          hint={l.numberHint}
-          value={query.number}
-          type="search"
-          inputmode="tel"
-          maxlength={32}
-          autocomplete="off"
-          error={errors.number}
-        />
-        <Field
-          name="sender"
-          label={l.sender}
-          hint={l.senderHint}
-          value={query.sender}
-          type="search"
-          maxlength={254}
-          autocomplete="off"
-          error={errors.sender}
-        />
-        <FieldFrame
-          id="status"
-          label={l.status}
-          error={errors.status}
-          control={(aria) => (
-            <select id="status" name="status" {...aria}>
-              <option value="" selected={query.status === ''}>
-                {l.anyStatus}
+      <Field
+        name="number"
+        label={l.number}
+        hint={l.numberHint}
+        value={query.number}
+        type="search"
+        inputmode="tel"
+        maxlength={32}
+        autocomplete="off"
+        error={errors.number}
+      />
+      <Field
+        name="sender"
+        label={l.sender}
+        hint={l.senderHint}
+        value={query.sender}
+        type="search"
+        maxlength={254}
+        autocomplete="off"
+        error={errors.sender}
+      />
+      <FieldFrame
+        id="status"
+        label={l.status}
+        error={errors.status}
+        control={(aria) => (
+          <select id="status" name="status" {...aria}>
+            <option value="" selected={query.status === ''}>
+              {l.anyStatus}
+            </option>
+            {LOG_STATUSES.map((s) => (
+              <option value={s} selected={query.status === s}>
+                {statusLabel(l, s)}
               </option>
-              {LOG_STATUSES.map((s) => (
-                <option value={s} selected={query.status === s}>
-                  {statusLabel(l, s)}
-                </option>
-              ))}
-            </select>
+            ))}
+          </select>
+        )}
+      />
+      <fieldset class="date-range">
+        <legend>{l.datesHint(props.zone)}</legend>
+        <FieldFrame
+          id="from"
+          label={l.from}
+          error={errors.from}
+          control={(aria) => (
+            <input id="from" name="from" type="date" value={query.from} {...aria} />
           )}
         />
-        <fieldset class="date-range">
-          <legend>{l.datesHint(props.zone)}</legend>
-          <FieldFrame
-            id="from"
-            label={l.from}
-            error={errors.from}
-            control={(aria) => (
-              <input id="from" name="from" type="date" value={query.from} {...aria} />
-            )}
-          />
-          <FieldFrame
-            id="to"
-            label={l.to}
-            error={errors.to}
-            control={(aria) => <input id="to" name="to" type="date" value={query.to} {...aria} />}
-          />
-        </fieldset>
-      </div>
-      <div class="actions-row">
-        <button type="submit" class="primary">
-          {l.filter}
-        </button>
-        <a href={base}>{l.showAll}</a>
-        {!invalid && (
-          <a
-            class="button"
-            href={pageLink(`${base}/export.csv`, query, null)}
-            title={l.downloadHint}
-          >
-            {l.download}
-          </a>
-        )}
-      </div>
-    </form>
+        <FieldFrame
+          id="to"
+          label={l.to}
+          error={errors.to}
+          control={(aria) => <input id="to" name="to" type="date" value={query.to} {...aria} />}
+        />
+      </fieldset>
+    </FilterCard>
   )
 }
 
@@ -663,16 +660,17 @@ messagesRoutes.get('/', async (c) => {
           <a href={pageLink(base, query, page.nextBefore)}>{l.searchFurther}</a>
         </p>
       )}
-      {(page?.nextBefore != null || filter.before !== undefined) && (
-        <nav class="pager" aria-label={l.pages}>
-          {filter.before !== undefined && <a href={pageLink(base, query, null)}>{l.first}</a>}{' '}
-          {page?.nextBefore != null && (
-            <a rel="next" href={pageLink(base, query, page.nextBefore)}>
-              {l.next}
-            </a>
-          )}
-        </nav>
-      )}
+      <Pager
+        label={l.pages}
+        first={
+          filter.before !== undefined ? { href: pageLink(base, query, null), text: l.first } : null
+        }
+        next={
+          page?.nextBefore != null && page.searchedBackTo === null
+            ? { href: pageLink(base, query, page.nextBefore), text: l.next }
+            : null
+        }
+      />
     </>,
     { title: l.title, section: 'messages' },
   )

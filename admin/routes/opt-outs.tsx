@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
+import { FilterCard, Pager } from '../components/list-page'
 import { accountPath } from '../account'
 import { recordAudit } from '../audit'
 import { setFlash } from '../flash'
@@ -197,34 +198,26 @@ optOutsRoutes.get('/', async (c) => {
     <>
       <p>{l.intro}</p>
       <p>{l.startIntro}</p>
-      <form
-        method="get"
+      <FilterCard
+        id="opt-out-search-title"
+        title={l.searchTitle}
         action={base}
-        class="sms-filter card wide"
-        aria-labelledby="opt-out-search-title"
+        error={errors.before ?? null}
+        submit={l.search}
+        reset={l.showAll}
       >
-        <h2 id="opt-out-search-title">{l.searchTitle}</h2>
-        <FormError message={errors.before ?? null} />
-        <div class="filter-fields">
-          <Field
-            name="number"
-            label={l.number}
-            hint={l.numberHint}
-            value={number}
-            type="search"
-            inputmode="tel"
-            maxlength={32}
-            autocomplete="off"
-            error={errors.number}
-          />
-        </div>
-        <div class="actions-row">
-          <button type="submit" class="primary">
-            {l.search}
-          </button>
-          <a href={base}>{l.showAll}</a>
-        </div>
-      </form>
+        <Field
+          name="number"
+          label={l.number}
+          hint={l.numberHint}
+          value={number}
+          type="search"
+          inputmode="tel"
+          maxlength={32}
+          autocomplete="off"
+          error={errors.number}
+        />
+      </FilterCard>
       {page && page.rows.length > 0 && (
         <OptOutTable
           l={l}
@@ -235,16 +228,11 @@ optOutsRoutes.get('/', async (c) => {
         />
       )}
       {page && page.rows.length === 0 && <p class="empty">{empty}</p>}
-      {(page?.next || before) && (
-        <nav class="pager" aria-label={l.pages}>
-          {before && <a href={pageLink(base, number, null)}>{l.first}</a>}{' '}
-          {page?.next && (
-            <a rel="next" href={pageLink(base, number, page.next)}>
-              {l.next}
-            </a>
-          )}
-        </nav>
-      )}
+      <Pager
+        label={l.pages}
+        first={before ? { href: pageLink(base, number, null), text: l.first } : null}
+        next={page?.next ? { href: pageLink(base, number, page.next), text: l.next } : null}
+      />
     </>,
     { title: l.title, section: 'opt-outs' },
   )
