@@ -325,7 +325,8 @@ auditRoutes.get('/', async (c) => {
   if (query.admin) filter.adminEmail = query.admin
   let badBefore = false
   if (query.before) {
-    if (/^[1-9]\d{0,15}$/.test(query.before)) filter.before = Number(query.before)
+    const before = /^[1-9]\d{0,15}$/.test(query.before) ? Number(query.before) : NaN
+    if (Number.isSafeInteger(before)) filter.before = before
     else badBefore = true
   }
   const [choices, page] = await Promise.all([

@@ -29,6 +29,8 @@ const t = defineMessages(
     again: (e164: string, id: number) =>
       `Ce formulaire a déjà été envoyé : le SMS de test n° ${id} pour ${e164} n’est pas envoyé une seconde fois.`,
     seeLog: 'Voir le Journal des SMS',
+    inactive:
+      'Ce compte est désactivé : la passerelle n’envoie pas ses SMS. Demandez à l’opérateur du service de le réactiver.',
     noText: 'Écrivez le texte du SMS.',
     textTooLong: (max: number) => `Le texte dépasse ${max} caractères.`,
     invalid: 'Ce numéro n’est pas un numéro de mobile valide.',
@@ -68,6 +70,8 @@ const t = defineMessages(
     again: (e164: string, id: number) =>
       `This form was already sent: test SMS #${id} for ${e164} is not sent a second time.`,
     seeLog: 'See the SMS log',
+    inactive:
+      'This account is switched off: the gateway does not send its SMS. Ask the service’s operator to switch it back on.',
     noText: 'Write the text of the SMS.',
     textTooLong: (max: number) => `The text is over ${max} characters.`,
     invalid: 'This is not a valid mobile number.',
@@ -104,6 +108,8 @@ interface FormState {
 /** Which field a refusal is about, and what to say, in the page's language. */
 function describe(l: Labels, p: TestSmsProblem): Partial<FormState> {
   switch (p.kind) {
+    case 'accountInactive':
+      return { problem: l.inactive }
     case 'noText':
       return { textError: l.noText }
     case 'textTooLong':
@@ -226,6 +232,7 @@ testSmsRoutes.post('/', async (c) => {
     formId: form.formId,
     limits: limits ?? DEFAULT_LIMITS,
     now: clock(),
+    log: c.get('deps').log,
   })
   if (!outcome.ok) {
     c.status(400)

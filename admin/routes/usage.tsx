@@ -86,7 +86,8 @@ const t = defineMessages(
 
 type Labels = ReturnType<typeof t>
 
-const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/
+/** A month from 1970 on: day numbers count from then, and the page has nothing earlier. */
+const MONTH = /^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$/
 
 /** "2026-12" → "décembre 2026" / "December 2026". */
 function monthName(month: string, lang: Lang): string {

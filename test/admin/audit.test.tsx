@@ -157,6 +157,8 @@ for (const kind of databaseKinds()) {
       const second = await page((next as string).slice(base.length))
       assert.deepEqual(shownIds(second.html), [ids[2], ids[1], ids[0]])
       assert.ok(!/rel="next"/.test(second.html))
+      // Sixteen digits are no id a page link holds: a 400 like any bad link, not a 500.
+      assert.equal((await page('?before=9999999999999999')).status, 400)
       const bad = await page('?before=x')
       assert.equal(bad.status, 400)
       assert.ok(decoded(bad.html).includes('Ce lien de page n’est pas valable'))

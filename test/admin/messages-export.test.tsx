@@ -117,6 +117,31 @@ for (const kind of databaseKinds()) {
       assert.match(anonymous.headers.get('location') ?? '', /^\/login/)
     })
 
+    it('exports every match of a partial search, across windows that find none', async () => {
+      // Budget 3: most windows of three SMS hold no "5678" (one SMS in three has it) or one.
+      const stream = smsLogCsv(
+        h.db,
+        h.accounts.acme.id,
+        { numberContains: '5678', senderContains: 'bo' },
+        { clock: timeZone('UTC'), pageSize: 2, searchBudget: 3 },
+      )
+      let csv = ''
+      const reader = stream.getReader()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        csv += new TextDecoder().decode(value)
+      }
+      const ids = parseCsv(csv)
+        .slice(1)
+        .map((r) => Number(r[0]))
+      // i % 3 === 0 has the number, i % 2 === 1 is bob: i = 3, 9, 15, 21, 27.
+      assert.deepEqual(
+        ids,
+        [27, 21, 15, 9, 3].map((i) => acmeIds[i]),
+      )
+    })
+
     it('reads one page ahead of what the client has taken', async () => {
       const statements: string[] = []
       const record = (q: { sql: string }) => {

@@ -109,6 +109,14 @@ for (const kind of databaseKinds()) {
       assert.equal((await smsRows()).length, 0)
     })
 
+    it('sends nothing for an account the operator switched off, as the MX would', async () => {
+      await h.db('accounts').where({ id: h.accounts.acme.id }).update({ is_active: false })
+      const res = await send({ number: '+33612345678', text: 'Bonjour' })
+      assert.equal(res.status, 400)
+      assert.match(decoded(await res.text()), /Ce compte est désactivé/)
+      assert.equal((await smsRows()).length, 0)
+    })
+
     it('counts against the account’s quota, and stops at it', async () => {
       await updateAccountLimits(h.db, h.accounts.acme.id, { segmentsPerDay: 2 })
       assert.equal((await send({ number: '+33612345678', text: 'un' })).status, 303)

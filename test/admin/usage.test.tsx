@@ -111,6 +111,9 @@ for (const kind of databaseKinds()) {
         ['2026-13', '« 2026-13 » n’est pas un mois'],
         ['novembre', '« novembre » n’est pas un mois'],
         ['2026-12', 'Ce mois n’a pas encore commencé.'],
+        // Years the day numbers cannot hold: refused, never a 500.
+        ['0001-01', '« 0001-01 » n’est pas un mois'],
+        ['0100-01', '« 0100-01 » n’est pas un mois'],
       ]) {
         const res = await get(h.app, `${base}?month=${encodeURIComponent(month)}`, cookie)
         assert.equal(res.status, 400, month)
