@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import knex from 'knex'
 import { databaseKinds } from '../support/databases'
 import { createApp } from '../../admin/app'
+import { addOptOut } from '../../lib/db/opt-outs'
 import { addSender } from '../../lib/db/senders'
 import { addAllowedIp } from '../../lib/db/allowlist'
 import { rotateWebhookSecret } from '../../lib/db/account-settings'
@@ -201,7 +202,15 @@ for (const kind of databaseKinds()) {
     describe('tenants', () => {
       /** Everything an account's pages can change, to compare before and after. */
       async function snapshot() {
-        const tables = ['accounts', 'account_senders', 'account_ip_allowlist', 'cache_versions']
+        const tables = [
+          'accounts',
+          'account_senders',
+          'account_ip_allowlist',
+          'cache_versions',
+          'outbound_sms',
+          'opt_outs',
+          'audit_log',
+        ]
         const rows = await Promise.all(tables.map((table) => h.db(table).orderBy(1)))
         return JSON.stringify(rows)
       }
@@ -213,12 +222,21 @@ for (const kind of databaseKinds()) {
         await addAllowedIp(h.db, globex, '198.51.100.7')
         const [ip] = await h.db('account_ip_allowlist').where({ account_id: globex })
         await rotateWebhookSecret(h.db, globex)
+        await addOptOut(h.db, globex, '+33611112222', 'STOP', h.clock.now)
         const pages = [
           'users',
           'preferences',
+          'test-sms',
           'receiving',
           'ips',
+          'limits',
           'messages',
+          'messages/export.csv',
+          'usage',
+          'inbox',
+          'opt-outs',
+          'opt-outs/remove?number=%2B33611112222',
+          'audit',
           // The confirmation pages of destructive actions, and the page showing a new secret.
           `users/${sender.id}/delete`,
           `ips/delete?id=${ip.id}`,
@@ -240,6 +258,9 @@ for (const kind of databaseKinds()) {
           ['receiving/webhook-secret/clear', { confirm: 'yes' }],
           ['ips', { address: '203.0.113.9', note: '' }],
           ['ips/delete', { id: String(ip.id), confirm: 'yes' }],
+          ['ips/blocks', { block: '203.0.113.0/30' }],
+          ['test-sms', { form_id: 'a'.repeat(22), number: '+33612345678', text: 'x' }],
+          ['opt-outs/remove', { number: '+33611112222', reason: 'asked', confirm: 'yes' }],
         ]
         const before = await snapshot()
         const alice = await login(h.app, 'alice@acme.test', PASSWORD)
