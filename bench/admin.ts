@@ -380,6 +380,13 @@ async function pages(db: Db, seeded: Seeded): Promise<Page[]> {
     },
     // Part of an address: agent1, agent10…agent19; no index reads "contains".
     { name: 'part of an address', path: `${base}?sender=agent1`, check: `${PAGE_SIZE} rows` },
+    // Usage: twelve months from the daily totals, the month per day and per user.
+    { name: 'usage', path: `/a/${seeded.accountId}/usage`, check: 'a usage page' },
+    {
+      name: 'usage, a past month',
+      path: `/a/${seeded.accountId}/usage?month=${day.slice(0, 7)}`,
+      check: 'a usage page',
+    },
     { name: 'inbox', path: `/a/${seeded.accountId}/inbox`, check: 'an inbox page' },
     {
       name: 'inbox, failed',
@@ -486,6 +493,9 @@ async function checkPage(url: string, cookie: string, page: Page): Promise<strin
   // A partial search may fill no page within its reading budget: any page of the log will do.
   if (page.check === 'a page') {
     return body.includes('class="sms-filter') ? null : `${page.name}: not the log page`
+  }
+  if (page.check === 'a usage page') {
+    return /<table class="usage-senders/.test(body) ? null : `${page.name}: no usage by user shown`
   }
   if (page.check === 'an inbox page') {
     return /<tr id="inbound-\d+"/.test(body) ? null : `${page.name}: no received SMS shown`
