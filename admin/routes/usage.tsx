@@ -8,7 +8,7 @@ import { FieldFrame, FormError } from '../components/form'
 import { quotaUse } from './limits'
 import { DEFAULT_LIMITS } from '../../lib/config'
 import { findAccountByRef, type Account } from '../../lib/db/accounts'
-import { monthlyUsage, usageBetween, type UsagePeriod } from '../../lib/db/outbound'
+import { dailyUsage, monthlyUsage, readSenderTotals, type UsagePeriod } from '../../lib/db/outbound'
 import { effectiveLimits } from '../../lib/limits/spend'
 import { dateOf, dayOfDate } from '../../lib/time/zone'
 
@@ -198,25 +198,32 @@ usageRoutes.get('/', async (c) => {
   const lastOfMonth = firstOfMonth + daysInMonth(month) - 1
   const firstMonth = addMonths(month, -(MONTHS_SHOWN - 1))
   const account = await loadAccount(c)
-  const [months, detail, quota] = await Promise.all([
+  // Three reads, each summed as far as the page needs it: months and days from the per-day
+  // totals, users from the per-sender counts summed in the database.
+  const [months, days, bySender, quota] = await Promise.all([
     monthlyUsage(db, account.id, dayOfDate(`${firstMonth}-01`), lastOfMonth),
-    usageBetween(db, account.id, firstOfMonth, lastOfMonth),
+    dailyUsage(db, account.id, firstOfMonth, lastOfMonth),
+    readSenderTotals(db, account.id, firstOfMonth, lastOfMonth),
     quotaUse(c, account),
   ])
+  const total = {
+    sms: days.reduce((n, d) => n + d.sms, 0),
+    segments: days.reduce((n, d) => n + d.segments, 0),
+  }
   const effective = effectiveLimits(account, limits ?? DEFAULT_LIMITS)
   const monthBars: Bar[] = months.map((m: UsagePeriod) => ({
     label: shortMonth(m.period, lang),
     period: monthName(m.period, lang),
     value: m.segments,
   }))
-  const dayBars: Bar[] = detail.days.map((d: UsagePeriod) => ({
+  const dayBars: Bar[] = days.map((d: UsagePeriod) => ({
     label: String(Number(d.period.slice(8))),
     period: d.period,
     value: d.segments,
   }))
-  const senders = detail.senders
-    .map((s) => ({ senderEmail: s.senderEmail, ...s.total }))
-    .sort((a, b) => b.segments - a.segments)
+  const senders = bySender.sort(
+    (a, b) => b.segments - a.segments || (a.senderEmail < b.senderEmail ? -1 : 1),
+  )
   if (error) c.status(400)
   const base = accountPath(c, 'usage')
   return c.render(
@@ -273,11 +280,11 @@ usageRoutes.get('/', async (c) => {
       <dl class="usage-totals">
         <div>
           <dt>{l.smsUnit}</dt>
-          <dd>{format(detail.total.sms)}</dd>
+          <dd>{format(total.sms)}</dd>
         </div>
         <div>
           <dt>{l.segmentsUnit}</dt>
-          <dd>{format(detail.total.segments)}</dd>
+          <dd>{format(total.segments)}</dd>
         </div>
       </dl>
       <BarChart
@@ -297,7 +304,7 @@ usageRoutes.get('/', async (c) => {
           lang={lang}
           month={month}
           senders={senders}
-          total={detail.total.segments}
+          total={total.segments}
           format={format}
         />
       ) : (

@@ -221,3 +221,32 @@ export async function countUnfoldedDeltas(db: Db): Promise<number> {
   const row = (await db(DELTA).count({ n: '*' }).first()) as { n: number | string } | undefined
   return Number(row?.n ?? 0)
 }
+
+/**
+ * SMS and segments per sender from day `first` to day `last`, summed in the database: one row
+ * per sender however many days and statuses, for the usage page's table.
+ */
+export async function readSenderTotals(
+  db: Db,
+  accountId: number,
+  first: number,
+  last: number,
+): Promise<Array<{ senderEmail: string; sms: number; segments: number }>> {
+  if (!Number.isInteger(first) || !Number.isInteger(last) || last < first) {
+    throw new RangeError(`bad days ${first}..${last}`)
+  }
+  const part = (table: string) =>
+    `SELECT sender_email, sms, segments FROM ${table} WHERE account_id = ? AND day >= ? AND day <= ?`
+  const sql = `SELECT sender_email, SUM(sms) AS sms, SUM(segments) AS segments
+    FROM (${part(ROLLUP)} UNION ALL ${part(DELTA)}) counted
+    GROUP BY sender_email`
+  const result = await db.raw(sql, [accountId, first, last, accountId, first, last])
+  const rows = (isMysql(db) ? result[0] : result) as Array<Record<string, unknown>>
+  return rows
+    .map((r) => ({
+      senderEmail: String(r.sender_email ?? ''),
+      sms: Number(r.sms),
+      segments: Number(r.segments),
+    }))
+    .filter((r) => r.sms !== 0 || r.segments !== 0)
+}

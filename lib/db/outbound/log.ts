@@ -559,15 +559,17 @@ async function searchWindow(
   budget: number,
 ): Promise<SmsLogPage> {
   // The budget-th SMS down from where the page starts, read from the index alone but its time.
+  // The id alone, so that the index is read without its rows: an OFFSET over rows would fetch
+  // every one of the budget's rows just to skip them.
   const floorQuery = fromIndex(db, INDEX.account)
-    .select('id', 'created_at')
+    .select('id')
     .where('account_id', accountId)
     .orderBy('id', 'desc')
     .offset(budget - 1)
     .limit(1)
   if (filter.before !== undefined) floorQuery.where('id', '<', filter.before)
   if (filter.afterId !== undefined) floorQuery.where('id', '>=', filter.afterId)
-  const [floor] = (await floorQuery) as Array<{ id: unknown; created_at: unknown }>
+  const [floor] = (await floorQuery) as Array<{ id: unknown }>
   const window: BoundedFilter = floor
     ? { ...filter, afterId: Math.max(filter.afterId ?? 0, Number(floor.id)) }
     : filter
@@ -587,9 +589,9 @@ async function searchWindow(
   // ends inside the window anyway.
   const more =
     floor !== undefined && (filter.afterId === undefined || Number(floor.id) > filter.afterId)
-  return {
-    rows: page,
-    nextBefore: more ? Number(floor.id) : null,
-    searchedBackTo: more ? Number(floor.created_at) : null,
-  }
+  if (!more) return { rows: page, nextBefore: null, searchedBackTo: null }
+  const [reached] = (await fromIndex(db, 'PRIMARY')
+    .select('created_at')
+    .where({ id: Number(floor.id), account_id: accountId })) as Array<{ created_at: unknown }>
+  return { rows: page, nextBefore: Number(floor.id), searchedBackTo: Number(reached.created_at) }
 }

@@ -116,3 +116,21 @@ export async function monthlyUsage(
   for (const row of rows) add(months, monthOf(dateOf(row.day)), row.sms, row.segments)
   return [...months.values()].sort((a, b) => (a.period < b.period ? -1 : 1))
 }
+
+/** Every day from `first` to `last`, oldest first, zeros included: from the per-day totals. */
+export async function dailyUsage(
+  db: Db,
+  accountId: number,
+  first: number,
+  last: number,
+): Promise<UsagePeriod[]> {
+  const rows = await readDailyCounts(db, accountId, first, last)
+  const days: UsagePeriod[] = []
+  for (let d = first; d <= last; d++) days.push({ period: dateOf(d), sms: 0, segments: 0 })
+  for (const row of rows) {
+    const day = days[row.day - first]
+    day.sms += row.sms
+    day.segments += row.segments
+  }
+  return days
+}
