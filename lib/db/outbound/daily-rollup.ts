@@ -223,30 +223,63 @@ export async function countUnfoldedDeltas(db: Db): Promise<number> {
 }
 
 /**
- * SMS and segments per sender from day `first` to day `last`, summed in the database: one row
- * per sender however many days and statuses, for the usage page's table.
+ * Sums of the counts from day `first` to day `last`, grouped by one column: per sender (the
+ * usage page's table) or per day (its charts). Summed in the database, the folded table and
+ * the deltas each in a plain aggregate on their (account_id, day) index, then added here: a
+ * UNION in a derived table would be copied to a temporary table first, a month of forty
+ * senders being thousands of rows.
  */
+async function sumCounts(
+  db: Db,
+  accountId: number,
+  first: number,
+  last: number,
+  by: 'sender_email' | 'day',
+): Promise<Map<string, { sms: number; segments: number }>> {
+  if (!Number.isInteger(first) || !Number.isInteger(last) || last < first) {
+    throw new RangeError(`bad days ${first}..${last}`)
+  }
+  const folded = by === 'sender_email' ? ROLLUP : TOTALS
+  const sums = new Map<string, { sms: number; segments: number }>()
+  for (const table of [folded, DELTA]) {
+    const result = await db.raw(
+      `SELECT ${by} AS k, SUM(sms) AS sms, SUM(segments) AS segments FROM ${table}
+       WHERE account_id = ? AND day >= ? AND day <= ? GROUP BY ${by}`,
+      [accountId, first, last],
+    )
+    const rows = (isMysql(db) ? result[0] : result) as Array<Record<string, unknown>>
+    for (const r of rows) {
+      const key = String(r.k ?? '')
+      const known = sums.get(key) ?? { sms: 0, segments: 0 }
+      // MySQL sums are DECIMAL, read as strings.
+      known.sms += Number(r.sms)
+      known.segments += Number(r.segments)
+      sums.set(key, known)
+    }
+  }
+  return sums
+}
+
+/** SMS and segments per sender from day `first` to day `last`: one row per sender. */
 export async function readSenderTotals(
   db: Db,
   accountId: number,
   first: number,
   last: number,
 ): Promise<Array<{ senderEmail: string; sms: number; segments: number }>> {
-  if (!Number.isInteger(first) || !Number.isInteger(last) || last < first) {
-    throw new RangeError(`bad days ${first}..${last}`)
-  }
-  const part = (table: string) =>
-    `SELECT sender_email, sms, segments FROM ${table} WHERE account_id = ? AND day >= ? AND day <= ?`
-  const sql = `SELECT sender_email, SUM(sms) AS sms, SUM(segments) AS segments
-    FROM (${part(ROLLUP)} UNION ALL ${part(DELTA)}) counted
-    GROUP BY sender_email`
-  const result = await db.raw(sql, [accountId, first, last, accountId, first, last])
-  const rows = (isMysql(db) ? result[0] : result) as Array<Record<string, unknown>>
-  return rows
-    .map((r) => ({
-      senderEmail: String(r.sender_email ?? ''),
-      sms: Number(r.sms),
-      segments: Number(r.segments),
-    }))
+  const sums = await sumCounts(db, accountId, first, last, 'sender_email')
+  return [...sums.entries()]
+    .map(([senderEmail, s]) => ({ senderEmail, ...s }))
     .filter((r) => r.sms !== 0 || r.segments !== 0)
+}
+
+/** SMS and segments per day from day `first` to day `last`: day number → sums. */
+export async function readDayTotals(
+  db: Db,
+  accountId: number,
+  first: number,
+  last: number,
+): Promise<Map<number, { sms: number; segments: number }>> {
+  const sums = await sumCounts(db, accountId, first, last, 'day')
+  return new Map([...sums.entries()].map(([day, s]) => [Number(day), s]))
 }

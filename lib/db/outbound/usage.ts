@@ -8,7 +8,7 @@
  */
 import type { Db } from '../connection'
 import { dateOf } from '../../time/zone'
-import { readDailyCounts } from './daily-rollup'
+import { readDailyCounts, readDayTotals } from './daily-rollup'
 
 export interface Usage {
   sms: number
@@ -102,7 +102,7 @@ export async function usageBetween(
 
 /**
  * Every calendar month that days `first` to `last` touch, oldest first, with its SMS and
- * segments: from the per-day totals (no sender), so a year costs a few hundred rows.
+ * segments: from the per-day totals summed by day, so a year costs a few hundred rows.
  */
 export async function monthlyUsage(
   db: Db,
@@ -110,10 +110,12 @@ export async function monthlyUsage(
   first: number,
   last: number,
 ): Promise<UsagePeriod[]> {
-  const rows = await readDailyCounts(db, accountId, first, last)
+  const byDay = await readDayTotals(db, accountId, first, last)
   const months = new Map<string, UsagePeriod>()
-  for (let d = first; d <= last; d++) add(months, monthOf(dateOf(d)), 0, 0)
-  for (const row of rows) add(months, monthOf(dateOf(row.day)), row.sms, row.segments)
+  for (let d = first; d <= last; d++) {
+    const day = byDay.get(d)
+    add(months, monthOf(dateOf(d)), day?.sms ?? 0, day?.segments ?? 0)
+  }
   return [...months.values()].sort((a, b) => (a.period < b.period ? -1 : 1))
 }
 
@@ -124,13 +126,11 @@ export async function dailyUsage(
   first: number,
   last: number,
 ): Promise<UsagePeriod[]> {
-  const rows = await readDailyCounts(db, accountId, first, last)
+  const byDay = await readDayTotals(db, accountId, first, last)
   const days: UsagePeriod[] = []
-  for (let d = first; d <= last; d++) days.push({ period: dateOf(d), sms: 0, segments: 0 })
-  for (const row of rows) {
-    const day = days[row.day - first]
-    day.sms += row.sms
-    day.segments += row.segments
+  for (let d = first; d <= last; d++) {
+    const day = byDay.get(d)
+    days.push({ period: dateOf(d), sms: day?.sms ?? 0, segments: day?.segments ?? 0 })
   }
   return days
 }
