@@ -8,11 +8,26 @@ import { FieldFrame, FormError } from '../components/form'
 import { quotaUse } from './limits'
 import { DEFAULT_LIMITS } from '../../lib/config'
 import { findAccountByRef, type Account } from '../../lib/db/accounts'
-import { dailyUsage, monthlyUsage, readSenderTotals, type UsagePeriod } from '../../lib/db/outbound'
+import {
+  PastDaysCache,
+  periodsOf,
+  usageByDay,
+  usageBySender,
+  type UsagePeriod,
+} from '../../lib/db/outbound'
+import type { Db } from '../../lib/db/connection'
 import { effectiveLimits } from '../../lib/limits/spend'
 import { dateOf, dayOfDate } from '../../lib/time/zone'
 
 const MONTHS_SHOWN = 12
+
+// Per database, so that test apps on their own databases never share figures.
+const caches = new WeakMap<Db, PastDaysCache>()
+function cacheFor(db: Db): PastDaysCache {
+  let cache = caches.get(db)
+  if (!cache) caches.set(db, (cache = new PastDaysCache()))
+  return cache
+}
 
 const t = defineMessages(
   {
@@ -198,14 +213,18 @@ usageRoutes.get('/', async (c) => {
   const lastOfMonth = firstOfMonth + daysInMonth(month) - 1
   const firstMonth = addMonths(month, -(MONTHS_SHOWN - 1))
   const account = await loadAccount(c)
-  // Three reads, each summed as far as the page needs it: months and days from the per-day
-  // totals, users from the per-sender counts summed in the database.
-  const [months, days, bySender, quota] = await Promise.all([
-    monthlyUsage(db, account.id, dayOfDate(`${firstMonth}-01`), lastOfMonth),
-    dailyUsage(db, account.id, firstOfMonth, lastOfMonth),
-    readSenderTotals(db, account.id, firstOfMonth, lastOfMonth),
+  // Two sums read from the database, by day and by user; the days that are over come from the
+  // process's cache (see PastDaysCache), today afresh.
+  const firstDay = dayOfDate(`${firstMonth}-01`)
+  const now = clock()
+  const cache = cacheFor(db)
+  const [byDay, senders, quota] = await Promise.all([
+    usageByDay(db, account.id, { first: firstDay, last: lastOfMonth, today, now }, cache),
+    usageBySender(db, account.id, { first: firstOfMonth, last: lastOfMonth, today, now }, cache),
     quotaUse(c, account),
   ])
+  const months = periodsOf(byDay, firstDay, lastOfMonth, 'month')
+  const days = periodsOf(byDay, firstOfMonth, lastOfMonth, 'day')
   const total = {
     sms: days.reduce((n, d) => n + d.sms, 0),
     segments: days.reduce((n, d) => n + d.segments, 0),
@@ -221,9 +240,6 @@ usageRoutes.get('/', async (c) => {
     period: d.period,
     value: d.segments,
   }))
-  const senders = bySender.sort(
-    (a, b) => b.segments - a.segments || (a.senderEmail < b.senderEmail ? -1 : 1),
-  )
   if (error) c.status(400)
   const base = accountPath(c, 'usage')
   return c.render(

@@ -99,6 +99,21 @@ for (const kind of databaseKinds()) {
       assert.doesNotMatch(page, /<td class="num">5[0-9]<\/td>/)
     })
 
+    it('reads today afresh, and past days from its cache without losing a change', async () => {
+      const acme = h.accounts.acme.id
+      await insertSms(h.db, acme, Date.UTC(2026, 10, 3, 10), { segments: 2 })
+      const first = await text(await get(h.app, base, cookie))
+      assert.match(first, /<dt>Segments<\/dt><dd>2<\/dd>/)
+      // A receipt for the past day's SMS changes its status, not its day's usage; a new SMS
+      // today is counted at once.
+      await h.db('outbound_sms').where({ account_id: acme }).update({ status: 'failed' })
+      await insertSms(h.db, acme, h.clock.now - 60_000, { segments: 3 })
+      const second = await text(await get(h.app, base, cookie))
+      assert.match(second, /<dt>SMS<\/dt><dd>2<\/dd><\/div><div><dt>Segments<\/dt><dd>5<\/dd>/)
+      assert.match(second, /<th scope="row">2026-11-03<\/th><td class="num">2<\/td>/)
+      assert.match(second, /<th scope="row">2026-11-27<\/th><td class="num">3<\/td>/)
+    })
+
     it('shows another month, and refuses one that is not a month or has not begun', async () => {
       await insertSms(h.db, h.accounts.acme.id, Date.UTC(2026, 9, 15), { segments: 4 })
       const october = await text(await get(h.app, `${base}?month=2026-10`, cookie))

@@ -8,7 +8,7 @@
  */
 import type { Db } from '../connection'
 import { dateOf } from '../../time/zone'
-import { readDailyCounts, readDayTotals } from './daily-rollup'
+import { readDailyCounts, readDayTotals, readSenderTotals } from './daily-rollup'
 
 export interface Usage {
   sms: number
@@ -100,37 +100,118 @@ export async function usageBetween(
   }
 }
 
+type Sums = { sms: number; segments: number }
+
 /**
- * Every calendar month that days `first` to `last` touch, oldest first, with its SMS and
- * segments: from the per-day totals summed by day, so a year costs a few hundred rows.
+ * Usage sums of days that are over, kept a few minutes per process. They no longer change:
+ * usage counts every SMS whatever its status, and a status change moves a count between two
+ * statuses of the same day and sender, leaving both sums as they were; a new SMS counts on
+ * the day it is stored. The few minutes cover an MX node whose clock runs a little behind at
+ * midnight. Today is always read afresh.
  */
-export async function monthlyUsage(
-  db: Db,
-  accountId: number,
-  first: number,
-  last: number,
-): Promise<UsagePeriod[]> {
-  const byDay = await readDayTotals(db, accountId, first, last)
-  const months = new Map<string, UsagePeriod>()
-  for (let d = first; d <= last; d++) {
-    const day = byDay.get(d)
-    add(months, monthOf(dateOf(d)), day?.sms ?? 0, day?.segments ?? 0)
+export class PastDaysCache {
+  private readonly entries = new Map<string, { until: number; value: Promise<unknown> }>()
+
+  constructor(
+    private readonly ttlMs = 10 * 60_000,
+    private readonly maxEntries = 2000,
+  ) {}
+
+  get<T>(key: string, now: number, load: () => Promise<T>): Promise<T> {
+    const known = this.entries.get(key)
+    if (known && known.until > now) return known.value as Promise<T>
+    if (this.entries.size >= this.maxEntries) this.entries.clear()
+    const value = load()
+    this.entries.set(key, { until: now + this.ttlMs, value })
+    // A failed read is not kept: the next page tries again.
+    value.catch(() => this.entries.delete(key))
+    return value
   }
-  return [...months.values()].sort((a, b) => (a.period < b.period ? -1 : 1))
 }
 
-/** Every day from `first` to `last`, oldest first, zeros included: from the per-day totals. */
-export async function dailyUsage(
-  db: Db,
-  accountId: number,
+function mergeSums<K>(target: Map<K, Sums>, more: Map<K, Sums>): Map<K, Sums> {
+  for (const [key, s] of more) {
+    const known = target.get(key)
+    if (known) target.set(key, { sms: known.sms + s.sms, segments: known.segments + s.segments })
+    else target.set(key, { ...s })
+  }
+  return target
+}
+
+/** Days `first` to `last` read as their past part (from the cache) and today's part (fresh). */
+async function pastAndToday<K>(
   first: number,
   last: number,
-): Promise<UsagePeriod[]> {
-  const byDay = await readDayTotals(db, accountId, first, last)
-  const days: UsagePeriod[] = []
+  today: number,
+  cache: PastDaysCache | null,
+  key: string,
+  now: number,
+  read: (from: number, to: number) => Promise<Map<K, Sums>>,
+): Promise<Map<K, Sums>> {
+  const pastEnd = Math.min(last, today - 1)
+  const past =
+    pastEnd < first
+      ? new Map<K, Sums>()
+      : cache
+        ? await cache.get(`${key}:${first}:${pastEnd}`, now, () => read(first, pastEnd))
+        : await read(first, pastEnd)
+  const freshStart = Math.max(first, today)
+  if (freshStart > last) return past
+  return mergeSums(new Map(past), await read(freshStart, last))
+}
+
+/** SMS and segments per day of days `first` to `last` (day number → sums). */
+export function usageByDay(
+  db: Db,
+  accountId: number,
+  range: { first: number; last: number; today: number; now: number },
+  cache: PastDaysCache | null = null,
+): Promise<Map<number, Sums>> {
+  return pastAndToday(
+    range.first,
+    range.last,
+    range.today,
+    cache,
+    `d:${accountId}`,
+    range.now,
+    (f, t) => readDayTotals(db, accountId, f, t),
+  )
+}
+
+/** SMS and segments per sender over days `first` to `last`, the largest first. */
+export async function usageBySender(
+  db: Db,
+  accountId: number,
+  range: { first: number; last: number; today: number; now: number },
+  cache: PastDaysCache | null = null,
+): Promise<Array<{ senderEmail: string } & Sums>> {
+  const sums = await pastAndToday(
+    range.first,
+    range.last,
+    range.today,
+    cache,
+    `s:${accountId}`,
+    range.now,
+    async (f, t) =>
+      new Map((await readSenderTotals(db, accountId, f, t)).map((r) => [r.senderEmail, r])),
+  )
+  return [...sums.entries()]
+    .map(([senderEmail, s]) => ({ senderEmail, sms: s.sms, segments: s.segments }))
+    .sort((a, b) => b.segments - a.segments || (a.senderEmail < b.senderEmail ? -1 : 1))
+}
+
+/** Per-day sums as the months and days they make, oldest first, zeros included. */
+export function periodsOf(
+  byDay: Map<number, Sums>,
+  first: number,
+  last: number,
+  per: 'day' | 'month',
+): UsagePeriod[] {
+  const periods = new Map<string, UsagePeriod>()
   for (let d = first; d <= last; d++) {
-    const day = byDay.get(d)
-    days.push({ period: dateOf(d), sms: day?.sms ?? 0, segments: day?.segments ?? 0 })
+    const date = dateOf(d)
+    const s = byDay.get(d)
+    add(periods, per === 'day' ? date : monthOf(date), s?.sms ?? 0, s?.segments ?? 0)
   }
-  return days
+  return [...periods.values()].sort((a, b) => (a.period < b.period ? -1 : 1))
 }
