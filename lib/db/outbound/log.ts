@@ -543,7 +543,7 @@ export async function listAccountSms(
 }
 
 /** SMS a partial search reads at most for one page, newest first. */
-export const SEARCH_BUDGET = 1_500
+export const SEARCH_BUDGET = 1_000
 
 /**
  * A partial number or address: no index reads "contains", so the search reads the account's
