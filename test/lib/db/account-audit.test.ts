@@ -28,6 +28,7 @@ for (const kind of databaseKinds()) {
         signatureMarker: null,
         senderName: 'Acme',
         defaultCountry: 'FR',
+        timeZone: 'UTC',
         segmentCap: 4,
         virtualNumber: null,
         gsmOnly: false,
