@@ -1,3 +1,4 @@
+import { PostButton } from './form'
 import type { Child } from 'hono/jsx'
 import type { Lang } from '../env'
 import { defineMessages } from '../i18n'
@@ -41,16 +42,8 @@ export function ConfirmFirstButton(props: {
   fields?: Record<string, string>
   danger?: boolean
 }) {
-  return (
-    <form method="get" action={props.href} class="inline">
-      {Object.entries(props.fields ?? {}).map(([name, value]) => (
-        <input type="hidden" name={name} value={value} />
-      ))}
-      <button type="submit" class={props.danger ? 'danger' : undefined} aria-label={props.label}>
-        {props.children}
-      </button>
-    </form>
-  )
+  const { href, ...rest } = props
+  return <PostButton {...rest} action={href} method="get" />
 }
 
 /**

@@ -146,9 +146,11 @@ export function PostButton(props: {
   label?: string
   fields?: Record<string, string>
   danger?: boolean
+  /** GET for a button that only opens a page (a confirmation); POST otherwise. */
+  method?: 'get' | 'post'
 }) {
   return (
-    <form method="post" action={props.action} class="inline">
+    <form method={props.method ?? 'post'} action={props.action} class="inline">
       {Object.entries(props.fields ?? {}).map(([name, value]) => (
         <input type="hidden" name={name} value={value} />
       ))}

@@ -54,15 +54,14 @@ export async function readDailyCounts(
   accountId: number,
   first: number,
   last: number,
-  options: { bySender?: boolean } = {},
 ): Promise<CountRow[]> {
   if (!Number.isInteger(first) || !Number.isInteger(last) || last < first) {
     throw new RangeError(`bad days ${first}..${last}`)
   }
-  const group = options.bySender ? 'day, status, sender_email' : 'day, status'
+  const group = 'day, status'
   const part = (table: string) =>
     `SELECT ${group}, sms, segments FROM ${table} WHERE account_id = ? AND day >= ? AND day <= ?`
-  const folded = options.bySender ? ROLLUP : TOTALS
+  const folded = TOTALS
   const sql = `SELECT ${group}, SUM(sms) AS sms, SUM(segments) AS segments
     FROM (${part(folded)} UNION ALL ${part(DELTA)}) counted
     GROUP BY ${group}`
@@ -76,7 +75,6 @@ export async function readDailyCounts(
     const segments = Number(r.segments)
     if (sms === 0 && segments === 0) continue
     const row: CountRow = { day: Number(r.day), status: String(r.status), sms, segments }
-    if (options.bySender) row.senderEmail = String(r.sender_email)
     counts.push(row)
   }
   return counts
