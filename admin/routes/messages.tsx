@@ -1,12 +1,7 @@
 import { Hono, type Context } from 'hono'
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
-import {
-  getCountryCallingCode,
-  isSupportedCountry,
-  parsePhoneNumberFromString,
-  type CountryCode,
-} from 'libphonenumber-js/max'
+import { parseNumberSearch } from '../../lib/phone-search'
 import type { AdminDeps, AdminEnv, Lang } from '../env'
 import { defineMessages } from '../i18n'
 import { FilterCard, Pager } from '../components/list-page'
@@ -234,32 +229,22 @@ interface QueryErrors {
 const QUERY_KEYS = ['number', 'sender', 'status', 'from', 'to'] as const
 
 /**
- * A number to filter on, read the way people type one: a whole number (national form in the
- * account's country, or international) matched exactly; the beginning of a number, written
- * internationally ('+' or '00') or nationally ('06 12', with the account's trunk prefix),
- * matched as a prefix; other digits, found anywhere in the number. Null for anything else.
+ * A number to filter on, read as every number search box of the admin reads one
+ * (lib/phone-search.ts): a whole number matched exactly, a beginning from the recipient index,
+ * or digits found anywhere (two at least: one digit is in nearly every number). Null for
+ * anything else.
  */
 function parseNumberFilter(
   input: string,
   defaultCountry: string,
 ): Pick<SmsLogFilter, 'number' | 'numberPrefix' | 'numberContains'> | null {
-  const compact = input.replace(/[\s.\-()/]/g, '')
-  if (!/^(\+|00)?\d{1,16}$/.test(compact)) return null
-  const country = defaultCountry as CountryCode
-  const whole = parsePhoneNumberFromString(compact.replace(/^00/, '+'), {
-    defaultCountry: country,
-    extract: false,
-  })
-  if (whole?.isValid()) return { number: whole.number }
-  const international = compact.replace(/^00/, '+')
-  if (international.startsWith('+')) {
-    return /^\+\d{1,15}$/.test(international) ? { numberPrefix: international } : null
+  const search = parseNumberSearch(input, defaultCountry)
+  if (!search) return null
+  if (search.kind === 'exact') return { number: search.number }
+  if (search.kind === 'prefix') {
+    return /^\+\d{1,15}$/.test(search.prefix) ? { numberPrefix: search.prefix } : null
   }
-  // A national beginning: the account's trunk prefix (0 in most of Europe) and digits.
-  if (/^0[1-9]\d{0,12}$/.test(compact) && isSupportedCountry(country)) {
-    return { numberPrefix: `+${getCountryCallingCode(country)}${compact.slice(1)}` }
-  }
-  return /^\d{2,15}$/.test(compact) ? { numberContains: compact } : null
+  return /^\d{2,15}$/.test(search.digits) ? { numberContains: search.digits } : null
 }
 
 const NO_SPACE = /^[^\s\p{Cc}]{1,254}$/u
