@@ -1,4 +1,5 @@
-import { isMysql, type Db } from '../connection'
+import type { Db } from '../connection'
+import { fromIndex as fromIndexOf } from '../index-hint'
 import type { SmsStatus } from './sms-status'
 
 /**
@@ -190,10 +191,7 @@ export const ID_SET_LIMIT = 20_000
 const WALK_CHUNK = 500
 
 function fromIndex(db: Db, index: LogIndex | 'PRIMARY') {
-  if (isMysql(db)) return db.from(db.raw('?? FORCE INDEX (??)', ['outbound_sms', index]))
-  // SQLite reads ids on the rowid by itself, and INDEXED BY cannot name it.
-  if (index === 'PRIMARY') return db.from('outbound_sms')
-  return db.from(db.raw('?? INDEXED BY ??', ['outbound_sms', index]))
+  return fromIndexOf(db, 'outbound_sms', index)
 }
 
 type Query = ReturnType<typeof fromIndex>
