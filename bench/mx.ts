@@ -20,6 +20,7 @@ import {
   type Server,
   type ServerName,
 } from './mx-servers'
+import { compareWithHistory } from './mx-history'
 import { parseBenchOptions } from './options'
 import { benchCleanups, runBench, type BenchCleanups } from './lifecycle'
 import { machineFacts, RESULTS_DIR, RUN_STAMP, writeResults } from './report'
@@ -46,6 +47,10 @@ interface Settings {
   profile: boolean
   /** Write each Haraka's log to bench/results/, e.g. to see what it logs per message. */
   saveLogs: boolean
+  /** Rows of history for the second database of --history (bench/mx-history.ts); null: none. */
+  history: number | null
+  reuse: boolean
+  keep: boolean
 }
 
 const USAGE = `usage: npm run bench:mx -- [options]
@@ -57,7 +62,10 @@ const USAGE = `usage: npm run bench:mx -- [options]
   --body-bytes N      message body size (140: one SMS)
   --stages            also measure our envelope plugins alone, then with data.sms_text
   --profile           CPU-profile each Haraka during the measured rounds
-  --save-logs         keep each Haraka's log in bench/results/`
+  --save-logs         keep each Haraka's log in bench/results/
+  --history N         bare and full on an empty database, then on one with N SMS of history
+  --keep              with --history: keep the history database for a later --reuse
+  --reuse             with --history: use the kept history database if it holds N SMS; keeps it`
 
 function readSettings(argv: string[]): Settings {
   const s: Settings = {
@@ -70,6 +78,9 @@ function readSettings(argv: string[]): Settings {
     stages: false,
     profile: false,
     saveLogs: false,
+    history: null,
+    reuse: false,
+    keep: false,
   }
   const numbers: Record<string, (v: number) => void> = {
     '--rounds': (v) => (s.rounds = v),
@@ -78,11 +89,14 @@ function readSettings(argv: string[]): Settings {
     '--sessions': (v) => (s.sessions = v),
     '--warmup': (v) => (s.warmup = v),
     '--body-bytes': (v) => (s.bodyBytes = v),
+    '--history': (v) => (s.history = v),
   }
   const switches: Record<string, () => void> = {
     '--stages': () => (s.stages = true),
     '--profile': () => (s.profile = true),
     '--save-logs': () => (s.saveLogs = true),
+    '--reuse': () => (s.reuse = s.keep = true),
+    '--keep': () => (s.keep = true),
   }
   parseBenchOptions(argv, USAGE, numbers, switches)
   return s
@@ -271,13 +285,23 @@ function formatStats(name: ServerName, st: ServerStats): string[] {
   ]
 }
 
-async function run(s: Settings, binary: string, cleanups: BenchCleanups) {
-  const t = await createTestDatabase('mysql')
-  cleanups.push(() => t.drop())
-  await seed(t)
+/** One comparison of servers on one database: a new one, seeded, unless `database` is given. */
+async function run(
+  s: Settings,
+  binary: string,
+  cleanups: BenchCleanups,
+  database: TestDatabase | null = null,
+) {
+  const t = database ?? (await createTestDatabase('mysql'))
+  if (!database) {
+    cleanups.push(() => t.drop())
+    await seed(t)
+  }
   const names: ServerName[] = s.stages
     ? ['bare', 'envelope', 'parse', 'unlimited', 'full']
-    : ['bare', 'unlimited', 'full']
+    : s.history
+      ? ['bare', 'full']
+      : ['bare', 'unlimited', 'full']
   const servers: Server[] = []
   for (const name of names) {
     const dir = s.profile ? path.join(RESULTS_DIR, `mx-${RUN_STAMP}-profile`, name) : null
@@ -321,15 +345,27 @@ async function run(s: Settings, binary: string, cleanups: BenchCleanups) {
       )
     }
   }
-  return { t, names, args, rounds, profiles }
+  return { t, names, args, rounds, profiles, servers }
 }
 
 async function main(): Promise<number> {
   const s = readSettings(process.argv.slice(2))
   const binary = ensureSmtpSource()
-  const cleanups = benchCleanups(BENCH_DEADLINE_MS, 'stopping the servers')
+  // A history's load: about 5 minutes for 10 million SMS on the test machine.
+  const deadline = BENCH_DEADLINE_MS * (s.history ? 2 : 1) + ((s.history ?? 0) / 1e6) * 60_000
+  const cleanups = benchCleanups(deadline, 'stopping the servers')
 
   try {
+    if (s.history) {
+      return await compareWithHistory(
+        s,
+        SENDER,
+        cleanups,
+        (database) => run(s, binary, cleanups, database),
+        problemsOf,
+        (summary) => path.relative(process.cwd(), writeResults('mx-history', summary)),
+      )
+    }
     const { t, names, args, rounds, profiles } = await run(s, binary, cleanups)
     const measured = rounds.filter((r) => r.round > 0)
     const bareRate = medianOf(
