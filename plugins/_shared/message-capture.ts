@@ -15,6 +15,9 @@ export interface CapturedStream {
   add_line(line: Buffer | string): unknown
   headers: unknown[]
   get_data(cb: (data: Buffer) => void): void
+  /** Set once the message outgrew memory and is being written to a spool file. */
+  spooling: boolean
+  destroy(): void
 }
 
 /**
@@ -39,6 +42,7 @@ export function captureMessage(stream: CapturedStream): void {
   if (target[CAPTURE]) return
   const capture: Capture = { lines: [], bytes: 0, complete: true }
   target[CAPTURE] = capture
+  skipCleanupOfUnwrittenSpool(stream)
   const addLine = stream.add_line
   stream.add_line = function (this: CapturedStream, line: Buffer | string) {
     if (capture.complete) {
@@ -57,6 +61,20 @@ export function captureMessage(stream: CapturedStream): void {
       }
     }
     return addLine.call(this, line)
+  }
+}
+
+/**
+ * Haraka ends every transaction with `message_stream.destroy()`, which unlinks the message's
+ * spool file even when none was written (a message that stayed in memory): a round trip
+ * through libuv's thread pool for every message, to fail with ENOENT. The file only exists
+ * once the stream is `spooling`; until then there is nothing to remove, and no open in flight
+ * for destroy() to stop.
+ */
+function skipCleanupOfUnwrittenSpool(stream: CapturedStream): void {
+  const destroy = stream.destroy
+  stream.destroy = function (this: CapturedStream) {
+    if (this.spooling) destroy.call(this)
   }
 }
 

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import {
   captureMessage,
   capturedMessage,
@@ -28,8 +31,12 @@ let sequence = 0
  * Feeds `wire` (what the client sent after DATA, without the final dot; one character a byte)
  * line by line.
  */
-function transactionWith(wire: string, before?: (t: ReturnType<typeof createTransaction>) => void) {
-  const txn = createTransaction(`capture-test-${++sequence}`, CFG)
+function transactionWith(
+  wire: string,
+  before?: (t: ReturnType<typeof createTransaction>) => void,
+  cfg: unknown = CFG,
+) {
+  const txn = createTransaction(`capture-test-${++sequence}`, cfg)
   captureMessage(txn.message_stream)
   before?.(txn)
   for (const line of wire.match(/[^\n]*\n|[^\n]+$/g) ?? [])
@@ -112,5 +119,46 @@ describe('MX message capture', () => {
   it('has nothing for a stream it never watched', () => {
     const txn = createTransaction('capture-test-unwatched', CFG)
     assert.equal(capturedMessage(txn.message_stream), null)
+  })
+
+  it('leaves out the unlink of a spool file that was never written', async () => {
+    const txn = transactionWith('Subject: x\r\n\r\nbody\r\n')
+    await ended(txn)
+    const unlink = fs.unlink
+    let unlinks = 0
+    fs.unlink = ((...args: Parameters<typeof unlink>) => (
+      unlinks++,
+      unlink(...args)
+    )) as typeof unlink
+    try {
+      ;(txn.message_stream as CapturedStream).destroy()
+    } finally {
+      fs.unlink = unlink
+    }
+    assert.equal(unlinks, 0)
+  })
+
+  it('still removes the spool file of a message that outgrew memory', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2s-spool-'))
+    try {
+      const cfg = { ...CFG, main: { spool_after: 64, spool_dir: dir } }
+      const txn = transactionWith(
+        `Subject: big\r\n\r\n${'spooled line\r\n'.repeat(50)}`,
+        undefined,
+        cfg,
+      )
+      await ended(txn)
+      assert.equal(fs.readdirSync(dir).length, 1, 'spooled')
+      assert.equal(
+        capturedMessage(txn.message_stream)?.toString(),
+        (await streamData(txn.message_stream)).toString(),
+      )
+      txn.message_stream.destroy()
+      for (let i = 0; i < 100 && fs.readdirSync(dir).length > 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      assert.deepEqual(fs.readdirSync(dir), [])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

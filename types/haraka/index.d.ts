@@ -23,6 +23,10 @@ declare module 'haraka' {
     add_line(line: Buffer | string): unknown
     /** Headers set before the body arrived; get_data() writes them instead of the raw ones. */
     headers: unknown[]
+    /** Set once the message outgrew memory (`spool_after`) and goes to a spool file. */
+    spooling: boolean
+    /** Ends the stream; removes the spool file. */
+    destroy(): void
   }
 
   export interface Transaction {
