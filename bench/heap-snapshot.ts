@@ -74,9 +74,9 @@ export function diffHeapSnapshots(before: string, after: string, connections: nu
   }
 }
 
-export function formatHeapDiff(diff: HeapDiff, top = 30): string {
+export function formatHeapDiff(kind: string, diff: HeapDiff, top = 30): string {
   const lines = [
-    `heap per connection (snapshot diff, ${diff.connections} idle connections): ` +
+    `heap per ${kind} connection (snapshot diff, ${diff.connections} connections): ` +
       `${(diff.totalBytesPerConnection / 1024).toFixed(1)} KiB of JS objects' own size`,
     '     bytes   objects  kind [V8 node type]',
   ]

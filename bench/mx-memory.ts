@@ -35,6 +35,9 @@ const HEAP_SLACK_KIB_PER_1000 = 100
 const BENCH_DEADLINE_MS = 10 * 60_000
 const REPORT_TIMEOUT_MS = 120_000
 const DRAIN_TIMEOUT_MS = 60_000
+// After the last socket closed: longer than what a closed connection may still hold on to
+// (disconnect.sms_hangup's one-second linger timer), so that it is measured gone.
+const SETTLE_MS = 3000
 
 interface Settings {
   idle: number
@@ -50,8 +53,8 @@ const USAGE = `usage: npm run bench:mx-memory -- [options]
   --data N            connections held in DATA per cycle, on top of the idle ones (1000)
   --cycles N          open/measure/close cycles (3)
   --concurrency N     connections being set up at a time (50)
-  --heap-snapshot N   after the cycles, diff heap snapshots without and with N idle
-                      connections, by constructor (try 1000)`
+  --heap-snapshot N   after the cycles, heap snapshots with no connection, N idle, then N
+                      more in DATA: what one connection holds, by kind of object (try 1000)`
 
 function readSettings(argv: string[]): Settings {
   const s: Settings = { idle: 10_000, data: 1000, cycles: 3, concurrency: 50, snapshot: 0 }
@@ -275,6 +278,7 @@ async function closeAll(clients: Clients, h: Haraka, fds: number): Promise<void>
   const reply = await clients.request({ type: 'close' })
   if (reply.type !== 'closed') throw new Error(`client: unexpected ${reply.type}`)
   await waitForDrain(h, fds)
+  await new Promise((r) => setTimeout(r, SETTLE_MS))
 }
 
 async function runCycle(
@@ -311,17 +315,27 @@ async function runCycle(
   return cycle
 }
 
-/** Heap snapshots without and with `count` idle connections: what one connection is made of. */
-async function snapshotDiff(clients: Clients, h: Haraka, s: Settings, base: Memory) {
+/**
+ * Heap snapshots without connections, with N idle ones, then with N more in DATA: what one
+ * connection of each kind is made of.
+ */
+async function snapshotDiffs(clients: Clients, h: Haraka, s: Settings, base: Memory) {
   const dir = path.join(RESULTS_DIR, `mx-memory-${RUN_STAMP}-snapshots`)
   fs.mkdirSync(dir, { recursive: true })
-  const before = path.join(dir, 'without.heapsnapshot')
-  const after = path.join(dir, `with-${s.snapshot}-idle.heapsnapshot`)
-  await h.measure(before)
+  const none = path.join(dir, 'none.heapsnapshot')
+  const idle = path.join(dir, `idle-${s.snapshot}.heapsnapshot`)
+  const data = path.join(dir, `idle-${s.snapshot}-data-${s.snapshot}.heapsnapshot`)
+  await h.measure(none)
   await open(clients, h, s, 'idle', s.snapshot, `127.0.0.${s.cycles + 2}`)
-  await h.measure(after)
+  await h.measure(idle)
+  await open(clients, h, s, 'data', s.snapshot, '127.0.0.1')
+  await h.measure(data)
   await closeAll(clients, h, base.fds)
-  return { dir, diff: diffHeapSnapshots(before, after, s.snapshot) }
+  return {
+    dir,
+    idle: diffHeapSnapshots(none, idle, s.snapshot),
+    data: diffHeapSnapshots(idle, data, s.snapshot),
+  }
 }
 
 function median(values: number[]): number {
@@ -354,7 +368,7 @@ async function main(): Promise<number> {
 
     const cycles: Cycle[] = []
     for (let n = 1; n <= s.cycles; n++) cycles.push(await runCycle(n, clients, h, s, base))
-    const snapshot = s.snapshot ? await snapshotDiff(clients, h, s, base) : null
+    const snapshot = s.snapshot ? await snapshotDiffs(clients, h, s, base) : null
 
     const idleKiB = median(cycles.map((c) => c.perIdle.rssKiB))
     const dataKiB = median(cycles.map((c) => c.perData.rssKiB))
@@ -391,7 +405,7 @@ async function main(): Promise<number> {
       perDataRssKiB: dataKiB,
       targetIdleKiB: TARGET_IDLE_KIB,
       heapAfterCloseKiB: heapAfterKiB,
-      snapshot: snapshot?.diff ?? null,
+      snapshot: snapshot ? { idle: snapshot.idle, data: snapshot.data } : null,
       problems,
       ok: problems.length === 0,
     }
@@ -424,7 +438,7 @@ async function main(): Promise<number> {
     )
     if (snapshot) {
       console.log(
-        `\n${formatHeapDiff(snapshot.diff)}\n(snapshots in ${path.relative(process.cwd(), snapshot.dir)})`,
+        `\n${formatHeapDiff('idle', snapshot.idle)}\n\n${formatHeapDiff('DATA', snapshot.data)}\n(snapshots in ${path.relative(process.cwd(), snapshot.dir)})`,
       )
     }
     return problems.length ? 1 : 0
