@@ -130,6 +130,18 @@ export async function settleFromParts(
   const ids = [...new Set(smsIds)].sort((a, b) => a - b)
   if (ids.length === 0) return []
   await lockSmsRows(trx, ids)
+  return settleLockedFromParts(trx, ids, now, errors, out)
+}
+
+/** settleFromParts for SMS whose rows this transaction has locked already (lockSmsRows). */
+async function settleLockedFromParts(
+  trx: Db,
+  ids: number[],
+  now: number,
+  errors: ReadonlyMap<number, string>,
+  out?: SettledSms[],
+): Promise<number[]> {
+  if (ids.length === 0) return []
   const { sms, parts: rows } = await readSentSmsAndParts(trx, ids)
   if (sms.length === 0) return []
   const partsOf = groupBy(rows, (r) => Number(r.sms_id))
@@ -211,7 +223,8 @@ async function settle(
   const errors = new Map(
     matches.filter((m) => m.error).map((m) => [m.holder.smsId, m.error as string]),
   )
-  await settleFromParts(trx, smsIds, now, errors, out)
+  // Locked above: a second lockSmsRows would cost a statement per flush and change nothing.
+  await settleLockedFromParts(trx, smsIds, now, errors, out)
 }
 
 /**
