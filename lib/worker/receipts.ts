@@ -174,6 +174,8 @@ interface IdHolder {
   trace: string | null
   /** E.164, to compare with a receipt's handset. */
   recipient: string
+  /** submit_sm PDUs the SMS took; null when not known. */
+  parts: number | null
   partIds: number[]
 }
 
@@ -248,6 +250,7 @@ async function holdersByKey(trx: Db, keys: string[]): Promise<Map<string, IdHold
         smsId: Number(r.sms_id),
         trace: (r.mx_transaction as string | null) ?? null,
         recipient: String(r.recipient),
+        parts: r.parts === null || r.parts === undefined ? null : Number(r.parts),
         partIds: [],
         waiting: false,
       }
@@ -263,6 +266,7 @@ async function holdersByKey(trx: Db, keys: string[]): Promise<Map<string, IdHold
       smsId: chosen.smsId,
       trace: chosen.trace,
       recipient: chosen.recipient,
+      parts: chosen.parts,
       partIds: chosen.partIds,
     }
     found.set(key, holder)
@@ -315,6 +319,8 @@ export interface MatchedReceipt {
   receipt: DeliveryReceipt
   smsId: number
   trace: string | null
+  /** submit_sm PDUs the SMS took; null when not known. */
+  parts: number | null
 }
 
 export interface AppliedReceipts {
@@ -365,7 +371,12 @@ export async function applyReceipts(
       const holder = findHolder(readings[i], r.handset, r.handsetTon, holders)
       const state = partStateOf(r.state)
       if (holder) {
-        matchedReceipts.push({ receipt: r, smsId: holder.smsId, trace: holder.trace })
+        matchedReceipts.push({
+          receipt: r,
+          smsId: holder.smsId,
+          trace: holder.trace,
+          parts: holder.parts,
+        })
       } else unmatchedReceipts.push(r)
       if (holder && state) matches.push({ holder, state, error: r.error })
       return {
