@@ -27,6 +27,8 @@ export type MultiChildMessage =
       claimErrors: number
       writeErrors: number
       deadlocks: number
+      /** The first lines about failed claims or writes, for the report. */
+      errorLines: string[]
     }
 
 /** How often a draining worker tells the parent its counters (only when they moved). */
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
         claimErrors: r.log.filter((l) => / event=cannot\.claim /.test(l)).length,
         writeErrors: r.log.filter((l) => / event=cannot\.record/.test(l)).length,
         deadlocks: r.log.filter((l) => l.includes('Deadlock found')).length,
+        errorLines: r.log.filter((l) => / event=cannot\.(claim|record)/.test(l)).slice(0, 2),
       }),
     )
   })

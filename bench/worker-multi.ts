@@ -183,6 +183,7 @@ interface MultiRun {
   claimErrors: number
   writeErrors: number
   deadlocks: number
+  errorLines: string[]
   receiptsSent: number
   receiptsAcked: number
   /** delivery_events rows tied to these SMS, and how many SMS have one. */
@@ -311,6 +312,7 @@ async function runDrain(
     claimErrors: stopped.reduce((n, s) => n + s.claimErrors, 0),
     writeErrors: stopped.reduce((n, s) => n + s.writeErrors, 0),
     deadlocks: stopped.reduce((n, s) => n + s.deadlocks, 0),
+    errorLines: stopped.flatMap((s) => s.errorLines),
     receiptsSent: report.receipts,
     receiptsAcked: report.receiptAcks,
     receiptsRecorded: recorded.events,
@@ -330,6 +332,8 @@ async function runDrain(
       `  worker errors, retried: ${run.claimErrors} claims, ${run.writeErrors} result writes ` +
         `(${run.deadlocks} deadlocks)`,
     )
+    for (const line of run.errorLines.slice(0, 2))
+      console.log(`  worker log: ${line.slice(0, 300)}`)
   }
   return run
 }

@@ -55,10 +55,12 @@ const RECORD_RETRY_MS = { initial: 500, max: 5000 }
 const CLAIM_RETRY_MAX_MS = 5000
 /**
  * Tries of one result write that a deadlock rolled back (workers writing results and receipts
- * of neighbouring SMS at once), each at once, before it counts as a failed write (and waits
+ * of neighbouring SMS at once), each after a short random pause that grows with each try (so
+ * that the two writers do not meet again), before it counts as a failed write (and waits
  * RECORD_RETRY_MS like an outage).
  */
-const DEADLOCK_TRIES = 3
+const DEADLOCK_TRIES = 4
+const DEADLOCK_PAUSE_MS = 10
 
 /** How many seconds of sending a worker claims ahead when the carrier caps its rate. */
 const CLAIM_AHEAD_SECONDS = 2
@@ -549,6 +551,7 @@ export class SmsWorker {
         } catch (err) {
           // A deadlock rolled the whole transaction back: writing it again is the remedy.
           if (!isDeadlock(err) || tries >= DEADLOCK_TRIES) throw err
+          await new Promise((r) => setTimeout(r, Math.random() * DEADLOCK_PAUSE_MS * tries))
         }
       }
     } catch (err) {
