@@ -24,6 +24,7 @@ import {
 } from './worker-drain'
 import { percentiles, sendPaced, type Percentiles } from './worker-latency'
 import { InProcessProfiler } from './worker-profile'
+import { runMultiWorkerBench } from './worker-multi'
 import { runRawClient } from './worker-raw'
 import { SMSC_PASSWORD, SMSC_SYSTEM_ID, startSmscChild, type SmscChild } from './worker-smsc'
 import { parseBenchOptions } from './options'
@@ -54,6 +55,8 @@ interface Settings {
   /** Also drain with other windows, batch sizes and poll_ms (SWEEP), and raw at window 50. */
   sweep: boolean
   profile: boolean
+  /** Worker processes on one database (bench/worker-multi.ts); 1 runs the usual bench. */
+  workers: number
 }
 
 const USAGE = `usage: npm run bench:worker -- [options]
@@ -69,7 +72,8 @@ const USAGE = `usage: npm run bench:worker -- [options]
   --sessions N        SMTP sessions open in the latency phase (8)
   --no-latency        skip the latency phase (no MX)
   --sweep             also drain with window 10/50 x batch_size 100/500 and poll_ms 10
-  --profile           CPU-profile the worker during the last measured drain`
+  --profile           CPU-profile the worker during the last measured drain
+  --workers N         instead, N worker processes drain each queue together (1)`
 
 function readSettings(argv: string[]): Settings {
   const s: Settings = {
@@ -86,6 +90,7 @@ function readSettings(argv: string[]): Settings {
     latency: true,
     sweep: false,
     profile: false,
+    workers: 1,
   }
   const numbers: Record<string, (v: number) => void> = {
     '--rounds': (v) => (s.rounds = v),
@@ -98,6 +103,7 @@ function readSettings(argv: string[]): Settings {
     '--emails': (v) => (s.latencyEmails = v),
     '--rate': (v) => (s.perSecond = v),
     '--sessions': (v) => (s.sessions = v),
+    '--workers': (v) => (s.workers = v),
   }
   const switches: Record<string, () => void> = {
     '--no-latency': () => (s.latency = false),
@@ -614,6 +620,31 @@ async function run(s: Settings, cleanups: BenchCleanups) {
   return { t, tuning, receipts, warmups, raws, workers, sweep, latency, profile }
 }
 
+/** --workers N: the processes, the raw client and their checks are in bench/worker-multi.ts. */
+async function runMulti(s: Settings, cleanups: BenchCleanups): Promise<number> {
+  const smsc = await startSmscChild(s.receiptDelayMs)
+  cleanups.push(() => smsc.stop())
+  const t = await createTestDatabase('mysql')
+  cleanups.push(() => t.drop())
+  const tuning = shippedTuning(s)
+  let prefix = 6100
+  return runMultiWorkerBench({
+    workers: s.workers,
+    rounds: s.rounds,
+    messages: s.messages,
+    warmup: s.warmup,
+    window: tuning.window,
+    t,
+    account: await seedAccount(t),
+    smsc,
+    config: benchConfig(smsc.port, tuning),
+    describeTuning: describeTuning(tuning),
+    phaseTimeoutMs: PHASE_TIMEOUT_MS,
+    takePrefix: () => String(prefix++),
+    runStamp: RUN_STAMP,
+  })
+}
+
 const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met')
 const rate = (v: number): string => `${v.toFixed(0)} SMS/s`
 
@@ -622,6 +653,7 @@ async function main(): Promise<number> {
   const cleanups = benchCleanups(BENCH_DEADLINE_MS)
 
   try {
+    if (s.workers > 1) return await runMulti(s, cleanups)
     const r = await run(s, cleanups)
     const { latency } = r
     const measuredRaw = r.raws.filter((x) => x.label.startsWith('raw round'))
