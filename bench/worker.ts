@@ -24,6 +24,7 @@ import {
 } from './worker-drain'
 import { percentiles, sendPaced, type Percentiles } from './worker-latency'
 import { InProcessProfiler } from './worker-profile'
+import { runMultiWorkerBench } from './worker-multi'
 import { runRawClient } from './worker-raw'
 import { describeBacklog, runBacklogPhase, type BacklogPhase } from './worker-backlog'
 import { SMSC_PASSWORD, SMSC_SYSTEM_ID, startSmscChild, type SmscChild } from './worker-smsc'
@@ -57,6 +58,8 @@ interface Settings {
   profile: boolean
   /** Also drain parts of a backlog this size, behind as much history (worker-backlog.ts). */
   backlog: number | null
+  /** Worker processes on one database (bench/worker-multi.ts); 1 runs the usual bench. */
+  workers: number
 }
 
 const USAGE = `usage: npm run bench:worker -- [options]
@@ -74,7 +77,8 @@ const USAGE = `usage: npm run bench:worker -- [options]
   --sweep             also drain with window 10/50 x batch_size 100/500 and poll_ms 10
   --profile           CPU-profile the worker during the last measured drain
   --backlog N         also drain --messages at a time from N queued SMS behind N of history,
-                      alternating with drains of an empty queue (about a minute more per 1M)`
+                      alternating with drains of an empty queue (about a minute more per 1M)
+  --workers N         instead, N worker processes drain each queue together (1)`
 
 function readSettings(argv: string[]): Settings {
   const s: Settings = {
@@ -92,6 +96,7 @@ function readSettings(argv: string[]): Settings {
     sweep: false,
     profile: false,
     backlog: null,
+    workers: 1,
   }
   const numbers: Record<string, (v: number) => void> = {
     '--rounds': (v) => (s.rounds = v),
@@ -105,6 +110,7 @@ function readSettings(argv: string[]): Settings {
     '--rate': (v) => (s.perSecond = v),
     '--sessions': (v) => (s.sessions = v),
     '--backlog': (v) => (s.backlog = v),
+    '--workers': (v) => (s.workers = v),
   }
   const switches: Record<string, () => void> = {
     '--no-latency': () => (s.latency = false),
@@ -633,6 +639,31 @@ async function run(s: Settings, cleanups: BenchCleanups) {
   return { t, tuning, receipts, warmups, raws, workers, sweep, latency, profile, backlog }
 }
 
+/** --workers N: the processes, the raw client and their checks are in bench/worker-multi.ts. */
+async function runMulti(s: Settings, cleanups: BenchCleanups): Promise<number> {
+  const smsc = await startSmscChild(s.receiptDelayMs)
+  cleanups.push(() => smsc.stop())
+  const t = await createTestDatabase('mysql')
+  cleanups.push(() => t.drop())
+  const tuning = shippedTuning(s)
+  let prefix = 6100
+  return runMultiWorkerBench({
+    workers: s.workers,
+    rounds: s.rounds,
+    messages: s.messages,
+    warmup: s.warmup,
+    window: tuning.window,
+    t,
+    account: await seedAccount(t),
+    smsc,
+    config: benchConfig(smsc.port, tuning),
+    describeTuning: describeTuning(tuning),
+    phaseTimeoutMs: PHASE_TIMEOUT_MS,
+    takePrefix: () => String(prefix++),
+    runStamp: RUN_STAMP,
+  })
+}
+
 const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met')
 const rate = (v: number): string => `${v.toFixed(0)} SMS/s`
 
@@ -642,6 +673,7 @@ async function main(): Promise<number> {
   const cleanups = benchCleanups(BENCH_DEADLINE_MS + ((s.backlog ?? 0) / 1e6) * 4 * 60_000)
 
   try {
+    if (s.workers > 1) return await runMulti(s, cleanups)
     const r = await run(s, cleanups)
     const { latency } = r
     const measuredRaw = r.raws.filter((x) => x.label.startsWith('raw round'))

@@ -93,6 +93,24 @@ function parseValid(text: string, country: CountryCode | undefined): PhoneNumber
  * if it was not a mobile.
  */
 export function parseSmsNumber(input: string, defaultCountry: string): SmsNumberParse {
+  const key = `${defaultCountry}\0${input}`
+  const known = recentParses.get(key)
+  if (known) return known
+  const parsed = Object.freeze(readSmsNumber(input, defaultCountry))
+  if (recentParses.size >= RECENT_PARSES) recentParses.clear()
+  recentParses.set(key, parsed)
+  return parsed
+}
+
+/**
+ * The numbers read lately, with their country: the MX reads one per RCPT, and mail goes again
+ * and again to the same few numbers (an on-call phone, a team's mobiles); libphonenumber spends
+ * 10–20 µs on each. Cleared whole when full: a simple bound for what is only a shortcut.
+ */
+const recentParses = new Map<string, SmsNumberParse>()
+const RECENT_PARSES = 10_000
+
+function readSmsNumber(input: string, defaultCountry: string): SmsNumberParse {
   const text = input.trim()
   const country = toCountry(defaultCountry)
   if (!text || !PHONE_CHARS.test(text) || !/\d/.test(text)) {

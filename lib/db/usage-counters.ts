@@ -1,5 +1,6 @@
 import { isMysql, type Db } from './connection'
 import { storedDedupeKeysSql } from './outbound/enqueue'
+import { runStatement } from './statement'
 
 /** One counter to raise once a message's SMS are committed. */
 export interface CounterDelta {
@@ -32,10 +33,12 @@ export async function readCounters(
   // more CPU than the query itself. An empty list is padded with '' (no key is empty).
   const c = Math.max(1, keys.length)
   const s = Math.max(1, dedupeKeys.length)
-  const result = await db.raw(readSql(c, s), [...padded(keys, c), ...padded(dedupeKeys, s)])
-  const rows: Array<{ kind: string; name: string; value: unknown }> = isMysql(db)
-    ? result[0]
-    : result
+  const rows = await runStatement<Array<{ kind: string; name: string; value: unknown }>>(
+    db,
+    'select',
+    readSql(c, s),
+    [...padded(keys, c), ...padded(dedupeKeys, s)],
+  )
   for (const row of rows) {
     if (row.kind === 'c') snapshot.counters.set(row.name, Number(row.value))
     else snapshot.stored.add(row.name)
@@ -70,14 +73,31 @@ export async function addToCounters(db: Db, deltas: readonly CounterDelta[]): Pr
   }
   if (merged.size === 0) return
   // Sorted, so that two writers on MySQL lock the rows in the same order and never deadlock.
-  const rows = [...merged.values()]
-    .sort((a, b) => (a.key < b.key ? -1 : 1))
-    .map((d) => ({ counter_key: d.key, used: d.amount, expires_at: d.expiresAt }))
-  const { sql, bindings } = db('usage_counters').insert(rows).toSQL().toNative()
-  const upsert = isMysql(db)
-    ? `${sql} on duplicate key update used = used + values(used)`
-    : `${sql} on conflict (counter_key) do update set used = used + excluded.used`
-  await db.raw(upsert, bindings)
+  const sorted = [...merged.values()].sort((a, b) => (a.key < b.key ? -1 : 1))
+  await runStatement(
+    db,
+    'insert',
+    upsertSql(sorted.length, isMysql(db)),
+    sorted.flatMap((d) => [d.key, d.amount, d.expiresAt]),
+  )
+}
+
+const upsertSqlCache = new Map<string, string>()
+
+/** The counters' upsert for `rows` rows, written once per shape (it runs per group commit). */
+function upsertSql(rows: number, mysql: boolean): string {
+  const shape = `${rows}:${mysql}`
+  let sql = upsertSqlCache.get(shape)
+  if (!sql) {
+    const insert =
+      `insert into usage_counters (counter_key, used, expires_at) ` +
+      `values ${Array(rows).fill('(?, ?, ?)').join(', ')}`
+    sql = mysql
+      ? `${insert} on duplicate key update used = used + values(used)`
+      : `${insert} on conflict (counter_key) do update set used = used + excluded.used`
+    upsertSqlCache.set(shape, sql)
+  }
+  return sql
 }
 
 /** Rows of windows that are over; run now and then, off the hot path. */

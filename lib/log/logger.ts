@@ -7,6 +7,7 @@ import {
 } from './format'
 import { readFreeText } from './free-text'
 import { redactFields, redactText } from './redact'
+import { writeStdout } from './stdout'
 
 /**
  * Where library code reports what happened: one event (a short dotted name, `sms.submitted`)
@@ -52,10 +53,6 @@ function levelOfText(level: LogLevel, event: string): LogLevel {
   if (words.some((w) => /^(cannot|failed|unavailable|lost)$/.test(w)))
     return RANK[level] < RANK.warn ? 'warn' : level
   return level
-}
-
-function writeStdout(line: string): void {
-  process.stdout.write(`${line}\n`)
 }
 
 /**

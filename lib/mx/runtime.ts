@@ -73,7 +73,7 @@ export function createMxRuntime(
   const mta = os.hostname()
   const directory = new DirectoryCache(db, config.mx.cacheRefreshMs)
   const outbox = new OutboxWriter(db, { log })
-  const spend = new SpendGuard(db, config.limits)
+  const spend = new SpendGuard(db, config.limits, Date.now, outbox.counters)
   const registry = config.ops.mx ? createMetricsRegistry() : null
   const detachDbMetrics = registry ? databaseMetrics(registry, db) : () => undefined
   return {

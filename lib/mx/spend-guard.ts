@@ -3,6 +3,7 @@ import type { Db } from '../db/connection'
 import type { NewSms } from '../db/outbound'
 import { recordQuotaAlerts } from '../db/quota-alerts'
 import { CounterReader } from '../db/counter-reader'
+import type { CounterWriter } from '../db/counter-writer'
 import {
   effectiveLimits,
   planSpend,
@@ -16,7 +17,8 @@ import { accept } from './decision'
 /**
  * The MX's spend check at the end of DATA: rates, quotas and the loop guard, against counters
  * every MX node shares in the database. One read per message; the counters are raised by the
- * outbox writer after the commit.
+ * outbox writer after the commit, and a read waits for the counter writes this process has
+ * started, so that its own SMS are always counted.
  *
  * Messages checked at the same moment (on one node or several) each see the counters before
  * the others' SMS are counted, so a limit can be passed by the messages in flight at once:
@@ -31,6 +33,8 @@ export class SpendGuard {
     private readonly db: Db,
     private readonly limits: LimitsConfig,
     private readonly clock: () => number = Date.now,
+    /** This process's counter writes (the outbox's): a read waits for those already started. */
+    private readonly writes: Pick<CounterWriter, 'settled'> | null = null,
   ) {
     this.reader = new CounterReader(db)
   }
@@ -53,6 +57,7 @@ export class SpendGuard {
     // Nothing to check or count: a gateway run without limits pays nothing for them.
     if (loop.maxRepeats === 0 && items.every((i) => Object.values(i.limits).every((v) => v === 0)))
       return { decision: accept(), deltas: [], alerts: [] }
+    await this.writes?.settled()
     const snapshot = await this.reader.read(
       spendCounterKeys(items, now, loop),
       items.map((i) => i.dedupeKey),

@@ -103,6 +103,8 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
   private closedByOwner = false
   private connected = false
   private lastRead: Buffer | null = null
+  /** The socket holds writes until the end of this tick (see write()). */
+  private corked = false
   private readonly closedPromise: Promise<void>
   private markClosed: () => void = () => {}
 
@@ -169,7 +171,7 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
     }
     return new Promise<PDU>((resolve, reject) => {
       const pdu = new PDU(command, fields)
-      if (!session.send(pdu)) {
+      if (!this.write(session, pdu)) {
         reject(new RequestError('disconnected', `${command}: connection not writable`))
         return
       }
@@ -201,6 +203,25 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
   destroy(reason: string): Promise<void> {
     this.noteReason(reason, true)
     return this.dropSession()
+  }
+
+  /**
+   * Sends a PDU through the package, which writes each one to the socket on its own: with
+   * TCP_NODELAY that is a system call and a TCP segment per PDU, for us and for the SMSC. The
+   * PDUs of one tick (the deliver_sm_resp to receipts read together, the submit_sm that refill
+   * the window after a burst of answers) leave in one write at the end of the tick instead.
+   * False when the socket is not writable.
+   */
+  private write(session: Session, pdu: PDU): boolean {
+    if (!this.corked && session.socket.writable) {
+      this.corked = true
+      session.socket.cork()
+      process.nextTick(() => {
+        this.corked = false
+        session.socket.uncork()
+      })
+    }
+    return session.send(pdu) !== false
   }
 
   // The package reads a PDU as read(4) then read(length - 4) and keeps no bytes. Remembering the
@@ -268,18 +289,19 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
         this.onDeliver(pdu, this.responder(pdu))
         return
       case 'enquire_link':
-        session.send(pdu.response())
+        this.write(session, pdu.response())
         return
       case 'unbind':
         this.options.logger.info('smpp unbind received from=SMSC')
-        session.send(pdu.response())
+        this.write(session, pdu.response())
         this.noteReason('unbound by SMSC', false)
         void this.endSession(this.options.requestTimeoutMs)
         return
       case 'alert_notification':
         return
       default:
-        session.send(
+        this.write(
+          session,
           new PDU('generic_nack', {
             sequence_number: pdu.sequence_number,
             command_status: ESME_RINVCMDID,
@@ -296,7 +318,7 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
       const session = this.session
       if (this.closed || session === null) return false
       try {
-        return session.send(pdu.response({ command_status: commandStatus })) !== false
+        return this.write(session, pdu.response({ command_status: commandStatus }))
       } catch (err) {
         // Called from promise callbacks: a socket gone bad must not become an unhandled error.
         this.options.logger.warn(

@@ -147,8 +147,10 @@ export class ReceiptUpkeep {
     }
     this.opts.stats.unmatchedReceipts += applied.unmatched
     if (applied.unmatched > 0) this.missedAt = now
-    if (this.modes.watchingParts && applied.matchedReceipts.length > 0) {
-      const smsIds = [...new Set(applied.matchedReceipts.map((m) => m.smsId))]
+    // Only long SMS can show receipts per part: the common one-part SMS costs no query here.
+    const long = applied.matchedReceipts.filter((m) => m.parts === null || m.parts > 1)
+    if (this.modes.watchingParts && long.length > 0) {
+      const smsIds = [...new Set(long.map((m) => m.smsId))]
       const smsId = await smsWithReceiptsForSeveralParts(db, smsIds)
       if (smsId !== null) this.modes.sawReceiptsPerPart(smsId)
     }

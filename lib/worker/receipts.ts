@@ -130,6 +130,18 @@ export async function settleFromParts(
   const ids = [...new Set(smsIds)].sort((a, b) => a - b)
   if (ids.length === 0) return []
   await lockSmsRows(trx, ids)
+  return settleLockedFromParts(trx, ids, now, errors, out)
+}
+
+/** settleFromParts for SMS whose rows this transaction has locked already (lockSmsRows). */
+async function settleLockedFromParts(
+  trx: Db,
+  ids: number[],
+  now: number,
+  errors: ReadonlyMap<number, string>,
+  out?: SettledSms[],
+): Promise<number[]> {
+  if (ids.length === 0) return []
   const { sms, parts: rows } = await readSentSmsAndParts(trx, ids)
   if (sms.length === 0) return []
   const partsOf = groupBy(rows, (r) => Number(r.sms_id))
@@ -162,6 +174,8 @@ interface IdHolder {
   trace: string | null
   /** E.164, to compare with a receipt's handset. */
   recipient: string
+  /** submit_sm PDUs the SMS took; null when not known. */
+  parts: number | null
   partIds: number[]
 }
 
@@ -211,7 +225,8 @@ async function settle(
   const errors = new Map(
     matches.filter((m) => m.error).map((m) => [m.holder.smsId, m.error as string]),
   )
-  await settleFromParts(trx, smsIds, now, errors, out)
+  // Locked above: a second lockSmsRows would cost a statement per flush and change nothing.
+  await settleLockedFromParts(trx, smsIds, now, errors, out)
 }
 
 /**
@@ -235,6 +250,7 @@ async function holdersByKey(trx: Db, keys: string[]): Promise<Map<string, IdHold
         smsId: Number(r.sms_id),
         trace: (r.mx_transaction as string | null) ?? null,
         recipient: String(r.recipient),
+        parts: r.parts === null || r.parts === undefined ? null : Number(r.parts),
         partIds: [],
         waiting: false,
       }
@@ -250,6 +266,7 @@ async function holdersByKey(trx: Db, keys: string[]): Promise<Map<string, IdHold
       smsId: chosen.smsId,
       trace: chosen.trace,
       recipient: chosen.recipient,
+      parts: chosen.parts,
       partIds: chosen.partIds,
     }
     found.set(key, holder)
@@ -302,6 +319,8 @@ export interface MatchedReceipt {
   receipt: DeliveryReceipt
   smsId: number
   trace: string | null
+  /** submit_sm PDUs the SMS took; null when not known. */
+  parts: number | null
 }
 
 export interface AppliedReceipts {
@@ -352,7 +371,12 @@ export async function applyReceipts(
       const holder = findHolder(readings[i], r.handset, r.handsetTon, holders)
       const state = partStateOf(r.state)
       if (holder) {
-        matchedReceipts.push({ receipt: r, smsId: holder.smsId, trace: holder.trace })
+        matchedReceipts.push({
+          receipt: r,
+          smsId: holder.smsId,
+          trace: holder.trace,
+          parts: holder.parts,
+        })
       } else unmatchedReceipts.push(r)
       if (holder && state) matches.push({ holder, state, error: r.error })
       return {

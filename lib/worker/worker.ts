@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import os from 'node:os'
 import type { WorkerConfig } from '../config'
 import type { Db } from '../db/connection'
+import { isDeadlock } from '../db/errors'
 import { SmppSubmitError } from '../smpp/errors'
 import { canonicalMessageId } from '../smpp/message-id'
 import type { DeliveryReceipt } from '../smpp/receipt'
@@ -52,6 +53,14 @@ const FLUSH_MS = 10
 const RECORD_RETRY_MS = { initial: 500, max: 5000 }
 /** Most time between two claims while the database refuses them. */
 const CLAIM_RETRY_MAX_MS = 5000
+/**
+ * Tries of one result write that a deadlock rolled back (workers writing results and receipts
+ * of neighbouring SMS at once), each after a short random pause that grows with each try (so
+ * that the two writers do not meet again), before it counts as a failed write (and waits
+ * RECORD_RETRY_MS like an outage).
+ */
+const DEADLOCK_TRIES = 4
+const DEADLOCK_PAUSE_MS = 10
 
 /** How many seconds of sending a worker claims ahead when the carrier caps its rate. */
 const CLAIM_AHEAD_SECONDS = 2
@@ -150,6 +159,12 @@ export class SmsWorker {
   readonly owner: string
   /** Most SMS held at once: see heldSmsLimit(). */
   readonly maxHeld: number
+  /**
+   * Fewest SMS claimed at once while the transport still has that many to send: a claim is a
+   * transaction of its own, and claiming the few SMS each write of results makes room for
+   * would cost one per write.
+   */
+  private readonly claimChunk: number
   readonly stats = {
     claimed: 0,
     sent: 0,
@@ -191,6 +206,7 @@ export class SmsWorker {
       opts.owner ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`
     this.clock = opts.clock ?? Date.now
     this.maxHeld = heldSmsLimit(opts.config.batchSize, opts.transport.rateLimit)
+    this.claimChunk = Math.max(1, Math.floor(this.maxHeld / 4))
     this.logger = asLogger(opts.log, () => lineLogger((l) => console.log(`[worker] ${l}`)))
     this.log = lineSink(this.logger, 'warn')
     this.claims = new FailureStreak('claim SMS', this.log, this.clock)
@@ -256,6 +272,8 @@ export class SmsWorker {
     // maxHeld SMS can be in that state.
     const room = this.maxHeld - this.holding
     if (room <= 0) return config.pollMs
+    // The next release of results wakes the loop again, long before the transport runs dry.
+    if (room < this.claimChunk && this.inFlight >= this.claimChunk) return config.pollMs
     const claimed = await claimDueSms(this.opts.db, {
       owner: this.owner,
       limit: room,
@@ -526,7 +544,16 @@ export class SmsWorker {
   ): Promise<void> {
     if (items.length === 0) return
     try {
-      await write(items)
+      for (let tries = 1; ; tries++) {
+        try {
+          await write(items)
+          break
+        } catch (err) {
+          // A deadlock rolled the whole transaction back: writing it again is the remedy.
+          if (!isDeadlock(err) || tries >= DEADLOCK_TRIES) throw err
+          await new Promise((r) => setTimeout(r, Math.random() * DEADLOCK_PAUSE_MS * tries))
+        }
+      }
     } catch (err) {
       queue.unshift(...items)
       throw err

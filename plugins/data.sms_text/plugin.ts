@@ -8,9 +8,21 @@ import {
   runtime,
   smsNotes,
 } from '../_shared/haraka'
+import { captureMessage, readMessage } from '../_shared/message-capture'
 
 export function register(this: Plugin): void {
+  // First of the MAIL hooks, so that it runs whatever the others answer: the transaction exists
+  // from MAIL FROM on, and Haraka writes its Received line into the message at DATA, before
+  // any data hook could start keeping the lines.
+  this.register_hook('mail', 'capture_message', -100)
   this.register_hook('data_post', 'prepare_sms')
+}
+
+/** Keeps the message's lines as they arrive, for prepare_sms (see _shared/message-capture). */
+export function capture_message(this: Plugin, next: Next, connection: Connection): void {
+  const txn = connection.transaction
+  if (txn) captureMessage(txn.message_stream)
+  next()
 }
 
 /**
@@ -22,7 +34,7 @@ export function prepare_sms(this: Plugin, nextHook: Next, connection: Connection
   const txn = connection.transaction
   if (!txn) return next()
   const notes = smsNotes(connection)
-  txn.message_stream.get_data((raw) => {
+  readMessage(txn.message_stream, (raw) => {
     // Started inside a promise: a synchronous throw in this callback would reach Haraka's
     // uncaughtException handler, which stops the whole MX.
     Promise.resolve()

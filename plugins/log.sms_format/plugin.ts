@@ -1,8 +1,13 @@
 import constants from 'haraka-constants'
-import type { Next, Plugin } from 'haraka'
+import type { Connection, Next, Plugin } from 'haraka'
 import { loadConfig, type LogConfig } from '../../lib/config'
 import { createLogger, type Logger } from '../../lib/log'
-import { harakaLevelFor, writeHarakaItem, type HarakaLogItem } from '../../lib/log/haraka-lines'
+import {
+  harakaLevelFor,
+  isAcceptedStepNotice,
+  writeHarakaItem,
+  type HarakaLogItem,
+} from '../../lib/log/haraka-lines'
 import { configFile } from '../_shared/haraka'
 import { setMxLogger } from '../_shared/log'
 
@@ -28,6 +33,9 @@ export function register(this: Plugin): void {
   logger = createLogger({ service: 'mx', ...config })
   setMxLogger(logger)
   this.register_hook('log', 'write_line')
+  // Below debug, Haraka's notices of a message's accepted steps are dropped (haraka-lines.ts):
+  // each connection skips building them at all.
+  if (!logger.enabled('debug')) this.register_hook('connect_init', 'skip_accepted_step_notices')
   const haraka = this.haraka_require('logger') as HarakaLogger
   // write_line reads Haraka's records as JSON; it lets through what our level asks for.
   haraka.set_format('JSON')
@@ -43,4 +51,18 @@ export function write_line(this: Plugin, next: Next, _logger: unknown, item: Har
   }
   // OK stops the hook: Haraka's own output would print the line a second time.
   next(constants.ok)
+}
+
+/**
+ * Haraka logs a notice for each step an accepted message passes (MAIL, RCPT, end of DATA), which
+ * write_line would only drop at our level: this connection's lognotice returns before Haraka
+ * builds the record. Every other notice, refusals included, goes through as before.
+ */
+export function skip_accepted_step_notices(this: Plugin, next: Next, connection: Connection): void {
+  const lognotice = connection.lognotice
+  connection.lognotice = function (this: Connection, ...args: unknown[]) {
+    if (isAcceptedStepNotice(args[0], args[1])) return
+    return (lognotice as (...a: unknown[]) => void).apply(this, args)
+  }
+  next()
 }

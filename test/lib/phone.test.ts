@@ -179,4 +179,16 @@ describe('lib/phone parseContactPhone', () => {
     }
     assert.equal(formatInternational('+33123456789'), '+33 1 23 45 67 89')
   })
+
+  it("reads a number again the same way, and never with another country's reading", () => {
+    const french = parseSmsNumber('0612345678', 'FR')
+    assert.deepEqual(parseSmsNumber('0612345678', 'FR'), french)
+    assert.equal(french.ok && french.e164, '+33612345678')
+    const belgian = parseSmsNumber('0470123456', 'BE')
+    assert.equal(belgian.ok && belgian.e164, '+32470123456')
+    assert.equal(parseSmsNumber('0470123456', 'FR').ok, false)
+    assert.equal(parseSmsNumber(' 0612345678', 'FR').ok && french.ok, true)
+    for (let i = 0; i < 12_000; i++) parseSmsNumber(`06${String(i).padStart(8, '0')}`, 'FR')
+    assert.deepEqual(parseSmsNumber('0612345678', 'FR'), french)
+  })
 })

@@ -19,6 +19,14 @@ declare module 'haraka' {
 
   export interface MessageStream {
     get_data(cb: (data: Buffer) => void): void
+    /** Called by the transaction with each line of DATA as received (dot-stuffed). */
+    add_line(line: Buffer | string): unknown
+    /** Headers set before the body arrived; get_data() writes them instead of the raw ones. */
+    headers: unknown[]
+    /** Set once the message outgrew memory (`spool_after`) and goes to a spool file. */
+    spooling: boolean
+    /** Ends the stream; removes the spool file. */
+    destroy(): void
   }
 
   export interface Transaction {
@@ -63,7 +71,8 @@ declare module 'haraka' {
   export interface Plugin {
     name: string
     timeout: number
-    register_hook(hook: string, method: string): void
+    /** priority: -100 (first) to 100 (last), 0 by default; then the order of config/plugins. */
+    register_hook(hook: string, method: string, priority?: number): void
     /** One of Haraka's own modules (`logger`, …), as its plugins load them. */
     haraka_require(name: string): unknown
     loginfo(msg: string): void

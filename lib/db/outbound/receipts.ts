@@ -15,6 +15,8 @@ export interface PartUnderCarrierId {
   state: string
   recipient: string
   mx_transaction: string | null
+  /** The SMS's submit_sm count (null before its first record). */
+  parts: number | string | null
 }
 
 /** MySQL: two workers settling parts of one SMS at once would each miss the other's part. */
@@ -25,7 +27,7 @@ export async function lockSmsRows(trx: Db, smsIds: number[]): Promise<void> {
 
 /**
  * Every part stored under these carrier ids, newest part first, with its SMS's recipient (to
- * compare with a receipt's handset) and MX transaction (the log's trace).
+ * compare with a receipt's handset), MX transaction (the log's trace) and part count.
  */
 export async function findPartsByCarrierIds(
   trx: Db,
@@ -35,7 +37,15 @@ export async function findPartsByCarrierIds(
     .join('outbound_sms as o', 'o.id', 'p.sms_id')
     .whereIn('p.smsc_message_id', [...new Set(carrierIds)])
     .orderBy('p.id', 'desc')
-    .select('p.id', 'p.sms_id', 'p.smsc_message_id', 'p.state', 'o.recipient', 'o.mx_transaction')
+    .select(
+      'p.id',
+      'p.sms_id',
+      'p.smsc_message_id',
+      'p.state',
+      'o.recipient',
+      'o.mx_transaction',
+      'o.parts',
+    )
 }
 
 /**

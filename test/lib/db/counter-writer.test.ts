@@ -38,4 +38,31 @@ describe('lib/db CounterWriter', () => {
     await writer.drain()
     assert.equal((await readCounters(t.db, ['k'], [])).counters.get('k'), 4)
   })
+
+  it('says when what was added before a read is written, so the read counts it', async () => {
+    t = await createTestDatabase('sqlite')
+    const writer = new CounterWriter(t.db, () => undefined)
+    assert.equal(writer.settled(), null, 'nothing added: nothing to wait for')
+    writer.add([{ key: 'k', amount: 1, expiresAt: 10 }])
+    writer.add([{ key: 'k', amount: 1, expiresAt: 10 }])
+    const settled = writer.settled()
+    assert.ok(settled, 'a write is due')
+    // Added after the read began: the read does not wait for it.
+    writer.add([{ key: 'k', amount: 5, expiresAt: 10 }])
+    await settled
+    const seen = (await readCounters(t.db, ['k'], [])).counters.get('k') ?? 0
+    assert.ok(seen >= 2, `the read saw ${seen}`)
+    await writer.drain()
+    assert.equal(writer.settled(), null)
+    assert.equal((await readCounters(t.db, ['k'], [])).counters.get('k'), 7)
+  })
+
+  it('lets a waiting read go when the write fails', async () => {
+    t = await createTestDatabase('sqlite', { migrate: false })
+    const writer = new CounterWriter(t.db, () => undefined)
+    writer.add([{ key: 'k', amount: 1, expiresAt: 10 }])
+    await writer.settled()
+    assert.equal(writer.stats.errors, 1)
+    assert.equal(writer.settled(), null)
+  })
 })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createLogger, lineLogger, lineSink } from '../../../lib/log'
-import { writeHarakaItem } from '../../../lib/log/haraka-lines'
+import { isAcceptedStepNotice, writeHarakaItem } from '../../../lib/log/haraka-lines'
 
 function capture(format: 'logfmt' | 'json', level: 'debug' | 'info' | 'warn' | 'error' = 'info') {
   const lines: string[] = []
@@ -191,5 +191,27 @@ describe('lib/log Haraka lines', () => {
     for (const item of accepted) writeHarakaItem(debug.logger, item)
     assert.equal(debug.lines.length, 4)
     assert.ok(debug.lines.every((l) => l.includes('level=debug') && l.includes('trace=C0FFEE.1')))
+  })
+
+  it("tells a message's accepted steps from Haraka's lognotice arguments, before any record", () => {
+    const accepted: Array<[string, object]> = [
+      ['sender <alice@acme.example>', { code: 'CONT', msg: '' }],
+      ['recipient <0612345678@sms.example.test>', { code: 'OK', msg: '', sender: 'a@b.example' }],
+      ['message', { mid: '<1@acme.example>', size: 300, rcpts: '1/0/0', code: 'CONT', msg: '' }],
+    ]
+    for (const [message, data] of accepted)
+      assert.equal(isAcceptedStepNotice(message, data), true, message)
+    const others: Array<[unknown, unknown]> = [
+      ['recipient <0612345678@elsewhere.example>', { code: 'DENY', msg: 'relay denied' }],
+      ['sender <"code":"OK"@evil.example>', { code: 'DENYSOFT' }],
+      ['message', { code: 'DENY' }],
+      ['queue', { code: 'DENYSOFT' }],
+      ['connect', { ip: '127.0.0.1' }],
+      ['disconnect', { code: 'OK' }],
+      ['sender <a@b.example>', undefined],
+      [{ name: 'some.plugin' }, { code: 'OK' }],
+    ]
+    for (const [message, data] of others)
+      assert.equal(isAcceptedStepNotice(message, data), false, JSON.stringify([message, data]))
   })
 })
