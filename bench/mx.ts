@@ -20,6 +20,7 @@ import {
   type Server,
   type ServerName,
 } from './mx-servers'
+import { compareWithHistory } from './mx-history'
 import { parseBenchOptions } from './options'
 import { benchCleanups, runBench, type BenchCleanups } from './lifecycle'
 import { machineFacts, RESULTS_DIR, RUN_STAMP, writeResults } from './report'
@@ -46,6 +47,10 @@ interface Settings {
   profile: boolean
   /** Write each Haraka's log to bench/results/, e.g. to see what it logs per message. */
   saveLogs: boolean
+  /** Rows of history for the second database of --history (bench/mx-history.ts); null: none. */
+  history: number | null
+  reuse: boolean
+  keep: boolean
 }
 
 const USAGE = `usage: npm run bench:mx -- [options]
@@ -57,7 +62,10 @@ const USAGE = `usage: npm run bench:mx -- [options]
   --body-bytes N      message body size (140: one SMS)
   --stages            also measure our envelope plugins alone, then with data.sms_text
   --profile           CPU-profile each Haraka during the measured rounds
-  --save-logs         keep each Haraka's log in bench/results/`
+  --save-logs         keep each Haraka's log in bench/results/
+  --history N         bare and full on an empty database, then on one with N SMS of history
+  --keep              with --history: keep the history database for a later --reuse
+  --reuse             with --history: use the kept history database if it holds N SMS; keeps it`
 
 function readSettings(argv: string[]): Settings {
   const s: Settings = {
@@ -70,6 +78,9 @@ function readSettings(argv: string[]): Settings {
     stages: false,
     profile: false,
     saveLogs: false,
+    history: null,
+    reuse: false,
+    keep: false,
   }
   const numbers: Record<string, (v: number) => void> = {
     '--rounds': (v) => (s.rounds = v),
@@ -78,11 +89,14 @@ function readSettings(argv: string[]): Settings {
     '--sessions': (v) => (s.sessions = v),
     '--warmup': (v) => (s.warmup = v),
     '--body-bytes': (v) => (s.bodyBytes = v),
+    '--history': (v) => (s.history = v),
   }
   const switches: Record<string, () => void> = {
     '--stages': () => (s.stages = true),
     '--profile': () => (s.profile = true),
     '--save-logs': () => (s.saveLogs = true),
+    '--reuse': () => (s.reuse = s.keep = true),
+    '--keep': () => (s.keep = true),
   }
   parseBenchOptions(argv, USAGE, numbers, switches)
   return s
@@ -124,8 +138,17 @@ async function seed(t: TestDatabase): Promise<void> {
   await seedSendingAccount(t.db, { ref: 'bench', name: 'Bench', segmentCap: 4 }, [SENDER])
 }
 
-async function countRows(t: TestDatabase): Promise<number> {
-  const row = await t.db('outbound_sms').count({ n: '*' }).first()
+/**
+ * Rows with an id above `after` (the highest id, when not given). By id rather than a count of
+ * the table: on a database with millions of SMS (--history), counting them all between rounds
+ * would read the table through the buffer pool and evict what the next round needs.
+ */
+async function rowsAfter(t: TestDatabase, after: number | null = null): Promise<number> {
+  if (after === null) {
+    const row = await t.db('outbound_sms').max({ id: 'id' }).first()
+    return Number(row?.id ?? 0)
+  }
+  const row = await t.db('outbound_sms').where('id', '>', after).count({ n: '*' }).first()
   return Number(row?.n ?? 0)
 }
 
@@ -160,7 +183,7 @@ async function measure(
   messages: number,
   round: number,
 ): Promise<Round> {
-  const rowsBefore = server.name === 'full' ? await countRows(t) : 0
+  const lastId = server.name === 'full' ? await rowsAfter(t) : 0
   const dbPid = findDatabasePid()
   const before = cpuSnapshot(server, dbPid)
   const result = await runSmtpSource(binary, loadFor(server.mx.port, s, messages))
@@ -182,7 +205,7 @@ async function measure(
     machineBusy: busyShare(before.machine, after.machine),
   }
   if (server.name === 'full') {
-    r.rowsInserted = (await countRows(t)) - rowsBefore
+    r.rowsInserted = await rowsAfter(t, lastId)
     // Each SMS line of a message repeats the message's count: one per trace.
     const perMessage = new Map<string, number>()
     for (const m of log.matchAll(/event=sms\.queued trace=(\S+) .*?duplicates=(\d+)/g))
@@ -271,13 +294,23 @@ function formatStats(name: ServerName, st: ServerStats): string[] {
   ]
 }
 
-async function run(s: Settings, binary: string, cleanups: BenchCleanups) {
-  const t = await createTestDatabase('mysql')
-  cleanups.push(() => t.drop())
-  await seed(t)
+/** One comparison of servers on one database: a new one, seeded, unless `database` is given. */
+async function run(
+  s: Settings,
+  binary: string,
+  cleanups: BenchCleanups,
+  database: TestDatabase | null = null,
+) {
+  const t = database ?? (await createTestDatabase('mysql'))
+  if (!database) {
+    cleanups.push(() => t.drop())
+    await seed(t)
+  }
   const names: ServerName[] = s.stages
     ? ['bare', 'envelope', 'parse', 'unlimited', 'full']
-    : ['bare', 'unlimited', 'full']
+    : s.history
+      ? ['bare', 'full']
+      : ['bare', 'unlimited', 'full']
   const servers: Server[] = []
   for (const name of names) {
     const dir = s.profile ? path.join(RESULTS_DIR, `mx-${RUN_STAMP}-profile`, name) : null
@@ -321,15 +354,27 @@ async function run(s: Settings, binary: string, cleanups: BenchCleanups) {
       )
     }
   }
-  return { t, names, args, rounds, profiles }
+  return { t, names, args, rounds, profiles, servers }
 }
 
 async function main(): Promise<number> {
   const s = readSettings(process.argv.slice(2))
   const binary = ensureSmtpSource()
-  const cleanups = benchCleanups(BENCH_DEADLINE_MS, 'stopping the servers')
+  // A history's load: about 5 minutes for 10 million SMS on the test machine.
+  const deadline = BENCH_DEADLINE_MS * (s.history ? 2 : 1) + ((s.history ?? 0) / 1e6) * 60_000
+  const cleanups = benchCleanups(deadline, 'stopping the servers')
 
   try {
+    if (s.history) {
+      return await compareWithHistory(
+        s,
+        SENDER,
+        cleanups,
+        (database) => run(s, binary, cleanups, database),
+        problemsOf,
+        (summary) => path.relative(process.cwd(), writeResults('mx-history', summary)),
+      )
+    }
     const { t, names, args, rounds, profiles } = await run(s, binary, cleanups)
     const measured = rounds.filter((r) => r.round > 0)
     const bareRate = medianOf(

@@ -26,6 +26,7 @@ import { percentiles, sendPaced, type Percentiles } from './worker-latency'
 import { InProcessProfiler } from './worker-profile'
 import { runMultiWorkerBench } from './worker-multi'
 import { runRawClient } from './worker-raw'
+import { describeBacklog, runBacklogPhase, type BacklogPhase } from './worker-backlog'
 import { SMSC_PASSWORD, SMSC_SYSTEM_ID, startSmscChild, type SmscChild } from './worker-smsc'
 import { parseBenchOptions } from './options'
 import { benchCleanups, runBench, type BenchCleanups } from './lifecycle'
@@ -55,6 +56,8 @@ interface Settings {
   /** Also drain with other windows, batch sizes and poll_ms (SWEEP), and raw at window 50. */
   sweep: boolean
   profile: boolean
+  /** Also drain parts of a backlog this size, behind as much history (worker-backlog.ts). */
+  backlog: number | null
   /** Worker processes on one database (bench/worker-multi.ts); 1 runs the usual bench. */
   workers: number
 }
@@ -73,6 +76,8 @@ const USAGE = `usage: npm run bench:worker -- [options]
   --no-latency        skip the latency phase (no MX)
   --sweep             also drain with window 10/50 x batch_size 100/500 and poll_ms 10
   --profile           CPU-profile the worker during the last measured drain
+  --backlog N         also drain --messages at a time from N queued SMS behind N of history,
+                      alternating with drains of an empty queue (about a minute more per 1M)
   --workers N         instead, N worker processes drain each queue together (1)`
 
 function readSettings(argv: string[]): Settings {
@@ -90,6 +95,7 @@ function readSettings(argv: string[]): Settings {
     latency: true,
     sweep: false,
     profile: false,
+    backlog: null,
     workers: 1,
   }
   const numbers: Record<string, (v: number) => void> = {
@@ -103,6 +109,7 @@ function readSettings(argv: string[]): Settings {
     '--emails': (v) => (s.latencyEmails = v),
     '--rate': (v) => (s.perSecond = v),
     '--sessions': (v) => (s.sessions = v),
+    '--backlog': (v) => (s.backlog = v),
     '--workers': (v) => (s.workers = v),
   }
   const switches: Record<string, () => void> = {
@@ -615,9 +622,21 @@ async function run(s: Settings, cleanups: BenchCleanups) {
       }
     }
   }
+  const backlog: BacklogPhase<WorkerRun> | null = s.backlog
+    ? await runBacklogPhase({
+        size: s.backlog,
+        rounds: s.rounds,
+        messages: s.messages,
+        smsc,
+        config: benchConfig(smsc.port, tuning),
+        seedAccount,
+        drainEmpty: (label) => runWorker(ctx, label, s.messages, tuning),
+        cleanups,
+      })
+    : null
   const latency = s.latency ? await runLatency(ctx, tuning) : null
   const { receipts } = benchConfig(smsc.port, tuning).smpp
-  return { t, tuning, receipts, warmups, raws, workers, sweep, latency, profile }
+  return { t, tuning, receipts, warmups, raws, workers, sweep, latency, profile, backlog }
 }
 
 /** --workers N: the processes, the raw client and their checks are in bench/worker-multi.ts. */
@@ -650,7 +669,8 @@ const rate = (v: number): string => `${v.toFixed(0)} SMS/s`
 
 async function main(): Promise<number> {
   const s = readSettings(process.argv.slice(2))
-  const cleanups = benchCleanups(BENCH_DEADLINE_MS)
+  // A backlog's load and drains: about a minute per million SMS on the test machine.
+  const cleanups = benchCleanups(BENCH_DEADLINE_MS + ((s.backlog ?? 0) / 1e6) * 4 * 60_000)
 
   try {
     if (s.workers > 1) return await runMulti(s, cleanups)
@@ -672,6 +692,8 @@ async function main(): Promise<number> {
       ...[r.warmups.raw, ...r.raws].flatMap(rawProblems),
       ...[r.warmups.worker, ...r.workers, ...r.sweep].flatMap(workerProblems),
       ...(latency?.problems ?? []),
+      ...(r.backlog?.problems ?? []),
+      ...(r.backlog?.empty ?? []).flatMap(workerProblems),
     ]
     const met = {
       rate: workerRate >= TARGETS.rate,
@@ -711,6 +733,7 @@ async function main(): Promise<number> {
       raws: r.raws,
       workers: r.workers,
       sweep: r.sweep,
+      backlog: r.backlog,
       problems,
       ok: problems.length === 0,
       profile: r.profile,
@@ -758,6 +781,7 @@ async function main(): Promise<number> {
               `p99 <= ${TARGETS.p99Ms} ms: ${verdict(met.p99 === true)}`,
           ]
         : ['latency    skipped (--no-latency)']),
+      ...(r.backlog ? describeBacklog(r.backlog) : []),
       `once       ${onceLine(r, latency)}`,
       ...problems.map((p) => `PROBLEM    ${p}`),
       `result     ${summary.ok ? 'OK' : 'FAILED'}; written to ${path.relative(process.cwd(), file)}`,

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import type { Mail2SmsConfig, OpsListen } from '../config'
 import { describeDb, openDb, type Db } from '../db/connection'
 import { migrationStatus } from '../db/migrate'
-import { countLiveSms, dueQueue, lastFailedSms, pendingNoticesTried } from '../db/outbound'
+import { lastFailedSms, pendingNoticesTried, readQueueFigures } from '../db/outbound'
 
 /** What `mail2sms status` prints, and whether something is down (exit code 1). */
 export interface StatusReport {
@@ -133,7 +133,7 @@ async function databaseStatus(config: Mail2SmsConfig, db: Db, now: number): Prom
       : `Migrations: current (${migrations.done.length} applied)`,
   )
   if (behind) return { lines, down: true }
-  const [due, live] = await Promise.all([dueQueue(db, now), countLiveSms(db)])
+  const { due, live } = await readQueueFigures(db, now)
   lines.push(
     due.depth === 0
       ? `Queue: no SMS waiting to be sent; ${live.sent} sent awaiting their receipt`

@@ -9,21 +9,6 @@ import type { SmsStatus } from './sms-status'
 export const LIVE_STATUSES = ['queued', 'sending', 'sent'] as const
 export type LiveStatus = (typeof LIVE_STATUSES)[number]
 
-/**
- * How many SMS are in each live status: one grouped statement that reads only the live part
- * of the (status, next_attempt_at) index, however many final rows the table holds.
- */
-export async function countLiveSms(db: Db): Promise<Record<LiveStatus, number>> {
-  const rows = (await db('outbound_sms')
-    .whereIn('status', LIVE_STATUSES)
-    .groupBy('status')
-    .select('status')
-    .count({ n: '*' })) as Array<{ status: string; n: number | string }>
-  const counts: Record<LiveStatus, number> = { queued: 0, sending: 0, sent: 0 }
-  for (const r of rows) counts[r.status as LiveStatus] = Number(r.n)
-  return counts
-}
-
 export interface DueQueue {
   /** SMS a worker may claim now: queued and due, or sending with their lease run out. */
   depth: number
@@ -31,23 +16,44 @@ export interface DueQueue {
   oldestDueAt: number | null
 }
 
-/** The due part of the queue, from the (status, next_attempt_at) index alone. */
-export async function dueQueue(db: Db, now: number): Promise<DueQueue> {
+export interface QueueFigures {
+  /** How many SMS are in each live status. */
+  live: Record<LiveStatus, number>
+  due: DueQueue
+}
+
+/**
+ * SMS by live status and the due part of the queue, in one grouped statement that reads only
+ * the live part of the (status, next_attempt_at) index, once: however many final rows the
+ * table holds, and with a backlog of a million SMS, one pass over them rather than one per
+ * figure (each pass took 0.3 to 1 s of MariaDB on the 2-CPU test machine).
+ */
+export async function readQueueFigures(db: Db, now: number): Promise<QueueFigures> {
   const rows = (await db('outbound_sms')
-    .whereIn('status', ['queued', 'sending'])
-    .where('next_attempt_at', '<=', now)
+    .whereIn('status', LIVE_STATUSES)
     .groupBy('status')
-    .select('status')
-    .count({ n: '*' })
-    .min({ oldest: 'next_attempt_at' })) as Array<{ n: number | string; oldest: number | string }>
-  let depth = 0
-  let oldestDueAt: number | null = null
+    .select(
+      'status',
+      db.raw('count(*) as n'),
+      db.raw('sum(case when next_attempt_at <= ? then 1 else 0 end) as due', [now]),
+      db.raw('min(case when next_attempt_at <= ? then next_attempt_at end) as oldest', [now]),
+    )) as Array<{
+    status: string
+    n: number | string
+    due: number | string | null
+    oldest: unknown
+  }>
+  const live: Record<LiveStatus, number> = { queued: 0, sending: 0, sent: 0 }
+  const due: DueQueue = { depth: 0, oldestDueAt: null }
   for (const r of rows) {
-    depth += Number(r.n)
+    live[r.status as LiveStatus] = Number(r.n)
+    // A 'sent' SMS waits for its receipt until next_attempt_at: that is not the queue.
+    if (r.status === 'sent' || r.oldest === null || r.oldest === undefined) continue
+    due.depth += Number(r.due)
     const oldest = Number(r.oldest)
-    if (oldestDueAt === null || oldest < oldestDueAt) oldestDueAt = oldest
+    if (due.oldestDueAt === null || oldest < due.oldestDueAt) due.oldestDueAt = oldest
   }
-  return { depth, oldestDueAt }
+  return { live, due }
 }
 
 export interface FailedSms {
