@@ -34,17 +34,44 @@ export function findHarakaPid(dir: string): number | null {
   return null
 }
 
-/** The local MariaDB or MySQL server, if it runs on this machine. */
-export function findDatabasePid(): number | null {
+/** The port of the server the benches use: MAIL2SMS_TEST_MYSQL_URL's, else 3306. */
+function databasePort(): number {
+  try {
+    return Number(new URL(process.env.MAIL2SMS_TEST_MYSQL_URL ?? '').port) || 3306
+  } catch {
+    return 3306
+  }
+}
+
+/** The port on a server's command line (`--port=N` or `--port N`), if it names one. */
+function portArgument(argv: string[]): number | null {
+  for (const [i, arg] of argv.entries()) {
+    if (arg.startsWith('--port=')) return Number(arg.slice('--port='.length))
+    if (arg === '--port') return Number(argv[i + 1])
+  }
+  return null
+}
+
+/**
+ * The local MariaDB or MySQL server the benches talk to, if it runs on this machine: the one
+ * started with that port, else one started without a port (its configuration's, 3306 here).
+ * A private server of a test or another bench (its own `--port`) is not the one measured.
+ */
+export function findDatabasePid(port = databasePort()): number | null {
+  let unnamed: number | null = null
   for (const pid of pids()) {
     try {
       const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
-      if (comm === 'mariadbd' || comm === 'mysqld') return Number(pid)
+      if (comm !== 'mariadbd' && comm !== 'mysqld') continue
     } catch {
       // The process ended while we looked.
+      continue
     }
+    const named = portArgument(readArgv(pid))
+    if (named === port) return Number(pid)
+    if (named === null) unnamed ??= Number(pid)
   }
-  return null
+  return unnamed
 }
 
 /** User plus system CPU seconds the process has used so far. */
