@@ -22,7 +22,14 @@ export class CounterReader {
   private reading = false
   readonly stats = { reads: 0, checks: 0 }
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /**
+     * This process's counter writes: a read waits for the ones started before its checks did,
+     * so that a message always sees the SMS this process took before it (see pump()).
+     */
+    private readonly writes: { settled(): Promise<void> | null } | null = null,
+  ) {}
 
   read(keys: readonly string[], dedupeKeys: readonly string[]): Promise<CounterSnapshot> {
     return new Promise((resolve, reject) => {
@@ -33,20 +40,33 @@ export class CounterReader {
 
   private pump(): void {
     if (this.reading || this.waiting.length === 0) return
+    this.reading = true
+    const writing = this.writes?.settled() ?? null
+    // The checks waiting now are served once the writes started before them are in; those that
+    // arrive meanwhile join them only if no write was started since (else the next read).
+    const present = this.waiting.length
+    const read = writing
+      ? writing.then(() =>
+          this.readFor(this.takeGroup(this.writes?.settled() ? present : Infinity)),
+        )
+      : this.readFor(this.takeGroup(Infinity))
+    void read.finally(() => {
+      this.reading = false
+      this.pump()
+    })
+  }
+
+  private takeGroup(most: number): Waiting[] {
     const group: Waiting[] = []
     let size = 0
-    while (this.waiting.length > 0) {
+    while (this.waiting.length > 0 && group.length < most) {
       const next = this.waiting[0]
       const n = next.keys.length + next.dedupeKeys.length
       if (group.length > 0 && size + n > MAX_KEYS) break
       group.push(this.waiting.shift() as Waiting)
       size += n
     }
-    this.reading = true
-    void this.readFor(group).finally(() => {
-      this.reading = false
-      this.pump()
-    })
+    return group
   }
 
   private async readFor(group: Waiting[]): Promise<void> {

@@ -36,7 +36,7 @@ export class SpendGuard {
     /** This process's counter writes (the outbox's): a read waits for those already started. */
     private readonly writes: Pick<CounterWriter, 'settled'> | null = null,
   ) {
-    this.reader = new CounterReader(db)
+    this.reader = new CounterReader(db, writes)
   }
 
   async check(drafts: readonly SmsDraft[], rows: readonly NewSms[]): Promise<SpendPlan> {
@@ -57,7 +57,6 @@ export class SpendGuard {
     // Nothing to check or count: a gateway run without limits pays nothing for them.
     if (loop.maxRepeats === 0 && items.every((i) => Object.values(i.limits).every((v) => v === 0)))
       return { decision: accept(), deltas: [], alerts: [] }
-    await this.writes?.settled()
     const snapshot = await this.reader.read(
       spendCounterKeys(items, now, loop),
       items.map((i) => i.dedupeKey),

@@ -31,6 +31,51 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(reader.stats, { reads: 2, checks: 4 })
     })
 
+    it('reads after the counter writes started before its checks, and groups those that waited', async () => {
+      // A stand-in for the outbox's CounterWriter: each write is settled by the test.
+      let added = 0
+      let written = 0
+      const waiters: Array<{ target: number; resolve(): void }> = []
+      const writes = {
+        settled: () => {
+          if (written >= added) return null
+          const target = added
+          return new Promise<void>((resolve) => waiters.push({ target, resolve }))
+        },
+      }
+      const finishWrites = (upTo = added) => {
+        written = upTo
+        for (const w of waiters.splice(0)) {
+          if (w.target <= written) w.resolve()
+          else waiters.push(w)
+        }
+      }
+      const reader = new CounterReader(t.db, writes)
+      added = 1
+      const first = reader.read(['a'], [])
+      const second = reader.read(['b'], [])
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.deepEqual(reader.stats, { reads: 0, checks: 0 }, 'no read before the write is in')
+      finishWrites()
+      await Promise.all([first, second])
+      assert.deepEqual(reader.stats, { reads: 1, checks: 2 }, 'both checks in one read')
+      await new Promise((resolve) => setTimeout(resolve, 10)) // the reader is idle again
+      // A check that came after a newer write started does not ride on the earlier wait.
+      added = 2
+      const third = reader.read(['c'], [])
+      added = 3
+      let fourthDone = false
+      const fourth = reader.read(['a'], []).then(() => (fourthDone = true))
+      finishWrites(2)
+      await third
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.equal(fourthDone, false, 'the fourth check waits for the third write')
+      assert.deepEqual(reader.stats, { reads: 2, checks: 3 })
+      finishWrites(3)
+      await fourth
+      assert.deepEqual(reader.stats, { reads: 3, checks: 4 })
+    })
+
     it('fails every check of a read the database refused', async () => {
       const reader = new CounterReader(t.db)
       await t.db.schema.renameTable('usage_counters', 'usage_counters_away')
