@@ -3,7 +3,8 @@
  * it without a stream pipeline.
  *
  * Haraka's `message_stream.get_data()` builds three streams and a line transformer for every
- * message, about a tenth of the MX's CPU per message for the one-SMS email most senders send.
+ * message: a tenth of the MX's sampled time per message in a CPU profile, for the one-SMS email
+ * most senders send.
  * The lines Haraka hands the stream (`add_line`) are the wire lines, still dot-stuffed; undoing
  * the stuffing, and writing the headers as the stream does (capturedMessage), gives the bytes
  * `get_data()` gives. Past `MAX_CAPTURED_BYTES`, or should a piece ever come without its line
