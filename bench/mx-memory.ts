@@ -2,16 +2,13 @@
  * `npm run bench:mx-memory`: how much memory the full Mail2SMS MX holds per SMTP connection,
  * idle after EHLO and mid-DATA, and whether all of it is given back when they close.
  */
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fork, type ChildProcess } from 'node:child_process'
-import knex from 'knex'
-import { openDb, type Db } from '../lib/db/connection'
-import { migrateLatest } from '../lib/db/migrate'
+import type { Db } from '../lib/db/connection'
 import { seedSendingAccount } from '../test/support/accounts'
-import { MYSQL_SERVER_URL } from '../test/support/databases'
+import { createTestDatabase } from '../test/support/databases'
 import { freePort, startMx, SMS_DOMAIN, type RunningMx } from '../test/support/mx'
 import { startDnsServer, type DnsZone } from '../test/support/dns-server'
 import { findHarakaPid } from './proc'
@@ -73,32 +70,12 @@ function readSettings(argv: string[]): Settings {
   return s
 }
 
-/** A fresh database named after this bench (never another helper's), migrated and seeded. */
+/** A fresh database (a random name, dropped at the end), migrated and seeded as bench/mx.ts's. */
 async function createBenchDatabase(): Promise<{ url: string; db: Db; drop(): Promise<void> }> {
-  const name = `memory_bench_${crypto.randomBytes(4).toString('hex')}`
-  const admin = knex({
-    client: 'mysql2',
-    connection: { uri: MYSQL_SERVER_URL } as never,
-    pool: { min: 0, max: 1 },
-  })
-  try {
-    await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
-  } finally {
-    await admin.destroy()
-  }
-  const url = `${MYSQL_SERVER_URL}/${name}`
-  const db = openDb({ url, sqliteFile: '', poolMax: 2 })
-  await migrateLatest(db)
+  const t = await createTestDatabase('mysql')
   // As bench/mx.ts seeds it: the sender accepted, 127.0.0.1 on the account's IP list.
-  await seedSendingAccount(db, { ref: 'bench', name: 'Bench', segmentCap: 4 }, [SENDER])
-  return {
-    url,
-    db,
-    drop: async () => {
-      await db.raw(`DROP DATABASE \`${name}\``)
-      await db.destroy()
-    },
-  }
+  await seedSendingAccount(t.db, { ref: 'bench', name: 'Bench', segmentCap: 4 }, [SENDER])
+  return { url: t.config.url as string, db: t.db, drop: () => t.drop() }
 }
 
 interface Memory {
