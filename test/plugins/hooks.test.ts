@@ -9,6 +9,7 @@ import type { Connection, Plugin } from 'haraka'
 import * as connectPlugin from '../../plugins/connect.sms_allowlist/plugin'
 import * as mailPlugin from '../../plugins/mail_from.sms_sender/plugin'
 import * as queuePlugin from '../../plugins/queue.sms_outbox/plugin'
+import * as logPlugin from '../../plugins/log.sms_format/plugin'
 import { closeMxRuntime } from '../../lib/mx/runtime'
 
 /** A stand-in for Haraka's plugin object: only what the hooks call. */
@@ -62,6 +63,27 @@ describe('plugin hooks, outside a running Haraka', () => {
     if (savedConfig === undefined) delete process.env.MAIL2SMS_CONFIG
     else process.env.MAIL2SMS_CONFIG = savedConfig
     fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("connect_init leaves out Haraka's notices of accepted steps, and lets every other through", async () => {
+    const connection = newConnection()
+    const reached: unknown[][] = []
+    connection.lognotice = ((...args: unknown[]) => reached.push(args)) as Connection['lognotice']
+    const plugin = fakePlugin('log.sms_format')
+    const r = await hookResult((next) =>
+      logPlugin.skip_accepted_step_notices.call(plugin, next, connection),
+    )
+    assert.equal(r.code, undefined)
+    const log = connection.lognotice as unknown as (...args: unknown[]) => void
+    log('sender <a@acme.example>', { code: 'CONT', msg: '' })
+    log('recipient <0612345678@sms.example.test>', { code: 'OK', msg: '' })
+    log('message', { mid: '<1@acme.example>', code: 'CONT', msg: '' })
+    log('recipient <0612345678@elsewhere.example>', { code: 'DENY', msg: 'relay denied' })
+    log(plugin, 'decision=deny')
+    assert.deepEqual(
+      reached.map((args) => args[0]),
+      ['recipient <0612345678@elsewhere.example>', plugin],
+    )
   })
 
   it("connect_init turns Nagle off on the TCP socket under Haraka's wrapper", async () => {
