@@ -10,6 +10,8 @@ import * as connectPlugin from '../../plugins/connect.sms_allowlist/plugin'
 import * as mailPlugin from '../../plugins/mail_from.sms_sender/plugin'
 import * as queuePlugin from '../../plugins/queue.sms_outbox/plugin'
 import * as logPlugin from '../../plugins/log.sms_format/plugin'
+import * as dataPlugin from '../../plugins/data.sms_text/plugin'
+import { capturedMessage } from '../../plugins/_shared/message-capture'
 import { closeMxRuntime } from '../../lib/mx/runtime'
 
 /** A stand-in for Haraka's plugin object: only what the hooks call. */
@@ -63,6 +65,20 @@ describe('plugin hooks, outside a running Haraka', () => {
     if (savedConfig === undefined) delete process.env.MAIL2SMS_CONFIG
     else process.env.MAIL2SMS_CONFIG = savedConfig
     fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('MAIL starts keeping the message, so that the end of DATA reads it without the stream', async () => {
+    const connection = newConnection()
+    const txn = connection.transaction as unknown as {
+      message_stream: Parameters<typeof capturedMessage>[0]
+      add_data(line: Buffer): void
+    }
+    const r = await hookResult((next) =>
+      dataPlugin.capture_message.call(fakePlugin('data.sms_text'), next, connection),
+    )
+    assert.equal(r.code, undefined)
+    for (const line of ['Subject: hi\r\n', '\r\n', '..dotted\r\n']) txn.add_data(Buffer.from(line))
+    assert.equal(capturedMessage(txn.message_stream)?.toString(), 'Subject: hi\r\n\r\n.dotted\r\n')
   })
 
   it("connect_init leaves out Haraka's notices of accepted steps, and lets every other through", async () => {
