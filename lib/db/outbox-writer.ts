@@ -3,7 +3,7 @@ import type { Db } from './connection'
 import { isDeadlock } from './errors'
 import { insertEmails, type EnqueueResult, type NewSms } from './outbound'
 import type { CounterDelta } from './usage-counters'
-import { CounterWriter } from './counter-writer'
+import { CounterSync } from './counter-sync'
 
 interface Waiting {
   items: NewSms[]
@@ -34,7 +34,7 @@ export class OutboxWriter {
   /** Statements issued and emails written, for logs and tests. */
   readonly stats = { flushes: 0, emails: 0 }
   /** Raises the spend counters of committed emails, beside the inserts rather than after them. */
-  readonly counters: CounterWriter
+  readonly counters: CounterSync
   private readonly maxInFlight: number
   private readonly maxRows: number
 
@@ -44,7 +44,7 @@ export class OutboxWriter {
   ) {
     this.maxInFlight = options.maxInFlight ?? 1
     this.maxRows = options.maxRows ?? 200
-    this.counters = new CounterWriter(db, options.log ?? ((line) => console.error(line)))
+    this.counters = new CounterSync(db, options.log ?? ((line) => console.error(line)))
   }
 
   /**

@@ -66,14 +66,9 @@ const padded = (list: readonly string[], n: number) => (list.length ? list : Arr
 
 /** Adds to several counters in one statement, creating the rows of new windows. */
 export async function addToCounters(db: Db, deltas: readonly CounterDelta[]): Promise<void> {
-  const merged = new Map<string, CounterDelta>()
-  for (const d of deltas) {
-    const known = merged.get(d.key)
-    merged.set(d.key, known ? { ...known, amount: known.amount + d.amount } : { ...d })
-  }
-  if (merged.size === 0) return
   // Sorted, so that two writers on MySQL lock the rows in the same order and never deadlock.
-  const sorted = [...merged.values()].sort((a, b) => (a.key < b.key ? -1 : 1))
+  const sorted = sortedSums(deltas)
+  if (sorted.length === 0) return
   await runStatement(
     db,
     'insert',
@@ -82,11 +77,45 @@ export async function addToCounters(db: Db, deltas: readonly CounterDelta[]): Pr
   )
 }
 
+/**
+ * Adds `deltas` and reads back every counter they name, in one statement: what the MX's spend
+ * check needs where upserts can return rows (see ./upsert-returning.ts). A counter only read
+ * comes with an amount of 0: its row is made if it is missing, as the message's commit would
+ * make it, and expires with its window. Map of counter key → amount after the addition.
+ */
+export async function addAndReadCounters(
+  db: Db,
+  deltas: readonly CounterDelta[],
+): Promise<Map<string, number>> {
+  const result = new Map<string, number>()
+  const sorted = sortedSums(deltas)
+  if (sorted.length === 0) return result
+  const rows = await runStatement<Array<{ counter_key: string; used: unknown }>>(
+    db,
+    'insert',
+    upsertSql(sorted.length, isMysql(db), true),
+    sorted.flatMap((d) => [d.key, d.amount, d.expiresAt]),
+  )
+  for (const row of rows) result.set(row.counter_key, Number(row.used))
+  return result
+}
+
+/** Deltas summed per counter, sorted by key: see addToCounters. */
+function sortedSums(deltas: readonly CounterDelta[]): CounterDelta[] {
+  const merged = new Map<string, CounterDelta>()
+  for (const d of deltas) {
+    const known = merged.get(d.key)
+    if (known) known.amount += d.amount
+    else merged.set(d.key, { ...d })
+  }
+  return [...merged.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+}
+
 const upsertSqlCache = new Map<string, string>()
 
 /** The counters' upsert for `rows` rows, written once per shape (it runs per group commit). */
-function upsertSql(rows: number, mysql: boolean): string {
-  const shape = `${rows}:${mysql}`
+function upsertSql(rows: number, mysql: boolean, returning = false): string {
+  const shape = `${rows}:${mysql}:${returning}`
   let sql = upsertSqlCache.get(shape)
   if (!sql) {
     const insert =
@@ -95,6 +124,7 @@ function upsertSql(rows: number, mysql: boolean): string {
     sql = mysql
       ? `${insert} on duplicate key update used = used + values(used)`
       : `${insert} on conflict (counter_key) do update set used = used + excluded.used`
+    if (returning) sql += ' returning counter_key, used'
     upsertSqlCache.set(shape, sql)
   }
   return sql

@@ -128,10 +128,21 @@ export function quotaCounterKey(accountId: number, period: string): string {
   return `seg:a:${accountId}:${period}`
 }
 
-/** Every key the check reads, for the single query that fetches them. */
-export function spendCounterKeys(items: readonly SpendItem[], now: number, loop: LoopGuard) {
+/** Every counter the check reads, once each, with the end of its row's life. */
+export function spendCounters(
+  items: readonly SpendItem[],
+  now: number,
+  loop: LoopGuard,
+): CounterDelta[] {
   const w = spendWindows(now, loop.windowMinutes)
-  return [...new Set(items.flatMap((i) => Object.values(countersOf(i, w)).map((c) => c.key)))]
+  const byKey = new Map<string, CounterDelta>()
+  for (const item of items) for (const c of Object.values(countersOf(item, w))) byKey.set(c.key, c)
+  return [...byKey.values()]
+}
+
+/** Every key the check reads. */
+export function spendCounterKeys(items: readonly SpendItem[], now: number, loop: LoopGuard) {
+  return spendCounters(items, now, loop).map((c) => c.key)
 }
 
 const hhmm = (t: number) => `${new Date(t).toISOString().slice(11, 16)} UTC`

@@ -4,6 +4,7 @@ import { isMysql, type Db } from '../connection'
 import type { SmsEncoding } from '../../sms/segments'
 import { timeZoneOrUtc } from '../../time/zone'
 import { runStatement } from '../statement'
+import { upsertReturns } from '../upsert-returning'
 
 export interface NewSms {
   accountId: number
@@ -58,11 +59,23 @@ export async function insertEmails(
   const rows = [...unique.values()]
   const found = new Map<string, { id: number; batch: unknown }>()
   if (rows.length === 0) return emails.map(() => ({ ids: [], duplicates: 0 }))
-  if (isMysql(db)) {
+  if (isMysql(db) && (await upsertReturns(db))) {
+    // MariaDB: the rows inserted and the duplicates skipped come back from the insert itself.
+    const returned = await runStatement<
+      Array<{ id: number; dedupe_key: string; mx_transaction: unknown }>
+    >(
+      db,
+      'insert',
+      mysqlInsertSql(rows.length, true),
+      rows.flatMap((row) => INSERT_COLUMNS.map((c) => row[c])),
+    )
+    for (const row of returned)
+      found.set(row.dedupe_key, { id: Number(row.id), batch: row.mx_transaction })
+  } else if (isMysql(db)) {
     const header = await runStatement<{ affectedRows: number; insertId: number }>(
       db,
       'insert',
-      mysqlInsertSql(rows.length),
+      mysqlInsertSql(rows.length, false),
       rows.flatMap((row) => INSERT_COLUMNS.map((c) => row[c])),
     )
     if (rows.length === 1 && header.affectedRows === 1) {
@@ -126,23 +139,26 @@ const INSERT_COLUMNS = [
   'local_day',
 ] as const
 
-const insertSqlCache = new Map<number, string>()
+const insertSqlCache = new Map<string, string>()
 
 /**
  * The MX's multi-row INSERT for `rows` rows, written once per row count: knex's builder spent
  * more CPU building it than the driver spends sending it. Not INSERT IGNORE: it would also turn
  * a NOT NULL or length error into a warning and store a damaged row. The no-op update skips
  * duplicates only; with FOUND_ROWS off (see connection.ts) affectedRows counts just the rows
- * inserted.
+ * inserted. With `returning` (MariaDB), every row comes back, inserted or skipped, with its id
+ * and the attempt that stored it: no second statement for a group or a retry.
  */
-function mysqlInsertSql(rows: number): string {
-  let sql = insertSqlCache.get(rows)
+function mysqlInsertSql(rows: number, returning: boolean): string {
+  const shape = `${rows}:${returning}`
+  let sql = insertSqlCache.get(shape)
   if (!sql) {
     const tuple = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`
     sql =
       `insert into \`outbound_sms\` (${INSERT_COLUMNS.map((c) => `\`${c}\``).join(', ')}) ` +
       `values ${Array(rows).fill(tuple).join(', ')} on duplicate key update id = id`
-    insertSqlCache.set(rows, sql)
+    if (returning) sql += ' returning id, dedupe_key, mx_transaction'
+    insertSqlCache.set(shape, sql)
   }
   return sql
 }

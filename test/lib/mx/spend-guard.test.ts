@@ -4,8 +4,11 @@ import type { LimitsConfig } from '../../../lib/config'
 import type { NewSms } from '../../../lib/db/outbound'
 import type { SmsDraft } from '../../../lib/mx/message'
 import { SpendGuard } from '../../../lib/mx/spend-guard'
-import { testRecipient } from '../../support/accounts'
-import { createTestDatabase } from '../../support/databases'
+import { createAccount } from '../../../lib/db/accounts'
+import { insertEmails } from '../../../lib/db/outbound'
+import { addToCounters } from '../../../lib/db/usage-counters'
+import { testAccount, testRecipient } from '../../support/accounts'
+import { createTestDatabase, databaseKinds } from '../../support/databases'
 
 const OFF: LimitsConfig = {
   accountSmsPerMinute: 0,
@@ -66,4 +69,51 @@ describe('SpendGuard', () => {
       await t.drop()
     }
   })
+
+  for (const kind of databaseKinds()) {
+    it(`never refuses an email whose SMS are stored already, and asks only when refusing (${kind})`, async () => {
+      const t = await createTestDatabase(kind)
+      try {
+        const account = await createAccount(t.db, { ref: 'acme', name: 'Acme' })
+        const d = { ...draft, recipient: testRecipient({ ...testAccount(), id: account.id }) }
+        const retried = { ...row, dedupeKey: 'r'.repeat(64) }
+        await insertEmails(t.db, [
+          [
+            {
+              accountId: account.id,
+              senderId: null,
+              senderEmail: row.senderEmail,
+              recipient: '+33612345678',
+              body: 'hi',
+              encoding: 'gsm7',
+              segments: 1,
+              sourceMessageId: null,
+              dedupeKey: retried.dedupeKey,
+              mxTransaction: 'first-try',
+              timeZone: 'UTC',
+            },
+          ],
+        ])
+        // The daily quota is spent: a new message is refused, the retry of a stored one is not.
+        const guard = new SpendGuard(t.db, { ...OFF, segmentsPerDay: 1 })
+        const statements: string[] = []
+        t.db.on('query', (q: { sql: string }) => statements.push(q.sql))
+        const first = await guard.check([d], [{ ...row, dedupeKey: 'n'.repeat(64) }])
+        assert.equal(first.decision.action, 'accept')
+        await addToCounters(t.db, first.deltas)
+        statements.length = 0
+        const fresh = await guard.check([d], [{ ...row, dedupeKey: 'm'.repeat(64) }])
+        assert.equal(fresh.decision.action, 'deny')
+        assert.ok(
+          statements.some((sql) => /dedupe_key in/.test(sql)),
+          'a refusal looks for stored SMS',
+        )
+        const retry = await guard.check([d], [retried])
+        assert.equal(retry.decision.action, 'accept')
+        assert.deepEqual(retry.deltas, [], 'a retry counts nothing again')
+      } finally {
+        await t.drop()
+      }
+    })
+  }
 })

@@ -7,6 +7,7 @@ import {
   type EnqueueResult,
   type NewSms,
 } from '../../../../lib/db/outbound'
+import { upsertReturns } from '../../../../lib/db/upsert-returning'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../../support/databases'
 
 for (const kind of databaseKinds()) {
@@ -82,6 +83,36 @@ for (const kind of databaseKinds()) {
       await assert.rejects(enqueue([sms('+33600000006', 'm4'), bad]))
       const rows = await t.db('outbound_sms').whereIn('recipient', ['+33600000006', '+33600000007'])
       assert.equal(rows.length, 0)
+    })
+
+    it('commits a group of emails, one of them a retry, in one statement with every id', async () => {
+      const earlier = await enqueue([sms('+33600000008', 'm5')])
+      const returns = await upsertReturns(t.db)
+      const statements: string[] = []
+      const listen = (q: { sql: string }) => statements.push(q.sql)
+      t.db.on('query', listen)
+      try {
+        const [retry, fresh] = await insertEmails(t.db, [
+          [{ ...sms('+33600000008', 'm5'), mxTransaction: 'txn-retry' }],
+          [
+            { ...sms('+33600000009', 'm6'), mxTransaction: 'txn-fresh' },
+            { ...sms('+33600000010', 'm6'), mxTransaction: 'txn-fresh' },
+          ],
+        ])
+        t.db.off('query', listen)
+        assert.deepEqual(retry, { ids: earlier.ids, duplicates: 1 })
+        assert.equal(fresh.duplicates, 0)
+        const rows = await t.db('outbound_sms').whereIn('id', fresh.ids).orderBy('id')
+        assert.deepEqual(
+          rows.map((r) => r.recipient),
+          ['+33600000009', '+33600000010'],
+        )
+        // MariaDB's insert returns the rows it skipped too: no second statement for the retry.
+        // SQLite's returns only those it inserted, and looks the retry up.
+        assert.equal(statements.length, kind === 'mysql' && returns ? 1 : 2, statements.join('\n'))
+      } finally {
+        t.db.off('query', listen)
+      }
     })
   })
 }
