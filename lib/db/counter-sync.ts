@@ -87,10 +87,14 @@ export class CounterSync {
   private pump(): void {
     if (this.running || this.holding) return
     if (this.pending.size === 0 && this.waiting.length === 0) return
-    this.running = this.round().finally(() => {
-      this.running = null
-      this.pump()
-    })
+    // Started after the current turn of the event loop, so that every check and commit that
+    // the same batch of socket reads produced rides on it.
+    this.running = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.round())
+      .finally(() => {
+        this.running = null
+        this.pump()
+      })
   }
 
   private async round(): Promise<void> {
