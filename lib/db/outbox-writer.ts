@@ -31,6 +31,7 @@ export interface OutboxWriterOptions {
 export class OutboxWriter {
   private readonly waiting: Waiting[] = []
   private inFlight = 0
+  private scheduled = false
   /** Statements issued and emails written, for logs and tests. */
   readonly stats = { flushes: 0, emails: 0 }
   /** Raises the spend counters of committed emails, beside the inserts rather than after them. */
@@ -60,7 +61,15 @@ export class OutboxWriter {
         resolve,
         reject,
       })
-      this.pump()
+      // After the current turn of the event loop: the emails whose checks one counter
+      // statement answered all arrive in the same turn, and share one insert.
+      if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(() => {
+          this.scheduled = false
+          this.pump()
+        })
+      }
     })
   }
 
