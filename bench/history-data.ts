@@ -10,9 +10,10 @@
  *   dropped, the rows are counted afterwards with one GROUP BY into the daily counts, and the
  *   migration puts the triggers back, so what the worker and the admin read is what the
  *   triggers would have written.
- * - The secondary indexes, above all the unique dedupe_key, a random sha256: each insert would
- *   read a random page of an index larger than the buffer pool. They are dropped and rebuilt
- *   by sorting, which also leaves them a little denser than years of inserts would.
+ * - The secondary indexes, those ordered by number or sender rather than by time above all:
+ *   each insert would read a random page of an index larger than the buffer pool. They are
+ *   dropped and rebuilt by sorting, which also leaves them a little denser than years of
+ *   inserts would.
  * - Foreign and unique checks (every reference exists, every key is new).
  *
  * Everything derives from the row's sequence number (RAND(seed) is deterministic), so a load
@@ -129,6 +130,14 @@ function baseColumns(db: Knex, shape: HistoryShape): Record<string, string> {
   }
 }
 
+/**
+ * A dedupe key of the MX's shape (lib/db/outbound/dedupe-key.ts): the minute the email was
+ * written, here its creation, in 8 hex digits, then 56 of a sha256.
+ */
+const dedupeKey = (tag: string) =>
+  `CONCAT(LPAD(LOWER(HEX(FLOOR(g.created_at / 60000))), 8, '0'), ` +
+  `SUBSTRING(SHA2(CONCAT(${tag}, g.seq), 256), 9))`
+
 /** The SELECT that makes rows `from`..`to` (sequence numbers) of a load, in INSERT_COLUMNS order. */
 function rowsSelect(db: Knex, shape: HistoryShape, from: number, to: number): string {
   const base = baseColumns(db, shape)
@@ -155,7 +164,7 @@ function rowsSelect(db: Knex, shape: HistoryShape, from: number, to: number): st
       )}, 'gsm7',
       g.segments, g.status, ${history ? 1 : 0}, ${nextAttempt}, g.sent_at, ${finalAt},
       IF(g.sent_at IS NULL, NULL, g.segments),
-      SHA2(CONCAT(${tag}, g.seq), 256),
+      ${dedupeKey(tag)},
       CONCAT('<', ${tag}, g.seq, '@history.example>'),
       CONCAT(${tag}, '-', g.seq),
       g.created_at, COALESCE(${finalAt}, g.sent_at, g.created_at),

@@ -43,7 +43,7 @@ async function seed(db: Db, accountId: number, rows: number): Promise<void> {
         status: 'delivered',
         next_attempt_at: at,
         source_message_id: `<seed-${n}@bench.example>`,
-        dedupe_key: dedupeKeyFor(`<seed-${n}@bench.example>`, recipient),
+        dedupe_key: dedupeKeyFor(`<seed-${n}@bench.example>`, recipient, at + n),
         mx_transaction: `seed-${n}`,
         created_at: at + n,
         updated_at: at + n,
@@ -95,7 +95,7 @@ function startLoad(writer: OutboxWriter, accountId: number, rate: number): Load 
         encoding: 'gsm7',
         segments: 1,
         sourceMessageId: `<load-${i}-${start}@bench.example>`,
-        dedupeKey: dedupeKeyFor(`<load-${i}-${start}@bench.example>`, recipient),
+        dedupeKey: dedupeKeyFor(`<load-${i}-${start}@bench.example>`, recipient, Date.now()),
         mxTransaction: `load-${start}-${i}`,
         timeZone: 'UTC',
       }

@@ -37,7 +37,7 @@ function email(accountId: number): NewSms[][] {
         encoding: 'gsm7',
         segments: 1,
         sourceMessageId: `<bench-${n}@bench.example>`,
-        dedupeKey: dedupeKeyFor(`bench-${n}`, recipient),
+        dedupeKey: dedupeKeyFor(`bench-${n}`, recipient, Date.now()),
         mxTransaction: `bench-${n}`,
         timeZone: 'Europe/Paris',
       },

@@ -76,7 +76,7 @@ export async function seedQueued(
           encoding: 'gsm7',
           segments: 1,
           sourceMessageId: `<${tag}.${i}@bench.example>`,
-          dedupeKey: dedupeKeyFor(`${tag}.${i}`, recipient),
+          dedupeKey: dedupeKeyFor(`${tag}.${i}`, recipient, Date.now()),
           mxTransaction: `${tag}.${i}`,
           timeZone: 'UTC',
         },

@@ -5,7 +5,8 @@ import { emailToSmsText } from '../text/sms-text'
 import { analyseSms, type SmsAnalysis } from '../sms/segments'
 import { foldToGsm7 } from '../sms/gsm-fold'
 import type { Account } from '../db/accounts'
-import { dedupeKeyFor, type NewSms } from '../db/outbound'
+import { dedupeKeyFor, legacyDedupeKeyFor, type NewSms } from '../db/outbound'
+import { parseDateHeader } from '../mail/date-header'
 import { accept, type Decision } from './decision'
 import { answer } from './replies'
 import { parseEmail, UnreadableMessageError } from '../mail/parse'
@@ -123,6 +124,19 @@ function dateHeader(mail: ParsedMail): string {
   return value instanceof Date ? value.toISOString() : String(value)
 }
 
+export interface RetryIdentity {
+  messageId: string | null
+  /** What the dedupe key is a digest of. */
+  source: string
+  /**
+   * When the email was written, from its Date header, which every retry repeats: the dedupe
+   * key's time prefix. Null when it has none that can be read.
+   */
+  writtenAt: number | null
+  /** False for mail no retry can be told from (keyed on its SMTP transaction). */
+  retriable: boolean
+}
+
 /**
  * What makes a retry of this email recognisable. The Message-ID when there is one. Without
  * it, a digest of sender, Date, Subject and text, which the sending MTA reproduces on every
@@ -133,10 +147,15 @@ export function retryIdentity(
   mail: ParsedMail,
   sender: string,
   mxTransaction: string,
-): { messageId: string | null; source: string } {
+): RetryIdentity {
   const messageId = mail.messageId?.trim() || null
-  if (messageId) return { messageId, source: `mid:${sender}:${messageId}` }
-  if (!mail.headers.has('date')) return { messageId: null, source: `txn:${mxTransaction}` }
+  const hasDate = mail.headers.has('date')
+  const writtenAt = hasDate ? parseDateHeader(dateHeader(mail)) : null
+  if (messageId)
+    return { messageId, source: `mid:${sender}:${messageId}`, writtenAt, retriable: true }
+  if (!hasDate) {
+    return { messageId: null, source: `txn:${mxTransaction}`, writtenAt, retriable: false }
+  }
   const digest = crypto
     .createHash('sha256')
     .update(sender)
@@ -147,7 +166,7 @@ export function retryIdentity(
     .update('\0')
     .update(mail.text || mail.html || '')
     .digest('hex')
-  return { messageId: null, source: `digest:${digest}` }
+  return { messageId: null, source: `digest:${digest}`, writtenAt, retriable: true }
 }
 
 export function toOutboundRows(
@@ -156,7 +175,7 @@ export function toOutboundRows(
   sender: string,
   mxTransaction: string,
 ): NewSms[] {
-  const { messageId, source } = retryIdentity(mail, sender, mxTransaction)
+  const { messageId, source, writtenAt, retriable } = retryIdentity(mail, sender, mxTransaction)
   return drafts.map((d) => ({
     accountId: d.recipient.membership.account.id,
     senderId: d.recipient.membership.senderId,
@@ -166,7 +185,9 @@ export function toOutboundRows(
     encoding: d.analysis.encoding,
     segments: d.analysis.segments,
     sourceMessageId: messageId,
-    dedupeKey: dedupeKeyFor(source, d.recipient.e164),
+    dedupeKey: dedupeKeyFor(source, d.recipient.e164, writtenAt),
+    // Mail stored before the keys were time-ordered has this one (see lib/db/outbound/dedupe-key.ts).
+    legacyDedupeKey: retriable ? legacyDedupeKeyFor(source, d.recipient.e164) : undefined,
     mxTransaction,
     timeZone: d.recipient.membership.account.timeZone,
   }))

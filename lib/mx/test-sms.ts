@@ -9,7 +9,7 @@ import type { LimitsConfig } from '../config'
 import type { Account } from '../db/accounts'
 import type { Db } from '../db/connection'
 import { isOptedOut } from '../db/opt-outs'
-import { dedupeKeyFor, insertEmails, type NewSms } from '../db/outbound'
+import { dedupeKeyFor, insertEmails, legacyDedupeKeyFor, type NewSms } from '../db/outbound'
 import { addToCounters } from '../db/usage-counters'
 import { effectiveDestinations, refusedDestination } from '../limits/destinations'
 import { parseSmsNumber } from '../phone'
@@ -92,6 +92,7 @@ export async function queueTestSms(db: Db, req: TestSmsRequest): Promise<TestSms
     }
   }
 
+  const source = `admin-test:${account.id}:${req.formId}`
   const row: NewSms = {
     accountId: account.id,
     senderId: null,
@@ -101,7 +102,10 @@ export async function queueTestSms(db: Db, req: TestSmsRequest): Promise<TestSms
     encoding: analysis.encoding,
     segments: analysis.segments,
     sourceMessageId: null,
-    dedupeKey: dedupeKeyFor(`admin-test:${account.id}:${req.formId}`, parsed.e164),
+    // Undated (no time prefix): the form's second sending may come a minute later, and a test
+    // SMS is too rare to need the index's order.
+    dedupeKey: dedupeKeyFor(source, parsed.e164, null),
+    legacyDedupeKey: legacyDedupeKeyFor(source, parsed.e164),
     mxTransaction: null,
     timeZone: account.timeZone,
   }

@@ -55,7 +55,7 @@ for (const kind of databaseKinds()) {
             encoding: 'gsm7' as const,
             segments: 1,
             sourceMessageId: null,
-            dedupeKey: dedupeKeyFor(`${alphabet}.${body}`, recipient),
+            dedupeKey: dedupeKeyFor(`${alphabet}.${body}`, recipient, null),
             mxTransaction: `alphabet.${kind}.${n}.${i}`,
             timeZone: 'UTC',
           },

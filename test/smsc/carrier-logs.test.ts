@@ -96,7 +96,7 @@ for (const kind of databaseKinds()) {
             encoding: 'gsm7' as const,
             segments: 1,
             sourceMessageId: null,
-            dedupeKey: dedupeKeyFor(body, recipient),
+            dedupeKey: dedupeKeyFor(body, recipient, null),
             mxTransaction: `logs.${kind}.${n}`,
             timeZone: 'UTC',
           },

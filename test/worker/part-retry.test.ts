@@ -53,7 +53,7 @@ for (const kind of databaseKinds()) {
             encoding: 'gsm7',
             segments: 3,
             sourceMessageId: null,
-            dedupeKey: dedupeKeyFor(text, to),
+            dedupeKey: dedupeKeyFor(text, to, null),
             mxTransaction: `${text.slice(0, 8)}.${to}`,
             timeZone: 'UTC',
           },

@@ -1,12 +1,12 @@
 /** The MX's writes: the SMS rows of an email, committed before it answers 250. */
-import crypto from 'node:crypto'
 import { isMysql, type Db } from '../connection'
 import type { SmsEncoding } from '../../sms/segments'
 import { timeZoneOrUtc } from '../../time/zone'
 import { runStatement } from '../statement'
 import { upsertReturns } from '../upsert-returning'
+import { legacyKeysToCheck, type KeyedSms } from './dedupe-key'
 
-export interface NewSms {
+export interface NewSms extends KeyedSms {
   accountId: number
   senderId: number | null
   senderEmail: string
@@ -15,7 +15,6 @@ export interface NewSms {
   encoding: SmsEncoding
   segments: number
   sourceMessageId: string | null
-  dedupeKey: string
   mxTransaction: string | null
   /**
    * The account's IANA zone (Account.timeZone): the SMS is counted on its local day there
@@ -32,18 +31,12 @@ export interface EnqueueResult {
 }
 
 /**
- * What makes a retry of the same email recognisable: its Message-ID, or, when it has none, a
- * digest of its content that the sending MTA will reproduce byte for byte on the next attempt.
- */
-export function dedupeKeyFor(source: string, recipient: string): string {
-  return crypto.createHash('sha256').update(source).update('\0').update(recipient).digest('hex')
-}
-
-/**
  * Commits the SMS of one or more emails with a single multi-row INSERT, which is atomic on both
  * backends: every row is stored, or none. Rows whose dedupe key already exists (a retry of the
  * same email) are skipped by the insert and looked up afterwards. For the usual single SMS on
  * MySQL that is one statement and no read: this runs on the SMTP path for every message.
+ * In the days after the keys became time-ordered, rows that may have been stored under their
+ * legacy key are looked up under it first (one read), and not inserted when found.
  * Each email's `mxTransaction` must be unique per attempt: it tells its new rows from old ones.
  */
 export async function insertEmails(
@@ -56,9 +49,36 @@ export async function insertEmails(
     for (const item of items)
       if (!unique.has(item.dedupeKey)) unique.set(item.dedupeKey, toRow(item, now))
   }
+  const found: Found = new Map()
+  for (const [key, row] of await storedUnderLegacyKeys(db, emails.flat(), now)) {
+    found.set(key, row)
+    unique.delete(key)
+  }
   const rows = [...unique.values()]
-  const found = new Map<string, { id: number; batch: unknown }>()
-  if (rows.length === 0) return emails.map(() => ({ ids: [], duplicates: 0 }))
+  if (rows.length > 0) await insertNew(db, rows, found)
+  const missing = [...unique.keys()].filter((k) => !found.has(k))
+  if (missing.length > 0) {
+    const known = await db('outbound_sms')
+      .whereIn('dedupe_key', missing)
+      .select('id', 'dedupe_key', 'mx_transaction')
+    for (const row of known)
+      found.set(row.dedupe_key, { id: Number(row.id), batch: row.mx_transaction })
+  }
+  return emails.map((items) => {
+    const ids = items.map((i) => found.get(i.dedupeKey)?.id as number)
+    const keys = new Set(items.map((i) => i.dedupeKey))
+    const fresh = [...keys].filter((k) => found.get(k)?.batch === items[0].mxTransaction).length
+    return { ids, duplicates: items.length - fresh }
+  })
+}
+
+type Found = Map<string, { id: number; batch: unknown }>
+
+/**
+ * Inserts `rows`, skipping those whose key is stored already, and notes in `found` the ids it
+ * learns without a read: every row's on MariaDB and SQLite, a lone new row's on MySQL.
+ */
+async function insertNew(db: Db, rows: Array<ReturnType<typeof toRow>>, found: Found) {
   if (isMysql(db) && (await upsertReturns(db))) {
     // MariaDB: the rows inserted and the duplicates skipped come back from the insert itself.
     const returned = await runStatement<
@@ -93,20 +113,26 @@ export async function insertEmails(
     for (const row of inserted)
       found.set(row.dedupe_key, { id: Number(row.id), batch: row.mx_transaction })
   }
-  const missing = [...unique.keys()].filter((k) => !found.has(k))
-  if (missing.length > 0) {
-    const known = await db('outbound_sms')
-      .whereIn('dedupe_key', missing)
-      .select('id', 'dedupe_key', 'mx_transaction')
-    for (const row of known)
-      found.set(row.dedupe_key, { id: Number(row.id), batch: row.mx_transaction })
+}
+
+/** New key → the row stored under the legacy key of that SMS, for those that may have one. */
+async function storedUnderLegacyKeys(
+  db: Db,
+  items: readonly NewSms[],
+  now: number,
+): Promise<Found> {
+  const out: Found = new Map()
+  const legacy = await legacyKeysToCheck(db, items, now)
+  if (legacy.size === 0) return out
+  const byLegacy = new Map([...legacy].map(([key, old]) => [old, key]))
+  const rows = await db('outbound_sms')
+    .whereIn('dedupe_key', [...byLegacy.keys()])
+    .select('id', 'dedupe_key', 'mx_transaction')
+  for (const row of rows) {
+    const key = byLegacy.get(row.dedupe_key)
+    if (key) out.set(key, { id: Number(row.id), batch: row.mx_transaction })
   }
-  return emails.map((items) => {
-    const ids = items.map((i) => found.get(i.dedupeKey)?.id as number)
-    const keys = new Set(items.map((i) => i.dedupeKey))
-    const fresh = [...keys].filter((k) => found.get(k)?.batch === items[0].mxTransaction).length
-    return { ids, duplicates: items.length - fresh }
-  })
+  return out
 }
 
 /**

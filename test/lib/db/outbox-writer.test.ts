@@ -21,7 +21,7 @@ for (const kind of databaseKinds()) {
           encoding: 'gsm7' as const,
           segments: 1,
           sourceMessageId: `<${n}@client.example>`,
-          dedupeKey: dedupeKeyFor(`mid:${n}`, recipient),
+          dedupeKey: dedupeKeyFor(`mid:${n}`, recipient, null),
           mxTransaction: `txn-${kind}-${n}-${Math.random()}`,
           timeZone: 'UTC',
           ...extra,

@@ -47,7 +47,7 @@ for (const kind of databaseKinds()) {
         encoding: 'gsm7',
         segments: 1,
         sourceMessageId: source,
-        dedupeKey: dedupeKeyFor(source, recipient),
+        dedupeKey: dedupeKeyFor(source, recipient, null),
         mxTransaction: `txn-${n}`,
         timeZone: 'UTC',
       }
@@ -187,7 +187,7 @@ for (const kind of databaseKinds()) {
       // What the counts, limits and retries need stays.
       assert.equal(o.status, 'delivered')
       assert.equal(Number(o.segments), 1)
-      assert.equal(o.dedupe_key, dedupeKeyFor(old.source, old.recipient))
+      assert.equal(o.dedupe_key, dedupeKeyFor(old.source, old.recipient, null))
       assert.equal(o.mx_transaction, old.trace)
       const partly = await row('outbound_sms', textOnly.id)
       assert.equal(partly.recipient, textOnly.recipient)
@@ -231,7 +231,7 @@ for (const kind of databaseKinds()) {
     it('still recognises a retried email after its SMS was purged: no second SMS', async () => {
       const sms = await outbound('delivered', 40)
       await purge({ textDays: 30, addressesDays: 30 })
-      const key = dedupeKeyFor(sms.source, sms.recipient)
+      const key = dedupeKeyFor(sms.source, sms.recipient, null)
       // The MX's spend check reads the stored dedupe keys (a retry is counted nothing)…
       assert.ok((await readCounters(db, [], [key])).stored.has(key))
       // …and its insert finds the earlier row instead of adding one.

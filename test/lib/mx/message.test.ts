@@ -2,7 +2,8 @@ import crypto from 'node:crypto'
 import assert from 'node:assert/strict'
 import type { ParsedMail } from 'mailparser'
 import { parseEmail } from '../../../lib/mail/parse'
-import { draftSms, retryIdentity } from '../../../lib/mx/message'
+import { legacyDedupeKeyFor } from '../../../lib/db/outbound'
+import { draftSms, retryIdentity, toOutboundRows } from '../../../lib/mx/message'
 import { testAccount, testRecipient } from '../../support/accounts'
 import { FRENCH_150, FRENCH_150_IN_GSM } from '../../support/sms-texts'
 
@@ -46,7 +47,33 @@ describe('lib/mx/message draftSms', () => {
     assert.deepEqual(retryIdentity(mail, 'alice@example.com', 't1'), {
       messageId: null,
       source: `digest:${expected}`,
+      // Nor is the key's time prefix taken from it: the email counts as undated.
+      writtenAt: null,
+      retriable: true,
     })
+  })
+
+  it('keys each SMS on the minute of its Date header, with the legacy key beside it', async () => {
+    const raw = (headers: string) =>
+      Buffer.from(`From: alice@example.com\r\n${headers}Subject: x\r\n\r\nDisk full\r\n`)
+    const draft = (await draftSms(await parseEmail(raw('')), [recipient])).drafts[0]
+    const rowOf = async (headers: string, txn: string) =>
+      toOutboundRows([draft], await parseEmail(raw(headers)), 'alice@example.com', txn)[0]
+    const dated = 'Date: Sun, 6 Dec 2026 15:05:09 +0100\r\nMessage-ID: <1@example.com>\r\n'
+    const row = await rowOf(dated, 't1')
+    const minute = Math.floor(Date.parse('2026-12-06T14:05:09Z') / 60_000)
+    assert.equal(row.dedupeKey.slice(0, 8), minute.toString(16).padStart(8, '0'))
+    const source = 'mid:alice@example.com:<1@example.com>'
+    assert.equal(row.legacyDedupeKey, legacyDedupeKeyFor(source, recipient.e164))
+    // A retry, on another attempt: the same keys.
+    assert.deepEqual(
+      [(await rowOf(dated, 't2')).dedupeKey, (await rowOf(dated, 't2')).legacyDedupeKey],
+      [row.dedupeKey, row.legacyDedupeKey],
+    )
+    // No Message-ID nor Date: no retry to find, keyed on its transaction, no legacy key.
+    const loose = await rowOf('', 't3')
+    assert.equal(loose.dedupeKey.slice(0, 8), '00000000')
+    assert.equal(loose.legacyDedupeKey, undefined)
   })
 
   it('folds the text of an account that stays in GSM before counting it against the cap', async () => {

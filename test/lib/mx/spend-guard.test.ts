@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict'
 import type { Db } from '../../../lib/db/connection'
 import type { LimitsConfig } from '../../../lib/config'
-import type { NewSms } from '../../../lib/db/outbound'
+import { createAccount } from '../../../lib/db/accounts'
+import {
+  dedupeKeyFor,
+  insertEmails,
+  legacyDedupeKeyFor,
+  type NewSms,
+} from '../../../lib/db/outbound'
 import type { SmsDraft } from '../../../lib/mx/message'
 import { SpendGuard } from '../../../lib/mx/spend-guard'
-import { createAccount } from '../../../lib/db/accounts'
-import { insertEmails } from '../../../lib/db/outbound'
 import { addToCounters } from '../../../lib/db/usage-counters'
 import { testAccount, testRecipient } from '../../support/accounts'
 import { createTestDatabase, databaseKinds } from '../../support/databases'
@@ -117,3 +121,53 @@ describe('SpendGuard', () => {
     })
   }
 })
+
+for (const kind of databaseKinds()) {
+  describe(`SpendGuard after the keys became time-ordered (${kind})`, () => {
+    const upgradedAt = Date.now() - 3_600_000
+    const keyed = (source: string, writtenAt: number): NewSms => ({
+      ...row,
+      dedupeKey: dedupeKeyFor(source, '+33612345678', writtenAt),
+      legacyDedupeKey: legacyDedupeKeyFor(source, '+33612345678'),
+    })
+
+    it('never refuses the retry of an email stored under its legacy key', async () => {
+      const t = await createTestDatabase(kind)
+      try {
+        await t.db('format_changes').update({ changed_at: upgradedAt })
+        const account = await createAccount(t.db, { ref: 'acme', name: 'Acme' })
+        const d = { ...draft, recipient: testRecipient({ ...testAccount(), id: account.id }) }
+        await insertEmails(t.db, [
+          [
+            {
+              accountId: account.id,
+              senderId: null,
+              senderEmail: row.senderEmail,
+              recipient: '+33612345678',
+              body: 'hi',
+              encoding: 'gsm7',
+              segments: 1,
+              sourceMessageId: null,
+              dedupeKey: legacyDedupeKeyFor('mid:old', '+33612345678'),
+              mxTransaction: 'old',
+              timeZone: 'UTC',
+            },
+          ],
+        ])
+        // The daily quota is spent: only a retry of a stored SMS is accepted.
+        const guard = new SpendGuard(t.db, { ...OFF, segmentsPerDay: 1 })
+        const first = await guard.check([d], [keyed('mid:first', upgradedAt)])
+        assert.equal(first.decision.action, 'accept')
+        await addToCounters(t.db, first.deltas)
+        const retry = await guard.check([d], [keyed('mid:old', upgradedAt - 60_000)])
+        assert.equal(retry.decision.action, 'accept')
+        assert.deepEqual(retry.deltas, [], 'a retry counts nothing again')
+        // Dated past the margin: not looked for under its legacy key, so taken for new mail.
+        const late = await guard.check([d], [keyed('mid:old', upgradedAt + 86_460_000)])
+        assert.equal(late.decision.action, 'deny')
+      } finally {
+        await t.drop()
+      }
+    })
+  })
+}

@@ -25,7 +25,7 @@ async function queueOne(t: TestDatabase, accountId: number, i: number, now: numb
           encoding: 'gsm7',
           segments: 1,
           sourceMessageId: null,
-          dedupeKey: dedupeKeyFor(`m${i}`, `+3361234560${i}`),
+          dedupeKey: dedupeKeyFor(`m${i}`, `+3361234560${i}`, null),
           mxTransaction: `tx${i}`,
           timeZone: 'UTC',
         },

@@ -171,7 +171,7 @@ async function seedSms(db: Db, habit: HabitName, count: number, long: boolean): 
         encoding: 'gsm7',
         segments: long ? 3 : 1,
         sourceMessageId: `<${tag}.${i}@habits.example>`,
-        dedupeKey: dedupeKeyFor(`${tag}.${i}`, recipient),
+        dedupeKey: dedupeKeyFor(`${tag}.${i}`, recipient, null),
         mxTransaction: `${tag}.${i}`,
         timeZone: 'UTC',
       },

@@ -60,7 +60,7 @@ for (const kind of databaseKinds()) {
         encoding: 'gsm7',
         segments: 1 + (i % 3),
         sourceMessageId: null,
-        dedupeKey: dedupeKeyFor(`rollup-${i}`, String(i)),
+        dedupeKey: dedupeKeyFor(`rollup-${i}`, String(i), null),
         mxTransaction: `txn-${i}`,
         timeZone: 'UTC',
         ...extra,

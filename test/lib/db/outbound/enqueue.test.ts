@@ -3,6 +3,9 @@ import { createAccount } from '../../../../lib/db/accounts'
 import {
   dedupeKeyFor,
   insertEmails,
+  LEGACY_DATE_MARGIN_MS,
+  LEGACY_RETRY_HORIZON_MS,
+  legacyDedupeKeyFor,
   listSms,
   type EnqueueResult,
   type NewSms,
@@ -31,7 +34,7 @@ for (const kind of databaseKinds()) {
       encoding: 'gsm7',
       segments: 1,
       sourceMessageId: `<${source}@client.example>`,
-      dedupeKey: dedupeKeyFor(source, recipient),
+      dedupeKey: dedupeKeyFor(source, recipient, null),
       mxTransaction: `txn-${++n}`,
       timeZone: 'UTC',
       ...extra,
@@ -113,6 +116,115 @@ for (const kind of databaseKinds()) {
       } finally {
         t.db.off('query', listen)
       }
+    })
+  })
+}
+
+for (const kind of databaseKinds()) {
+  describe(`lib/db/outbound/enqueue insertEmails after the keys became time-ordered (${kind})`, () => {
+    let t: TestDatabase
+    let accountId: number
+    /** The upgrade: an hour ago. */
+    const upgradedAt = Date.now() - 3_600_000
+
+    const sms = (source: string, recipient: string, writtenAt: number, txn: string): NewSms => ({
+      accountId,
+      senderId: null,
+      senderEmail: 'alice@acme.example',
+      recipient,
+      body: 'hello',
+      encoding: 'gsm7',
+      segments: 1,
+      sourceMessageId: null,
+      dedupeKey: dedupeKeyFor(source, recipient, writtenAt),
+      legacyDedupeKey: legacyDedupeKeyFor(source, recipient),
+      mxTransaction: txn,
+      timeZone: 'UTC',
+    })
+
+    /** The SMS as the previous version stored it: under its legacy key. */
+    const storedBefore = async (source: string, recipient: string): Promise<number> => {
+      const item = sms(source, recipient, 0, `old-${source}`)
+      const [r] = await insertEmails(t.db, [
+        [{ ...item, dedupeKey: item.legacyDedupeKey as string, legacyDedupeKey: undefined }],
+      ])
+      return r.ids[0]
+    }
+
+    const rowsTo = async (recipient: string) =>
+      (await t.db('outbound_sms').where({ recipient })).length
+
+    before(async () => {
+      t = await createTestDatabase(kind)
+      accountId = (await createAccount(t.db, { ref: 'acme', name: 'Acme' })).id
+      await t.db('format_changes').update({ changed_at: upgradedAt })
+    })
+
+    after(async () => t?.drop())
+
+    it('finds the SMS of an email written before the upgrade under its legacy key', async () => {
+      const id = await storedBefore('mid:1', '+33600000011')
+      const [again] = await insertEmails(t.db, [
+        [sms('mid:1', '+33600000011', upgradedAt - 60_000, 'txn-1')],
+      ])
+      assert.deepEqual(again.ids, [id])
+      assert.equal(again.duplicates, 1)
+      assert.equal(await rowsTo('+33600000011'), 1)
+    })
+
+    it('up to a day after the upgrade (a clock ahead), and for undated mail', async () => {
+      const id = await storedBefore('mid:2', '+33600000012')
+      const written = upgradedAt + LEGACY_DATE_MARGIN_MS - 60_000
+      const [again] = await insertEmails(t.db, [[sms('mid:2', '+33600000012', written, 'txn-2')]])
+      assert.deepEqual(again.ids, [id])
+      const undated = await storedBefore('mid:3', '+33600000013')
+      const item = { ...sms('mid:3', '+33600000013', 0, 'txn-3') }
+      item.dedupeKey = dedupeKeyFor('mid:3', '+33600000013', null)
+      const [third] = await insertEmails(t.db, [[item]])
+      assert.deepEqual(third.ids, [undated])
+      assert.equal(await rowsTo('+33600000013'), 1)
+    })
+
+    it('stores the other SMS of an email, and a group of emails, beside those found', async () => {
+      const id = await storedBefore('mid:4', '+33600000014')
+      const written = upgradedAt - 60_000
+      const [first, second] = await insertEmails(t.db, [
+        [
+          sms('mid:4', '+33600000014', written, 'txn-4'),
+          sms('mid:4', '+33600000015', written, 'txn-4'),
+        ],
+        [sms('mid:5', '+33600000016', written, 'txn-5')],
+      ])
+      assert.equal(first.ids[0], id)
+      assert.equal(first.duplicates, 1)
+      assert.equal(second.duplicates, 0)
+      const fresh = await t.db('outbound_sms').whereIn('id', [first.ids[1], second.ids[0]])
+      assert.deepEqual(fresh.map((r) => r.recipient).sort(), ['+33600000015', '+33600000016'])
+      // Sent again, the new SMS are found under their new keys.
+      const [retry] = await insertEmails(t.db, [
+        [
+          sms('mid:4', '+33600000014', written, 'txn-6'),
+          sms('mid:4', '+33600000015', written, 'txn-6'),
+        ],
+      ])
+      assert.deepEqual(retry.ids, first.ids)
+      assert.equal(retry.duplicates, 2)
+    })
+
+    it('no longer looks for mail written after the margin, nor past the horizon', async () => {
+      // The documented bound: such an email, stored under a legacy key, is stored again.
+      await storedBefore('mid:7', '+33600000017')
+      const late = upgradedAt + LEGACY_DATE_MARGIN_MS + 60_000
+      await insertEmails(t.db, [[sms('mid:7', '+33600000017', late, 'txn-7')]])
+      assert.equal(await rowsTo('+33600000017'), 2)
+      await storedBefore('mid:8', '+33600000018')
+      const horizon = upgradedAt + LEGACY_RETRY_HORIZON_MS
+      await insertEmails(
+        t.db,
+        [[sms('mid:8', '+33600000018', upgradedAt - 60_000, 'txn-8')]],
+        horizon,
+      )
+      assert.equal(await rowsTo('+33600000018'), 2)
     })
   })
 }

@@ -26,7 +26,7 @@ describe('lib/db/outbound/status-report', () => {
               encoding: 'gsm7',
               segments: 1,
               sourceMessageId: null,
-              dedupeKey: dedupeKeyFor(`m${i}`, recipient),
+              dedupeKey: dedupeKeyFor(`m${i}`, recipient, null),
               mxTransaction: `tx${i}`,
               timeZone: 'UTC',
             },
