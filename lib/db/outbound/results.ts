@@ -2,7 +2,9 @@
  * The worker's record of each try: sent (the status part, see lib/worker/store.ts for the
  * transaction), queued again, failed or expired, with the part rows the try settled.
  */
-import type { Db } from '../connection'
+import { isMysql, type Db } from '../connection'
+import { marks, sqlPerCount, tuples } from '../sql-text'
+import { runStatement } from '../statement'
 
 /** The state of each part of these SMS (outbound_sms_parts), by SMS id then part number. */
 export async function partStatesBySms(
@@ -73,15 +75,43 @@ export async function markSmsSent(
         .update({ ...common, parts, last_error: s.error.slice(0, 500) })
       continue
     }
-    byParts.set(parts, [...(byParts.get(parts) ?? []), s.id])
+    const ids = byParts.get(parts)
+    if (ids) ids.push(s.id)
+    else byParts.set(parts, [s.id])
   }
   for (const [parts, ids] of byParts) {
-    await trx('outbound_sms')
-      .whereIn('id', ids)
-      .where({ status: 'sending', lease_owner: owner })
-      .update({ ...common, parts, last_error: null })
+    await runStatement(trx, 'update', markSentSql(ids.length, isMysql(trx)), [
+      now,
+      now + receiptTimeoutMs,
+      now,
+      parts,
+      ...ids,
+      owner,
+    ])
   }
 }
+
+/**
+ * markSmsSent's statement for `count` SMS. MySQL: by primary key, named: when few rows are
+ * 'sending', MariaDB would rather read the (status, next_attempt_at) index, and lock every SMS
+ * in it, other workers' too.
+ */
+const markSentSql = sqlPerCount(
+  (count, mysql) =>
+    `UPDATE outbound_sms${mysql ? ' FORCE INDEX (PRIMARY)' : ''}
+     SET status = 'sent', sent_at = ?, next_attempt_at = ?, lease_owner = NULL, updated_at = ?,
+       parts = ?, last_error = NULL
+     WHERE id IN (${marks(count)}) AND status = 'sending' AND lease_owner = ?`,
+)
+
+/** Part rows per INSERT: within SQLite's bound on a statement's values. */
+const PART_ROWS_PER_INSERT = 500
+
+const insertPartsSql = sqlPerCount(
+  (rows) =>
+    `INSERT INTO outbound_sms_parts (sms_id, part_no, smsc_message_id, state, created_at, final_at)
+     VALUES ${tuples(rows, 6)}`,
+)
 
 /** The part rows of some SMS, settled at submit: taken by the SMSC, refused, or expired. */
 export async function insertPartRows(
@@ -89,18 +119,17 @@ export async function insertPartRows(
   items: Array<{ id: number; newParts?: PartRow[] }>,
   now: number,
 ): Promise<void> {
-  const rows = items.flatMap((item) =>
-    (item.newParts ?? []).map((p) => ({
-      sms_id: item.id,
-      part_no: p.partNo,
-      smsc_message_id: p.messageId,
-      state: p.state,
-      created_at: now,
-      final_at: p.state === 'sent' ? null : now,
-    })),
-  )
-  for (let i = 0; i < rows.length; i += 500) {
-    await trx('outbound_sms_parts').insert(rows.slice(i, i + 500))
+  const values: unknown[] = []
+  for (const item of items) {
+    for (const p of item.newParts ?? []) {
+      values.push(item.id, p.partNo, p.messageId, p.state, now, p.state === 'sent' ? null : now)
+    }
+  }
+  const width = 6
+  const step = PART_ROWS_PER_INSERT * width
+  for (let i = 0; i < values.length; i += step) {
+    const chunk = values.slice(i, i + step)
+    await runStatement(trx, 'insert', insertPartsSql(chunk.length / width, isMysql(trx)), chunk)
   }
 }
 
