@@ -7,7 +7,7 @@ import {
   lockSmsRows,
   readPartStates,
   readPartsOfLockedSms,
-  settleSmsAsDelivered,
+  moveToDelivered,
   settleSmsAsFailed,
   settleSmsAsUnknown,
   settleWaitingPartsById,
@@ -150,7 +150,7 @@ async function settleLockedFromParts(
     sms.map((s) => s.id),
   )
   const partsOf = groupBy(rows, (r) => Number(r.sms_id))
-  const delivered: number[] = []
+  const delivered: LockedSms[] = []
   const settled: number[] = []
   for (const s of sms) {
     const id = s.id
@@ -162,13 +162,13 @@ async function settleLockedFromParts(
     settled.push(id)
     out?.push({ id, outcome, sentAt: s.sentAt })
     if (outcome === 'delivered') {
-      delivered.push(id)
+      delivered.push(s)
       continue
     }
     // Failures are rare: one statement each, so each keeps its own reason.
     await settleSmsAsFailed(trx, id, outcome, lastErrorOf(outcome, parts, errors.get(id)), now)
   }
-  if (delivered.length > 0) await settleSmsAsDelivered(trx, delivered, now)
+  await moveToDelivered(trx, delivered, now)
   return settled
 }
 

@@ -57,45 +57,6 @@ export interface PartUnderCarrierId {
   parts: number | string | null
 }
 
-/** An SMS row as the transaction settling it locked it. */
-export interface LockedSms {
-  id: number
-  status: string
-  /** submit_sm PDUs, null before its first record. */
-  parts: number | null
-  /** When the carrier took it (epoch ms), null before. */
-  sentAt: number | null
-}
-
-/**
- * Locks these SMS rows and reads what settling them needs (MySQL: two workers settling parts
- * of one SMS at once would each miss the other's part). In id order, by primary key alone: a
- * status condition would let MariaDB choose the (status, next_attempt_at) index when few rows
- * have that status, and then read and lock every SMS in it, those other workers are settling
- * too. The caller filters the statuses. SQLite: a plain read under its single writer.
- */
-export async function lockSmsRows(trx: Db, smsIds: number[]): Promise<LockedSms[]> {
-  if (smsIds.length === 0) return []
-  const rows = await runStatement<Array<Record<string, unknown>>>(
-    trx,
-    'select',
-    lockSmsSql(smsIds.length, isMysql(trx)),
-    smsIds,
-  )
-  return rows.map((r) => ({
-    id: Number(r.id),
-    status: String(r.status),
-    parts: r.parts === null || r.parts === undefined ? null : Number(r.parts),
-    sentAt: r.sent_at === null || r.sent_at === undefined ? null : Number(r.sent_at),
-  }))
-}
-
-const lockSmsSql = sqlPerCount(
-  (count, mysql) =>
-    `SELECT id, status, parts, sent_at FROM outbound_sms${mysql ? ' FORCE INDEX (PRIMARY)' : ''}
-     WHERE id IN (${marks(count)}) ORDER BY id${mysql ? ' FOR UPDATE' : ''}`,
-)
-
 /**
  * Every part stored under these carrier ids, newest part first, with its SMS's recipient (to
  * compare with a receipt's handset), MX transaction (the log's trace) and part count.
@@ -171,23 +132,6 @@ export async function settleSmsAsFailed(
       last_error: lastError,
     })
 }
-
-/** These 'sent' SMS reached the phone, every part of them. By primary key (see lockSmsRows). */
-export async function settleSmsAsDelivered(trx: Db, smsIds: number[], now: number): Promise<void> {
-  if (smsIds.length === 0) return
-  await runStatement(trx, 'update', deliveredSql(smsIds.length, isMysql(trx)), [
-    now,
-    now,
-    ...smsIds,
-  ])
-}
-
-const deliveredSql = sqlPerCount(
-  (count, mysql) =>
-    `UPDATE outbound_sms${mysql ? ' FORCE INDEX (PRIMARY)' : ''}
-     SET status = 'delivered', final_at = ?, updated_at = ?
-     WHERE id IN (${marks(count)}) AND status = 'sent'`,
-)
 
 /** Every part of these SMS still waiting for its receipt ends in `state`. */
 export async function settleWaitingPartsOfSms(

@@ -3,7 +3,8 @@
  * transaction), queued again, failed or expired, with the part rows the try settled.
  */
 import { isMysql, type Db } from '../connection'
-import { marks, sqlPerCount, tuples } from '../sql-text'
+import { sqlPerCount, tuples } from '../sql-text'
+import { lockSmsRows, moveToSent } from './status-moves'
 import { runStatement } from '../statement'
 
 /** The state of each part of these SMS (outbound_sms_parts), by SMS id then part number. */
@@ -65,44 +66,51 @@ export async function markSmsSent(
     lease_owner: null,
     updated_at: now,
   }
-  // One statement per part count for the common case; SMS with a part lost are rare.
-  const byParts = new Map<number, number[]>()
+  const plain: Array<{ id: number; parts: number }> = []
   for (const s of sent) {
-    const parts = s.parts
+    // SMS with a part lost are rare: one statement each, counted by the trigger.
     if (s.error) {
       await trx('outbound_sms')
         .where({ id: s.id, status: 'sending', lease_owner: owner })
-        .update({ ...common, parts, last_error: s.error.slice(0, 500) })
-      continue
-    }
-    const ids = byParts.get(parts)
-    if (ids) ids.push(s.id)
-    else byParts.set(parts, [s.id])
+        .update({ ...common, parts: s.parts, last_error: s.error.slice(0, 500) })
+    } else plain.push(s)
   }
-  for (const [parts, ids] of byParts) {
-    await runStatement(trx, 'update', markSentSql(ids.length, isMysql(trx)), [
-      now,
-      now + receiptTimeoutMs,
-      now,
-      parts,
-      ...ids,
-      owner,
-    ])
+  if (plain.length === 0) return
+  if (!isMysql(trx)) {
+    // SQLite keeps the simple path: a read first would make this transaction fail with
+    // SQLITE_BUSY, not wait, when another process writes; the trigger counts the changes.
+    for (const [parts, ids] of groupBy(plain, (s) => s.parts)) {
+      await trx('outbound_sms')
+        .whereIn(
+          'id',
+          ids.map((s) => s.id),
+        )
+        .where({ status: 'sending', lease_owner: owner })
+        .update({ ...common, parts, last_error: null })
+    }
+    return
+  }
+  // One statement per part count for the common case, on the rows still held: another worker
+  // that took an SMS whose lease ran out records it itself.
+  const partsOf = new Map(plain.map((s) => [s.id, s.parts]))
+  const held = (await lockSmsRows(trx, [...partsOf.keys()])).filter(
+    (row) => row.status === 'sending' && row.leaseOwner === owner,
+  )
+  for (const [parts, rows] of groupBy(held, (row) => partsOf.get(row.id) as number)) {
+    await moveToSent(trx, owner, rows, parts, now, receiptTimeoutMs)
   }
 }
 
-/**
- * markSmsSent's statement for `count` SMS. MySQL: by primary key, named: when few rows are
- * 'sending', MariaDB would rather read the (status, next_attempt_at) index, and lock every SMS
- * in it, other workers' too.
- */
-const markSentSql = sqlPerCount(
-  (count, mysql) =>
-    `UPDATE outbound_sms${mysql ? ' FORCE INDEX (PRIMARY)' : ''}
-     SET status = 'sent', sent_at = ?, next_attempt_at = ?, lease_owner = NULL, updated_at = ?,
-       parts = ?, last_error = NULL
-     WHERE id IN (${marks(count)}) AND status = 'sending' AND lease_owner = ?`,
-)
+function groupBy<K, V>(items: V[], key: (v: V) => K): Map<K, V[]> {
+  const groups = new Map<K, V[]>()
+  for (const item of items) {
+    const k = key(item)
+    const group = groups.get(k)
+    if (group) group.push(item)
+    else groups.set(k, [item])
+  }
+  return groups
+}
 
 /** Part rows per INSERT: within SQLite's bound on a statement's values. */
 const PART_ROWS_PER_INSERT = 500
