@@ -49,6 +49,12 @@ export interface ClaimSpec extends LeasedTable {
   due: DueRows[]
   /** What else the claim writes on each row: a status, an owner, a try counter. */
   set: Record<string, unknown>
+  /**
+   * Columns to return of each row taken, as it was before the claim wrote `set`. MySQL reads
+   * them in the locking read that takes the rows, which has them at hand: the caller is spared
+   * reading the rows again. SQLite's claim returns ids only (`rows` is then undefined).
+   */
+  read?: readonly string[]
 }
 
 export interface ClaimRequest {
@@ -63,6 +69,8 @@ export interface Claim {
   ids: number[]
   /** The lease's end, as written in the lease column. */
   leaseUntil: number
+  /** With ClaimSpec.read, on MySQL: the rows taken, with those columns (and `id`). */
+  rows?: Array<Record<string, unknown>>
 }
 
 /** Tries of one claim or renewal that lost its rows to another transaction, then it gives up. */
@@ -80,10 +88,10 @@ export async function claimUnderLease(
   const leaseUntil = request.now + request.leaseMs
   const claim = isMysql(db) ? claimLocking : claimReturning
   const { value, conflicts } = await retryingConflicts(() => claim(db, spec, request, leaseUntil))
-  const ids = value ?? []
+  const taken = value ?? { ids: [] }
   const seconds = (performance.now() - started) / 1000
-  ;(request.observer ?? noClaimObserver).claimed(spec.work, ids.length, seconds, conflicts)
-  return { ids, leaseUntil }
+  ;(request.observer ?? noClaimObserver).claimed(spec.work, taken.ids.length, seconds, conflicts)
+  return { ...taken, leaseUntil }
 }
 
 /**
@@ -111,10 +119,11 @@ function dueQuery(
   rows: DueRows,
   now: number,
   limit: number,
+  columns: readonly string[] = ['id'],
 ): Knex.QueryBuilder {
   const lease = spec.leaseColumn
   return q
-    .select('id')
+    .select(columns)
     .where(rows.where)
     .where((w) => {
       w.where(lease, '<=', now)
@@ -124,17 +133,20 @@ function dueQuery(
     .limit(limit)
 }
 
+type Taken = Pick<Claim, 'ids' | 'rows'>
+
 async function claimLocking(
   db: Db,
   spec: ClaimSpec,
   request: ClaimRequest,
   leaseUntil: number,
-): Promise<number[]> {
+): Promise<Taken> {
+  const columns = spec.read ? ['id', ...spec.read.filter((c) => c !== 'id')] : ['id']
   return db.transaction(
     async (trx) => {
       // One SELECT per group, each read in the order of its (status, lease) index: with several
       // statuses in one IN list MariaDB sorts, and locks, every due row.
-      const taken: number[] = []
+      const taken: Array<Record<string, unknown>> = []
       for (const rows of spec.due) {
         if (taken.length >= request.limit) break
         const due = await dueQuery(
@@ -143,17 +155,19 @@ async function claimLocking(
           rows,
           request.now,
           request.limit - taken.length,
+          columns,
         )
           .forUpdate()
           .skipLocked()
-        taken.push(...due.map((r: { id: number }) => Number(r.id)))
+        taken.push(...due)
       }
-      if (taken.length > 0) {
+      const ids = taken.map((r) => Number(r.id))
+      if (ids.length > 0) {
         await trx(spec.table)
-          .whereIn('id', taken)
+          .whereIn('id', ids)
           .update({ ...spec.set, [spec.leaseColumn]: leaseUntil })
       }
-      return taken
+      return spec.read ? { ids, rows: taken } : { ids }
     },
     // READ COMMITTED: under REPEATABLE READ the scan takes next-key locks to the end of the
     // index, and the UPDATE's new entries then deadlock with the inserts of new rows.
@@ -166,7 +180,7 @@ async function claimReturning(
   spec: ClaimSpec,
   request: ClaimRequest,
   leaseUntil: number,
-): Promise<number[]> {
+): Promise<Taken> {
   const taken: number[] = []
   for (const rows of spec.due) {
     if (taken.length >= request.limit) break
@@ -179,7 +193,7 @@ async function claimReturning(
       ...claimed.map((r: { id: number } | number) => Number(typeof r === 'object' ? r.id : r)),
     )
   }
-  return taken
+  return { ids: taken }
 }
 
 /**

@@ -3,16 +3,19 @@ import { isMysql, type Db } from '../db/connection'
 import {
   findLongSmsWithPartsFinalSince,
   findPartsByCarrierIds,
+  insertDeliveryEvents,
   lockSmsRows,
   readPartStates,
-  readSentSmsAndParts,
-  settleSmsAsDelivered,
+  readPartsOfLockedSms,
+  moveToDelivered,
   settleSmsAsFailed,
   settleSmsAsUnknown,
   settleWaitingPartsById,
   settleWaitingPartsOfOneSms,
   settleWaitingPartsOfSms,
   takeSmsPastReceiptDeadline,
+  type DeliveryEvent,
+  type LockedSms,
 } from '../db/outbound'
 import { normaliseAddress } from '../inbound/intake'
 import {
@@ -129,41 +132,43 @@ export async function settleFromParts(
 ): Promise<number[]> {
   const ids = [...new Set(smsIds)].sort((a, b) => a - b)
   if (ids.length === 0) return []
-  await lockSmsRows(trx, ids)
-  return settleLockedFromParts(trx, ids, now, errors, out)
+  return settleLockedFromParts(trx, await lockSmsRows(trx, ids), now, errors, out)
 }
 
-/** settleFromParts for SMS whose rows this transaction has locked already (lockSmsRows). */
+/** settleFromParts for SMS rows this transaction has locked already (lockSmsRows). */
 async function settleLockedFromParts(
   trx: Db,
-  ids: number[],
+  locked: LockedSms[],
   now: number,
   errors: ReadonlyMap<number, string>,
   out?: SettledSms[],
 ): Promise<number[]> {
-  if (ids.length === 0) return []
-  const { sms, parts: rows } = await readSentSmsAndParts(trx, ids)
+  const sms = locked.filter((s) => s.status === 'sent')
   if (sms.length === 0) return []
+  const rows = await readPartsOfLockedSms(
+    trx,
+    sms.map((s) => s.id),
+  )
   const partsOf = groupBy(rows, (r) => Number(r.sms_id))
-  const delivered: number[] = []
+  const delivered: LockedSms[] = []
   const settled: number[] = []
   for (const s of sms) {
-    const id = Number(s.id)
+    const id = s.id
     const parts = partsOf.get(id) ?? []
     // An SMS whose other parts are still to be submitted is not settled by the ones it has.
-    if (parts.length < Number(s.parts ?? parts.length)) continue
+    if (parts.length < (s.parts ?? parts.length)) continue
     const outcome = smsOutcomeOf(parts.map((p) => String(p.state)))
     if (outcome === null) continue
     settled.push(id)
-    out?.push({ id, outcome, sentAt: s.sent_at === null ? null : Number(s.sent_at) })
+    out?.push({ id, outcome, sentAt: s.sentAt })
     if (outcome === 'delivered') {
-      delivered.push(id)
+      delivered.push(s)
       continue
     }
     // Failures are rare: one statement each, so each keeps its own reason.
     await settleSmsAsFailed(trx, id, outcome, lastErrorOf(outcome, parts, errors.get(id)), now)
   }
-  if (delivered.length > 0) await settleSmsAsDelivered(trx, delivered, now)
+  await moveToDelivered(trx, delivered, now)
   return settled
 }
 
@@ -198,8 +203,8 @@ async function settle(
   out?: SettledSms[],
 ): Promise<void> {
   if (matches.length === 0) return
-  const smsIds = [...new Set(matches.map((m) => m.holder.smsId))]
-  await lockSmsRows(trx, smsIds)
+  const smsIds = [...new Set(matches.map((m) => m.holder.smsId))].sort((a, b) => a - b)
+  const locked = await lockSmsRows(trx, smsIds)
   if (mode === 'per_message') {
     const worst = new Map<number, PartState>()
     for (const [smsId, ms] of groupBy(matches, (m) => m.holder.smsId))
@@ -225,8 +230,8 @@ async function settle(
   const errors = new Map(
     matches.filter((m) => m.error).map((m) => [m.holder.smsId, m.error as string]),
   )
-  // Locked above: a second lockSmsRows would cost a statement per flush and change nothing.
-  await settleLockedFromParts(trx, smsIds, now, errors, out)
+  // Locked and read above, before the parts changed: the parts are read again, the SMS rows not.
+  await settleLockedFromParts(trx, locked, now, errors, out)
 }
 
 /**
@@ -367,7 +372,7 @@ export async function applyReceipts(
     const matches: Match[] = []
     const unmatchedReceipts: DeliveryReceipt[] = []
     const matchedReceipts: MatchedReceipt[] = []
-    const events = receipts.map((r, i) => {
+    const events: DeliveryEvent[] = receipts.map((r, i) => {
       const holder = findHolder(readings[i], r.handset, r.handsetTon, holders)
       const state = partStateOf(r.state)
       if (holder) {
@@ -380,19 +385,16 @@ export async function applyReceipts(
       } else unmatchedReceipts.push(r)
       if (holder && state) matches.push({ holder, state, error: r.error })
       return {
-        sms_id: holder?.smsId ?? null,
-        smsc_message_id: canonicalMessageId(r.messageId).slice(0, 72),
+        smsId: holder?.smsId ?? null,
+        messageId: canonicalMessageId(r.messageId).slice(0, 72),
         state: r.state,
         error: r.error?.slice(0, 64) ?? null,
         handset: r.handset?.slice(0, 21) ?? null,
-        handset_ton: r.handset ? (r.handsetTon ?? null) : null,
+        handsetTon: r.handset ? (r.handsetTon ?? null) : null,
         raw: r.raw.slice(0, 500),
-        received_at: now,
       }
     })
-    for (let i = 0; i < events.length; i += 500) {
-      await trx('delivery_events').insert(events.slice(i, i + 500))
-    }
+    await insertDeliveryEvents(trx, events, now)
     await settle(trx, matches, mode, now, settled)
     return {
       matched: receipts.length - unmatchedReceipts.length,

@@ -43,12 +43,26 @@ const SMS_LEASE: LeasedTable = {
   leaseColumn: 'next_attempt_at',
 }
 
+/** The SMS columns a claim hands to the worker; the account's come from `accounts`. */
+const SMS_COLUMNS = [
+  'id',
+  'account_id',
+  'recipient',
+  'body',
+  'encoding',
+  'segments',
+  'parts',
+  'attempts',
+  'created_at',
+  'mx_transaction',
+] as const
+
 /**
  * Takes up to `limit` due SMS under lease (lib/db/lease-claim.ts): 'sending' ones whose lease
  * ran out (their worker died) first, then queued ones whose time has come.
  */
 export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSms[]> {
-  const { ids } = await claimUnderLease(
+  const { ids, rows: taken } = await claimUnderLease(
     db,
     {
       ...SMS_LEASE,
@@ -59,49 +73,66 @@ export async function claimDueSms(db: Db, opts: ClaimOptions): Promise<ClaimedSm
         attempts: db.raw('attempts + 1'),
         updated_at: opts.now,
       },
+      read: SMS_COLUMNS,
     },
     opts,
   )
   if (ids.length === 0) return []
-  const rows = await db('outbound_sms as o')
-    .join('accounts as a', 'a.id', 'o.account_id')
-    .whereIn('o.id', ids)
-    .orderBy('o.id')
-    .select(
-      'o.id',
-      'o.account_id',
-      'o.recipient',
-      'o.body',
-      'o.encoding',
-      'o.segments',
-      'o.parts',
-      'o.attempts',
-      'o.created_at',
-      'a.sender_name',
-      'a.virtual_number',
-      'o.mx_transaction',
-    )
+  // MySQL: the rows as the locking read found them, before the claim counted this try; the
+  // accounts' two columns in a read of their own, rather than every row read again with a join.
+  const rows = taken ?? (await readClaimed(db, ids))
+  const tried = taken ? 1 : 0
+  const accounts = await accountColumns(db, rows)
+  rows.sort((a, b) => Number(a.id) - Number(b.id))
   // Only SMS tried before can have parts already settled: the first try (attempts 1) of the
   // common case costs no query.
   const settled = await settledPartsOf(
     db,
-    rows.filter((r) => Number(r.attempts) > 1).map((r) => Number(r.id)),
+    rows.filter((r) => Number(r.attempts) + tried > 1).map((r) => Number(r.id)),
   )
-  return rows.map((r) => ({
-    id: Number(r.id),
-    accountId: Number(r.account_id),
-    recipient: String(r.recipient),
-    body: String(r.body),
-    encoding: r.encoding as SmsEncoding,
-    segments: Number(r.segments),
-    parts: r.parts === null || r.parts === undefined ? null : Number(r.parts),
-    attempts: Number(r.attempts),
-    createdAt: Number(r.created_at),
-    senderName: (r.sender_name as string | null) ?? null,
-    virtualNumber: (r.virtual_number as string | null) ?? null,
-    settledParts: settled.get(Number(r.id)) ?? new Map(),
-    trace: (r.mx_transaction as string | null) ?? null,
-  }))
+  return rows.map((r) => {
+    const account = accounts.get(Number(r.account_id))
+    return {
+      id: Number(r.id),
+      accountId: Number(r.account_id),
+      recipient: String(r.recipient),
+      body: String(r.body),
+      encoding: r.encoding as SmsEncoding,
+      segments: Number(r.segments),
+      parts: r.parts === null || r.parts === undefined ? null : Number(r.parts),
+      attempts: Number(r.attempts) + tried,
+      createdAt: Number(r.created_at),
+      senderName: account?.senderName ?? null,
+      virtualNumber: account?.virtualNumber ?? null,
+      settledParts: settled.get(Number(r.id)) ?? new Map(),
+      trace: (r.mx_transaction as string | null) ?? null,
+    }
+  })
+}
+
+/** SQLite: the SMS just claimed, read again (its claim returns ids only). */
+function readClaimed(db: Db, ids: number[]): Promise<Array<Record<string, unknown>>> {
+  return db('outbound_sms').whereIn('id', ids).select(SMS_COLUMNS)
+}
+
+/** The sender name and virtual number of the accounts of these SMS. */
+async function accountColumns(
+  db: Db,
+  rows: Array<Record<string, unknown>>,
+): Promise<Map<number, { senderName: string | null; virtualNumber: string | null }>> {
+  const ids = [...new Set(rows.map((r) => Number(r.account_id)))]
+  const found = await db('accounts')
+    .whereIn('id', ids)
+    .select('id', 'sender_name', 'virtual_number')
+  return new Map(
+    found.map((a) => [
+      Number(a.id),
+      {
+        senderName: (a.sender_name as string | null) ?? null,
+        virtualNumber: (a.virtual_number as string | null) ?? null,
+      },
+    ]),
+  )
 }
 
 async function settledPartsOf(

@@ -3,9 +3,47 @@
  * which status follows from the parts are decided in lib/worker/receipts.ts; the statements
  * here run inside its transactions.
  */
-import type { Knex } from 'knex'
 import { isMysql, type Db } from '../connection'
+import { marks, sqlPerCount, tuples } from '../sql-text'
+import { runStatement } from '../statement'
 import { noticeDueColumns } from './results'
+
+/** A receipt as kept in delivery_events, with the SMS it matched (null: none yet). */
+export interface DeliveryEvent {
+  smsId: number | null
+  messageId: string
+  state: string
+  error: string | null
+  handset: string | null
+  handsetTon: number | null
+  raw: string
+}
+
+/** Events per INSERT: within SQLite's bound on a statement's values. */
+const EVENTS_PER_INSERT = 500
+
+const insertEventsSql = sqlPerCount(
+  (rows) =>
+    `INSERT INTO delivery_events
+       (sms_id, smsc_message_id, state, error, handset, handset_ton, raw, received_at)
+     VALUES ${tuples(rows, 8)}`,
+)
+
+/** Keeps these receipts, received at `now`. */
+export async function insertDeliveryEvents(
+  trx: Db,
+  events: DeliveryEvent[],
+  now: number,
+): Promise<void> {
+  for (let i = 0; i < events.length; i += EVENTS_PER_INSERT) {
+    const chunk = events.slice(i, i + EVENTS_PER_INSERT)
+    const values: unknown[] = []
+    for (const e of chunk) {
+      values.push(e.smsId, e.messageId, e.state, e.error, e.handset, e.handsetTon, e.raw, now)
+    }
+    await runStatement(trx, 'insert', insertEventsSql(chunk.length, isMysql(trx)), values)
+  }
+}
 
 /** A part stored under a carrier message id, with its SMS's recipient and trace. */
 export interface PartUnderCarrierId {
@@ -19,12 +57,6 @@ export interface PartUnderCarrierId {
   parts: number | string | null
 }
 
-/** MySQL: two workers settling parts of one SMS at once would each miss the other's part. */
-export async function lockSmsRows(trx: Db, smsIds: number[]): Promise<void> {
-  if (!isMysql(trx) || smsIds.length === 0) return
-  await trx('outbound_sms').whereIn('id', smsIds).orderBy('id').select('id').forUpdate()
-}
-
 /**
  * Every part stored under these carrier ids, newest part first, with its SMS's recipient (to
  * compare with a receipt's handset), MX transaction (the log's trace) and part count.
@@ -33,20 +65,17 @@ export async function findPartsByCarrierIds(
   trx: Db,
   carrierIds: string[],
 ): Promise<PartUnderCarrierId[]> {
-  return trx('outbound_sms_parts as p')
-    .join('outbound_sms as o', 'o.id', 'p.sms_id')
-    .whereIn('p.smsc_message_id', [...new Set(carrierIds)])
-    .orderBy('p.id', 'desc')
-    .select(
-      'p.id',
-      'p.sms_id',
-      'p.smsc_message_id',
-      'p.state',
-      'o.recipient',
-      'o.mx_transaction',
-      'o.parts',
-    )
+  const keys = [...new Set(carrierIds)]
+  if (keys.length === 0) return []
+  return runStatement(trx, 'select', partsByCarrierIdsSql(keys.length, isMysql(trx)), keys)
 }
+
+const partsByCarrierIdsSql = sqlPerCount(
+  (count) =>
+    `SELECT p.id, p.sms_id, p.smsc_message_id, p.state, o.recipient, o.mx_transaction, o.parts
+     FROM outbound_sms_parts p JOIN outbound_sms o ON o.id = p.sms_id
+     WHERE p.smsc_message_id IN (${marks(count)}) ORDER BY p.id DESC`,
+)
 
 /**
  * The SMS stored under a carrier id (that of its newest part under it), with its account: a
@@ -66,42 +95,24 @@ export async function findNewestSmsByCarrierId(
 }
 
 /**
- * Of these SMS, those still 'sent' (id, part count, when the carrier took it), and the state of each of their parts.
- * Call after lockSmsRows, in the same transaction.
+ * The state of every part of these SMS. Call after lockSmsRows, in the same transaction. MySQL:
+ * a locking read. Under REPEATABLE READ a plain read would see the snapshot this transaction
+ * took before it waited for the SMS rows: not the parts another worker settled meanwhile, and
+ * then neither transaction would settle the SMS.
  */
-export async function readSentSmsAndParts(
+export async function readPartsOfLockedSms(
   trx: Db,
   smsIds: number[],
-): Promise<{
-  sms: Array<{
-    id: number | string
-    parts: number | string | null
-    sent_at: number | string | null
-  }>
-  parts: Array<{ sms_id: number | string; part_no: number; state: string }>
-}> {
-  // MySQL: locking reads. Under REPEATABLE READ a plain read would see the snapshot this
-  // transaction took before it waited for the parent rows: not the parts another worker settled
-  // meanwhile, and then neither transaction would settle the SMS.
-  const current = <T extends Knex.QueryBuilder>(q: T): T =>
-    isMysql(trx) ? (q.forUpdate() as T) : q
-  const sms = await current(
-    trx('outbound_sms')
-      .whereIn('id', smsIds)
-      .where('status', 'sent')
-      .select('id', 'parts', 'sent_at'),
-  )
-  if (sms.length === 0) return { sms, parts: [] }
-  const parts = await current(
-    trx('outbound_sms_parts')
-      .whereIn(
-        'sms_id',
-        sms.map((s: { id: number | string }) => Number(s.id)),
-      )
-      .select('sms_id', 'part_no', 'state'),
-  )
-  return { sms, parts }
+): Promise<Array<{ sms_id: number | string; part_no: number; state: string }>> {
+  if (smsIds.length === 0) return []
+  return runStatement(trx, 'select', partsOfLockedSmsSql(smsIds.length, isMysql(trx)), smsIds)
 }
+
+const partsOfLockedSmsSql = sqlPerCount(
+  (count, mysql) =>
+    `SELECT sms_id, part_no, state FROM outbound_sms_parts
+     WHERE sms_id IN (${marks(count)})${mysql ? ' FOR UPDATE' : ''}`,
+)
 
 /** A 'sent' SMS failed for good (undeliverable, expired or partial): its sender is owed a notice. */
 export async function settleSmsAsFailed(
@@ -120,14 +131,6 @@ export async function settleSmsAsFailed(
       ...noticeDueColumns(now),
       last_error: lastError,
     })
-}
-
-/** These 'sent' SMS reached the phone, every part of them. */
-export async function settleSmsAsDelivered(trx: Db, smsIds: number[], now: number): Promise<void> {
-  await trx('outbound_sms')
-    .whereIn('id', smsIds)
-    .where({ status: 'sent' })
-    .update({ status: 'delivered', final_at: now, updated_at: now })
 }
 
 /** Every part of these SMS still waiting for its receipt ends in `state`. */
@@ -150,11 +153,19 @@ export async function settleWaitingPartsById(
   state: string,
   now: number,
 ): Promise<void> {
-  await trx('outbound_sms_parts')
-    .whereIn('id', partIds)
-    .where('state', 'sent')
-    .update({ state, final_at: now })
+  if (partIds.length === 0) return
+  await runStatement(trx, 'update', waitingPartsByIdSql(partIds.length, isMysql(trx)), [
+    state,
+    now,
+    ...partIds,
+  ])
 }
+
+const waitingPartsByIdSql = sqlPerCount(
+  (count) =>
+    `UPDATE outbound_sms_parts SET state = ?, final_at = ?
+     WHERE id IN (${marks(count)}) AND state = 'sent'`,
+)
 
 /** The parts of this SMS still waiting for their receipt end in `state`. */
 export async function settleWaitingPartsOfOneSms(

@@ -2,7 +2,10 @@
  * The worker's record of each try: sent (the status part, see lib/worker/store.ts for the
  * transaction), queued again, failed or expired, with the part rows the try settled.
  */
-import type { Db } from '../connection'
+import { isMysql, type Db } from '../connection'
+import { sqlPerCount, tuples } from '../sql-text'
+import { lockSmsRows, moveToSent } from './status-moves'
+import { runStatement } from '../statement'
 
 /** The state of each part of these SMS (outbound_sms_parts), by SMS id then part number. */
 export async function partStatesBySms(
@@ -63,25 +66,60 @@ export async function markSmsSent(
     lease_owner: null,
     updated_at: now,
   }
-  // One statement per part count for the common case; SMS with a part lost are rare.
-  const byParts = new Map<number, number[]>()
+  const plain: Array<{ id: number; parts: number }> = []
   for (const s of sent) {
-    const parts = s.parts
+    // SMS with a part lost are rare: one statement each, counted by the trigger.
     if (s.error) {
       await trx('outbound_sms')
         .where({ id: s.id, status: 'sending', lease_owner: owner })
-        .update({ ...common, parts, last_error: s.error.slice(0, 500) })
-      continue
-    }
-    byParts.set(parts, [...(byParts.get(parts) ?? []), s.id])
+        .update({ ...common, parts: s.parts, last_error: s.error.slice(0, 500) })
+    } else plain.push(s)
   }
-  for (const [parts, ids] of byParts) {
-    await trx('outbound_sms')
-      .whereIn('id', ids)
-      .where({ status: 'sending', lease_owner: owner })
-      .update({ ...common, parts, last_error: null })
+  if (plain.length === 0) return
+  if (!isMysql(trx)) {
+    // SQLite keeps the simple path: a read first would make this transaction fail with
+    // SQLITE_BUSY, not wait, when another process writes; the trigger counts the changes.
+    for (const [parts, ids] of groupBy(plain, (s) => s.parts)) {
+      await trx('outbound_sms')
+        .whereIn(
+          'id',
+          ids.map((s) => s.id),
+        )
+        .where({ status: 'sending', lease_owner: owner })
+        .update({ ...common, parts, last_error: null })
+    }
+    return
+  }
+  // One statement per part count for the common case, on the rows still held: another worker
+  // that took an SMS whose lease ran out records it itself.
+  const partsOf = new Map(plain.map((s) => [s.id, s.parts]))
+  const held = (await lockSmsRows(trx, [...partsOf.keys()])).filter(
+    (row) => row.status === 'sending' && row.leaseOwner === owner,
+  )
+  for (const [parts, rows] of groupBy(held, (row) => partsOf.get(row.id) as number)) {
+    await moveToSent(trx, owner, rows, parts, now, receiptTimeoutMs)
   }
 }
+
+function groupBy<K, V>(items: V[], key: (v: V) => K): Map<K, V[]> {
+  const groups = new Map<K, V[]>()
+  for (const item of items) {
+    const k = key(item)
+    const group = groups.get(k)
+    if (group) group.push(item)
+    else groups.set(k, [item])
+  }
+  return groups
+}
+
+/** Part rows per INSERT: within SQLite's bound on a statement's values. */
+const PART_ROWS_PER_INSERT = 500
+
+const insertPartsSql = sqlPerCount(
+  (rows) =>
+    `INSERT INTO outbound_sms_parts (sms_id, part_no, smsc_message_id, state, created_at, final_at)
+     VALUES ${tuples(rows, 6)}`,
+)
 
 /** The part rows of some SMS, settled at submit: taken by the SMSC, refused, or expired. */
 export async function insertPartRows(
@@ -89,18 +127,17 @@ export async function insertPartRows(
   items: Array<{ id: number; newParts?: PartRow[] }>,
   now: number,
 ): Promise<void> {
-  const rows = items.flatMap((item) =>
-    (item.newParts ?? []).map((p) => ({
-      sms_id: item.id,
-      part_no: p.partNo,
-      smsc_message_id: p.messageId,
-      state: p.state,
-      created_at: now,
-      final_at: p.state === 'sent' ? null : now,
-    })),
-  )
-  for (let i = 0; i < rows.length; i += 500) {
-    await trx('outbound_sms_parts').insert(rows.slice(i, i + 500))
+  const values: unknown[] = []
+  for (const item of items) {
+    for (const p of item.newParts ?? []) {
+      values.push(item.id, p.partNo, p.messageId, p.state, now, p.state === 'sent' ? null : now)
+    }
+  }
+  const width = 6
+  const step = PART_ROWS_PER_INSERT * width
+  for (let i = 0; i < values.length; i += step) {
+    const chunk = values.slice(i, i + step)
+    await runStatement(trx, 'insert', insertPartsSql(chunk.length / width, isMysql(trx)), chunk)
   }
 }
 
