@@ -50,7 +50,7 @@ for (const kind of databaseKinds()) {
         encoding: i % 2 ? 'gsm7' : 'ucs2',
         segments: 1 + (i % 2),
         sourceMessageId: null,
-        dedupeKey: dedupeKeyFor(`claim-${i}`, String(i)),
+        dedupeKey: dedupeKeyFor(`claim-${i}`, String(i), null),
         mxTransaction: `txn-${i}`,
         timeZone: 'UTC',
       }

@@ -54,7 +54,7 @@ for (const kind of databaseKinds()) {
             encoding: 'gsm7',
             segments: 1 + (i % 3),
             sourceMessageId: null,
-            dedupeKey: dedupeKeyFor(`moves-${i}`, String(i)),
+            dedupeKey: dedupeKeyFor(`moves-${i}`, String(i), null),
             mxTransaction: `txn-${i}`,
             timeZone: 'UTC',
           },
