@@ -5,7 +5,7 @@ import { emailToSmsText } from '../text/sms-text'
 import { analyseSms, type SmsAnalysis } from '../sms/segments'
 import { foldToGsm7 } from '../sms/gsm-fold'
 import type { Account } from '../db/accounts'
-import { dedupeKeyFor, legacyDedupeKeyFor, type NewSms } from '../db/outbound'
+import { legacyDedupeKeyFor, timeOrderedKey, type NewSms } from '../db/outbound'
 import { parseDateHeader } from '../mail/date-header'
 import { accept, type Decision } from './decision'
 import { answer } from './replies'
@@ -176,21 +176,24 @@ export function toOutboundRows(
   mxTransaction: string,
 ): NewSms[] {
   const { messageId, source, writtenAt, retriable } = retryIdentity(mail, sender, mxTransaction)
-  return drafts.map((d) => ({
-    accountId: d.recipient.membership.account.id,
-    senderId: d.recipient.membership.senderId,
-    senderEmail: sender,
-    recipient: d.recipient.e164,
-    body: d.text,
-    encoding: d.analysis.encoding,
-    segments: d.analysis.segments,
-    sourceMessageId: messageId,
-    dedupeKey: dedupeKeyFor(source, d.recipient.e164, writtenAt),
-    // Mail stored before the keys were time-ordered has this one (see lib/db/outbound/dedupe-key.ts).
-    legacyDedupeKey: retriable ? legacyDedupeKeyFor(source, d.recipient.e164) : undefined,
-    mxTransaction,
-    timeZone: d.recipient.membership.account.timeZone,
-  }))
+  return drafts.map((d) => {
+    const legacyKey = legacyDedupeKeyFor(source, d.recipient.e164)
+    return {
+      accountId: d.recipient.membership.account.id,
+      senderId: d.recipient.membership.senderId,
+      senderEmail: sender,
+      recipient: d.recipient.e164,
+      body: d.text,
+      encoding: d.analysis.encoding,
+      segments: d.analysis.segments,
+      sourceMessageId: messageId,
+      dedupeKey: timeOrderedKey(legacyKey, writtenAt),
+      // Mail stored before the keys were time-ordered has this one (see lib/db/outbound/dedupe-key.ts).
+      legacyDedupeKey: retriable ? legacyKey : undefined,
+      mxTransaction,
+      timeZone: d.recipient.membership.account.timeZone,
+    }
+  })
 }
 
 export interface PreparedMessage {

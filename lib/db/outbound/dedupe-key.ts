@@ -32,7 +32,12 @@ export function legacyDedupeKeyFor(source: string, recipient: string): string {
  * `writtenAt` the instant of its Date header (null when it has none that can be read).
  */
 export function dedupeKeyFor(source: string, recipient: string, writtenAt: number | null): string {
-  return keyPrefix(writtenAt) + legacyDedupeKeyFor(source, recipient).slice(PREFIX_DIGITS)
+  return timeOrderedKey(legacyDedupeKeyFor(source, recipient), writtenAt)
+}
+
+/** The key made from the legacy key of the same SMS: one digest serves both (the MX needs both). */
+export function timeOrderedKey(legacyKey: string, writtenAt: number | null): string {
+  return keyPrefix(writtenAt) + legacyKey.slice(PREFIX_DIGITS)
 }
 
 function keyPrefix(writtenAt: number | null): string {
