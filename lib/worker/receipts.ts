@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
 import { isMysql, type Db } from '../db/connection'
+import { groupBy } from '../group-by'
 import {
   findLongSmsWithPartsFinalSince,
   findPartsByCarrierIds,
@@ -89,17 +90,6 @@ const outcomesOf = (settled: SettledSms[]): Map<number, SmsOutcome> =>
 
 /** Told of the SMS settled by receipts once they are committed, with the time they settled. */
 export type SettleListener = (settled: SettledSms[], now: number) => void
-
-function groupBy<K, V>(items: Iterable<V>, key: (v: V) => K): Map<K, V[]> {
-  const groups = new Map<K, V[]>()
-  for (const item of items) {
-    const k = key(item)
-    const group = groups.get(k)
-    if (group) group.push(item)
-    else groups.set(k, [item])
-  }
-  return groups
-}
 
 function lastErrorOf(
   outcome: SmsOutcome,

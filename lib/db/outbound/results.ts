@@ -3,6 +3,7 @@
  * transaction), queued again, failed or expired, with the part rows the try settled.
  */
 import { isMysql, type Db } from '../connection'
+import { groupBy } from '../../group-by'
 import { sqlPerCount, tuples } from '../sql-text'
 import { lockSmsRows, moveToSent } from './status-moves'
 import { runStatement } from '../statement'
@@ -99,17 +100,6 @@ export async function markSmsSent(
   for (const [parts, rows] of groupBy(held, (row) => partsOf.get(row.id) as number)) {
     await moveToSent(trx, owner, rows, parts, now, receiptTimeoutMs)
   }
-}
-
-function groupBy<K, V>(items: V[], key: (v: V) => K): Map<K, V[]> {
-  const groups = new Map<K, V[]>()
-  for (const item of items) {
-    const k = key(item)
-    const group = groups.get(k)
-    if (group) group.push(item)
-    else groups.set(k, [item])
-  }
-  return groups
 }
 
 /** Part rows per INSERT: within SQLite's bound on a statement's values. */

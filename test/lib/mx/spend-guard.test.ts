@@ -42,6 +42,27 @@ const refusingDb = Object.assign(
   },
 ) as unknown as Db
 
+/** An SMS the MX stored earlier under `dedupeKey`: what a retried email finds. */
+async function storeSms(db: Db, accountId: number, dedupeKey: string): Promise<void> {
+  await insertEmails(db, [
+    [
+      {
+        accountId,
+        senderId: null,
+        senderEmail: row.senderEmail,
+        recipient: '+33612345678',
+        body: 'hi',
+        encoding: 'gsm7',
+        segments: 1,
+        sourceMessageId: null,
+        dedupeKey,
+        mxTransaction: `stored-${dedupeKey.slice(0, 16)}`,
+        timeZone: 'UTC',
+      },
+    ],
+  ])
+}
+
 describe('SpendGuard', () => {
   it('reads nothing when no limit applies at all', async () => {
     const plan = await new SpendGuard(refusingDb, OFF).check([draft], [row])
@@ -81,23 +102,7 @@ describe('SpendGuard', () => {
         const account = await createAccount(t.db, { ref: 'acme', name: 'Acme' })
         const d = { ...draft, recipient: testRecipient({ ...testAccount(), id: account.id }) }
         const retried = { ...row, dedupeKey: 'r'.repeat(64) }
-        await insertEmails(t.db, [
-          [
-            {
-              accountId: account.id,
-              senderId: null,
-              senderEmail: row.senderEmail,
-              recipient: '+33612345678',
-              body: 'hi',
-              encoding: 'gsm7',
-              segments: 1,
-              sourceMessageId: null,
-              dedupeKey: retried.dedupeKey,
-              mxTransaction: 'first-try',
-              timeZone: 'UTC',
-            },
-          ],
-        ])
+        await storeSms(t.db, account.id, retried.dedupeKey)
         // The daily quota is spent: a new message is refused, the retry of a stored one is not.
         const guard = new SpendGuard(t.db, { ...OFF, segmentsPerDay: 1 })
         const statements: string[] = []
@@ -137,23 +142,7 @@ for (const kind of databaseKinds()) {
         await t.db('format_changes').update({ changed_at: upgradedAt })
         const account = await createAccount(t.db, { ref: 'acme', name: 'Acme' })
         const d = { ...draft, recipient: testRecipient({ ...testAccount(), id: account.id }) }
-        await insertEmails(t.db, [
-          [
-            {
-              accountId: account.id,
-              senderId: null,
-              senderEmail: row.senderEmail,
-              recipient: '+33612345678',
-              body: 'hi',
-              encoding: 'gsm7',
-              segments: 1,
-              sourceMessageId: null,
-              dedupeKey: legacyDedupeKeyFor('mid:old', '+33612345678'),
-              mxTransaction: 'old',
-              timeZone: 'UTC',
-            },
-          ],
-        ])
+        await storeSms(t.db, account.id, legacyDedupeKeyFor('mid:old', '+33612345678'))
         // The daily quota is spent: only a retry of a stored SMS is accepted.
         const guard = new SpendGuard(t.db, { ...OFF, segmentsPerDay: 1 })
         const first = await guard.check([d], [keyed('mid:first', upgradedAt)])
