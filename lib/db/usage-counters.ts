@@ -1,6 +1,7 @@
 import { isMysql, type Db } from './connection'
 import { storedDedupeKeysSql } from './outbound/enqueue'
 import { runStatement } from './statement'
+import { marks, sqlPerCount, tuples } from './sql-text'
 
 /** One counter to raise once a message's SMS are committed. */
 export interface CounterDelta {
@@ -52,7 +53,6 @@ function readSql(counters: number, stored: number): string {
   const shape = `${counters}:${stored}`
   let sql = readSqlCache.get(shape)
   if (!sql) {
-    const marks = (n: number) => Array(n).fill('?').join(', ')
     sql =
       `select 'c' as kind, counter_key as name, used as value from usage_counters ` +
       `where counter_key in (${marks(counters)}) ` +
@@ -93,7 +93,7 @@ export async function addAndReadCounters(
   const rows = await runStatement<Array<{ counter_key: string; used: unknown }>>(
     db,
     'insert',
-    upsertSql(sorted.length, isMysql(db), true),
+    upsertReturningSql(sorted.length, isMysql(db)),
     sorted.flatMap((d) => [d.key, d.amount, d.expiresAt]),
   )
   for (const row of rows) result.set(row.counter_key, Number(row.used))
@@ -111,24 +111,19 @@ function sortedSums(deltas: readonly CounterDelta[]): CounterDelta[] {
   return [...merged.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 }
 
-const upsertSqlCache = new Map<string, string>()
+function upsertText(rows: number, mysql: boolean): string {
+  const insert = `insert into usage_counters (counter_key, used, expires_at) values ${tuples(rows, 3)}`
+  return mysql
+    ? `${insert} on duplicate key update used = used + values(used)`
+    : `${insert} on conflict (counter_key) do update set used = used + excluded.used`
+}
 
 /** The counters' upsert for `rows` rows, written once per shape (it runs per group commit). */
-function upsertSql(rows: number, mysql: boolean, returning = false): string {
-  const shape = `${rows}:${mysql}:${returning}`
-  let sql = upsertSqlCache.get(shape)
-  if (!sql) {
-    const insert =
-      `insert into usage_counters (counter_key, used, expires_at) ` +
-      `values ${Array(rows).fill('(?, ?, ?)').join(', ')}`
-    sql = mysql
-      ? `${insert} on duplicate key update used = used + values(used)`
-      : `${insert} on conflict (counter_key) do update set used = used + excluded.used`
-    if (returning) sql += ' returning counter_key, used'
-    upsertSqlCache.set(shape, sql)
-  }
-  return sql
-}
+const upsertSql = sqlPerCount(upsertText)
+/** The same upsert, returning each counter as it is after the addition. */
+const upsertReturningSql = sqlPerCount(
+  (rows, mysql) => `${upsertText(rows, mysql)} returning counter_key, used`,
+)
 
 /** Rows of windows that are over; run now and then, off the hot path. */
 export async function deleteExpiredCounters(db: Db, now = Date.now()): Promise<number> {

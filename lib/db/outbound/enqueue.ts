@@ -3,6 +3,7 @@ import { isMysql, type Db } from '../connection'
 import type { SmsEncoding } from '../../sms/segments'
 import { timeZoneOrUtc } from '../../time/zone'
 import { runStatement } from '../statement'
+import { marks, sqlPerCount, tuples } from '../sql-text'
 import { upsertReturns } from '../upsert-returning'
 import { legacyKeysToCheck, type KeyedSms } from './dedupe-key'
 
@@ -86,7 +87,7 @@ async function insertNew(db: Db, rows: Array<ReturnType<typeof toRow>>, found: F
     >(
       db,
       'insert',
-      mysqlInsertSql(rows.length, true),
+      mysqlInsertReturningSql(rows.length, true),
       rows.flatMap((row) => INSERT_COLUMNS.map((c) => row[c])),
     )
     for (const row of returned)
@@ -95,7 +96,7 @@ async function insertNew(db: Db, rows: Array<ReturnType<typeof toRow>>, found: F
     const header = await runStatement<{ affectedRows: number; insertId: number }>(
       db,
       'insert',
-      mysqlInsertSql(rows.length, false),
+      mysqlInsertSql(rows.length, true),
       rows.flatMap((row) => INSERT_COLUMNS.map((c) => row[c])),
     )
     if (rows.length === 1 && header.affectedRows === 1) {
@@ -141,8 +142,7 @@ async function storedUnderLegacyKeys(
  * email): rows of ('s', dedupe key, id), one placeholder per key.
  */
 export function storedDedupeKeysSql(count: number): string {
-  const marks = Array(count).fill('?').join(', ')
-  return `select 's', dedupe_key, id from outbound_sms where dedupe_key in (${marks})`
+  return `select 's', dedupe_key, id from outbound_sms where dedupe_key in (${marks(count)})`
 }
 
 /** The columns toRow fills, in the order of the MX's INSERT. */
@@ -165,29 +165,28 @@ const INSERT_COLUMNS = [
   'local_day',
 ] as const
 
-const insertSqlCache = new Map<string, string>()
-
 /**
  * The MX's multi-row INSERT for `rows` rows, written once per row count: knex's builder spent
  * more CPU building it than the driver spends sending it. Not INSERT IGNORE: it would also turn
  * a NOT NULL or length error into a warning and store a damaged row. The no-op update skips
  * duplicates only; with FOUND_ROWS off (see connection.ts) affectedRows counts just the rows
- * inserted. With `returning` (MariaDB), every row comes back, inserted or skipped, with its id
- * and the attempt that stored it: no second statement for a group or a retry.
+ * inserted.
  */
-function mysqlInsertSql(rows: number, returning: boolean): string {
-  const shape = `${rows}:${returning}`
-  let sql = insertSqlCache.get(shape)
-  if (!sql) {
-    const tuple = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`
-    sql =
-      `insert into \`outbound_sms\` (${INSERT_COLUMNS.map((c) => `\`${c}\``).join(', ')}) ` +
-      `values ${Array(rows).fill(tuple).join(', ')} on duplicate key update id = id`
-    if (returning) sql += ' returning id, dedupe_key, mx_transaction'
-    insertSqlCache.set(shape, sql)
-  }
-  return sql
+function mysqlInsertText(rows: number): string {
+  return (
+    `insert into \`outbound_sms\` (${INSERT_COLUMNS.map((c) => `\`${c}\``).join(', ')}) ` +
+    `values ${tuples(rows, INSERT_COLUMNS.length)} on duplicate key update id = id`
+  )
 }
+
+const mysqlInsertSql = sqlPerCount(mysqlInsertText)
+/**
+ * The same INSERT on MariaDB: every row comes back, inserted or skipped, with its id and the
+ * attempt that stored it, so a group or a retry needs no second statement.
+ */
+const mysqlInsertReturningSql = sqlPerCount(
+  (rows) => `${mysqlInsertText(rows)} returning id, dedupe_key, mx_transaction`,
+)
 
 function toRow(item: NewSms, now: number): Record<(typeof INSERT_COLUMNS)[number], unknown> {
   return {
