@@ -80,32 +80,7 @@ type Found = Map<string, { id: number; batch: unknown }>
  * learns without a read: every row's on MariaDB and SQLite, a lone new row's on MySQL.
  */
 async function insertNew(db: Db, rows: Array<ReturnType<typeof toRow>>, found: Found) {
-  if (isMysql(db) && (await upsertReturns(db))) {
-    // MariaDB: the rows inserted and the duplicates skipped come back from the insert itself.
-    const returned = await runStatement<
-      Array<{ id: number; dedupe_key: string; mx_transaction: unknown }>
-    >(
-      db,
-      'insert',
-      mysqlInsertReturningSql(rows.length, true),
-      rows.flatMap((row) => INSERT_COLUMNS.map((c) => row[c])),
-    )
-    for (const row of returned)
-      found.set(row.dedupe_key, { id: Number(row.id), batch: row.mx_transaction })
-  } else if (isMysql(db)) {
-    const header = await runStatement<{ affectedRows: number; insertId: number }>(
-      db,
-      'insert',
-      mysqlInsertSql(rows.length, true),
-      rows.flatMap((row) => INSERT_COLUMNS.map((c) => row[c])),
-    )
-    if (rows.length === 1 && header.affectedRows === 1) {
-      found.set(rows[0].dedupe_key as string, {
-        id: Number(header.insertId),
-        batch: rows[0].mx_transaction,
-      })
-    }
-  } else {
+  if (!isMysql(db)) {
     const inserted = await db('outbound_sms')
       .insert(rows)
       .onConflict('dedupe_key')
@@ -113,6 +88,29 @@ async function insertNew(db: Db, rows: Array<ReturnType<typeof toRow>>, found: F
       .returning(['id', 'dedupe_key', 'mx_transaction'])
     for (const row of inserted)
       found.set(row.dedupe_key, { id: Number(row.id), batch: row.mx_transaction })
+    return
+  }
+  const values = rows.flatMap((row) => INSERT_COLUMNS.map((c) => row[c]))
+  if (await upsertReturns(db)) {
+    // MariaDB: the rows inserted and the duplicates skipped come back from the insert itself.
+    const returned = await runStatement<
+      Array<{ id: number; dedupe_key: string; mx_transaction: unknown }>
+    >(db, 'insert', mysqlInsertReturningSql(rows.length, true), values)
+    for (const row of returned)
+      found.set(row.dedupe_key, { id: Number(row.id), batch: row.mx_transaction })
+    return
+  }
+  const header = await runStatement<{ affectedRows: number; insertId: number }>(
+    db,
+    'insert',
+    mysqlInsertSql(rows.length, true),
+    values,
+  )
+  if (rows.length === 1 && header.affectedRows === 1) {
+    found.set(rows[0].dedupe_key as string, {
+      id: Number(header.insertId),
+      batch: rows[0].mx_transaction,
+    })
   }
 }
 
