@@ -234,15 +234,17 @@ for (const kind of databaseKinds()) {
       const sms = await row(id)()
       const slow: Mailer = {
         send: async (mail) => {
-          await new Promise((r) => setTimeout(r, 500))
+          await new Promise((r) => setTimeout(r, 1200))
           return mailer.send(mail)
         },
         close: async () => undefined,
       }
-      start({ mailer: slow, leaseMs: 120 })
-      start({ mailer: slow, leaseMs: 120 })
+      // A relay four times slower than the lease; the lease long enough that a loaded machine's
+      // pauses (a CI run) do not let it lapse between renewals.
+      start({ mailer: slow, leaseMs: 300 })
+      start({ mailer: slow, leaseMs: 300 })
       const done = await eventually(row(id), (r) => r.notice_status === 'sent')
-      await new Promise((r) => setTimeout(r, 700))
+      await new Promise((r) => setTimeout(r, 1500))
       assert.equal(sink.mailsTo(String(sms.sender_email)).length, 1)
       assert.equal(Number(done.notice_attempts), 1)
     })
