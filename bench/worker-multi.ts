@@ -9,7 +9,7 @@ import path from 'node:path'
 import type { SmppConfig, WorkerConfig } from '../lib/config'
 import type { TestDatabase } from '../test/support/databases'
 import { busyShare, findDatabasePid, machineTimes, processCpuSeconds } from './proc'
-import { machineFacts, writeResults } from './report'
+import { cpuCeiling, describeCeiling, machineFacts, writeResults } from './report'
 import type { MultiChildConfig, MultiChildMessage, MultiChildRequest } from './worker-multi-child'
 import {
   checkSubmits,
@@ -434,6 +434,12 @@ export async function runMultiWorkerBench(o: MultiOptions): Promise<number> {
     const recorded = all.reduce((n, d) => n + Math.min(d.smsWithReceipt, d.messages), 0)
     const met = deliveredRatio >= MULTI_RATIO_TARGET
     const machine = await machineFacts(o.t.db)
+    const ceiling = cpuCeiling(
+      machine.cpus,
+      cpu((c) => c.workers) + cpu((c) => c.db) + cpu((c) => c.smsc),
+      rawRate,
+      MULTI_RATIO_TARGET,
+    )
     const file = writeResults('worker-multi', {
       date: new Date().toISOString(),
       machine,
@@ -444,7 +450,7 @@ export async function runMultiWorkerBench(o: MultiOptions): Promise<number> {
         tuning: o.describeTuning,
       },
       target: { deliveredRatio: MULTI_RATIO_TARGET },
-      throughput: { rate, delivered, rawRate, rawDelivered, ratio, deliveredRatio },
+      throughput: { rate, delivered, rawRate, rawDelivered, ratio, deliveredRatio, ceiling },
       raws: [warmRaw, ...raws],
       drains: all,
       problems,
@@ -466,6 +472,7 @@ export async function runMultiWorkerBench(o: MultiOptions): Promise<number> {
           `${msText(cpu((c) => c.db))} ms, simulator ${msText(cpu((c) => c.smsc))} ms`,
         `ratio      workers/raw ${ratio.toFixed(2)}; with receipts ${deliveredRatio.toFixed(2)} ` +
           `(target >= ${MULTI_RATIO_TARGET}: ${met ? 'met' : 'NOT met'})`,
+        describeCeiling(ceiling, machine.cpus, 'workers, MariaDB, simulator', MULTI_RATIO_TARGET),
         `once       queued rows ${once}/${expected} sent exactly once (${twice} twice, ${lost} lost); ` +
           `${recorded}/${expected} with their receipt recorded`,
         ...problems.map((p) => `PROBLEM    ${p}`),

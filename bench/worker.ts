@@ -30,7 +30,14 @@ import { describeBacklog, runBacklogPhase, type BacklogPhase } from './worker-ba
 import { SMSC_PASSWORD, SMSC_SYSTEM_ID, startSmscChild, type SmscChild } from './worker-smsc'
 import { parseBenchOptions } from './options'
 import { benchCleanups, runBench, type BenchCleanups } from './lifecycle'
-import { machineFacts, RESULTS_DIR, RUN_STAMP, writeResults } from './report'
+import {
+  cpuCeiling,
+  describeCeiling,
+  machineFacts,
+  RESULTS_DIR,
+  RUN_STAMP,
+  writeResults,
+} from './report'
 
 const SENDER = 'bench@bench.example'
 const SENDER_NAME = 'Bench'
@@ -710,6 +717,7 @@ async function main(): Promise<number> {
     const dbCpu = median(r.workers.map((x) => x.cpu.db ?? NaN))
     const smscCpu = median(r.workers.map((x) => x.cpu.smsc ?? NaN))
     const machine = await machineFacts(r.t.db)
+    const ceiling = cpuCeiling(machine.cpus, workerCpu + dbCpu + smscCpu, rawRate, TARGETS.ratio)
     const summary = {
       date: new Date().toISOString(),
       machine,
@@ -725,6 +733,7 @@ async function main(): Promise<number> {
         workerCpuMsPerSms: workerCpu,
         databaseCpuMsPerSms: dbCpu,
         smscCpuMsPerSms: smscCpu,
+        ceiling,
         ...errors,
       },
       latency,
@@ -758,6 +767,7 @@ async function main(): Promise<number> {
       `rate       worker ${rate(workerRate)} (target >= ${TARGETS.rate}: ${verdict(met.rate)})`,
       `ratio      worker/raw ${ratio.toFixed(2)} (target >= ${TARGETS.ratio}: ` +
         `${verdict(met.ratio)}); with receipts ${deliveredRatio.toFixed(2)}`,
+      describeCeiling(ceiling, machine.cpus, 'worker, MariaDB, simulator', TARGETS.ratio),
       ...r.sweep.map((w) => {
         const raw = rawFor(w.tuning.window)
         const ratioText = raw

@@ -61,7 +61,20 @@ const ALERT_THRESHOLDS = [80, 100] as const
  * Fixed windows in UTC: a minute, a calendar day, a calendar month, and the loop guard's
  * window. The window is part of each counter's key, so a new one starts from zero by itself.
  */
-export function spendWindows(now: number, loopWindowMinutes: number) {
+export function spendWindows(now: number, loopWindowMinutes: number): Windows {
+  // Every window is a whole number of minutes: within one minute the answer is the same, and
+  // each check asks twice.
+  const minute = Math.floor(now / MINUTE)
+  if (lastWindows?.minute === minute && lastWindows.loopWindowMinutes === loopWindowMinutes)
+    return lastWindows.windows
+  const windows = computeWindows(now, loopWindowMinutes)
+  lastWindows = { minute, loopWindowMinutes, windows }
+  return windows
+}
+
+let lastWindows: { minute: number; loopWindowMinutes: number; windows: Windows } | null = null
+
+function computeWindows(now: number, loopWindowMinutes: number) {
   const d = new Date(now)
   const day = d.toISOString().slice(0, 10)
   const monthEnd = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)
@@ -77,10 +90,25 @@ export function spendWindows(now: number, loopWindowMinutes: number) {
     loopEnd: (Math.floor(now / loopMs) + 1) * loopMs,
   }
 }
-type Windows = ReturnType<typeof spendWindows>
+type Windows = Readonly<ReturnType<typeof computeWindows>>
 
 const digest = (...parts: string[]) =>
   crypto.createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32)
+
+/** Sender addresses' digests: a busy sender sends many messages, each checked with its own. */
+const senderDigests = new Map<string, string>()
+const MAX_SENDER_DIGESTS = 10_000
+
+function senderDigest(sender: string): string {
+  let d = senderDigests.get(sender)
+  if (d === undefined) {
+    // A crude bound: past it the map starts over, which costs a digest per sender once more.
+    if (senderDigests.size >= MAX_SENDER_DIGESTS) senderDigests.clear()
+    d = digest(sender)
+    senderDigests.set(sender, d)
+  }
+  return d
+}
 
 type ItemCounters = Record<
   'accountMinute' | 'senderMinute' | 'day' | 'month' | 'loop',
@@ -105,7 +133,7 @@ function computeCounters(item: SpendItem, w: Windows): ItemCounters {
   return {
     accountMinute: { key: `sms:a:${a}:${w.minute}`, amount: 1, expiresAt: w.minuteEnd + DAY },
     senderMinute: {
-      key: `sms:s:${digest(item.sender)}:${w.minute}`,
+      key: `sms:s:${senderDigest(item.sender)}:${w.minute}`,
       amount: 1,
       expiresAt: w.minuteEnd + DAY,
     },

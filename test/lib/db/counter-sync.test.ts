@@ -59,6 +59,24 @@ for (const kind of databaseKinds()) {
         assert.equal(statements.length, 2, statements.join('\n'))
       })
 
+      it('spaces its statements out, so that checks of several turns share the next one', async () => {
+        const sync = new CounterSync(t.db, () => undefined, { returning, spacingMs: 200 })
+        await sync.read([counter('a')])
+        // Three checks, each in its own turn of the event loop, all within the spacing.
+        const later: Array<Promise<Map<string, number>>> = []
+        for (const key of ['a', 'b', 'c']) {
+          later.push(sync.read([counter(key)]))
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+        const views = await Promise.all(later)
+        assert.deepEqual(
+          views.map((v) => Object.fromEntries(v)),
+          [{ a: 1 }, { b: 2 }, { c: 3 }],
+        )
+        assert.equal(sync.stats.reads, 2)
+        assert.equal(statements.length, 2, statements.join('\n'))
+      })
+
       it('counts in a read what was added before it, in the same statement where it can', async () => {
         const sync = new CounterSync(t.db, () => undefined, { returning })
         const first = sync.read([counter('a')])
