@@ -175,6 +175,67 @@ for (const kind of databaseKinds()) {
   })
 }
 
+/** Resolves once some transaction of the server waits for a row lock. */
+async function lockWaitSeen(db: TestDatabase['db']): Promise<void> {
+  const until = Date.now() + 10_000
+  for (;;) {
+    const [rows] = (await db.raw(
+      `select count(*) as n from information_schema.innodb_trx where trx_state = 'LOCK WAIT'`,
+    )) as [Array<{ n: number }>]
+    if (Number(rows[0].n) > 0) return
+    if (Date.now() > until) throw new Error('no statement waited for a lock')
+    await pause(100)
+  }
+}
+
+if (databaseKinds().includes('mysql')) {
+  for (const returning of [true, false]) {
+    describe(`lib/db CounterSync (mysql, ${returning ? 'upsert returning' : 'upsert then read'}): deadlocks`, () => {
+      let t: TestDatabase
+      afterEach(() => t?.drop())
+
+      it('writes again the statement a deadlock rolled back, and serves its reads', async () => {
+        t = await createTestDatabase('mysql')
+        await addToCounters(t.db, [add('a', 1), add('b', 2)])
+        const deadlocks: unknown[] = []
+        t.db.on('query-error', (err: { code?: string }) => {
+          if (err?.code === 'ER_LOCK_DEADLOCK') deadlocks.push(err)
+        })
+        // Another writer, made the heavier transaction (51 rows written) so that InnoDB picks the
+        // counters' statement as the victim. Its new rows lock nothing the statement needs; its
+        // update of b (by key) holds b.
+        const other = await t.db.transaction()
+        try {
+          await other('usage_counters').insert(
+            Array.from({ length: 50 }, (_, i) => ({
+              counter_key: `z${i}`,
+              used: 1,
+              expires_at: 10,
+            })),
+          )
+          await other('usage_counters').where({ counter_key: 'b' }).increment('used', 1)
+          const sync = new CounterSync(t.db, () => undefined, { returning })
+          // Sorted by key, the statement takes a, then waits for b.
+          sync.add([add('a', 10), add('b', 10)])
+          const seen = sync.read([counter('a'), counter('b')])
+          await lockWaitSeen(t.db)
+          // The cycle: the other writer asks for a. The counters' statement is rolled back.
+          await other('usage_counters').where({ counter_key: 'a' }).increment('used', 1)
+          await other.commit()
+          assert.deepEqual(Object.fromEntries(await seen), { a: 12, b: 13 })
+          await sync.drain()
+          assert.equal(sync.stats.errors, 0)
+        } finally {
+          if (!other.isCompleted()) await other.rollback()
+        }
+        assert.equal(deadlocks.length, 1, 'the counters statement was a deadlock victim once')
+        const { counters } = await readCounters(t.db, ['a', 'b'], [])
+        assert.deepEqual(Object.fromEntries(counters), { a: 12, b: 13 })
+      })
+    })
+  }
+}
+
 describe('lib/db CounterSync: a database not migrated yet', () => {
   it('writes what it kept once the table exists', async () => {
     const t = await createTestDatabase('sqlite', { migrate: false })
