@@ -184,7 +184,9 @@ async function lockWaitSeen(db: TestDatabase['db']): Promise<void> {
     )) as [Array<{ n: number }>]
     if (Number(rows[0].n) > 0) return
     if (Date.now() > until) throw new Error('no statement waited for a lock')
-    await pause(100)
+    // InnoDB refreshes these tables from a cache at most every 100 ms; polled faster than
+    // that, they went on showing the state before the wait began.
+    await pause(150)
   }
 }
 
