@@ -53,7 +53,6 @@ export class CounterSync {
   private running: Promise<void> | null = null
   /** Kept amounts are retried with the next add() or read(), not in a loop against a dead DB. */
   private holding = false
-  private returning: boolean | null
   private readonly spacingMs: number
   /** When the last statement started (performance.now()). */
   private lastStart = -Infinity
@@ -62,14 +61,9 @@ export class CounterSync {
   constructor(
     private readonly db: Db,
     private readonly log: (line: string) => void,
-    options: {
-      /** Whether the upsert returns its rows; asked of the server when not given (tests give it). */
-      returning?: boolean
-      /** Least time between the starts of two statements (ROUND_SPACING_MS). */
-      spacingMs?: number
-    } = {},
+    /** Least time between the starts of two statements (ROUND_SPACING_MS). */
+    options: { spacingMs?: number } = {},
   ) {
-    this.returning = options.returning ?? null
     this.spacingMs = options.spacingMs ?? ROUND_SPACING_MS
   }
 
@@ -123,8 +117,8 @@ export class CounterSync {
     const deltas = this.pending
     this.pending = new Map()
     const group = this.takeGroup()
-    this.returning ??= await upsertReturns(this.db).catch(() => null)
-    if (this.returning) {
+    // Asked of the server once per pool; while it cannot be asked, the two-statement way.
+    if (await upsertReturns(this.db).catch(() => false)) {
       try {
         const rows = [...deltas.values()]
         for (const w of group)

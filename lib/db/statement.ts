@@ -55,3 +55,24 @@ export async function runStatement<T>(
     await client.releaseConnection(connection)
   }
 }
+
+/** Rows per INSERT of insertRows: within SQLite's bound on a statement's values. */
+const ROWS_PER_INSERT = 500
+
+/**
+ * A multi-row INSERT of `values`, `width` of them per row, in statements of at most
+ * ROWS_PER_INSERT rows; `sqlFor(rows, mysql)` writes the statement for a number of rows (a
+ * sqlPerCount of lib/db/sql-text.ts).
+ */
+export async function insertRows(
+  db: Db,
+  sqlFor: (rows: number, mysql: boolean) => string,
+  width: number,
+  values: readonly unknown[],
+): Promise<void> {
+  const step = ROWS_PER_INSERT * width
+  for (let i = 0; i < values.length; i += step) {
+    const chunk = values.slice(i, i + step)
+    await runStatement(db, 'insert', sqlFor(chunk.length / width, isMysql(db)), chunk)
+  }
+}

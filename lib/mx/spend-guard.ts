@@ -1,6 +1,6 @@
 import type { LimitsConfig } from '../config'
 import type { Db } from '../db/connection'
-import { legacyKeysToCheck, type NewSms } from '../db/outbound'
+import { storedUnderLegacyKeys, type NewSms } from '../db/outbound'
 import { recordQuotaAlerts } from '../db/quota-alerts'
 import { CounterSync } from '../db/counter-sync'
 import { readCounters } from '../db/usage-counters'
@@ -65,15 +65,14 @@ export class SpendGuard {
     // its stored SMS left out too: only a refusal or an alert needs to know which are stored.
     // (Deltas of an email whose SMS are all stored are dropped by the outbox at the commit.)
     if (plan.decision.action !== 'accept' || plan.alerts.length > 0) {
-      // In the days after the keys became time-ordered, a retry may find its SMS under the key
-      // the previous version gave it.
-      const legacy = await legacyKeysToCheck(this.db, rows, now)
       const { stored } = await readCounters(
         this.db,
         [],
-        [...items.map((i) => i.dedupeKey), ...legacy.values()],
+        items.map((i) => i.dedupeKey),
       )
-      for (const [key, old] of legacy) if (stored.has(old)) stored.add(key)
+      // In the days after the keys became time-ordered, a retry may find its SMS under the key
+      // the previous version gave it.
+      for (const key of (await storedUnderLegacyKeys(this.db, rows, now)).keys()) stored.add(key)
       if (stored.size > 0) plan = planSpend(items, { counters, stored }, now, loop)
     }
     const alerts = plan.alerts.filter(

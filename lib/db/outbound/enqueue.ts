@@ -114,8 +114,11 @@ async function insertNew(db: Db, rows: Array<ReturnType<typeof toRow>>, found: F
   }
 }
 
-/** New key → the row stored under the legacy key of that SMS, for those that may have one. */
-async function storedUnderLegacyKeys(
+/**
+ * New key → the row stored under the legacy key of that SMS, for those that may have one: the
+ * insert skips them, and the spend check counts them as stored.
+ */
+export async function storedUnderLegacyKeys(
   db: Db,
   items: readonly NewSms[],
   now: number,

@@ -5,7 +5,7 @@
  */
 import { isMysql, type Db } from '../connection'
 import { marks, sqlPerCount, tuples } from '../sql-text'
-import { runStatement } from '../statement'
+import { insertRows, runStatement } from '../statement'
 import { noticeDueColumns } from './results'
 
 /** A receipt as kept in delivery_events, with the SMS it matched (null: none yet). */
@@ -18,9 +18,6 @@ export interface DeliveryEvent {
   handsetTon: number | null
   raw: string
 }
-
-/** Events per INSERT: within SQLite's bound on a statement's values. */
-const EVENTS_PER_INSERT = 500
 
 const insertEventsSql = sqlPerCount(
   (rows) =>
@@ -35,14 +32,11 @@ export async function insertDeliveryEvents(
   events: DeliveryEvent[],
   now: number,
 ): Promise<void> {
-  for (let i = 0; i < events.length; i += EVENTS_PER_INSERT) {
-    const chunk = events.slice(i, i + EVENTS_PER_INSERT)
-    const values: unknown[] = []
-    for (const e of chunk) {
-      values.push(e.smsId, e.messageId, e.state, e.error, e.handset, e.handsetTon, e.raw, now)
-    }
-    await runStatement(trx, 'insert', insertEventsSql(chunk.length, isMysql(trx)), values)
+  const values: unknown[] = []
+  for (const e of events) {
+    values.push(e.smsId, e.messageId, e.state, e.error, e.handset, e.handsetTon, e.raw, now)
   }
+  await insertRows(trx, insertEventsSql, 8, values)
 }
 
 /** A part stored under a carrier message id, with its SMS's recipient and trace. */

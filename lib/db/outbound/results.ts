@@ -6,7 +6,7 @@ import { isMysql, type Db } from '../connection'
 import { groupBy } from '../../group-by'
 import { sqlPerCount, tuples } from '../sql-text'
 import { lockSmsRows, moveToSent } from './status-moves'
-import { runStatement } from '../statement'
+import { insertRows } from '../statement'
 
 /** The state of each part of these SMS (outbound_sms_parts), by SMS id then part number. */
 export async function partStatesBySms(
@@ -102,9 +102,6 @@ export async function markSmsSent(
   }
 }
 
-/** Part rows per INSERT: within SQLite's bound on a statement's values. */
-const PART_ROWS_PER_INSERT = 500
-
 const insertPartsSql = sqlPerCount(
   (rows) =>
     `INSERT INTO outbound_sms_parts (sms_id, part_no, smsc_message_id, state, created_at, final_at)
@@ -123,12 +120,7 @@ export async function insertPartRows(
       values.push(item.id, p.partNo, p.messageId, p.state, now, p.state === 'sent' ? null : now)
     }
   }
-  const width = 6
-  const step = PART_ROWS_PER_INSERT * width
-  for (let i = 0; i < values.length; i += step) {
-    const chunk = values.slice(i, i + step)
-    await runStatement(trx, 'insert', insertPartsSql(chunk.length / width, isMysql(trx)), chunk)
-  }
+  await insertRows(trx, insertPartsSql, 6, values)
 }
 
 export interface RetryOrFailure {

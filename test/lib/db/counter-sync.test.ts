@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { CounterSync } from '../../../lib/db/counter-sync'
 import { migrateLatest } from '../../../lib/db/migrate'
+import { assumeUpsertReturns } from '../../../lib/db/upsert-returning'
 import { addToCounters, readCounters, type CounterDelta } from '../../../lib/db/usage-counters'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../../support/databases'
 
@@ -18,6 +19,7 @@ for (const kind of databaseKinds()) {
 
       beforeEach(async () => {
         t = await createTestDatabase(kind)
+        assumeUpsertReturns(t.db, returning)
         await addToCounters(t.db, [add('a', 1), add('b', 2), add('c', 3)])
         statements = []
         t.db.on('query', (q: { sql: string }) => statements.push(q.sql))
@@ -29,7 +31,7 @@ for (const kind of databaseKinds()) {
       const nextStatement = () => new Promise((resolve) => t.db.once('query', resolve))
 
       it('reads the checks of one turn of the event loop with one statement', async () => {
-        const sync = new CounterSync(t.db, () => undefined, { returning })
+        const sync = new CounterSync(t.db, () => undefined)
         const views = await Promise.all(
           [['a'], ['b'], ['a', 'c']].map((keys) => sync.read(keys.map((k) => counter(k)))),
         )
@@ -41,7 +43,7 @@ for (const kind of databaseKinds()) {
       })
 
       it('serves the checks that arrive during a statement with one more, each its own keys', async () => {
-        const sync = new CounterSync(t.db, () => undefined, { returning })
+        const sync = new CounterSync(t.db, () => undefined)
         const first = sync.read([counter('a')])
         await nextStatement()
         const views = await Promise.all([
@@ -60,7 +62,7 @@ for (const kind of databaseKinds()) {
       })
 
       it('spaces its statements out, so that checks of several turns share the next one', async () => {
-        const sync = new CounterSync(t.db, () => undefined, { returning, spacingMs: 200 })
+        const sync = new CounterSync(t.db, () => undefined, { spacingMs: 200 })
         await sync.read([counter('a')])
         // Three checks, each in its own turn of the event loop, all within the spacing.
         const later: Array<Promise<Map<string, number>>> = []
@@ -78,7 +80,7 @@ for (const kind of databaseKinds()) {
       })
 
       it('counts in a read what was added before it, in the same statement where it can', async () => {
-        const sync = new CounterSync(t.db, () => undefined, { returning })
+        const sync = new CounterSync(t.db, () => undefined)
         const first = sync.read([counter('a')])
         await nextStatement()
         // Added while the first read runs: the next statement adds them and reads.
@@ -92,7 +94,7 @@ for (const kind of databaseKinds()) {
       })
 
       it('writes amounts alone at once when nothing is running, else with the next statement', async () => {
-        const sync = new CounterSync(t.db, () => undefined, { returning })
+        const sync = new CounterSync(t.db, () => undefined)
         sync.add([add('a', 1)])
         await nextStatement()
         sync.add([add('a', 1)])
@@ -108,7 +110,7 @@ for (const kind of databaseKinds()) {
       it('keeps what the database refused and adds it with the next statement', async () => {
         await t.db.schema.renameTable('usage_counters', 'usage_counters_away')
         const lines: string[] = []
-        const sync = new CounterSync(t.db, (l) => lines.push(l), { returning })
+        const sync = new CounterSync(t.db, (l) => lines.push(l))
         try {
           sync.add([add('k', 3)])
           await sync.drain()
@@ -125,7 +127,7 @@ for (const kind of databaseKinds()) {
       })
 
       it('fails the checks of a read the database refused, and reads again after', async () => {
-        const sync = new CounterSync(t.db, () => undefined, { returning })
+        const sync = new CounterSync(t.db, () => undefined)
         await t.db.schema.renameTable('usage_counters', 'usage_counters_away')
         try {
           const results = await Promise.allSettled([
@@ -150,7 +152,8 @@ for (const kind of databaseKinds()) {
 
     it('makes the row of a counter it only read, expiring with its window', async () => {
       t = await createTestDatabase(kind)
-      const sync = new CounterSync(t.db, () => undefined, { returning: true })
+      assumeUpsertReturns(t.db, true)
+      const sync = new CounterSync(t.db, () => undefined)
       assert.equal((await sync.read([counter('fresh', 1234)])).get('fresh'), 0)
       const row = await t.db('usage_counters').where({ counter_key: 'fresh' }).first()
       assert.equal(Number(row.used), 0)
@@ -159,8 +162,9 @@ for (const kind of databaseKinds()) {
 
     it('still serves the reads when the amounts it carries are refused', async () => {
       t = await createTestDatabase(kind)
+      assumeUpsertReturns(t.db, true)
       const lines: string[] = []
-      const sync = new CounterSync(t.db, (l) => lines.push(l), { returning: true })
+      const sync = new CounterSync(t.db, (l) => lines.push(l))
       // A counter row the table refuses (no end to its window): the statement with it fails,
       // the read alone does not.
       const first = sync.read([counter('other')])
@@ -198,6 +202,7 @@ if (databaseKinds().includes('mysql')) {
 
       it('writes again the statement a deadlock rolled back, and serves its reads', async () => {
         t = await createTestDatabase('mysql')
+        assumeUpsertReturns(t.db, returning)
         await addToCounters(t.db, [add('a', 1), add('b', 2)])
         const deadlocks: unknown[] = []
         t.db.on('query-error', (err: { code?: string }) => {
@@ -216,7 +221,7 @@ if (databaseKinds().includes('mysql')) {
             })),
           )
           await other('usage_counters').where({ counter_key: 'b' }).increment('used', 1)
-          const sync = new CounterSync(t.db, () => undefined, { returning })
+          const sync = new CounterSync(t.db, () => undefined)
           // Sorted by key, the statement takes a, then waits for b.
           sync.add([add('a', 10), add('b', 10)])
           const seen = sync.read([counter('a'), counter('b')])

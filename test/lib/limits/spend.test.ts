@@ -63,6 +63,13 @@ describe('spend limits', () => {
     assert.equal(w.minuteEnd, Date.UTC(2026, 1, 28, 24, 0, 0))
     assert.equal(w.dayEnd, Date.UTC(2026, 2, 1))
     assert.equal(w.monthEnd, Date.UTC(2026, 2, 1))
+    // Kept for the minute, never past it: the next minute is the next day and month here.
+    const next = spendWindows(NOW + 60_000, 10)
+    assert.equal(next.minute, w.minute + 1)
+    assert.equal(next.day, '2026-03-01')
+    assert.equal(next.month, '2026-03')
+    // Nor for another length of the loop guard's window in the same minute.
+    assert.equal(spendWindows(NOW + 60_000, 1).loopEnd, next.minuteEnd)
   })
 
   it('follows the defaults unless the account overrides them; 0 stays "no limit"', () => {
